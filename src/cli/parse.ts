@@ -1,0 +1,21 @@
+import { InvalidArgumentError } from "commander";
+
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError("expected a positive whole number, e.g. 4.");
+  }
+  return n;
+}
+
+export function rate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new InvalidArgumentError("expected a fraction between 0 and 1, e.g. 0.05 for 5%.");
+  }
+  return n;
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

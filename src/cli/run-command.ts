@@ -1,0 +1,126 @@
+import type { Command } from "commander";
+import type { EvalrunConfig } from "../define/config.js";
+import { colorsFor } from "../report/colors.js";
+import { plural, shownPath } from "../report/format.js";
+import { JsonlReporter } from "../report/jsonl.js";
+import { formatProblem } from "../report/problems.js";
+import type { Reporter } from "../report/reporter.js";
+import { TerminalReporter } from "../report/terminal.js";
+import type { RunEvalsOptions } from "../runner/options.js";
+import { printError } from "./output.js";
+
+export interface RunFlags {
+  filter: string[];
+  list?: boolean;
+  jsonl?: boolean;
+  maxConcurrency?: number;
+  trials?: number;
+  timeout?: number;
+  progress: boolean;
+  envFile?: string;
+  passWithNoEvals?: boolean;
+  maxErrorRate?: number;
+  config?: string;
+  verbose?: boolean;
+}
+
+/** Flags given on the command line; defaults are left out so the config file's values apply. */
+function runOptions(paths: string[], flags: RunFlags, cmd: Command): RunEvalsOptions {
+  const given = (key: string) => cmd.getOptionValueSource(key) === "cli";
+  return {
+    paths,
+    filter: flags.filter.length > 0 ? flags.filter : undefined,
+    ...(flags.maxConcurrency !== undefined && { maxConcurrency: flags.maxConcurrency }),
+    ...(flags.trials !== undefined && { trials: flags.trials }),
+    ...(flags.timeout !== undefined && { timeout: flags.timeout }),
+    ...(flags.envFile !== undefined && { envFile: flags.envFile }),
+    ...(given("passWithNoEvals") && { passWithNoEvals: true }),
+    ...(flags.maxErrorRate !== undefined && { maxErrorRate: flags.maxErrorRate }),
+    ...(flags.config !== undefined && { config: flags.config }),
+  };
+}
+
+export async function runCommand(paths: string[], flags: RunFlags, cmd: Command): Promise<number> {
+  const verbose = flags.verbose === true;
+  const options = runOptions(paths, flags, cmd);
+  const cwd = process.cwd();
+  try {
+    if (flags.list) return await listCommand(options, flags.jsonl === true, cwd, verbose);
+    const interrupt = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
+      process.stderr.write(
+        "\nStopping: no new rows start; waiting briefly for rows in flight (Ctrl-C again to quit now)…\n",
+      );
+      interrupt.abort();
+    };
+    process.on("SIGINT", onSigint);
+    try {
+      const started = performance.now();
+      const { prepareRun } = await import("../runner/prepare.js");
+      const { executeRun } = await import("../runner/run-evals.js");
+      const prepared = await prepareRun(options);
+      const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose);
+      const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);
+      return result.exitCode;
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+  } catch (error) {
+    return printError(error, verbose);
+  }
+}
+
+async function makeReporters(
+  flags: RunFlags,
+  cmd: Command,
+  config: EvalrunConfig,
+  cwd: string,
+  verbose: boolean,
+): Promise<Reporter[]> {
+  const colors = colorsFor(process.stdout);
+  const errColors = colorsFor(process.stderr);
+  if (flags.jsonl)
+    return [new JsonlReporter({ out: process.stdout, err: process.stderr, cwd, colors: errColors, verbose })];
+  // The config's `progress` applies unless --no-progress was given; bars need both streams on a terminal.
+  const wanted = cmd.getOptionValueSource("progress") === "cli" ? flags.progress : (config.progress ?? true);
+  const show = wanted && process.stderr.isTTY === true && process.stdout.isTTY === true;
+  const progress = show
+    ? await (await import("../report/progress.js")).createProgress(process.stderr, errColors)
+    : undefined;
+  return [new TerminalReporter({ out: process.stdout, err: process.stderr, cwd, colors, verbose, progress })];
+}
+
+async function listCommand(
+  options: RunEvalsOptions,
+  jsonl: boolean,
+  cwd: string,
+  verbose: boolean,
+): Promise<number> {
+  const { listEvals } = await import("../runner/list.js");
+  const { evals, problems } = await listEvals(options);
+  const c = colorsFor(process.stdout);
+  for (const p of problems)
+    process.stderr.write(`${formatProblem(p, cwd, colorsFor(process.stderr), verbose)}\n\n`);
+  if (jsonl) {
+    for (const e of evals)
+      process.stdout.write(
+        `${JSON.stringify({ name: e.name, file: shownPath(e.file, cwd), rows: e.rows, trialCount: e.trialCount, ...(e.error && { error: e.error }) })}\n`,
+      );
+  } else {
+    const width = Math.max(0, ...evals.map((e) => e.name.length));
+    for (const e of evals) {
+      const rows =
+        e.rows === null
+          ? c.red(`data error: ${e.error}`)
+          : `${plural(e.rows, "row")}${e.trialCount > 1 ? ` × ${e.trialCount} trials` : ""}`;
+      process.stdout.write(`${c.bold(e.name.padEnd(width))}  ${c.dim(shownPath(e.file, cwd))}  ${rows}\n`);
+    }
+    process.stdout.write(
+      `${plural(evals.length, "eval")}${problems.length ? `, ${plural(problems.length, "file problem")}` : ""}\n`,
+    );
+  }
+  return problems.length > 0 || evals.some((e) => e.rows === null) ? 1 : 0;
+}

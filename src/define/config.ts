@@ -1,0 +1,27 @@
+/** Project defaults in `evalrun.config.{ts,mts,mjs,js}`; every key has a flag of the same meaning that overrides it. */
+export interface EvalrunConfig {
+  /** Files, directories or globs to run, relative to the config file (like `evalrun [paths...]`). */
+  paths?: string[];
+  /** Extra globs to leave out of discovery (node_modules, dist, build, .git and .evalrun always are). */
+  exclude?: string[];
+  /** Rows in flight across all evals (`--max-concurrency`). */
+  maxConcurrency?: number;
+  /** Trials per row for every eval, overriding `trialCount` (`--trials`). */
+  trials?: number;
+  /** Per-row time limit in ms for every eval, overriding `timeout` (`--timeout`). */
+  timeout?: number;
+  /** Row filters `path=regex`, all of which must match (`--filter`). */
+  filter?: string[];
+  /** Progress bars on a terminal (`--no-progress` turns them off). */
+  progress?: boolean;
+  /** A dotenv file to load before the eval files (`--env-file`); `.env` is loaded when present. */
+  envFile?: string;
+  /** Exit 0 when no eval file is found (`--pass-with-no-evals`). */
+  passWithNoEvals?: boolean;
+  /** Fraction of errored rows per eval tolerated before the exit code is 1 (`--max-error-rate`). */
+  maxErrorRate?: number;
+}
+
+export function defineConfig(config: EvalrunConfig): EvalrunConfig {
+  return config;
+}

@@ -1,0 +1,71 @@
+/**
+ * Errors a user can cause (a bad flag, a bad eval file, a bad row). The CLI prints them as one paragraph
+ * with their hint and no stack; anything else that escapes is an internal bug and keeps its stack.
+ */
+export type EvalrunErrorCode =
+  | "USAGE"
+  | "CONFIG"
+  | "NO_EVALS"
+  | "PATH_NOT_FOUND"
+  | "ENV_FILE"
+  | "COMPILE"
+  | "LOAD"
+  | "DUPLICATE_EVAL"
+  | "BAD_EVALUATOR"
+  | "BAD_DATA"
+  | "BAD_ROW"
+  | "BAD_SCORE"
+  | "TIMEOUT"
+  | "INIT";
+
+/** Exit code per error class: 2 for usage and configuration, 1 for everything found while running. */
+const USAGE_CODES = new Set<EvalrunErrorCode>(["USAGE", "CONFIG", "NO_EVALS", "PATH_NOT_FOUND", "ENV_FILE"]);
+
+// A brand rather than instanceof: an eval file may load another copy of evalrun.
+const BRAND = Symbol.for("evalrun.error");
+
+export class EvalrunError extends Error {
+  readonly code: EvalrunErrorCode;
+  readonly hint: string | undefined;
+  readonly [BRAND] = true;
+
+  constructor(code: EvalrunErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EvalrunError";
+    this.code = code;
+    this.hint = hint;
+  }
+
+  get exitCode(): number {
+    return USAGE_CODES.has(this.code) ? 2 : 1;
+  }
+}
+
+export function isEvalrunError(value: unknown): value is EvalrunError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** One line describing a value for an error message: its type and a short preview. */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  switch (typeof value) {
+    case "string":
+      return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+    case "number":
+      return Number.isNaN(value) ? "NaN" : `the number ${value}`;
+    case "boolean":
+      return `the boolean ${value}`;
+    case "function":
+      return `a function${value.name ? ` (${value.name})` : ""}`;
+    case "bigint":
+      return `the bigint ${value}n`;
+    case "symbol":
+      return "a symbol";
+    default: {
+      const ctor = (value as object).constructor?.name;
+      return ctor && ctor !== "Object" ? `an instance of ${ctor}` : "an object";
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import type { EvalDefinition } from "./types.js";
+
+/**
+ * Registration goes through globalThis so that an eval file which resolves another copy of evalrun (its own
+ * node_modules, a bundled copy) still registers with the runner that loaded it.
+ */
+export interface Registry {
+  /** "collect": a runner is loading files and will run what registers. "direct": a file was run by itself. */
+  mode: "collect" | "direct";
+  /** Absolute path of the file being loaded in collect mode. */
+  currentFile: string | undefined;
+  evals: EvalDefinition[];
+  /** Set by a direct-mode run so Eval() can start it without importing the runner into every load. */
+  runDirect?: (definition: EvalDefinition) => Promise<unknown>;
+}
+
+const KEY = Symbol.for("evalrun.registry.v1");
+
+export function getRegistry(): Registry {
+  const holder = globalThis as unknown as Record<symbol, Registry | undefined>;
+  let registry = holder[KEY];
+  if (!registry) {
+    registry = { mode: "direct", currentFile: undefined, evals: [] };
+    holder[KEY] = registry;
+  }
+  return registry;
+}

@@ -1,0 +1,94 @@
+/**
+ * The shapes users write, kept close to Braintrust's `Eval()` and autoevals' scorers so that their eval files
+ * run here with an import change.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
+export type Metadata = Record<string, unknown>;
+
+/** One dataset row. */
+export interface EvalCase<Input = unknown, Expected = unknown, Meta = Metadata> {
+  input: Input;
+  expected?: Expected;
+  metadata?: Meta;
+  tags?: string[];
+  /** Stable identity of the row across runs (used to match rows against a baseline). */
+  id?: string;
+}
+
+/** A named score in [0, 1]; `score: null` means "not scored". */
+export interface Score {
+  name: string;
+  score: number | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ScorerArgs<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata> {
+  input: Input;
+  output: Output;
+  expected?: Expected;
+  metadata: Meta;
+  tags: string[];
+  trialIndex: number;
+  signal: AbortSignal;
+}
+
+export type ScorerResult = number | boolean | Score | Score[] | null;
+
+// biome-ignore lint/suspicious/noExplicitAny: scorers written for autoevals take loosely typed arguments
+export type Scorer<Input = any, Output = any, Expected = any, Meta = any> = (
+  args: ScorerArgs<Input, Output, Expected, Meta>,
+) => Awaitable<ScorerResult>;
+
+/** The second argument of a task. */
+export interface EvalHooks<Expected = unknown, Meta = Metadata> {
+  /** The row's metadata; mutations are kept on the row's result. */
+  metadata: Meta;
+  expected: Expected | undefined;
+  /** The row's tags; push to add tags to the row's result. */
+  tags: string[];
+  /** 0-based index of this trial of the row (see `trialCount`). */
+  trialIndex: number;
+  /** Aborted when the row times out or the run is interrupted; pass it to fetch and SDK calls. */
+  signal: AbortSignal;
+  /** Merges fields into the row's metadata (as Braintrust's `hooks.meta`). */
+  meta(fields: Record<string, unknown>): void;
+}
+
+type DataSource<T> = T[] | Iterable<T> | AsyncIterable<T>;
+
+export type EvalData<Input, Expected, Meta> =
+  | DataSource<EvalCase<Input, Expected, Meta>>
+  | Promise<DataSource<EvalCase<Input, Expected, Meta>>>
+  | (() => Awaitable<DataSource<EvalCase<Input, Expected, Meta>>>);
+
+export type EvalTask<Input, Output, Expected, Meta> = (
+  input: Input,
+  hooks: EvalHooks<Expected, Meta>,
+) => Awaitable<Output>;
+
+export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata> {
+  data: EvalData<Input, Expected, Meta>;
+  task: EvalTask<Input, Output, Expected, Meta>;
+  scores: Scorer<Input, Output, Expected, Meta>[];
+  /** Name of this run; by default `<eval name>-<timestamp>`. */
+  experimentName?: string;
+  description?: string;
+  /** Metadata of the experiment (not of each row). */
+  metadata?: Record<string, unknown>;
+  tags?: string[];
+  /** How many times each row runs (default 1). */
+  trialCount?: number;
+  /** Rows of this eval in flight at once (default 10). */
+  maxConcurrency?: number;
+  /** Per-row time limit in ms (task and scorers); the row's signal aborts and the row records a timeout. */
+  timeout?: number;
+}
+
+/** An eval as the loader found it. */
+export interface EvalDefinition {
+  name: string;
+  evaluator: Evaluator<unknown, unknown, unknown, Metadata>;
+  /** Absolute path of the source file that registered it, when known. */
+  file: string | undefined;
+}

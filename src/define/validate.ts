@@ -1,0 +1,80 @@
+import { describeValue, EvalrunError } from "./errors.js";
+import type { EvalDefinition } from "./types.js";
+
+const label = (d: EvalDefinition) => `Eval "${d.name}"${d.file ? ` in ${d.file}` : ""}`;
+
+function positiveInteger(d: EvalDefinition, key: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: \`${key}\` must be a positive integer; got ${describeValue(value)}.`,
+      `Set \`${key}\` to a whole number such as 1, or remove it to use the default.`,
+    );
+  }
+}
+
+/**
+ * Checks what can be checked before running: the shape of the evaluator object. `data` is checked when it is
+ * produced (it may be a function or a promise), rows as they are read.
+ */
+export function validateDefinition(d: EvalDefinition): void {
+  if (typeof d.name !== "string" || d.name.trim() === "") {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `An Eval()${d.file ? ` in ${d.file}` : ""} has ${describeValue(d.name)} as its name.`,
+      'Give each eval a non-empty string name: Eval("my-eval", { ... }).',
+    );
+  }
+  const ev = d.evaluator as unknown;
+  if (typeof ev !== "object" || ev === null) {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: the second argument must be an object { data, task, scores }; got ${describeValue(ev)}.`,
+    );
+  }
+  const e = d.evaluator as unknown as Record<string, unknown>;
+  if (e.data === undefined || e.data === null) {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: \`data\` is missing.`,
+      "Give `data` an array of rows ({ input, expected? }), an iterable, an async iterable, or a function returning one.",
+    );
+  }
+  if (typeof e.task !== "function") {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: \`task\` must be a function (input, hooks) => output; got ${describeValue(e.task)}.`,
+    );
+  }
+  if (!Array.isArray(e.scores)) {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: \`scores\` must be an array of scorer functions; got ${describeValue(e.scores)}.`,
+      "Write scores: [myScorer] where myScorer is ({ input, output, expected }) => number | Score | null.",
+    );
+  }
+  e.scores.forEach((scorer, i) => {
+    if (typeof scorer !== "function") {
+      throw new EvalrunError(
+        "BAD_EVALUATOR",
+        `${label(d)}: \`scores[${i}]\` is ${describeValue(scorer)}, not a scorer function.`,
+        "Each item of `scores` must be a function ({ input, output, expected, metadata }) => number | Score | null.",
+      );
+    }
+  });
+  positiveInteger(d, "trialCount", e.trialCount);
+  positiveInteger(d, "maxConcurrency", e.maxConcurrency);
+  positiveInteger(d, "timeout", e.timeout);
+  for (const key of ["experimentName", "description"] as const) {
+    if (e[key] !== undefined && typeof e[key] !== "string") {
+      throw new EvalrunError(
+        "BAD_EVALUATOR",
+        `${label(d)}: \`${key}\` must be a string; got ${describeValue(e[key])}.`,
+      );
+    }
+  }
+  if (e.tags !== undefined && !(Array.isArray(e.tags) && e.tags.every((t) => typeof t === "string"))) {
+    throw new EvalrunError("BAD_EVALUATOR", `${label(d)}: \`tags\` must be an array of strings.`);
+  }
+}

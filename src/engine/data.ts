@@ -1,0 +1,79 @@
+import { describeValue, EvalrunError } from "../define/errors.js";
+import type { EvalCase } from "../define/types.js";
+
+const isObject = (v: unknown): v is Record<string | symbol, unknown> => typeof v === "object" && v !== null;
+
+/**
+ * Produces the rows of an eval's `data` lazily: an array, iterable or async iterable, a promise of one, or a
+ * function returning any of those. Nothing is read ahead; the caller pulls one row at a time.
+ */
+export interface OpenedData {
+  iterator: Iterator<unknown> | AsyncIterator<unknown>;
+  /** Known up front only for arrays. */
+  size: number | undefined;
+}
+
+export async function openData(data: unknown, evalLabel: string): Promise<OpenedData> {
+  let source = data;
+  if (typeof source === "function") {
+    try {
+      source = (source as () => unknown)();
+    } catch (error) {
+      throw dataThrew(evalLabel, error);
+    }
+  }
+  if (isObject(source) && typeof source.then === "function") {
+    try {
+      source = await source;
+    } catch (error) {
+      throw dataThrew(evalLabel, error);
+    }
+  }
+  if (isObject(source) && typeof source[Symbol.asyncIterator] === "function") {
+    return {
+      iterator: (source as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator](),
+      size: undefined,
+    };
+  }
+  if (isObject(source) && typeof source[Symbol.iterator] === "function") {
+    const size = Array.isArray(source) ? source.length : undefined;
+    return { iterator: (source as unknown as Iterable<unknown>)[Symbol.iterator](), size };
+  }
+  throw new EvalrunError(
+    "BAD_DATA",
+    `${evalLabel}: \`data\` gave ${describeValue(source)}, which is not a list of rows.`,
+    "Give `data` an array of rows ({ input, expected? }), an iterable or async iterable of them, or a function (sync or async) returning one.",
+  );
+}
+
+function dataThrew(evalLabel: string, error: unknown): EvalrunError {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
+  return new EvalrunError(
+    "BAD_DATA",
+    `${evalLabel}: \`data\` threw before any row was read: ${message}`,
+    "Fix the data loader; the eval's other settings are fine.",
+    { cause: error },
+  );
+}
+
+/** Checks one row; returns an error message naming the row and field, or undefined when it is usable. */
+export function checkRow(row: unknown, index: number): string | undefined {
+  if (!isObject(row) || Array.isArray(row)) {
+    return `Row ${index} is ${describeValue(row)}, not an object; each row looks like { input, expected?, metadata? }.`;
+  }
+  if (!("input" in row)) {
+    const keys = Object.keys(row);
+    return `Row ${index} has no \`input\` field${keys.length ? ` (its fields: ${keys.slice(0, 6).join(", ")})` : ""}; each row needs one.`;
+  }
+  const r = row as unknown as EvalCase;
+  if (r.metadata !== undefined && (!isObject(r.metadata) || Array.isArray(r.metadata))) {
+    return `Row ${index} has \`metadata\` that is ${describeValue(r.metadata)}; it must be an object.`;
+  }
+  if (r.tags !== undefined && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === "string"))) {
+    return `Row ${index} has \`tags\` that are not an array of strings.`;
+  }
+  if (r.id !== undefined && typeof r.id !== "string" && typeof r.id !== "number") {
+    return `Row ${index} has an \`id\` that is ${describeValue(r.id)}; it must be a string.`;
+  }
+  return undefined;
+}

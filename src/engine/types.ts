@@ -1,0 +1,48 @@
+/** How a row failed: its task threw, it ran past its timeout, or the row itself was malformed. */
+export interface RowError {
+  kind: "task" | "timeout" | "data";
+  message: string;
+  /** Source-mapped stack of a task error. */
+  stack?: string | undefined;
+}
+
+/**
+ * One (row, trial) result, shaped as the API's InsertEvent (snake_case fields, metrics in epoch seconds) so the
+ * store and upload copy it rather than translate it. The extra fields are evalrun's own bookkeeping.
+ */
+export interface RowResult {
+  id: string;
+  input: unknown;
+  output?: unknown;
+  expected?: unknown;
+  scores: Record<string, number | null>;
+  metadata: Record<string, unknown>;
+  tags: string[];
+  metrics: { start: number; end: number; duration: number };
+  error?: RowError;
+  /** Position of the row in the data (0-based, before filtering) and which trial of it this is. */
+  row_index: number;
+  trial_index: number;
+  /** The row's own `id`, when its data gives one. */
+  row_id?: string;
+  /** Scorers that failed, by the name their score would have had, with the reason. */
+  score_errors?: Record<string, string>;
+  /** Metadata scorers attached to their scores (e.g. an LLM judge's rationale), by score name. */
+  score_metadata?: Record<string, Record<string, unknown>>;
+}
+
+/** What reporters and sinks know about an eval before it runs. */
+export interface EvalInfo {
+  name: string;
+  /** Absolute path of the eval file, when known. */
+  file: string | undefined;
+  experimentName: string;
+  description: string | undefined;
+  metadata: Record<string, unknown>;
+  tags: string[];
+  trialCount: number;
+  maxConcurrency: number;
+  timeout: number | undefined;
+  /** Score names in the order the scorers were given (names scorers return are added as they appear). */
+  scorerNames: string[];
+}

@@ -1,0 +1,45 @@
+// The public API: re-exports, and two thin wrappers that load the runner lazily so that an eval file importing
+// Eval does not pay for it.
+export type { EvalrunConfig } from "./define/config.js";
+export { defineConfig } from "./define/config.js";
+export type { EvalrunErrorCode } from "./define/errors.js";
+export { EvalrunError, isEvalrunError } from "./define/errors.js";
+export type { DirectRunResult } from "./define/eval.js";
+export { Eval } from "./define/eval.js";
+export type {
+  Awaitable,
+  EvalCase,
+  EvalData,
+  EvalHooks,
+  EvalTask,
+  Evaluator,
+  Metadata,
+  Score,
+  Scorer,
+  ScorerArgs,
+  ScorerResult,
+} from "./define/types.js";
+export type { EvalInfo, RowError, RowResult } from "./engine/types.js";
+export type { Problem } from "./loader/problems.js";
+export type { EvalFailure, EvalOutcome, Reporter, RunResult } from "./report/reporter.js";
+export type { ListedEval } from "./runner/list.js";
+export type { RunEvalsOptions } from "./runner/options.js";
+export type { RunEvalsResult } from "./runner/run-evals.js";
+export type { ExperimentSummary, Metric, ScoreSummary } from "./summary/types.js";
+
+/** Finds, compiles and runs evals; resolves to their summaries (see RunEvalsOptions). */
+export async function runEvals(
+  options?: import("./runner/options.js").RunEvalsOptions,
+): Promise<import("./runner/run-evals.js").RunEvalsResult> {
+  const { runEvals: run } = await import("./runner/run-evals.js");
+  return run(options);
+}
+
+/** The evals a run would run and their row counts, without running them. */
+export async function listEvals(options?: import("./runner/options.js").RunEvalsOptions): Promise<{
+  evals: import("./runner/list.js").ListedEval[];
+  problems: import("./loader/problems.js").Problem[];
+}> {
+  const { listEvals: list } = await import("./runner/list.js");
+  return list(options);
+}

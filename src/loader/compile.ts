@@ -1,0 +1,163 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { isBuiltin } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Message, Plugin } from "esbuild";
+import { ownEntry } from "../util/own-package.js";
+
+export interface CompiledFile {
+  ok: true;
+  source: string;
+  /** Absolute path of the ESM bundle to import. */
+  bundle: string;
+  /** Local files the bundle was built from (for watch mode and caching). */
+  inputs: string[];
+}
+
+export interface CompileFailure {
+  ok: false;
+  source: string;
+  errors: CompileMessage[];
+}
+
+export interface CompileMessage {
+  text: string;
+  /** Absolute path of the file at fault (an eval file or a module it imports). */
+  file: string | undefined;
+  line: number | undefined;
+  column: number | undefined;
+  lineText: string | undefined;
+  length: number;
+}
+
+const SHEBANG = /^#![^\n]*\n/;
+
+/**
+ * Gives each local module its own `__dirname`, `__filename` and `import.meta.url` naming its source file, so
+ * fixtures beside an eval file load as they would when run in place. The bindings are prepended on the first line
+ * (keeping line numbers, so source maps stay exact) and the names are rewritten to them with `define`; esbuild
+ * renames each module's copy apart when it hoists modules into one scope, and a user's own declaration of
+ * `__dirname` shadows the define as any local would.
+ */
+const sourceLocationPlugin: Plugin = {
+  name: "evalrun-source-location",
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const source = readFileSync(args.path, "utf8");
+      if (!/__dirname|__filename|import\.meta/.test(source)) return undefined;
+      const prelude =
+        `var __evalrun_dirname=${JSON.stringify(path.dirname(args.path))},` +
+        `__evalrun_filename=${JSON.stringify(args.path)},` +
+        `__evalrun_url=${JSON.stringify(pathToFileURL(args.path).href)};`;
+      const shebang = SHEBANG.exec(source)?.[0] ?? "";
+      const ext = path.extname(args.path).slice(1).replace(/^[cm]/, "") as "ts" | "tsx" | "js" | "jsx";
+      return { contents: shebang + prelude + source.slice(shebang.length), loader: ext };
+    });
+  },
+};
+
+const LOCATION_DEFINES = {
+  __dirname: "__evalrun_dirname",
+  __filename: "__evalrun_filename",
+  "import.meta.url": "__evalrun_url",
+  "import.meta.dirname": "__evalrun_dirname",
+  "import.meta.filename": "__evalrun_filename",
+};
+
+/**
+ * Packages stay external (loaded from the user's node_modules, as `packages: 'external'` would), but each is
+ * resolved at build time from the importing file, so the bundle can live outside the project. A bare import
+ * that resolves to a local file (tsconfig paths, a workspace package's sources) is bundled like any local file.
+ * `evalrun` itself falls back to the running copy when the project does not install it.
+ */
+const externalPackagesPlugin: Plugin = {
+  name: "evalrun-external-packages",
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === "evalrun-resolving" || path.isAbsolute(args.path)) return undefined;
+      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: "evalrun-resolving",
+      });
+      const isSelf = args.path === "evalrun" || args.path.startsWith("evalrun/");
+      if (resolved.errors.length > 0) {
+        if (args.path === "evalrun") return { path: pathToFileURL(ownEntry()).href, external: true };
+        return { errors: resolved.errors };
+      }
+      if (resolved.external) return { path: resolved.path, external: true };
+      const inPackage = resolved.path.split(path.sep).includes("node_modules");
+      if (inPackage || isSelf) return { path: pathToFileURL(resolved.path).href, external: true };
+      return { path: resolved.path };
+    });
+  },
+};
+
+function bundleDir(): string {
+  const user = typeof process.getuid === "function" ? process.getuid() : "user";
+  return path.join(os.tmpdir(), `evalrun-${user}`, "bundles");
+}
+
+function toMessage(m: Message, base: string): CompileMessage {
+  return {
+    text: m.text,
+    file: m.location?.file ? path.resolve(base, m.location.file) : undefined,
+    line: m.location?.line,
+    column: m.location?.column,
+    lineText: m.location?.lineText,
+    length: m.location?.length ?? 1,
+  };
+}
+
+/** Bundles one eval file to an ESM module with an inline source map; never throws for user mistakes. */
+export async function compileEvalFile(source: string): Promise<CompiledFile | CompileFailure> {
+  const esbuild = await import("esbuild");
+  let result: Awaited<ReturnType<typeof esbuild.build>>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [source],
+      absWorkingDir: path.dirname(source),
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: "inline",
+      sourcesContent: false,
+      metafile: true,
+      // Scorer names come from function names; hoisting modules into one scope would otherwise rename them.
+      keepNames: true,
+      logLevel: "silent",
+      outfile: path.join(bundleDir(), "out.mjs"),
+      define: LOCATION_DEFINES,
+      plugins: [externalPackagesPlugin, sourceLocationPlugin],
+    });
+  } catch (error) {
+    const failure = error as { errors?: Message[] };
+    if (!failure.errors) throw error;
+    return { ok: false, source, errors: failure.errors.map((m) => toMessage(m, path.dirname(source))) };
+  }
+  const output = result.outputFiles?.[0];
+  if (!output) throw new Error(`esbuild produced no output for ${source}`);
+  const hash = createHash("sha256").update(output.contents).digest("hex").slice(0, 20);
+  const dir = bundleDir();
+  const bundle = path.join(dir, `${path.basename(source).replace(/\W+/g, "_")}-${hash}.mjs`);
+  if (!existsSync(bundle)) {
+    await mkdir(dir, { recursive: true });
+    // Write then rename, so a concurrent evalrun never imports a half-written bundle.
+    const temp = `${bundle}.${process.pid}.tmp`;
+    await writeFile(temp, output.contents);
+    await rename(temp, bundle);
+  }
+  const cwd = path.dirname(source);
+  const inputs = Object.keys(result.metafile?.inputs ?? {})
+    .filter((input) => !input.includes(":"))
+    .map((input) => path.resolve(cwd, input));
+  return { ok: true, source, bundle, inputs };
+}

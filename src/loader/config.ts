@@ -1,0 +1,89 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { EvalrunConfig } from "../define/config.js";
+import { describeValue, EvalrunError } from "../define/errors.js";
+import { closestName } from "../util/suggest.js";
+import { compileEvalFile } from "./compile.js";
+import { formatCompileMessage } from "./format-compile.js";
+
+export const CONFIG_NAMES = [
+  "evalrun.config.ts",
+  "evalrun.config.mts",
+  "evalrun.config.mjs",
+  "evalrun.config.js",
+];
+
+export interface LoadedConfig {
+  config: EvalrunConfig;
+  /** Absolute path of the config file, when there is one. */
+  file: string | undefined;
+  /** Directory that relative paths in the config are resolved against. */
+  dir: string;
+}
+
+/** The nearest config file from `cwd` up to the project root (the nearest directory with a package.json). */
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = cwd;
+  for (;;) {
+    for (const name of CONFIG_NAMES) {
+      const candidate = path.join(dir, name);
+      if (existsSync(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (existsSync(path.join(dir, "package.json")) || parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+  const file = explicit ? path.resolve(cwd, explicit) : findConfigFile(cwd);
+  if (!file) return { config: {}, file: undefined, dir: cwd };
+  const shown = path.relative(cwd, file) || file;
+  if (!existsSync(file)) {
+    throw new EvalrunError("CONFIG", `The config file ${shown} does not exist.`, "Check the --config path.");
+  }
+  const compiled = await compileEvalFile(file);
+  if (!compiled.ok) {
+    const detail = compiled.errors.map((m) => formatCompileMessage(m, cwd)).join("\n");
+    throw new EvalrunError("CONFIG", `The config file ${shown} does not compile:\n${detail}`);
+  }
+  let exported: unknown;
+  try {
+    const module = (await import(pathToFileURL(compiled.bundle).href)) as { default?: unknown };
+    exported = await module.default;
+  } catch (error) {
+    throw new EvalrunError(
+      "CONFIG",
+      `The config file ${shown} threw while loading: ${error instanceof Error ? error.message : String(error)}`,
+      "Fix the config file's top-level code.",
+    );
+  }
+  if (typeof exported !== "object" || exported === null) {
+    throw new EvalrunError(
+      "CONFIG",
+      `The config file ${shown} must export an object as default; it exports ${describeValue(exported)}.`,
+      'Write: import { defineConfig } from "evalrun"; export default defineConfig({ paths: ["evals"] });',
+    );
+  }
+  const { configSchema, configKeys } = await import("../define/config-schema.js");
+  const parsed = configSchema.safeParse(exported);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => {
+      if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((key) => {
+          const near = closestName(key, configKeys);
+          return `unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ""}`;
+        });
+      }
+      const where = issue.path.length > 0 ? `"${issue.path.join(".")}"` : "the config";
+      return [`${where}: ${issue.message}`];
+    });
+    throw new EvalrunError(
+      "CONFIG",
+      `The config file ${shown} is invalid: ${problems.join("; ")}.`,
+      `Valid keys: ${configKeys.join(", ")}. See the README's Configuration section.`,
+    );
+  }
+  return { config: parsed.data, file, dir: path.dirname(file) };
+}

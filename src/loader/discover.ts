@@ -1,0 +1,52 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { EvalrunError } from "../define/errors.js";
+
+export const EVAL_FILE_GLOB = "**/*.eval.{ts,mts,cts,tsx,js,mjs,cjs,jsx}";
+export const ALWAYS_EXCLUDED = [
+  "**/node_modules/**",
+  "**/dist/**",
+  "**/build/**",
+  "**/.git/**",
+  "**/.evalrun/**",
+];
+
+const GLOB_CHARS = /[*?{}[\]!]/;
+
+export interface DiscoverOptions {
+  /** Directory the paths are relative to. */
+  base: string;
+  /** Extra exclusion globs. */
+  exclude?: string[];
+}
+
+/**
+ * Turns `evalrun [paths...]` into eval files: a file is used as given, a directory is searched for eval files,
+ * and anything with glob characters is a glob. Returns absolute paths, sorted, without duplicates.
+ */
+export async function discoverEvalFiles(paths: string[], options: DiscoverOptions): Promise<string[]> {
+  const found = new Set<string>();
+  const ignore = [...ALWAYS_EXCLUDED, ...(options.exclude ?? [])];
+  for (const given of paths) {
+    const absolute = path.resolve(options.base, given);
+    const info = await stat(absolute).catch(() => undefined);
+    if (info?.isFile()) {
+      found.add(absolute);
+      continue;
+    }
+    if (!info && !GLOB_CHARS.test(given)) {
+      throw new EvalrunError(
+        "PATH_NOT_FOUND",
+        `The path "${given}" does not exist (looked for ${absolute}).`,
+        "Pass eval files or directories that exist, or run evalrun with no paths to search the current directory.",
+      );
+    }
+    // fast-glob costs ~50 ms to load; only pay it when a directory or glob needs searching.
+    const { default: fg } = await import("fast-glob");
+    const pattern = info ? EVAL_FILE_GLOB : given;
+    const cwd = info ? absolute : options.base;
+    const matches = await fg(pattern, { cwd, ignore, absolute: true, onlyFiles: true, dot: false });
+    for (const match of matches) found.add(path.normalize(match));
+  }
+  return [...found].sort();
+}

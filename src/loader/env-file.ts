@@ -1,0 +1,37 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseEnv } from "node:util";
+import { EvalrunError } from "../define/errors.js";
+
+/**
+ * Loads a dotenv file into process.env before eval files load. Variables already set in the environment win,
+ * so CI secrets are never replaced by a stale local file. Returns the names set (never their values).
+ */
+export function loadEnvFile(cwd: string, explicit: string | undefined): string[] {
+  const file = path.resolve(cwd, explicit ?? ".env");
+  if (!existsSync(file)) {
+    if (explicit === undefined) return [];
+    throw new EvalrunError(
+      "ENV_FILE",
+      `The env file "${explicit}" does not exist (looked for ${file}).`,
+      "Pass an existing file to --env-file, or drop the flag (a .env in the current directory loads by itself).",
+    );
+  }
+  let parsed: Record<string, string>;
+  try {
+    parsed = parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
+  } catch (error) {
+    throw new EvalrunError(
+      "ENV_FILE",
+      `The env file ${file} could not be read: ${(error as Error).message}`,
+      "Check the file's permissions and that it is a KEY=value text file.",
+    );
+  }
+  const set: string[] = [];
+  for (const [key, value] of Object.entries(parsed)) {
+    if (process.env[key] !== undefined) continue;
+    process.env[key] = value;
+    set.push(key);
+  }
+  return set;
+}

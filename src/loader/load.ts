@@ -1,0 +1,99 @@
+import { pathToFileURL } from "node:url";
+import { describeValue, isEvalrunError } from "../define/errors.js";
+import { getRegistry } from "../define/registry.js";
+import type { EvalDefinition } from "../define/types.js";
+import { validateDefinition } from "../define/validate.js";
+import { userFrame } from "../util/stack.js";
+import type { CompiledFile } from "./compile.js";
+import type { Problem } from "./problems.js";
+
+export interface LoadResult {
+  definitions: EvalDefinition[];
+  problems: Problem[];
+}
+
+// A bundle with unchanged content keeps its URL; the query makes a second load in one process (tests, watch
+// mode) evaluate the module again so that its Eval() calls register again.
+let loadCounter = 0;
+
+/**
+ * Imports each bundle in turn with the registry in collect mode, so Eval() calls register instead of running.
+ * Files load one at a time because the registry attributes registrations to the file being loaded.
+ */
+export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> {
+  const registry = getRegistry();
+  const definitions: EvalDefinition[] = [];
+  const problems: Problem[] = [];
+  const byName = new Map<string, EvalDefinition>();
+  const previousMode = registry.mode;
+  registry.mode = "collect";
+  try {
+    for (const file of files) {
+      registry.evals = [];
+      registry.currentFile = file.source;
+      try {
+        await import(`${pathToFileURL(file.bundle).href}?load=${++loadCounter}`);
+      } catch (error) {
+        problems.push(loadProblem(file.source, error));
+        continue;
+      }
+      if (registry.evals.length === 0) {
+        problems.push({
+          code: "LOAD",
+          file: file.source,
+          message: "This file registers no evals.",
+          hint: 'Call Eval("name", { data, task, scores }) at the top level of the file (and import Eval from "evalrun").',
+        });
+        continue;
+      }
+      for (const definition of registry.evals) {
+        definition.file = file.source;
+        try {
+          validateDefinition(definition);
+        } catch (error) {
+          if (!isEvalrunError(error)) throw error;
+          problems.push({ code: error.code, file: file.source, message: error.message, hint: error.hint });
+          continue;
+        }
+        const previous = byName.get(definition.name);
+        if (previous) {
+          const where =
+            previous.file === file.source
+              ? `twice in ${file.source}`
+              : `in ${previous.file} and in ${file.source}`;
+          problems.push({
+            code: "DUPLICATE_EVAL",
+            file: file.source,
+            message: `Two evals are named "${definition.name}": ${where}. The second was not run.`,
+            hint: "Give each eval a unique name; the name identifies its experiments and baselines.",
+          });
+          continue;
+        }
+        byName.set(definition.name, definition);
+        definitions.push(definition);
+      }
+    }
+  } finally {
+    registry.mode = previousMode;
+    registry.currentFile = undefined;
+    registry.evals = [];
+  }
+  return { definitions, problems };
+}
+
+function loadProblem(file: string, error: unknown): Problem {
+  const frame = error instanceof Error ? userFrame(error, file) : undefined;
+  const message =
+    error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : `threw ${describeValue(error)} (not an Error)`;
+  return {
+    code: "LOAD",
+    file,
+    message: `Failed to load: ${message}`,
+    hint: "The file threw while being imported; fix its top-level code (or the module it imports).",
+    line: frame?.line,
+    column: frame?.column,
+    detail: error instanceof Error ? error.stack : undefined,
+  };
+}

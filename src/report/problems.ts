@@ -1,0 +1,23 @@
+import type { Problem } from "../loader/problems.js";
+import type { Colors } from "./colors.js";
+import { shownPath } from "./format.js";
+
+/** One paragraph per problem: where, what, what to do; the stack only with --verbose. */
+export function formatProblem(problem: Problem, cwd: string, c: Colors, verbose: boolean): string {
+  const where =
+    problem.line !== undefined
+      ? `${shownPath(problem.file, cwd)}:${problem.line}:${problem.column ?? 0}`
+      : shownPath(problem.file, cwd);
+  const lines = [`${c.red("✘")} ${c.bold(where)} ${c.red(`[${problem.code}]`)} ${problem.message}`];
+  const detailIsStack = problem.code === "LOAD";
+  if (problem.detail && (!detailIsStack || verbose)) lines.push(indent(problem.detail, "    "));
+  if (problem.hint) lines.push(`  ${c.dim("hint:")} ${problem.hint}`);
+  return lines.join("\n");
+}
+
+export function indent(text: string, prefix: string): string {
+  return text
+    .split("\n")
+    .map((line) => prefix + line)
+    .join("\n");
+}

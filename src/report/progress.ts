@@ -1,0 +1,95 @@
+import type { Writable } from "node:stream";
+import type { MultiBar, SingleBar } from "cli-progress";
+import type { EvalInfo } from "../engine/types.js";
+import type { Colors } from "./colors.js";
+
+export interface Progress {
+  readonly active: boolean;
+  start(evals: EvalInfo[]): void;
+  setTotal(ev: EvalInfo, total: number): void;
+  tick(ev: EvalInfo, errored: boolean): void;
+  finish(ev: EvalInfo): void;
+  /** Prints above the bars while they are drawn. */
+  log(text: string): void;
+  stop(): void;
+}
+
+interface BarState {
+  bar: SingleBar;
+  total: number | undefined;
+  done: number;
+  errors: number;
+}
+
+/** One bar per eval on a terminal (cli-progress); loaded only when progress is shown. */
+export async function createProgress(stream: Writable, colors: Colors): Promise<Progress> {
+  const { MultiBar: MultiBarClass } = (await import("cli-progress")).default;
+  let multi: MultiBar | undefined;
+  const bars = new Map<string, BarState>();
+  let width = 10;
+
+  const payload = (s: BarState) => ({ done: s.done, errors: s.errors, known: s.total !== undefined });
+
+  return {
+    get active() {
+      return multi !== undefined;
+    },
+    start(evals) {
+      if (evals.length === 0) return;
+      width = Math.min(30, Math.max(...evals.map((e) => e.name.length)));
+      multi = new MultiBarClass(
+        {
+          stream: stream as NodeJS.WriteStream,
+          hideCursor: true,
+          clearOnComplete: true,
+          stopOnComplete: false,
+          barsize: 24,
+          fps: 10,
+          format: (options, params, data: { name: string; done: number; errors: number; known: boolean }) => {
+            const name =
+              data.name.length > width ? `${data.name.slice(0, width - 1)}…` : data.name.padEnd(width);
+            const errors = data.errors > 0 ? colors.red(` · ${data.errors} errors`) : "";
+            if (!data.known) return `${name}  ${data.done} rows${errors}`;
+            const size = options.barsize ?? 24;
+            const filled = Math.round(params.progress * size);
+            const bar = "█".repeat(filled) + colors.dim("░".repeat(size - filled));
+            return `${name}  ${bar} ${data.done}/${params.total}${errors}`;
+          },
+        },
+        { barCompleteChar: "█", barIncompleteChar: "░", format: "" },
+      );
+      for (const ev of evals) {
+        const bar = multi.create(1, 0, { name: ev.name, done: 0, errors: 0, known: false });
+        bars.set(ev.name, { bar, total: undefined, done: 0, errors: 0 });
+      }
+    },
+    setTotal(ev, total) {
+      const s = bars.get(ev.name);
+      if (!s) return;
+      s.total = total;
+      s.bar.setTotal(Math.max(1, total));
+      s.bar.update(s.done, payload(s));
+    },
+    tick(ev, errored) {
+      const s = bars.get(ev.name);
+      if (!s) return;
+      s.done++;
+      if (errored) s.errors++;
+      if (s.total === undefined) s.bar.setTotal(s.done + 1);
+      s.bar.update(s.done, payload(s));
+    },
+    finish(ev) {
+      const s = bars.get(ev.name);
+      if (!s || !multi) return;
+      multi.remove(s.bar);
+      bars.delete(ev.name);
+    },
+    log(text) {
+      multi?.log(text);
+    },
+    stop() {
+      multi?.stop();
+      multi = undefined;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { EvalrunErrorCode } from "../define/errors.js";
+import type { EvalInfo, RowResult } from "../engine/types.js";
+import type { Problem } from "../loader/problems.js";
+import type { ExperimentSummary } from "../summary/types.js";
+
+type Awaitable<T> = T | Promise<T>;
+
+/** Why an eval stopped before its data ran out (its other rows are still summarised). */
+export interface EvalFailure {
+  code: EvalrunErrorCode;
+  message: string;
+  hint: string | undefined;
+}
+
+export interface EvalOutcome {
+  info: EvalInfo;
+  summary: ExperimentSummary;
+  /** Rows read from the data after filtering (results = rows × trials when nothing was interrupted). */
+  rowsRead: number;
+  taskErrors: number;
+  timeouts: number;
+  dataErrors: number;
+  scorerErrorRows: number;
+  interrupted: boolean;
+  failure: EvalFailure | undefined;
+}
+
+export interface RunResult {
+  evals: EvalOutcome[];
+  problems: Problem[];
+  interrupted: boolean;
+  /** 0 all good, 1 a problem or errored rows, 130 interrupted. */
+  exitCode: number;
+  /** Why the exit code is not 0, one line each. */
+  reasons: string[];
+  durationSeconds: number;
+}
+
+/** Every hook is optional and may be async; the runner awaits each in turn. */
+export interface Reporter {
+  onRunStart?(evals: EvalInfo[], problems: Problem[]): Awaitable<void>;
+  onEvalStart?(ev: EvalInfo): Awaitable<void>;
+  /** How many rows the eval will read, when its data says up front (an array). */
+  onEvalSize?(ev: EvalInfo, rows: number): void;
+  /** Called for every result; must not block (buffer instead). */
+  onRow?(ev: EvalInfo, row: RowResult): void;
+  onEvalEnd?(ev: EvalInfo, summary: ExperimentSummary, outcome: EvalOutcome): Awaitable<void>;
+  onRunEnd?(result: RunResult): Awaitable<void>;
+}

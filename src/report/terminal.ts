@@ -1,0 +1,163 @@
+import type { Writable } from "node:stream";
+import type { EvalInfo, RowResult } from "../engine/types.js";
+import type { Problem } from "../loader/problems.js";
+import type { ExperimentSummary } from "../summary/types.js";
+import type { Colors } from "./colors.js";
+import { formatPercent, formatSeconds, plural, shownPath, stackLocation } from "./format.js";
+import { formatProblem, indent } from "./problems.js";
+import type { Progress } from "./progress.js";
+import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
+
+export interface TerminalReporterOptions {
+  out: Writable;
+  err: Writable;
+  cwd: string;
+  colors: Colors;
+  verbose: boolean;
+  progress?: Progress | undefined;
+  /** Errored rows listed per eval (all of them with --verbose). */
+  maxErrorsShown?: number;
+}
+
+interface ErrorSample {
+  row: number;
+  trial: number;
+  kind: string;
+  message: string;
+  where: string | undefined;
+  stack: string | undefined;
+}
+
+/** The human summary: problems first (stderr), then a block per eval as it finishes, then one closing line. */
+export class TerminalReporter implements Reporter {
+  private readonly samples = new Map<string, { shown: ErrorSample[]; total: number }>();
+  private readonly maxShown: number;
+
+  constructor(private readonly o: TerminalReporterOptions) {
+    this.maxShown = o.verbose ? Number.POSITIVE_INFINITY : (o.maxErrorsShown ?? 5);
+  }
+
+  private print(text: string): void {
+    if (this.o.progress?.active) this.o.progress.log(`${text}\n`);
+    else this.o.out.write(`${text}\n`);
+  }
+
+  onRunStart(evals: EvalInfo[], problems: Problem[]): void {
+    for (const problem of problems)
+      this.o.err.write(`${formatProblem(problem, this.o.cwd, this.o.colors, this.o.verbose)}\n\n`);
+    this.o.progress?.start(evals);
+  }
+
+  onEvalSize(ev: EvalInfo, rows: number): void {
+    this.o.progress?.setTotal(ev, rows * ev.trialCount);
+  }
+
+  onRow(ev: EvalInfo, row: RowResult): void {
+    this.o.progress?.tick(ev, row.error !== undefined || row.score_errors !== undefined);
+    if (!row.error && !row.score_errors) return;
+    let entry = this.samples.get(ev.name);
+    if (!entry) {
+      entry = { shown: [], total: 0 };
+      this.samples.set(ev.name, entry);
+    }
+    entry.total++;
+    if (entry.shown.length >= this.maxShown) return;
+    if (row.error) {
+      entry.shown.push({
+        row: row.row_index,
+        trial: row.trial_index,
+        kind: row.error.kind,
+        message: row.error.message,
+        where: stackLocation(row.error.stack, this.o.cwd),
+        stack: row.error.stack,
+      });
+    } else {
+      for (const message of Object.values(row.score_errors ?? {})) {
+        entry.shown.push({
+          row: row.row_index,
+          trial: row.trial_index,
+          kind: "score",
+          message,
+          where: undefined,
+          stack: undefined,
+        });
+      }
+    }
+  }
+
+  onEvalEnd(ev: EvalInfo, summary: ExperimentSummary, outcome: EvalOutcome): void {
+    this.o.progress?.finish(ev);
+    const c = this.o.colors;
+    const m = summary.metrics;
+    const failed = outcome.failure !== undefined || m.errors.metric > 0;
+    const mark = outcome.interrupted ? c.yellow("■") : failed ? c.red("✘") : c.green("✔");
+    const lines: string[] = [];
+    lines.push(`${mark} ${c.bold(ev.name)}  ${c.dim(shownPath(ev.file, this.o.cwd))}`);
+    lines.push(
+      `  ${c.dim("experiment")}  ${summary.experiment_name}${outcome.interrupted ? c.yellow("  (interrupted)") : ""}`,
+    );
+    const trials = ev.trialCount > 1 ? ` (${plural(outcome.rowsRead, "row")} × ${ev.trialCount} trials)` : "";
+    const errorText = m.errors.metric > 0 ? c.red(plural(m.errors.metric, "error")) : "0 errors";
+    lines.push(
+      `  ${c.dim("rows")}        ${m.rows.metric}${trials} · ${errorText}${this.errorBreakdown(outcome)}`,
+    );
+    lines.push(
+      `  ${c.dim("duration")}    ${formatSeconds(m.duration.metric)} · per row p50 ${formatSeconds(m.duration_p50.metric)}, p95 ${formatSeconds(m.duration_p95.metric)}`,
+    );
+    const scores = Object.values(summary.scores);
+    if (scores.length > 0) {
+      lines.push(`  ${c.dim("scores")}`);
+      const width = Math.max(...scores.map((s) => s.name.length));
+      for (const s of scores) {
+        const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
+        lines.push(
+          `    ${s.name.padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}  ${c.dim(`${s.scored} scored`)}${extra}`,
+        );
+      }
+    }
+    if (outcome.failure) {
+      lines.push(`  ${c.red(`[${outcome.failure.code}]`)} ${outcome.failure.message}`);
+      if (outcome.failure.hint) lines.push(`  ${c.dim("hint:")} ${outcome.failure.hint}`);
+    }
+    const errors = this.samples.get(ev.name);
+    if (errors && errors.total > 0) {
+      lines.push(`  ${c.dim("errors")}`);
+      for (const e of errors.shown) {
+        const trial = ev.trialCount > 1 ? ` trial ${e.trial}` : "";
+        lines.push(`    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${e.message}`);
+        if (this.o.verbose && e.stack) lines.push(indent(e.stack.split("\n").slice(1).join("\n"), "      "));
+        else if (e.where) lines.push(`      ${c.dim(`at ${e.where}`)}`);
+      }
+      const more = errors.total - errors.shown.length;
+      if (more > 0)
+        lines.push(`    ${c.dim(`… and ${more} more errored rows (--verbose lists them all, with stacks)`)}`);
+    }
+    this.print(`${lines.join("\n")}\n`);
+  }
+
+  private errorBreakdown(o: EvalOutcome): string {
+    const parts: string[] = [];
+    if (o.taskErrors) parts.push(`${o.taskErrors} task`);
+    if (o.timeouts) parts.push(`${o.timeouts} timeout`);
+    if (o.scorerErrorRows) parts.push(`${o.scorerErrorRows} scorer`);
+    if (o.dataErrors) parts.push(`${o.dataErrors} bad row`);
+    return parts.length > 0 ? this.o.colors.dim(` (${parts.join(", ")})`) : "";
+  }
+
+  onRunEnd(result: RunResult): void {
+    this.o.progress?.stop();
+    const c = this.o.colors;
+    const rows = result.evals.reduce((n, e) => n + e.summary.metrics.rows.metric, 0);
+    const errors = result.evals.reduce((n, e) => n + e.summary.metrics.errors.metric, 0);
+    const parts = [plural(result.evals.length, "eval"), plural(rows, "row result"), plural(errors, "error")];
+    if (result.problems.length > 0) parts.push(c.red(plural(result.problems.length, "file problem")));
+    parts.push(formatSeconds(result.durationSeconds));
+    const status = result.interrupted
+      ? c.yellow("Interrupted")
+      : result.exitCode === 0
+        ? c.green("Done")
+        : c.red("Failed");
+    this.print(`${status}: ${parts.join(" · ")}`);
+    for (const reason of result.reasons) this.print(`  ${c.dim("·")} ${reason}`);
+  }
+}

@@ -1,0 +1,39 @@
+import { isEvalrunError } from "../define/errors.js";
+import { countRows } from "../engine/count.js";
+import type { Problem } from "../loader/problems.js";
+import type { RunEvalsOptions } from "./options.js";
+import { prepareRun } from "./prepare.js";
+
+export interface ListedEval {
+  name: string;
+  file: string | undefined;
+  /** Rows after filters (each runs trialCount times); null when the data could not be read. */
+  rows: number | null;
+  trialCount: number;
+  error?: string;
+}
+
+/** The evals a run would run and how many rows each has, without running anything. */
+export async function listEvals(
+  options: RunEvalsOptions = {},
+): Promise<{ evals: ListedEval[]; problems: Problem[] }> {
+  const prepared = await prepareRun(options);
+  const evals: ListedEval[] = [];
+  for (const [i, definition] of prepared.definitions.entries()) {
+    const info = prepared.infos[i];
+    const entry: ListedEval = {
+      name: definition.name,
+      file: definition.file,
+      rows: null,
+      trialCount: info?.trialCount ?? 1,
+    };
+    try {
+      entry.rows = await countRows(definition, prepared.filters);
+    } catch (error) {
+      if (!isEvalrunError(error)) throw error;
+      entry.error = error.message;
+    }
+    evals.push(entry);
+  }
+  return { evals, problems: prepared.problems };
+}

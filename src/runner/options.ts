@@ -1,0 +1,24 @@
+import type { Reporter } from "../report/reporter.js";
+
+/** Options of `runEvals()`; each mirrors a CLI flag and overrides the config file's value. */
+export interface RunEvalsOptions {
+  /** Files, directories or globs; default the config's `paths`, else the current directory. */
+  paths?: string[];
+  /** Directory paths are relative to (default process.cwd()). */
+  cwd?: string;
+  /** A config file to use, or false to ignore any; by default the nearest evalrun.config.* is used. */
+  config?: string | false;
+  filter?: string[];
+  trials?: number;
+  timeout?: number;
+  /** Rows in flight across all evals. */
+  maxConcurrency?: number;
+  passWithNoEvals?: boolean;
+  maxErrorRate?: number;
+  /** A dotenv file; `.env` in `cwd` loads when present unless this is false. */
+  envFile?: string | false;
+  reporters?: Reporter[];
+  /** Aborting it interrupts the run: no new rows start, in-flight rows get `graceMs` to finish. */
+  signal?: AbortSignal;
+  graceMs?: number;
+}

@@ -1,0 +1,122 @@
+import pLimit from "p-limit";
+import type { EvalDefinition } from "../define/types.js";
+import { runEval } from "../engine/run-eval.js";
+import type { EvalInfo } from "../engine/types.js";
+import type { EvalOutcome, RunResult } from "../report/reporter.js";
+import { EvalAggregate } from "../summary/aggregate.js";
+import { summarize } from "../summary/summarize.js";
+import type { ExperimentSummary } from "../summary/types.js";
+import type { RunEvalsOptions } from "./options.js";
+import { type PreparedRun, prepareRun } from "./prepare.js";
+
+export interface RunEvalsResult extends RunResult {
+  /** One per eval that ran, in the order the evals were found. */
+  summaries: ExperimentSummary[];
+}
+
+const DEFAULT_GRACE_MS = 2000;
+
+/**
+ * Finds, compiles, loads and runs evals, and returns their summaries. The CLI is a thin layer over this; it
+ * throws an EvalrunError only for problems that stop the whole run (bad config or flags, no eval files).
+ */
+export async function runEvals(options: RunEvalsOptions = {}): Promise<RunEvalsResult> {
+  const started = performance.now();
+  const prepared = await prepareRun(options);
+  return executeRun(prepared, options, started);
+}
+
+export async function executeRun(
+  prepared: PreparedRun,
+  options: RunEvalsOptions,
+  started = performance.now(),
+): Promise<RunEvalsResult> {
+  const reporters = options.reporters ?? [];
+  const stop = new AbortController();
+  const hardStop = new AbortController();
+  const onInterrupt = () => {
+    stop.abort();
+    setTimeout(() => hardStop.abort(), options.graceMs ?? DEFAULT_GRACE_MS).unref();
+  };
+  if (options.signal?.aborted) onInterrupt();
+  else options.signal?.addEventListener("abort", onInterrupt, { once: true });
+
+  for (const r of reporters) await r.onRunStart?.(prepared.infos, prepared.problems);
+  const globalLimit = prepared.maxConcurrency ? pLimit(prepared.maxConcurrency) : undefined;
+
+  const runOne = async (definition: EvalDefinition, info: EvalInfo): Promise<EvalOutcome> => {
+    for (const r of reporters) await r.onEvalStart?.(info);
+    const aggregate = new EvalAggregate(info.scorerNames);
+    const ran = await runEval(definition, info, {
+      filters: prepared.filters,
+      globalLimit,
+      stop: stop.signal,
+      hardStop: hardStop.signal,
+      onRow(row) {
+        aggregate.add(row);
+        for (const r of reporters) r.onRow?.(info, row);
+      },
+      onSize(rows) {
+        for (const r of reporters) r.onEvalSize?.(info, rows);
+      },
+    });
+    aggregate.finish();
+    const summary = summarize(aggregate, { projectName: info.name, experimentName: info.experimentName });
+    const outcome: EvalOutcome = {
+      info,
+      summary,
+      rowsRead: ran.rowsRead,
+      taskErrors: aggregate.taskErrors,
+      timeouts: aggregate.timeouts,
+      dataErrors: aggregate.dataErrors,
+      scorerErrorRows: aggregate.scorerErrorRows,
+      interrupted: ran.interrupted,
+      failure: ran.failure
+        ? { code: ran.failure.code, message: ran.failure.message, hint: ran.failure.hint }
+        : undefined,
+    };
+    for (const r of reporters) await r.onEvalEnd?.(info, summary, outcome);
+    return outcome;
+  };
+
+  let evals: EvalOutcome[];
+  try {
+    evals = await Promise.all(prepared.definitions.map((d, i) => runOne(d, prepared.infos[i] as EvalInfo)));
+  } finally {
+    options.signal?.removeEventListener("abort", onInterrupt);
+  }
+  const result: RunEvalsResult = {
+    evals,
+    summaries: evals.map((e) => e.summary),
+    problems: prepared.problems,
+    interrupted: stop.signal.aborted,
+    ...verdict(evals, prepared),
+    durationSeconds: (performance.now() - started) / 1000,
+  };
+  for (const r of reporters) await r.onRunEnd?.(result);
+  return result;
+}
+
+/** Exit code 0 only when every file loaded, every eval ran to the end and no row errored beyond the allowance. */
+function verdict(evals: EvalOutcome[], prepared: PreparedRun): { exitCode: number; reasons: string[] } {
+  const reasons: string[] = [];
+  if (prepared.problems.length > 0) {
+    reasons.push(
+      `${prepared.problems.length} eval file problem(s) (compile, load or definition errors) above`,
+    );
+  }
+  if (prepared.files.length === 0) reasons.push("no eval files found (--pass-with-no-evals)");
+  for (const e of evals) {
+    if (e.failure) reasons.push(`${e.info.name}: ${e.failure.code}: stopped before the end of its data`);
+    const rows = e.summary.metrics.rows.metric;
+    const errors = e.summary.metrics.errors.metric;
+    if (errors > 0 && errors / rows > prepared.maxErrorRate) {
+      const allowance = prepared.maxErrorRate > 0 ? ` (allowed: ${prepared.maxErrorRate})` : "";
+      reasons.push(`${e.info.name}: ${errors} of ${rows} results errored${allowance}`);
+    }
+  }
+  const interrupted = evals.some((e) => e.interrupted);
+  if (interrupted) reasons.unshift("interrupted (Ctrl-C): summaries cover the rows that finished");
+  const failed = reasons.some((r) => !r.startsWith("no eval files"));
+  return { exitCode: interrupted ? 130 : failed ? 1 : 0, reasons: failed || interrupted ? reasons : [] };
+}

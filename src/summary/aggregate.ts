@@ -1,0 +1,74 @@
+import type { RowResult } from "../engine/types.js";
+
+interface ScoreTotals {
+  sum: number;
+  scored: number;
+  errors: number;
+}
+
+/**
+ * Running totals of an eval's results, so a summary never needs the rows themselves (a million-row run keeps
+ * only these numbers and one duration per row).
+ */
+export class EvalAggregate {
+  rows = 0;
+  erroredRows = 0;
+  taskErrors = 0;
+  timeouts = 0;
+  dataErrors = 0;
+  /** Rows where at least one scorer errored (the task succeeded). */
+  scorerErrorRows = 0;
+  readonly scores = new Map<string, ScoreTotals>();
+  private durations = new Float64Array(1024);
+  startedAt = Date.now();
+  endedAt: number | undefined;
+
+  constructor(scorerNames: readonly string[] = []) {
+    for (const name of scorerNames) this.totals(name);
+  }
+
+  private totals(name: string): ScoreTotals {
+    let totals = this.scores.get(name);
+    if (!totals) {
+      totals = { sum: 0, scored: 0, errors: 0 };
+      this.scores.set(name, totals);
+    }
+    return totals;
+  }
+
+  add(row: RowResult): void {
+    if (this.rows === this.durations.length) {
+      const grown = new Float64Array(this.durations.length * 2);
+      grown.set(this.durations);
+      this.durations = grown;
+    }
+    this.durations[this.rows++] = row.metrics.duration;
+    if (row.error) {
+      this.erroredRows++;
+      if (row.error.kind === "timeout") this.timeouts++;
+      else if (row.error.kind === "data") this.dataErrors++;
+      else this.taskErrors++;
+    } else if (row.score_errors) {
+      this.erroredRows++;
+      this.scorerErrorRows++;
+    }
+    for (const name in row.scores) {
+      const value = row.scores[name];
+      const totals = this.totals(name);
+      if (typeof value === "number") {
+        totals.sum += value;
+        totals.scored++;
+      }
+    }
+    if (row.score_errors) for (const name in row.score_errors) this.totals(name).errors++;
+  }
+
+  finish(): void {
+    this.endedAt ??= Date.now();
+  }
+
+  /** Per-row durations in seconds, sorted (a copy). */
+  sortedDurations(): Float64Array {
+    return this.durations.slice(0, this.rows).sort();
+  }
+}

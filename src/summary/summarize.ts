@@ -1,0 +1,45 @@
+import type { EvalAggregate } from "./aggregate.js";
+import type { ExperimentSummary, ScoreSummary } from "./types.js";
+
+/** Nearest-rank percentile of sorted values; 0 for none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? 0;
+}
+
+export interface SummaryNames {
+  projectName: string;
+  experimentName: string;
+}
+
+/** The summary of one eval's results: a pure function of its running totals. */
+export function summarize(aggregate: EvalAggregate, names: SummaryNames): ExperimentSummary {
+  const scores: Record<string, ScoreSummary> = {};
+  for (const [name, totals] of aggregate.scores) {
+    scores[name] = {
+      name,
+      score: totals.scored > 0 ? totals.sum / totals.scored : null,
+      diff: null,
+      improvements: 0,
+      regressions: 0,
+      scored: totals.scored,
+      errors: totals.errors,
+    };
+  }
+  const durations = aggregate.sortedDurations();
+  const wall = ((aggregate.endedAt ?? Date.now()) - aggregate.startedAt) / 1000;
+  return {
+    project_name: names.projectName,
+    experiment_name: names.experimentName,
+    comparison_experiment_name: null,
+    scores,
+    metrics: {
+      rows: { name: "rows", metric: aggregate.rows, unit: "rows" },
+      errors: { name: "errors", metric: aggregate.erroredRows, unit: "rows" },
+      duration: { name: "duration", metric: wall, unit: "s" },
+      duration_p50: { name: "duration_p50", metric: percentile(durations, 50), unit: "s" },
+      duration_p95: { name: "duration_p95", metric: percentile(durations, 95), unit: "s" },
+    },
+  };
+}

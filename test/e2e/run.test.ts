@@ -1,0 +1,239 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
+
+describe("running eval files", () => {
+  it("runs every row, scores it and prints a summary per eval", async () => {
+    const dir = project({
+      "evals/upper.eval.ts": `
+        import { Eval } from "evalrun";
+        function exact({ output, expected }: { output: string; expected?: string }) { return output === expected; }
+        function lengthRatio({ output, expected }: { output: string; expected?: string }) {
+          return Math.min(output.length, (expected ?? "").length) / Math.max(output.length, (expected ?? "").length);
+        }
+        Eval("upper", {
+          data: [
+            { input: "ab", expected: "AB" },
+            { input: "cd", expected: "CD" },
+            { input: "ef", expected: "EFG" },
+            { input: "gh", expected: "XY" },
+          ],
+          task: (input: string) => input.toUpperCase(),
+          scores: [exact, lengthRatio],
+        });
+      `,
+    });
+    const text = await runCli([], { cwd: dir });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("upper");
+    expect(text.stdout).toContain("evals/upper.eval.ts");
+    // exact: 2 of 4; lengthRatio: (1 + 1 + 2/3 + 1) / 4 = 0.9167
+    expect(text.stdout).toMatch(/exact\s+50\.0%\s+4 scored/);
+    expect(text.stdout).toMatch(/lengthRatio\s+91\.7%\s+4 scored/);
+    expect(text.stdout).toMatch(/rows\s+4 · 0 errors/);
+    expect(text.stdout).toMatch(/p50 .*p95/);
+
+    const json = await runCli(["--jsonl"], { cwd: dir });
+    expect(json.code).toBe(0);
+    const summary = summaryOf(json.stdout, "upper");
+    expect(summary.scores.exact?.score).toBe(0.5);
+    expect(summary.scores.lengthRatio?.score).toBeCloseTo((3 + 2 / 3) / 4, 10);
+    expect(summary.metrics.rows?.metric).toBe(4);
+  });
+
+  it("prints only the spec's summary shape with --jsonl, one line per eval", async () => {
+    const dir = project({
+      "a.eval.ts": `import { Eval } from "evalrun";
+        Eval("first", { data: [{ input: 1, expected: 1 }], task: (x: number) => x, scores: [function same({ output, expected }) { return output === expected; }] });
+        Eval("second", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => null] });`,
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.code).toBe(0);
+    const lines = jsonLines(result.stdout);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(Object.keys(line).sort()).toEqual(
+        ["comparison_experiment_name", "experiment_name", "metrics", "project_name", "scores"].sort(),
+      );
+      const metrics = line.metrics as Record<string, { name: string; metric: number; unit: string }>;
+      for (const key of ["rows", "errors", "duration"]) {
+        expect(metrics[key]).toEqual({ name: key, metric: expect.any(Number), unit: expect.any(String) });
+      }
+      expect(metrics.duration?.unit).toBe("s");
+    }
+    const first = summaryOf(result.stdout, "first");
+    expect(first.scores.same).toMatchObject({
+      name: "same",
+      score: 1,
+      diff: null,
+      improvements: 0,
+      regressions: 0,
+    });
+    expect(first.experiment_name).toMatch(/^first-\d{8}-\d{6}$/);
+    // A scorer that returns null leaves the row unscored: no mean, nothing counted.
+    const second = summaryOf(result.stdout, "second");
+    expect(second.scores.scorer_0).toMatchObject({ score: null, scored: 0 });
+  });
+
+  it("accepts every data shape: array, function, promise, iterable, async iterable, async generator", async () => {
+    const rows = `[{ input: 1, expected: 1 }, { input: 2, expected: 2 }]`;
+    const shapes: Record<string, string> = {
+      array: rows,
+      fn: `() => ${rows}`,
+      asyncFn: `async () => ${rows}`,
+      promise: `Promise.resolve(${rows})`,
+      set: `new Set(${rows})`,
+      generator: `(function* () { yield* ${rows}; })()`,
+      asyncGenerator: `(async function* () { yield* ${rows}; })()`,
+      asyncGeneratorFn: `async function* () { yield* ${rows}; }`,
+      fnReturningAsyncIterable: `() => (async function* () { yield* ${rows}; })()`,
+    };
+    const body = Object.entries(shapes)
+      .map(
+        ([name, data]) =>
+          `Eval(${JSON.stringify(name)}, { data: ${data}, task: (x: number) => x, scores: [function same({ output, expected }: any) { return output === expected; }] });`,
+      )
+      .join("\n");
+    const dir = project({ "shapes.eval.ts": `import { Eval } from "evalrun";\n${body}` });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    for (const name of Object.keys(shapes)) {
+      const summary = summaryOf(result.stdout, name);
+      expect(summary.metrics.rows?.metric, name).toBe(2);
+      expect(summary.scores.same?.score, name).toBe(1);
+    }
+  });
+
+  it("reads an async generator lazily: never more than maxConcurrency rows ahead of the work", async () => {
+    const dir = project({
+      "lazy.eval.ts": `
+        import { Eval } from "evalrun";
+        import { writeFileSync } from "node:fs";
+        let pulled = 0, finished = 0, maxAhead = 0;
+        async function* rows() {
+          for (let i = 0; i < 20000; i++) {
+            pulled++;
+            maxAhead = Math.max(maxAhead, pulled - finished);
+            yield { input: i, expected: i };
+          }
+        }
+        process.on("exit", () => writeFileSync(process.env.STATS_FILE!, JSON.stringify({ pulled, finished, maxAhead })));
+        Eval("lazy", {
+          data: rows,
+          task: async (x: number) => x,
+          scores: [function same({ output, expected }: any) { finished++; return output === expected; }],
+          maxConcurrency: 4,
+        });
+      `,
+    });
+    const statsFile = path.join(dir, "stats.json");
+    const result = await runCli(["--jsonl"], { cwd: dir, env: { STATS_FILE: statsFile } });
+    expect(result.code).toBe(0);
+    expect(summaryOf(result.stdout, "lazy").metrics.rows?.metric).toBe(20000);
+    const stats = JSON.parse(readFileSync(statsFile, "utf8")) as {
+      pulled: number;
+      finished: number;
+      maxAhead: number;
+    };
+    expect(stats.pulled).toBe(20000);
+    expect(stats.finished).toBe(20000);
+    // 4 in flight plus the row being pulled: the generator is never drained ahead of the work.
+    expect(stats.maxAhead).toBeLessThanOrEqual(5);
+  });
+
+  it("runs each row trialCount times, with trialIndex in the hooks, and --trials overrides it", async () => {
+    const dir = project({
+      "trials.eval.ts": `
+        import { Eval } from "evalrun";
+        Eval("trials", {
+          data: [{ input: "a" }, { input: "b" }],
+          task: (input: string, { trialIndex }) => trialIndex,
+          // trial t scores t / 2: with 3 trials the mean is (0 + 0.5 + 1) / 3 = 0.5
+          scores: [function trial({ output }: { output: number }) { return output / 2; }],
+          trialCount: 3,
+        });
+      `,
+    });
+    const three = await runCli(["--jsonl"], { cwd: dir });
+    expect(three.code).toBe(0);
+    const s3 = summaryOf(three.stdout, "trials");
+    expect(s3.metrics.rows?.metric).toBe(6);
+    expect(s3.scores.trial?.score).toBeCloseTo(0.5, 10);
+    const two = await runCli(["--jsonl", "--trials", "2"], { cwd: dir });
+    const s2 = summaryOf(two.stdout, "trials");
+    expect(s2.metrics.rows?.metric).toBe(4);
+    expect(s2.scores.trial?.score).toBeCloseTo(0.25, 10);
+    const text = await runCli([], { cwd: dir });
+    expect(text.stdout).toContain("6 (2 rows × 3 trials)");
+  });
+
+  it("keeps maxConcurrency per eval and --max-concurrency across evals", async () => {
+    const evalFile = (name: string, cap: number) => `
+      Eval(${JSON.stringify(name)}, {
+        data: Array.from({ length: 40 }, (_, i) => ({ input: i })),
+        task: async (x: number) => {
+          const s = stats[${JSON.stringify(name)}]; s.now++; s.max = Math.max(s.max, s.now); total.now++; total.max = Math.max(total.max, total.now);
+          await new Promise((r) => setTimeout(r, 5));
+          s.now--; total.now--;
+          return x;
+        },
+        scores: [() => 1],
+        maxConcurrency: ${cap},
+      });`;
+    const dir = project({
+      "caps.eval.ts": `
+        import { Eval } from "evalrun";
+        import { writeFileSync } from "node:fs";
+        const stats: Record<string, { now: number; max: number }> = { a: { now: 0, max: 0 }, b: { now: 0, max: 0 } };
+        const total = { now: 0, max: 0 };
+        process.on("exit", () => writeFileSync(process.env.STATS_FILE!, JSON.stringify({ stats, total })));
+        ${evalFile("a", 3)}
+        ${evalFile("b", 6)}
+      `,
+    });
+    const file = path.join(dir, "stats.json");
+    const perEval = await runCli([], { cwd: dir, env: { STATS_FILE: file } });
+    expect(perEval.code).toBe(0);
+    const free = JSON.parse(readFileSync(file, "utf8"));
+    expect(free.stats.a.max).toBe(3);
+    expect(free.stats.b.max).toBe(6);
+    expect(free.total.max).toBe(9); // both evals run at once
+    const capped = await runCli(["--max-concurrency", "4"], { cwd: dir, env: { STATS_FILE: file } });
+    expect(capped.code).toBe(0);
+    const global = JSON.parse(readFileSync(file, "utf8"));
+    expect(global.total.max).toBe(4);
+    expect(global.stats.a.max).toBeLessThanOrEqual(3);
+  });
+
+  it("gives eval files their own __dirname, __filename and import.meta.url, from any working directory", async () => {
+    const dir = project({
+      "evals/data/rows.json": JSON.stringify([
+        { input: "x", expected: "x" },
+        { input: "y", expected: "y" },
+      ]),
+      "evals/lib/where.ts": `export const libDir = __dirname;`,
+      "evals/fixture.eval.ts": `
+        import { Eval } from "evalrun";
+        import { readFileSync } from "node:fs";
+        import path from "node:path";
+        import { fileURLToPath } from "node:url";
+        import { libDir } from "./lib/where";
+        const viaDirname = JSON.parse(readFileSync(path.join(__dirname, "data/rows.json"), "utf8"));
+        const viaUrl = JSON.parse(readFileSync(new URL("./data/rows.json", import.meta.url), "utf8"));
+        const selfOk = fileURLToPath(import.meta.url) === __filename && __filename.endsWith("fixture.eval.ts");
+        Eval("fixture", {
+          data: [...viaDirname, ...viaUrl],
+          task: (x: string) => x,
+          scores: [function paths() { return selfOk && libDir.endsWith(path.join("evals", "lib")); }],
+        });
+      `,
+    });
+    const result = await runCli(["--jsonl", path.join(dir, "evals")], { cwd: path.dirname(dir) });
+    expect(result.stderr).toBe("");
+    const summary = summaryOf(result.stdout, "fixture");
+    expect(summary.metrics.rows?.metric).toBe(4);
+    expect(summary.scores.paths?.score).toBe(1);
+  });
+});
