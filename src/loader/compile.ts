@@ -92,6 +92,10 @@ const externalPackagesPlugin: Plugin = {
         return { errors: resolved.errors };
       }
       if (resolved.external) return { path: resolved.path, external: true };
+      // evalrun's own sources (tsconfig paths in this repository, a link to a checkout) cannot be imported by
+      // Node; the running copy's built entry stands in for them.
+      if (isSelf && /\.[cm]?tsx?$/.test(resolved.path))
+        return { path: pathToFileURL(ownEntry()).href, external: true };
       const inPackage = resolved.path.split(path.sep).includes("node_modules");
       if (inPackage || isSelf) return { path: pathToFileURL(resolved.path).href, external: true };
       return { path: resolved.path };

@@ -4,6 +4,8 @@ interface ScoreTotals {
   sum: number;
   scored: number;
   errors: number;
+  /** False for a name only pre-registered from a scorer's function name that no result has used yet. */
+  seen: boolean;
 }
 
 /**
@@ -23,16 +25,18 @@ export class EvalAggregate {
   startedAt = Date.now();
   endedAt: number | undefined;
 
+  /** `scorerNames` fixes the order scores are listed in; names scorers return are added as they appear. */
   constructor(scorerNames: readonly string[] = []) {
-    for (const name of scorerNames) this.totals(name);
+    for (const name of scorerNames) this.scores.set(name, { sum: 0, scored: 0, errors: 0, seen: false });
   }
 
   private totals(name: string): ScoreTotals {
     let totals = this.scores.get(name);
     if (!totals) {
-      totals = { sum: 0, scored: 0, errors: 0 };
+      totals = { sum: 0, scored: 0, errors: 0, seen: true };
       this.scores.set(name, totals);
     }
+    totals.seen = true;
     return totals;
   }
 

@@ -17,6 +17,7 @@ export interface SummaryNames {
 export function summarize(aggregate: EvalAggregate, names: SummaryNames): ExperimentSummary {
   const scores: Record<string, ScoreSummary> = {};
   for (const [name, totals] of aggregate.scores) {
+    if (!totals.seen) continue;
     scores[name] = {
       name,
       score: totals.scored > 0 ? totals.sum / totals.scored : null,

@@ -1,0 +1,273 @@
+import { describe, expect, it } from "vitest";
+import { project, runCli, summaryOf } from "../helpers/cli.js";
+
+const HEADER = `import { Eval } from "evalrun";\n`;
+const GOOD = `${HEADER}Eval("good", { data: [{ input: 1, expected: 1 }], task: (x: number) => x, scores: [function same({ output, expected }: any) { return output === expected; }] });\n`;
+
+/**
+ * No user mistake may surface as a raw stack trace (unless --verbose asks for it). One `at file:line:col` line
+ * naming the user's code is fine; a stack is two frames in a row, or a frame in node's internals.
+ */
+function expectNoStack(text: string) {
+  expect(text).not.toMatch(/^\s+at .+\n\s+at .+$/m);
+  expect(text).not.toContain("node:internal");
+}
+
+describe("errors in the user's evals are data, and the run goes on", () => {
+  it("records task errors, timeouts and scorer errors beside good rows", async () => {
+    const dir = project({
+      "mixed.eval.ts": `${HEADER}
+function exact({ output, expected }: any) { return output === expected; }
+function picky({ output }: any) { if (output === "C") throw new RangeError("picky cannot score C"); return 1; }
+Eval("mixed", {
+  data: [
+    { input: "a", expected: "A" },
+    { input: "b", expected: "B" },
+    { input: "boom", expected: "BOOM" },
+    { input: "c", expected: "C" },
+    { input: "hang", expected: "HANG" },
+  ],
+  task: async (input: string) => {
+    if (input === "boom") throw new TypeError("the task broke on purpose");
+    if (input === "hang") await new Promise((resolve) => setTimeout(resolve, 60_000)); // ignores its signal
+    return input.toUpperCase();
+  },
+  scores: [exact, picky],
+  timeout: 300,
+});
+`,
+    });
+    const result = await runCli([], { cwd: dir, timeoutMs: 15_000 });
+    expect(result.code).toBe(1);
+    expect(result.ms).toBeLessThan(10_000); // the hung task does not hold the run
+    const out = result.stdout;
+    expect(out).toMatch(/rows\s+5 · 3 errors \(1 task, 1 timeout, 1 scorer\)/);
+    // exact: a, b, c scored (boom and hang have no output) -> 3 of 3
+    expect(out).toMatch(/exact\s+100\.0%\s+3 scored/);
+    expect(out).toMatch(/picky\s+100\.0%\s+2 scored · 1 error/);
+    expect(out).toContain("TypeError: the task broke on purpose");
+    expect(out).toContain("Timed out after 300 ms");
+    expect(out).toContain('Scorer "picky" threw RangeError: picky cannot score C');
+    expect(out).toContain("mixed: 3 of 5 results errored");
+    expectNoStack(result.output);
+
+    const allowed = await runCli(["--max-error-rate", "0.6", "--jsonl"], { cwd: dir });
+    expect(allowed.code).toBe(0);
+    expect(summaryOf(allowed.stdout, "mixed").metrics.errors?.metric).toBe(3);
+    const notEnough = await runCli(["--max-error-rate", "0.5", "--jsonl"], { cwd: dir });
+    expect(notEnough.code).toBe(1);
+  });
+
+  it("aborts the row's signal on timeout so a well-behaved task stops", async () => {
+    const dir = project({
+      "abort.eval.ts": `${HEADER}
+import { writeFileSync } from "node:fs";
+Eval("abort", {
+  data: [{ input: 1 }],
+  task: (x: number, { signal }) => new Promise((resolve, reject) => {
+    signal.addEventListener("abort", () => {
+      writeFileSync(process.env.MARK!, String(signal.reason?.name));
+      reject(signal.reason);
+    });
+  }),
+  scores: [() => 1],
+  timeout: 200,
+});
+`,
+    });
+    const mark = `${dir}/aborted.txt`;
+    const result = await runCli(["--jsonl"], { cwd: dir, env: { MARK: mark } });
+    expect(result.code).toBe(1);
+    expect(summaryOf(result.stdout, "abort").metrics.errors?.metric).toBe(1);
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(mark, "utf8")).toBe("TimeoutError");
+  });
+
+  it("points a task's stack trace at the .eval.ts line (source maps)", async () => {
+    const dir = project({
+      "lines.eval.ts": `${HEADER}
+type Row = { input: string };
+interface Unused { a: number }
+
+function parse(text: string): number {
+  const value = JSON.parse(text) as { n?: number };
+  if (value.n === undefined) throw new Error("no n in " + text);
+  return value.n;
+}
+Eval("lines", {
+  data: [{ input: '{"n": 1}' }, { input: "{}" }] satisfies Row[],
+  task: (input: string) => parse(input),
+  scores: [() => 1],
+});
+`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    // `new Error` is on line 8, column 36 of the TypeScript source (type-only lines above it are erased in JS).
+    expect(result.stdout).toContain("at lines.eval.ts:8:36");
+    const verbose = await runCli(["--verbose"], { cwd: dir });
+    expect(verbose.stdout).toMatch(/at parse \(.*lines\.eval\.ts:8:36\)/);
+  });
+
+  it("reports scorers that return values outside the contract, naming the scorer and the value", async () => {
+    const dir = project({
+      "scores.eval.ts": `${HEADER}
+Eval("bad-scores", {
+  data: [{ input: 1 }],
+  task: (x: number) => x,
+  scores: [
+    function nan() { return Number.NaN; },
+    function tooBig() { return 1.5; },
+    function negative() { return -0.1; },
+    function text() { return "0.5" as any; },
+    function nothing() { return undefined as any; },
+    function list() { return [{ name: "ok", score: 1 }, 0.5] as any; },
+    function unnamed() { return { score: 1 } as any; },
+    function fine() { return [{ name: "a", score: 0.25 }, { name: "b", score: null }]; },
+  ],
+});
+`,
+    });
+    const result = await runCli(["--verbose"], { cwd: dir });
+    expect(result.code).toBe(1);
+    const out = result.stdout;
+    expect(out).toContain('Scorer "nan" returned NaN');
+    expect(out).toContain('Scorer "tooBig" returned 1.5');
+    expect(out).toContain('Scorer "negative" returned -0.1');
+    expect(out).toContain('Scorer "text" returned a string ("0.5")');
+    expect(out).toContain('Scorer "nothing" returned undefined (return null to leave a row unscored)');
+    expect(out).toContain('Scorer "list" returned an array whose item 1 is the number 0.5');
+    expect(out).toContain('Scorer "unnamed" returned an object without a string `name`');
+    expect(out).toMatch(/a\s+25\.0%\s+1 scored/);
+    expect(out).toMatch(/b\s+–\s+0 scored/);
+  });
+
+  it("reports malformed rows by index and field, and runs the good ones", async () => {
+    const dir = project({
+      "rows.eval.ts": `${HEADER}
+Eval("rows", {
+  data: [{ input: 1 }, "just a string", { expected: 2 }, null, { input: 3, metadata: "x" }, { input: 4 }] as any,
+  task: (x: number) => x,
+  scores: [() => 1],
+});
+`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Row 1 is a string ("just a string"), not an object');
+    expect(result.stdout).toContain("Row 2 has no `input` field (its fields: expected)");
+    expect(result.stdout).toContain("Row 3 is null, not an object");
+    expect(result.stdout).toContain("Row 4 has `metadata` that is a string");
+    expect(result.stdout).toMatch(/rows\s+6 · 4 errors \(4 bad row\)/);
+    expect(result.stdout).toMatch(/scorer_0\s+100\.0%\s+2 scored/);
+  });
+
+  it("reports data of the wrong shape and a data source that throws, naming the eval", async () => {
+    const dir = project({
+      "data.eval.ts": `${HEADER}
+Eval("number-data", { data: 42 as any, task: (x: number) => x, scores: [() => 1] });
+Eval("string-data", { data: (() => "rows") as any, task: (x: number) => x, scores: [() => 1] });
+Eval("throwing-data", { data: () => { throw new Error("dataset file missing"); }, task: (x: number) => x, scores: [() => 1] });
+Eval("failing-stream", {
+  data: async function* () { yield { input: 1 }; yield { input: 2 }; throw new Error("connection reset"); },
+  task: (x: number) => x,
+  scores: [() => 1],
+});
+`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    const out = result.stdout;
+    expect(out).toContain('Eval "number-data": `data` gave the number 42, which is not a list of rows.');
+    expect(out).toContain('Eval "string-data": `data` gave a string ("rows")');
+    expect(out).toContain(
+      'Eval "throwing-data": `data` threw before any row was read: Error: dataset file missing',
+    );
+    expect(out).toContain(
+      'Eval "failing-stream": the data source threw after 2 rows: Error: connection reset',
+    );
+    // The rows read before the failure still ran.
+    expect(out).toMatch(/failing-stream[\s\S]*?rows\s+2 · 0 errors/);
+    expectNoStack(result.output);
+  });
+});
+
+describe("problems with eval files fail the run after the other files ran", () => {
+  it("prints a compile error with file:line:col and a code frame, and still runs the good file", async () => {
+    const dir = project({
+      "good.eval.ts": GOOD,
+      "broken.eval.ts": `${HEADER}\nconst x = 1 2;\nEval("broken", { data: [], task: () => x, scores: [] });\n`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'broken.eval.ts:3:13 [COMPILE] Compile error: Expected ";" but found "2"',
+    );
+    expect(result.stderr).toContain("3 | const x = 1 2;");
+    expect(result.stderr).toMatch(/\n {6}\| {13}\^\n/);
+    expect(result.stdout).toMatch(/✔ good/);
+    expect(result.stdout).toContain("1 eval file problem(s)");
+    expectNoStack(result.output);
+  });
+
+  it("reports a file that throws on import with its location, and a stack only with --verbose", async () => {
+    const dir = project({
+      "good.eval.ts": GOOD,
+      "throws.eval.ts": `${HEADER}\nconst config = JSON.parse(process.env.MISSING_JSON ?? "");\nEval("never", { data: [], task: () => config, scores: [] });\n`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /throws\.eval\.ts:3:\d+ \[LOAD\] Failed to load: SyntaxError: Unexpected end of JSON input/,
+    );
+    expect(result.stderr).toContain("hint:");
+    expect(result.stdout).toMatch(/✔ good/);
+    expectNoStack(result.output);
+    const verbose = await runCli(["--verbose"], { cwd: dir });
+    expect(verbose.stderr).toMatch(/at .*throws\.eval\.ts:3:\d+/);
+  });
+
+  it("rejects an evaluator whose scores are not functions, naming the eval, file and index", async () => {
+    const dir = project({
+      "good.eval.ts": GOOD,
+      "shape.eval.ts": `${HEADER}
+Eval("not-array", { data: [{ input: 1 }], task: (x: number) => x, scores: (() => 1) as any });
+Eval("not-function", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1, "Levenshtein" as any] });
+Eval("no-task", { data: [{ input: 1 }], scores: [] } as any);
+Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], trialCount: 0 });
+`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    const err = result.stderr;
+    expect(err).toContain('Eval "not-array" in');
+    expect(err).toContain("`scores` must be an array of scorer functions; got a function");
+    expect(err).toContain('Eval "not-function"');
+    expect(err).toContain('`scores[1]` is a string ("Levenshtein"), not a scorer function.');
+    expect(err).toContain('Eval "no-task"');
+    expect(err).toContain("`task` must be a function");
+    expect(err).toContain("`trialCount` must be a positive integer; got the number 0");
+    expect(result.stdout).toMatch(/✔ good/);
+    expectNoStack(result.output);
+  });
+
+  it("refuses two evals with one name, naming both files", async () => {
+    const dir = project({
+      "one.eval.ts": GOOD,
+      "two.eval.ts": GOOD,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /Two evals are named "good": in \/.*one\.eval\.ts and in \/.*two\.eval\.ts/,
+    );
+    expect(result.stdout).toMatch(/✔ good/);
+  });
+
+  it("says when a file registers no evals", async () => {
+    const dir = project({ "empty.eval.ts": `export const nothing = 1;\n` });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("This file registers no evals.");
+  });
+});

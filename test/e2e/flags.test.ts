@@ -1,0 +1,253 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { jsonLines, project, ROOT, runCli, summaryOf } from "../helpers/cli.js";
+
+const HEADER = `import { Eval } from "evalrun";\n`;
+const ROUTER = `${HEADER}
+import { writeFileSync } from "node:fs";
+Eval("router", {
+  data: [
+    { input: "I was charged twice", expected: "billing", metadata: { lang: "en", channel: "chat" } },
+    { input: "Where is my parcel?", expected: "shipping", metadata: { lang: "en", channel: "email" } },
+    { input: "Me cobraron dos veces", expected: "billing", metadata: { lang: "es", channel: "chat" } },
+    { input: "Wo ist mein Paket?", expected: "shipping", metadata: { lang: "de", channel: "chat" } },
+  ],
+  task: (input: string) => {
+    if (process.env.RAN_MARK) writeFileSync(process.env.RAN_MARK, "ran");
+    return /charged|cobraron/.test(input) ? "billing" : "shipping";
+  },
+  scores: [function correct({ output, expected }: any) { return output === expected; }],
+});
+Eval("other", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scores: [() => 1], trialCount: 2 });
+`;
+
+describe("--filter", () => {
+  it("runs only rows whose field at a dotted path matches, all filters together", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    const chat = await runCli(["--jsonl", "--filter", "metadata.channel=^chat$"], { cwd: dir });
+    expect(chat.code).toBe(0);
+    expect(summaryOf(chat.stdout, "router").metrics.rows?.metric).toBe(3);
+    // A row without the field never matches: "other" has no metadata.
+    expect(summaryOf(chat.stdout, "other").metrics.rows?.metric).toBe(0);
+    const both = await runCli(["--jsonl", "--filter", "metadata.channel=chat", "--filter", "expected=bill"], {
+      cwd: dir,
+    });
+    expect(summaryOf(both.stdout, "router").metrics.rows?.metric).toBe(2);
+    const input = await runCli(["--jsonl", "--filter", "input=(?i)parcel|paket".replace("(?i)", "")], {
+      cwd: dir,
+    });
+    expect(summaryOf(input.stdout, "router").metrics.rows?.metric).toBe(1);
+  });
+
+  it("rejects a filter without PATH=REGEX or with a broken regex (exit 2)", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    const syntax = await runCli(["--filter", "metadata.lang"], { cwd: dir });
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toContain('--filter "metadata.lang" is not of the form PATH=REGEX.');
+    expect(syntax.stderr).toContain("hint:");
+    const regex = await runCli(["--filter", "input=(unclosed"], { cwd: dir });
+    expect(regex.code).toBe(2);
+    expect(regex.stderr).toContain('--filter "input=(unclosed" has an invalid regular expression');
+    expect(regex.stdout).toBe("");
+  });
+});
+
+describe("--list", () => {
+  it("lists evals with their row counts (after filters) and runs nothing", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    const mark = path.join(dir, "ran.txt");
+    const list = await runCli(["--list"], { cwd: dir, env: { RAN_MARK: mark } });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/router\s+router\.eval\.ts\s+4 rows/);
+    expect(list.stdout).toMatch(/other\s+router\.eval\.ts\s+2 rows × 2 trials/);
+    expect(existsSync(mark)).toBe(false);
+    const filtered = await runCli(["--list", "--jsonl", "--filter", "metadata.lang=es"], {
+      cwd: dir,
+      env: { RAN_MARK: mark },
+    });
+    expect(jsonLines(filtered.stdout)).toEqual([
+      { name: "router", file: "router.eval.ts", rows: 1, trialCount: 1 },
+      { name: "other", file: "router.eval.ts", rows: 0, trialCount: 2 },
+    ]);
+    expect(existsSync(mark)).toBe(false);
+  });
+});
+
+describe("usage errors exit 2 with a clear message", () => {
+  it("rejects an unknown flag and suggests the right one", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    const result = await runCli(["--filtre", "x=y"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("[USAGE] Unknown option '--filtre'");
+    expect(result.stderr).toContain("--filter");
+    expect(result.stderr).toContain("evalrun --help");
+  });
+
+  it("rejects bad numbers for numeric flags", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    for (const args of [
+      ["--trials", "0"],
+      ["--max-concurrency", "two"],
+      ["--timeout", "-5"],
+      ["--max-error-rate", "2"],
+    ]) {
+      const result = await runCli(args, { cwd: dir });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain("[USAGE]");
+      expect(result.stderr).toContain(args[0]);
+    }
+  });
+
+  it("names a path that does not exist", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    const result = await runCli(["evals/missing.eval.ts"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('[PATH_NOT_FOUND] The path "evals/missing.eval.ts" does not exist');
+  });
+
+  it("exits 2 when no eval file is found, 0 with --pass-with-no-evals", async () => {
+    const dir = project({
+      "src/app.ts": "export {};\n",
+      "node_modules/dep/x.eval.ts": ROUTER,
+      "dist/y.eval.ts": ROUTER,
+    });
+    const none = await runCli([], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("[NO_EVALS] No eval files found");
+    expect(none.stderr).toContain("evalrun init");
+    const pass = await runCli(["--pass-with-no-evals"], { cwd: dir });
+    expect(pass.code).toBe(0);
+  });
+
+  it("prints help with every flag and the version", async () => {
+    const dir = project({});
+    const help = await runCli(["--help"], { cwd: dir });
+    expect(help.code).toBe(0);
+    for (const flag of [
+      "--filter",
+      "--list",
+      "--jsonl",
+      "--max-concurrency",
+      "--trials",
+      "--timeout",
+      "--no-progress",
+      "--env-file",
+      "--pass-with-no-evals",
+      "--max-error-rate",
+      "--config",
+      "--verbose",
+      "init",
+      "Exit codes",
+    ]) {
+      expect(help.stdout).toContain(flag);
+    }
+    const version = await runCli(["--version"], { cwd: dir });
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(version.stdout.trim()).toBe(pkg.version);
+  });
+});
+
+describe("evalrun.config.*", () => {
+  it("sets defaults that flags override", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", type: "module" }),
+      "evals/router.eval.ts": ROUTER,
+      "scratch/ignored.eval.ts": `${HEADER}Eval("ignored", { data: [{ input: 1 }], task: () => { throw new Error("should not run"); }, scores: [] });`,
+      "evalrun.config.ts": `import { defineConfig } from "evalrun";\nexport default defineConfig({ paths: ["evals"], trials: 3, filter: ["metadata.lang=en"] });\n`,
+    });
+    const fromConfig = await runCli(["--jsonl"], { cwd: dir });
+    expect(fromConfig.code).toBe(0);
+    expect(
+      jsonLines(fromConfig.stdout)
+        .map((s) => s.project_name)
+        .sort(),
+    ).toEqual(["other", "router"]);
+    expect(summaryOf(fromConfig.stdout, "router").metrics.rows?.metric).toBe(6); // 2 en rows × 3 trials
+    const overridden = await runCli(["--jsonl", "--trials", "1", "--filter", "metadata.lang=de"], {
+      cwd: dir,
+    });
+    expect(summaryOf(overridden.stdout, "router").metrics.rows?.metric).toBe(1);
+    // From a subdirectory the project's config is still found.
+    const nested = await runCli(["--jsonl"], { cwd: path.join(dir, "evals") });
+    expect(summaryOf(nested.stdout, "router").metrics.rows?.metric).toBe(6);
+  });
+
+  it("rejects an unknown key (suggesting the right one) and a wrong type, exit 2", async () => {
+    const dir = project({
+      "router.eval.ts": ROUTER,
+      "evalrun.config.mjs": `export default { maxConcurency: 4, trials: "3" };\n`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("[CONFIG] The config file evalrun.config.mjs is invalid");
+    expect(result.stderr).toContain('unknown key "maxConcurency" (did you mean "maxConcurrency"?)');
+    expect(result.stderr).toContain('"trials": ');
+    expect(result.stderr).toContain("Valid keys:");
+  });
+
+  it("reports a config file that does not compile or exports nothing", async () => {
+    const broken = project({ "router.eval.ts": ROUTER, "evalrun.config.ts": "export default {{;\n" });
+    const a = await runCli([], { cwd: broken });
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("does not compile");
+    expect(a.stderr).toContain("evalrun.config.ts:1:");
+    const empty = project({ "router.eval.ts": ROUTER, "evalrun.config.js": "export const x = 1;\n" });
+    const b = await runCli([], { cwd: empty });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain("must export an object as default; it exports undefined");
+    const explicit = await runCli(["--config", "nope.config.ts"], { cwd: empty });
+    expect(explicit.code).toBe(2);
+    expect(explicit.stderr).toContain("nope.config.ts does not exist");
+  });
+});
+
+describe("environment files", () => {
+  const ENV_EVAL = `${HEADER}
+Eval("env", {
+  data: [{ input: "API_KEY" }, { input: "REGION" }],
+  task: (name: string) => process.env[name] ?? "",
+  scores: [function present({ output }: any) { return output.length > 0; }],
+});
+`;
+
+  it("loads .env by default, an --env-file when given, and never prints the values", async () => {
+    const dir = project({
+      "env.eval.ts": ENV_EVAL,
+      ".env": "API_KEY=sk-test-secret-123\n",
+      "ci.env": "API_KEY=sk-ci\nREGION=eu\n",
+    });
+    const byDefault = await runCli(["--jsonl"], { cwd: dir, env: { API_KEY: undefined, REGION: undefined } });
+    expect(summaryOf(byDefault.stdout, "env").scores.present?.score).toBe(0.5);
+    expect(byDefault.output).not.toContain("sk-test-secret-123");
+    const explicit = await runCli(["--jsonl", "--env-file", "ci.env"], {
+      cwd: dir,
+      env: { API_KEY: undefined, REGION: undefined },
+    });
+    expect(summaryOf(explicit.stdout, "env").scores.present?.score).toBe(1);
+    expect(explicit.output).not.toContain("sk-ci");
+  });
+
+  it("keeps variables already in the environment, and rejects a missing env file", async () => {
+    const dir = project({
+      "env.eval.ts": `${HEADER}Eval("env", { data: [{ input: 1 }], task: () => process.env.API_KEY, scores: [function fromShell({ output }: any) { return output === "from-shell"; }] });`,
+      ".env": "API_KEY=from-file\n",
+    });
+    const kept = await runCli(["--jsonl"], { cwd: dir, env: { API_KEY: "from-shell" } });
+    expect(summaryOf(kept.stdout, "env").scores.fromShell?.score).toBe(1);
+    const viaConfig = project({
+      "env.eval.ts": ENV_EVAL,
+      "evalrun.config.mjs": `export default { envFile: "prod.env" };\n`,
+    });
+    const missing = await runCli([], { cwd: viaConfig });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      `[ENV_FILE] The env file "${path.join(viaConfig, "prod.env")}" does not exist`,
+    );
+    // Node 20 itself checks any --env-file in argv before evalrun starts (exit 9, "node: prod.env: not found");
+    // newer Node leaves it to evalrun (exit 2). Either way the run stops and names the file.
+    const flag = await runCli(["--env-file", "prod.env"], { cwd: dir });
+    expect([2, 9]).toContain(flag.code);
+    expect(flag.stderr).toContain("prod.env");
+  });
+});

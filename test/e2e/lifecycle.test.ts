@@ -1,0 +1,155 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { project, ROOT, runCli, summaryOf } from "../helpers/cli.js";
+
+const HEADER = `import { Eval } from "evalrun";\n`;
+
+async function waitFor(file: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(file)) {
+    if (Date.now() > until) throw new Error(`${file} did not appear in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("Ctrl-C", () => {
+  it("stops scheduling, summarises the rows that finished and exits 130", async () => {
+    const dir = project({
+      "slow.eval.ts": `${HEADER}
+import { writeFileSync } from "node:fs";
+Eval("slow", {
+  data: Array.from({ length: 200 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    if (i === 4) writeFileSync(process.env.STARTED!, "yes");
+    await new Promise((r) => setTimeout(r, 100));
+    return i;
+  },
+  scores: [function done() { return 1; }],
+  maxConcurrency: 2,
+});
+`,
+    });
+    const started = path.join(dir, "started");
+    const result = await runCli([], {
+      cwd: dir,
+      env: { STARTED: started },
+      onSpawn: (child) => {
+        void waitFor(started, 10_000).then(() => child.kill("SIGINT"));
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain("Stopping: no new rows start");
+    expect(result.stdout).toContain("(interrupted)");
+    const rows = Number(/rows\s+(\d+)/.exec(result.stdout)?.[1]);
+    expect(rows).toBeGreaterThanOrEqual(5);
+    expect(rows).toBeLessThan(200);
+    expect(result.stdout).toMatch(/done\s+100\.0%/);
+    expect(result.stdout).toContain("Interrupted:");
+  });
+});
+
+describe("evalrun init", () => {
+  it("writes a starter eval and config that run, and never overwrites a file", async () => {
+    const dir = project({ "package.json": JSON.stringify({ name: "my-app", private: true }) });
+    const first = await runCli(["init"], { cwd: dir });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("create evals/example.eval.ts");
+    expect(first.stdout).toContain("create evalrun.config.ts");
+    const run = await runCli([], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/✔ example/);
+    expect(run.stdout).toMatch(/exactMatch\s+100\.0%\s+3 scored/);
+
+    writeFileSync(path.join(dir, "evalrun.config.ts"), "// mine\nexport default {};\n");
+    const second = await runCli(["init"], { cwd: dir });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("skip   evals/example.eval.ts (already exists");
+    expect(second.stdout).toContain("skip   evalrun.config.ts");
+    expect(readFileSync(path.join(dir, "evalrun.config.ts"), "utf8")).toBe("// mine\nexport default {};\n");
+  });
+});
+
+describe("Eval() outside the CLI", () => {
+  it("runs the eval and prints its summary when the file is run directly", async () => {
+    const dir = project({
+      "direct.eval.mjs": `import { Eval } from ${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)};
+const result = await Eval("direct", {
+  data: [{ input: "a", expected: "a" }, { input: "b", expected: "c" }],
+  task: (x) => x,
+  scores: [function exact({ output, expected }) { return output === expected; }],
+});
+console.log("resolved", result.name, result.summary.scores.exact.score);
+`,
+    });
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["direct.eval.mjs"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(child.status).toBe(0);
+    expect(child.stdout).toMatch(/✔ direct/);
+    expect(child.stdout).toMatch(/exact\s+50\.0%\s+2 scored/);
+    expect(child.stdout).toContain("resolved direct 0.5");
+  });
+
+  it("registers through globalThis even when the eval file resolves another copy of evalrun", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", type: "module" }),
+      "copy.eval.ts": `${HEADER}Eval("copy", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
+    });
+    const copy = path.join(dir, "node_modules", "evalrun");
+    mkdirSync(copy, { recursive: true });
+    cpSync(path.join(ROOT, "dist"), path.join(copy, "dist"), { recursive: true });
+    cpSync(path.join(ROOT, "package.json"), path.join(copy, "package.json"));
+    // The copy's own dependencies resolve from the real install.
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(summaryOf(result.stdout, "copy").metrics.rows?.metric).toBe(1);
+  });
+
+  it("runEvals() returns the summaries (the CLI is a layer over it)", async () => {
+    const dir = project({
+      "api.eval.ts": `${HEADER}Eval("api", { data: [{ input: 2, expected: 4 }, { input: 3, expected: 6 }, { input: 4, expected: 9 }], task: (x: number) => x * 2, scores: [function doubled({ output, expected }: any) { return output === expected; }] });\n`,
+    });
+    const script = `
+      const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
+      const result = await runEvals({ paths: ["."], cwd: ${JSON.stringify(dir)} });
+      console.log(JSON.stringify({ exitCode: result.exitCode, summaries: result.summaries }));
+    `;
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    const out = JSON.parse(child.stdout) as {
+      exitCode: number;
+      summaries: Array<{ project_name: string; scores: Record<string, { score: number }> }>;
+    };
+    expect(out.exitCode).toBe(0);
+    expect(out.summaries).toHaveLength(1);
+    expect(out.summaries[0]?.project_name).toBe("api");
+    expect(out.summaries[0]?.scores.doubled?.score).toBeCloseTo(2 / 3, 10);
+  });
+});
+
+describe("this repository", () => {
+  it("`npx evalrun` with no arguments runs examples/ and exits 0", async () => {
+    const result = await runCli(["--jsonl"], { cwd: ROOT, timeoutMs: 30_000 });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const names = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { project_name: string }).project_name);
+    expect(names.length).toBeGreaterThanOrEqual(3);
+    for (const line of result.stdout.trim().split("\n")) {
+      const summary = JSON.parse(line) as {
+        metrics: { rows: { metric: number }; errors: { metric: number } };
+      };
+      expect(summary.metrics.rows.metric).toBeGreaterThan(0);
+      expect(summary.metrics.errors.metric).toBe(0);
+    }
+  });
+});

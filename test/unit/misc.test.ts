@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { Semaphore } from "../../src/engine/semaphore.js";
+import { codeFrame } from "../../src/loader/format-compile.js";
+import { userFrame } from "../../src/util/stack.js";
+import { closestName } from "../../src/util/suggest.js";
+
+describe("closestName", () => {
+  const keys = ["paths", "exclude", "maxConcurrency", "trials", "timeout", "filter"];
+  it("suggests likely typos only", () => {
+    expect(closestName("maxConcurency", keys)).toBe("maxConcurrency");
+    expect(closestName("trails", keys)).toBe("trials");
+    expect(closestName("Timeout", keys)).toBe("timeout");
+    expect(closestName("somethingElse", keys)).toBeUndefined();
+  });
+});
+
+describe("codeFrame", () => {
+  it("shows the line and a caret under the column", () => {
+    expect(
+      codeFrame({ text: "x", file: "/a.ts", line: 12, column: 4, lineText: "let a b = 1;", length: 1 }),
+    ).toBe("12 | let a b = 1;\n   |     ^");
+  });
+});
+
+describe("userFrame", () => {
+  it("prefers the given file, then the first frame outside node internals and node_modules", () => {
+    const stack = [
+      "Error: x",
+      "    at inner (/p/node_modules/lib/index.js:1:1)",
+      "    at helper (/p/src/helper.ts:3:9)",
+      "    at task (/p/evals/a.eval.ts:10:5)",
+      "    at node:internal/process/task_queues:95:5",
+    ].join("\n");
+    expect(userFrame(stack)).toEqual({ file: "/p/src/helper.ts", line: 3, column: 9 });
+    expect(userFrame(stack, "/p/evals/a.eval.ts")).toEqual({
+      file: "/p/evals/a.eval.ts",
+      line: 10,
+      column: 5,
+    });
+    expect(userFrame("Error: no frames")).toBeUndefined();
+  });
+});
+
+describe("Semaphore", () => {
+  it("admits max holders and wakes waiters in order", async () => {
+    const s = new Semaphore(2);
+    expect(s.acquire()).toBeUndefined();
+    expect(s.acquire()).toBeUndefined();
+    const order: number[] = [];
+    const third = s.acquire()?.then(() => order.push(3));
+    const fourth = s.acquire()?.then(() => order.push(4));
+    expect(s.inFlight).toBe(2);
+    s.release();
+    await third;
+    expect(order).toEqual([3]);
+    s.release();
+    await fourth;
+    expect(order).toEqual([3, 4]);
+    expect(s.inFlight).toBe(2);
+  });
+});
