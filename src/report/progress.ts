@@ -85,9 +85,12 @@ export async function createProgress(stream: Writable, colors: Colors): Promise<
       bars.delete(ev.name);
     },
     log(text) {
-      multi?.log(text);
+      // The text lands where bars were drawn: clear each line first, or a bar's tail shows after it.
+      multi?.log(text.replace(/^/gm, "\x1b[2K"));
     },
     stop() {
+      // Draw once more so summaries still waiting in cli-progress's log buffer are written before the bars go.
+      multi?.update();
       multi?.stop();
       multi = undefined;
     },
