@@ -13,7 +13,7 @@ export function loadEnvFile(cwd: string, explicit: string | undefined): string[]
     if (explicit === undefined) return [];
     throw new EvalrunError(
       "ENV_FILE",
-      `The env file "${explicit}" does not exist (looked for ${file}).`,
+      `The env file "${explicit}" does not exist${file === explicit ? "" : ` (looked for ${file})`}.`,
       "Pass an existing file to --env-file, or drop the flag (a .env in the current directory loads by itself).",
     );
   }

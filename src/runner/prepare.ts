@@ -99,7 +99,9 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
       column: first?.column !== undefined ? first.column + 1 : undefined,
       message: `Compile error: ${first?.text ?? "unknown"}${rest.length > 0 ? ` (and ${rest.length} more)` : ""}`,
       detail: [frame, ...others].filter(Boolean).join("\n") || undefined,
-      hint: "Fix the error and run again; the other eval files still ran.",
+      hint: first?.text.startsWith("Could not resolve")
+        ? "Install the package (npm i <name>) or fix the import path; the other eval files still ran."
+        : "Fix the error and run again; the other eval files still ran.",
     });
   }
   const { definitions, problems: loadProblems } = await loadEvalFiles(good);

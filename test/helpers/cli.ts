@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
+import type { ExperimentSummary } from "../../src/summary/types.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BIN = path.join(ROOT, "dist", "bin.js");
@@ -95,20 +96,5 @@ export function summaryOf(stdout: string, name: string): Summary {
   return found as unknown as Summary;
 }
 
-export interface Summary {
-  project_name: string;
-  experiment_name: string;
-  scores: Record<
-    string,
-    {
-      name: string;
-      score: number | null;
-      diff: number | null;
-      improvements: number;
-      regressions: number;
-      scored: number;
-      errors: number;
-    }
-  >;
-  metrics: Record<string, { name: string; metric: number; unit: string }>;
-}
+/** What `--jsonl` prints per eval. */
+export type Summary = ExperimentSummary;

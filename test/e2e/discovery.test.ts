@@ -1,0 +1,100 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
+
+const evalIn = (name: string, ts = true) =>
+  `import { Eval } from "evalrun";\nEval(${JSON.stringify(name)}, { data: [{ input: 1 }], task: (x${ts ? ": number" : ""}) => x, scores: [() => 1] });\n`;
+
+const names = (stdout: string) =>
+  jsonLines(stdout)
+    .map((s) => s.project_name as string)
+    .sort();
+
+describe("discovery and compile", () => {
+  it("finds every eval extension and skips node_modules, dist, build, .git and .evalrun", async () => {
+    const dir = project({
+      "a.eval.ts": evalIn("ts"),
+      "b.eval.mts": evalIn("mts"),
+      "c.eval.cts": evalIn("cts"),
+      "d.eval.tsx": evalIn("tsx"),
+      "nested/deeper/e.eval.js": evalIn("js", false),
+      "f.eval.mjs": evalIn("mjs", false),
+      "g.eval.cjs": evalIn("cjs", false),
+      "h.eval.jsx": evalIn("jsx", false),
+      "helper.ts": "export const x = 1;\n",
+      "node_modules/pkg/x.eval.ts": evalIn("in-node-modules"),
+      "dist/x.eval.ts": evalIn("in-dist"),
+      "build/x.eval.ts": evalIn("in-build"),
+      ".evalrun/x.eval.ts": evalIn("in-store"),
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(names(result.stdout)).toEqual(["cjs", "cts", "js", "jsx", "mjs", "mts", "ts", "tsx"]);
+  });
+
+  it("takes explicit files whatever their name, directories and globs", async () => {
+    const dir = project({
+      "evals/a.eval.ts": evalIn("a"),
+      "evals/b.eval.ts": evalIn("b"),
+      "other/c.eval.ts": evalIn("c"),
+      "scripts/check-prompts.ts": evalIn("explicit"),
+    });
+    const file = await runCli(["--jsonl", "scripts/check-prompts.ts"], { cwd: dir });
+    expect(names(file.stdout)).toEqual(["explicit"]);
+    const folder = await runCli(["--jsonl", "evals"], { cwd: dir });
+    expect(names(folder.stdout)).toEqual(["a", "b"]);
+    const glob = await runCli(["--jsonl", "**/c.eval.ts", "evals/a.eval.ts"], { cwd: dir });
+    expect(names(glob.stdout)).toEqual(["a", "c"]);
+  });
+
+  it("supports top-level await and evals registered after it", async () => {
+    const dir = project({
+      "tla.eval.ts": `import { Eval } from "evalrun";
+const rows = await new Promise<Array<{ input: number; expected: number }>>((resolve) =>
+  setTimeout(() => resolve([{ input: 1, expected: 2 }, { input: 2, expected: 4 }]), 20),
+);
+Eval("tla", { data: rows, task: (x: number) => x * 2, scores: [function doubled({ output, expected }: any) { return output === expected; }] });
+`,
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(summaryOf(result.stdout, "tla").scores.doubled?.score).toBe(1);
+  });
+
+  it("loads packages from the project's node_modules and reports one that is not installed", async () => {
+    const dir = project({
+      "node_modules/tiny-upper/package.json": JSON.stringify({
+        name: "tiny-upper",
+        type: "module",
+        exports: "./index.js",
+      }),
+      "node_modules/tiny-upper/index.js": "export const upper = (s) => s.toUpperCase();\n",
+      "evals/pkg.eval.ts": `import { Eval } from "evalrun";
+import { upper } from "tiny-upper";
+Eval("pkg", { data: [{ input: "a", expected: "A" }], task: (x: string) => upper(x), scores: [function ok({ output, expected }: any) { return output === expected; }] });
+`,
+      "evals/missing.eval.ts": `import { Eval } from "evalrun";\nimport OpenAI from "openai";\nEval("missing", { data: [], task: () => new OpenAI(), scores: [] });\n`,
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(summaryOf(result.stdout, "pkg").scores.ok?.score).toBe(1);
+    expect(result.stderr).toContain(
+      `${path.join("evals", "missing.eval.ts")}:2:20 [COMPILE] Compile error: Could not resolve "openai"`,
+    );
+    expect(result.stderr).toContain("Install the package");
+  });
+
+  it("--timeout overrides the eval's timeout", async () => {
+    const dir = project({
+      "slow.eval.ts": `import { Eval } from "evalrun";
+Eval("slow", { data: [{ input: 1 }], task: async (x: number) => { await new Promise((r) => setTimeout(r, 400)); return x; }, scores: [() => 1], timeout: 5000 });
+`,
+    });
+    const loose = await runCli(["--jsonl"], { cwd: dir });
+    expect(summaryOf(loose.stdout, "slow").metrics.errors?.metric).toBe(0);
+    const tight = await runCli(["--jsonl", "--timeout", "50", "--no-progress"], { cwd: dir });
+    expect(tight.code).toBe(1);
+    expect(summaryOf(tight.stdout, "slow").metrics.errors?.metric).toBe(1);
+  });
+});
