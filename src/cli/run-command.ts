@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
 import { colorsFor } from "../report/colors.js";
-import { plural, shownPath } from "../report/format.js";
+import { plural, shownPath, stackLocation } from "../report/format.js";
 import { JsonlReporter } from "../report/jsonl.js";
 import { formatProblem } from "../report/problems.js";
 import type { Reporter } from "../report/reporter.js";
@@ -57,6 +57,7 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       interrupt.abort();
     };
     process.on("SIGINT", onSigint);
+    const strays = watchStrayErrors(cwd);
     try {
       const started = performance.now();
       const { prepareRun } = await import("../runner/prepare.js");
@@ -64,13 +65,46 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       const prepared = await prepareRun(options);
       const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose);
       const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);
+      if (strays.count() > 0 && result.exitCode === 0) {
+        process.stderr.write(`Exit code 1: ${strays.count()} error(s) escaped the eval code (see above).\n`);
+        return 1;
+      }
       return result.exitCode;
     } finally {
       process.off("SIGINT", onSigint);
+      strays.stop();
     }
   } catch (error) {
     return printError(error, verbose);
   }
+}
+
+/**
+ * A promise nobody awaited, or a throw in a timer callback, belongs to no row and would otherwise end the process
+ * and lose the run. Report it (the first few), keep going, and fail the run at the end.
+ */
+function watchStrayErrors(cwd: string): { count(): number; stop(): void } {
+  let count = 0;
+  const onStray = (error: unknown) => {
+    count++;
+    if (count > 3) return;
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const where = error instanceof Error ? stackLocation(error.stack, cwd) : undefined;
+    const c = colorsFor(process.stderr);
+    process.stderr.write(
+      `${c.red("✘")} ${c.red("[UNHANDLED]")} An error escaped the eval code${where ? ` at ${where}` : ""}: ${text}\n` +
+        `  ${c.dim("hint:")} await every promise a task or scorer starts; the run goes on and will exit 1.\n`,
+    );
+  };
+  process.on("unhandledRejection", onStray);
+  process.on("uncaughtException", onStray);
+  return {
+    count: () => count,
+    stop() {
+      process.off("unhandledRejection", onStray);
+      process.off("uncaughtException", onStray);
+    },
+  };
 }
 
 async function makeReporters(

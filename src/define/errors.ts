@@ -16,6 +16,7 @@ export type EvalrunErrorCode =
   | "BAD_ROW"
   | "BAD_SCORE"
   | "TIMEOUT"
+  | "UNHANDLED"
   | "INIT";
 
 /** Exit code per error class: 2 for usage and configuration, 1 for everything found while running. */

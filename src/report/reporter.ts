@@ -31,7 +31,7 @@ export interface RunResult {
   interrupted: boolean;
   /** 0 all good, 1 a problem or errored rows, 130 interrupted. */
   exitCode: number;
-  /** Why the exit code is not 0, one line each. */
+  /** Why the exit code is what it is, one line each (empty for a plain pass). */
   reasons: string[];
   durationSeconds: number;
 }

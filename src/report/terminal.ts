@@ -30,7 +30,8 @@ interface ErrorSample {
 
 /** The human summary: problems first (stderr), then a block per eval as it finishes, then one closing line. */
 export class TerminalReporter implements Reporter {
-  private readonly samples = new Map<string, { shown: ErrorSample[]; total: number }>();
+  /** Per eval: the errored rows kept for display, how many rows they cover, and how many rows errored. */
+  private readonly samples = new Map<string, { shown: ErrorSample[]; rowsShown: number; total: number }>();
   private readonly maxShown: number;
 
   constructor(private readonly o: TerminalReporterOptions) {
@@ -57,11 +58,12 @@ export class TerminalReporter implements Reporter {
     if (!row.error && !row.score_errors) return;
     let entry = this.samples.get(ev.name);
     if (!entry) {
-      entry = { shown: [], total: 0 };
+      entry = { shown: [], rowsShown: 0, total: 0 };
       this.samples.set(ev.name, entry);
     }
     entry.total++;
-    if (entry.shown.length >= this.maxShown) return;
+    if (entry.rowsShown >= this.maxShown) return;
+    entry.rowsShown++;
     if (row.error) {
       entry.shown.push({
         row: row.row_index,
@@ -128,7 +130,7 @@ export class TerminalReporter implements Reporter {
         if (this.o.verbose && e.stack) lines.push(indent(e.stack.split("\n").slice(1).join("\n"), "      "));
         else if (e.where) lines.push(`      ${c.dim(`at ${e.where}`)}`);
       }
-      const more = errors.total - errors.shown.length;
+      const more = errors.total - errors.rowsShown;
       if (more > 0)
         lines.push(`    ${c.dim(`… and ${more} more errored rows (--verbose lists them all, with stacks)`)}`);
     }

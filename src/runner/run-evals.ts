@@ -97,7 +97,10 @@ export async function executeRun(
   return result;
 }
 
-/** Exit code 0 only when every file loaded, every eval ran to the end and no row errored beyond the allowance. */
+/**
+ * Exit code 0 only when every file loaded, every eval ran to the end and no row errored beyond the allowance.
+ * `reasons` says why in one line each (and notes a pass with no eval files).
+ */
 function verdict(evals: EvalOutcome[], prepared: PreparedRun): { exitCode: number; reasons: string[] } {
   const reasons: string[] = [];
   if (prepared.problems.length > 0) {
@@ -105,7 +108,6 @@ function verdict(evals: EvalOutcome[], prepared: PreparedRun): { exitCode: numbe
       `${prepared.problems.length} eval file problem(s) (compile, load or definition errors) above`,
     );
   }
-  if (prepared.files.length === 0) reasons.push("no eval files found (--pass-with-no-evals)");
   for (const e of evals) {
     if (e.failure) reasons.push(`${e.info.name}: ${e.failure.code}: stopped before the end of its data`);
     const rows = e.summary.metrics.rows.metric;
@@ -115,8 +117,14 @@ function verdict(evals: EvalOutcome[], prepared: PreparedRun): { exitCode: numbe
       reasons.push(`${e.info.name}: ${errors} of ${rows} results errored${allowance}`);
     }
   }
-  const interrupted = evals.some((e) => e.interrupted);
-  if (interrupted) reasons.unshift("interrupted (Ctrl-C): summaries cover the rows that finished");
-  const failed = reasons.some((r) => !r.startsWith("no eval files"));
-  return { exitCode: interrupted ? 130 : failed ? 1 : 0, reasons: failed || interrupted ? reasons : [] };
+  if (evals.some((e) => e.interrupted)) {
+    return {
+      exitCode: 130,
+      reasons: ["interrupted (Ctrl-C): summaries cover the rows that finished", ...reasons],
+    };
+  }
+  if (reasons.length > 0) return { exitCode: 1, reasons };
+  if (prepared.files.length === 0)
+    return { exitCode: 0, reasons: ["no eval files found; passing (--pass-with-no-evals)"] };
+  return { exitCode: 0, reasons: [] };
 }

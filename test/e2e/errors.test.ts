@@ -271,3 +271,30 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
     expect(result.stderr).toContain("This file registers no evals.");
   });
 });
+
+describe("errors that escape the eval code", () => {
+  it("reports a floating rejection and a throw in a timer, finishes the run, and exits 1", async () => {
+    const dir = project({
+      "stray.eval.ts": `${HEADER}
+Eval("stray", {
+  data: [{ input: 1 }, { input: 2 }, { input: 3 }],
+  task: async (x: number) => {
+    if (x === 1) void Promise.reject(new Error("nobody awaited me"));
+    if (x === 2) setTimeout(() => { throw new Error("thrown in a timer"); }, 0);
+    await new Promise((r) => setTimeout(r, 20));
+    return x;
+  },
+  scores: [() => 1],
+});
+`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /\[UNHANDLED\] An error escaped the eval code at stray\.eval\.ts:6:\d+: Error: nobody awaited me/,
+    );
+    expect(result.stderr).toContain("Error: thrown in a timer");
+    expect(result.stdout).toMatch(/rows\s+3 · 0 errors/);
+    expect(result.stderr).toContain("Exit code 1: 2 error(s) escaped the eval code");
+  });
+});

@@ -118,6 +118,7 @@ describe("usage errors exit 2 with a clear message", () => {
     expect(none.stderr).toContain("evalrun init");
     const pass = await runCli(["--pass-with-no-evals"], { cwd: dir });
     expect(pass.code).toBe(0);
+    expect(pass.stdout).toContain("no eval files found; passing (--pass-with-no-evals)");
   });
 
   it("prints help with every flag and the version", async () => {
