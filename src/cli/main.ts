@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from "commander";
 import { EvalrunError } from "../define/errors.js";
+import { evalrunVersion } from "../util/version.js";
+import type { StoreFlags } from "./commands/store-access.js";
 import { initCommand } from "./init-command.js";
 import { flushOutput, printError } from "./output.js";
-import { collect, positiveInteger, rate } from "./parse.js";
+import { collect, nonNegativeInteger, positiveInteger, rate } from "./parse.js";
 import { type RunFlags, runCommand } from "./run-command.js";
-import { evalrunVersion } from "./version.js";
 
 const AFTER_HELP = `
 Examples:
@@ -59,6 +60,14 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .option("--pass-with-no-evals", "exit 0 when no eval files are found")
     .option("--max-error-rate <rate>", "tolerate this fraction of errored results per eval, e.g. 0.05", rate)
     .option("--config <path>", "use this config file instead of the nearest evalrun.config.*")
+    .option(
+      "--store <path>",
+      "the store file (default: EVALRUN_STORE, the config's store, else .evalrun/evalrun.db)",
+    )
+    .option("--no-store", "keep nothing: run against an in-memory store")
+    .option("--baseline <ref>", "compare with this experiment (name or id) or export file (.jsonl)")
+    .option("--resume", "continue each eval's last interrupted experiment, running only the rows it lacks")
+    .option("--retry-errors", "re-run only the rows that errored in each eval's last experiment")
     .addOption(new Option("--verbose", "show stack traces for errors"))
     .addHelpText("after", AFTER_HELP)
     .showSuggestionAfterError(true)
@@ -67,6 +76,61 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
       exitCode = await onRun(paths, flags, cmd);
     });
+  const storeCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .option(
+        "--store <path>",
+        "the store file (default: EVALRUN_STORE, the config's store, else .evalrun/evalrun.db)",
+      )
+      .option("--config <path>", "the config file whose `store` to use")
+      .option("--json", "machine-readable output")
+      .exitOverride()
+      .configureOutput({ outputError: () => {} });
+  const run = (fn: () => Promise<number>) => async () => {
+    exitCode = await fn();
+  };
+  storeCommand("experiments", "list stored experiments, newest first (one eval's with EVAL)")
+    .argument("[eval]", "only this eval's experiments")
+    .action(async (name: string | undefined, flags: StoreFlags) =>
+      run(async () => (await import("./commands/experiments.js")).experimentsCommand(name, flags))(),
+    );
+  storeCommand("show", "an experiment's summary and its lowest-scoring rows")
+    .argument("<experiment>", "an experiment name or id (or id prefix)")
+    .option("--eval <name>", "the eval, when several have an experiment of that name")
+    .option("--rows <n>", "how many rows to show", positiveInteger)
+    .action(async (ref: string, flags: StoreFlags & { eval?: string; rows?: number }) =>
+      run(async () => (await import("./commands/show.js")).showCommand(ref, flags))(),
+    );
+  storeCommand("compare", "how B's scores moved from A's, with the most regressed rows side by side")
+    .argument("<a>", "the earlier experiment (name or id)")
+    .argument("<b>", "the later experiment (name or id)")
+    .option("--eval <name>", "the eval, when several have experiments of those names")
+    .option("--rows <n>", "how many regressed rows to show", positiveInteger)
+    .action(async (a: string, b: string, flags: StoreFlags & { eval?: string; rows?: number }) =>
+      run(async () => (await import("./commands/compare.js")).compareCommand(a, b, flags))(),
+    );
+  storeCommand("export", "write an experiment's rows (InsertEvent shape) to stdout")
+    .argument("<experiment>", "an experiment name or id")
+    .option("--format <format>", "jsonl (with a header line, re-importable), json or csv", "jsonl")
+    .option("--eval <name>", "the eval, when several have an experiment of that name")
+    .action(async (ref: string, flags: StoreFlags & { eval?: string; format?: string }) =>
+      run(async () => (await import("./commands/transfer.js")).exportCommand(ref, flags))(),
+    );
+  storeCommand("import", "store an experiment from an export file (e.g. a CI artifact)")
+    .argument("<file>", "a .jsonl export")
+    .option("--eval <name>", "the eval the rows belong to (required when the file has no evalrun header)")
+    .option("--name <name>", "the experiment's name (default: the export's)")
+    .action(async (file: string, flags: StoreFlags & { eval?: string; name?: string }) =>
+      run(async () => (await import("./commands/transfer.js")).importCommand(file, flags))(),
+    );
+  storeCommand("prune", "delete all but the newest N experiments of each eval")
+    .argument("[eval]", "only this eval's experiments")
+    .requiredOption("--keep <n>", "how many experiments of each eval to keep", nonNegativeInteger)
+    .action(async (name: string | undefined, flags: StoreFlags & { keep: number }) =>
+      run(async () => (await import("./commands/transfer.js")).pruneCommand(name, flags))(),
+    );
   program
     .command("init")
     .description(

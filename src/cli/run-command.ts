@@ -22,6 +22,10 @@ export interface RunFlags {
   maxErrorRate?: number;
   config?: string;
   verbose?: boolean;
+  store?: string | false;
+  baseline?: string;
+  resume?: boolean;
+  retryErrors?: boolean;
 }
 
 /** Flags given on the command line; defaults are left out so the config file's values apply. */
@@ -37,6 +41,10 @@ function runOptions(paths: string[], flags: RunFlags, cmd: Command): RunEvalsOpt
     ...(given("passWithNoEvals") && { passWithNoEvals: true }),
     ...(flags.maxErrorRate !== undefined && { maxErrorRate: flags.maxErrorRate }),
     ...(flags.config !== undefined && { config: flags.config }),
+    ...(given("store") && { store: flags.store }),
+    ...(flags.baseline !== undefined && { baseline: flags.baseline }),
+    ...(flags.resume && { resume: true }),
+    ...(flags.retryErrors && { retryErrors: true }),
   };
 }
 

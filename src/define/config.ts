@@ -20,6 +20,8 @@ export interface EvalrunConfig {
   passWithNoEvals?: boolean;
   /** Fraction of errored rows per eval tolerated before the exit code is 1 (`--max-error-rate`). */
   maxErrorRate?: number;
+  /** The store file, relative to the config file, or false for none (`--store`, `--no-store`). */
+  store?: string | false;
 }
 
 export function defineConfig(config: EvalrunConfig): EvalrunConfig {

@@ -17,10 +17,28 @@ export type EvalrunErrorCode =
   | "BAD_SCORE"
   | "TIMEOUT"
   | "UNHANDLED"
+  | "STORE_INVALID"
+  | "STORE_UNWRITABLE"
+  | "STORE_TOO_NEW"
+  | "NOT_FOUND"
+  | "IMPORT"
+  | "RESUME"
   | "INIT";
 
 /** Exit code per error class: 2 for usage and configuration, 1 for everything found while running. */
-const USAGE_CODES = new Set<EvalrunErrorCode>(["USAGE", "CONFIG", "NO_EVALS", "PATH_NOT_FOUND", "ENV_FILE"]);
+const USAGE_CODES = new Set<EvalrunErrorCode>([
+  "USAGE",
+  "CONFIG",
+  "NO_EVALS",
+  "PATH_NOT_FOUND",
+  "ENV_FILE",
+  "STORE_INVALID",
+  "STORE_UNWRITABLE",
+  "STORE_TOO_NEW",
+  "NOT_FOUND",
+  "IMPORT",
+  "RESUME",
+]);
 
 // A brand rather than instanceof: an eval file may load another copy of evalrun.
 const BRAND = Symbol.for("evalrun.error");

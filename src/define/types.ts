@@ -83,6 +83,10 @@ export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown
   maxConcurrency?: number;
   /** Per-row time limit in ms (task and scorers); the row's signal aborts and the row records a timeout. */
   timeout?: number;
+  /** Compare with this experiment (a name or id of this eval) instead of the newest complete one. */
+  baseExperimentName?: string;
+  /** Braintrust's spelling of the same, by id. */
+  baseExperimentId?: string;
 }
 
 /** An eval as the loader found it. */

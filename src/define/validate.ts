@@ -66,7 +66,7 @@ export function validateDefinition(d: EvalDefinition): void {
   positiveInteger(d, "trialCount", e.trialCount);
   positiveInteger(d, "maxConcurrency", e.maxConcurrency);
   positiveInteger(d, "timeout", e.timeout);
-  for (const key of ["experimentName", "description"] as const) {
+  for (const key of ["experimentName", "description", "baseExperimentName", "baseExperimentId"] as const) {
     if (e[key] !== undefined && typeof e[key] !== "string") {
       throw new EvalrunError(
         "BAD_EVALUATOR",

@@ -81,6 +81,7 @@ async function score(scorers: Scorer[], names: string[], args: Parameters<Scorer
 export async function runItem(
   ctx: ItemContext,
   row: EvalCase,
+  key: string,
   rowIndex: number,
   trialIndex: number,
 ): Promise<RowResult | undefined> {
@@ -157,15 +158,17 @@ export async function runItem(
   const result: RowResult = {
     id: randomUUID(),
     input: row.input,
+    // undefined (left out of JSON) when the task did not finish
+    output: phase === "scoring" ? taskOutput : undefined,
     expected: row.expected,
     scores: outcome === "done" && scored ? scored.scores : {},
     metadata: { ...metadata },
     tags: [...tags],
     metrics: { start: start / 1000, end: end / 1000, duration: (performance.now() - t0) / 1000 },
+    row_key: key,
     row_index: rowIndex,
     trial_index: trialIndex,
   };
-  if (phase === "scoring") result.output = taskOutput;
   if (row.id !== undefined) result.row_id = String(row.id);
   if (failure) result.error = failure;
   if (outcome === "done" && scored?.errors) result.score_errors = scored.errors;

@@ -5,6 +5,7 @@ import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 import { type ItemContext, runItem } from "./row.js";
+import { type RunPlan, rowKey } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
 import type { EvalInfo, RowResult } from "./types.js";
 
@@ -19,6 +20,8 @@ export interface RunEvalOptions {
   onRow(row: RowResult): void;
   /** Told the number of rows when the data is an array (before filtering). */
   onSize?(rows: number): void;
+  /** Which (row, trial) pairs to run; all when absent. */
+  plan?: RunPlan | undefined;
 }
 
 export interface RunEvalOutcome {
@@ -53,8 +56,8 @@ export async function runEval(
   const wake = () => slots.releaseAll();
   options.stop.addEventListener("abort", wake, { once: true });
 
-  const launch = (row: EvalCase, rowIndex: number, trial: number) => {
-    const run = () => runItem(ctx, row, rowIndex, trial);
+  const launch = (row: EvalCase, key: string, rowIndex: number, trial: number) => {
+    const run = () => runItem(ctx, row, key, rowIndex, trial);
     const task = (options.globalLimit ? options.globalLimit(run) : run()).then((result) => {
       if (result) options.onRow(result);
     });
@@ -101,8 +104,11 @@ export async function runEval(
           // A malformed row cannot match a filter; without filters it is reported, never silently dropped.
           if (options.filters.length === 0) {
             rowsRead++;
-            for (let trial = 0; trial < info.trialCount; trial++)
-              options.onRow(badRow(raw, rowIndex, trial, problem));
+            const key = `bad:${rowIndex}`;
+            for (let trial = 0; trial < info.trialCount; trial++) {
+              if (options.plan && !options.plan.take(key, trial)) continue;
+              options.onRow(badRow(raw, key, rowIndex, trial, problem));
+            }
           }
           continue;
         }
@@ -111,16 +117,24 @@ export async function runEval(
           continue;
         }
         rowsRead++;
-        launch(raw as EvalCase, rowIndex, 0);
-        for (let trial = 1; trial < info.trialCount; trial++) {
-          const more = slots.acquire();
-          if (more) await more;
-          if (options.stop.aborted) {
-            slots.release();
-            break;
+        const row = raw as EvalCase;
+        const key = rowKey(row);
+        // The slot acquired before reading the row goes to its first trial that runs.
+        let holding = true;
+        for (let trial = 0; trial < info.trialCount; trial++) {
+          if (options.plan && !options.plan.take(key, trial)) continue;
+          if (!holding) {
+            const more = slots.acquire();
+            if (more) await more;
+            if (options.stop.aborted) {
+              slots.release();
+              break;
+            }
           }
-          launch(raw as EvalCase, rowIndex, trial);
+          holding = false;
+          launch(row, key, rowIndex, trial);
         }
+        if (holding) slots.release();
       }
     } finally {
       await iterator.return?.();
@@ -135,7 +149,7 @@ export async function runEval(
   return { rowsRead, interrupted: options.stop.aborted, failure };
 }
 
-function badRow(raw: unknown, rowIndex: number, trialIndex: number, message: string): RowResult {
+function badRow(raw: unknown, key: string, rowIndex: number, trialIndex: number, message: string): RowResult {
   const now = Date.now() / 1000;
   const input =
     typeof raw === "object" && raw !== null && "input" in raw ? (raw as { input: unknown }).input : raw;
@@ -147,6 +161,7 @@ function badRow(raw: unknown, rowIndex: number, trialIndex: number, message: str
     tags: [],
     metrics: { start: now, end: now, duration: 0 },
     error: { kind: "data", message },
+    row_key: key,
     row_index: rowIndex,
     trial_index: trialIndex,
   };

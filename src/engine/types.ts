@@ -20,6 +20,8 @@ export interface RowResult {
   tags: string[];
   metrics: { start: number; end: number; duration: number };
   error?: RowError;
+  /** The row's identity across runs (see rowKey()): how results match a baseline and --resume finds gaps. */
+  row_key: string;
   /** Position of the row in the data (0-based, before filtering) and which trial of it this is. */
   row_index: number;
   trial_index: number;
@@ -36,7 +38,11 @@ export interface EvalInfo {
   name: string;
   /** Absolute path of the eval file, when known. */
   file: string | undefined;
+  /** The experiment this run writes (named by the store before the run starts). */
   experimentName: string;
+  experimentId: string | undefined;
+  /** The experiment compared against, when there is one. */
+  baselineName: string | undefined;
   description: string | undefined;
   metadata: Record<string, unknown>;
   tags: string[];
@@ -45,4 +51,11 @@ export interface EvalInfo {
   timeout: number | undefined;
   /** Score names in the order the scorers were given (names scorers return are added as they appear). */
   scorerNames: string[];
+}
+
+/** Where results go besides the reporters (the store, later an upload): buffers, never blocks the engine long. */
+export interface ResultSink {
+  write(row: RowResult): void;
+  /** Writes what is buffered; throws if the rows could not be kept. */
+  close(): void;
 }

@@ -1,6 +1,7 @@
 import type { EvalrunErrorCode } from "../define/errors.js";
 import type { EvalInfo, RowResult } from "../engine/types.js";
 import type { Problem } from "../loader/problems.js";
+import type { BaselineComparison } from "../summary/comparison.js";
 import type { ExperimentSummary } from "../summary/types.js";
 
 type Awaitable<T> = T | Promise<T>;
@@ -23,6 +24,8 @@ export interface EvalOutcome {
   scorerErrorRows: number;
   interrupted: boolean;
   failure: EvalFailure | undefined;
+  /** How this run compares with its baseline, when it has one. */
+  comparison: BaselineComparison | undefined;
 }
 
 export interface RunResult {
@@ -33,6 +36,10 @@ export interface RunResult {
   exitCode: number;
   /** Why the exit code is what it is, one line each (empty for a plain pass). */
   reasons: string[];
+  /** Things worth saying that do not change the exit code (evals skipped by --resume, ...). */
+  notes: string[];
+  /** Where the experiments were written (":memory:" with --no-store). */
+  store: string;
   durationSeconds: number;
 }
 

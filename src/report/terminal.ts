@@ -98,6 +98,17 @@ export class TerminalReporter implements Reporter {
     lines.push(
       `  ${c.dim("experiment")}  ${summary.experiment_name}${outcome.interrupted ? c.yellow("  (interrupted)") : ""}`,
     );
+    const cmp = outcome.comparison;
+    if (cmp) {
+      const matched = Math.max(0, ...Object.values(cmp.movements).map((m) => m.matched));
+      const unmatched = [
+        cmp.onlyNew > 0 ? `${cmp.onlyNew} only in this run` : "",
+        cmp.onlyBase > 0 ? `${cmp.onlyBase} only in the baseline` : "",
+      ].filter(Boolean);
+      lines.push(
+        `  ${c.dim("baseline")}    ${cmp.experimentName} · ${plural(matched, "row")} matched${unmatched.length ? ` · ${unmatched.join(", ")}` : ""}`,
+      );
+    }
     const trials = ev.trialCount > 1 ? ` (${plural(outcome.rowsRead, "row")} × ${ev.trialCount} trials)` : "";
     const errorText = m.errors.metric > 0 ? c.red(plural(m.errors.metric, "error")) : "0 errors";
     lines.push(
@@ -112,8 +123,9 @@ export class TerminalReporter implements Reporter {
       const width = Math.max(...scores.map((s) => s.name.length));
       for (const s of scores) {
         const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
+        const change = cmp ? `  ${this.change(s.diff)}  ${this.movement(s.improvements, s.regressions)}` : "";
         lines.push(
-          `    ${s.name.padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}  ${c.dim(`${s.scored} scored`)}${extra}`,
+          `    ${s.name.padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}`,
         );
       }
     }
@@ -135,6 +147,21 @@ export class TerminalReporter implements Reporter {
         lines.push(`    ${c.dim(`… and ${more} more errored rows (--verbose lists them all, with stacks)`)}`);
     }
     this.print(`${lines.join("\n")}\n`);
+  }
+
+  /** `(+4.0%)`: the change of the mean in percentage points, green up, red down. */
+  private change(diff: number | null): string {
+    const c = this.o.colors;
+    if (diff === null) return c.dim("(new)".padStart(8));
+    const text = `(${diff >= 0 ? "+" : "-"}${Math.abs(diff * 100).toFixed(1)}%)`.padStart(8);
+    return Math.abs(diff) < 0.0005 ? c.dim(text) : diff > 0 ? c.green(text) : c.red(text);
+  }
+
+  private movement(improvements: number, regressions: number): string {
+    const c = this.o.colors;
+    const up = plural(improvements, "improvement");
+    const down = plural(regressions, "regression");
+    return `${improvements > 0 ? c.green(up) : c.dim(up)}  ${regressions > 0 ? c.red(down) : c.dim(down)}`;
   }
 
   private errorBreakdown(o: EvalOutcome): string {
@@ -160,6 +187,13 @@ export class TerminalReporter implements Reporter {
         ? c.green("Done")
         : c.red("Failed");
     this.print(`${status}: ${parts.join(" · ")}`);
-    for (const reason of result.reasons) this.print(`  ${c.dim("·")} ${reason}`);
+    for (const line of [...result.reasons, ...result.notes]) this.print(`  ${c.dim("·")} ${line}`);
+    if (result.store !== ":memory:" && result.evals.length > 0) {
+      this.print(
+        c.dim(
+          `  · experiments stored in ${shownPath(result.store, this.o.cwd)} (\`evalrun experiments\` lists them)`,
+        ),
+      );
+    }
   }
 }

@@ -4,6 +4,8 @@ import type { EvalDefinition } from "../define/types.js";
 import { validateDefinition } from "../define/validate.js";
 import { colorsFor } from "../report/colors.js";
 import { TerminalReporter } from "../report/terminal.js";
+import { projectRoot, storeLocation } from "../store/location.js";
+import { gitInfo } from "../util/git.js";
 import { evalInfo } from "./prepare.js";
 import { executeRun } from "./run-evals.js";
 
@@ -41,6 +43,9 @@ export async function runDirect(definition: EvalDefinition): Promise<DirectRunRe
       maxConcurrency: undefined,
       passWithNoEvals: true,
       maxErrorRate: 0,
+      store: storeLocation({ cwd }),
+      root: projectRoot(cwd),
+      git: await gitInfo(projectRoot(cwd)),
     },
     { reporters: [reporter] },
   );

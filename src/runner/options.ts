@@ -18,6 +18,14 @@ export interface RunEvalsOptions {
   /** A dotenv file; `.env` in `cwd` loads when present unless this is false. */
   envFile?: string | false;
   reporters?: Reporter[];
+  /** The store file, or false for none (an in-memory store); default EVALRUN_STORE, the config, then .evalrun/. */
+  store?: string | false;
+  /** Continue each eval's last interrupted experiment, running only the (row, trial) pairs it lacks. */
+  resume?: boolean;
+  /** Re-run only the rows that errored in each eval's last experiment (into a new experiment). */
+  retryErrors?: boolean;
+  /** Compare with this experiment (name or id) or export file instead of the newest complete experiment. */
+  baseline?: string;
   /** Aborting it interrupts the run: no new rows start, in-flight rows get `graceMs` to finish. */
   signal?: AbortSignal;
   graceMs?: number;

@@ -12,6 +12,9 @@ import { loadEnvFile } from "../loader/env-file.js";
 import { codeFrame, formatCompileMessage } from "../loader/format-compile.js";
 import { loadEvalFiles } from "../loader/load.js";
 import type { Problem } from "../loader/problems.js";
+import { projectRoot, storeLocation } from "../store/location.js";
+import type { GitInfo } from "../store/types.js";
+import { gitInfo } from "../util/git.js";
 import type { RunEvalsOptions } from "./options.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 10;
@@ -27,6 +30,11 @@ export interface PreparedRun {
   maxConcurrency: number | undefined;
   passWithNoEvals: boolean;
   maxErrorRate: number;
+  /** The store file, or false for an in-memory one. */
+  store: string | false;
+  /** The project root: where the default store lives and what eval files are recorded relative to. */
+  root: string;
+  git: GitInfo;
 }
 
 function timestamp(date: Date): string {
@@ -43,6 +51,8 @@ export function evalInfo(
     name: definition.name,
     file: definition.file,
     experimentName: e.experimentName ?? `${definition.name}-${timestamp(now)}`,
+    experimentId: undefined,
+    baselineName: undefined,
     description: e.description,
     metadata: e.metadata ?? {},
     tags: e.tags ?? [],
@@ -82,7 +92,11 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     );
   }
   const problems: Problem[] = [];
-  const compiled = await Promise.all(files.map((file) => compileEvalFile(file)));
+  const root = projectRoot(cwd);
+  const [git, compiled] = await Promise.all([
+    gitInfo(root),
+    Promise.all(files.map((file) => compileEvalFile(file))),
+  ]);
   const good = [];
   for (const result of compiled) {
     if (result.ok) {
@@ -120,5 +134,12 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     maxConcurrency: options.maxConcurrency ?? config.maxConcurrency,
     passWithNoEvals,
     maxErrorRate: options.maxErrorRate ?? config.maxErrorRate ?? 0,
+    store: storeLocation({
+      cwd,
+      flag: options.store,
+      config: typeof config.store === "string" ? path.resolve(loaded.dir, config.store) : config.store,
+    }),
+    root,
+    git,
   };
 }

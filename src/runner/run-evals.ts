@@ -1,13 +1,13 @@
 import pLimit from "p-limit";
-import type { EvalDefinition } from "../define/types.js";
 import { runEval } from "../engine/run-eval.js";
 import type { EvalInfo } from "../engine/types.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
 import { EvalAggregate } from "../summary/aggregate.js";
-import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
+import { evalrunVersion } from "../util/version.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
+import { type PlannedEval, StoreSession } from "./store-session.js";
 
 export interface RunEvalsResult extends RunResult {
   /** One per eval that ran, in the order the evals were found. */
@@ -32,69 +32,100 @@ export async function executeRun(
   started = performance.now(),
 ): Promise<RunEvalsResult> {
   const reporters = options.reporters ?? [];
-  const stop = new AbortController();
-  const hardStop = new AbortController();
-  const onInterrupt = () => {
-    stop.abort();
-    setTimeout(() => hardStop.abort(), options.graceMs ?? DEFAULT_GRACE_MS).unref();
-  };
-  if (options.signal?.aborted) onInterrupt();
-  else options.signal?.addEventListener("abort", onInterrupt, { once: true });
-
-  for (const r of reporters) await r.onRunStart?.(prepared.infos, prepared.problems);
-  const globalLimit = prepared.maxConcurrency ? pLimit(prepared.maxConcurrency) : undefined;
-
-  const runOne = async (definition: EvalDefinition, info: EvalInfo): Promise<EvalOutcome> => {
-    for (const r of reporters) await r.onEvalStart?.(info);
-    const aggregate = new EvalAggregate(info.scorerNames);
-    const ran = await runEval(definition, info, {
-      filters: prepared.filters,
-      globalLimit,
-      stop: stop.signal,
-      hardStop: hardStop.signal,
-      onRow(row) {
-        aggregate.add(row);
-        for (const r of reporters) r.onRow?.(info, row);
-      },
-      onSize(rows) {
-        for (const r of reporters) r.onEvalSize?.(info, rows);
-      },
-    });
-    aggregate.finish();
-    const summary = summarize(aggregate, { projectName: info.name, experimentName: info.experimentName });
-    const outcome: EvalOutcome = {
-      info,
-      summary,
-      rowsRead: ran.rowsRead,
-      taskErrors: aggregate.taskErrors,
-      timeouts: aggregate.timeouts,
-      dataErrors: aggregate.dataErrors,
-      scorerErrorRows: aggregate.scorerErrorRows,
-      interrupted: ran.interrupted,
-      failure: ran.failure
-        ? { code: ran.failure.code, message: ran.failure.message, hint: ran.failure.hint }
-        : undefined,
-    };
-    for (const r of reporters) await r.onEvalEnd?.(info, summary, outcome);
-    return outcome;
-  };
-
-  let evals: EvalOutcome[];
+  const session = await StoreSession.open({
+    location: prepared.store,
+    root: prepared.root,
+    git: prepared.git,
+    evalrunVersion: evalrunVersion(),
+    resume: options.resume === true,
+    retryErrors: options.retryErrors === true,
+    baseline: options.baseline,
+  });
   try {
-    evals = await Promise.all(prepared.definitions.map((d, i) => runOne(d, prepared.infos[i] as EvalInfo)));
+    const { planned, skipped } = session.plan(
+      prepared.definitions.map((definition, i) => ({ definition, info: prepared.infos[i] as EvalInfo })),
+    );
+    const stop = new AbortController();
+    const hardStop = new AbortController();
+    const onInterrupt = () => {
+      stop.abort();
+      setTimeout(() => hardStop.abort(), options.graceMs ?? DEFAULT_GRACE_MS).unref();
+    };
+    if (options.signal?.aborted) onInterrupt();
+    else options.signal?.addEventListener("abort", onInterrupt, { once: true });
+
+    for (const r of reporters)
+      await r.onRunStart?.(
+        planned.map((p) => p.info),
+        prepared.problems,
+      );
+    const globalLimit = prepared.maxConcurrency ? pLimit(prepared.maxConcurrency) : undefined;
+
+    const runOne = async (p: PlannedEval): Promise<EvalOutcome> => {
+      const info = p.info;
+      for (const r of reporters) await r.onEvalStart?.(info);
+      const aggregate = new EvalAggregate(info.scorerNames);
+      session.seed(p, aggregate);
+      const ran = await runEval(p.definition, info, {
+        filters: prepared.filters,
+        globalLimit,
+        stop: stop.signal,
+        hardStop: hardStop.signal,
+        plan: p.plan,
+        onRow(row) {
+          aggregate.add(row);
+          p.writer.write(row);
+          for (const r of reporters) r.onRow?.(info, row);
+        },
+        onSize(rows) {
+          if (!p.plan) for (const r of reporters) r.onEvalSize?.(info, rows);
+        },
+      });
+      aggregate.finish();
+      const { summary, comparison } = session.finish(
+        p,
+        aggregate,
+        !ran.interrupted && ran.failure === undefined,
+      );
+      const outcome: EvalOutcome = {
+        info,
+        summary,
+        rowsRead: ran.rowsRead,
+        taskErrors: aggregate.taskErrors,
+        timeouts: aggregate.timeouts,
+        dataErrors: aggregate.dataErrors,
+        scorerErrorRows: aggregate.scorerErrorRows,
+        interrupted: ran.interrupted,
+        failure: ran.failure
+          ? { code: ran.failure.code, message: ran.failure.message, hint: ran.failure.hint }
+          : undefined,
+        comparison,
+      };
+      for (const r of reporters) await r.onEvalEnd?.(info, summary, outcome);
+      return outcome;
+    };
+
+    let evals: EvalOutcome[];
+    try {
+      evals = await Promise.all(planned.map(runOne));
+    } finally {
+      options.signal?.removeEventListener("abort", onInterrupt);
+    }
+    const result: RunEvalsResult = {
+      evals,
+      summaries: evals.map((e) => e.summary),
+      problems: prepared.problems,
+      interrupted: stop.signal.aborted,
+      ...verdict(evals, prepared),
+      notes: skipped.map((s) => `${s.definition.name}: skipped, ${s.reason}`),
+      store: session.store.location,
+      durationSeconds: (performance.now() - started) / 1000,
+    };
+    for (const r of reporters) await r.onRunEnd?.(result);
+    return result;
   } finally {
-    options.signal?.removeEventListener("abort", onInterrupt);
+    session.close();
   }
-  const result: RunEvalsResult = {
-    evals,
-    summaries: evals.map((e) => e.summary),
-    problems: prepared.problems,
-    interrupted: stop.signal.aborted,
-    ...verdict(evals, prepared),
-    durationSeconds: (performance.now() - started) / 1000,
-  };
-  for (const r of reporters) await r.onRunEnd?.(result);
-  return result;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { EvalAggregate } from "./aggregate.js";
+import type { BaselineComparison } from "./comparison.js";
 import type { ExperimentSummary, ScoreSummary } from "./types.js";
 
 /** Nearest-rank percentile of sorted values; 0 for none. */
@@ -13,17 +14,28 @@ export interface SummaryNames {
   experimentName: string;
 }
 
-/** The summary of one eval's results: a pure function of its running totals. */
-export function summarize(aggregate: EvalAggregate, names: SummaryNames): ExperimentSummary {
+/**
+ * The summary of one eval's results: a pure function of its running totals and, when there is a baseline, of how
+ * its rows compare. `diff` is the change of the mean (each side's mean over its own scored rows, unmatched rows
+ * included); `improvements` and `regressions` count matched rows whose trial-averaged score rose or fell.
+ */
+export function summarize(
+  aggregate: EvalAggregate,
+  names: SummaryNames,
+  baseline?: BaselineComparison,
+): ExperimentSummary {
   const scores: Record<string, ScoreSummary> = {};
   for (const [name, totals] of aggregate.scores) {
     if (!totals.seen) continue;
+    const score = totals.scored > 0 ? totals.sum / totals.scored : null;
+    const before = baseline?.means[name];
+    const moved = baseline?.movements[name];
     scores[name] = {
       name,
-      score: totals.scored > 0 ? totals.sum / totals.scored : null,
-      diff: null,
-      improvements: 0,
-      regressions: 0,
+      score,
+      diff: score !== null && typeof before === "number" ? score - before : null,
+      improvements: moved?.improvements ?? 0,
+      regressions: moved?.regressions ?? 0,
       scored: totals.scored,
       errors: totals.errors,
     };
@@ -33,7 +45,7 @@ export function summarize(aggregate: EvalAggregate, names: SummaryNames): Experi
   return {
     project_name: names.projectName,
     experiment_name: names.experimentName,
-    comparison_experiment_name: null,
+    comparison_experiment_name: baseline?.experimentName ?? null,
     scores,
     metrics: {
       rows: { name: "rows", metric: aggregate.rows, unit: "rows" },

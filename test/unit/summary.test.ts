@@ -11,6 +11,7 @@ function row(fields: Partial<RowResult>): RowResult {
     metadata: {},
     tags: [],
     metrics: { start: 0, end: 0, duration: 0.01 },
+    row_key: "h:0",
     row_index: 0,
     trial_index: 0,
     ...fields,

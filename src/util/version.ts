@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ownPackageRoot } from "../util/own-package.js";
+import { ownPackageRoot } from "./own-package.js";
 
 export function evalrunVersion(): string {
   const pkg = JSON.parse(readFileSync(path.join(ownPackageRoot(), "package.json"), "utf8")) as {

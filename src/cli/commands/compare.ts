@@ -1,0 +1,119 @@
+import type { RowResult } from "../../engine/types.js";
+import { colorsFor } from "../../report/colors.js";
+import { formatPercent, plural } from "../../report/format.js";
+import { preview, table } from "../../report/values.js";
+import { compareExperiments, firstResultOf, mostRegressed } from "../../store/compare.js";
+import { Experiments } from "../../store/experiments.js";
+import { experimentJson } from "./experiments.js";
+import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
+
+const pct = (d: number | null) =>
+  d === null ? "–" : `${d >= 0 ? "+" : "-"}${Math.abs(d * 100).toFixed(1)}%`;
+
+/** `evalrun compare A B`: how B's scores moved from A's, and the rows that fell the most. */
+export async function compareCommand(
+  refA: string,
+  refB: string,
+  flags: StoreFlags & { eval?: string; rows?: number },
+): Promise<number> {
+  const store = await openCommandStore(flags);
+  try {
+    const experiments = new Experiments(store.db);
+    const a = experiments.resolve(refA, flags.eval);
+    const b = experiments.resolve(refB, flags.eval ?? a.project);
+    const moved = compareExperiments(store.db, b.seq, a.seq);
+    const names = [
+      ...new Set([...Object.keys(a.summary?.scores ?? {}), ...Object.keys(b.summary?.scores ?? {})]),
+    ];
+    const scores = names.map((name) => {
+      const before = a.summary?.scores[name]?.score ?? null;
+      const after = b.summary?.scores[name]?.score ?? null;
+      const m = moved.scores[name];
+      return {
+        name,
+        before,
+        after,
+        diff: before !== null && after !== null ? after - before : null,
+        matched: m?.matched ?? 0,
+        improvements: m?.improvements ?? 0,
+        regressions: m?.regressions ?? 0,
+      };
+    });
+    const regressed = mostRegressed(store.db, b.seq, a.seq, flags.rows ?? 5).map((d) => {
+      const before = JSON.parse(firstResultOf(store.db, a.seq, d.rowKey) ?? "{}") as Partial<RowResult>;
+      const after = JSON.parse(firstResultOf(store.db, b.seq, d.rowKey) ?? "{}") as Partial<RowResult>;
+      return {
+        row_key: d.rowKey,
+        score: d.score,
+        before: d.before,
+        after: d.after,
+        input: after.input,
+        expected: after.expected,
+        output_before: before.error ? undefined : before.output,
+        output_after: after.error ? undefined : after.output,
+        error_before: before.error?.message,
+        error_after: after.error?.message,
+      };
+    });
+    if (flags.json) {
+      writeJson({
+        a: experimentJson(a),
+        b: experimentJson(b),
+        only_in_a: moved.onlyBase,
+        only_in_b: moved.onlyNew,
+        scores,
+        most_regressed: regressed,
+      });
+      return 0;
+    }
+    const c = colorsFor(process.stdout);
+    const lines = [
+      `${c.bold(a.project === b.project ? a.project : `${a.project} vs ${b.project}`)}: ${a.name} → ${b.name}`,
+    ];
+    const matched = Math.max(0, ...scores.map((s) => s.matched));
+    lines.push(
+      `  ${plural(matched, "row")} matched · ${moved.onlyBase} only in ${a.name} · ${moved.onlyNew} only in ${b.name}`,
+    );
+    const header = ["score", a.name, b.name, "diff", "improvements", "regressions"].map((h) => c.dim(h));
+    const body = scores.map((s) => [
+      s.name,
+      formatPercent(s.before),
+      formatPercent(s.after),
+      s.diff === null
+        ? "–"
+        : s.diff > 0.0005
+          ? c.green(pct(s.diff))
+          : s.diff < -0.0005
+            ? c.red(pct(s.diff))
+            : pct(s.diff),
+      String(s.improvements),
+      s.regressions > 0 ? c.red(String(s.regressions)) : "0",
+    ]);
+    lines.push(
+      table([header, ...body])
+        .split("\n")
+        .map((l) => `  ${l}`)
+        .join("\n"),
+    );
+    if (regressed.length > 0) {
+      lines.push(`  ${c.dim("most regressed rows")}`);
+      for (const r of regressed) {
+        lines.push(
+          `    ${c.bold(r.row_key)}  ${r.score} ${r.before.toFixed(2)} → ${c.red(r.after.toFixed(2))}`,
+        );
+        lines.push(`      ${c.dim("input".padEnd(10))} ${preview(r.input)}`);
+        lines.push(`      ${c.dim("expected".padEnd(10))} ${preview(r.expected)}`);
+        lines.push(
+          `      ${c.dim(a.name.slice(0, 10).padEnd(10))} ${r.error_before ? c.red(r.error_before) : preview(r.output_before)}`,
+        );
+        lines.push(
+          `      ${c.dim(b.name.slice(0, 10).padEnd(10))} ${r.error_after ? c.red(r.error_after) : preview(r.output_after)}`,
+        );
+      }
+    }
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  } finally {
+    store.db.close();
+  }
+}

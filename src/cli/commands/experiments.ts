@@ -1,0 +1,60 @@
+import { colorsFor } from "../../report/colors.js";
+import { formatPercent, plural } from "../../report/format.js";
+import { shortDate, table } from "../../report/values.js";
+import { Experiments } from "../../store/experiments.js";
+import type { Experiment } from "../../store/types.js";
+import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
+
+/** An experiment as `--json` shows it: the stored record without the internal key. */
+export function experimentJson(e: Experiment): Omit<Experiment, "seq"> {
+  const { seq: _seq, ...rest } = e;
+  return rest;
+}
+
+/** `evalrun experiments [EVAL]`: the history, newest first. */
+export async function experimentsCommand(evalName: string | undefined, flags: StoreFlags): Promise<number> {
+  const store = await openCommandStore(flags);
+  try {
+    const list = new Experiments(store.db).list(evalName);
+    if (flags.json) {
+      writeJson(list.map(experimentJson));
+      return 0;
+    }
+    const c = colorsFor(process.stdout);
+    if (list.length === 0) {
+      process.stdout.write(
+        evalName ? `No experiments of eval "${evalName}" yet.\n` : "No experiments yet.\n",
+      );
+      return 0;
+    }
+    const rows = [
+      ["EVAL", "EXPERIMENT", "CREATED (UTC)", "COMMIT", "ROWS", "ERRORS", "STATUS", "SCORES"].map((h) =>
+        c.dim(h),
+      ),
+    ];
+    for (const e of list) {
+      const m = e.summary?.metrics;
+      const scores = Object.values(e.summary?.scores ?? {})
+        .map((s) => `${s.name} ${formatPercent(s.score)}`)
+        .join(" · ");
+      const status =
+        e.status === "complete" ? e.status : e.status === "running" ? c.cyan(e.status) : c.yellow(e.status);
+      rows.push([
+        e.project,
+        e.name,
+        shortDate(e.created),
+        e.git.commit ? `${e.git.commit}${e.git.dirty ? "*" : ""}` : "–",
+        m ? String(m.rows.metric) : "–",
+        m ? (m.errors.metric > 0 ? c.red(String(m.errors.metric)) : "0") : "–",
+        e.source === "import" ? `${status} (imported)` : status,
+        scores,
+      ]);
+    }
+    process.stdout.write(
+      `${table(rows)}\n${c.dim(`${plural(list.length, "experiment")}; * = uncommitted changes`)}\n`,
+    );
+    return 0;
+  } finally {
+    store.db.close();
+  }
+}

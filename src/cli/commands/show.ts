@@ -1,0 +1,120 @@
+import type Database from "better-sqlite3";
+import type { RowResult } from "../../engine/types.js";
+import { colorsFor } from "../../report/colors.js";
+import { formatPercent, formatSeconds, plural } from "../../report/format.js";
+import { preview, shortDate } from "../../report/values.js";
+import { Experiments } from "../../store/experiments.js";
+import { rowCount } from "../../store/rows.js";
+import type { Experiment } from "../../store/types.js";
+import { experimentJson } from "./experiments.js";
+import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
+
+export interface LowRow {
+  row_key: string;
+  /** Mean of the row's numeric scores over all its trials. */
+  mean: number;
+  scores: Record<string, number | null>;
+  input: unknown;
+  output: unknown;
+  expected: unknown;
+  error: string | undefined;
+}
+
+/** The rows whose mean score (over every score and trial) is lowest, with their first result's values. */
+export function lowestRows(db: Database.Database, e: Experiment, limit: number): LowRow[] {
+  const low = db
+    .prepare(
+      `SELECT row_key AS key, avg(je.value) AS mean FROM rows, json_each(rows.scores) AS je
+       WHERE exp = ? AND je.type IN ('integer', 'real') GROUP BY row_key ORDER BY mean ASC, row_key LIMIT ?`,
+    )
+    .all(e.seq, limit) as Array<{ key: string; mean: number }>;
+  const first = db
+    .prepare("SELECT event FROM rows WHERE exp = ? AND row_key = ? ORDER BY trial_index LIMIT 1")
+    .pluck();
+  return low.map(({ key, mean }) => {
+    const row = JSON.parse(first.get(e.seq, key) as string) as RowResult;
+    return {
+      row_key: key,
+      mean,
+      scores: row.scores,
+      input: row.input,
+      output: row.output,
+      expected: row.expected,
+      error: row.error?.message,
+    };
+  });
+}
+
+/** `evalrun show EXPERIMENT`: its record, summary, and lowest-scoring rows. */
+export async function showCommand(
+  ref: string,
+  flags: StoreFlags & { eval?: string; rows?: number },
+): Promise<number> {
+  const store = await openCommandStore(flags);
+  try {
+    const experiments = new Experiments(store.db);
+    const e = experiments.resolve(ref, flags.eval);
+    const low = lowestRows(store.db, e, flags.rows ?? 5);
+    const erroredRows = (
+      store.db.prepare("SELECT count(*) AS n FROM rows WHERE exp = ? AND errored = 1").get(e.seq) as {
+        n: number;
+      }
+    ).n;
+    if (flags.json) {
+      writeJson({
+        experiment: experimentJson(e),
+        rows: rowCount(store.db, e.seq),
+        errored: erroredRows,
+        lowest: low,
+      });
+      return 0;
+    }
+    const c = colorsFor(process.stdout);
+    const base = e.baseExperimentId ? experiments.byId(e.baseExperimentId) : undefined;
+    const lines = [
+      `${c.bold(`${e.project} / ${e.name}`)}  ${c.dim(`(${e.status}${e.source === "import" ? ", imported" : ""})`)}`,
+    ];
+    const git = e.git.commit
+      ? ` · git ${e.git.branch ?? "?"}@${e.git.commit}${e.git.dirty ? " (uncommitted changes)" : ""}`
+      : "";
+    lines.push(`  ${c.dim("id")}          ${e.id}`);
+    lines.push(`  ${c.dim("created")}     ${shortDate(e.created)} UTC${git} · evalrun ${e.evalrunVersion}`);
+    if (e.file) lines.push(`  ${c.dim("file")}        ${e.file}`);
+    if (e.description) lines.push(`  ${c.dim("description")} ${e.description}`);
+    if (base) lines.push(`  ${c.dim("baseline")}    ${base.name}`);
+    const m = e.summary?.metrics;
+    lines.push(
+      `  ${c.dim("rows")}        ${rowCount(store.db, e.seq)} results · ${erroredRows > 0 ? c.red(plural(erroredRows, "error")) : "0 errors"}${m ? ` · ${formatSeconds(m.duration.metric)}` : ""}`,
+    );
+    const scores = Object.values(e.summary?.scores ?? {});
+    if (scores.length > 0) {
+      lines.push(`  ${c.dim("scores")}`);
+      const width = Math.max(...scores.map((s) => s.name.length));
+      for (const s of scores) {
+        const diff =
+          s.diff === null
+            ? ""
+            : `  (${s.diff >= 0 ? "+" : "-"}${Math.abs(s.diff * 100).toFixed(1)}%)  ${s.improvements} up, ${s.regressions} down`;
+        lines.push(
+          `    ${s.name.padEnd(width)}  ${formatPercent(s.score).padStart(6)}  ${c.dim(`${s.scored} scored`)}${diff}`,
+        );
+      }
+    }
+    if (low.length > 0) {
+      lines.push(`  ${c.dim("lowest-scoring rows")}`);
+      for (const r of low) {
+        const each = Object.entries(r.scores)
+          .map(([n, v]) => `${n} ${v === null ? "–" : v.toFixed(2)}`)
+          .join(" · ");
+        lines.push(`    ${c.bold(r.row_key)}  mean ${r.mean.toFixed(2)}  ${c.dim(each)}`);
+        lines.push(`      ${c.dim("input   ")} ${preview(r.input)}`);
+        lines.push(`      ${c.dim("output  ")} ${r.error ? c.red(r.error) : preview(r.output)}`);
+        lines.push(`      ${c.dim("expected")} ${preview(r.expected)}`);
+      }
+    }
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  } finally {
+    store.db.close();
+  }
+}

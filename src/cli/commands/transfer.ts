@@ -1,0 +1,93 @@
+import { EvalrunError } from "../../define/errors.js";
+import { colorsFor } from "../../report/colors.js";
+import { plural, shownPath } from "../../report/format.js";
+import { Experiments } from "../../store/experiments.js";
+import { type ExportFormat, exportExperiment } from "../../store/export.js";
+import { importFile } from "../../store/import.js";
+import { rowCount } from "../../store/rows.js";
+import { evalrunVersion } from "../../util/version.js";
+import { experimentJson } from "./experiments.js";
+import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
+
+const FORMATS: ExportFormat[] = ["jsonl", "json", "csv"];
+
+/** `evalrun export EXPERIMENT --format jsonl|json|csv`: its rows as InsertEvents on stdout. */
+export async function exportCommand(
+  ref: string,
+  flags: StoreFlags & { eval?: string; format?: string },
+): Promise<number> {
+  const format = (flags.format ?? "jsonl") as ExportFormat;
+  if (!FORMATS.includes(format)) {
+    throw new EvalrunError(
+      "USAGE",
+      `--format "${flags.format}" is not one of ${FORMATS.join(", ")}.`,
+      "e.g. --format jsonl",
+    );
+  }
+  const store = await openCommandStore(flags);
+  try {
+    const e = new Experiments(store.db).resolve(ref, flags.eval);
+    await exportExperiment(store.db, e, format, process.stdout);
+    return 0;
+  } finally {
+    store.db.close();
+  }
+}
+
+/** `evalrun import FILE`: an experiment from an export (a CI artifact, a teammate's run). */
+export async function importCommand(
+  file: string,
+  flags: StoreFlags & { eval?: string; name?: string },
+): Promise<number> {
+  const store = await openCommandStore(flags, true);
+  try {
+    const e = await importFile(store.db, file, {
+      project: flags.eval,
+      name: flags.name,
+      evalrunVersion: evalrunVersion(),
+    });
+    const rows = rowCount(store.db, e.seq);
+    if (flags.json) writeJson({ experiment: experimentJson(e), rows });
+    else {
+      const c = colorsFor(process.stdout);
+      process.stdout.write(
+        `${c.green("imported")} ${plural(rows, "row")} from ${shownPath(file, process.cwd())} as ${c.bold(`${e.project} / ${e.name}`)} (id ${e.id})\n`,
+      );
+    }
+    return 0;
+  } finally {
+    store.db.close();
+  }
+}
+
+/** `evalrun prune --keep N [EVAL]`: deletes all but the newest N experiments of each eval (never running ones). */
+export async function pruneCommand(
+  evalName: string | undefined,
+  flags: StoreFlags & { keep: number },
+): Promise<number> {
+  const store = await openCommandStore(flags);
+  try {
+    const experiments = new Experiments(store.db);
+    const byProject = new Map<string, number>();
+    const doomed = [];
+    for (const e of experiments.list(evalName)) {
+      const kept = byProject.get(e.project) ?? 0;
+      if (e.status === "running" || kept < flags.keep) {
+        byProject.set(e.project, kept + (e.status === "running" ? 0 : 1));
+        continue;
+      }
+      doomed.push(e);
+    }
+    experiments.remove(doomed.map((e) => e.seq));
+    if (flags.json) writeJson({ removed: doomed.map(experimentJson) });
+    else {
+      for (const e of doomed) process.stdout.write(`removed ${e.project} / ${e.name}\n`);
+      process.stdout.write(
+        `${plural(doomed.length, "experiment")} removed; kept the newest ${flags.keep} of each eval.\n`,
+      );
+    }
+    return 0;
+  } finally {
+    store.db.close();
+  }
+}

@@ -1,0 +1,242 @@
+import path from "node:path";
+import { EvalrunError } from "../define/errors.js";
+import type { EvalDefinition } from "../define/types.js";
+import { onlyThese, type RunPlan, skipDone } from "../engine/row-key.js";
+import type { EvalInfo } from "../engine/types.js";
+import { compareExperiments } from "../store/compare.js";
+import { Experiments } from "../store/experiments.js";
+import { importFile } from "../store/import.js";
+import { type OpenedStore, openStore } from "../store/open.js";
+import { copyRows, RowWriter, resultCounts, storedRows } from "../store/rows.js";
+import type { Experiment, GitInfo } from "../store/types.js";
+import type { EvalAggregate } from "../summary/aggregate.js";
+import type { BaselineComparison } from "../summary/comparison.js";
+import { summarize } from "../summary/summarize.js";
+import type { ExperimentSummary } from "../summary/types.js";
+
+export interface StoreSessionOptions {
+  /** The store file, or false for an in-memory store (--no-store). */
+  location: string | false;
+  /** Eval files are recorded relative to this directory. */
+  root: string;
+  git: GitInfo;
+  evalrunVersion: string;
+  resume: boolean;
+  retryErrors: boolean;
+  /** --baseline: an experiment name or id, or a .jsonl export. */
+  baseline: string | undefined;
+}
+
+/** One eval's part of the run, as the store sees it. */
+export interface PlannedEval {
+  definition: EvalDefinition;
+  info: EvalInfo;
+  experiment: Experiment;
+  baseline: Experiment | undefined;
+  plan: RunPlan | undefined;
+  writer: RowWriter;
+}
+
+export interface SkippedEval {
+  definition: EvalDefinition;
+  info: EvalInfo;
+  reason: string;
+}
+
+interface Intent {
+  definition: EvalDefinition;
+  info: EvalInfo;
+  baseline: Experiment | undefined;
+  /** --resume: the experiment to continue; --retry-errors: the experiment whose errors to re-run. */
+  source: Experiment | undefined;
+}
+
+/**
+ * Everything a run does with the store: choosing each eval's experiment and baseline before anything runs,
+ * writing rows as they finish, and finishing each experiment with its summary and its comparison.
+ */
+export class StoreSession {
+  readonly experiments: Experiments;
+
+  private constructor(
+    readonly store: OpenedStore,
+    private readonly options: StoreSessionOptions,
+    private readonly baselineFile: Experiment | undefined,
+  ) {
+    this.experiments = new Experiments(store.db);
+  }
+
+  static async open(options: StoreSessionOptions): Promise<StoreSession> {
+    const store = openStore(options.location);
+    let fromFile: Experiment | undefined;
+    const ref = options.baseline;
+    if (ref && /\.jsonl?$/i.test(ref)) {
+      fromFile = await importFile(store.db, path.resolve(ref), {
+        evalrunVersion: options.evalrunVersion,
+        reuseExisting: true,
+      });
+    }
+    return new StoreSession(store, options, fromFile);
+  }
+
+  private baselineFor(definition: EvalDefinition, before: number | undefined): Experiment | undefined {
+    const project = definition.name;
+    if (this.baselineFile) return this.baselineFile.project === project ? this.baselineFile : undefined;
+    if (this.options.baseline) return this.experiments.find(this.options.baseline, project)[0];
+    const e = definition.evaluator;
+    const named = e.baseExperimentId ?? e.baseExperimentName;
+    if (named) {
+      const found = this.experiments.find(named, project)[0];
+      if (!found) throw this.experiments.notFound(named, project);
+      return found;
+    }
+    return this.experiments.latest(project, "complete", before);
+  }
+
+  /**
+   * Decides each eval's experiment. Everything that can be refused (a baseline that names nothing, nothing to
+   * resume) is checked for all evals before any experiment is created.
+   */
+  plan(evals: Array<{ definition: EvalDefinition; info: EvalInfo }>): {
+    planned: PlannedEval[];
+    skipped: SkippedEval[];
+  } {
+    const intents: Intent[] = [];
+    const skipped: SkippedEval[] = [];
+    for (const { definition, info } of evals) {
+      let source: Experiment | undefined;
+      if (this.options.resume) {
+        source = this.experiments.latest(definition.name, "interrupted");
+        if (!source) {
+          skipped.push({ definition, info, reason: "nothing to resume (no interrupted experiment)" });
+          continue;
+        }
+      } else if (this.options.retryErrors) {
+        source = this.experiments.list(definition.name).find((e) => e.status !== "running");
+        const errored = source ? resultCounts(this.store.db, source.seq, true).size : 0;
+        if (!source || errored === 0) {
+          skipped.push({ definition, info, reason: "no errored rows in its last experiment" });
+          continue;
+        }
+      }
+      const before = this.options.resume ? source?.seq : undefined;
+      intents.push({ definition, info, source, baseline: this.baselineFor(definition, before) });
+    }
+    this.refuseEmpty(intents, skipped);
+    const planned = intents.map((intent) => this.begin(intent));
+    return { planned, skipped };
+  }
+
+  private refuseEmpty(intents: Intent[], skipped: SkippedEval[]): void {
+    const ref = this.options.baseline;
+    if (ref && intents.length > 0 && intents.every((i) => i.baseline === undefined)) {
+      if (this.baselineFile) {
+        throw new EvalrunError(
+          "NOT_FOUND",
+          `The baseline file ${ref} holds an experiment of eval "${this.baselineFile.project}", which this run does not include.`,
+          `Run that eval, or pass a baseline exported from one of: ${intents.map((i) => i.definition.name).join(", ")}.`,
+        );
+      }
+      throw this.experiments.notFound(ref, intents.length === 1 ? intents[0]?.definition.name : undefined);
+    }
+    if ((this.options.resume || this.options.retryErrors) && intents.length === 0 && skipped.length > 0) {
+      const what = this.options.resume ? "resume" : "retry";
+      throw new EvalrunError(
+        "RESUME",
+        `Nothing to ${what}: ${skipped.map((s) => `${s.definition.name}: ${s.reason}`).join("; ")}.`,
+        this.options.resume
+          ? "--resume continues an experiment a Ctrl-C, a crash or kill left interrupted; run without it to start afresh."
+          : "--retry-errors re-runs the rows that errored in each eval's last experiment; there are none.",
+      );
+    }
+  }
+
+  private begin(intent: Intent): PlannedEval {
+    const { definition, info, source, baseline } = intent;
+    const db = this.store.db;
+    let experiment: Experiment;
+    let plan: RunPlan | undefined;
+    if (this.options.resume && source) {
+      experiment = source;
+      this.experiments.reopen(source.seq);
+      plan = skipDone(resultCounts(db, source.seq));
+    } else {
+      const e = definition.evaluator;
+      experiment = this.experiments.create({
+        project: definition.name,
+        name: e.experimentName ?? this.experiments.defaultName(definition.name, this.options.git, new Date()),
+        git: this.options.git,
+        evalrunVersion: this.options.evalrunVersion,
+        file: definition.file ? path.relative(this.options.root, definition.file) : null,
+        description: e.description ?? null,
+        metadata: e.metadata ?? {},
+        tags: e.tags ?? [],
+        trialCount: info.trialCount,
+        baseExperimentId: baseline?.id ?? null,
+      });
+      if (source) {
+        // --retry-errors: the new experiment starts with the last one's good rows and re-runs the rest.
+        plan = onlyThese(resultCounts(db, source.seq, true));
+        copyRows(db, source.seq, experiment.seq, true);
+      }
+    }
+    info.experimentName = experiment.name;
+    info.experimentId = experiment.id;
+    info.baselineName = baseline?.name;
+    return { definition, info, experiment, baseline, plan, writer: new RowWriter(db, experiment.seq) };
+  }
+
+  /** Feeds the rows an experiment already holds (resume, retry) into its totals. */
+  seed(planned: PlannedEval, aggregate: EvalAggregate): void {
+    if (!planned.plan) return;
+    for (const row of storedRows(this.store.db, planned.experiment.seq)) aggregate.add(row);
+  }
+
+  /** Writes the last rows, compares with the baseline and records the experiment's status and summary. */
+  finish(
+    planned: PlannedEval,
+    aggregate: EvalAggregate,
+    complete: boolean,
+  ): { summary: ExperimentSummary; comparison: BaselineComparison | undefined } {
+    try {
+      planned.writer.close();
+    } catch (error) {
+      throw new EvalrunError(
+        "STORE_UNWRITABLE",
+        `Could not write the rows of ${planned.info.name} to the store ${this.store.location}: ${(error as Error).message}`,
+        "Check the disk and the store's permissions; the summary above still covers every row.",
+        { cause: error },
+      );
+    }
+    const base = planned.baseline;
+    let comparison: BaselineComparison | undefined;
+    if (base) {
+      const moved = compareExperiments(this.store.db, planned.experiment.seq, base.seq);
+      const means: Record<string, number | null> = {};
+      for (const [name, s] of Object.entries(base.summary?.scores ?? {})) means[name] = s.score;
+      comparison = {
+        experimentName: base.name,
+        means,
+        movements: moved.scores,
+        onlyNew: moved.onlyNew,
+        onlyBase: moved.onlyBase,
+      };
+    }
+    const summary = summarize(
+      aggregate,
+      { projectName: planned.info.name, experimentName: planned.experiment.name },
+      comparison,
+    );
+    this.experiments.finish(
+      planned.experiment.seq,
+      complete ? "complete" : "interrupted",
+      summary,
+      base?.id ?? null,
+    );
+    return { summary, comparison };
+  }
+
+  close(): void {
+    this.store.db.close();
+  }
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import type Database from "better-sqlite3";
+import { EvalrunError } from "../define/errors.js";
+import type { ExperimentSummary } from "../summary/types.js";
+import { closestName } from "../util/suggest.js";
+import type { Experiment, ExperimentStatus, GitInfo } from "./types.js";
+
+interface ExperimentRecord {
+  seq: number;
+  id: string;
+  project: string;
+  name: string;
+  created: string;
+  finished: string | null;
+  status: ExperimentStatus;
+  source: string;
+  git_commit: string | null;
+  git_branch: string | null;
+  git_dirty: number | null;
+  evalrun_version: string;
+  file: string | null;
+  description: string | null;
+  metadata: string;
+  tags: string;
+  trial_count: number;
+  summary: string | null;
+  base_experiment_id: string | null;
+}
+
+function fromRecord(r: ExperimentRecord): Experiment {
+  return {
+    seq: r.seq,
+    id: r.id,
+    project: r.project,
+    name: r.name,
+    created: r.created,
+    finished: r.finished,
+    status: r.status,
+    source: r.source,
+    git: {
+      commit: r.git_commit,
+      branch: r.git_branch,
+      dirty: r.git_dirty === null ? null : r.git_dirty === 1,
+    },
+    evalrunVersion: r.evalrun_version,
+    file: r.file,
+    description: r.description,
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    tags: JSON.parse(r.tags) as string[],
+    trialCount: r.trial_count,
+    summary: r.summary ? (JSON.parse(r.summary) as ExperimentSummary) : null,
+    baseExperimentId: r.base_experiment_id,
+  };
+}
+
+export interface NewExperiment {
+  id?: string;
+  project: string;
+  /** Taken as is when free in the project, else suffixed -2, -3, ... */
+  name: string;
+  created?: string;
+  status?: ExperimentStatus;
+  source?: string;
+  git: GitInfo;
+  evalrunVersion: string;
+  file: string | null;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  tags: string[];
+  trialCount: number;
+  summary?: ExperimentSummary | null;
+  finished?: string | null;
+  baseExperimentId?: string | null;
+}
+
+/** The experiments of one store: naming, creating, finding, listing and finishing them. */
+export class Experiments {
+  constructor(private readonly db: Database.Database) {}
+
+  /** The default name of a new experiment: `<branch>-<short commit>-<n>` in git, else a UTC timestamp. */
+  defaultName(project: string, git: GitInfo, now: Date): string {
+    if (git.branch && git.commit) {
+      const prefix = `${git.branch}-${git.commit}-`;
+      const taken = this.db
+        .prepare("SELECT name FROM experiments WHERE project = ? AND substr(name, 1, ?) = ?")
+        .all(project, prefix.length, prefix) as Array<{ name: string }>;
+      let n = 0;
+      for (const { name } of taken) {
+        const tail = Number(name.slice(prefix.length));
+        if (Number.isInteger(tail) && tail > n) n = tail;
+      }
+      return `${prefix}${n + 1}`;
+    }
+    return now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  }
+
+  private uniqueName(project: string, name: string): string {
+    const exists = this.db.prepare("SELECT 1 FROM experiments WHERE project = ? AND name = ?");
+    if (!exists.get(project, name)) return name;
+    for (let n = 2; ; n++) if (!exists.get(project, `${name}-${n}`)) return `${name}-${n}`;
+  }
+
+  create(input: NewExperiment): Experiment {
+    const insert = this.db.prepare(`
+      INSERT INTO experiments (id, project, name, created, finished, status, source, git_commit, git_branch, git_dirty,
+        evalrun_version, file, description, metadata, tags, trial_count, summary, base_experiment_id, owner_pid, owner_host)
+      VALUES (@id, @project, @name, @created, @finished, @status, @source, @git_commit, @git_branch, @git_dirty,
+        @evalrun_version, @file, @description, @metadata, @tags, @trial_count, @summary, @base_experiment_id, @owner_pid, @owner_host)`);
+    const create = this.db.transaction(() => {
+      const status = input.status ?? "running";
+      const record = {
+        id: input.id ?? randomUUID(),
+        project: input.project,
+        name: this.uniqueName(input.project, input.name),
+        created: input.created ?? new Date().toISOString(),
+        finished: input.finished ?? null,
+        status,
+        source: input.source ?? "run",
+        git_commit: input.git.commit,
+        git_branch: input.git.branch,
+        git_dirty: input.git.dirty === null ? null : input.git.dirty ? 1 : 0,
+        evalrun_version: input.evalrunVersion,
+        file: input.file,
+        description: input.description,
+        metadata: JSON.stringify(input.metadata),
+        tags: JSON.stringify(input.tags),
+        trial_count: input.trialCount,
+        summary: input.summary ? JSON.stringify(input.summary) : null,
+        base_experiment_id: input.baseExperimentId ?? null,
+        owner_pid: status === "running" ? process.pid : null,
+        owner_host: status === "running" ? os.hostname() : null,
+      };
+      const { lastInsertRowid } = insert.run(record);
+      return Number(lastInsertRowid);
+    });
+    const seq = create.immediate();
+    return this.bySeq(seq);
+  }
+
+  bySeq(seq: number): Experiment {
+    const record = this.db.prepare("SELECT * FROM experiments WHERE seq = ?").get(seq) as
+      | ExperimentRecord
+      | undefined;
+    if (!record) throw new Error(`experiment ${seq} vanished`);
+    return fromRecord(record);
+  }
+
+  byId(id: string): Experiment | undefined {
+    const record = this.db.prepare("SELECT * FROM experiments WHERE id = ?").get(id) as
+      | ExperimentRecord
+      | undefined;
+    return record ? fromRecord(record) : undefined;
+  }
+
+  /** Newest first; one eval's when `project` is given. */
+  list(project?: string): Experiment[] {
+    const records = (
+      project === undefined
+        ? this.db.prepare("SELECT * FROM experiments ORDER BY seq DESC").all()
+        : this.db.prepare("SELECT * FROM experiments WHERE project = ? ORDER BY seq DESC").all(project)
+    ) as ExperimentRecord[];
+    return records.map(fromRecord);
+  }
+
+  /** The newest experiment of `project` with `status`, created before `beforeSeq` when given. */
+  latest(project: string, status: ExperimentStatus | undefined, beforeSeq?: number): Experiment | undefined {
+    const record = this.db
+      .prepare(
+        `SELECT * FROM experiments WHERE project = ? AND (? IS NULL OR status = ?) AND seq < ? ORDER BY seq DESC LIMIT 1`,
+      )
+      .get(project, status ?? null, status ?? null, beforeSeq ?? Number.MAX_SAFE_INTEGER) as
+      | ExperimentRecord
+      | undefined;
+    return record ? fromRecord(record) : undefined;
+  }
+
+  /** Experiments an id, an id prefix (6+ characters) or a name refers to, in one eval or in all. */
+  find(ref: string, project?: string): Experiment[] {
+    const byId = this.byId(ref);
+    if (byId && (project === undefined || byId.project === project)) return [byId];
+    const records = this.db
+      .prepare(
+        `SELECT * FROM experiments WHERE (name = ? OR (length(?) >= 6 AND substr(id, 1, length(?)) = ?))
+           AND (? IS NULL OR project = ?) ORDER BY seq DESC`,
+      )
+      .all(ref, ref, ref, ref, project ?? null, project ?? null) as ExperimentRecord[];
+    return records.map(fromRecord);
+  }
+
+  /** Exactly one experiment for `ref`, or an error that lists what it could have meant. */
+  resolve(ref: string, project?: string): Experiment {
+    const found = this.find(ref, project);
+    if (found.length === 1 && found[0]) return found[0];
+    if (found.length > 1) {
+      const options = found.map((e) => `${e.project}/${e.name} (id ${e.id})`).join(", ");
+      throw new EvalrunError(
+        "NOT_FOUND",
+        `"${ref}" names ${found.length} experiments: ${options}.`,
+        "Use the experiment's id (or a unique prefix of it) instead.",
+      );
+    }
+    throw this.notFound(ref, project);
+  }
+
+  notFound(ref: string, project?: string): EvalrunError {
+    const names = this.list(project).map((e) => e.name);
+    const near = closestName(ref, names);
+    const recent = names.slice(0, 5);
+    const where = project ? ` of eval "${project}"` : "";
+    return new EvalrunError(
+      "NOT_FOUND",
+      `No experiment${where} is named or has the id "${ref}".${near ? ` Did you mean "${near}"?` : ""}`,
+      recent.length > 0
+        ? `Recent experiments${where}: ${recent.join(", ")}. \`evalrun experiments\` lists them all.`
+        : "The store has no experiments yet: run `evalrun` first.",
+    );
+  }
+
+  /** Marks the experiment as run by this process (again), for a resume. */
+  reopen(seq: number): void {
+    this.db
+      .prepare(
+        "UPDATE experiments SET status = 'running', finished = NULL, owner_pid = ?, owner_host = ? WHERE seq = ?",
+      )
+      .run(process.pid, os.hostname(), seq);
+  }
+
+  finish(
+    seq: number,
+    status: ExperimentStatus,
+    summary: ExperimentSummary,
+    baseExperimentId: string | null,
+  ): void {
+    this.db
+      .prepare(
+        "UPDATE experiments SET status = ?, summary = ?, finished = ?, base_experiment_id = ?, owner_pid = NULL, owner_host = NULL WHERE seq = ?",
+      )
+      .run(status, JSON.stringify(summary), new Date().toISOString(), baseExperimentId, seq);
+  }
+
+  /** Deletes experiments (and their rows); returns how many went. */
+  remove(seqs: number[]): number {
+    const rows = this.db.prepare("DELETE FROM rows WHERE exp = ?");
+    const experiment = this.db.prepare("DELETE FROM experiments WHERE seq = ?");
+    return this.db.transaction(() => {
+      let removed = 0;
+      for (const seq of seqs) {
+        rows.run(seq);
+        removed += experiment.run(seq).changes;
+      }
+      return removed;
+    })();
+  }
+}

@@ -1,0 +1,100 @@
+import type { Writable } from "node:stream";
+import type Database from "better-sqlite3";
+import { stringify } from "csv-stringify/sync";
+import type { RowResult } from "../engine/types.js";
+import type { Experiment } from "./types.js";
+
+export type ExportFormat = "jsonl" | "json" | "csv";
+
+export const EXPORT_VERSION = 1;
+
+/** The first line of a JSONL export: the experiment itself, so an import can restore it exactly. */
+export function exportHeader(e: Experiment): { evalrun_export: number; experiment: Record<string, unknown> } {
+  return {
+    evalrun_export: EXPORT_VERSION,
+    experiment: {
+      id: e.id,
+      project: e.project,
+      name: e.name,
+      created: e.created,
+      finished: e.finished,
+      status: e.status,
+      git: e.git,
+      evalrun_version: e.evalrunVersion,
+      file: e.file,
+      description: e.description,
+      metadata: e.metadata,
+      tags: e.tags,
+      trial_count: e.trialCount,
+      summary: e.summary,
+      base_experiment_id: e.baseExperimentId,
+    },
+  };
+}
+
+/** Resolves once the stream has taken the chunk (respecting back-pressure, so a huge export stays small in memory). */
+function write(out: Writable, chunk: string): Promise<void> | undefined {
+  if (out.write(chunk)) return undefined;
+  return new Promise((resolve) => out.once("drain", resolve));
+}
+
+const cell = (value: unknown) =>
+  value === undefined ? "" : typeof value === "string" ? value : (JSON.stringify(value) ?? "");
+
+/** Writes an experiment's rows (InsertEvent shape) as JSONL (header line first), one JSON document, or CSV. */
+export async function exportExperiment(
+  db: Database.Database,
+  experiment: Experiment,
+  format: ExportFormat,
+  out: Writable,
+): Promise<number> {
+  // Data order, not finish order: exports of the same data diff cleanly.
+  const events = db
+    .prepare("SELECT event FROM rows WHERE exp = ? ORDER BY row_index, trial_index, rowid")
+    .pluck();
+  let count = 0;
+  if (format === "jsonl") {
+    await write(out, `${JSON.stringify(exportHeader(experiment))}\n`);
+    for (const event of events.iterate(experiment.seq)) {
+      count++;
+      await write(out, `${event as string}\n`);
+    }
+    return count;
+  }
+  if (format === "json") {
+    const header = JSON.stringify(exportHeader(experiment).experiment);
+    await write(out, `{"evalrun_export":${EXPORT_VERSION},"experiment":${header},"rows":[`);
+    for (const event of events.iterate(experiment.seq)) {
+      await write(out, `${count++ === 0 ? "\n" : ",\n"}${event as string}`);
+    }
+    await write(out, "\n]}\n");
+    return count;
+  }
+  const names = db
+    .prepare("SELECT DISTINCT je.key FROM rows, json_each(rows.scores) AS je WHERE exp = ? ORDER BY je.key")
+    .pluck()
+    .all(experiment.seq) as string[];
+  const columns = ["id", "row_key", "row_index", "trial_index", "input", "output", "expected", "error"];
+  const header = [...columns, ...names.map((n) => `score:${n}`), "metadata", "tags", "duration_s"];
+  await write(out, stringify([header]));
+  for (const event of events.iterate(experiment.seq)) {
+    const row = JSON.parse(event as string) as RowResult;
+    count++;
+    const record = [
+      row.id,
+      row.row_key,
+      row.row_index,
+      row.trial_index,
+      cell(row.input),
+      cell(row.output),
+      cell(row.expected),
+      row.error ? `${row.error.kind}: ${row.error.message}` : "",
+      ...names.map((n) => cell(row.scores[n] ?? undefined)),
+      cell(row.metadata),
+      cell(row.tags),
+      row.metrics.duration,
+    ];
+    await write(out, stringify([record]));
+  }
+  return count;
+}

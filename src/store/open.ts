@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import type Database from "better-sqlite3";
+import { EvalrunError } from "../define/errors.js";
+import { migrate, SCHEMA_VERSION } from "./schema.js";
+
+const require = createRequire(import.meta.url);
+
+export interface OpenedStore {
+  db: Database.Database;
+  /** The file, or ":memory:" for a run with --no-store. */
+  location: string;
+}
+
+function storeError(code: string | undefined, file: string, cause: unknown): EvalrunError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
+    return new EvalrunError(
+      "STORE_INVALID",
+      `The store ${file} is not an evalrun store (not a SQLite database, or a damaged one: ${reason}). Nothing was changed.`,
+      "Move the file away, or point --store (or EVALRUN_STORE) at another path, or run with --no-store.",
+      { cause },
+    );
+  }
+  return new EvalrunError(
+    "STORE_UNWRITABLE",
+    `Cannot write the store ${file}: ${reason}.`,
+    "Make its directory writable, point --store (or EVALRUN_STORE) at a writable path, or run with --no-store.",
+    { cause },
+  );
+}
+
+/** Runs experiments left `running` by a process that is gone (kill -9, a crash) as `interrupted`. */
+function markAbandoned(db: Database.Database): void {
+  const host = os.hostname();
+  const running = db
+    .prepare("SELECT seq, owner_pid AS pid, owner_host AS host FROM experiments WHERE status = 'running'")
+    .all() as Array<{ seq: number; pid: number | null; host: string | null }>;
+  const mark = db.prepare(
+    "UPDATE experiments SET status = 'interrupted' WHERE seq = ? AND status = 'running'",
+  );
+  for (const e of running) {
+    if (e.host !== host || e.pid === null) continue;
+    if (e.pid === process.pid || isAlive(e.pid)) continue;
+    mark.run(e.seq);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed process nobody has reaped yet (a zombie) still answers signal 0 but will never finish its run.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Opens (creating when needed) the SQLite store: WAL so readers never block the writer, a busy timeout so two
+ * evalrun processes can write one store, migrations forward, and a refusal, touching nothing, of a file that is not
+ * ours or was written by a newer evalrun.
+ */
+export function openStore(location: string | false, options: { create?: boolean } = {}): OpenedStore {
+  const BetterSqlite = require("better-sqlite3") as typeof Database;
+  if (location !== false && options.create === false && !existsSync(location)) {
+    throw new EvalrunError(
+      "NOT_FOUND",
+      `There is no store at ${location} yet, so no experiments.`,
+      "Run `evalrun` first (it creates the store), or point --store (or EVALRUN_STORE) at an existing one.",
+    );
+  }
+  if (location === false) {
+    const db = new BetterSqlite(":memory:");
+    migrate(db);
+    return { db, location: ":memory:" };
+  }
+  const dir = path.dirname(location);
+  try {
+    if (!existsSync(dir)) {
+      mkdirSync(dir, { recursive: true });
+      // Keep the store out of commits without asking the user to edit their .gitignore.
+      if (path.basename(dir) === ".evalrun") writeFileSync(path.join(dir, ".gitignore"), "*\n");
+    }
+  } catch (error) {
+    throw storeError((error as NodeJS.ErrnoException).code, location, error);
+  }
+  let db: Database.Database;
+  try {
+    db = new BetterSqlite(location, { timeout: 10_000 });
+  } catch (error) {
+    throw storeError((error as { code?: string }).code, location, error);
+  }
+  try {
+    // Reading the version first fails on a file that is not a database, before anything is written to it.
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new EvalrunError(
+        "STORE_TOO_NEW",
+        `The store ${location} was written by a newer evalrun (schema ${version}; this evalrun knows up to ${SCHEMA_VERSION}). Nothing was changed.`,
+        "Upgrade evalrun (npm i -D evalrun@latest), or point --store at another path.",
+      );
+    }
+    if (version === 0) {
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
+      if (tables.n > 0) {
+        throw new EvalrunError(
+          "STORE_INVALID",
+          `The store ${location} is a SQLite database that evalrun did not create. Nothing was changed.`,
+          "Point --store (or EVALRUN_STORE) at another path.",
+        );
+      }
+    }
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    migrate(db);
+    markAbandoned(db);
+  } catch (error) {
+    db.close();
+    if (error instanceof EvalrunError) throw error;
+    throw storeError((error as { code?: string }).code, location, error);
+  }
+  return { db, location };
+}

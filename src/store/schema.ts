@@ -1,0 +1,63 @@
+import type Database from "better-sqlite3";
+
+/**
+ * The store's schema, as forward-only migrations: migration i takes the store from version i to i + 1 (SQLite's
+ * user_version). A store at a version above SCHEMA_VERSION was written by a newer evalrun and is refused.
+ */
+const MIGRATIONS: Array<(db: Database.Database) => void> = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE experiments (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        project TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),
+        source TEXT NOT NULL DEFAULT 'run',
+        git_commit TEXT,
+        git_branch TEXT,
+        git_dirty INTEGER,
+        evalrun_version TEXT NOT NULL,
+        file TEXT,
+        description TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        tags TEXT NOT NULL DEFAULT '[]',
+        trial_count INTEGER NOT NULL DEFAULT 1,
+        summary TEXT,
+        base_experiment_id TEXT,
+        owner_pid INTEGER,
+        owner_host TEXT,
+        UNIQUE (project, name)
+      );
+      CREATE INDEX experiments_by_project ON experiments (project, seq);
+      -- One row per (dataset row x trial) result. No index on row_key: inserts stay append-only and cheap;
+      -- comparisons group by it once, at the end of a run.
+      CREATE TABLE rows (
+        exp INTEGER NOT NULL REFERENCES experiments (seq),
+        id TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        row_index INTEGER NOT NULL,
+        trial_index INTEGER NOT NULL,
+        errored INTEGER NOT NULL,
+        scores TEXT NOT NULL,
+        event TEXT NOT NULL
+      );
+      CREATE INDEX rows_by_experiment ON rows (exp);
+    `);
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings a store up to SCHEMA_VERSION in one transaction; returns the version it found. */
+export function migrate(db: Database.Database): number {
+  const found = db.pragma("user_version", { simple: true }) as number;
+  if (found >= SCHEMA_VERSION) return found;
+  db.transaction(() => {
+    for (let version = found; version < SCHEMA_VERSION; version++) MIGRATIONS[version]?.(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+  return found;
+}

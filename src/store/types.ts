@@ -1,0 +1,34 @@
+import type { ExperimentSummary } from "../summary/types.js";
+
+export type ExperimentStatus = "running" | "complete" | "interrupted";
+
+export interface GitInfo {
+  commit: string | null;
+  branch: string | null;
+  dirty: boolean | null;
+}
+
+/** An experiment as stored: one run of one eval. */
+export interface Experiment {
+  /** Internal key of the experiment's rows. */
+  seq: number;
+  id: string;
+  /** The eval's name. */
+  project: string;
+  name: string;
+  /** ISO timestamps. */
+  created: string;
+  finished: string | null;
+  status: ExperimentStatus;
+  /** "run" for evalrun runs, "import" for experiments read from an export file. */
+  source: string;
+  git: GitInfo;
+  evalrunVersion: string;
+  file: string | null;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  tags: string[];
+  trialCount: number;
+  summary: ExperimentSummary | null;
+  baseExperimentId: string | null;
+}
