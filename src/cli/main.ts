@@ -71,6 +71,8 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .addOption(new Option("--verbose", "show stack traces for errors"))
     .addHelpText("after", AFTER_HELP)
     .showSuggestionAfterError(true)
+    // Subcommands have their own --store; the run's flags belong to the run.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .action(async (paths: string[], flags: RunFlags, cmd: Command) => {

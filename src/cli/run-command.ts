@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
+import { EvalrunError } from "../define/errors.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
 import { JsonlReporter } from "../report/jsonl.js";
@@ -53,6 +54,13 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
   const options = runOptions(paths, flags, cmd);
   const cwd = process.cwd();
   try {
+    if (flags.resume && flags.retryErrors) {
+      throw new EvalrunError(
+        "USAGE",
+        "--resume and --retry-errors cannot be used together.",
+        "--resume finishes an interrupted experiment; --retry-errors re-runs the errored rows of a finished one. Pick one.",
+      );
+    }
     if (flags.list) return await listCommand(options, flags.jsonl === true, cwd, verbose);
     const interrupt = new AbortController();
     let interrupts = 0;

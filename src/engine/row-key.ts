@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { configure } from "safe-stable-stringify";
 
 const canonical = configure({ bigint: true, circularValue: "[Circular]", deterministic: true });
@@ -12,10 +12,7 @@ export function rowKey(row: { input: unknown; id?: unknown }): string {
   if (row.id !== undefined && row.id !== null) return `id:${String(row.id)}`;
   const input = row.input;
   const text = typeof input === "object" && input !== null ? canonical(input) : JSON.stringify(input);
-  return `h:${createHash("sha1")
-    .update(text ?? String(input))
-    .digest("hex")
-    .slice(0, 16)}`;
+  return `h:${hash("sha1", text ?? String(input), "hex").slice(0, 16)}`;
 }
 
 /** Decides which (row, trial) pairs run, for --resume (skip what is done) and --retry-errors (only what failed). */

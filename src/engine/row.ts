@@ -85,7 +85,12 @@ export async function runItem(
   rowIndex: number,
   trialIndex: number,
 ): Promise<RowResult | undefined> {
-  const controller = new AbortController();
+  // An AbortController costs more than a trivial task; most tasks never read the signal, so make it on demand.
+  let controller: AbortController | undefined;
+  const signal = () => {
+    controller ??= new AbortController();
+    return controller.signal;
+  };
   const start = Date.now();
   const t0 = performance.now();
   const metadata: Record<string, unknown> = row.metadata ? { ...row.metadata } : {};
@@ -95,7 +100,9 @@ export async function runItem(
     expected: row.expected,
     tags,
     trialIndex,
-    signal: controller.signal,
+    get signal() {
+      return signal();
+    },
     meta: (fields) => {
       Object.assign(metadata, fields);
     },
@@ -120,7 +127,9 @@ export async function runItem(
       metadata,
       tags,
       trialIndex,
-      signal: controller.signal,
+      get signal() {
+        return signal();
+      },
     });
   };
 
@@ -142,13 +151,13 @@ export async function runItem(
     if (onStop) ctx.hardStop.removeEventListener("abort", onStop);
   }
   if (outcome === "stopped") {
-    controller.abort(new Error("evalrun: the run was interrupted"));
+    controller?.abort(new Error("evalrun: the run was interrupted"));
     return undefined;
   }
   if (outcome === "timeout") {
     const reason = new Error(`Row timed out after ${ctx.timeout} ms`);
     reason.name = "TimeoutError";
-    controller.abort(reason);
+    controller?.abort(reason);
     failure = {
       kind: "timeout",
       message: `Timed out after ${ctx.timeout} ms${phase === "scoring" ? " while scoring" : ""}; the row's signal was aborted.`,

@@ -1,8 +1,9 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import { onlyThese, type RunPlan, skipDone } from "../engine/row-key.js";
-import type { EvalInfo } from "../engine/types.js";
+import type { EvalInfo, ResultSink } from "../engine/types.js";
 import { compareExperiments } from "../store/compare.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
@@ -27,6 +28,8 @@ export interface StoreSessionOptions {
   baseline: string | undefined;
 }
 
+const DISCARD: ResultSink = { write() {}, close() {} };
+
 /** One eval's part of the run, as the store sees it. */
 export interface PlannedEval {
   definition: EvalDefinition;
@@ -34,7 +37,7 @@ export interface PlannedEval {
   experiment: Experiment;
   baseline: Experiment | undefined;
   plan: RunPlan | undefined;
-  writer: RowWriter;
+  writer: ResultSink;
 }
 
 export interface SkippedEval {
@@ -67,6 +70,17 @@ export class StoreSession {
   }
 
   static async open(options: StoreSessionOptions): Promise<StoreSession> {
+    if (
+      (options.resume || options.retryErrors) &&
+      options.location !== false &&
+      !existsSync(options.location)
+    ) {
+      throw new EvalrunError(
+        "RESUME",
+        `Nothing to ${options.resume ? "resume" : "retry"}: there is no store at ${options.location} yet.`,
+        "Run without --resume / --retry-errors first; they continue or repair earlier runs.",
+      );
+    }
     const store = openStore(options.location);
     let fromFile: Experiment | undefined;
     const ref = options.baseline;
@@ -183,7 +197,16 @@ export class StoreSession {
     info.experimentName = experiment.name;
     info.experimentId = experiment.id;
     info.baselineName = baseline?.name;
-    return { definition, info, experiment, baseline, plan, writer: new RowWriter(db, experiment.seq) };
+    // With --no-store the rows are kept (in memory) only when a baseline comparison needs them.
+    const keepRows = this.options.location !== false || baseline !== undefined;
+    return {
+      definition,
+      info,
+      experiment,
+      baseline,
+      plan,
+      writer: keepRows ? new RowWriter(db, experiment.seq) : DISCARD,
+    };
   }
 
   /** Feeds the rows an experiment already holds (resume, retry) into its totals. */

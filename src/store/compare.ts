@@ -69,7 +69,9 @@ export function mostRegressed(
 /** The first stored result of a row (trial 0 first) in an experiment, for showing input/output side by side. */
 export function firstResultOf(db: Database.Database, seq: number, rowKey: string): string | undefined {
   return db
-    .prepare("SELECT event FROM rows WHERE exp = ? AND row_key = ? ORDER BY trial_index, rowid LIMIT 1")
+    .prepare(
+      "SELECT e.event FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ? AND r.row_key = ? ORDER BY r.trial_index, r.rowid LIMIT 1",
+    )
     .pluck()
     .get(seq, rowKey) as string | undefined;
 }

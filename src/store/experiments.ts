@@ -241,11 +241,13 @@ export class Experiments {
 
   /** Deletes experiments (and their rows); returns how many went. */
   remove(seqs: number[]): number {
+    const events = this.db.prepare("DELETE FROM events WHERE rid IN (SELECT rowid FROM rows WHERE exp = ?)");
     const rows = this.db.prepare("DELETE FROM rows WHERE exp = ?");
     const experiment = this.db.prepare("DELETE FROM experiments WHERE seq = ?");
     return this.db.transaction(() => {
       let removed = 0;
       for (const seq of seqs) {
+        events.run(seq);
         rows.run(seq);
         removed += experiment.run(seq).changes;
       }

@@ -50,7 +50,9 @@ export async function exportExperiment(
 ): Promise<number> {
   // Data order, not finish order: exports of the same data diff cleanly.
   const events = db
-    .prepare("SELECT event FROM rows WHERE exp = ? ORDER BY row_index, trial_index, rowid")
+    .prepare(
+      "SELECT e.event FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.rowid",
+    )
     .pluck();
   let count = 0;
   if (format === "jsonl") {

@@ -98,9 +98,7 @@ export function openStore(location: string | false, options: { create?: boolean 
   } catch (error) {
     throw storeError((error as { code?: string }).code, location, error);
   }
-  try {
-    // Reading the version first fails on a file that is not a database, before anything is written to it.
-    const version = db.pragma("user_version", { simple: true }) as number;
+  const refuse = (version: number) => {
     if (version > SCHEMA_VERSION) {
       throw new EvalrunError(
         "STORE_TOO_NEW",
@@ -108,19 +106,20 @@ export function openStore(location: string | false, options: { create?: boolean 
         "Upgrade evalrun (npm i -D evalrun@latest), or point --store at another path.",
       );
     }
-    if (version === 0) {
-      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
-      if (tables.n > 0) {
-        throw new EvalrunError(
-          "STORE_INVALID",
-          `The store ${location} is a SQLite database that evalrun did not create. Nothing was changed.`,
-          "Point --store (or EVALRUN_STORE) at another path.",
-        );
-      }
+    if (version === 0 && (db.prepare("SELECT count(*) FROM sqlite_master").pluck().get() as number) > 0) {
+      throw new EvalrunError(
+        "STORE_INVALID",
+        `The store ${location} is a SQLite database that evalrun did not create. Nothing was changed.`,
+        "Point --store (or EVALRUN_STORE) at another path.",
+      );
     }
+  };
+  try {
+    // Read-only checks first: a file that is not a database, or a newer store, is refused before any write.
+    refuse(db.pragma("user_version", { simple: true }) as number);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    migrate(db);
+    migrate(db, refuse);
     markAbandoned(db);
   } catch (error) {
     db.close();

@@ -35,11 +35,12 @@ export class RowWriter implements ResultSink {
     private readonly seq: number,
   ) {
     const insert = db.prepare(
-      "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
+    const insertEvent = db.prepare("INSERT INTO events (rid, event) VALUES (?, ?)");
     this.insertMany = db.transaction((rows: RowResult[]) => {
       for (const row of rows) {
-        insert.run(
+        const { lastInsertRowid } = insert.run(
           this.seq,
           row.id,
           row.row_key,
@@ -47,8 +48,8 @@ export class RowWriter implements ResultSink {
           row.trial_index,
           isErrored(row),
           JSON.stringify(row.scores),
-          serializeRow(row),
         );
+        insertEvent.run(lastInsertRowid, serializeRow(row));
       }
     });
   }
@@ -91,7 +92,9 @@ export class RowWriter implements ResultSink {
 
 /** The stored results of an experiment, oldest first, read one at a time. */
 export function* storedRows(db: Database.Database, seq: number): Generator<RowResult> {
-  const query = db.prepare("SELECT event FROM rows WHERE exp = ? ORDER BY rowid").pluck();
+  const query = db
+    .prepare("SELECT e.event FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ? ORDER BY r.rowid")
+    .pluck();
   for (const event of query.iterate(seq)) yield JSON.parse(event as string) as RowResult;
 }
 
@@ -109,12 +112,40 @@ export const pairKey = (rowKey: string, trial: number) => `${trial}\u0000${rowKe
 
 /** Copies the results of one experiment into another (all, or only those that did not error). */
 export function copyRows(db: Database.Database, from: number, to: number, okOnly: boolean): number {
-  return db
-    .prepare(
-      `INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores, event)
-       SELECT ?, id, row_key, row_index, trial_index, errored, scores, event FROM rows WHERE exp = ? ${okOnly ? "AND errored = 0" : ""} ORDER BY rowid`,
-    )
-    .run(to, from).changes;
+  const source = db.prepare(
+    `SELECT rowid AS rid, id, row_key, row_index, trial_index, errored, scores
+     FROM rows WHERE exp = ? ${okOnly ? "AND errored = 0" : ""} ORDER BY rowid`,
+  );
+  const insert = db.prepare(
+    "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  const copyEvent = db.prepare("INSERT INTO events (rid, event) SELECT ?, event FROM events WHERE rid = ?");
+  interface Source {
+    rid: number;
+    id: string;
+    row_key: string;
+    row_index: number;
+    trial_index: number;
+    errored: number;
+    scores: string;
+  }
+  return db.transaction(() => {
+    let copied = 0;
+    for (const r of source.all(from) as Source[]) {
+      const { lastInsertRowid } = insert.run(
+        to,
+        r.id,
+        r.row_key,
+        r.row_index,
+        r.trial_index,
+        r.errored,
+        r.scores,
+      );
+      copyEvent.run(lastInsertRowid, r.rid);
+      copied++;
+    }
+    return copied;
+  })();
 }
 
 export function rowCount(db: Database.Database, seq: number): number {

@@ -32,8 +32,9 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
         UNIQUE (project, name)
       );
       CREATE INDEX experiments_by_project ON experiments (project, seq);
-      -- One row per (dataset row x trial) result. No index on row_key: inserts stay append-only and cheap;
-      -- comparisons group by it once, at the end of a run.
+      -- One row per (dataset row x trial) result, narrow so that comparisons scan little; the full result
+      -- (InsertEvent JSON, inputs and outputs included) is in events, keyed by the result's rowid.
+      -- No index on row_key: inserts stay append-only and cheap; comparisons group by it once, when a run ends.
       CREATE TABLE rows (
         exp INTEGER NOT NULL REFERENCES experiments (seq),
         id TEXT NOT NULL,
@@ -41,23 +42,33 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
         row_index INTEGER NOT NULL,
         trial_index INTEGER NOT NULL,
         errored INTEGER NOT NULL,
-        scores TEXT NOT NULL,
-        event TEXT NOT NULL
+        scores TEXT NOT NULL
       );
       CREATE INDEX rows_by_experiment ON rows (exp);
+      CREATE TABLE events (
+        rid INTEGER PRIMARY KEY,
+        event TEXT NOT NULL
+      );
     `);
   },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings a store up to SCHEMA_VERSION in one transaction; returns the version it found. */
-export function migrate(db: Database.Database): number {
-  const found = db.pragma("user_version", { simple: true }) as number;
-  if (found >= SCHEMA_VERSION) return found;
-  db.transaction(() => {
-    for (let version = found; version < SCHEMA_VERSION; version++) MIGRATIONS[version]?.(db);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
-  return found;
+/**
+ * Brings a store up to SCHEMA_VERSION. The version is read inside the same immediate (write-locked) transaction
+ * that migrates, so two processes opening a new store at once cannot both create its tables. `check` sees the
+ * version found, under the lock, and may refuse the store.
+ */
+export function migrate(db: Database.Database, check: (found: number) => void = () => {}): number {
+  return db
+    .transaction(() => {
+      const found = db.pragma("user_version", { simple: true }) as number;
+      check(found);
+      if (found >= SCHEMA_VERSION) return found;
+      for (let version = found; version < SCHEMA_VERSION; version++) MIGRATIONS[version]?.(db);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return found;
+    })
+    .immediate();
 }

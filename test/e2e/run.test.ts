@@ -210,12 +210,12 @@ describe("running eval files", () => {
 
   it("gives eval files their own __dirname, __filename and import.meta.url, from any working directory", async () => {
     const dir = project({
-      "evals/data/rows.json": JSON.stringify([
+      "pkg/evals/data/rows.json": JSON.stringify([
         { input: "x", expected: "x" },
         { input: "y", expected: "y" },
       ]),
-      "evals/lib/where.ts": `export const libDir = __dirname;`,
-      "evals/fixture.eval.ts": `
+      "pkg/evals/lib/where.ts": `export const libDir = __dirname;`,
+      "pkg/evals/fixture.eval.ts": `
         import { Eval } from "evalrun";
         import { readFileSync } from "node:fs";
         import path from "node:path";
@@ -231,7 +231,10 @@ describe("running eval files", () => {
         });
       `,
     });
-    const result = await runCli(["--jsonl", path.join(dir, "evals")], { cwd: path.dirname(dir) });
+    // Run from outside the eval's folder: paths inside the eval file still resolve against the file.
+    const result = await runCli(["--jsonl", "--no-store", path.join(dir, "pkg", "evals")], {
+      cwd: path.join(dir),
+    });
     expect(result.stderr).toBe("");
     const summary = summaryOf(result.stdout, "fixture");
     expect(summary.metrics.rows?.metric).toBe(4);

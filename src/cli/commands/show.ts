@@ -3,6 +3,7 @@ import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural } from "../../report/format.js";
 import { preview, shortDate } from "../../report/values.js";
+import { firstResultOf } from "../../store/compare.js";
 import { Experiments } from "../../store/experiments.js";
 import { rowCount } from "../../store/rows.js";
 import type { Experiment } from "../../store/types.js";
@@ -28,11 +29,8 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
        WHERE exp = ? AND je.type IN ('integer', 'real') GROUP BY row_key ORDER BY mean ASC, row_key LIMIT ?`,
     )
     .all(e.seq, limit) as Array<{ key: string; mean: number }>;
-  const first = db
-    .prepare("SELECT event FROM rows WHERE exp = ? AND row_key = ? ORDER BY trial_index LIMIT 1")
-    .pluck();
   return low.map(({ key, mean }) => {
-    const row = JSON.parse(first.get(e.seq, key) as string) as RowResult;
+    const row = JSON.parse(firstResultOf(db, e.seq, key) ?? "{}") as RowResult;
     return {
       row_key: key,
       mean,

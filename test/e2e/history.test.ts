@@ -1,0 +1,236 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { project, runCli, summaryOf } from "../helpers/cli.js";
+
+/** An eval whose outputs depend on VERSION, so two runs differ in known ways. */
+const EVAL = `import { Eval } from "evalrun";
+const answers: Record<string, Record<string, string>> = {
+  "1": { a: "A", b: "B", c: "x", d: "D" },
+  "2": { a: "A", b: "x", c: "C", d: "D" },
+};
+Eval("hist", {
+  data: [
+    { id: "a", input: "a", expected: "A" },
+    { id: "b", input: "b", expected: "B", metadata: { note: "comma, \\"quoted\\"" } },
+    { id: "c", input: "c", expected: "C" },
+    { id: "d", input: "d", expected: "D", tags: ["t1"] },
+  ],
+  task: (input: string) => answers[process.env.VERSION ?? "1"]?.[input] ?? "?",
+  scores: [function exact({ output, expected }: any) { return output === expected; }],
+});
+`;
+
+async function twoRuns() {
+  const dir = project({ "package.json": "{}", "hist.eval.ts": EVAL });
+  const one = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "1" } });
+  const two = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "2" } });
+  return { dir, one: summaryOf(one.stdout, "hist"), two: summaryOf(two.stdout, "hist") };
+}
+
+describe("history commands", () => {
+  it("lists experiments newest first, as text and JSON", async () => {
+    const { dir, one, two } = await twoRuns();
+    const text = await runCli(["experiments"], { cwd: dir });
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split("\n");
+    expect(lines[0]).toMatch(
+      /^EVAL\s+EXPERIMENT\s+CREATED \(UTC\)\s+COMMIT\s+ROWS\s+ERRORS\s+STATUS\s+SCORES/,
+    );
+    expect(lines[1]).toMatch(
+      new RegExp(`^hist\\s+${two.experiment_name}\\s.*\\s4\\s+0\\s+complete\\s+exact 75\\.0%`),
+    );
+    expect(lines[2]).toMatch(new RegExp(`^hist\\s+${one.experiment_name}\\s`));
+    const json = await runCli(["experiments", "hist", "--json"], { cwd: dir });
+    const list = JSON.parse(json.stdout) as Array<{
+      name: string;
+      status: string;
+      summary: unknown;
+      project: string;
+    }>;
+    expect(list.map((e) => e.name)).toEqual([two.experiment_name, one.experiment_name]);
+    expect(list[0]?.summary).toEqual(two);
+    const none = await runCli(["experiments", "other-eval"], { cwd: dir });
+    expect(none.stdout).toContain('No experiments of eval "other-eval" yet.');
+  });
+
+  it("shows an experiment with its lowest-scoring rows", async () => {
+    const { dir, two } = await twoRuns();
+    const show = await runCli(["show", two.experiment_name], { cwd: dir });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(`hist / ${two.experiment_name}  (complete)`);
+    expect(show.stdout).toMatch(/exact\s+75\.0%\s+4 scored\s+\(\+0\.0%\)\s+1 up, 1 down/);
+    expect(show.stdout).toMatch(/id:b\s+mean 0\.00/);
+    expect(show.stdout).toContain('output   "x"');
+    expect(show.stdout).toContain('expected "B"');
+    const json = JSON.parse(
+      (await runCli(["show", two.experiment_name, "--json", "--rows", "1"], { cwd: dir })).stdout,
+    );
+    expect(json.rows).toBe(4);
+    expect(json.lowest).toEqual([
+      { row_key: "id:b", mean: 0, scores: { exact: 0 }, input: "b", output: "x", expected: "B" },
+    ]);
+  });
+
+  it("compares two experiments: score movement and the regressed rows side by side", async () => {
+    const { dir, one, two } = await twoRuns();
+    const text = await runCli(["compare", one.experiment_name, two.experiment_name], { cwd: dir });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("4 rows matched · 0 only in");
+    expect(text.stdout).toMatch(/exact\s+75\.0%\s+75\.0%\s+\+0\.0%\s+1\s+1/);
+    expect(text.stdout).toMatch(/id:b\s+exact 1\.00 → 0\.00/);
+    const json = JSON.parse(
+      (await runCli(["compare", one.experiment_name, two.experiment_name, "--json"], { cwd: dir })).stdout,
+    );
+    expect(json.scores).toEqual([
+      { name: "exact", before: 0.75, after: 0.75, diff: 0, matched: 4, improvements: 1, regressions: 1 },
+    ]);
+    expect(json.most_regressed).toEqual([
+      {
+        row_key: "id:b",
+        score: "exact",
+        before: 1,
+        after: 0,
+        input: "b",
+        expected: "B",
+        output_before: "B",
+        output_after: "x",
+      },
+    ]);
+  });
+
+  it("exports jsonl that imports into another store and exports again byte for byte", async () => {
+    const { dir, two } = await twoRuns();
+    const exported = await runCli(["export", two.experiment_name], { cwd: dir });
+    expect(exported.code).toBe(0);
+    const lines = exported.stdout.trim().split("\n");
+    expect(lines).toHaveLength(5);
+    const header = JSON.parse(lines[0] ?? "{}");
+    expect(header.evalrun_export).toBe(1);
+    expect(header.experiment).toMatchObject({
+      project: "hist",
+      name: two.experiment_name,
+      status: "complete",
+      summary: two,
+    });
+    const rows = lines.slice(1).map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.row_key)).toEqual(["id:a", "id:b", "id:c", "id:d"]);
+    expect(rows[1]).toMatchObject({
+      input: "b",
+      output: "x",
+      expected: "B",
+      scores: { exact: 0 },
+      trial_index: 0,
+    });
+    const file = path.join(dir, "artifact.jsonl");
+    writeFileSync(file, exported.stdout);
+
+    const other = path.join(dir, "other.db");
+    const imported = await runCli(["import", file, "--store", other], { cwd: dir });
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain(`imported 4 rows from artifact.jsonl as hist / ${two.experiment_name}`);
+    const again = await runCli(["export", two.experiment_name, "--store", other], { cwd: dir });
+    expect(again.stdout.split("\n").slice(1)).toEqual(exported.stdout.split("\n").slice(1));
+    const listed = JSON.parse(
+      (await runCli(["experiments", "--json", "--store", other], { cwd: dir })).stdout,
+    );
+    expect(listed[0]).toMatchObject({ source: "import", summary: two });
+
+    const twice = await runCli(["import", file, "--store", other], { cwd: dir });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("which the store already has");
+  });
+
+  it("exports json and csv", async () => {
+    const { dir, one } = await twoRuns();
+    const json = JSON.parse(
+      (await runCli(["export", one.experiment_name, "--format", "json"], { cwd: dir })).stdout,
+    );
+    expect(json.experiment.name).toBe(one.experiment_name);
+    expect(json.rows).toHaveLength(4);
+    const csv = await runCli(["export", one.experiment_name, "--format", "csv"], { cwd: dir });
+    const lines = csv.stdout.trim().split("\n");
+    expect(lines[0]).toBe(
+      "id,row_key,row_index,trial_index,input,output,expected,error,score:exact,metadata,tags,duration_s",
+    );
+    expect(lines).toHaveLength(5);
+    // A field with a comma and quotes is quoted, its quotes doubled.
+    expect(lines[2]).toContain(',"{""note"":""comma, \\""quoted\\""""}",');
+    const bad = await runCli(["export", one.experiment_name, "--format", "xml"], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--format "xml" is not one of jsonl, json, csv.');
+  });
+
+  it("refuses a malformed import with the line number, storing nothing", async () => {
+    const { dir, one } = await twoRuns();
+    const exported = (await runCli(["export", one.experiment_name], { cwd: dir })).stdout.trim().split("\n");
+    const broken = [...exported.slice(0, 3), "{not json", ...exported.slice(3)].join("\n");
+    const file = path.join(dir, "broken.jsonl");
+    writeFileSync(file, broken);
+    const store = path.join(dir, "fresh.db");
+    const result = await runCli(["import", file, "--store", store], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}:4: not valid JSON`);
+    expect(result.stderr).toContain("Nothing was imported.");
+    const list = await runCli(["experiments", "--json", "--store", store], { cwd: dir });
+    expect(JSON.parse(list.stdout)).toEqual([]);
+
+    writeFileSync(
+      file,
+      [...exported.slice(0, 2), JSON.stringify({ input: "q", scores: { exact: 3 } })].join("\n"),
+    );
+    const badScore = await runCli(["import", file, "--store", store], { cwd: dir });
+    expect(badScore.stderr).toContain(
+      `${file}:3: score "exact" is the number 3; scores are numbers in [0, 1] or null`,
+    );
+
+    writeFileSync(file, `${JSON.stringify({ input: "q", output: "Q", scores: { exact: 1 } })}\n`);
+    const headerless = await runCli(["import", file, "--store", store], { cwd: dir });
+    expect(headerless.code).toBe(2);
+    expect(headerless.stderr).toContain("has no evalrun export header");
+    const named = await runCli(
+      ["import", file, "--store", store, "--eval", "hist", "--name", "manual", "--json"],
+      { cwd: dir },
+    );
+    expect(named.code).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({
+      rows: 1,
+      experiment: { project: "hist", name: "manual" },
+    });
+  });
+
+  it("names what an unknown experiment could have been", async () => {
+    const { dir, one, two } = await twoRuns();
+    const typo = `${one.experiment_name.slice(0, -1)}x`;
+    const result = await runCli(["show", typo], { cwd: dir });
+    expect(result.code).toBe(2);
+    // Both names are one edit away from the typo (they differ by a second); either is a fair suggestion.
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `No experiment is named or has the id "${typo}"\\. Did you mean "(${one.experiment_name}|${two.experiment_name})"\\?`,
+      ),
+    );
+    expect(result.stderr).toContain(`Recent experiments: ${two.experiment_name}, ${one.experiment_name}.`);
+    const empty = project({ "package.json": "{}" });
+    const fresh = await runCli(["show", "x"], { cwd: empty });
+    expect(fresh.code).toBe(2);
+    expect(fresh.stderr).toContain("There is no store at");
+  });
+
+  it("prunes all but the newest N experiments of each eval", async () => {
+    const { dir, two } = await twoRuns();
+    await runCli([], { cwd: dir, env: { VERSION: "1" } });
+    const pruned = await runCli(["prune", "--keep", "1", "--json"], { cwd: dir });
+    expect(pruned.code).toBe(0);
+    expect(JSON.parse(pruned.stdout).removed).toHaveLength(2);
+    const left = JSON.parse((await runCli(["experiments", "--json"], { cwd: dir })).stdout);
+    expect(left).toHaveLength(1);
+    expect(left[0].name).not.toBe(two.experiment_name);
+    const exported = await runCli(["export", two.experiment_name], { cwd: dir });
+    expect(exported.code).toBe(2);
+    const missing = await runCli(["prune"], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--keep");
+    expect(readFileSync(path.join(dir, ".evalrun", ".gitignore"), "utf8")).toBe("*\n");
+  });
+});

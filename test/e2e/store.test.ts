@@ -1,0 +1,808 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BIN, type CliResult, project, runCli, summaryOf } from "../helpers/cli.js";
+import { experiments, type StoredRow, snapshot, storedRows, withStore } from "../helpers/store.js";
+
+const HEADER = `import { Eval } from "evalrun";\n`;
+
+// Where the store goes is what these tests check: a store named by the environment running them must not leak in.
+beforeAll(() => {
+  delete process.env.EVALRUN_STORE;
+});
+const PACKAGE = JSON.stringify({ name: "app", private: true, type: "module" });
+
+/** The default store of a project. */
+const storeOf = (dir: string) => path.join(dir, ".evalrun", "evalrun.db");
+
+/** JSON with object keys sorted at every depth: what the row key hashes. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The row key of a data row without an `id`, computed independently of evalrun. */
+const hashKey = (input: unknown) =>
+  `h:${createHash("sha1").update(canonical(input)).digest("hex").slice(0, 16)}`;
+
+const pairs = (rows: StoredRow[]) => rows.map((r) => `${r.row_key}#${r.trial_index}`);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const byNumber = (a: number, b: number) => a - b;
+
+/** `<row> <epoch ms>` lines appended by the fixtures' scorers. */
+function logLines(file: string): Array<{ row: number; at: number }> {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => /^\d+ \d+$/.test(line))
+    .map((line) => {
+      const [row, at] = line.split(" ").map(Number);
+      return { row: row as number, at: at as number };
+    });
+}
+
+async function waitForLines(file: string, count: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (logLines(file).length < count) {
+    if (Date.now() > until) throw new Error(`${file} did not reach ${count} lines in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * 200 rows, each task sleeping 30 ms, 4 at a time (about 1.5 s in all); the scorer logs `<row> <Date.now()>` once
+ * it has scored the row, so a test can tell which rows had finished when it killed the run.
+ */
+const SLOW_EVAL = `${HEADER}
+import { appendFileSync } from "node:fs";
+Eval("slow", {
+  data: Array.from({ length: 200 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    await new Promise((r) => setTimeout(r, 30));
+    return i;
+  },
+  scores: [
+    function finished({ input }: { input: number }) {
+      const score = 1;
+      appendFileSync(process.env.SCORE_LOG!, input + " " + Date.now() + "\\n");
+      return score;
+    },
+  ],
+  maxConcurrency: 4,
+});
+`;
+
+/** Starts the slow eval and sends `signal` once `lines` rows have been scored; resolves with the run and when. */
+async function interruptSlowRun(
+  dir: string,
+  log: string,
+  signal: NodeJS.Signals,
+  lines: number,
+): Promise<{ result: CliResult; sentAt: number; pid: number }> {
+  let sentAt = 0;
+  let pid = 0;
+  const result = await runCli(["--no-progress"], {
+    cwd: dir,
+    env: { SCORE_LOG: log },
+    onSpawn: (child) => {
+      pid = child.pid ?? 0;
+      waitForLines(log, lines, 15_000).then(
+        () => {
+          sentAt = Date.now();
+          child.kill(signal);
+        },
+        () => undefined, // the run then finishes on its own and the test's exit assertions fail
+      );
+    },
+  });
+  return { result, sentAt, pid };
+}
+
+describe("the store", () => {
+  it("records each run as an experiment with one row per row × trial, in .evalrun/ at the project root", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/basic.eval.ts": `${HEADER}
+Eval("basic", {
+  data: [
+    { input: "hello", expected: "HELLO" },
+    { input: { b: 1, a: [2] }, expected: "X" },
+    { id: "x", input: "world", expected: "nope" },
+  ],
+  task: (input: unknown) => (typeof input === "string" ? input.toUpperCase() : "X"),
+  scores: [function exact({ output, expected }: any) { return output === expected; }],
+  trialCount: 2,
+});
+`,
+    });
+    // Run from a subdirectory: the store belongs to the project (the directory with package.json).
+    const result = await runCli(["--jsonl"], {
+      cwd: path.join(dir, "evals"),
+      env: { EVALRUN_STORE: undefined },
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const summary = summaryOf(result.stdout, "basic");
+
+    const db = storeOf(dir);
+    expect(existsSync(db)).toBe(true);
+    expect(existsSync(path.join(dir, "evals", ".evalrun"))).toBe(false);
+    // The store stays out of commits without the user touching their .gitignore.
+    expect(readFileSync(path.join(dir, ".evalrun", ".gitignore"), "utf8").trim()).toBe("*");
+
+    const [exp, ...others] = experiments(db);
+    expect(others).toEqual([]);
+    if (!exp) throw new Error("no experiment stored");
+    expect(exp.project).toBe("basic");
+    expect(exp.status).toBe("complete");
+    expect(exp.name).toBe(summary.experiment_name);
+    // Not a git repository: the default name is a UTC timestamp.
+    expect(exp.name).toMatch(/^\d{8}-\d{6}$/);
+    expect(exp.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(exp.file).toBe(path.join("evals", "basic.eval.ts"));
+    expect(exp.trial_count).toBe(2);
+    expect(exp.finished).not.toBeNull();
+    expect(exp.owner_pid).toBeNull();
+    expect(JSON.parse(exp.summary ?? "null")).toEqual(summary);
+
+    const rows = storedRows(db, exp.seq);
+    expect(rows).toHaveLength(6);
+    const seen = rows
+      .map((r) => ({
+        key: r.row_key,
+        row: r.row_index,
+        trial: r.trial_index,
+        errored: r.errored,
+        scores: JSON.parse(r.scores),
+      }))
+      .sort((a, b) => a.row - b.row || a.trial - b.trial);
+    expect(seen).toEqual([
+      { key: hashKey("hello"), row: 0, trial: 0, errored: 0, scores: { exact: 1 } },
+      { key: hashKey("hello"), row: 0, trial: 1, errored: 0, scores: { exact: 1 } },
+      { key: hashKey({ a: [2], b: 1 }), row: 1, trial: 0, errored: 0, scores: { exact: 1 } },
+      { key: hashKey({ a: [2], b: 1 }), row: 1, trial: 1, errored: 0, scores: { exact: 1 } },
+      { key: "id:x", row: 2, trial: 0, errored: 0, scores: { exact: 0 } },
+      { key: "id:x", row: 2, trial: 1, errored: 0, scores: { exact: 0 } },
+    ]);
+    expect(hashKey({ b: 1, a: [2] })).toMatch(/^h:[0-9a-f]{16}$/);
+    const event = JSON.parse(rows.find((r) => r.row_key === "id:x")?.event ?? "{}") as Record<
+      string,
+      unknown
+    >;
+    expect(event.input).toBe("world");
+    expect(event.output).toBe("WORLD");
+    expect(new Set(rows.map((r) => r.id)).size).toBe(6);
+  });
+
+  it("goes where --store, EVALRUN_STORE or the config say, and nowhere with --no-store", async () => {
+    const files = {
+      "package.json": PACKAGE,
+      "one.eval.ts": `${HEADER}Eval("one", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scores: [function s() { return 1; }] });\n`,
+    };
+    const env = { EVALRUN_STORE: undefined };
+
+    const flag = project(files);
+    const byFlag = await runCli(["--jsonl", "--store", "data/runs.db"], { cwd: flag, env });
+    expect(byFlag.code).toBe(0);
+    expect(experiments(path.join(flag, "data", "runs.db")).map((e) => e.project)).toEqual(["one"]);
+    expect(existsSync(path.join(flag, ".evalrun"))).toBe(false);
+
+    const fromEnv = project(files);
+    const elsewhere = path.join(project({}), "nested", "env.db");
+    const byEnv = await runCli(["--jsonl"], { cwd: fromEnv, env: { EVALRUN_STORE: elsewhere } });
+    expect(byEnv.code).toBe(0);
+    expect(storedRows(elsewhere)).toHaveLength(2);
+    expect(existsSync(path.join(fromEnv, ".evalrun"))).toBe(false);
+    // --store wins over EVALRUN_STORE.
+    const both = await runCli(["--jsonl", "--store", "flag.db"], {
+      cwd: fromEnv,
+      env: { EVALRUN_STORE: elsewhere },
+    });
+    expect(both.code).toBe(0);
+    expect(experiments(path.join(fromEnv, "flag.db"))).toHaveLength(1);
+    expect(experiments(elsewhere)).toHaveLength(1);
+
+    const config = project({
+      ...files,
+      "evalrun.config.ts": `export default { store: "db/from-config.db" };\n`,
+    });
+    const byConfig = await runCli(["--jsonl"], { cwd: config, env });
+    expect(byConfig.stderr).toBe("");
+    expect(experiments(path.join(config, "db", "from-config.db"))).toHaveLength(1);
+
+    const none = project(files);
+    const before = readdirSync(none).sort();
+    const noStore = await runCli(["--jsonl", "--no-store"], { cwd: none, env });
+    expect(noStore.code).toBe(0);
+    expect(summaryOf(noStore.stdout, "one").metrics.rows?.metric).toBe(2);
+    expect(readdirSync(none).sort()).toEqual(before);
+    // Not even when EVALRUN_STORE points somewhere.
+    const envTarget = path.join(none, "env.db");
+    const noStoreEnv = await runCli(["--no-store"], { cwd: none, env: { EVALRUN_STORE: envTarget } });
+    expect(noStoreEnv.code).toBe(0);
+    expect(noStoreEnv.stdout).not.toContain("experiments stored in");
+    expect(readdirSync(none).sort()).toEqual(before);
+  });
+
+  it("uses experimentName as given, suffixing -2 when the eval already has an experiment of that name", async () => {
+    const dir = project({
+      "named.eval.ts": `${HEADER}Eval("named", { data: [{ input: 1 }], task: (x: number) => x, scores: [function s() { return 1; }], experimentName: "release-1" });\n`,
+    });
+    const first = await runCli(["--jsonl"], { cwd: dir, env: { EVALRUN_STORE: undefined } });
+    const second = await runCli(["--jsonl"], { cwd: dir, env: { EVALRUN_STORE: undefined } });
+    expect(summaryOf(first.stdout, "named").experiment_name).toBe("release-1");
+    expect(summaryOf(second.stdout, "named").experiment_name).toBe("release-1-2");
+    expect(experiments(storeOf(dir)).map((e) => e.name)).toEqual(["release-1", "release-1-2"]);
+  });
+});
+
+describe("interrupted runs", () => {
+  it("keeps every finished row through a kill -9, and --resume completes that experiment with only the missing rows", async () => {
+    const dir = project({ "package.json": PACKAGE, "slow.eval.ts": SLOW_EVAL });
+    const log = path.join(dir, "scores.log");
+    // 40 scored rows (of 200) before the kill, so that plenty of them are older than the 50 ms allowed below.
+    const { result, sentAt, pid } = await interruptSlowRun(dir, log, "SIGKILL", 40);
+    expect(result.signal).toBe("SIGKILL");
+
+    const db = storeOf(dir);
+    const [killed, ...others] = experiments(db);
+    expect(others).toEqual([]);
+    if (!killed) throw new Error("no experiment stored");
+    // Nobody has opened the store since: it still says running, owned by the process that is gone.
+    expect(killed.status).toBe("running");
+    expect(killed.owner_pid).toBe(pid);
+    expect(killed.owner_host).toBe(os.hostname());
+
+    const stored = storedRows(db, killed.seq);
+    const storedIndexes = new Set(stored.map((r) => r.row_index));
+    const logged = logLines(log);
+    // Rows are written in one transaction at the end of the event-loop turn they finish in, so a row scored in
+    // the last few milliseconds before the kill may be lost; a row scored 50 ms or more before it may not.
+    const settled = logged.filter((l) => l.at <= sentAt - 50);
+    expect(settled.length).toBeGreaterThanOrEqual(20);
+    expect(settled.filter((l) => !storedIndexes.has(l.row)).map((l) => l.row)).toEqual([]);
+    // Nothing is stored that had not finished, and each (row, trial) once.
+    const loggedIndexes = new Set(logged.map((l) => l.row));
+    expect(stored.filter((r) => !loggedIndexes.has(r.row_index))).toEqual([]);
+    expect(new Set(pairs(stored)).size).toBe(stored.length);
+    expect(stored.length).toBeLessThan(200);
+
+    // --resume opens the store, sees the owner is dead, and continues that experiment.
+    const linesBefore = logged.length;
+    const resumed = await runCli(["--resume", "--jsonl"], { cwd: dir, env: { SCORE_LOG: log } });
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    const summary = summaryOf(resumed.stdout, "slow");
+    expect(summary.metrics.rows?.metric).toBe(200);
+    expect(summary.metrics.errors?.metric).toBe(0);
+    expect(summary.scores.finished?.scored).toBe(200);
+    expect(summary.experiment_name).toBe(killed.name);
+
+    const [after, ...more] = experiments(db);
+    expect(more).toEqual([]);
+    expect(after?.id).toBe(killed.id);
+    expect(after?.status).toBe("complete");
+    expect(after?.owner_pid).toBeNull();
+    expect(JSON.parse(after?.summary ?? "null")).toEqual(summary);
+    const rows = storedRows(db, killed.seq);
+    expect(rows).toHaveLength(200);
+    expect(new Set(pairs(rows)).size).toBe(200);
+    expect(rows.map((r) => r.row_index).sort(byNumber)).toEqual(range(200));
+    // Only what the store lacked ran again.
+    const ranAgain = logLines(log)
+      .slice(linesBefore)
+      .map((l) => l.row)
+      .sort(byNumber);
+    expect(ranAgain).toEqual(range(200).filter((i) => !storedIndexes.has(i)));
+  });
+
+  it("leaves a Ctrl-C'd experiment interrupted (exit 130); --resume completes it and skips evals with nothing to resume", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "slow.eval.ts": SLOW_EVAL,
+      "quick.eval.ts": `${HEADER}Eval("quick", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scores: [function s() { return 1; }] });\n`,
+    });
+    const log = path.join(dir, "scores.log");
+    const { result } = await interruptSlowRun(dir, log, "SIGINT", 20);
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain("(interrupted)");
+
+    const db = storeOf(dir);
+    const first = experiments(db);
+    const slow = first.find((e) => e.project === "slow");
+    const quick = first.find((e) => e.project === "quick");
+    expect(first).toHaveLength(2);
+    expect(slow?.status).toBe("interrupted");
+    expect(slow?.owner_pid).toBeNull();
+    expect(quick?.status).toBe("complete");
+    // A graceful stop lets rows in flight finish and writes every row that finished.
+    const stored = storedRows(db, slow?.seq);
+    const logged = logLines(log);
+    expect(stored.map((r) => r.row_index).sort(byNumber)).toEqual(logged.map((l) => l.row).sort(byNumber));
+    expect(stored.length).toBeGreaterThanOrEqual(20);
+    expect(stored.length).toBeLessThan(200);
+    expect(JSON.parse(slow?.summary ?? "{}").metrics.rows.metric).toBe(stored.length);
+
+    const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`experiment  ${slow?.name}`);
+    expect(resumed.stdout).toContain("quick: skipped, nothing to resume");
+
+    const after = experiments(db);
+    expect(after).toHaveLength(2);
+    const resumedSlow = after.find((e) => e.id === slow?.id);
+    expect(resumedSlow?.status).toBe("complete");
+    expect(JSON.parse(resumedSlow?.summary ?? "{}").metrics.rows.metric).toBe(200);
+    expect(after.find((e) => e.id === quick?.id)).toEqual(quick);
+    const rows = storedRows(db, slow?.seq);
+    expect(rows).toHaveLength(200);
+    expect(new Set(pairs(rows)).size).toBe(200);
+    const ranAgain = logLines(log)
+      .slice(logged.length)
+      .map((l) => l.row)
+      .sort(byNumber);
+    const had = new Set(stored.map((r) => r.row_index));
+    expect(ranAgain).toEqual(range(200).filter((i) => !had.has(i)));
+  });
+
+  it("--resume with nothing to resume exits 2 and changes nothing", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "done.eval.ts": `${HEADER}Eval("done", { data: [{ input: 1 }, { input: 2 }, { input: 3 }], task: (x: number) => x, scores: [function s() { return 1; }] });\n`,
+    });
+    const run = await runCli(["--jsonl"], { cwd: dir });
+    expect(run.code).toBe(0);
+    const db = storeOf(dir);
+    const before = snapshot(db);
+    expect(before.tables.experiments).toHaveLength(1);
+    expect(before.tables.rows).toHaveLength(3);
+
+    const resumed = await runCli(["--resume", "--jsonl"], { cwd: dir });
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain("[RESUME] Nothing to resume");
+    expect(resumed.stderr).toContain("done");
+    expect(resumed.stdout).toBe("");
+    expect(snapshot(db)).toEqual(before);
+  });
+});
+
+describe("--retry-errors", () => {
+  it("starts a new experiment from the last one's good rows and re-runs only the (row, trial) pairs that errored", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "flaky.eval.ts": `${HEADER}
+import { appendFileSync } from "node:fs";
+Eval("flaky", {
+  data: Array.from({ length: 8 }, (_, i) => ({ input: i })),
+  task: (i: number, { trialIndex }: { trialIndex: number }) => {
+    appendFileSync(process.env.TASK_LOG!, i + " " + trialIndex + "\\n");
+    if (process.env.FAIL === "1" && (i === 2 || (i === 5 && trialIndex === 1))) throw new Error("flaky " + i);
+    return i * 10;
+  },
+  scores: [function right({ input, output }: { input: number; output: number }) { return output === input * 10; }],
+  trialCount: 2,
+});
+`,
+    });
+    const taskLog = path.join(dir, "tasks.log");
+    const tasks = () => readFileSync(taskLog, "utf8").trim().split("\n").sort();
+
+    const failing = await runCli(["--jsonl"], { cwd: dir, env: { TASK_LOG: taskLog, FAIL: "1" } });
+    expect(failing.code).toBe(1);
+    const failed = summaryOf(failing.stdout, "flaky");
+    expect(failed.metrics.rows?.metric).toBe(16);
+    expect(failed.metrics.errors?.metric).toBe(3);
+    expect(tasks()).toHaveLength(16);
+    rmSync(taskLog);
+
+    const retried = await runCli(["--retry-errors", "--jsonl"], {
+      cwd: dir,
+      env: { TASK_LOG: taskLog, FAIL: undefined },
+    });
+    expect(retried.stderr).toBe("");
+    expect(retried.code).toBe(0);
+    const summary = summaryOf(retried.stdout, "flaky");
+    expect(summary.metrics.rows?.metric).toBe(16);
+    expect(summary.metrics.errors?.metric).toBe(0);
+    expect(summary.scores.right?.score).toBe(1);
+    expect(summary.scores.right?.scored).toBe(16);
+    // Row 2 failed in both trials, row 5 in its second only: three tasks ran, no others.
+    expect(tasks()).toEqual(["2 0", "2 1", "5 1"]);
+
+    const db = storeOf(dir);
+    const [old, fresh, ...others] = experiments(db);
+    expect(others).toEqual([]);
+    expect(fresh?.name).toBe(summary.experiment_name);
+    expect(fresh?.name).not.toBe(old?.name);
+    expect(fresh?.status).toBe("complete");
+    const rows = storedRows(db, fresh?.seq);
+    expect(rows).toHaveLength(16);
+    expect(rows.filter((r) => r.errored)).toEqual([]);
+    expect(new Set(pairs(rows)).size).toBe(16);
+    for (const r of rows) expect(JSON.parse(r.event).output).toBe(r.row_index * 10);
+    // The experiment retried from is left as it was.
+    expect(storedRows(db, old?.seq).filter((r) => r.errored)).toHaveLength(3);
+    expect(JSON.parse(old?.summary ?? "{}").metrics.errors.metric).toBe(3);
+
+    // Nothing errored in the last experiment: nothing to retry, nothing runs.
+    rmSync(taskLog);
+    const again = await runCli(["--retry-errors", "--jsonl"], { cwd: dir, env: { TASK_LOG: taskLog } });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("Nothing to retry");
+    expect(existsSync(taskLog)).toBe(false);
+    expect(experiments(db)).toHaveLength(2);
+  });
+});
+
+/**
+ * An eval of `rows` rows that waits while loading until START_AT (epoch ms; the last 30 ms spinning, for
+ * precision), so that processes started together open the store at the same moment.
+ */
+const concurrentEval = (name: string, rows: number) => `${HEADER}
+const at = Number(process.env.START_AT ?? 0);
+if (at - 30 > Date.now()) await new Promise((r) => setTimeout(r, at - 30 - Date.now()));
+while (Date.now() < at) {}
+Eval(${JSON.stringify(name)}, {
+  data: Array.from({ length: ${rows} }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    await new Promise((r) => setTimeout(r, 2));
+    return i;
+  },
+  scores: [function s() { return 1; }],
+  maxConcurrency: 20,
+});
+`;
+
+describe("two processes, one store", () => {
+  it("each writes its experiment completely when they run at the same time", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "a.eval.ts": concurrentEval("alpha", 300),
+      "b.eval.ts": concurrentEval("beta", 300),
+      "init.eval.ts": concurrentEval("init", 1),
+    });
+    const store = path.join(dir, "shared.db");
+    const init = await runCli(["init.eval.ts", "--store", store], { cwd: dir });
+    expect(init.code).toBe(0);
+
+    // Two different evals, and the first one a second time (same eval, same second: the names must not clash).
+    const env = { START_AT: String(Date.now() + 1500) };
+    const runs = await Promise.all(
+      ["a.eval.ts", "b.eval.ts", "a.eval.ts"].map((file) =>
+        runCli([file, "--store", store, "--jsonl"], { cwd: dir, env }),
+      ),
+    );
+    expect(runs.map((r) => r.stderr)).toEqual(["", "", ""]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    const stored = experiments(store);
+    expect(stored).toHaveLength(4);
+    for (const [result, name] of [
+      [runs[0], "alpha"],
+      [runs[1], "beta"],
+      [runs[2], "alpha"],
+    ] as const) {
+      const summary = summaryOf(result?.stdout ?? "", name);
+      expect(summary.metrics.rows?.metric).toBe(300);
+      const exp = stored.find((e) => e.project === name && e.name === summary.experiment_name);
+      expect(exp?.status).toBe("complete");
+      const rows = storedRows(store, exp?.seq);
+      expect(rows).toHaveLength(300);
+      expect(rows.map((r) => r.row_index).sort(byNumber)).toEqual(range(300));
+    }
+    expect(new Set(stored.map((e) => `${e.project}/${e.name}`)).size).toBe(4);
+  });
+
+  it("both succeed when two start on a store that does not exist yet", async () => {
+    const dir = project({ "package.json": PACKAGE, "c.eval.ts": concurrentEval("gamma", 5) });
+    // Creating the store takes a few milliseconds, so two processes only collide when they reach it together:
+    // each spins until START_AT once loaded, and the pair is tried on a fresh store a few times.
+    for (let round = 0; round < 4; round++) {
+      const store = path.join(dir, `fresh-${round}.db`);
+      const env = { START_AT: String(Date.now() + 1200) };
+      const results = await Promise.all(
+        range(2).map(() => runCli(["--store", store, "--jsonl"], { cwd: dir, env })),
+      );
+      expect(results.map((r) => r.stderr)).toEqual(["", ""]);
+      expect(results.map((r) => r.code)).toEqual([0, 0]);
+      const stored = experiments(store);
+      expect(stored.map((e) => e.status)).toEqual(["complete", "complete"]);
+      expect(new Set(stored.map((e) => e.name)).size).toBe(2);
+      expect(storedRows(store)).toHaveLength(10);
+    }
+  });
+});
+
+/**
+ * Eval "cmp": six rows with explicit ids, two trials each. The task returns the score table's value for the row,
+ * version and trial; `acc` is that value, `pass` is 1 above 0.55 (null for row a).
+ *
+ *   id    VERSION=1 (t0, t1)   VERSION=2 (t0, t1)   acc row mean 1 → 2      pass row mean 1 → 2
+ *   a     0.5, 0.5             1,   0               0.5 → 0.5  same        null → null (not compared)
+ *   b     1,   0               1,   1               0.5 → 1    up          0.5 → 1    up
+ *   c     0.2, 0.2             0.4, 0.6             0.2 → 0.5  up          0   → 0.5  up
+ *   d     1,   1               0,   1               1   → 0.5  down        1   → 0.5  down
+ *   e     0.6, 0.6             0.5, 0.7             0.6 → 0.6  same        1   → 0.5  down
+ *   gone  0,   0               —                    only in version 1
+ *   new   —                    1,   1               only in version 2
+ *
+ * Row a shows why trials are averaged per row: trial 0 rose and trial 1 fell, but the row did not move.
+ *
+ * acc:  v1 mean = (1 + 1 + 0.4 + 2 + 1.2 + 0) / 12 = 5.6 / 12;  v2 mean = (1 + 2 + 1 + 1 + 1.2 + 2) / 12 = 8.2 / 12
+ *       diff = 2.6 / 12 ≈ 0.2167 (+21.7%); improvements 2 (b, c); regressions 1 (d)
+ * pass: v1 = (1 + 0 + 2 + 2 + 0) / 10 = 0.5;  v2 = (2 + 1 + 1 + 1 + 2) / 10 = 0.7
+ *       diff = 0.2 (+20.0%); improvements 2 (b, c); regressions 2 (d, e)
+ * Rows: 5 matched (a..e), 1 only in this run (new), 1 only in the baseline (gone).
+ */
+const CMP_EVAL = `${HEADER}
+const TABLE: Record<string, Record<string, [number, number]>> = {
+  "1": { a: [0.5, 0.5], b: [1, 0], c: [0.2, 0.2], d: [1, 1], e: [0.6, 0.6], gone: [0, 0] },
+  "2": { a: [1, 0], b: [1, 1], c: [0.4, 0.6], d: [0, 1], e: [0.5, 0.7], new: [1, 1] },
+};
+const version = process.env.VERSION ?? "1";
+Eval("cmp", {
+  data: () => Object.keys(TABLE[version]!).map((id) => ({ id, input: id })),
+  task: (id: string, { trialIndex }: { trialIndex: number }) => TABLE[version]![id]![trialIndex],
+  scores: [
+    function acc({ output }: { output: number }) { return output; },
+    function pass({ input, output }: { input: string; output: number }) { return input === "a" ? null : output > 0.55 ? 1 : 0; },
+  ],
+  trialCount: 2,
+  ...(process.env.EXP ? { experimentName: process.env.EXP } : {}),
+  ...(process.env.BASE ? { baseExperimentName: process.env.BASE } : {}),
+});
+`;
+
+type Summary = ReturnType<typeof summaryOf>;
+
+function expectVersion2AgainstVersion1(summary: Summary, baselineName: string): void {
+  expect(summary.comparison_experiment_name).toBe(baselineName);
+  expect(summary.scores.acc?.score).toBeCloseTo(8.2 / 12, 10);
+  expect(summary.scores.acc?.diff).toBeCloseTo(2.6 / 12, 10);
+  expect(summary.scores.acc?.improvements).toBe(2);
+  expect(summary.scores.acc?.regressions).toBe(1);
+  expect(summary.scores.pass?.score).toBeCloseTo(0.7, 10);
+  expect(summary.scores.pass?.diff).toBeCloseTo(0.2, 10);
+  expect(summary.scores.pass?.improvements).toBe(2);
+  expect(summary.scores.pass?.regressions).toBe(2);
+}
+
+describe("baselines", () => {
+  it("compares with the previous complete experiment, or the one --baseline, baseExperimentName or an id prefix names", async () => {
+    const dir = project({ "package.json": PACKAGE, "cmp.eval.ts": CMP_EVAL });
+    const db = storeOf(dir);
+
+    const v1 = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "1", EXP: "v1" } });
+    expect(v1.code).toBe(0);
+    const first = summaryOf(v1.stdout, "cmp");
+    expect(first.comparison_experiment_name).toBeNull();
+    expect(first.scores.acc?.score).toBeCloseTo(5.6 / 12, 10);
+    expect(first.scores.acc?.diff).toBeNull();
+    expect(first.scores.pass?.score).toBeCloseTo(0.5, 10);
+    const v1Id = experiments(db)[0]?.id ?? "";
+
+    // No baseline named: the newest complete experiment of the eval, here v1.
+    const v2 = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "2" } });
+    expect(v2.code).toBe(0);
+    const second = summaryOf(v2.stdout, "cmp");
+    expectVersion2AgainstVersion1(second, "v1");
+    const stored = experiments(db);
+    expect(stored[1]?.base_experiment_id).toBe(v1Id);
+    expect(JSON.parse(stored[1]?.summary ?? "null")).toEqual(second);
+
+    // Again: now the newest complete one is the previous version-2 run, with the same results.
+    const v2again = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "2" } });
+    const third = summaryOf(v2again.stdout, "cmp");
+    expect(third.comparison_experiment_name).toBe(second.experiment_name);
+    expect(third.scores.acc?.diff).toBeCloseTo(0, 10);
+    expect([third.scores.acc?.improvements, third.scores.acc?.regressions]).toEqual([0, 0]);
+
+    // --baseline by name, on the terminal.
+    const named = await runCli(["--baseline", "v1", "--no-progress"], { cwd: dir, env: { VERSION: "2" } });
+    expect(named.code).toBe(0);
+    expect(named.stdout).toContain(
+      "baseline    v1 · 5 rows matched · 1 only in this run, 1 only in the baseline",
+    );
+    expect(named.stdout).toMatch(/acc\s+68\.3%\s+\(\+21\.7%\)\s+2 improvements\s+1 regression\s+12 scored/);
+    expect(named.stdout).toMatch(/pass\s+70\.0%\s+\(\+20\.0%\)\s+2 improvements\s+2 regressions\s+10 scored/);
+
+    // baseExperimentName in Eval().
+    const fromEval = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "2", BASE: "v1" } });
+    expect(fromEval.code).toBe(0);
+    expectVersion2AgainstVersion1(summaryOf(fromEval.stdout, "cmp"), "v1");
+
+    // --baseline by a prefix of the id.
+    const byId = await runCli(["--jsonl", "--baseline", v1Id.slice(0, 8)], {
+      cwd: dir,
+      env: { VERSION: "2" },
+    });
+    expect(byId.stderr).toBe("");
+    expect(byId.code).toBe(0);
+    expectVersion2AgainstVersion1(summaryOf(byId.stdout, "cmp"), "v1");
+    expect(experiments(db).at(-1)?.base_experiment_id).toBe(v1Id);
+  });
+
+  it("compares with an exported experiment given as --baseline FILE.jsonl", async () => {
+    // Rows have no ids: they match the file's rows by their input, whatever the order of its keys.
+    // This run:   a 1, b 0.5, c 0, d 1                       → mean 2.5 / 4 = 0.625
+    // The file:   a (0.5, 0), b (1, 0), c 1, e 0            → mean 2.5 / 6 ≈ 0.4167; per row a 0.25, b 0.5, c 1
+    // diff = 0.625 - 2.5 / 6 ≈ 0.2083 (+20.8%); a rose (0.25 → 1), b did not move (0.5 → 0.5), c fell (1 → 0).
+    // 3 rows matched (a, b, c), 1 only in this run (d), 1 only in the baseline (e).
+    const dir = project({
+      "package.json": PACKAGE,
+      "cmp.eval.ts": `${HEADER}
+const ACC: Record<string, number> = { a: 1, b: 0.5, c: 0, d: 1 };
+Eval("cmp", {
+  data: [{ input: { q: "a", n: 1 } }, { input: { q: "b", n: 2 } }, { input: { q: "c", n: 3 } }, { input: { q: "d", n: 4 } }],
+  task: (input: { q: string }) => ACC[input.q],
+  scores: [function acc({ output }: { output: number }) { return output; }],
+});
+`,
+    });
+    const file = path.join(dir, "base.jsonl");
+    const lines = [
+      {
+        evalrun_export: 1,
+        experiment: { id: randomUUID(), project: "cmp", name: "from-file", status: "complete" },
+      },
+      { input: { n: 1, q: "a" }, scores: { acc: 0.5 } },
+      { input: { n: 1, q: "a" }, scores: { acc: 0 }, trial_index: 1 },
+      { input: { n: 2, q: "b" }, scores: { acc: 1 } },
+      { input: { n: 2, q: "b" }, scores: { acc: 0 }, trial_index: 1 },
+      { input: { n: 3, q: "c" }, scores: { acc: 1 } },
+      { input: { n: 5, q: "e" }, scores: { acc: 0 } },
+    ];
+    writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
+
+    const result = await runCli(["--jsonl", "--baseline", "base.jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const summary = summaryOf(result.stdout, "cmp");
+    expect(summary.comparison_experiment_name).toBe("from-file");
+    expect(summary.scores.acc?.score).toBeCloseTo(0.625, 10);
+    expect(summary.scores.acc?.diff).toBeCloseTo(0.625 - 2.5 / 6, 10);
+    expect(summary.scores.acc?.improvements).toBe(1);
+    expect(summary.scores.acc?.regressions).toBe(1);
+
+    const text = await runCli(["--baseline", "base.jsonl", "--no-progress"], { cwd: dir });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(
+      "baseline    from-file · 3 rows matched · 1 only in this run, 1 only in the baseline",
+    );
+    expect(text.stdout).toMatch(/acc\s+62\.5%\s+\(\+20\.8%\)\s+1 improvement\s+1 regression\s+4 scored/);
+    // The file's experiment is kept once, however often it is used.
+    expect(experiments(storeOf(dir)).filter((e) => e.name === "from-file")).toHaveLength(1);
+
+    // Plain rows without the header do not say which eval they belong to.
+    const plain = path.join(dir, "plain.jsonl");
+    writeFileSync(
+      plain,
+      `${lines
+        .slice(1)
+        .map((l) => JSON.stringify(l))
+        .join("\n")}\n`,
+    );
+    const before = snapshot(storeOf(dir));
+    const refused = await runCli(["--jsonl", "--baseline", "plain.jsonl"], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("no evalrun export header");
+    expect(refused.stdout).toBe("");
+    expect(snapshot(storeOf(dir))).toEqual(before);
+  });
+
+  it("--baseline that names nothing exits 2 with NOT_FOUND, a suggestion when one is close, and creates nothing", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "cmp.eval.ts": CMP_EVAL,
+    });
+    const db = storeOf(dir);
+    const first = await runCli(["--jsonl"], { cwd: dir, env: { EXP: "nopes" } });
+    expect(first.code).toBe(0);
+    const before = snapshot(db);
+
+    const close = await runCli(["--jsonl", "--baseline", "nope"], { cwd: dir });
+    expect(close.code).toBe(2);
+    expect(close.stderr).toContain('[NOT_FOUND] No experiment of eval "cmp" is named or has the id "nope".');
+    expect(close.stderr).toContain('Did you mean "nopes"?');
+    expect(close.stdout).toBe("");
+    expect(snapshot(db)).toEqual(before);
+
+    const far = await runCli(["--baseline", "zzzzzzzzzzzz"], { cwd: dir });
+    expect(far.code).toBe(2);
+    expect(far.stderr).toContain(
+      '[NOT_FOUND] No experiment of eval "cmp" is named or has the id "zzzzzzzzzzzz".',
+    );
+    expect(far.stderr).not.toContain("Did you mean");
+    expect(snapshot(db)).toEqual(before);
+  });
+});
+
+/** Spawns the built CLI as another user (uid/gid 65534), for permission checks that root would bypass. */
+function runAsNobody(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      uid: 65534,
+      gid: 65534,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, EVALRUN_STORE: undefined },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe("a store evalrun cannot use", () => {
+  const files = {
+    "package.json": PACKAGE,
+    "one.eval.ts": `${HEADER}Eval("one", { data: [{ input: 1 }], task: (x: number) => x, scores: [function s() { return 1; }] });\n`,
+  };
+
+  it("refuses a file that is not a SQLite database and leaves it byte for byte", async () => {
+    const dir = project(files);
+    const text = "these are my notes, not a database\n".repeat(200);
+    mkdirSync(path.join(dir, ".evalrun"));
+    writeFileSync(storeOf(dir), text);
+    const result = await runCli(["--jsonl"], { cwd: dir, env: { EVALRUN_STORE: undefined } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("[STORE_INVALID]");
+    expect(result.stderr).toContain("Nothing was changed.");
+    expect(result.stdout).toBe("");
+    expect(readFileSync(storeOf(dir), "utf8")).toBe(text);
+    expect(readdirSync(path.join(dir, ".evalrun"))).toEqual(["evalrun.db"]);
+  });
+
+  it("refuses a store written by a newer evalrun and leaves its version alone", async () => {
+    const dir = project(files);
+    const store = path.join(dir, "newer.db");
+    const db = new Database(store);
+    db.pragma("user_version = 99");
+    db.exec("CREATE TABLE future (x)");
+    db.close();
+    const bytes = readFileSync(store);
+    const result = await runCli(["--jsonl", "--store", "newer.db"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("[STORE_TOO_NEW]");
+    expect(result.stdout).toBe("");
+    expect(withStore(store, (d) => d.pragma("user_version", { simple: true }))).toBe(99);
+    expect(readFileSync(store).equals(bytes)).toBe(true);
+  });
+
+  it("reports a store directory it cannot write to", async () => {
+    const dir = project(files);
+    const storeDir = path.join(dir, ".evalrun");
+    mkdirSync(storeDir);
+    if (process.getuid?.() === 0) {
+      // Root ignores permission bits, so run the CLI as nobody: it must be able to read the project, and not write
+      // the store's directory.
+      chmodSync(dir, 0o755);
+      chmodSync(storeDir, 0o555);
+      const result = await runAsNobody(["--no-progress"], dir);
+      expect(result.stderr).toContain("[STORE_UNWRITABLE]");
+      expect(result.stderr).toContain(storeOf(dir));
+      expect(result.code).toBe(2);
+    } else {
+      chmodSync(storeDir, 0o555);
+      const result = await runCli(["--no-progress"], { cwd: dir, env: { EVALRUN_STORE: undefined } });
+      chmodSync(storeDir, 0o755);
+      expect(result.stderr).toContain("[STORE_UNWRITABLE]");
+      expect(result.code).toBe(2);
+    }
+    expect(readdirSync(storeDir)).toEqual([]);
+  });
+});

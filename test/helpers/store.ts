@@ -1,0 +1,80 @@
+import Database from "better-sqlite3";
+
+/** An `experiments` row as stored (JSON columns left as text). */
+export interface StoredExperiment {
+  seq: number;
+  id: string;
+  project: string;
+  name: string;
+  created: string;
+  finished: string | null;
+  status: "running" | "complete" | "interrupted";
+  source: string;
+  file: string | null;
+  trial_count: number;
+  summary: string | null;
+  base_experiment_id: string | null;
+  owner_pid: number | null;
+  owner_host: string | null;
+}
+
+/** A `rows` row as stored. */
+export interface StoredRow {
+  exp: number;
+  id: string;
+  row_key: string;
+  row_index: number;
+  trial_index: number;
+  errored: number;
+  scores: string;
+  event: string;
+}
+
+/**
+ * Runs `fn` on the store opened read-only, so that looking never changes what is looked at (no migration, no
+ * marking of abandoned runs, no checkpoint).
+ */
+export function withStore<T>(file: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Every experiment, oldest first. */
+export function experiments(file: string): StoredExperiment[] {
+  return withStore(
+    file,
+    (db) => db.prepare("SELECT * FROM experiments ORDER BY seq").all() as StoredExperiment[],
+  );
+}
+
+/** The rows of one experiment (or of all), in the order they were written, each with its full result. */
+export function storedRows(file: string, exp?: number): StoredRow[] {
+  return withStore(file, (db) => {
+    // The narrow `rows` table with each result's full InsertEvent JSON from `events`.
+    const select = `SELECT rows.exp, rows.id, rows.row_key, rows.row_index, rows.trial_index, rows.errored, rows.scores,
+      events.event FROM rows JOIN events ON events.rid = rows.rowid`;
+    return (
+      exp === undefined
+        ? db.prepare(`${select} ORDER BY rows.rowid`).all()
+        : db.prepare(`${select} WHERE rows.exp = ? ORDER BY rows.rowid`).all(exp)
+    ) as StoredRow[];
+  });
+}
+
+/** Everything a user could see change: every table's every row, and the schema version. */
+export function snapshot(file: string): { tables: Record<string, unknown[]>; userVersion: number } {
+  return withStore(file, (db) => {
+    const names = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all() as string[];
+    const tables: Record<string, unknown[]> = {};
+    for (const name of names)
+      tables[name] = db.prepare(`SELECT rowid AS _rowid, * FROM "${name}" ORDER BY rowid`).all();
+    return { tables, userVersion: db.pragma("user_version", { simple: true }) as number };
+  });
+}
