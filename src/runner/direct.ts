@@ -16,12 +16,17 @@ import { executeRun } from "./run-evals.js";
 export async function runDirect(definition: EvalDefinition): Promise<DirectRunResult> {
   try {
     validateDefinition(definition);
+    return await run(definition);
   } catch (error) {
+    // A user's mistake (a bad evaluator, an unusable store) is a message, not a rejected promise with a stack.
     if (!isEvalrunError(error)) throw error;
     process.stderr.write(`[${error.code}] ${error.message}${error.hint ? `\nhint: ${error.hint}` : ""}\n`);
-    process.exitCode = 1;
+    process.exitCode = error.exitCode;
     return { name: definition.name, summary: undefined };
   }
+}
+
+async function run(definition: EvalDefinition): Promise<DirectRunResult> {
   const cwd = process.cwd();
   const reporter = new TerminalReporter({
     out: process.stdout,
