@@ -48,6 +48,24 @@ function markAbandoned(db: Database.Database): void {
   }
 }
 
+/**
+ * Switches a new store to WAL. SQLite answers "database is locked" at once, without waiting on the busy timeout,
+ * when two connections try this together, so retry briefly; once one has switched, the file stays in WAL mode.
+ */
+function useWal(db: Database.Database): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (db.pragma("journal_mode", { simple: true }) === "wal") return;
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || attempt >= 200) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -98,7 +116,7 @@ export function openStore(location: string | false, options: { create?: boolean 
   } catch (error) {
     throw storeError((error as { code?: string }).code, location, error);
   }
-  const refuse = (version: number) => {
+  const tooNew = (version: number) => {
     if (version > SCHEMA_VERSION) {
       throw new EvalrunError(
         "STORE_TOO_NEW",
@@ -106,6 +124,11 @@ export function openStore(location: string | false, options: { create?: boolean 
         "Upgrade evalrun (npm i -D evalrun@latest), or point --store at another path.",
       );
     }
+  };
+  // Under the migration's write lock, so that another evalrun creating this store at the same moment is seen
+  // either not at all or completely.
+  const refuse = (version: number) => {
+    tooNew(version);
     if (version === 0 && (db.prepare("SELECT count(*) FROM sqlite_master").pluck().get() as number) > 0) {
       throw new EvalrunError(
         "STORE_INVALID",
@@ -116,8 +139,8 @@ export function openStore(location: string | false, options: { create?: boolean 
   };
   try {
     // Read-only checks first: a file that is not a database, or a newer store, is refused before any write.
-    refuse(db.pragma("user_version", { simple: true }) as number);
-    db.pragma("journal_mode = WAL");
+    tooNew(db.pragma("user_version", { simple: true }) as number);
+    useWal(db);
     db.pragma("synchronous = NORMAL");
     migrate(db, refuse);
     markAbandoned(db);
