@@ -204,7 +204,8 @@ export class Experiments {
   }
 
   notFound(ref: string, project?: string): EvalrunError {
-    const names = this.list(project).map((e) => e.name);
+    // Names repeat across evals (one run names each eval's experiment alike): list each once.
+    const names = [...new Set(this.list(project).map((e) => e.name))];
     const near = closestName(ref, names);
     const recent = names.slice(0, 5);
     const where = project ? ` of eval "${project}"` : "";
