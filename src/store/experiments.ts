@@ -6,7 +6,8 @@ import type { ExperimentSummary } from "../summary/types.js";
 import { closestName } from "../util/suggest.js";
 import type { Experiment, ExperimentStatus, GitInfo } from "./types.js";
 
-interface ExperimentRecord {
+/** An `experiments` row as SQLite returns it (JSON columns as text). */
+export interface ExperimentRecord {
   seq: number;
   id: string;
   project: string;
@@ -26,6 +27,8 @@ interface ExperimentRecord {
   trial_count: number;
   summary: string | null;
   base_experiment_id: string | null;
+  owner_pid: number | null;
+  owner_host: string | null;
 }
 
 function fromRecord(r: ExperimentRecord): Experiment {

@@ -1,22 +1,8 @@
 import Database from "better-sqlite3";
+import type { ExperimentRecord } from "../../src/store/experiments.js";
 
 /** An `experiments` row as stored (JSON columns left as text). */
-export interface StoredExperiment {
-  seq: number;
-  id: string;
-  project: string;
-  name: string;
-  created: string;
-  finished: string | null;
-  status: "running" | "complete" | "interrupted";
-  source: string;
-  file: string | null;
-  trial_count: number;
-  summary: string | null;
-  base_experiment_id: string | null;
-  owner_pid: number | null;
-  owner_host: string | null;
-}
+export type StoredExperiment = ExperimentRecord;
 
 /** A `rows` row as stored. */
 export interface StoredRow {
