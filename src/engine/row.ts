@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describeValue } from "../define/errors.js";
-import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer } from "../define/types.js";
+import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
 import { userFrame } from "../util/stack.js";
 import { normalizeScore } from "./scores.js";
 import type { RowError, RowResult } from "./types.js";
@@ -14,16 +14,23 @@ export interface ItemContext {
   hardStop: AbortSignal;
 }
 
+/** One (row, trial) to run. */
+export interface WorkItem {
+  row: EvalCase;
+  key: string;
+  rowIndex: number;
+  trial: number;
+}
+
+/** A result now, a result later, or nothing (the run was hard-stopped before the row finished). */
+export type ItemOutcome = RowResult | Promise<RowResult | undefined> | undefined;
+
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : `threw ${describeValue(error)}`;
 }
 
-function taskError(error: unknown): RowError {
-  return {
-    kind: "task",
-    message: errorText(error),
-    stack: error instanceof Error ? error.stack : undefined,
-  };
+export function taskError(error: unknown): RowError {
+  return { kind: "task", message: errorText(error), stack: error instanceof Error ? error.stack : undefined };
 }
 
 function scorerError(name: string, error: unknown): string {
@@ -31,156 +38,227 @@ function scorerError(name: string, error: unknown): string {
   return `Scorer "${name}" threw ${errorText(error)}${frame ? ` (at ${frame.file}:${frame.line}:${frame.column})` : ""}`;
 }
 
-interface Scored {
-  scores: Record<string, number | null>;
-  errors: Record<string, string> | undefined;
-  metadata: Record<string, Record<string, unknown>> | undefined;
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+
+/** A scorer that threw (sync or async), kept apart from the values scorers return. */
+class Thrown {
+  constructor(readonly error: unknown) {}
 }
 
-async function score(scorers: Scorer[], names: string[], args: Parameters<Scorer>[0]): Promise<Scored> {
-  const settled = await Promise.all(
-    scorers.map(async (scorer) => {
+const settle = (value: unknown): unknown =>
+  isThenable(value) ? Promise.resolve(value).then(undefined, (error: unknown) => new Thrown(error)) : value;
+
+/** The second argument of a task; a class so that each row allocates one small object, not a set of closures. */
+class Hooks implements EvalHooks {
+  constructor(
+    private readonly run: RowRun,
+    readonly metadata: Record<string, unknown>,
+    readonly expected: unknown,
+    readonly tags: string[],
+    readonly trialIndex: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
+
+  meta(fields: Record<string, unknown>): void {
+    Object.assign(this.metadata, fields);
+  }
+}
+
+/** The state of one (row, trial) while it runs. */
+class RowRun {
+  // An AbortController costs more than a trivial task; most tasks never read the signal, so it is made on demand.
+  private controller: AbortController | undefined;
+  readonly start = Date.now();
+  readonly t0 = performance.now();
+  readonly metadata: Record<string, unknown>;
+  readonly tags: string[];
+  readonly hooks: Hooks;
+  phase: "task" | "scoring" = "task";
+  output: unknown;
+  failure: RowError | undefined;
+  scores: Record<string, number | null> = {};
+  scoreErrors: Record<string, string> | undefined;
+  scoreMetadata: Record<string, Record<string, unknown>> | undefined;
+
+  constructor(
+    readonly ctx: ItemContext,
+    readonly item: WorkItem,
+  ) {
+    const row = item.row;
+    this.metadata = row.metadata ? { ...row.metadata } : {};
+    this.tags = row.tags ? [...row.tags] : [];
+    this.hooks = new Hooks(this, this.metadata, row.expected, this.tags, item.trial);
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+  }
+
+  /** Runs the task, then the scorers; synchronous all the way when they are. */
+  execute(): RowResult | Promise<RowResult> {
+    let output: unknown;
+    try {
+      output = this.ctx.evaluator.task(this.item.row.input, this.hooks);
+    } catch (error) {
+      this.failure = taskError(error);
+      return this.result(false);
+    }
+    if (isThenable(output)) {
+      return Promise.resolve(output).then(
+        (value) => this.score(value),
+        (error: unknown) => {
+          this.failure = taskError(error);
+          return this.result(false);
+        },
+      );
+    }
+    return this.score(output);
+  }
+
+  private score(output: unknown): RowResult | Promise<RowResult> {
+    this.output = output;
+    this.phase = "scoring";
+    const row = this.item.row;
+    const run = this;
+    const args: ScorerArgs = {
+      input: row.input,
+      output,
+      expected: row.expected,
+      metadata: this.metadata,
+      tags: this.tags,
+      trialIndex: this.item.trial,
+      get signal() {
+        return run.signal;
+      },
+    };
+    const scorers = this.ctx.evaluator.scores as Scorer[];
+    const values: unknown[] = new Array(scorers.length);
+    let pending = false;
+    for (let i = 0; i < scorers.length; i++) {
       try {
-        return { value: await scorer(args) };
+        values[i] = settle((scorers[i] as Scorer)(args));
+        if (isThenable(values[i])) pending = true;
       } catch (error) {
-        return { thrown: error };
-      }
-    }),
-  );
-  const out: Scored = { scores: {}, errors: undefined, metadata: undefined };
-  settled.forEach((result, i) => {
-    const name = names[i] ?? `scorer_${i}`;
-    if ("thrown" in result) {
-      out.errors ??= {};
-      out.errors[name] = scorerError(name, result.thrown);
-      return;
-    }
-    const normalized = normalizeScore(result.value, name);
-    if (!normalized.ok) {
-      out.errors ??= {};
-      out.errors[name] = normalized.error;
-      return;
-    }
-    for (const s of normalized.scores) {
-      out.scores[s.name] = s.score;
-      if (s.metadata) {
-        out.metadata ??= {};
-        out.metadata[s.name] = s.metadata;
+        values[i] = new Thrown(error);
       }
     }
+    if (!pending) {
+      this.collect(values);
+      return this.result(true);
+    }
+    return Promise.all(values).then((settled) => {
+      this.collect(settled);
+      return this.result(true);
+    });
+  }
+
+  private collect(values: unknown[]): void {
+    for (let i = 0; i < values.length; i++) {
+      const name = this.ctx.scorerNames[i] ?? `scorer_${i}`;
+      const value = values[i];
+      if (value instanceof Thrown) {
+        this.scoreErrors ??= {};
+        this.scoreErrors[name] = scorerError(name, value.error);
+        continue;
+      }
+      const normalized = normalizeScore(value, name);
+      if (!normalized.ok) {
+        this.scoreErrors ??= {};
+        this.scoreErrors[name] = normalized.error;
+        continue;
+      }
+      for (const s of normalized.scores) {
+        this.scores[s.name] = s.score;
+        if (s.metadata) {
+          this.scoreMetadata ??= {};
+          this.scoreMetadata[s.name] = s.metadata;
+        }
+      }
+    }
+  }
+
+  /**
+   * The row's result. `scored` is false when scoring did not complete (the task failed, or the row was cut off);
+   * a cut-off row copies its metadata and tags, which a task left running could still change.
+   */
+  result(scored: boolean, cutOff = false): RowResult {
+    const row = this.item.row;
+    const result: RowResult = {
+      id: randomUUID(),
+      input: row.input,
+      // undefined (left out of JSON) when the task did not finish
+      output: this.phase === "scoring" ? this.output : undefined,
+      expected: row.expected,
+      scores: scored ? this.scores : {},
+      metadata: cutOff ? { ...this.metadata } : this.metadata,
+      tags: cutOff ? [...this.tags] : this.tags,
+      metrics: {
+        start: this.start / 1000,
+        end: Date.now() / 1000,
+        duration: (performance.now() - this.t0) / 1000,
+      },
+      row_key: this.item.key,
+      row_index: this.item.rowIndex,
+      trial_index: this.item.trial,
+    };
+    if (row.id !== undefined) result.row_id = String(row.id);
+    if (this.failure) result.error = this.failure;
+    if (scored && this.scoreErrors) result.score_errors = this.scoreErrors;
+    if (scored && this.scoreMetadata) result.score_metadata = this.scoreMetadata;
+    return result;
+  }
+}
+
+/** Races a row against its timeout and the run's hard stop. */
+async function raced(run: RowRun): Promise<RowResult | undefined> {
+  const { timeout, hardStop } = run.ctx;
+  let timer: NodeJS.Timeout | undefined;
+  let onStop: (() => void) | undefined;
+  const cut = new Promise<"timeout" | "stopped">((resolve) => {
+    if (timeout !== undefined) timer = setTimeout(() => resolve("timeout"), timeout);
+    onStop = () => resolve("stopped");
+    if (hardStop.aborted) onStop();
+    else hardStop.addEventListener("abort", onStop, { once: true });
   });
-  return out;
+  // A task that throws after the cut is already recorded as cut off; its rejection must not surface as unhandled.
+  const work = Promise.resolve(run.execute());
+  const outcome = await Promise.race([work, cut]);
+  clearTimeout(timer);
+  if (onStop) hardStop.removeEventListener("abort", onStop);
+  if (outcome === "stopped") {
+    run.abort(new Error("evalrun: the run was interrupted"));
+    return undefined;
+  }
+  if (outcome === "timeout") {
+    const reason = new Error(`Row timed out after ${timeout} ms`);
+    reason.name = "TimeoutError";
+    run.abort(reason);
+    run.failure = {
+      kind: "timeout",
+      message: `Timed out after ${timeout} ms${run.phase === "scoring" ? " while scoring" : ""}; the row's signal was aborted.`,
+    };
+    return run.result(false, true);
+  }
+  return outcome;
 }
 
 /**
  * Runs one (row, trial): the task, then every scorer at once. Errors become data on the result. With a timeout,
- * the row's signal aborts and the result records a timeout even if the task ignores the signal (its promise is
- * left behind; #4's workers can kill such a task, in-process it cannot be). Returns undefined when the run was
- * hard-stopped before the row finished.
+ * the row's signal aborts and the result records a timeout even if the task ignores the signal (in-process its
+ * promise is left behind; a worker can be stopped instead). Synchronous tasks and scorers return a result directly,
+ * without a promise.
  */
-export async function runItem(
-  ctx: ItemContext,
-  row: EvalCase,
-  key: string,
-  rowIndex: number,
-  trialIndex: number,
-): Promise<RowResult | undefined> {
-  // An AbortController costs more than a trivial task; most tasks never read the signal, so make it on demand.
-  let controller: AbortController | undefined;
-  const signal = () => {
-    controller ??= new AbortController();
-    return controller.signal;
-  };
-  const start = Date.now();
-  const t0 = performance.now();
-  const metadata: Record<string, unknown> = row.metadata ? { ...row.metadata } : {};
-  const tags = row.tags ? [...row.tags] : [];
-  const hooks: EvalHooks = {
-    metadata,
-    expected: row.expected,
-    tags,
-    trialIndex,
-    get signal() {
-      return signal();
-    },
-    meta: (fields) => {
-      Object.assign(metadata, fields);
-    },
-  };
-  let phase = "task" as "task" | "scoring";
-  let taskOutput: unknown;
-  let failure: RowError | undefined;
-  let scored: Scored | undefined;
-
-  const work = async () => {
-    try {
-      taskOutput = await ctx.evaluator.task(row.input, hooks);
-    } catch (error) {
-      failure = taskError(error);
-      return;
-    }
-    phase = "scoring";
-    scored = await score(ctx.evaluator.scores as Scorer[], ctx.scorerNames, {
-      input: row.input,
-      output: taskOutput,
-      expected: row.expected,
-      metadata,
-      tags,
-      trialIndex,
-      get signal() {
-        return signal();
-      },
-    });
-  };
-
-  let outcome: "done" | "timeout" | "stopped" = "done";
-  if (ctx.timeout === undefined && !ctx.hardStop.aborted) {
-    // The common path: no timer, no listener, nothing to race.
-    await work();
-  } else {
-    let timer: NodeJS.Timeout | undefined;
-    let onStop: (() => void) | undefined;
-    const cut = new Promise<"timeout" | "stopped">((resolve) => {
-      if (ctx.timeout !== undefined) timer = setTimeout(() => resolve("timeout"), ctx.timeout);
-      onStop = () => resolve("stopped");
-      if (ctx.hardStop.aborted) onStop();
-      else ctx.hardStop.addEventListener("abort", onStop, { once: true });
-    });
-    outcome = await Promise.race([work().then(() => "done" as const), cut]);
-    clearTimeout(timer);
-    if (onStop) ctx.hardStop.removeEventListener("abort", onStop);
-  }
-  if (outcome === "stopped") {
-    controller?.abort(new Error("evalrun: the run was interrupted"));
-    return undefined;
-  }
-  if (outcome === "timeout") {
-    const reason = new Error(`Row timed out after ${ctx.timeout} ms`);
-    reason.name = "TimeoutError";
-    controller?.abort(reason);
-    failure = {
-      kind: "timeout",
-      message: `Timed out after ${ctx.timeout} ms${phase === "scoring" ? " while scoring" : ""}; the row's signal was aborted.`,
-    };
-  }
-  const end = Date.now();
-  const result: RowResult = {
-    id: randomUUID(),
-    input: row.input,
-    // undefined (left out of JSON) when the task did not finish
-    output: phase === "scoring" ? taskOutput : undefined,
-    expected: row.expected,
-    scores: outcome === "done" && scored ? scored.scores : {},
-    metadata: { ...metadata },
-    tags: [...tags],
-    metrics: { start: start / 1000, end: end / 1000, duration: (performance.now() - t0) / 1000 },
-    row_key: key,
-    row_index: rowIndex,
-    trial_index: trialIndex,
-  };
-  if (row.id !== undefined) result.row_id = String(row.id);
-  if (failure) result.error = failure;
-  if (outcome === "done" && scored?.errors) result.score_errors = scored.errors;
-  if (outcome === "done" && scored?.metadata) result.score_metadata = scored.metadata;
-  return result;
+export function runItem(ctx: ItemContext, item: WorkItem): ItemOutcome {
+  const run = new RowRun(ctx, item);
+  if (ctx.timeout !== undefined || ctx.hardStop.aborted) return raced(run);
+  return run.execute();
 }

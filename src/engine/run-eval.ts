@@ -4,10 +4,13 @@ import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
-import { type ItemContext, runItem } from "./row.js";
+import { type ItemContext, type ItemOutcome, runItem, type WorkItem } from "./row.js";
 import { type RunPlan, rowKey } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
 import type { EvalInfo, RowResult } from "./types.js";
+
+/** Runs one (row, trial) somewhere: in this thread (runItem) or in a worker (the pool). */
+export type Execute = (item: WorkItem) => ItemOutcome;
 
 export interface RunEvalOptions {
   filters: readonly RowFilter[];
@@ -22,6 +25,8 @@ export interface RunEvalOptions {
   onSize?(rows: number): void;
   /** Which (row, trial) pairs to run; all when absent. */
   plan?: RunPlan | undefined;
+  /** Where items run; in this thread when absent. */
+  execute?: Execute | undefined;
 }
 
 export interface RunEvalOutcome {
@@ -34,9 +39,15 @@ export interface RunEvalOutcome {
 
 const label = (info: EvalInfo) => `Eval "${info.name}"`;
 
+const YIELD_EVERY_MS = 20;
+
+const isPromise = (value: unknown): value is Promise<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+
 /**
  * Runs every (row × trial) of one eval: rows are pulled one at a time only when a slot is free, so data is never
- * read ahead of `maxConcurrency`; each item runs under the global cap too.
+ * read ahead of `maxConcurrency`; each item runs under the global cap too. Items whose task and scorers are
+ * synchronous complete in the loop itself, without a promise.
  */
 export async function runEval(
   definition: EvalDefinition,
@@ -50,30 +61,53 @@ export async function runEval(
     timeout: info.timeout,
     hardStop: options.hardStop,
   };
-  const inFlight = new Set<Promise<void>>();
+  const execute: Execute = options.execute ?? ((item) => runItem(ctx, item));
+  let pending = 0;
+  let drained: (() => void) | undefined;
   let rowsRead = 0;
   let failure: EvalrunError | undefined;
   const wake = () => slots.releaseAll();
   options.stop.addEventListener("abort", wake, { once: true });
 
-  const launch = (row: EvalCase, key: string, rowIndex: number, trial: number) => {
-    const run = () => runItem(ctx, row, key, rowIndex, trial);
-    const task = (options.globalLimit ? options.globalLimit(run) : run()).then((result) => {
-      if (result) options.onRow(result);
-    });
-    const tracked = task.finally(() => {
-      inFlight.delete(tracked);
+  const settle = (result: RowResult | undefined) => {
+    if (result) options.onRow(result);
+    slots.release();
+  };
+  const settleLater = (result: RowResult | undefined) => {
+    settle(result);
+    if (--pending === 0) drained?.();
+  };
+
+  const launch = (item: WorkItem) => {
+    const outcome = options.globalLimit ? options.globalLimit(async () => execute(item)) : execute(item);
+    if (!isPromise(outcome)) {
+      settle(outcome);
+      return;
+    }
+    pending++;
+    outcome.then(settleLater, (error: unknown) => {
+      // An executor never rejects for a user's mistake; this is a bug, and it must not be swallowed.
       slots.release();
+      pending--;
+      setImmediate(() => {
+        throw error;
+      });
     });
-    inFlight.add(tracked);
   };
 
   try {
     const { iterator, size } = await openData(definition.evaluator.data, label(info));
     if (size !== undefined && options.filters.length === 0) options.onSize?.(size);
     let index = 0;
+    let yielded = performance.now();
     try {
       for (;;) {
+        // Rows that finish in microtasks (synchronous tasks, async generators) would otherwise keep the event loop
+        // from timers, signals (Ctrl-C) and I/O until the eval ends.
+        if (performance.now() - yielded > YIELD_EVERY_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          yielded = performance.now();
+        }
         const gate = slots.acquire();
         if (gate) await gate;
         if (options.stop.aborted) {
@@ -82,7 +116,8 @@ export async function runEval(
         }
         let next: IteratorResult<unknown>;
         try {
-          next = await iterator.next();
+          const pulled = iterator.next();
+          next = isPromise(pulled) ? await pulled : (pulled as IteratorResult<unknown>);
         } catch (error) {
           slots.release();
           throw new EvalrunError(
@@ -132,7 +167,7 @@ export async function runEval(
             }
           }
           holding = false;
-          launch(row, key, rowIndex, trial);
+          launch({ row, key, rowIndex, trial });
         }
         if (holding) slots.release();
       }
@@ -144,7 +179,7 @@ export async function runEval(
     failure = error;
   } finally {
     options.stop.removeEventListener("abort", wake);
-    while (inFlight.size > 0) await Promise.all(inFlight);
+    if (pending > 0) await new Promise<void>((resolve) => (drained = resolve));
   }
   return { rowsRead, interrupted: options.stop.aborted, failure };
 }

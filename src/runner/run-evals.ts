@@ -82,7 +82,7 @@ export async function executeRun(
         },
       });
       aggregate.finish();
-      const { summary, comparison } = session.finish(
+      const { summary, comparison } = await session.finish(
         p,
         aggregate,
         !ran.interrupted && ran.failure === undefined,
@@ -124,7 +124,7 @@ export async function executeRun(
     for (const r of reporters) await r.onRunEnd?.(result);
     return result;
   } finally {
-    session.close();
+    await session.close();
   }
 }
 

@@ -3,12 +3,12 @@ import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import { onlyThese, type RunPlan, skipDone } from "../engine/row-key.js";
-import type { EvalInfo, ResultSink } from "../engine/types.js";
-import { compareExperiments } from "../store/compare.js";
+import type { EvalInfo } from "../engine/types.js";
+import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
 import { type OpenedStore, openStore } from "../store/open.js";
-import { copyRows, RowWriter, resultCounts, storedRows } from "../store/rows.js";
+import { copyRows, resultCounts, storedRows } from "../store/rows.js";
 import type { Experiment, GitInfo } from "../store/types.js";
 import type { EvalAggregate } from "../summary/aggregate.js";
 import type { BaselineComparison } from "../summary/comparison.js";
@@ -28,8 +28,6 @@ export interface StoreSessionOptions {
   baseline: string | undefined;
 }
 
-const DISCARD: ResultSink = { write() {}, close() {} };
-
 /** One eval's part of the run, as the store sees it. */
 export interface PlannedEval {
   definition: EvalDefinition;
@@ -37,7 +35,7 @@ export interface PlannedEval {
   experiment: Experiment;
   baseline: Experiment | undefined;
   plan: RunPlan | undefined;
-  writer: ResultSink;
+  writer: EvalSink;
 }
 
 export interface SkippedEval {
@@ -199,14 +197,8 @@ export class StoreSession {
     info.baselineName = baseline?.name;
     // With --no-store the rows are kept (in memory) only when a baseline comparison needs them.
     const keepRows = this.options.location !== false || baseline !== undefined;
-    return {
-      definition,
-      info,
-      experiment,
-      baseline,
-      plan,
-      writer: keepRows ? new RowWriter(db, experiment.seq) : DISCARD,
-    };
+    const writer = keepRows ? new StoreSink(db, experiment.seq, baseline?.seq ?? null) : DISCARD;
+    return { definition, info, experiment, baseline, plan, writer };
   }
 
   /** Feeds the rows an experiment already holds (resume, retry) into its totals. */
@@ -216,13 +208,14 @@ export class StoreSession {
   }
 
   /** Writes the last rows, compares with the baseline and records the experiment's status and summary. */
-  finish(
+  async finish(
     planned: PlannedEval,
     aggregate: EvalAggregate,
     complete: boolean,
-  ): { summary: ExperimentSummary; comparison: BaselineComparison | undefined } {
+  ): Promise<{ summary: ExperimentSummary; comparison: BaselineComparison | undefined }> {
+    let moved: Awaited<ReturnType<EvalSink["finish"]>>;
     try {
-      planned.writer.close();
+      moved = await planned.writer.finish();
     } catch (error) {
       throw new EvalrunError(
         "STORE_UNWRITABLE",
@@ -233,8 +226,7 @@ export class StoreSession {
     }
     const base = planned.baseline;
     let comparison: BaselineComparison | undefined;
-    if (base) {
-      const moved = compareExperiments(this.store.db, planned.experiment.seq, base.seq);
+    if (base && moved) {
       const means: Record<string, number | null> = {};
       for (const [name, s] of Object.entries(base.summary?.scores ?? {})) means[name] = s.score;
       comparison = {
@@ -259,7 +251,7 @@ export class StoreSession {
     return { summary, comparison };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.store.db.close();
   }
 }

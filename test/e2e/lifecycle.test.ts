@@ -50,6 +50,41 @@ Eval("slow", {
   });
 });
 
+describe("Ctrl-C during synchronous work", () => {
+  it("interrupts an eval whose task and scorers never await", async () => {
+    const dir = project({
+      "sync.eval.ts": `${HEADER}
+import { existsSync, writeFileSync } from "node:fs";
+Eval("sync", {
+  data: Array.from({ length: 2_000_000 }, (_, i) => ({ input: i })),
+  task: (i: number) => {
+    if (i === 1000 && !existsSync(process.env.STARTED!)) writeFileSync(process.env.STARTED!, "yes");
+    const until = performance.now() + 0.05;
+    while (performance.now() < until);
+    return i;
+  },
+  scores: [function done() { return 1; }],
+});
+`,
+    });
+    const started = path.join(dir, "started");
+    const result = await runCli(["--no-store"], {
+      cwd: dir,
+      env: { STARTED: started },
+      timeoutMs: 30_000,
+      onSpawn: (child) => {
+        void waitFor(started, 15_000).then(() => child.kill("SIGINT"));
+      },
+    });
+    // Without yielding to the event loop the signal would wait for all 2,000,000 rows (~2 minutes).
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain("(interrupted)");
+    const rows = Number(/rows\s+(\d+)/.exec(result.stdout)?.[1]);
+    expect(rows).toBeGreaterThan(1000);
+    expect(rows).toBeLessThan(2_000_000);
+  });
+});
+
 describe("evalrun init", () => {
   it("writes a starter eval and config that run, and never overwrites a file", async () => {
     const dir = project({ "package.json": JSON.stringify({ name: "my-app", private: true }) });

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import type { RowResult } from "../../src/engine/types.js";
+import { compareExperiments } from "../../src/store/compare.js";
+import { ComparisonTracker } from "../../src/store/comparison-tracker.js";
+import { Experiments } from "../../src/store/experiments.js";
+import { openStore } from "../../src/store/open.js";
+import { RowWriter } from "../../src/store/rows.js";
+
+/** A small deterministic generator, so a failure reproduces. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function rows(rand: () => number, keys: number, keyOffset: number): RowResult[] {
+  const out: RowResult[] = [];
+  for (let k = 0; k < keys; k++) {
+    const trials = 1 + Math.floor(rand() * 3);
+    for (let t = 0; t < trials; t++) {
+      const scores: Record<string, number | null> = {};
+      if (rand() < 0.9) scores.exact = rand() < 0.5 ? 1 : 0;
+      if (rand() < 0.7) scores.judge = rand() < 0.2 ? null : Math.round(rand() * 4) / 4;
+      out.push({
+        id: `${k}-${t}`,
+        input: k,
+        scores,
+        metadata: {},
+        tags: [],
+        metrics: { start: 0, end: 0, duration: 0 },
+        row_key: `h:${k + keyOffset}`,
+        row_index: k,
+        trial_index: t,
+      });
+    }
+  }
+  return out;
+}
+
+describe("ComparisonTracker", () => {
+  it.each([1, 2, 3, 4, 5])("agrees with the SQL comparison on random experiments (seed %i)", (seed) => {
+    const rand = random(seed);
+    const store = openStore(false);
+    const experiments = new Experiments(store.db);
+    const make = (name: string) =>
+      experiments.create({
+        project: "p",
+        name,
+        git: { commit: null, branch: null, dirty: null },
+        evalrunVersion: "test",
+        file: null,
+        description: null,
+        metadata: {},
+        tags: [],
+        trialCount: 3,
+      });
+    const base = make("base");
+    const next = make("next");
+    const baseRows = rows(rand, 60, 0);
+    const nextRows = rows(rand, 60, 10); // 10 keys only in the baseline, 10 only in the new run
+    for (const [experiment, list] of [
+      [base, baseRows],
+      [next, nextRows],
+    ] as const) {
+      const writer = new RowWriter(store.db, experiment.seq);
+      for (const row of list) writer.write(row);
+      writer.close();
+    }
+    const tracker = new ComparisonTracker(
+      baseRows.map((r) => ({ key: r.row_key as string, scores: r.scores })),
+    );
+    for (const row of nextRows) tracker.add(row.row_key as string, row.scores);
+    const fromSql = compareExperiments(store.db, next.seq, base.seq);
+    expect(tracker.result()).toEqual(fromSql);
+    expect(fromSql.onlyBase).toBe(10);
+    expect(fromSql.onlyNew).toBe(10);
+    store.db.close();
+  });
+});
