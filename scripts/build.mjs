@@ -5,7 +5,7 @@ import * as esbuild from "esbuild";
 
 rmSync("dist", { recursive: true, force: true });
 await esbuild.build({
-  entryPoints: { bin: "src/cli/bin.ts", index: "src/index.ts" },
+  entryPoints: { bin: "src/cli/bin.ts", index: "src/index.ts", worker: "src/engine/worker.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,

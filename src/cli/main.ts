@@ -4,7 +4,7 @@ import { evalrunVersion } from "../util/version.js";
 import type { StoreFlags } from "./commands/store-access.js";
 import { initCommand } from "./init-command.js";
 import { flushOutput, printError } from "./output.js";
-import { collect, nonNegativeInteger, positiveInteger, rate } from "./parse.js";
+import { collect, nonNegativeInteger, positiveInteger, rate, workerCount } from "./parse.js";
 import { type RunFlags, runCommand } from "./run-command.js";
 
 const AFTER_HELP = `
@@ -51,6 +51,11 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
       positiveInteger,
     )
     .option("--trials <n>", "run each row N times (overrides trialCount)", positiveInteger)
+    .option(
+      "--workers <n>",
+      'threads that run rows: "auto" (default: evals with a timeout, one per core), 0 (main thread), or N',
+      workerCount,
+    )
     .option("--timeout <ms>", "per-row time limit in ms (overrides timeout)", positiveInteger)
     .option("--no-progress", "no progress bars (they only show on a terminal anyway)")
     .option(

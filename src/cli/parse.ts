@@ -16,6 +16,17 @@ export function nonNegativeInteger(value: string): number {
   return n;
 }
 
+export function workerCount(value: string): number | "auto" {
+  if (value.trim() === "auto") return "auto";
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(
+      'expected "auto" or a whole number of threads (0 runs rows in the main thread).',
+    );
+  }
+  return n;
+}
+
 export function rate(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {

@@ -16,6 +16,7 @@ export interface RunFlags {
   jsonl?: boolean;
   maxConcurrency?: number;
   trials?: number;
+  workers?: number | "auto";
   timeout?: number;
   progress: boolean;
   envFile?: string;
@@ -37,6 +38,7 @@ function runOptions(paths: string[], flags: RunFlags, cmd: Command): RunEvalsOpt
     filter: flags.filter.length > 0 ? flags.filter : undefined,
     ...(flags.maxConcurrency !== undefined && { maxConcurrency: flags.maxConcurrency }),
     ...(flags.trials !== undefined && { trials: flags.trials }),
+    ...(flags.workers !== undefined && { workers: flags.workers }),
     ...(flags.timeout !== undefined && { timeout: flags.timeout }),
     ...(flags.envFile !== undefined && { envFile: flags.envFile }),
     ...(given("passWithNoEvals") && { passWithNoEvals: true }),

@@ -8,6 +8,7 @@ export const configSchema = z.strictObject({
   paths: z.array(z.string().min(1)).optional(),
   exclude: z.array(z.string().min(1)).optional(),
   maxConcurrency: positiveInt.optional(),
+  workers: z.union([z.number().int().min(0), z.literal("auto")]).optional(),
   trials: positiveInt.optional(),
   timeout: positiveInt.optional(),
   filter: z.array(z.string()).optional(),

@@ -6,6 +6,8 @@ export interface EvalrunConfig {
   exclude?: string[];
   /** Rows in flight across all evals (`--max-concurrency`). */
   maxConcurrency?: number;
+  /** Worker threads that run rows; 0 runs them in the main thread; "auto" (default): evals with a timeout (`--workers`). */
+  workers?: number | "auto";
   /** Trials per row for every eval, overriding `trialCount` (`--trials`). */
   trials?: number;
   /** Per-row time limit in ms for every eval, overriding `timeout` (`--timeout`). */

@@ -95,4 +95,6 @@ export interface EvalDefinition {
   evaluator: Evaluator<unknown, unknown, unknown, Metadata>;
   /** Absolute path of the source file that registered it, when known. */
   file: string | undefined;
+  /** The compiled bundle it was loaded from (worker threads import it themselves). */
+  bundle?: string | undefined;
 }

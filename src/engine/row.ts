@@ -25,6 +25,9 @@ export interface WorkItem {
 /** A result now, a result later, or nothing (the run was hard-stopped before the row finished). */
 export type ItemOutcome = RowResult | Promise<RowResult | undefined> | undefined;
 
+/** Runs one (row, trial) somewhere: in this thread (runItem) or in a worker (the pool). */
+export type Execute = (item: WorkItem) => ItemOutcome;
+
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : `threw ${describeValue(error)}`;
 }
@@ -216,6 +219,26 @@ class RowRun {
     if (scored && this.scoreMetadata) result.score_metadata = this.scoreMetadata;
     return result;
   }
+}
+
+/** The result of an item that never produced one: its worker was stopped or crashed while running it. */
+export function failedResult(item: WorkItem, failure: RowError, startedAt: number): RowResult {
+  const row = item.row;
+  const result: RowResult = {
+    id: randomUUID(),
+    input: row.input,
+    expected: row.expected,
+    scores: {},
+    metadata: row.metadata ? { ...row.metadata } : {},
+    tags: row.tags ? [...row.tags] : [],
+    metrics: { start: startedAt / 1000, end: Date.now() / 1000, duration: (Date.now() - startedAt) / 1000 },
+    row_key: item.key,
+    row_index: item.rowIndex,
+    trial_index: item.trial,
+    error: failure,
+  };
+  if (row.id !== undefined) result.row_id = String(row.id);
+  return result;
 }
 
 /** Races a row against its timeout and the run's hard stop. */

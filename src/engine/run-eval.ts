@@ -4,13 +4,10 @@ import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
-import { type ItemContext, type ItemOutcome, runItem, type WorkItem } from "./row.js";
+import { type Execute, type ItemContext, runItem, type WorkItem } from "./row.js";
 import { type RunPlan, rowKey } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
 import type { EvalInfo, RowResult } from "./types.js";
-
-/** Runs one (row, trial) somewhere: in this thread (runItem) or in a worker (the pool). */
-export type Execute = (item: WorkItem) => ItemOutcome;
 
 export interface RunEvalOptions {
   filters: readonly RowFilter[];
@@ -25,8 +22,8 @@ export interface RunEvalOptions {
   onSize?(rows: number): void;
   /** Which (row, trial) pairs to run; all when absent. */
   plan?: RunPlan | undefined;
-  /** Where items run; in this thread when absent. */
-  execute?: Execute | undefined;
+  /** Where items run (given the in-process context, e.g. for a pool's fallback); in this thread when absent. */
+  executor?: ((ctx: ItemContext) => Execute) | undefined;
 }
 
 export interface RunEvalOutcome {
@@ -61,7 +58,8 @@ export async function runEval(
     timeout: info.timeout,
     hardStop: options.hardStop,
   };
-  const execute: Execute = options.execute ?? ((item) => runItem(ctx, item));
+  const local: Execute = (item) => runItem(ctx, item);
+  const execute: Execute = options.executor ? options.executor(ctx) : local;
   let pending = 0;
   let drained: (() => void) | undefined;
   let rowsRead = 0;

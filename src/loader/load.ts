@@ -48,6 +48,7 @@ export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> 
       }
       for (const definition of registry.evals) {
         definition.file = file.source;
+        definition.bundle = file.bundle;
         try {
           validateDefinition(definition);
         } catch (error) {

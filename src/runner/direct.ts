@@ -51,6 +51,8 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
       store: storeLocation({ cwd }),
       root: projectRoot(cwd),
       git: await gitInfo(projectRoot(cwd)),
+      workers: 0,
+      notices: [],
     },
     { reporters: [reporter] },
   );

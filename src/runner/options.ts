@@ -13,6 +13,8 @@ export interface RunEvalsOptions {
   timeout?: number;
   /** Rows in flight across all evals. */
   maxConcurrency?: number;
+  /** Worker threads that run rows (0: in this thread; "auto", the default: evals with a timeout, one per core). */
+  workers?: number | "auto";
   passWithNoEvals?: boolean;
   maxErrorRate?: number;
   /** A dotenv file; `.env` in `cwd` loads when present unless this is false. */

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
@@ -19,6 +20,29 @@ import type { RunEvalsOptions } from "./options.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 10;
 
+/**
+ * By default ("auto") an eval with a timeout runs in worker threads, one per core, because only a thread can be
+ * stopped when a task blocks past its timeout; any other eval runs in the main thread, which the benchmarks show
+ * is faster for all but CPU-heavy tasks (README, Benchmarks).
+ */
+export const DEFAULT_WORKERS = "auto";
+
+/** More threads than this per core only add contention. */
+const MAX_WORKERS_PER_CORE = 4;
+
+function workerCount(requested: number | "auto" | undefined): {
+  workers: number | "auto";
+  notices: string[];
+} {
+  const wanted = requested ?? DEFAULT_WORKERS;
+  const cap = Math.max(1, os.availableParallelism()) * MAX_WORKERS_PER_CORE;
+  if (wanted === "auto" || wanted <= cap) return { workers: wanted, notices: [] };
+  return {
+    workers: cap,
+    notices: [`--workers ${wanted} was capped at ${cap} (${MAX_WORKERS_PER_CORE} per core on this machine).`],
+  };
+}
+
 export interface PreparedRun {
   cwd: string;
   config: EvalrunConfig;
@@ -35,6 +59,10 @@ export interface PreparedRun {
   /** The project root: where the default store lives and what eval files are recorded relative to. */
   root: string;
   git: GitInfo;
+  /** Worker threads for rows (0: rows run in this thread; "auto": see DEFAULT_WORKERS). */
+  workers: number | "auto";
+  /** Said after the run (e.g. a --workers value that was capped). */
+  notices: string[];
 }
 
 function timestamp(date: Date): string {
@@ -141,5 +169,6 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     }),
     root,
     git,
+    ...workerCount(options.workers ?? config.workers),
   };
 }

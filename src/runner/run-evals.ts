@@ -1,9 +1,15 @@
+import os from "node:os";
+import path from "node:path";
 import pLimit from "p-limit";
+import { WorkerPool } from "../engine/pool.js";
+import { runItem } from "../engine/row.js";
 import { runEval } from "../engine/run-eval.js";
 import type { EvalInfo } from "../engine/types.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
 import { EvalAggregate } from "../summary/aggregate.js";
 import type { ExperimentSummary } from "../summary/types.js";
+import { ownPackageRoot } from "../util/own-package.js";
+import { userFrame } from "../util/stack.js";
 import { evalrunVersion } from "../util/version.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
@@ -15,6 +21,20 @@ export interface RunEvalsResult extends RunResult {
 }
 
 const DEFAULT_GRACE_MS = 2000;
+
+function userLocation(stack: string): string {
+  const frame = userFrame(stack);
+  return frame ? `at ${frame.file}:${frame.line}:${frame.column}` : "location unknown";
+}
+
+function startPool(prepared: PreparedRun): WorkerPool {
+  const heap = Number(process.env.EVALRUN_WORKER_HEAP_MB);
+  return new WorkerPool({
+    workers: prepared.workers === "auto" ? os.availableParallelism() : prepared.workers,
+    filename: path.join(ownPackageRoot(), "dist", "worker.js"),
+    heapMb: Number.isFinite(heap) && heap > 0 ? heap : undefined,
+  });
+}
 
 /**
  * Finds, compiles, loads and runs evals, and returns their summaries. The CLI is a thin layer over this; it
@@ -32,6 +52,10 @@ export async function executeRun(
   started = performance.now(),
 ): Promise<RunEvalsResult> {
   const reporters = options.reporters ?? [];
+  // Threads start loading eval bundles while the store is opened and experiments are planned.
+  const pooled = (info: EvalInfo) =>
+    prepared.workers === "auto" ? info.timeout !== undefined : prepared.workers > 0;
+  const pool = prepared.infos.some(pooled) ? startPool(prepared) : undefined;
   const session = await StoreSession.open({
     location: prepared.store,
     root: prepared.root,
@@ -49,7 +73,10 @@ export async function executeRun(
     const hardStop = new AbortController();
     const onInterrupt = () => {
       stop.abort();
-      setTimeout(() => hardStop.abort(), options.graceMs ?? DEFAULT_GRACE_MS).unref();
+      setTimeout(() => {
+        hardStop.abort();
+        pool?.stopAll();
+      }, options.graceMs ?? DEFAULT_GRACE_MS).unref();
     };
     if (options.signal?.aborted) onInterrupt();
     else options.signal?.addEventListener("abort", onInterrupt, { once: true });
@@ -72,6 +99,21 @@ export async function executeRun(
         stop: stop.signal,
         hardStop: hardStop.signal,
         plan: p.plan,
+        executor:
+          pool && pooled(info)
+            ? (ctx) =>
+                pool.register(
+                  {
+                    key: info.name,
+                    bundle: p.definition.bundle ?? "",
+                    file: p.definition.file,
+                    name: info.name,
+                    timeout: info.timeout,
+                    scorerNames: info.scorerNames,
+                  },
+                  (item) => runItem(ctx, item),
+                )
+            : undefined,
         onRow(row) {
           aggregate.add(row);
           p.writer.write(row);
@@ -111,19 +153,34 @@ export async function executeRun(
     } finally {
       options.signal?.removeEventListener("abort", onInterrupt);
     }
+    await pool?.close();
+    const strays = pool?.strays ?? [];
+    const ruling = verdict(evals, prepared);
+    if (strays.length > 0 && ruling.exitCode === 0) {
+      ruling.exitCode = 1;
+      ruling.reasons.push(
+        `${strays.length} error(s) escaped the eval code in worker threads (see the notes)`,
+      );
+    }
     const result: RunEvalsResult = {
       evals,
       summaries: evals.map((e) => e.summary),
       problems: prepared.problems,
       interrupted: stop.signal.aborted,
-      ...verdict(evals, prepared),
-      notes: skipped.map((s) => `${s.definition.name}: skipped, ${s.reason}`),
+      ...ruling,
+      notes: [
+        ...prepared.notices,
+        ...skipped.map((s) => `${s.definition.name}: skipped, ${s.reason}`),
+        ...(pool?.notices ?? []),
+        ...strays.map((e) => `${e.message}${e.stack ? ` (${userLocation(e.stack)})` : ""}`),
+      ],
       store: session.store.location,
       durationSeconds: (performance.now() - started) / 1000,
     };
     for (const r of reporters) await r.onRunEnd?.(result);
     return result;
   } finally {
+    await pool?.close();
     await session.close();
   }
 }

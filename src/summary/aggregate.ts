@@ -2,6 +2,8 @@ import type { RowResult } from "../engine/types.js";
 
 interface ScoreTotals {
   sum: number;
+  /** Neumaier compensation: the low-order bits `sum` lost, so the total barely depends on the order rows finish. */
+  carry: number;
   scored: number;
   errors: number;
   /** False for a name only pre-registered from a scorer's function name that no result has used yet. */
@@ -27,13 +29,13 @@ export class EvalAggregate {
 
   /** `scorerNames` fixes the order scores are listed in; names scorers return are added as they appear. */
   constructor(scorerNames: readonly string[] = []) {
-    for (const name of scorerNames) this.scores.set(name, { sum: 0, scored: 0, errors: 0, seen: false });
+    for (const name of scorerNames) this.scores.set(name, { sum: 0, carry: 0, scored: 0, errors: 0, seen: false });
   }
 
   private totals(name: string): ScoreTotals {
     let totals = this.scores.get(name);
     if (!totals) {
-      totals = { sum: 0, scored: 0, errors: 0, seen: true };
+      totals = { sum: 0, carry: 0, scored: 0, errors: 0, seen: true };
       this.scores.set(name, totals);
     }
     totals.seen = true;
@@ -60,7 +62,10 @@ export class EvalAggregate {
       const value = row.scores[name];
       const totals = this.totals(name);
       if (typeof value === "number") {
-        totals.sum += value;
+        const next = totals.sum + value;
+        totals.carry +=
+          Math.abs(totals.sum) >= Math.abs(value) ? totals.sum - next + value : value - next + totals.sum;
+        totals.sum = next;
         totals.scored++;
       }
     }

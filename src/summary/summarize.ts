@@ -2,6 +2,14 @@ import type { EvalAggregate } from "./aggregate.js";
 import type { BaselineComparison } from "./comparison.js";
 import type { ExperimentSummary, ScoreSummary } from "./types.js";
 
+/**
+ * Rounds to 12 significant digits: results that finish in another order (threads, concurrency) must give the same
+ * summary, and float sums differ in the last bits with the order of their terms.
+ */
+function stable(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
 /** Nearest-rank percentile of sorted values; 0 for none. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
@@ -27,13 +35,13 @@ export function summarize(
   const scores: Record<string, ScoreSummary> = {};
   for (const [name, totals] of aggregate.scores) {
     if (!totals.seen) continue;
-    const score = totals.scored > 0 ? totals.sum / totals.scored : null;
+    const score = totals.scored > 0 ? stable((totals.sum + totals.carry) / totals.scored) : null;
     const before = baseline?.means[name];
     const moved = baseline?.movements[name];
     scores[name] = {
       name,
       score,
-      diff: score !== null && typeof before === "number" ? score - before : null,
+      diff: score !== null && typeof before === "number" ? stable(score - before) : null,
       improvements: moved?.improvements ?? 0,
       regressions: moved?.regressions ?? 0,
       scored: totals.scored,

@@ -44,7 +44,7 @@ describe("summarize", () => {
     expect(Object.keys(summary.scores)).toEqual(["exact", "judge", "other"]); // given order first; unused names left out
     expect(summary.scores.exact).toEqual({
       name: "exact",
-      score: 2 / 3,
+      score: 0.666666666667, // 2/3 to 12 significant digits
       diff: null,
       improvements: 0,
       regressions: 0,
@@ -60,6 +60,24 @@ describe("summarize", () => {
     expect(agg.scorerErrorRows).toBe(1);
     expect(summary.metrics.duration_p50.metric).toBe(0.1); // sorted 0.01, 0.01, 0.1, 0.2, 0.3
     expect(summary.metrics.duration_p95.metric).toBe(0.3);
+  });
+
+  it("gives the same means whatever order the rows finish in", () => {
+    const values = Array.from({ length: 997 }, (_, i) => ((i * 7919) % 1000) / 1000 + 1e-7 * (i % 13));
+    const orders = [
+      values,
+      [...values].reverse(),
+      [...values].sort((a, b) => a - b),
+      [...values].sort((a, b) => b - a),
+      values.filter((_, i) => i % 2 === 0).concat(values.filter((_, i) => i % 2 === 1)),
+    ];
+    const means = new Set<number | null>();
+    for (const order of orders) {
+      const agg = new EvalAggregate();
+      for (const v of order) agg.add(row({ scores: { s: v } }));
+      means.add(summarize(agg, { projectName: "p", experimentName: "e" }).scores.s?.score ?? null);
+    }
+    expect(means.size).toBe(1);
   });
 
   it("grows past its initial duration buffer", () => {

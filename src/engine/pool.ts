@@ -1,0 +1,329 @@
+import { MessageChannel, type MessagePort } from "node:worker_threads";
+import Tinypool from "tinypool";
+import { cloneProblem } from "./cloneable.js";
+import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
+import { type Execute, failedResult, type WorkItem } from "./row.js";
+import type { RowError, RowResult } from "./types.js";
+
+export interface PoolOptions {
+  /** Threads in the pool. */
+  workers: number;
+  /** The worker entry (dist/worker.js). */
+  filename: string;
+  /** Caps each worker's heap (EVALRUN_WORKER_HEAP_MB), so a runaway task ends its worker, not the machine. */
+  heapMb?: number | undefined;
+}
+
+interface Pending {
+  id: number;
+  evalKey: string;
+  item: WorkItem;
+  resolve: (result: RowResult | undefined | Promise<RowResult | undefined>) => void;
+  started: number;
+  timeout: number | undefined;
+  /** It was in a thread that was stopped or died: it runs again alone, to tell the culprit from bystanders. */
+  suspect: boolean;
+  /** It was running alone in its thread. */
+  isolated: boolean;
+}
+
+interface PoolEval {
+  address: EvalAddress;
+  local: Execute;
+  /** Set once the eval runs in this thread instead (rows that cannot be cloned, a file that fails in a worker). */
+  inProcess: boolean;
+  checked: boolean;
+}
+
+/** A blocked thread is one silent for a pending row's timeout plus this margin (it reports every 100 ms). */
+const margin = (timeout: number) => Math.max(300, Math.round(timeout * 0.1));
+const WATCH_EVERY_MS = 100;
+
+/** One pool thread's session: the long-running tinypool task that items are streamed to. */
+class Session {
+  readonly pending = new Map<number, Pending>();
+  private readonly port: MessagePort;
+  private outbox: Array<[number, string, WorkItem]> = [];
+  private scheduled = false;
+  private readonly stopper = new AbortController();
+  killed = false;
+  /** Running one suspect row and nothing else. */
+  exclusive = false;
+  lastHeard = Date.now();
+  readonly done: Promise<void>;
+
+  constructor(owner: WorkerPool, pool: Tinypool) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    port1.on("message", (message: FromWorker) => {
+      this.lastHeard = Date.now();
+      owner.onMessage(this, message);
+    });
+    const task: SessionTask = { port: port2, sourceMaps: true };
+    this.done = pool
+      .run(task, { transferList: [port2], signal: this.stopper.signal })
+      .then(
+        () => undefined,
+        (error: unknown) => owner.onSessionEnd(this, error),
+      )
+      .finally(() => port1.close());
+  }
+
+  send(message: ToWorker): void {
+    if (!this.killed) this.port.postMessage(message);
+  }
+
+  queue(p: Pending, onUnclonable: (p: Pending, error: unknown) => void): void {
+    if (this.pending.size === 0) this.lastHeard = Date.now();
+    this.pending.set(p.id, p);
+    this.outbox.push([p.id, p.evalKey, p.item]);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush(onUnclonable));
+    }
+  }
+
+  private flush(onUnclonable: (p: Pending, error: unknown) => void): void {
+    this.scheduled = false;
+    const items = this.outbox;
+    this.outbox = [];
+    if (items.length === 0 || this.killed) return;
+    try {
+      this.port.postMessage({ t: "items", items } satisfies ToWorker);
+    } catch {
+      // Something in these rows cannot be cloned after all: send them one by one, keep the ones that can go.
+      for (const entry of items) {
+        try {
+          this.port.postMessage({ t: "items", items: [entry] } satisfies ToWorker);
+        } catch (error) {
+          const p = this.pending.get(entry[0]);
+          if (!p) continue;
+          this.pending.delete(p.id);
+          onUnclonable(p, error);
+        }
+      }
+    }
+  }
+
+  /** Ends the thread at once (tinypool terminates a worker whose task is aborted). */
+  kill(): void {
+    this.killed = true;
+    this.stopper.abort();
+  }
+}
+
+/**
+ * The worker pool: tinypool threads, each running one session that imports eval bundles itself and runs the items
+ * this thread streams to it. Scheduling stays in the main thread (rows start only when a slot of the eval's
+ * maxConcurrency and the global cap is free), so caps hold exactly however many threads there are.
+ *
+ * Hangs and crashes: a thread that stays silent past a pending row's timeout (a task blocking it) is terminated and
+ * replaced, as is one that dies (out of memory, a crash). Its rows run again, each alone in a thread: the one that
+ * blocks or kills its thread again is recorded as the cause, the others finish normally. No row is lost or run
+ * twice to completion.
+ */
+export class WorkerPool {
+  private readonly pool: Tinypool;
+  private readonly sessions: Session[] = [];
+  private readonly evals = new Map<string, PoolEval>();
+  /** Rows waiting for a thread: suspects wait for an idle one, the rest while every thread runs a suspect. */
+  private readonly waiting: Pending[] = [];
+  private readonly watchdog: NodeJS.Timeout;
+  private nextId = 1;
+  private closed = false;
+  /** Said once each; the runner shows them after the run. */
+  readonly notices: string[] = [];
+  /** Errors from user code in a worker that no row could be blamed for. */
+  readonly strays: RowError[] = [];
+
+  constructor(options: PoolOptions) {
+    this.pool = new Tinypool({
+      filename: options.filename,
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      concurrentTasksPerWorker: 1,
+      isolateWorkers: false,
+      idleTimeout: 60_000,
+      ...(options.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.heapMb } } : {}),
+    });
+    for (let i = 0; i < options.workers; i++) this.addSession();
+    this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
+    this.watchdog.unref();
+  }
+
+  private addSession(): Session {
+    const s = new Session(this, this.pool);
+    for (const ev of this.evals.values()) s.send({ t: "eval", address: ev.address });
+    this.sessions.push(s);
+    return s;
+  }
+
+  /** The Execute function for one eval: its rows go to the threads, or run in this thread with `local`. */
+  register(address: EvalAddress, local: Execute): Execute {
+    const ev: PoolEval = { address, local, inProcess: false, checked: false };
+    this.evals.set(address.key, ev);
+    // Threads start importing the eval's bundle now, so its first rows do not wait for it.
+    for (const s of this.sessions) s.send({ t: "eval", address });
+    return (item) => {
+      if (!ev.checked) {
+        ev.checked = true;
+        const problem = cloneProblem(item.row, `row ${item.rowIndex}`);
+        if (problem) this.runHere(ev, `${problem}, which cannot be sent to a worker thread`);
+      }
+      if (ev.inProcess || this.closed) return ev.local(item);
+      return new Promise<RowResult | undefined>((resolve) => {
+        this.place({
+          id: this.nextId++,
+          evalKey: address.key,
+          item,
+          resolve,
+          started: Date.now(),
+          timeout: address.timeout,
+          suspect: false,
+          isolated: false,
+        });
+      });
+    };
+  }
+
+  private runHere(ev: PoolEval, why: string): void {
+    if (ev.inProcess) return;
+    ev.inProcess = true;
+    this.notices.push(`Eval "${ev.address.name}": ${why}; it runs in the main thread instead.`);
+  }
+
+  /** Puts a row in a thread: a suspect alone in an idle one, any other in the least busy non-exclusive one. */
+  private place(p: Pending): void {
+    const ev = this.evals.get(p.evalKey);
+    if (!ev || ev.inProcess || this.closed) {
+      p.resolve(ev ? ev.local(p.item) : undefined);
+      return;
+    }
+    let target: Session | undefined;
+    for (const s of this.sessions) {
+      if (s.exclusive) continue;
+      if (p.suspect ? s.pending.size === 0 : !target || s.pending.size < target.pending.size) target = s;
+      if (p.suspect && target) break;
+    }
+    if (!target) {
+      this.waiting.push(p);
+      return;
+    }
+    if (p.suspect) {
+      target.exclusive = true;
+      p.isolated = true;
+    }
+    target.queue(p, (q, error) => this.cannotClone(q, error));
+  }
+
+  /** Places waiting rows after a thread became free or was replaced. */
+  private drain(): void {
+    const rows = this.waiting.splice(0);
+    rows.sort((a, b) => Number(b.suspect) - Number(a.suspect));
+    for (const p of rows) this.place(p);
+  }
+
+  onMessage(s: Session, message: FromWorker): void {
+    if (message.t === "results") {
+      for (const [id, result] of message.results) {
+        const p = s.pending.get(id);
+        if (!p) continue;
+        s.pending.delete(id);
+        p.resolve(result ?? undefined);
+      }
+      if (s.exclusive && s.pending.size === 0) s.exclusive = false;
+      if (this.waiting.length > 0) this.drain();
+    } else if (message.t === "load-error") {
+      const ev = this.evals.get(message.evalKey);
+      if (!ev) return;
+      this.runHere(ev, `its file failed to load in a worker thread (${message.message})`);
+      for (const p of [...s.pending.values()]) {
+        if (p.evalKey !== message.evalKey) continue;
+        s.pending.delete(p.id);
+        p.resolve(ev.local(p.item));
+      }
+    } else if (message.t === "stray") {
+      this.strays.push(message.error);
+    }
+  }
+
+  private cannotClone(p: Pending, error: unknown): void {
+    const ev = this.evals.get(p.evalKey);
+    if (!ev) return;
+    const detail = cloneProblem(p.item.row, `row ${p.item.rowIndex}`) ?? (error as Error).message;
+    this.runHere(ev, `${detail}, which cannot be sent to a worker thread`);
+    p.resolve(ev.local(p.item));
+  }
+
+  /** Stops threads that have been silent longer than the timeout of a row they hold. */
+  private watch(): void {
+    const now = Date.now();
+    for (const s of [...this.sessions]) {
+      let limit = Number.POSITIVE_INFINITY;
+      for (const p of s.pending.values())
+        if (p.timeout !== undefined) limit = Math.min(limit, p.timeout + margin(p.timeout));
+      if (now - s.lastHeard > limit) this.lost(s, "blocked");
+    }
+  }
+
+  /** Called when a session's task ends with an error: the thread died, or was stopped here. */
+  onSessionEnd(s: Session, error: unknown): void {
+    if (s.killed) return;
+    this.lost(s, describeCrash(error));
+  }
+
+  /** A thread is gone (stopped because it was blocked, or died): replace it and deal with its rows. */
+  private lost(s: Session, reason: "blocked" | string): void {
+    const i = this.sessions.indexOf(s);
+    if (i < 0) return;
+    this.sessions.splice(i, 1);
+    s.kill();
+    const rows = [...s.pending.values()];
+    s.pending.clear();
+    if (this.closed) {
+      for (const p of rows) p.resolve(undefined);
+      return;
+    }
+    this.addSession();
+    if (reason !== "blocked") {
+      this.notices.push(`A worker thread stopped (${reason}); the ${rows.length} row(s) it held ran again.`);
+    }
+    for (const p of rows) {
+      if (!p.isolated) {
+        p.suspect = true;
+        this.waiting.push(p);
+        continue;
+      }
+      const failure: RowError =
+        reason === "blocked"
+          ? {
+              kind: "timeout",
+              message: `Timed out after ${p.timeout} ms; the task kept its worker thread busy, so the thread was stopped and replaced.`,
+            }
+          : { kind: "task", message: `Its worker thread died while running it, twice: ${reason}` };
+      p.resolve(failedResult(p.item, failure, p.started));
+    }
+    this.drain();
+  }
+
+  /** Drops every row still running (the run was interrupted and the grace period is over). */
+  stopAll(): void {
+    this.closed = true;
+    for (const p of this.waiting.splice(0)) p.resolve(undefined);
+    for (const s of [...this.sessions]) this.lost(s, "stopped");
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    for (const s of this.sessions) s.send({ t: "close" });
+    await Promise.all(this.sessions.map((s) => s.done));
+    await this.pool.destroy();
+  }
+}
+
+function describeCrash(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: string }).code;
+  return code ? `${code}: ${error.message}` : error.message;
+}

@@ -1,0 +1,188 @@
+/**
+ * A pool thread's entry: one session per thread for the whole run. It imports eval bundles itself (a user function
+ * never crosses a thread), runs the items the main thread sends with the same runItem as in-process runs, and
+ * posts results back in batches. Errors a task lets escape are pinned to its row through AsyncLocalStorage, and
+ * process.exit() in a task ends that row instead of the thread.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { pathToFileURL } from "node:url";
+import type { MessagePort } from "node:worker_threads";
+import { configure } from "safe-stable-stringify";
+import { getRegistry } from "../define/registry.js";
+import type { EvalDefinition } from "../define/types.js";
+import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
+import { type ItemContext, runItem, taskError, type WorkItem } from "./row.js";
+import type { RowError, RowResult } from "./types.js";
+
+class ExitCalled extends Error {
+  constructor(code: unknown) {
+    super(
+      `process.exit(${code === undefined ? "" : String(code)}) was called by the task; it ended this row, not the run`,
+    );
+    this.name = "ProcessExit";
+  }
+}
+
+const rowOf = new AsyncLocalStorage<number>();
+const stop = new AbortController();
+const addresses = new Map<string, EvalAddress>();
+const contexts = new Map<string, Promise<ItemContext>>();
+const bundles = new Map<string, Promise<EvalDefinition[]>>();
+const pending = new Set<number>();
+const strays = new Map<number, RowError>();
+const tolerant = configure({ bigint: true, circularValue: "[Circular]" });
+let port: MessagePort | undefined;
+let outbox: Array<[number, RowResult | null]> = [];
+let scheduled = false;
+let loading: Promise<unknown> = Promise.resolve();
+let closing = false;
+let closed: (() => void) | undefined;
+
+function post(message: FromWorker): void {
+  try {
+    port?.postMessage(message);
+  } catch {
+    // A value that cannot be cloned (a function in an output): send what the store would keep, its JSON.
+    port?.postMessage(JSON.parse(tolerant(message) ?? "{}"));
+  }
+}
+
+function flush(): void {
+  scheduled = false;
+  if (outbox.length === 0) return;
+  const results = outbox;
+  outbox = [];
+  post({ t: "results", results });
+  if (closing && pending.size === 0) closed?.();
+}
+
+function escaped(error: unknown): void {
+  const id = rowOf.getStore();
+  const failure = taskError(error);
+  failure.message = `An error escaped the task (a promise nobody awaited, or a throw in a callback): ${failure.message}`;
+  if (id !== undefined && pending.has(id)) strays.set(id, failure);
+  else post({ t: "stray", error: failure });
+}
+
+/** Imports a bundle once; imports run one at a time because the registry attributes them to one file. */
+function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
+  let found = bundles.get(address.bundle);
+  if (!found) {
+    found = loading.then(async () => {
+      const registry = getRegistry();
+      registry.mode = "collect";
+      registry.currentFile = address.file;
+      registry.evals = [];
+      try {
+        await import(pathToFileURL(address.bundle).href);
+        return registry.evals;
+      } finally {
+        registry.evals = [];
+        registry.currentFile = undefined;
+      }
+    });
+    loading = found.catch(() => undefined);
+    bundles.set(address.bundle, found);
+  }
+  return found;
+}
+
+function contextOf(key: string): Promise<ItemContext> {
+  let ctx = contexts.get(key);
+  if (!ctx) {
+    const address = addresses.get(key);
+    if (!address) return Promise.reject(new Error(`evalrun: no eval ${key} in this worker`));
+    ctx = definitionsOf(address).then((definitions) => {
+      const definition = definitions.find((d) => d.name === address.name);
+      if (!definition)
+        throw new Error(`the file did not register an eval named "${address.name}" in a worker thread`);
+      return {
+        evaluator: definition.evaluator,
+        scorerNames: address.scorerNames,
+        timeout: address.timeout,
+        hardStop: stop.signal,
+      };
+    });
+    contexts.set(key, ctx);
+  }
+  return ctx;
+}
+
+const reportedLoadErrors = new Set<string>();
+
+/** Rows that finish in microtasks would keep the thread from its heartbeat and from posting results. */
+let yielded = performance.now();
+const YIELD_EVERY_MS = 10;
+
+async function start(id: number, key: string, item: WorkItem): Promise<void> {
+  pending.add(id);
+  if (performance.now() - yielded > YIELD_EVERY_MS) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yielded = performance.now();
+  }
+  let ctx: ItemContext;
+  try {
+    ctx = await contextOf(key);
+  } catch (error) {
+    pending.delete(id);
+    if (!reportedLoadErrors.has(key)) {
+      reportedLoadErrors.add(key);
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      post({ t: "load-error", evalKey: key, message: text });
+    }
+    return;
+  }
+  const outcome = rowOf.run(id, () => runItem(ctx, item));
+  const result = outcome instanceof Promise ? await outcome : outcome;
+  pending.delete(id);
+  const stray = strays.get(id);
+  strays.delete(id);
+  if (result && stray && !result.error) result.error = stray;
+  outbox.push([id, result ?? null]);
+  if (outbox.length >= 200) flush();
+  else if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+}
+
+function onMessage(message: ToWorker): void {
+  switch (message.t) {
+    case "eval":
+      addresses.set(message.address.key, message.address);
+      // Start importing now, so the first rows do not wait for it; a failure is reported with them.
+      contextOf(message.address.key).catch(() => undefined);
+      break;
+    case "items":
+      for (const [id, key, item] of message.items) void start(id, key, item);
+      break;
+    case "stop":
+      stop.abort();
+      break;
+    case "close":
+      closing = true;
+      flush();
+      if (pending.size === 0) closed?.();
+      break;
+  }
+}
+
+/** The session: runs until the main thread closes it (or terminates the thread). */
+export default function session(task: SessionTask): Promise<void> {
+  if (task.sourceMaps) process.setSourceMapsEnabled(true);
+  process.on("unhandledRejection", escaped);
+  process.on("uncaughtException", escaped);
+  process.exit = ((code?: number) => {
+    throw new ExitCalled(code);
+  }) as typeof process.exit;
+  port = task.port;
+  const heartbeat = setInterval(() => post({ t: "alive" }), 100);
+  return new Promise<void>((resolve) => {
+    closed = () => {
+      clearInterval(heartbeat);
+      port?.close();
+      resolve();
+    };
+    port?.on("message", onMessage);
+  });
+}

@@ -1,0 +1,257 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { project, runCli, summaryOf } from "../helpers/cli.js";
+import { storedRows } from "../helpers/store.js";
+
+const HEADER = `import { Eval } from "evalrun";\n`;
+
+describe("worker threads", () => {
+  it("stops a task that blocks its thread past the timeout, and the rest of the run completes", async () => {
+    const dir = project({
+      "hang.eval.ts": `${HEADER}
+Eval("hang", {
+  data: Array.from({ length: 30 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    if (i === 7) for (;;) {} // never yields
+    await new Promise((r) => setTimeout(r, 10));
+    return i;
+  },
+  scores: [function ok() { return 1; }],
+  timeout: 400,
+  maxConcurrency: 6,
+});
+`,
+    });
+    // By default an eval with a timeout runs in worker threads: the only way such a task can be stopped.
+    for (const args of [[], ["--workers", "2"]]) {
+      const result = await runCli(["--jsonl", "--store", "s.db", ...args], { cwd: dir, timeoutMs: 20_000 });
+      expect(result.code).toBe(1);
+      const summary = summaryOf(result.stdout, "hang");
+      expect(summary.metrics.rows?.metric).toBe(30);
+      expect(summary.metrics.errors?.metric).toBe(1);
+      expect(summary.scores.ok?.scored).toBe(29);
+    }
+    const rows = storedRows(path.join(dir, "s.db"));
+    const late = rows.filter((r) => r.errored === 1).map((r) => JSON.parse(r.event));
+    expect(late).toHaveLength(2);
+    for (const row of late) {
+      expect(row.row_index).toBe(7);
+      expect(row.error.kind).toBe("timeout");
+      expect(row.error.message).toContain(
+        "kept its worker thread busy, so the thread was stopped and replaced",
+      );
+    }
+  });
+
+  it("re-runs the rows of a thread that dies, records the row that killed it, and loses or doubles nothing", async () => {
+    const dir = project({
+      "oom.eval.ts": `${HEADER}
+Eval("oom", {
+  data: Array.from({ length: 40 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    await new Promise((r) => setTimeout(r, 5));
+    if (i === 13) {
+      const hoard: number[][] = [];
+      for (;;) hoard.push(new Array(100_000).fill(i));
+    }
+    return i;
+  },
+  scores: [function ok() { return 1; }],
+  maxConcurrency: 8,
+});
+`,
+    });
+    const result = await runCli(["--jsonl", "--workers", "2", "--store", "s.db"], {
+      cwd: dir,
+      env: { EVALRUN_WORKER_HEAP_MB: "48" },
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(1);
+    const summary = summaryOf(result.stdout, "oom");
+    expect(summary.metrics.rows?.metric).toBe(40);
+    expect(summary.metrics.errors?.metric).toBe(1);
+    expect(result.stderr).toBe("");
+    const rows = storedRows(path.join(dir, "s.db"));
+    expect(rows).toHaveLength(40);
+    expect(new Set(rows.map((r) => r.row_index)).size).toBe(40);
+    const failed = rows.filter((r) => r.errored === 1).map((r) => JSON.parse(r.event));
+    expect(failed.map((r) => r.row_index)).toEqual([13]);
+    expect(failed[0].error.message).toContain("Its worker thread died while running it, twice");
+    expect(failed[0].error.message).toContain("ERR_WORKER_OUT_OF_MEMORY");
+  });
+
+  it("never runs more rows at once than maxConcurrency and --max-concurrency, across threads", async () => {
+    const evalOf = (name: string, cap: number) => `
+Eval(${JSON.stringify(name)}, {
+  data: Array.from({ length: 60 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    const at = () => performance.timeOrigin + performance.now();
+    appendFileSync(process.env.LOG!, \`${name} start \${at()}\\n\`);
+    const until = performance.now() + 4;
+    while (performance.now() < until); // some CPU, so threads are really busy
+    await new Promise((r) => setTimeout(r, 3));
+    appendFileSync(process.env.LOG!, \`${name} end \${at()}\\n\`);
+    return i;
+  },
+  scores: [function ok() { return 1; }],
+  maxConcurrency: ${cap},
+});`;
+    const dir = project({
+      "caps.eval.ts": `${HEADER}import { appendFileSync } from "node:fs";\n${evalOf("a", 3)}\n${evalOf("b", 5)}\n`,
+    });
+    const overlap = (log: string, only?: string) => {
+      const events = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => line.split(" "))
+        .filter(([name]) => !only || name === only)
+        .map(([, kind, at]) => ({ kind, at: Number(at) }))
+        .sort((x, y) => x.at - y.at || (x.kind === "end" ? -1 : 1));
+      let now = 0;
+      let max = 0;
+      for (const e of events) {
+        now += e.kind === "start" ? 1 : -1;
+        max = Math.max(max, now);
+      }
+      return { max, starts: events.filter((e) => e.kind === "start").length };
+    };
+    const free = path.join(dir, "free.log");
+    const one = await runCli(["--workers", "2", "--no-store"], { cwd: dir, env: { LOG: free } });
+    expect(one.code).toBe(0);
+    expect(overlap(free, "a")).toEqual({ max: 3, starts: 60 });
+    expect(overlap(free, "b")).toEqual({ max: 5, starts: 60 });
+    expect(overlap(free).max).toBeGreaterThan(5);
+    const capped = path.join(dir, "capped.log");
+    const two = await runCli(["--workers", "2", "--max-concurrency", "4", "--no-store"], {
+      cwd: dir,
+      env: { LOG: capped },
+    });
+    expect(two.code).toBe(0);
+    expect(overlap(capped).max).toBe(4);
+    expect(overlap(capped, "a").max).toBeLessThanOrEqual(3);
+  });
+
+  it("gives the same results in worker threads as in the main thread", async () => {
+    const dir = project({
+      "same.eval.ts": `${HEADER}
+Eval("same", {
+  data: async function* () {
+    for (let i = 0; i < 40; i++) yield { input: { n: i, text: "x".repeat(i % 7) }, expected: i % 3, metadata: { group: i % 4 } };
+  },
+  task: async (input: { n: number; text: string }, hooks) => {
+    if (input.n % 11 === 5) throw new Error("task fails for " + input.n);
+    hooks.meta({ seen: input.n, trial: hooks.trialIndex });
+    return input.n % 3 === hooks.trialIndex % 3 ? input.n % 3 : -1;
+  },
+  scores: [
+    function exact({ output, expected }: any) { return output === expected; },
+    function half({ input }: any) { return input.n % 2 === 0 ? 0.5 : null; },
+    function picky({ input }: any) { if (input.n === 8) throw new Error("picky"); return [{ name: "len", score: input.text.length / 10 }]; },
+  ],
+  trialCount: 2,
+});
+`,
+    });
+    const inMain = await runCli(["--jsonl", "--workers", "0", "--store", "main.db"], { cwd: dir });
+    const inThreads = await runCli(["--jsonl", "--workers", "2", "--store", "threads.db"], { cwd: dir });
+    expect(inThreads.code).toBe(inMain.code);
+    const strip = (s: ReturnType<typeof summaryOf>) => ({
+      scores: s.scores,
+      rows: s.metrics.rows,
+      errors: s.metrics.errors,
+    });
+    expect(strip(summaryOf(inThreads.stdout, "same"))).toEqual(strip(summaryOf(inMain.stdout, "same")));
+    const comparable = (file: string) =>
+      storedRows(path.join(dir, file))
+        .map((r) => {
+          const { id: _id, metrics: _m, error, score_errors, ...rest } = JSON.parse(r.event);
+          // Stacks name the bundle's lines identically, but frames below user code differ by thread.
+          return { ...rest, error: error?.message, score_errors: score_errors && Object.keys(score_errors) };
+        })
+        .sort((a, b) => a.row_index - b.row_index || a.trial_index - b.trial_index);
+    expect(comparable("threads.db")).toEqual(comparable("main.db"));
+    expect(comparable("main.db")).toHaveLength(80);
+  });
+
+  it("runs an eval whose rows cannot be cloned in the main thread, and says why once", async () => {
+    const dir = project({
+      "fn.eval.ts": `${HEADER}
+class Client { ask(q: string) { return q.toUpperCase(); } }
+const client = new Client();
+Eval("fn", {
+  data: [{ input: { q: "a", client } }, { input: { q: "b", client } }],
+  task: (input: { q: string; client: Client }) => input.client.ask(input.q),
+  scores: [function upper({ output }: any) { return output === output.toUpperCase(); }],
+});
+`,
+    });
+    const result = await runCli(["--workers", "2", "--no-store"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/upper\s+100\.0%\s+2 scored/);
+    expect(result.stdout).toContain(
+      'Eval "fn": row 0.input.client is an instance of Client, which cannot be sent to a worker thread; it runs in the main thread instead.',
+    );
+    expect(result.stdout.match(/cannot be sent to a worker thread/g)).toHaveLength(1);
+  });
+
+  it("falls back to the main thread when the eval file fails only in a worker", async () => {
+    const dir = project({
+      "main-only.eval.ts": `${HEADER}
+import { isMainThread } from "node:worker_threads";
+if (!isMainThread) throw new Error("this file needs the main thread (it reads process.stdin)");
+Eval("main-only", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x * 2, scores: [function ok() { return 1; }] });
+`,
+    });
+    const result = await runCli(["--workers", "2", "--no-store"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/ok\s+100\.0%\s+2 scored/);
+    expect(result.stdout).toContain(
+      'Eval "main-only": its file failed to load in a worker thread (Error: this file needs the main thread (it reads process.stdin)); it runs in the main thread instead.',
+    );
+  });
+
+  it("records process.exit() and a floating rejection in a task against their rows, not the run", async () => {
+    const dir = project({
+      "rude.eval.ts": `${HEADER}
+Eval("rude", {
+  data: Array.from({ length: 6 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    if (i === 1) process.exit(3);
+    if (i === 4) void Promise.reject(new Error("nobody awaited this"));
+    await new Promise((r) => setTimeout(r, 20));
+    return i;
+  },
+  scores: [function ok() { return 1; }],
+});
+`,
+    });
+    const result = await runCli(["--workers", "2", "--store", "s.db"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/rows\s+6 · 2 errors/);
+    const failed = storedRows(path.join(dir, "s.db"))
+      .map((r) => JSON.parse(r.event))
+      .filter((r) => r.error)
+      .sort((a, b) => a.row_index - b.row_index);
+    expect(failed.map((r) => r.row_index)).toEqual([1, 4]);
+    expect(failed[0].error.message).toContain(
+      "process.exit(3) was called by the task; it ended this row, not the run",
+    );
+    expect(failed[1].error.message).toContain("An error escaped the task");
+    expect(failed[1].error.message).toContain("nobody awaited this");
+  });
+
+  it("validates --workers", async () => {
+    const dir = project({
+      "a.eval.ts": `${HEADER}Eval("a", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
+    });
+    for (const value of ["-1", "two", "1.5"]) {
+      const bad = await runCli(["--workers", value], { cwd: dir });
+      expect(bad.code, value).toBe(2);
+      expect(bad.stderr).toContain("--workers");
+    }
+    const huge = await runCli(["--workers", "1000", "--no-store"], { cwd: dir });
+    expect(huge.code).toBe(0);
+    expect(huge.stdout).toMatch(/--workers 1000 was capped at \d+ \(4 per core on this machine\)/);
+  });
+});
