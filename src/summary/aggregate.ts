@@ -29,7 +29,8 @@ export class EvalAggregate {
 
   /** `scorerNames` fixes the order scores are listed in; names scorers return are added as they appear. */
   constructor(scorerNames: readonly string[] = []) {
-    for (const name of scorerNames) this.scores.set(name, { sum: 0, carry: 0, scored: 0, errors: 0, seen: false });
+    for (const name of scorerNames)
+      this.scores.set(name, { sum: 0, carry: 0, scored: 0, errors: 0, seen: false });
   }
 
   private totals(name: string): ScoreTotals {
