@@ -1,7 +1,20 @@
-// Prints speed and memory figures for the workloads in workloads.mjs, each beside a floor measured in the same
-// run (whole processes, medians). usage: node bench/run.mjs [runs=5] [w1 w2 ...]
+// Speed and memory of evalrun on the workloads of workloads.mjs, each beside a floor measured in the same run:
+// whole processes, store on, median of N runs after a warm-up. Each workload runs repeatedly in one directory, so
+// from the second run on it is stored and compared with the previous run, as a user's re-runs are.
+//
+//   node bench/run.mjs [runs=5] [w1 w2 ...]        evalrun against its floors and targets
+//   PEERS_DIR=/scratch node bench/run.mjs peers    also braintrust 3.35 and evalite 0.19 installed under PEERS_DIR
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,72 +24,133 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = path.join(root, "dist", "bin.js");
 const probe = path.join(root, "bench", "rss-probe.cjs");
 const args = process.argv.slice(2);
-const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
+const peers = args.includes("peers");
+const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? (peers ? 3 : 5));
 const chosen = args.filter((a) => /^w\d$/.test(a));
 const names = chosen.length > 0 ? chosen : Object.keys(workloads);
-
 const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-bench-"));
 const rssFile = path.join(dir, "rss.txt");
 
-function measure(argv, cwd) {
+function measure(command, argv, cwd) {
   writeFileSync(rssFile, "");
   const start = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, argv, {
+  const child = spawnSync(command, argv, {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, NODE_OPTIONS: `--require ${probe}`, EVALRUN_BENCH_RSS: rssFile, NO_COLOR: "1" },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: `--require ${probe}`,
+      EVALRUN_BENCH_RSS: rssFile,
+      NO_COLOR: "1",
+      ROWS_LOG: path.join(dir, "rows.log"),
+    },
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (child.status !== 0)
-    throw new Error(`${argv.join(" ")} exited ${child.status}\n${child.stdout}\n${child.stderr}`);
-  const rss = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number)) / 1024;
+    throw new Error(`${command} ${argv.join(" ")} exited ${child.status}\n${child.stdout}\n${child.stderr}`);
+  const rss =
+    Math.max(0, ...readFileSync(rssFile, "utf8").trim().split("\n").filter(Boolean).map(Number)) / 1024;
   return { seconds, rss };
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
-function repeat(argv, cwd) {
-  measure(argv, cwd); // warm-up: file cache, compiled-bundle cache
-  const samples = Array.from({ length: runs }, () => measure(argv, cwd));
+function repeat(command, argv, cwd, n = runs) {
+  measure(command, argv, cwd); // warm-up: file cache, compiled-bundle cache, and a baseline in the store
+  const samples = Array.from({ length: n }, () => measure(command, argv, cwd));
   return { seconds: median(samples.map((s) => s.seconds)), rss: median(samples.map((s) => s.rss)) };
 }
 
+const evalrun = (name, extra = []) => {
+  const wdir = path.join(dir, name);
+  mkdirSync(wdir, { recursive: true });
+  writeFileSync(path.join(wdir, `${name}.eval.ts`), workloads[name].evalFile);
+  return (n) => repeat(process.execPath, [bin, `${name}.eval.ts`, "--no-progress", ...extra], wdir, n);
+};
+
+function floorOf(name, w1) {
+  const w = workloads[name];
+  if (w.floor === null && name === "w3") return { seconds: 0.4 + w1, rss: Number.NaN };
+  const wdir = path.join(dir, name);
+  writeFileSync(path.join(wdir, "floor.mjs"), w.floor ?? "");
+  return repeat(process.execPath, ["floor.mjs"], wdir);
+}
+
+/** The peers' own eval files (../shared/peers), run where they are installed. */
+function peerRuns(name) {
+  const peersDir = process.env.PEERS_DIR;
+  const sources = path.join(root, "..", "shared", "peers");
+  if (!peersDir || !existsSync(sources) || name === "w5") return {};
+  const out = {};
+  const bt = path.join(peersDir, "braintrust");
+  if (existsSync(path.join(bt, "node_modules", ".bin", "braintrust"))) {
+    mkdirSync(path.join(bt, "evals"), { recursive: true });
+    cpSync(path.join(sources, "braintrust", `${name}.eval.ts`), path.join(bt, "evals", `${name}.eval.ts`));
+    out.braintrust = repeat(
+      path.join(bt, "node_modules", ".bin", "braintrust"),
+      ["eval", `evals/${name}.eval.ts`, "--no-send-logs"],
+      bt,
+    );
+  }
+  const ev = path.join(peersDir, "evalite");
+  // evalite's W2 takes ~5 minutes and its W4 does not finish: only W1 and W3 are timed, as in shared/peers.
+  if ((name === "w1" || name === "w3") && existsSync(path.join(ev, "node_modules", ".bin", "evalite"))) {
+    const runDir = path.join(ev, "runs", name);
+    mkdirSync(runDir, { recursive: true });
+    for (const f of readdirSync(path.join(sources, "evalite", name)))
+      cpSync(path.join(sources, "evalite", name, f), path.join(runDir, f));
+    out.evalite = repeat(path.join(ev, "node_modules", ".bin", "evalite"), ["run"], runDir);
+  }
+  return out;
+}
+
 const rows = [];
-let w1Seconds;
+let w1Seconds = 0.15;
 try {
   for (const name of names) {
     const w = workloads[name];
-    const wdir = path.join(dir, name);
-    mkdirSync(wdir, { recursive: true });
-    writeFileSync(path.join(wdir, `${name}.eval.ts`), w.evalFile);
-    const ours = repeat([bin, `${name}.eval.ts`, "--no-progress"], wdir);
+    let ours;
     let floor;
-    if (w.floor === null)
-      floor = { seconds: 0.4 + (w1Seconds ?? repeat([bin, "--version"], wdir).seconds), rss: Number.NaN };
-    else {
-      writeFileSync(path.join(wdir, "floor.mjs"), w.floor);
-      floor = repeat(["floor.mjs"], wdir);
+    if (name === "w5") {
+      const run = evalrun(name);
+      floor = evalrun(name, ["--workers", "0"])();
+      ours = evalrun(name, ["--workers", "2"])();
+      void run;
+    } else {
+      ours = evalrun(name)();
+      if (name === "w1") w1Seconds = ours.seconds;
+      floor = floorOf(name, w1Seconds);
     }
-    if (name === "w1") w1Seconds = ours.seconds;
-    rows.push({ name, title: w.title, ours, floor, floorLabel: w.floorLabel });
+    rows.push({ name, w, ours, floor, peers: peers ? peerRuns(name) : {} });
     process.stderr.write(`${name} done\n`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const fmt = (n, unit) => (Number.isFinite(n) ? `${n.toFixed(unit === "s" ? 3 : 0)} ${unit}` : "–");
+const s = (n) => (Number.isFinite(n) ? `${n.toFixed(3)} s` : "–");
+const mib = (n) => (Number.isFinite(n) && n > 0 ? `${n.toFixed(0)} MiB` : "–");
+function verdict(r) {
+  const t = r.w.target;
+  if (t.speedup) return r.floor.seconds / r.ours.seconds >= t.speedup;
+  if (t.ratio) return r.ours.seconds / r.floor.seconds <= t.ratio;
+  return r.ours.seconds < t.seconds && (!t.rssMiB || r.ours.rss < t.rssMiB);
+}
 console.log(
-  `evalrun bench: ${runs} runs per figure (median), node ${process.version}, ${os.cpus().length} cores\n`,
+  `evalrun bench: median of ${runs} runs, whole processes, store on; node ${process.version}, ${os.availableParallelism()} cores\n`,
 );
-console.log("| workload | evalrun | floor | ratio (time) | peak RSS evalrun / floor |");
-console.log("|---|---|---|---|---|");
+const peerCols = peers ? " braintrust 3.35 | evalite 0.19 |" : "";
+console.log(`| workload | evalrun | peak RSS | floor | ratio | target |${peerCols}`);
+console.log(`|---|---|---|---|---|---|${peers ? "---|---|" : ""}`);
 for (const r of rows) {
-  const ratio = r.ours.seconds / r.floor.seconds;
+  const ratio =
+    r.name === "w5"
+      ? `${(r.floor.seconds / r.ours.seconds).toFixed(2)}x faster`
+      : `${(r.ours.seconds / r.floor.seconds).toFixed(2)}x`;
+  const floor = `${s(r.floor.seconds)}${Number.isFinite(r.floor.rss) && r.name === "w4" ? `, ${mib(r.floor.rss)}` : ""} (${r.w.floorLabel})`;
+  const peer = (p) => (p ? `${s(p.seconds)}, ${mib(p.rss)}` : "–");
+  const peerCells = peers ? ` ${peer(r.peers.braintrust)} | ${peer(r.peers.evalite)} |` : "";
   console.log(
-    `| ${r.title} | ${fmt(r.ours.seconds, "s")} | ${fmt(r.floor.seconds, "s")} (${r.floorLabel}) | ${ratio.toFixed(2)}x | ${fmt(r.ours.rss, "MiB")} / ${fmt(r.floor.rss, "MiB")} |`,
+    `| ${r.w.title} | ${s(r.ours.seconds)} | ${mib(r.ours.rss)} | ${floor} | ${ratio} | ${r.w.target.label} ${verdict(r) ? "✓" : "✗"} |${peerCells}`,
   );
 }

@@ -1,4 +1,6 @@
-// Builds dist/: the CLI and the public entry as ESM with shared chunks (esbuild), then the public types (tsc).
+// Builds dist/: the CLI, the public entry and the worker entry as ESM with shared chunks (esbuild), then the
+// public types (tsc). Pure-JS dependencies are bundled in, so start-up reads a few files instead of resolving
+// dozens of modules; packages with native code, their own binaries or their own worker files stay external.
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import * as esbuild from "esbuild";
@@ -12,8 +14,12 @@ await esbuild.build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
-  sourcemap: "linked",
+  external: ["esbuild", "better-sqlite3", "tinypool"],
+  // Bundled CommonJS dependencies call require() for node built-ins.
+  banner: {
+    js: 'import { createRequire as __evalrunRequire } from "node:module"; const require = __evalrunRequire(import.meta.url);',
+  },
+  // No source maps: with them enabled (the CLI does, for eval files), Node would parse ours at every start.
   chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning",
 });

@@ -7,6 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
 import { ownEntry } from "../util/own-package.js";
+import { cachedBundle, rememberBundle } from "./bundle-cache.js";
 
 export interface CompiledFile {
   ok: true;
@@ -121,6 +122,8 @@ function toMessage(m: Message, base: string): CompileMessage {
 
 /** Bundles one eval file to an ESM module with an inline source map; never throws for user mistakes. */
 export async function compileEvalFile(source: string): Promise<CompiledFile | CompileFailure> {
+  const cached = cachedBundle(bundleDir(), source);
+  if (cached) return { ok: true, source, ...cached };
   const esbuild = await import("esbuild");
   let result: Awaited<ReturnType<typeof esbuild.build>>;
   try {
@@ -163,5 +166,6 @@ export async function compileEvalFile(source: string): Promise<CompiledFile | Co
   const inputs = Object.keys(result.metafile?.inputs ?? {})
     .filter((input) => !input.includes(":"))
     .map((input) => path.resolve(cwd, input));
+  await rememberBundle(dir, source, bundle, inputs);
   return { ok: true, source, bundle, inputs };
 }

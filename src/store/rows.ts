@@ -17,6 +17,8 @@ const isErrored = (row: RowResult) => (row.error !== undefined || row.score_erro
 
 /** Rows flushed in one transaction at most; a bigger backlog is written at once, not left to grow. */
 const MAX_BATCH = 2000;
+/** Rows per INSERT statement (7 parameters a row stays far below SQLite's 32,766). */
+const ROWS_PER_STATEMENT = 50;
 
 /**
  * Writes an experiment's rows as they finish: rows finished in one turn of the event loop go in one transaction
@@ -34,22 +36,44 @@ export class RowWriter implements ResultSink {
     db: Database.Database,
     private readonly seq: number,
   ) {
-    const insert = db.prepare(
-      "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    );
-    const insertEvent = db.prepare("INSERT INTO events (rid, event) VALUES (?, ?)");
+    // Many rows per INSERT statement: per-statement overhead, not SQLite, dominates small rows (9 -> 4 us a row).
+    const statements = new Map<number, [Database.Statement, Database.Statement]>();
+    const statementsFor = (n: number) => {
+      let pair = statements.get(n);
+      if (!pair) {
+        pair = [
+          db.prepare(
+            `INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+          ),
+          db.prepare(`INSERT INTO events (rid, event) VALUES ${Array(n).fill("(?, ?)").join(", ")}`),
+        ];
+        statements.set(n, pair);
+      }
+      return pair;
+    };
     this.insertMany = db.transaction((rows: RowResult[]) => {
-      for (const row of rows) {
-        const { lastInsertRowid } = insert.run(
-          this.seq,
-          row.id,
-          row.row_key,
-          row.row_index,
-          row.trial_index,
-          isErrored(row),
-          JSON.stringify(row.scores),
-        );
-        insertEvent.run(lastInsertRowid, serializeRow(row));
+      for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
+        const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
+        const [insertRows, insertEvents] = statementsFor(chunk.length);
+        const values: unknown[] = [];
+        for (const row of chunk) {
+          values.push(
+            this.seq,
+            row.id,
+            row.row_key,
+            row.row_index,
+            row.trial_index,
+            isErrored(row),
+            JSON.stringify(row.scores),
+          );
+        }
+        // Inside the transaction nothing else inserts, so the chunk's rowids are consecutive, ending at the last.
+        const last = Number(insertRows.run(values).lastInsertRowid);
+        const events: unknown[] = [];
+        chunk.forEach((row, i) => {
+          events.push(last - chunk.length + 1 + i, serializeRow(row));
+        });
+        insertEvents.run(events);
       }
     });
   }

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
@@ -83,6 +84,31 @@ Eval("pkg", { data: [{ input: "a", expected: "A" }], task: (x: string) => upper(
       `${path.join("evals", "missing.eval.ts")}:2:20 [COMPILE] Compile error: Could not resolve "openai"`,
     );
     expect(result.stderr).toContain("Install the package");
+  });
+
+  it("reuses a compiled bundle only while the eval file and everything it imports are unchanged", async () => {
+    const dir = project({
+      "package.json": "{}",
+      "lib/answer.ts": `export const answer = "one";\n`,
+      "cache.eval.ts": `import { Eval } from "evalrun";
+import { answer } from "./lib/answer";
+Eval("cache", { data: [{ input: 1 }], task: () => answer, scores: [function isOne({ output }: any) { return output === "one"; }] });
+`,
+    });
+    const first = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(summaryOf(first.stdout, "cache").scores.isOne?.score).toBe(1);
+    const again = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(summaryOf(again.stdout, "cache").scores.isOne?.score).toBe(1);
+    // Same length, different content: the cache must look past size.
+    writeFileSync(path.join(dir, "lib/answer.ts"), `export const answer = "two";\n`);
+    const changed = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(summaryOf(changed.stdout, "cache").scores.isOne?.score).toBe(0);
+    writeFileSync(
+      path.join(dir, "cache.eval.ts"),
+      `import { Eval } from "evalrun";\nEval("cache", { data: [{ input: 1 }], task: () => "one", scores: [function isOne({ output }: any) { return output === "one"; }] });\n`,
+    );
+    const edited = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(summaryOf(edited.stdout, "cache").scores.isOne?.score).toBe(1);
   });
 
   it("--timeout overrides the eval's timeout", async () => {
