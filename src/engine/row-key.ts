@@ -5,14 +5,26 @@ const canonical = configure({ bigint: true, circularValue: "[Circular]", determi
 
 /**
  * A row's identity across runs, for matching against a baseline and for --resume: `id:<id>` when the data gives
- * an id, else `h:` and the first 16 hex digits of the SHA-1 of the input as canonical JSON (object keys sorted),
- * so reordering the data or an object's keys keeps each row's key.
+ * an id, else `h:` and the first 16 hex digits of a SHA-1 of the input: over its canonical JSON (object keys
+ * sorted), or for a string input over a NUL byte and the string. Reordering the data or an object's keys keeps
+ * each row's key.
  */
-export function rowKey(row: { input: unknown; id?: unknown }): string {
+export function rowKey(row: { input: unknown; id?: unknown }, inputDigest?: string): string {
   if (row.id !== undefined && row.id !== null) return `id:${String(row.id)}`;
+  if (inputDigest !== undefined) return `h:${inputDigest.slice(0, 16)}`;
   const input = row.input;
+  if (typeof input === "string") return `h:${stringDigest(input).slice(0, 16)}`;
   const text = typeof input === "object" && input !== null ? canonical(input) : JSON.stringify(input);
   return `h:${hash("sha1", text ?? String(input), "hex").slice(0, 16)}`;
+}
+
+/**
+ * SHA-1 (hex) identifying a string value: over a NUL byte and the string itself. No JSON text starts with NUL, so
+ * it never equals the digest of another value's canonical JSON; and it skips serialising the string, which costs
+ * more than hashing it (a 1 KB string: ~4 us to JSON, ~2 us to hash, here).
+ */
+export function stringDigest(value: string): string {
+  return hash("sha1", `\u0000${value}`, "hex");
 }
 
 /** Decides which (row, trial) pairs run, for --resume (skip what is done) and --retry-errors (only what failed). */

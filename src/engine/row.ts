@@ -3,7 +3,7 @@ import { describeValue } from "../define/errors.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
 import { userFrame } from "../util/stack.js";
 import { normalizeScore } from "./scores.js";
-import type { RowError, RowResult } from "./types.js";
+import { INPUT_DIGEST, type RowError, type RowResult } from "./types.js";
 
 export interface ItemContext {
   evaluator: Evaluator<unknown, unknown, unknown, Metadata>;
@@ -20,6 +20,8 @@ export interface WorkItem {
   key: string;
   rowIndex: number;
   trial: number;
+  /** SHA-1 of the input's JSON, when the input is a string (the store reuses it to keep the input once). */
+  digest?: string | undefined;
 }
 
 /** A result now, a result later, or nothing (the run was hard-stopped before the row finished). */
@@ -214,6 +216,7 @@ class RowRun {
       trial_index: this.item.trial,
     };
     if (row.id !== undefined) result.row_id = String(row.id);
+    if (this.item.digest !== undefined) result[INPUT_DIGEST] = this.item.digest;
     if (this.failure) result.error = this.failure;
     if (scored && this.scoreErrors) result.score_errors = this.scoreErrors;
     if (scored && this.scoreMetadata) result.score_metadata = this.scoreMetadata;

@@ -5,7 +5,7 @@ import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 import { type Execute, type ItemContext, runItem, type WorkItem } from "./row.js";
-import { type RunPlan, rowKey } from "./row-key.js";
+import { type RunPlan, rowKey, stringDigest } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
 import type { EvalInfo, RowResult } from "./types.js";
 
@@ -151,7 +151,8 @@ export async function runEval(
         }
         rowsRead++;
         const row = raw as EvalCase;
-        const key = rowKey(row);
+        const digest = row.id == null && typeof row.input === "string" ? stringDigest(row.input) : undefined;
+        const key = rowKey(row, digest);
         // The slot acquired before reading the row goes to its first trial that runs.
         let holding = true;
         for (let trial = 0; trial < info.trialCount; trial++) {
@@ -165,7 +166,7 @@ export async function runEval(
             }
           }
           holding = false;
-          launch({ row, key, rowIndex, trial });
+          launch({ row, key, rowIndex, trial, digest });
         }
         if (holding) slots.release();
       }

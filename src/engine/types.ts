@@ -6,6 +6,9 @@ export interface RowError {
   stack?: string | undefined;
 }
 
+/** A symbol key: JSON and structured cloning leave it out, so it never reaches the store's JSON or a thread. */
+export const INPUT_DIGEST = Symbol("evalrun.inputDigest");
+
 /**
  * One (row, trial) result, shaped as the API's InsertEvent (snake_case fields, metrics in epoch seconds) so the
  * store and upload copy it rather than translate it. The extra fields are evalrun's own bookkeeping.
@@ -31,6 +34,8 @@ export interface RowResult {
   score_errors?: Record<string, string>;
   /** Metadata scorers attached to their scores (e.g. an LLM judge's rationale), by score name. */
   score_metadata?: Record<string, Record<string, unknown>>;
+  /** SHA-1 of the input's JSON when already computed (string inputs), for the store. */
+  [INPUT_DIGEST]?: string;
 }
 
 /** What reporters and sinks know about an eval before it runs. */

@@ -1,5 +1,7 @@
 import type Database from "better-sqlite3";
+import type { RowResult } from "../engine/types.js";
 import type { ScoreMovement } from "../summary/comparison.js";
+import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
 
 export interface Comparison {
   scores: Record<string, ScoreMovement>;
@@ -67,11 +69,12 @@ export function mostRegressed(
 }
 
 /** The first stored result of a row (trial 0 first) in an experiment, for showing input/output side by side. */
-export function firstResultOf(db: Database.Database, seq: number, rowKey: string): string | undefined {
-  return db
+export function firstResultOf(db: Database.Database, seq: number, rowKey: string): RowResult | undefined {
+  const record = db
     .prepare(
-      "SELECT e.event FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ? AND r.row_key = ? ORDER BY r.trial_index, r.rowid LIMIT 1",
+      `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
+       WHERE r.exp = ? AND r.row_key = ? ORDER BY r.trial_index, r.rowid LIMIT 1`,
     )
-    .pluck()
-    .get(seq, rowKey) as string | undefined;
+    .get(seq, rowKey) as EventRecord | undefined;
+  return record ? decodeEvent(record) : undefined;
 }

@@ -255,6 +255,12 @@ export class Experiments {
         rows.run(seq);
         removed += experiment.run(seq).changes;
       }
+      if (removed > 0) {
+        this.db.exec(`DELETE FROM blobs WHERE hash NOT IN (
+          SELECT input_ref FROM events WHERE input_ref IS NOT NULL
+          UNION SELECT output_ref FROM events WHERE output_ref IS NOT NULL
+          UNION SELECT expected_ref FROM events WHERE expected_ref IS NOT NULL)`);
+      }
       return removed;
     })();
   }

@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import type Database from "better-sqlite3";
 import { stringify } from "csv-stringify/sync";
-import type { RowResult } from "../engine/types.js";
+import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord, eventJson } from "./events.js";
 import type { Experiment } from "./types.js";
 
 export type ExportFormat = "jsonl" | "json" | "csv";
@@ -49,25 +49,24 @@ export async function exportExperiment(
   out: Writable,
 ): Promise<number> {
   // Data order, not finish order: exports of the same data diff cleanly.
-  const events = db
-    .prepare(
-      "SELECT e.event FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.rowid",
-    )
-    .pluck();
+  const events = db.prepare(
+    `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
+     WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.rowid`,
+  );
   let count = 0;
   if (format === "jsonl") {
     await write(out, `${JSON.stringify(exportHeader(experiment))}\n`);
-    for (const event of events.iterate(experiment.seq)) {
+    for (const record of events.iterate(experiment.seq)) {
       count++;
-      await write(out, `${event as string}\n`);
+      await write(out, `${eventJson(record as EventRecord)}\n`);
     }
     return count;
   }
   if (format === "json") {
     const header = JSON.stringify(exportHeader(experiment).experiment);
     await write(out, `{"evalrun_export":${EXPORT_VERSION},"experiment":${header},"rows":[`);
-    for (const event of events.iterate(experiment.seq)) {
-      await write(out, `${count++ === 0 ? "\n" : ",\n"}${event as string}`);
+    for (const record of events.iterate(experiment.seq)) {
+      await write(out, `${count++ === 0 ? "\n" : ",\n"}${eventJson(record as EventRecord)}`);
     }
     await write(out, "\n]}\n");
     return count;
@@ -79,8 +78,8 @@ export async function exportExperiment(
   const columns = ["id", "row_key", "row_index", "trial_index", "input", "output", "expected", "error"];
   const header = [...columns, ...names.map((n) => `score:${n}`), "metadata", "tags", "duration_s"];
   await write(out, stringify([header]));
-  for (const event of events.iterate(experiment.seq)) {
-    const row = JSON.parse(event as string) as RowResult;
+  for (const stored of events.iterate(experiment.seq)) {
+    const row = decodeEvent(stored as EventRecord);
     count++;
     const record = [
       row.id,

@@ -1,16 +1,22 @@
 import type Database from "better-sqlite3";
-import { configure } from "safe-stable-stringify";
 import type { ResultSink, RowResult } from "../engine/types.js";
+import {
+  type BlobFields,
+  blobFields,
+  blobText,
+  decodeEvent,
+  EVENT_COLUMNS,
+  EVENT_JOINS,
+  type EventRecord,
+  encodeEvent,
+} from "./events.js";
 
-// JSON.stringify is fastest; this one takes what it throws on (BigInt, cycles) so that no row is ever lost.
-const tolerantStringify = configure({ bigint: true, circularValue: "[Circular]", deterministic: false });
+/** Blob hashes known to be committed to each store by this process, so each is inserted once. */
+const knownBlobs = new WeakMap<Database.Database, Set<string>>();
 
-export function serializeRow(row: RowResult): string {
-  try {
-    return JSON.stringify(row);
-  } catch {
-    return tolerantStringify(row) ?? "{}";
-  }
+/** Forgets the blobs this process wrote to `db` (after rolling back a transaction that wrote some). */
+export function forgetBlobs(db: Database.Database): void {
+  knownBlobs.delete(db);
 }
 
 const isErrored = (row: RowResult) => (row.error !== undefined || row.score_errors !== undefined ? 1 : 0);
@@ -37,24 +43,43 @@ export class RowWriter implements ResultSink {
     private readonly seq: number,
   ) {
     // Many rows per INSERT statement: per-statement overhead, not SQLite, dominates small rows (9 -> 4 us a row).
-    const statements = new Map<number, [Database.Statement, Database.Statement]>();
-    const statementsFor = (n: number) => {
-      let pair = statements.get(n);
-      if (!pair) {
-        pair = [
-          db.prepare(
-            `INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-          ),
-          db.prepare(`INSERT INTO events (rid, event) VALUES ${Array(n).fill("(?, ?)").join(", ")}`),
-        ];
-        statements.set(n, pair);
+    const statements = new Map<string, Database.Statement>();
+    const statement = (kind: "rows" | "events" | "blobs", n: number) => {
+      const key = `${kind}:${n}`;
+      let found = statements.get(key);
+      if (!found) {
+        const sql =
+          kind === "rows"
+            ? `INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`
+            : kind === "events"
+              ? `INSERT INTO events (rid, event, input_ref, output_ref, expected_ref) VALUES ${Array(n).fill("(?, ?, ?, ?, ?)").join(", ")}`
+              : `INSERT OR IGNORE INTO blobs (hash, json) VALUES ${Array(n).fill("(?, ?)").join(", ")}`;
+        found = db.prepare(sql);
+        statements.set(key, found);
       }
-      return pair;
+      return found;
     };
-    this.insertMany = db.transaction((rows: RowResult[]) => {
+    let known = knownBlobs.get(db);
+    if (!known) {
+      known = new Set();
+      knownBlobs.set(db, known);
+    }
+    const blobsKnown = known;
+    let adding = new Set<string>();
+    const exists = new Map<number, Database.Statement>();
+    const existing = (digests: string[]): string[] => {
+      let statement = exists.get(digests.length);
+      if (!statement) {
+        statement = db
+          .prepare(`SELECT hash FROM blobs WHERE hash IN (${digests.map(() => "?").join(", ")})`)
+          .pluck();
+        exists.set(digests.length, statement);
+      }
+      return statement.all(digests) as string[];
+    };
+    const insertMany = db.transaction((rows: RowResult[]) => {
       for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
         const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
-        const [insertRows, insertEvents] = statementsFor(chunk.length);
         const values: unknown[] = [];
         for (const row of chunk) {
           values.push(
@@ -68,14 +93,38 @@ export class RowWriter implements ResultSink {
           );
         }
         // Inside the transaction nothing else inserts, so the chunk's rowids are consecutive, ending at the last.
-        const last = Number(insertRows.run(values).lastInsertRowid);
+        const last = Number(statement("rows", chunk.length).run(values).lastInsertRowid);
+        // Blobs: ask once which of the chunk's digests the store lacks, and serialise only those.
+        const fields = chunk.map((row) => blobFields(row));
+        const unknown = new Set<string>();
+        for (const list of fields)
+          for (const f of list) if (!blobsKnown.has(f.digest) && !adding.has(f.digest)) unknown.add(f.digest);
+        if (unknown.size > 0) for (const digest of existing([...unknown])) blobsKnown.add(digest);
+        const blobs: unknown[] = [];
         const events: unknown[] = [];
         chunk.forEach((row, i) => {
-          events.push(last - chunk.length + 1 + i, serializeRow(row));
+          const list = fields[i] as BlobFields;
+          for (const f of list) {
+            if (blobsKnown.has(f.digest) || adding.has(f.digest)) continue;
+            adding.add(f.digest);
+            blobs.push(f.digest, blobText(f));
+          }
+          const encoded = encodeEvent(row, list);
+          events.push(last - chunk.length + 1 + i, encoded.event, ...encoded.refs);
         });
-        insertEvents.run(events);
+        statement("events", chunk.length).run(events);
+        for (let b = 0; b < blobs.length; b += 2 * ROWS_PER_STATEMENT) {
+          const part = blobs.slice(b, b + 2 * ROWS_PER_STATEMENT);
+          statement("blobs", part.length / 2).run(part);
+        }
       }
     });
+    // A blob counts as stored only once its transaction has committed.
+    this.insertMany = (rows) => {
+      adding = new Set();
+      insertMany(rows);
+      for (const digest of adding) blobsKnown.add(digest);
+    };
   }
 
   write(row: RowResult): void {
@@ -116,10 +165,10 @@ export class RowWriter implements ResultSink {
 
 /** The stored results of an experiment, oldest first, read one at a time. */
 export function* storedRows(db: Database.Database, seq: number): Generator<RowResult> {
-  const query = db
-    .prepare("SELECT e.event FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ? ORDER BY r.rowid")
-    .pluck();
-  for (const event of query.iterate(seq)) yield JSON.parse(event as string) as RowResult;
+  const query = db.prepare(
+    `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS} WHERE r.exp = ? ORDER BY r.rowid`,
+  );
+  for (const record of query.iterate(seq)) yield decodeEvent(record as EventRecord);
 }
 
 /** How many results each (row key, trial) has, optionally only the errored ones. */
@@ -143,7 +192,9 @@ export function copyRows(db: Database.Database, from: number, to: number, okOnly
   const insert = db.prepare(
     "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
-  const copyEvent = db.prepare("INSERT INTO events (rid, event) SELECT ?, event FROM events WHERE rid = ?");
+  const copyEvent = db.prepare(
+    "INSERT INTO events (rid, event, input_ref, output_ref, expected_ref) SELECT ?, event, input_ref, output_ref, expected_ref FROM events WHERE rid = ?",
+  );
   interface Source {
     rid: number;
     id: string;

@@ -51,6 +51,21 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
       );
     `);
   },
+  (db) => {
+    // Large inputs, outputs and expected values are stored once, by content: a dataset re-run, or an output equal
+    // to its input, adds no new bytes. An event's *_ref names the blob holding that field (NULL: it is inline).
+    db.exec(`
+      -- A rowid table with a separate index on hash: the index stays small (hash -> rowid) while the values are
+      -- appended, where a WITHOUT ROWID table would split pages full of values on every random-hash insert.
+      CREATE TABLE blobs (
+        hash TEXT NOT NULL UNIQUE,
+        json TEXT NOT NULL
+      );
+      ALTER TABLE events ADD COLUMN input_ref TEXT;
+      ALTER TABLE events ADD COLUMN output_ref TEXT;
+      ALTER TABLE events ADD COLUMN expected_ref TEXT;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -60,14 +75,18 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * that migrates, so two processes opening a new store at once cannot both create its tables. `check` sees the
  * version found, under the lock, and may refuse the store.
  */
-export function migrate(db: Database.Database, check: (found: number) => void = () => {}): number {
+export function migrate(
+  db: Database.Database,
+  check: (found: number) => void = () => {},
+  target = SCHEMA_VERSION,
+): number {
   return db
     .transaction(() => {
       const found = db.pragma("user_version", { simple: true }) as number;
       check(found);
-      if (found >= SCHEMA_VERSION) return found;
-      for (let version = found; version < SCHEMA_VERSION; version++) MIGRATIONS[version]?.(db);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      if (found >= target) return found;
+      for (let version = found; version < target; version++) MIGRATIONS[version]?.(db);
+      db.pragma(`user_version = ${target}`);
       return found;
     })
     .immediate();

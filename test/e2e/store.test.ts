@@ -28,9 +28,12 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The row key of a data row without an `id`, computed independently of evalrun. */
+/** The row key of a data row without an `id`, computed independently of evalrun (README: row keys). */
 const hashKey = (input: unknown) =>
-  `h:${createHash("sha1").update(canonical(input)).digest("hex").slice(0, 16)}`;
+  `h:${createHash("sha1")
+    .update(typeof input === "string" ? `\u0000${input}` : canonical(input))
+    .digest("hex")
+    .slice(0, 16)}`;
 
 const pairs = (rows: StoredRow[]) => rows.map((r) => `${r.row_key}#${r.trial_index}`);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

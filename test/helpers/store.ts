@@ -60,7 +60,14 @@ export function snapshot(file: string): { tables: Record<string, unknown[]>; use
       .all() as string[];
     const tables: Record<string, unknown[]> = {};
     for (const name of names)
-      tables[name] = db.prepare(`SELECT rowid AS _rowid, * FROM "${name}" ORDER BY rowid`).all();
+      tables[name] = db
+        .prepare(
+          // blobs is a WITHOUT ROWID table, ordered by its key.
+          name === "blobs"
+            ? `SELECT * FROM "${name}"`
+            : `SELECT rowid AS _rowid, * FROM "${name}" ORDER BY rowid`,
+        )
+        .all();
     return { tables, userVersion: db.pragma("user_version", { simple: true }) as number };
   });
 }

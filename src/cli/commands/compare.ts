@@ -40,8 +40,8 @@ export async function compareCommand(
       };
     });
     const regressed = mostRegressed(store.db, b.seq, a.seq, flags.rows ?? 5).map((d) => {
-      const before = JSON.parse(firstResultOf(store.db, a.seq, d.rowKey) ?? "{}") as Partial<RowResult>;
-      const after = JSON.parse(firstResultOf(store.db, b.seq, d.rowKey) ?? "{}") as Partial<RowResult>;
+      const before: Partial<RowResult> = firstResultOf(store.db, a.seq, d.rowKey) ?? {};
+      const after: Partial<RowResult> = firstResultOf(store.db, b.seq, d.rowKey) ?? {};
       return {
         row_key: d.rowKey,
         score: d.score,

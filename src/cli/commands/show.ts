@@ -30,7 +30,7 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
     )
     .all(e.seq, limit) as Array<{ key: string; mean: number }>;
   return low.map(({ key, mean }) => {
-    const row = JSON.parse(firstResultOf(db, e.seq, key) ?? "{}") as RowResult;
+    const row = firstResultOf(db, e.seq, key) ?? ({ scores: {} } as unknown as RowResult);
     return {
       row_key: key,
       mean,

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import type { RowResult } from "../../src/engine/types.js";
+import { Experiments } from "../../src/store/experiments.js";
+import { openStore } from "../../src/store/open.js";
+import { RowWriter, storedRows } from "../../src/store/rows.js";
+import { migrate, SCHEMA_VERSION } from "../../src/store/schema.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function experiment(db: Database.Database, name: string) {
+  return new Experiments(db).create({
+    project: "p",
+    name,
+    git: { commit: null, branch: null, dirty: null },
+    evalrunVersion: "test",
+    file: null,
+    description: null,
+    metadata: {},
+    tags: [],
+    trialCount: 1,
+  });
+}
+
+function result(i: number, input: unknown, output: unknown, expected: unknown): RowResult {
+  return {
+    id: `r${i}`,
+    input,
+    output,
+    expected,
+    scores: { s: 1 },
+    metadata: {},
+    tags: [],
+    metrics: { start: 1, end: 2, duration: 1 },
+    row_key: `h:${i}`,
+    row_index: i,
+    trial_index: 0,
+  };
+}
+
+const big = (i: number) => `${String(i).padStart(6, "0")}${"lorem ipsum dolor sit amet ".repeat(20)}`;
+
+describe("large values", () => {
+  it("are stored once by content and read back exactly", () => {
+    const { db } = openStore(false);
+    const a = experiment(db, "a");
+    const rows = [
+      result(0, big(0), big(0), big(0)), // output and expected equal the input: one blob
+      result(1, big(1), { answer: big(1), n: 1 }, "short"), // an object output of its own
+      result(2, "small", "small", null), // nothing large: inline
+      result(3, 'quote " and \\ backslash\n'.repeat(20), "x", undefined),
+    ];
+    const writer = new RowWriter(db, a.seq);
+    for (const r of rows) writer.write(r);
+    writer.close();
+    expect(db.prepare("SELECT count(*) FROM blobs").pluck().get()).toBe(4);
+    const back = [...storedRows(db, a.seq)];
+    for (const [i, r] of rows.entries()) {
+      expect(back[i]).toEqual(JSON.parse(JSON.stringify(r)));
+    }
+    // The same data again (a re-run): no new blobs.
+    const b = experiment(db, "b");
+    const again = new RowWriter(db, b.seq);
+    for (const r of rows) again.write({ ...r, id: `again-${r.id}` });
+    again.close();
+    expect(db.prepare("SELECT count(*) FROM blobs").pluck().get()).toBe(4);
+    expect([...storedRows(db, b.seq)].map((r) => r.output)).toEqual(rows.map((r) => r.output));
+    db.close();
+  });
+});
+
+describe("schema migrations", () => {
+  it("moves a schema-1 store forward and keeps its rows readable", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
+    dirs.push(dir);
+    const file = path.join(dir, "old.db");
+    const old = new Database(file);
+    migrate(old, undefined, 1);
+    const legacy = experiment(old, "legacy");
+    const event = JSON.stringify(result(0, big(7), big(7), big(7)));
+    const { lastInsertRowid } = old
+      .prepare(
+        "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES (?, 'r0', 'h:0', 0, 0, 0, '{\"s\":1}')",
+      )
+      .run(legacy.seq);
+    old.prepare("INSERT INTO events (rid, event) VALUES (?, ?)").run(lastInsertRowid, event);
+    old.close();
+
+    const { db } = openStore(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect([...storedRows(db, legacy.seq)]).toEqual([JSON.parse(event)]);
+    db.close();
+  });
+});
