@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import type { ExperimentRecord } from "../../src/store/experiments.js";
+import { type ExperimentRecord, Experiments } from "../../src/store/experiments.js";
 
 /** An `experiments` row as stored (JSON columns left as text). */
 export type StoredExperiment = ExperimentRecord;
@@ -69,5 +69,20 @@ export function snapshot(file: string): { tables: Record<string, unknown[]>; use
         )
         .all();
     return { tables, userVersion: db.pragma("user_version", { simple: true }) as number };
+  });
+}
+
+/** A bare experiment of eval "p" in an open store, for tests that write rows to it directly. */
+export function newExperiment(db: Database.Database, name: string, trialCount = 1) {
+  return new Experiments(db).create({
+    project: "p",
+    name,
+    git: { commit: null, branch: null, dirty: null },
+    evalrunVersion: "test",
+    file: null,
+    description: null,
+    metadata: {},
+    tags: [],
+    trialCount,
   });
 }

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { compareExperiments } from "../../src/store/compare.js";
 import { ComparisonTracker } from "../../src/store/comparison-tracker.js";
-import { Experiments } from "../../src/store/experiments.js";
 import { openStore } from "../../src/store/open.js";
 import { RowWriter } from "../../src/store/rows.js";
+import { newExperiment } from "../helpers/store.js";
 
 /** A small deterministic generator, so a failure reproduces. */
 function random(seed: number): () => number {
@@ -43,21 +43,8 @@ describe("ComparisonTracker", () => {
   it.each([1, 2, 3, 4, 5])("agrees with the SQL comparison on random experiments (seed %i)", (seed) => {
     const rand = random(seed);
     const store = openStore(false);
-    const experiments = new Experiments(store.db);
-    const make = (name: string) =>
-      experiments.create({
-        project: "p",
-        name,
-        git: { commit: null, branch: null, dirty: null },
-        evalrunVersion: "test",
-        file: null,
-        description: null,
-        metadata: {},
-        tags: [],
-        trialCount: 3,
-      });
-    const base = make("base");
-    const next = make("next");
+    const base = newExperiment(store.db, "base", 3);
+    const next = newExperiment(store.db, "next", 3);
     const baseRows = rows(rand, 60, 0);
     const nextRows = rows(rand, 60, 10); // 10 keys only in the baseline, 10 only in the new run
     for (const [experiment, list] of [

@@ -4,29 +4,15 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
-import { Experiments } from "../../src/store/experiments.js";
 import { openStore } from "../../src/store/open.js";
 import { RowWriter, storedRows } from "../../src/store/rows.js";
 import { migrate, SCHEMA_VERSION } from "../../src/store/schema.js";
+import { newExperiment } from "../helpers/store.js";
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function experiment(db: Database.Database, name: string) {
-  return new Experiments(db).create({
-    project: "p",
-    name,
-    git: { commit: null, branch: null, dirty: null },
-    evalrunVersion: "test",
-    file: null,
-    description: null,
-    metadata: {},
-    tags: [],
-    trialCount: 1,
-  });
-}
 
 function result(i: number, input: unknown, output: unknown, expected: unknown): RowResult {
   return {
@@ -49,7 +35,7 @@ const big = (i: number) => `${String(i).padStart(6, "0")}${"lorem ipsum dolor si
 describe("large values", () => {
   it("are stored once by content and read back exactly", () => {
     const { db } = openStore(false);
-    const a = experiment(db, "a");
+    const a = newExperiment(db, "a");
     const rows = [
       result(0, big(0), big(0), big(0)), // output and expected equal the input: one blob
       result(1, big(1), { answer: big(1), n: 1 }, "short"), // an object output of its own
@@ -65,7 +51,7 @@ describe("large values", () => {
       expect(back[i]).toEqual(JSON.parse(JSON.stringify(r)));
     }
     // The same data again (a re-run): no new blobs.
-    const b = experiment(db, "b");
+    const b = newExperiment(db, "b");
     const again = new RowWriter(db, b.seq);
     for (const r of rows) again.write({ ...r, id: `again-${r.id}` });
     again.close();
@@ -82,7 +68,7 @@ describe("schema migrations", () => {
     const file = path.join(dir, "old.db");
     const old = new Database(file);
     migrate(old, undefined, 1);
-    const legacy = experiment(old, "legacy");
+    const legacy = newExperiment(old, "legacy");
     const event = JSON.stringify(result(0, big(7), big(7), big(7)));
     const { lastInsertRowid } = old
       .prepare(
