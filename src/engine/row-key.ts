@@ -32,13 +32,14 @@ export interface RunPlan {
   take(rowKey: string, trial: number): boolean;
 }
 
-const pair = (rowKey: string, trial: number) => `${trial}\u0000${rowKey}`;
+/** The key of a (row, trial) pair in the counts that --resume and --retry-errors work from. */
+export const pairKey = (rowKey: string, trial: number) => `${trial}\u0000${rowKey}`;
 
 /** Skips as many results of each (row, trial) as `done` counts; runs the rest. */
 export function skipDone(done: Map<string, number>): RunPlan {
   return {
     take(key, trial) {
-      const k = pair(key, trial);
+      const k = pairKey(key, trial);
       const n = done.get(k) ?? 0;
       if (n === 0) return true;
       done.set(k, n - 1);
@@ -51,7 +52,7 @@ export function skipDone(done: Map<string, number>): RunPlan {
 export function onlyThese(wanted: Map<string, number>): RunPlan {
   return {
     take(key, trial) {
-      const k = pair(key, trial);
+      const k = pairKey(key, trial);
       const n = wanted.get(k) ?? 0;
       if (n === 0) return false;
       wanted.set(k, n - 1);

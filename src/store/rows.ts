@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { pairKey } from "../engine/row-key.js";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import {
   type BlobFields,
@@ -36,7 +37,6 @@ export class RowWriter implements ResultSink {
   private scheduled = false;
   private failure: unknown;
   private readonly insertMany: (rows: RowResult[]) => void;
-  written = 0;
 
   constructor(
     db: Database.Database,
@@ -144,7 +144,6 @@ export class RowWriter implements ResultSink {
     this.buffer = [];
     try {
       this.insertMany(rows);
-      this.written += rows.length;
       this.failure = undefined;
     } catch (error) {
       this.buffer = rows.concat(this.buffer);
@@ -180,8 +179,6 @@ export function resultCounts(db: Database.Database, seq: number, erroredOnly = f
     .all(seq) as Array<{ key: string; trial: number; n: number }>;
   return new Map(rows.map((r) => [pairKey(r.key, r.trial), r.n]));
 }
-
-export const pairKey = (rowKey: string, trial: number) => `${trial}\u0000${rowKey}`;
 
 /** Copies the results of one experiment into another (all, or only those that did not error). */
 export function copyRows(db: Database.Database, from: number, to: number, okOnly: boolean): number {
