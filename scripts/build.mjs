@@ -14,7 +14,7 @@ await esbuild.build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["esbuild", "better-sqlite3", "tinypool"],
+  external: ["esbuild", "better-sqlite3", "tinypool", "undici"],
   // Bundled CommonJS dependencies call require() for node built-ins.
   banner: {
     js: 'import { createRequire as __evalrunRequire } from "node:module"; const require = __evalrunRequire(import.meta.url);',

@@ -19,12 +19,15 @@ export type {
   ScorerArgs,
   ScorerResult,
 } from "./define/types.js";
+export type { ProviderUsage, TokenUsage } from "./define/usage.js";
+export { recordUsage } from "./define/usage.js";
 export type { EvalInfo, RowError, RowResult } from "./engine/types.js";
 export type { Problem } from "./loader/problems.js";
 export type { EvalFailure, EvalOutcome, Reporter, RunResult } from "./report/reporter.js";
 export type { ListedEval } from "./runner/list.js";
 export type { RunEvalsOptions } from "./runner/options.js";
 export type { RunEvalsResult } from "./runner/run-evals.js";
+export * from "./scorers/index.js";
 export type { ExperimentSummary, Metric, ScoreSummary } from "./summary/types.js";
 
 /** Finds, compiles and runs evals; resolves to their summaries (see RunEvalsOptions). */

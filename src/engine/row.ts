@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describeValue } from "../define/errors.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
+import { takeUsage } from "../define/usage.js";
 import { userFrame } from "../util/stack.js";
 import { normalizeScore } from "./scores.js";
 import { INPUT_DIGEST, type RowError, type RowResult } from "./types.js";
@@ -216,6 +217,10 @@ class RowRun {
       trial_index: this.item.trial,
     };
     if (row.id !== undefined) result.row_id = String(row.id);
+    if (this.controller !== undefined) {
+      const usage = takeUsage(this.controller.signal);
+      if (usage !== undefined) Object.assign(result.metrics, usage);
+    }
     if (this.item.digest !== undefined) result[INPUT_DIGEST] = this.item.digest;
     if (this.failure) result.error = this.failure;
     if (scored && this.scoreErrors) result.score_errors = this.scoreErrors;

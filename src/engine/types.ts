@@ -21,7 +21,15 @@ export interface RowResult {
   scores: Record<string, number | null>;
   metadata: Record<string, unknown>;
   tags: string[];
-  metrics: { start: number; end: number; duration: number };
+  /** Timing, plus token counts when LLM calls made for the row reported them (see define/usage.ts). */
+  metrics: {
+    start: number;
+    end: number;
+    duration: number;
+    prompt_tokens?: number;
+    completion_tokens?: number;
+    tokens?: number;
+  };
   error?: RowError;
   /** The row's identity across runs (see rowKey()): how results match a baseline and --resume finds gaps. */
   row_key: string;

@@ -1,0 +1,3 @@
+// The built-in scorers: heuristic ones, LLM judges and embedding similarity.
+export * from "./heuristic/index.js";
+export * from "./llm/index.js";
