@@ -7,7 +7,12 @@ import * as esbuild from "esbuild";
 
 rmSync("dist", { recursive: true, force: true });
 await esbuild.build({
-  entryPoints: { bin: "src/cli/bin.ts", index: "src/index.ts", worker: "src/engine/worker.ts" },
+  entryPoints: {
+    bin: "src/cli/bin.ts",
+    index: "src/index.ts",
+    worker: "src/engine/worker.ts",
+    "store-writer": "src/store/writer-thread.ts",
+  },
   outdir: "dist",
   bundle: true,
   splitting: true,

@@ -74,6 +74,30 @@ class Hooks implements EvalHooks {
   }
 }
 
+/** What each scorer of a row receives; a class so that its signal getter lives on the prototype, not per row. */
+class Args implements ScorerArgs {
+  readonly input: unknown;
+  readonly expected: unknown;
+  readonly metadata: Record<string, unknown>;
+  readonly tags: string[];
+  readonly trialIndex: number;
+
+  constructor(
+    private readonly run: RowRun,
+    readonly output: unknown,
+  ) {
+    this.input = run.item.row.input;
+    this.expected = run.item.row.expected;
+    this.metadata = run.metadata;
+    this.tags = run.tags;
+    this.trialIndex = run.item.trial;
+  }
+
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
+}
+
 /** The state of one (row, trial) while it runs. */
 class RowRun {
   // An AbortController costs more than a trivial task; most tasks never read the signal, so it is made on demand.
@@ -133,19 +157,7 @@ class RowRun {
   private score(output: unknown): RowResult | Promise<RowResult> {
     this.output = output;
     this.phase = "scoring";
-    const row = this.item.row;
-    const run = this;
-    const args: ScorerArgs = {
-      input: row.input,
-      output,
-      expected: row.expected,
-      metadata: this.metadata,
-      tags: this.tags,
-      trialIndex: this.item.trial,
-      get signal() {
-        return run.signal;
-      },
-    };
+    const args = new Args(this, output);
     const scorers = this.ctx.evaluator.scores as Scorer[];
     const values: unknown[] = new Array(scorers.length);
     let pending = false;
@@ -171,6 +183,15 @@ class RowRun {
     for (let i = 0; i < values.length; i++) {
       const name = this.ctx.scorerNames[i] ?? `scorer_${i}`;
       const value = values[i];
+      // The common cases, without the allocations of normalizeScore.
+      if (typeof value === "number" && value >= 0 && value <= 1) {
+        this.scores[name] = value;
+        continue;
+      }
+      if (typeof value === "boolean") {
+        this.scores[name] = value ? 1 : 0;
+        continue;
+      }
       if (value instanceof Thrown) {
         this.scoreErrors ??= {};
         this.scoreErrors[name] = scorerError(name, value.error);

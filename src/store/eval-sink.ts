@@ -1,8 +1,9 @@
 import type Database from "better-sqlite3";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import { type Comparison, compareExperiments } from "./compare.js";
-import { ComparisonTracker } from "./comparison-tracker.js";
+import { type Comparer, startComparison } from "./comparer.js";
 import { RowWriter } from "./rows.js";
+import type { WriterThread } from "./writer-client.js";
 
 /** A result sink that, when the eval ends, also says how its rows compare with the baseline's. */
 export interface EvalSink extends ResultSink {
@@ -12,45 +13,19 @@ export interface EvalSink extends ResultSink {
 /** For --no-store without a baseline: nothing is kept. */
 export const DISCARD: EvalSink = { write() {}, close() {}, finish: async () => null };
 
-/** Past this many baseline results the comparison is left to one query at the end, so memory stays flat. */
-const TRACKED_BASELINE_LIMIT = 300_000;
-
-function* scoresOf(
-  db: Database.Database,
-  exp: number,
-): Generator<{ key: string; scores: Record<string, number | null> }> {
-  const query = db.prepare("SELECT row_key AS key, scores FROM rows WHERE exp = ?");
-  for (const r of query.iterate(exp) as Iterable<{ key: string; scores: string }>) {
-    yield { key: r.key, scores: JSON.parse(r.scores) as Record<string, number | null> };
-  }
-}
-
-/**
- * Writes an experiment's results and keeps its comparison with the baseline as they arrive (one query at the end
- * would cost ~0.5 s per 100,000 rows). Results the experiment already held (--resume, --retry-errors) count too.
- */
+/** Writes an experiment's results in this thread (an in-memory store cannot be shared with the writer thread). */
 export class StoreSink implements EvalSink {
   private readonly writer: RowWriter;
-  private readonly tracker: ComparisonTracker | undefined;
+  private readonly comparer: Comparer | undefined;
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly seq: number,
-    private readonly baselineSeq: number | null,
-  ) {
+  constructor(db: Database.Database, seq: number, baselineSeq: number | null) {
     this.writer = new RowWriter(db, seq);
-    if (baselineSeq !== null) {
-      const size = db.prepare("SELECT count(*) FROM rows WHERE exp = ?").pluck().get(baselineSeq) as number;
-      if (size <= TRACKED_BASELINE_LIMIT) {
-        this.tracker = new ComparisonTracker(scoresOf(db, baselineSeq));
-        for (const { key, scores } of scoresOf(db, seq)) this.tracker.add(key, scores);
-      }
-    }
+    if (baselineSeq !== null) this.comparer = startComparison(db, seq, baselineSeq);
   }
 
   write(row: RowResult): void {
     this.writer.write(row);
-    this.tracker?.add(row.row_key, row.scores);
+    this.comparer?.add(row.row_key, row.scores);
   }
 
   close(): void {
@@ -59,7 +34,53 @@ export class StoreSink implements EvalSink {
 
   async finish(): Promise<Comparison | null> {
     this.writer.close();
-    if (this.baselineSeq === null) return null;
-    return this.tracker?.result() ?? compareExperiments(this.db, this.seq, this.baselineSeq);
+    return this.comparer?.result() ?? null;
+  }
+}
+
+/** Rows written in this thread before an eval's rows move to the writer thread (whose start costs ~50 ms). */
+const THREAD_AFTER_ROWS = 1000;
+
+/**
+ * Writes a store file's rows: small evals in this thread, where starting a thread would cost more than it saves;
+ * past THREAD_AFTER_ROWS, in the writer thread, which then also keeps the comparison with the baseline (it counts
+ * the rows already written).
+ */
+export class FileSink implements EvalSink {
+  private readonly inline: RowWriter;
+  private threaded: EvalSink | undefined;
+  private written = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly seq: number,
+    private readonly baselineSeq: number | null,
+    private readonly thread: () => WriterThread,
+  ) {
+    this.inline = new RowWriter(db, seq);
+  }
+
+  write(row: RowResult): void {
+    if (this.threaded) {
+      this.threaded.write(row);
+      return;
+    }
+    this.inline.write(row);
+    if (++this.written >= THREAD_AFTER_ROWS) {
+      // Committed first, so that the thread's comparison counts them.
+      this.inline.close();
+      this.threaded = this.thread().sink(this.seq, this.baselineSeq);
+    }
+  }
+
+  close(): void {
+    if (this.threaded) this.threaded.close();
+    else this.inline.close();
+  }
+
+  async finish(): Promise<Comparison | null> {
+    if (this.threaded) return this.threaded.finish();
+    this.inline.close();
+    return this.baselineSeq === null ? null : compareExperiments(this.db, this.seq, this.baselineSeq);
   }
 }

@@ -1,36 +1,34 @@
 import type Database from "better-sqlite3";
 import { pairKey } from "../engine/row-key.js";
 import type { ResultSink, RowResult } from "../engine/types.js";
-import {
-  type BlobFields,
-  blobFields,
-  blobText,
-  decodeEvent,
-  EVENT_COLUMNS,
-  EVENT_JOINS,
-  type EventRecord,
-  encodeEvent,
-} from "./events.js";
+import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
+import { encodeRows, SentBlobs } from "./row-encoding.js";
+import { rowInserter } from "./row-insert.js";
 
-/** Blob hashes known to be committed to each store by this process, so each is inserted once. */
-const knownBlobs = new WeakMap<Database.Database, Set<string>>();
+/** Blobs handed to each store by this thread, so each large value is serialised and inserted once. */
+const sentBlobs = new WeakMap<Database.Database, SentBlobs>();
 
-/** Forgets the blobs this process wrote to `db` (after rolling back a transaction that wrote some). */
-export function forgetBlobs(db: Database.Database): void {
-  knownBlobs.delete(db);
+export function blobsSentTo(db: Database.Database): SentBlobs {
+  let sent = sentBlobs.get(db);
+  if (!sent) {
+    sent = new SentBlobs();
+    sentBlobs.set(db, sent);
+  }
+  return sent;
 }
 
-const isErrored = (row: RowResult) => (row.error !== undefined || row.score_errors !== undefined ? 1 : 0);
+/** Forgets the blobs this thread wrote to `db` (after rolling back a transaction that wrote some). */
+export function forgetBlobs(db: Database.Database): void {
+  sentBlobs.delete(db);
+}
 
 /** Rows flushed in one transaction at most; a bigger backlog is written at once, not left to grow. */
-const MAX_BATCH = 2000;
-/** Rows per INSERT statement (7 parameters a row stays far below SQLite's 32,766). */
-const ROWS_PER_STATEMENT = 50;
+export const MAX_BATCH = 2000;
 
 /**
- * Writes an experiment's rows as they finish: rows finished in one turn of the event loop go in one transaction
- * at the end of that turn, so a kill -9 loses at most the rows of the turn it lands in, and a fast eval still
- * writes thousands of rows per transaction.
+ * Writes an experiment's rows in this thread as they finish: rows finished in one turn of the event loop go in one
+ * transaction at the end of that turn, so a kill -9 loses at most the rows of the turn it lands in, and a fast eval
+ * still writes thousands of rows per transaction. (Runs on a store file write from the writer thread instead.)
  */
 export class RowWriter implements ResultSink {
   private buffer: RowResult[] = [];
@@ -39,92 +37,11 @@ export class RowWriter implements ResultSink {
   private readonly insertMany: (rows: RowResult[]) => void;
 
   constructor(
-    db: Database.Database,
-    private readonly seq: number,
+    private readonly db: Database.Database,
+    seq: number,
   ) {
-    // Many rows per INSERT statement: per-statement overhead, not SQLite, dominates small rows (9 -> 4 us a row).
-    const statements = new Map<string, Database.Statement>();
-    const statement = (kind: "rows" | "events" | "blobs", n: number) => {
-      const key = `${kind}:${n}`;
-      let found = statements.get(key);
-      if (!found) {
-        const sql =
-          kind === "rows"
-            ? `INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`
-            : kind === "events"
-              ? `INSERT INTO events (rid, event, input_ref, output_ref, expected_ref) VALUES ${Array(n).fill("(?, ?, ?, ?, ?)").join(", ")}`
-              : `INSERT OR IGNORE INTO blobs (hash, json) VALUES ${Array(n).fill("(?, ?)").join(", ")}`;
-        found = db.prepare(sql);
-        statements.set(key, found);
-      }
-      return found;
-    };
-    let known = knownBlobs.get(db);
-    if (!known) {
-      known = new Set();
-      knownBlobs.set(db, known);
-    }
-    const blobsKnown = known;
-    let adding = new Set<string>();
-    const exists = new Map<number, Database.Statement>();
-    const existing = (digests: string[]): string[] => {
-      let statement = exists.get(digests.length);
-      if (!statement) {
-        statement = db
-          .prepare(`SELECT hash FROM blobs WHERE hash IN (${digests.map(() => "?").join(", ")})`)
-          .pluck();
-        exists.set(digests.length, statement);
-      }
-      return statement.all(digests) as string[];
-    };
-    const insertMany = db.transaction((rows: RowResult[]) => {
-      for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
-        const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
-        const values: unknown[] = [];
-        for (const row of chunk) {
-          values.push(
-            this.seq,
-            row.id,
-            row.row_key,
-            row.row_index,
-            row.trial_index,
-            isErrored(row),
-            JSON.stringify(row.scores),
-          );
-        }
-        // Inside the transaction nothing else inserts, so the chunk's rowids are consecutive, ending at the last.
-        const last = Number(statement("rows", chunk.length).run(values).lastInsertRowid);
-        // Blobs: ask once which of the chunk's digests the store lacks, and serialise only those.
-        const fields = chunk.map((row) => blobFields(row));
-        const unknown = new Set<string>();
-        for (const list of fields)
-          for (const f of list) if (!blobsKnown.has(f.digest) && !adding.has(f.digest)) unknown.add(f.digest);
-        if (unknown.size > 0) for (const digest of existing([...unknown])) blobsKnown.add(digest);
-        const blobs: unknown[] = [];
-        const events: unknown[] = [];
-        chunk.forEach((row, i) => {
-          const list = fields[i] as BlobFields;
-          for (const f of list) {
-            if (blobsKnown.has(f.digest) || adding.has(f.digest)) continue;
-            adding.add(f.digest);
-            blobs.push(f.digest, blobText(f));
-          }
-          const encoded = encodeEvent(row, list);
-          events.push(last - chunk.length + 1 + i, encoded.event, ...encoded.refs);
-        });
-        statement("events", chunk.length).run(events);
-        for (let b = 0; b < blobs.length; b += 2 * ROWS_PER_STATEMENT) {
-          const part = blobs.slice(b, b + 2 * ROWS_PER_STATEMENT);
-          statement("blobs", part.length / 2).run(part);
-        }
-      }
-    });
-    // A blob counts as stored only once its transaction has committed.
-    this.insertMany = (rows) => {
-      adding = new Set();
-      insertMany(rows);
-      for (const digest of adding) blobsKnown.add(digest);
-    };
+    const insert = rowInserter(db, seq);
+    this.insertMany = (rows) => insert(encodeRows(rows, blobsSentTo(db)));
   }
 
   write(row: RowResult): void {
@@ -148,6 +65,8 @@ export class RowWriter implements ResultSink {
     } catch (error) {
       this.buffer = rows.concat(this.buffer);
       this.failure = error;
+      // The blobs of the rolled-back rows were counted as written; the retry must send them again.
+      blobsSentTo(this.db).clear();
     }
   }
 

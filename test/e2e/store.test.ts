@@ -631,6 +631,46 @@ describe("baselines", () => {
     expect(experiments(db).at(-1)?.base_experiment_id).toBe(v1Id);
   });
 
+  it("writes a large eval completely and compares it the same way once its rows go to the writer thread", async () => {
+    // Past 1,000 rows an eval's rows are written by a thread, which then keeps the comparison; every third row
+    // has an input large enough to be stored as a blob.
+    const N = 2500;
+    const BIG = `import { Eval } from "evalrun";
+const v = Number(process.env.VERSION);
+Eval("big", {
+  data: () => Array.from({ length: ${N} }, (_, i) => ({ input: i % 3 === 0 ? "x".repeat(300) + i : "r" + i, metadata: { i } })),
+  task: (input: string, { metadata }: any) => (v === 1 ? metadata.i % 3 !== 0 : metadata.i % 5 !== 0),
+  scores: [function right({ output }: any) { return output ? 1 : 0; }],
+});
+`;
+    const dir = project({ "package.json": PACKAGE, "big.eval.ts": BIG });
+    const db = storeOf(dir);
+    const one = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "1" } });
+    expect(one.code).toBe(0);
+    const two = await runCli(["--jsonl"], { cwd: dir, env: { VERSION: "2" } });
+    expect(two.code).toBe(0);
+    const rows = range(N);
+    const improved = rows.filter((i) => i % 3 === 0 && i % 5 !== 0).length;
+    const regressed = rows.filter((i) => i % 3 !== 0 && i % 5 === 0).length;
+    const summary = summaryOf(two.stdout, "big");
+    expect(summary.scores.right).toMatchObject({ improvements: improved, regressions: regressed });
+    expect(summary.scores.right?.score).toBeCloseTo(rows.filter((i) => i % 5 !== 0).length / N, 10);
+    const [first, second] = experiments(db);
+    for (const exp of [first, second]) {
+      const stored = storedRows(db, exp?.seq);
+      expect(stored).toHaveLength(N);
+      expect(new Set(stored.map((r) => r.row_index))).toEqual(new Set(rows));
+    }
+    // The big inputs are kept once, as blobs shared by both experiments, and read back whole.
+    const blobs = withStore(db, (d) => d.prepare("SELECT count(*) FROM blobs").pluck().get());
+    expect(blobs).toBe(rows.filter((i) => i % 3 === 0).length);
+    const exported = await runCli(["export", second?.name ?? "", "--format", "json"], { cwd: dir });
+    const { rows: events } = JSON.parse(exported.stdout) as {
+      rows: Array<{ input: string; metadata: { i: number } }>;
+    };
+    expect(events.filter((e) => e.input === "x".repeat(300) + e.metadata.i)).toHaveLength(blobs as number);
+  });
+
   it("compares with an exported experiment given as --baseline FILE.jsonl", async () => {
     // Rows have no ids: they match the file's rows by their input, whatever the order of its keys.
     // This run:   a 1, b 0.5, c 0, d 1                       → mean 2.5 / 4 = 0.625

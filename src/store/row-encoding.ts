@@ -1,0 +1,67 @@
+import type { RowResult } from "../engine/types.js";
+import { blobFields, blobText, encodeEvent } from "./events.js";
+
+/**
+ * Results ready to insert, as flat arrays of primitives: cheap to build, and cheap to hand to the writer thread
+ * (strings and numbers clone as plain copies, where result objects would be walked field by field).
+ */
+export interface EncodedRows {
+  count: number;
+  /** VALUES_PER_ROW values a row: id, row_key, row_index, trial_index, errored, scores, event, three blob refs. */
+  values: Array<string | number | null>;
+  /** [digest, json] pairs of the blobs these rows reference that were not handed over before. */
+  blobs: string[];
+}
+
+export const VALUES_PER_ROW = 10;
+
+const isErrored = (row: RowResult) => (row.error !== undefined || row.score_errors !== undefined ? 1 : 0);
+
+/**
+ * The digests of blobs already handed to a store, so each large value is serialised and sent once. Bounded: past
+ * its cap it starts afresh, which costs a re-send (the insert ignores a blob it has), never a lost blob.
+ */
+export class SentBlobs {
+  private seen = new Set<string>();
+
+  constructor(private readonly cap = 200_000) {}
+
+  has(digest: string): boolean {
+    return this.seen.has(digest);
+  }
+
+  add(digest: string): void {
+    if (this.seen.size >= this.cap) this.seen = new Set();
+    this.seen.add(digest);
+  }
+
+  clear(): void {
+    this.seen = new Set();
+  }
+}
+
+export function encodeRows(rows: readonly RowResult[], sent: SentBlobs): EncodedRows {
+  const values: EncodedRows["values"] = new Array(rows.length * VALUES_PER_ROW);
+  const blobs: string[] = [];
+  let at = 0;
+  for (const row of rows) {
+    const fields = blobFields(row);
+    for (const f of fields) {
+      if (sent.has(f.digest)) continue;
+      sent.add(f.digest);
+      blobs.push(f.digest, blobText(f));
+    }
+    const { event, refs } = encodeEvent(row, fields);
+    values[at++] = row.id;
+    values[at++] = row.row_key;
+    values[at++] = row.row_index;
+    values[at++] = row.trial_index;
+    values[at++] = isErrored(row);
+    values[at++] = JSON.stringify(row.scores);
+    values[at++] = event;
+    values[at++] = refs[0];
+    values[at++] = refs[1];
+    values[at++] = refs[2];
+  }
+  return { count: rows.length, values, blobs };
+}
