@@ -26,12 +26,17 @@ interface ErrorSample {
   message: string;
   where: string | undefined;
   stack: string | undefined;
+  /** Later rows that failed with the same message (a missing API key fails every row alike). */
+  repeats: number;
 }
 
 /** The human summary: problems first (stderr), then a block per eval as it finishes, then one closing line. */
 export class TerminalReporter implements Reporter {
   /** Per eval: the errored rows kept for display, how many rows they cover, and how many rows errored. */
-  private readonly samples = new Map<string, { shown: ErrorSample[]; rowsShown: number; total: number }>();
+  private readonly samples = new Map<
+    string,
+    { shown: ErrorSample[]; listed: number; covered: number; total: number }
+  >();
   private readonly maxShown: number;
 
   constructor(private readonly o: TerminalReporterOptions) {
@@ -58,32 +63,35 @@ export class TerminalReporter implements Reporter {
     if (!row.error && !row.score_errors) return;
     let entry = this.samples.get(ev.name);
     if (!entry) {
-      entry = { shown: [], rowsShown: 0, total: 0 };
+      entry = { shown: [], listed: 0, covered: 0, total: 0 };
       this.samples.set(ev.name, entry);
     }
     entry.total++;
-    if (entry.rowsShown >= this.maxShown) return;
-    entry.rowsShown++;
-    if (row.error) {
+    const messages = row.error
+      ? [{ kind: row.error.kind, message: row.error.message }]
+      : Object.values(row.score_errors ?? {}).map((message) => ({ kind: "score", message }));
+    const fresh = messages.filter((m) => {
+      const same = entry.shown.find((e) => e.kind === m.kind && e.message === m.message);
+      if (same && !this.o.verbose) same.repeats++;
+      return !same || this.o.verbose;
+    });
+    if (fresh.length === 0) {
+      entry.covered++;
+      return;
+    }
+    if (entry.listed >= this.maxShown) return;
+    entry.listed++;
+    entry.covered++;
+    for (const m of fresh) {
       entry.shown.push({
         row: row.row_index,
         trial: row.trial_index,
-        kind: row.error.kind,
-        message: row.error.message,
-        where: stackLocation(row.error.stack, this.o.cwd),
-        stack: row.error.stack,
+        kind: m.kind,
+        message: m.message,
+        where: row.error ? stackLocation(row.error.stack, this.o.cwd) : undefined,
+        stack: row.error?.stack,
+        repeats: 0,
       });
-    } else {
-      for (const message of Object.values(row.score_errors ?? {})) {
-        entry.shown.push({
-          row: row.row_index,
-          trial: row.trial_index,
-          kind: "score",
-          message,
-          where: undefined,
-          stack: undefined,
-        });
-      }
     }
   }
 
@@ -138,11 +146,12 @@ export class TerminalReporter implements Reporter {
       lines.push(`  ${c.dim("errors")}`);
       for (const e of errors.shown) {
         const trial = ev.trialCount > 1 ? ` trial ${e.trial}` : "";
-        lines.push(`    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${e.message}`);
+        const again = e.repeats > 0 ? c.dim(` (and ${plural(e.repeats, "more row")} with this error)`) : "";
+        lines.push(`    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${e.message}${again}`);
         if (this.o.verbose && e.stack) lines.push(indent(e.stack.split("\n").slice(1).join("\n"), "      "));
         else if (e.where) lines.push(`      ${c.dim(`at ${e.where}`)}`);
       }
-      const more = errors.total - errors.rowsShown;
+      const more = errors.total - errors.covered;
       if (more > 0)
         lines.push(`    ${c.dim(`… and ${more} more errored rows (--verbose lists them all, with stacks)`)}`);
     }

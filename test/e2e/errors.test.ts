@@ -142,6 +142,31 @@ Eval("bad-scores", {
     expect(out).toMatch(/b\s+–\s+0 scored/);
   });
 
+  it("lists an error that every row repeats once, with how many more rows had it", async () => {
+    const dir = project({
+      "same.eval.ts": `${HEADER}
+Eval("same", {
+  data: Array.from({ length: 9 }, (_, i) => ({ input: i })),
+  task: (x: number) => x,
+  scores: [
+    function judge({ output }: any) { if (output === 4) throw new Error("odd one out"); throw new Error("no API key set"); },
+    function ok() { return 1; },
+  ],
+});
+`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    const lines = result.stdout.split("\n").filter((line) => line.includes("no API key set"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /row 0 score\s+Scorer "judge" threw Error: no API key set \(at [^)]+\) \(and 7 more rows with this error\)/,
+    );
+    expect(result.stdout).toMatch(/row 4 score\s+Scorer "judge" threw Error: odd one out/);
+    expect(result.stdout).not.toContain("more errored rows");
+    expect(result.stdout).toMatch(/ok\s+100\.0%/);
+  });
+
   it("reports malformed rows by index and field, and runs the good ones", async () => {
     const dir = project({
       "rows.eval.ts": `${HEADER}
