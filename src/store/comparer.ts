@@ -1,36 +1,53 @@
 import type Database from "better-sqlite3";
 import { type Comparison, compareExperiments } from "./compare.js";
-import { ComparisonTracker } from "./comparison-tracker.js";
-
-/** Past this many baseline results the comparison is left to one query at the end, so memory stays flat. */
-const TRACKED_BASELINE_LIMIT = 300_000;
-
-/** Keeps an experiment's comparison with its baseline as its results are written. */
-export interface Comparer {
-  add(key: string, scores: Record<string, number | null>): void;
-  result(): Comparison;
-}
-
-function* scoresOf(
-  db: Database.Database,
-  exp: number,
-): Generator<{ key: string; scores: Record<string, number | null> }> {
-  const query = db.prepare("SELECT row_key AS key, scores FROM rows WHERE exp = ?");
-  for (const r of query.iterate(exp) as Iterable<{ key: string; scores: string }>) {
-    yield { key: r.key, scores: JSON.parse(r.scores) as Record<string, number | null> };
-  }
-}
+import { baselineMeans, INDEX_LIMIT, readRows, writeIndex } from "./row-index.js";
+import type { RowMeans } from "./row-means.js";
 
 /**
- * Incremental when the baseline is small enough to hold (one query at the end would cost ~0.5 s per 100,000
- * rows), else one query when asked. Results the experiment already holds (--resume, --retry-errors) count too.
+ * What an experiment's writer knows of its rows: their per-row means and blob digests, for its comparison with the
+ * baseline and for the index a later run reads when it uses this experiment as its baseline. Rows the experiment
+ * already holds (--resume, --retry-errors, rows written before the writer thread took over) are read first.
+ * Past INDEX_LIMIT rows it lets go, so memory stays flat: no index then, and the comparison is one SQL query.
  */
-export function startComparison(db: Database.Database, seq: number, baselineSeq: number): Comparer {
-  const size = db.prepare("SELECT count(*) FROM rows WHERE exp = ?").pluck().get(baselineSeq) as number;
-  if (size > TRACKED_BASELINE_LIMIT) {
-    return { add() {}, result: () => compareExperiments(db, seq, baselineSeq) };
+export class Ledger {
+  private current: RowMeans | undefined;
+  private blobs: Set<string> | undefined;
+  private base: RowMeans | undefined;
+  private baseLoaded = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly seq: number,
+    private readonly baselineSeq: number | null,
+  ) {
+    const stored = readRows(db, seq);
+    this.current = stored?.means;
+    this.blobs = stored?.blobs;
   }
-  const tracker = new ComparisonTracker(scoresOf(db, baselineSeq));
-  for (const { key, scores } of scoresOf(db, seq)) tracker.add(key, scores);
-  return tracker;
+
+  /** Reads the baseline's means now rather than when the eval ends. */
+  loadBaseline(): void {
+    if (this.baseLoaded || this.baselineSeq === null) return;
+    this.base = baselineMeans(this.db, this.baselineSeq);
+    this.baseLoaded = true;
+  }
+
+  add(key: string, scores: Record<string, number | null>, refs: ReadonlyArray<string | number | null>): void {
+    if (!this.current || !this.blobs) return;
+    this.current.add(key, scores);
+    for (const ref of refs) if (typeof ref === "string") this.blobs.add(ref);
+    if (this.current.size > INDEX_LIMIT) {
+      this.current = undefined;
+      this.blobs = undefined;
+    }
+  }
+
+  /** Writes the experiment's index and returns its comparison with the baseline (null without one). */
+  finish(): Comparison | null {
+    if (this.current && this.blobs) writeIndex(this.db, this.seq, this.current, this.blobs);
+    if (this.baselineSeq === null) return null;
+    this.loadBaseline();
+    if (this.current && this.base) return this.current.compareWith(this.base);
+    return compareExperiments(this.db, this.seq, this.baselineSeq);
+  }
 }

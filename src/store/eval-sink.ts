@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import type { ResultSink, RowResult } from "../engine/types.js";
-import { type Comparison, compareExperiments } from "./compare.js";
-import { type Comparer, startComparison } from "./comparer.js";
+import type { Comparison } from "./compare.js";
+import { Ledger } from "./comparer.js";
+import { indexedBlobs } from "./row-index.js";
 import { RowWriter } from "./rows.js";
 import type { WriterThread } from "./writer-client.js";
 
@@ -16,16 +17,17 @@ export const DISCARD: EvalSink = { write() {}, close() {}, finish: async () => n
 /** Writes an experiment's results in this thread (an in-memory store cannot be shared with the writer thread). */
 export class StoreSink implements EvalSink {
   private readonly writer: RowWriter;
-  private readonly comparer: Comparer | undefined;
 
-  constructor(db: Database.Database, seq: number, baselineSeq: number | null) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly seq: number,
+    private readonly baselineSeq: number | null,
+  ) {
     this.writer = new RowWriter(db, seq);
-    if (baselineSeq !== null) this.comparer = startComparison(db, seq, baselineSeq);
   }
 
   write(row: RowResult): void {
     this.writer.write(row);
-    this.comparer?.add(row.row_key, row.scores);
   }
 
   close(): void {
@@ -34,7 +36,7 @@ export class StoreSink implements EvalSink {
 
   async finish(): Promise<Comparison | null> {
     this.writer.close();
-    return this.comparer?.result() ?? null;
+    return new Ledger(this.db, this.seq, this.baselineSeq).finish();
   }
 }
 
@@ -69,7 +71,11 @@ export class FileSink implements EvalSink {
     if (++this.written >= THREAD_AFTER_ROWS) {
       // Committed first, so that the thread's comparison counts them.
       this.inline.close();
-      this.threaded = this.thread().sink(this.seq, this.baselineSeq);
+      const thread = this.thread();
+      // A re-run of the baseline's data references the same blobs: knowing them, rows need not send them again.
+      if (this.baselineSeq !== null)
+        for (const digest of indexedBlobs(this.db, this.baselineSeq) ?? []) thread.sent.add(digest);
+      this.threaded = thread.sink(this.seq, this.baselineSeq);
     }
   }
 
@@ -81,6 +87,6 @@ export class FileSink implements EvalSink {
   async finish(): Promise<Comparison | null> {
     if (this.threaded) return this.threaded.finish();
     this.inline.close();
-    return this.baselineSeq === null ? null : compareExperiments(this.db, this.seq, this.baselineSeq);
+    return new Ledger(this.db, this.seq, this.baselineSeq).finish();
   }
 }

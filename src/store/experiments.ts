@@ -223,6 +223,8 @@ export class Experiments {
 
   /** Marks the experiment as run by this process (again), for a resume. */
   reopen(seq: number): void {
+    // Its rows are about to change, so what its index says about them would be stale.
+    this.db.prepare("DELETE FROM row_index WHERE exp = ?").run(seq);
     this.db
       .prepare(
         "UPDATE experiments SET status = 'running', finished = NULL, owner_pid = ?, owner_host = ? WHERE seq = ?",
@@ -247,12 +249,14 @@ export class Experiments {
   remove(seqs: number[]): number {
     const events = this.db.prepare("DELETE FROM events WHERE rid IN (SELECT rowid FROM rows WHERE exp = ?)");
     const rows = this.db.prepare("DELETE FROM rows WHERE exp = ?");
+    const index = this.db.prepare("DELETE FROM row_index WHERE exp = ?");
     const experiment = this.db.prepare("DELETE FROM experiments WHERE seq = ?");
     return this.db.transaction(() => {
       let removed = 0;
       for (const seq of seqs) {
         events.run(seq);
         rows.run(seq);
+        index.run(seq);
         removed += experiment.run(seq).changes;
       }
       if (removed > 0) {

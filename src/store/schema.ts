@@ -66,6 +66,19 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
       ALTER TABLE events ADD COLUMN expected_ref TEXT;
     `);
   },
+  (db) => {
+    // What a run needs from an experiment it uses as its baseline, in two values instead of one JSON parse per
+    // row: each row key's trial-averaged scores, and the digests of the blobs its events reference (blobs a re-run
+    // of the same data need not send again). Written when an experiment finishes; one without (older, imported,
+    // too big) is read from its rows instead.
+    db.exec(`
+      CREATE TABLE row_index (
+        exp INTEGER PRIMARY KEY REFERENCES experiments (seq),
+        means TEXT NOT NULL,
+        blobs TEXT NOT NULL
+      );
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

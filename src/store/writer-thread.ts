@@ -2,7 +2,7 @@
 // its baseline, so that SQLite's work runs on another core while the main thread runs evals.
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { type Comparer, startComparison } from "./comparer.js";
+import { Ledger } from "./comparer.js";
 import type { EncodedRows } from "./row-encoding.js";
 import { VALUES_PER_ROW } from "./row-encoding.js";
 import { rowInserter } from "./row-insert.js";
@@ -33,7 +33,7 @@ try {
 
 interface Experiment {
   insert: (batch: EncodedRows) => void;
-  comparer: Comparer | undefined;
+  ledger: Ledger;
   /** Batches that failed to insert, tried again before the next one (a busy store can recover). */
   pending: EncodedRows[];
   failure: string | undefined;
@@ -57,9 +57,11 @@ function handle(message: ToWriter): FromWriter | undefined {
   switch (message.type) {
     case "open": {
       if (openFailure !== undefined) return undefined;
+      const ledger = new Ledger(db, message.seq, message.baseline);
+      ledger.loadBaseline();
       experiments.set(message.seq, {
         insert: rowInserter(db, message.seq),
-        comparer: message.baseline === null ? undefined : startComparison(db, message.seq, message.baseline),
+        ledger,
         pending: [],
         failure: undefined,
       });
@@ -70,11 +72,13 @@ function handle(message: ToWriter): FromWriter | undefined {
       if (exp) {
         const { batch } = message;
         write(exp, batch);
-        if (exp.comparer) {
-          const { values } = batch;
-          for (let i = 0; i < values.length; i += VALUES_PER_ROW) {
-            exp.comparer.add(values[i + 1] as string, JSON.parse(values[i + 5] as string));
-          }
+        const { values } = batch;
+        for (let i = 0; i < values.length; i += VALUES_PER_ROW) {
+          exp.ledger.add(
+            values[i + 1] as string,
+            JSON.parse(values[i + 5] as string),
+            values.slice(i + 7, i + 10),
+          );
         }
       }
       Atomics.sub(slots, IN_FLIGHT, 1);
@@ -89,7 +93,7 @@ function handle(message: ToWriter): FromWriter | undefined {
       if (exp.pending.length > 0) write(exp, { count: 0, values: [], blobs: [] });
       if (exp.failure !== undefined)
         return { type: "failed", request: message.request, message: exp.failure };
-      return { type: "finished", request: message.request, comparison: exp.comparer?.result() ?? null };
+      return { type: "finished", request: message.request, comparison: exp.ledger.finish() };
     }
     case "close": {
       if (openFailure === undefined) db.close();

@@ -661,6 +661,19 @@ Eval("big", {
       expect(stored).toHaveLength(N);
       expect(new Set(stored.map((r) => r.row_index))).toEqual(new Set(rows));
     }
+    // Each experiment's index (what a run reads of its baseline) covers every row key and blob.
+    const indexes = withStore(db, (d) =>
+      d
+        .prepare(
+          "SELECT exp, json_array_length(blobs) AS blobs, json_array_length(means, '$.keys') AS keys FROM row_index ORDER BY exp",
+        )
+        .all(),
+    );
+    const bigOnes = rows.filter((i) => i % 3 === 0).length;
+    expect(indexes).toEqual([
+      { exp: first?.seq, blobs: bigOnes, keys: N },
+      { exp: second?.seq, blobs: bigOnes, keys: N },
+    ]);
     // The big inputs are kept once, as blobs shared by both experiments, and read back whole.
     const blobs = withStore(db, (d) => d.prepare("SELECT count(*) FROM blobs").pluck().get());
     expect(blobs).toBe(rows.filter((i) => i % 3 === 0).length);
