@@ -1,3 +1,7 @@
 // The heuristic built-in scorers: autoevals' names and scores, synchronous unless an option makes them wait.
 export type { HeuristicScorer, NoOptions, PairScorer, ScorerInput } from "./define.js";
+export { ExactMatch } from "./exact-match.js";
+export type { JSONDiffOptions } from "./json-diff.js";
+export { JSONDiff } from "./json-diff.js";
 export { Levenshtein, LevenshteinScorer } from "./levenshtein.js";
+export { NumericDiff } from "./numeric-diff.js";
