@@ -4,4 +4,6 @@ export { ExactMatch } from "./exact-match.js";
 export type { JSONDiffOptions } from "./json-diff.js";
 export { JSONDiff } from "./json-diff.js";
 export { Levenshtein, LevenshteinScorer } from "./levenshtein.js";
+export type { ListContainsOptions, ListContainsPair } from "./list-contains.js";
+export { ListContains } from "./list-contains.js";
 export { NumericDiff } from "./numeric-diff.js";
