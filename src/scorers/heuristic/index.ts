@@ -7,3 +7,5 @@ export { Levenshtein, LevenshteinScorer } from "./levenshtein.js";
 export type { ListContainsOptions, ListContainsPair } from "./list-contains.js";
 export { ListContains } from "./list-contains.js";
 export { NumericDiff } from "./numeric-diff.js";
+export type { JsonSchema, SafeParseSchema, ValidJSONOptions } from "./valid-json.js";
+export { ValidJSON } from "./valid-json.js";
