@@ -15,6 +15,7 @@ export type EvalrunErrorCode =
   | "BAD_DATA"
   | "BAD_ROW"
   | "BAD_SCORE"
+  | "BAD_SCORER_OPTIONS"
   | "TIMEOUT"
   | "UNHANDLED"
   | "STORE_INVALID"
