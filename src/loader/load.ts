@@ -92,7 +92,10 @@ function loadProblem(file: string, error: unknown): Problem {
     code: "LOAD",
     file,
     message: `Failed to load: ${message}`,
-    hint: "The file threw while being imported; fix its top-level code (or the module it imports).",
+    // An EvalrunError thrown at load (a scorer's .partial() with a bad option) knows better what to do.
+    hint: isEvalrunError(error)
+      ? (error.hint ?? "Fix the call it names.")
+      : "The file threw while being imported; fix its top-level code (or the module it imports).",
     line: frame?.line,
     column: frame?.column,
     detail: error instanceof Error ? error.stack : undefined,
