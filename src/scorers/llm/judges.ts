@@ -11,11 +11,16 @@ function judge<Vars extends object = Record<never, never>>(
   prompt: PromptName,
   requirements?: JudgeRequirements,
 ) {
+  let template: Promise<Template> | undefined;
   return judgeScorer<Vars>({
     name,
     choiceScores,
-    template: async () =>
-      parseTemplate((await import("./prompts.js"))[prompt], `The built-in prompt ${prompt}`),
+    template: () => {
+      template ??= import("./prompts.js").then((p) =>
+        parseTemplate(p[prompt], `The built-in prompt ${prompt}`),
+      );
+      return template;
+    },
     ...requirements,
   });
 }
