@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { isEvalrunError } from "../../src/define/errors.js";
-import type { Score } from "../../src/define/types.js";
+import type { Evaluator, Score } from "../../src/define/types.js";
 import { takeUsage } from "../../src/define/usage.js";
 import { NO_PROVIDER_MESSAGE } from "../../src/llm/config.js";
 import {
   Battle,
   ClosedQA,
+  EmbeddingSimilarity,
   Factuality,
   Humor,
   init,
@@ -244,5 +245,26 @@ describe("LLM judges", () => {
     await Humor({ output: "knock knock" });
     expect(provider.requests[0]?.path).toBe("/v1/proxy/chat/completions");
     expect(lastBody().model).toBe("env-model");
+  });
+
+  it("fit an Eval's scores as they are, partially applied, or custom (a compile-time check)", () => {
+    const evaluator: Evaluator<string, string, string, { topic: string }> = {
+      data: [],
+      task: (input) => input,
+      scores: [
+        Factuality,
+        ClosedQA.partial({ criteria: "is short" }),
+        Translation.partial({ language: "German", model: "m" }),
+        EmbeddingSimilarity.partial({ expectedMin: 0.5 }),
+        LLMClassifier({ name: "Custom", promptTemplate: "{{output}}", choiceScores: { a: 1, b: 0 } }),
+      ],
+    };
+    expect(evaluator.scores.map((s) => s.name)).toEqual([
+      "Factuality",
+      "ClosedQA",
+      "Translation",
+      "EmbeddingSimilarity",
+      "Custom",
+    ]);
   });
 });
