@@ -74,6 +74,7 @@ async function attempt(
 ): Promise<Attempt> {
   // One controller per attempt: the row's signal and this attempt's time limit both end it, and the cause decides
   // between giving up (the row is over) and retrying (the attempt was slow).
+  if (signal?.aborted) throw signal.reason;
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
