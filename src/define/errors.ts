@@ -24,7 +24,12 @@ export type EvalrunErrorCode =
   | "NOT_FOUND"
   | "IMPORT"
   | "RESUME"
-  | "INIT";
+  | "INIT"
+  // The LLM scorers: no usable provider configuration, a provider that failed or could not be reached, and an
+  // answer that could not be used (malformed body, no tool call, unknown choice).
+  | "LLM_CONFIG"
+  | "LLM_REQUEST"
+  | "LLM_RESPONSE";
 
 /** Exit code per error class: 2 for usage and configuration, 1 for everything found while running. */
 const USAGE_CODES = new Set<EvalrunErrorCode>([

@@ -1,1 +1,26 @@
-export {};
+// LLM-as-judge scorers, embedding similarity and their configuration (see docs/llm-scorers.md).
+export type { LLMClient } from "../../llm/types.js";
+export type {
+  LLMClassifierArgs,
+  LLMClassifierOptions,
+  LLMJudgeArgs,
+  LLMJudgeOptions,
+} from "./classifier.js";
+export { LLMClassifier } from "./classifier.js";
+export type { EmbeddingSimilarityArgs, EmbeddingSimilarityOptions } from "./embedding.js";
+export { EmbeddingSimilarity } from "./embedding.js";
+export type { InitOptions } from "./init.js";
+export { init } from "./init.js";
+export type { BattleArgs, ClosedQAArgs, FactualityArgs, TranslationArgs } from "./judges.js";
+export {
+  Battle,
+  ClosedQA,
+  Factuality,
+  Humor,
+  Possible,
+  Security,
+  Sql,
+  Summary,
+  Translation,
+} from "./judges.js";
+export type { PartialScorer } from "./partial.js";

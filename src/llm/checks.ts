@@ -1,0 +1,47 @@
+import { EvalrunError } from "../define/errors.js";
+
+// Checks that run when an eval file loads (init, LLMClassifier) as well as per call, kept apart from the client so
+// that importing evalrun does not load it.
+
+export function configError(message: string, hint?: string): EvalrunError {
+  return new EvalrunError("LLM_CONFIG", message, hint);
+}
+
+/** Checks a number given to init() or an option, where a mistake should fail when the eval file loads. */
+export function checkInteger(name: string, value: number | undefined, min: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min) {
+    throw configError(`${name} must be an integer of at least ${min}, not ${String(value)}.`);
+  }
+}
+
+/** A URL fit for a message: no user name or password, no trailing slash. */
+export function displayUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = "";
+    url.password = "";
+    return url.href.replace(/\/+$/, "");
+  } catch {
+    return "(an invalid URL)";
+  }
+}
+
+/** The base URL without a trailing slash, or a config error naming where it came from. */
+export function normalizeBaseUrl(raw: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw configError(
+      `${source} is not a URL: ${JSON.stringify(raw)}.`,
+      "Give the API's base URL with its scheme, e.g. http://localhost:8000/v1.",
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw configError(
+      `${source} must be an http:// or https:// URL, not ${JSON.stringify(displayUrl(raw))}.`,
+    );
+  }
+  return raw.replace(/\/+$/, "");
+}

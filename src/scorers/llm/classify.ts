@@ -1,0 +1,83 @@
+// One judge call, loaded on a judge's first call (see classifier.ts).
+import { EvalrunError } from "../../define/errors.js";
+import type { Score } from "../../define/types.js";
+import { recordUsage } from "../../define/usage.js";
+import { clientFor } from "../../llm/client.js";
+import { chatModel } from "../../llm/config.js";
+import type { ChatCompletion, ChatCompletionParams } from "../../llm/types.js";
+import { answerInstruction, parseAnswer, selectTool, TOOL_NAME } from "./choice.js";
+import type { JudgeSpec, LLMJudgeArgs } from "./classifier.js";
+
+/** Arguments that are options or the row itself; any other is a template variable (`criteria`, `language`...). */
+const OPTION_KEYS = new Set([
+  "input",
+  "output",
+  "expected",
+  "metadata",
+  "signal",
+  "model",
+  "temperature",
+  "maxTokens",
+  "useCoT",
+  "client",
+  "baseUrl",
+  "apiKey",
+  "openAiBaseUrl",
+  "openAiApiKey",
+]);
+
+const isMissing = (value: unknown) => value === undefined || value === null || value === "";
+
+/** What the template sees: the row's metadata fields, then extra arguments, then the row itself. */
+function viewOf(spec: JudgeSpec, a: LLMJudgeArgs & Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  if (typeof a.metadata === "object" && a.metadata !== null) Object.assign(view, a.metadata);
+  for (const key in a) if (!OPTION_KEYS.has(key)) view[key] = a[key];
+  Object.assign(view, { input: a.input, output: a.output, expected: a.expected, metadata: a.metadata });
+  for (const [variable, source] of Object.entries(spec.fallbacks ?? {})) {
+    if (isMissing(view[variable])) view[variable] = view[source];
+  }
+  for (const [variable, how] of Object.entries(spec.required ?? {})) {
+    if (isMissing(view[variable])) {
+      throw new EvalrunError("LLM_CONFIG", `${spec.name} needs \`${variable}\`, and it is missing: ${how}.`);
+    }
+  }
+  return view;
+}
+
+export async function classify(spec: JudgeSpec, args: LLMJudgeArgs): Promise<Score> {
+  const a = args as LLMJudgeArgs & Record<string, unknown>;
+  const view = viewOf(spec, a);
+  const useCoT = a.useCoT ?? spec.useCoT ?? true;
+  const choices = Object.keys(spec.choiceScores);
+  const { client } = clientFor({
+    client: a.client ?? spec.client,
+    baseUrl: a.baseUrl ?? spec.baseUrl,
+    apiKey: a.apiKey ?? spec.apiKey,
+    openAiBaseUrl: a.openAiBaseUrl ?? spec.openAiBaseUrl,
+    openAiApiKey: a.openAiApiKey ?? spec.openAiApiKey,
+  });
+  const template = await spec.template();
+  const params: ChatCompletionParams = {
+    model: chatModel(a.model ?? spec.model),
+    messages: [
+      { role: "user", content: `${template.render(view)}\n\n${answerInstruction(choices, useCoT)}` },
+    ],
+    tools: [selectTool(choices, useCoT)],
+    tool_choice: { type: "function", function: { name: TOOL_NAME } },
+    temperature: a.temperature ?? spec.temperature ?? 0,
+    max_tokens: a.maxTokens ?? spec.maxTokens ?? 1024,
+  };
+  const signal = a.signal;
+  const response = (await client.chat.completions.create(
+    params,
+    signal === undefined ? undefined : { signal },
+  )) as ChatCompletion;
+  recordUsage(signal, response?.usage);
+  const { choice, rationale } = parseAnswer(response, choices);
+  return {
+    name: spec.name,
+    score: spec.choiceScores[choice] as number,
+    metadata: rationale === undefined ? { choice } : { choice, rationale },
+  };
+}

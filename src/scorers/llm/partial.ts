@@ -1,0 +1,30 @@
+import type { Score } from "../../define/types.js";
+
+/** A scorer with autoevals' `.partial(options)`: the same scorer with some arguments fixed in advance. */
+export type PartialScorer<Args> = ((args: Args) => Promise<Score>) & {
+  partial(options: Partial<Args>): PartialScorer<Args>;
+};
+
+/**
+ * Names `fn` (the engine records a scorer's errors under its function name) and adds `.partial`. Arguments given
+ * at call time win over fixed ones, except undefined ones: the engine passes `expected: undefined` for rows
+ * without one, which must not erase an `expected` fixed with `.partial`.
+ */
+export function withPartial<Args extends object>(
+  name: string,
+  fn: (args: Args) => Promise<Score>,
+): PartialScorer<Args> {
+  const scorer = ((args: Args) => fn(args)) as PartialScorer<Args>;
+  Object.defineProperty(scorer, "name", { value: name, configurable: true });
+  scorer.partial = (fixed: Partial<Args>) =>
+    withPartial<Args>(name, (args: Args) => {
+      const merged: Record<string, unknown> = { ...fixed };
+      // Read through the getters of the engine's args (its signal is made on demand).
+      for (const key in args) {
+        const value = (args as Record<string, unknown>)[key];
+        if (value !== undefined) merged[key] = value;
+      }
+      return fn(merged as Args);
+    });
+  return scorer;
+}

@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { type EvalrunError, isEvalrunError } from "../../src/define/errors.js";
+import {
+  chatModel,
+  embeddingModel,
+  NO_PROVIDER_MESSAGE,
+  type Provider,
+  resolveProvider,
+} from "../../src/llm/config.js";
+import { init } from "../../src/scorers/llm/init.js";
+
+afterEach(() => init());
+
+const http = (provider: Provider) => {
+  if (provider.kind !== "http") throw new Error("expected the HTTP client");
+  return provider.config;
+};
+
+function thrown(fn: () => unknown): EvalrunError {
+  try {
+    fn();
+  } catch (error) {
+    if (isEvalrunError(error)) return error;
+    throw error;
+  }
+  throw new Error("did not throw");
+}
+
+describe("LLM provider configuration", () => {
+  it("uses OpenAI when only OPENAI_API_KEY is set", () => {
+    const config = http(resolveProvider({}, { OPENAI_API_KEY: "sk-a" }));
+    expect(config.baseUrl).toBe("https://api.openai.com/v1");
+    expect(config.apiKey).toBe("sk-a");
+    expect(config).toMatchObject({ concurrency: 16, timeoutMs: 120_000, maxRetries: 4 });
+  });
+
+  it("lets EVALRUN_LLM_* win over OPENAI_*, and a base URL need no key", () => {
+    const env = {
+      OPENAI_API_KEY: "sk-openai",
+      OPENAI_BASE_URL: "https://openai.example/v1",
+      EVALRUN_LLM_BASE_URL: "http://localhost:8000/v1/",
+      EVALRUN_LLM_API_KEY: "sk-evalrun",
+    };
+    expect(http(resolveProvider({}, env))).toMatchObject({
+      baseUrl: "http://localhost:8000/v1",
+      apiKey: "sk-evalrun",
+    });
+    // A keyless local server; OPENAI_API_KEY is still the fallback key when set.
+    expect(
+      http(resolveProvider({}, { EVALRUN_LLM_BASE_URL: "http://localhost:11434/v1" })).apiKey,
+    ).toBeUndefined();
+    expect(http(resolveProvider({}, { OPENAI_BASE_URL: "http://localhost:11434/v1" })).baseUrl).toBe(
+      "http://localhost:11434/v1",
+    );
+    expect(
+      http(resolveProvider({}, { EVALRUN_LLM_BASE_URL: "http://proxy/v1/proxy", OPENAI_API_KEY: "sk-o" }))
+        .apiKey,
+    ).toBe("sk-o");
+    // Empty values count as unset.
+    expect(() => resolveProvider({}, { OPENAI_API_KEY: "", EVALRUN_LLM_BASE_URL: " " })).toThrow(
+      NO_PROVIDER_MESSAGE,
+    );
+  });
+
+  it("ranks a scorer's options over init() over the environment", () => {
+    const env = {
+      EVALRUN_LLM_BASE_URL: "http://env/v1",
+      EVALRUN_LLM_CONCURRENCY: "4",
+      EVALRUN_LLM_MAX_RETRIES: "0",
+    };
+    expect(http(resolveProvider({}, env))).toMatchObject({
+      baseUrl: "http://env/v1",
+      concurrency: 4,
+      maxRetries: 0,
+    });
+    init({ baseUrl: "http://init/v1", concurrency: 2, apiKey: "sk-init", timeoutMs: 50 });
+    expect(http(resolveProvider({}, env))).toMatchObject({
+      baseUrl: "http://init/v1",
+      apiKey: "sk-init",
+      concurrency: 2,
+      timeoutMs: 50,
+    });
+    expect(http(resolveProvider({ baseUrl: "http://own/v1", apiKey: "sk-own" }, env))).toMatchObject({
+      baseUrl: "http://own/v1",
+      apiKey: "sk-own",
+    });
+    expect(
+      http(resolveProvider({ openAiBaseUrl: "http://ae/v1", openAiApiKey: "sk-ae" }, env)),
+    ).toMatchObject({
+      baseUrl: "http://ae/v1",
+      apiKey: "sk-ae",
+    });
+    const client = {
+      chat: { completions: { create: async () => ({}) } },
+      embeddings: { create: async () => ({}) },
+    };
+    init({ client });
+    expect(resolveProvider({}, {})).toEqual({ kind: "client", client });
+  });
+
+  it("explains, in one message that names the variables, that no provider is configured", () => {
+    const error = thrown(() => resolveProvider({}, {}));
+    expect(error.code).toBe("LLM_CONFIG");
+    expect(error.message).toBe(NO_PROVIDER_MESSAGE);
+    for (const name of [
+      "OPENAI_API_KEY",
+      "OPENAI_BASE_URL",
+      "EVALRUN_LLM_BASE_URL",
+      "EVALRUN_LLM_API_KEY",
+      "init({ client })",
+    ])
+      expect(error.message).toContain(name);
+    expect(thrown(() => resolveProvider({}, {})).message).toBe(error.message);
+  });
+
+  it("rejects unusable values with the variable's name", () => {
+    expect(thrown(() => resolveProvider({}, { EVALRUN_LLM_BASE_URL: "localhost:8000" })).message).toMatch(
+      /EVALRUN_LLM_BASE_URL must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(thrown(() => resolveProvider({}, { EVALRUN_LLM_BASE_URL: "not a url" })).message).toContain(
+      'EVALRUN_LLM_BASE_URL is not a URL: "not a url"',
+    );
+    expect(
+      thrown(() => resolveProvider({}, { OPENAI_API_KEY: "k", EVALRUN_LLM_CONCURRENCY: "lots" })).message,
+    ).toBe('EVALRUN_LLM_CONCURRENCY must be an integer of at least 1, not "lots".');
+    expect(() => init({ concurrency: 0 })).toThrow(
+      "init({ concurrency }) must be an integer of at least 1, not 0.",
+    );
+    expect(() => init({ baseUrl: "ftp://x" })).toThrow(/init\(\{ baseUrl \}\) must be an http/);
+    expect(() => init({ client: {} as never })).toThrow(/chat\.completions\.create/);
+  });
+
+  it("picks the models: explicit, then init (either spelling), then env, then the defaults", () => {
+    expect(chatModel(undefined, {})).toBe("gpt-4o");
+    expect(embeddingModel(undefined, {})).toBe("text-embedding-ada-002");
+    const env = { EVALRUN_LLM_MODEL: "env-chat", EVALRUN_LLM_EMBEDDING_MODEL: "env-embed" };
+    expect(chatModel(undefined, env)).toBe("env-chat");
+    expect(embeddingModel(undefined, env)).toBe("env-embed");
+    init({ defaultModel: "init-chat" });
+    expect(chatModel(undefined, env)).toBe("init-chat");
+    expect(embeddingModel(undefined, env)).toBe("env-embed");
+    init({ defaultModel: { completion: "c", embedding: "e" } });
+    expect([chatModel(undefined, env), embeddingModel(undefined, env)]).toEqual(["c", "e"]);
+    init({ model: "m", embeddingModel: "em" });
+    expect([chatModel(undefined, env), embeddingModel(undefined, env)]).toEqual(["m", "em"]);
+    expect(chatModel("own", env)).toBe("own");
+  });
+});
