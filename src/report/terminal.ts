@@ -125,6 +125,12 @@ export class TerminalReporter implements Reporter {
     lines.push(
       `  ${c.dim("duration")}    ${formatSeconds(m.duration.metric)} · per row p50 ${formatSeconds(m.duration_p50.metric)}, p95 ${formatSeconds(m.duration_p95.metric)}`,
     );
+    if (m.tokens !== undefined) {
+      const count = (name: string) => (m[name]?.metric ?? 0).toLocaleString("en-US");
+      lines.push(
+        `  ${c.dim("tokens")}      ${count("tokens")} (${count("prompt_tokens")} prompt, ${count("completion_tokens")} completion)`,
+      );
+    }
     const scores = Object.values(summary.scores);
     if (scores.length > 0) {
       lines.push(`  ${c.dim("scores")}`);

@@ -23,6 +23,8 @@ export class EvalAggregate {
   /** Rows where at least one scorer errored (the task succeeded). */
   scorerErrorRows = 0;
   readonly scores = new Map<string, ScoreTotals>();
+  /** Token counts LLM calls reported for the rows (see define/usage.ts); all 0 when none did. */
+  readonly tokens = { prompt_tokens: 0, completion_tokens: 0, tokens: 0 };
   private durations = new Float64Array(1024);
   startedAt = Date.now();
   endedAt: number | undefined;
@@ -50,6 +52,12 @@ export class EvalAggregate {
       this.durations = grown;
     }
     this.durations[this.rows++] = row.metrics.duration;
+    const m = row.metrics;
+    if (m.tokens !== undefined) {
+      this.tokens.prompt_tokens += m.prompt_tokens ?? 0;
+      this.tokens.completion_tokens += m.completion_tokens ?? 0;
+      this.tokens.tokens += m.tokens;
+    }
     if (row.error) {
       this.erroredRows++;
       if (row.error.kind === "timeout") this.timeouts++;

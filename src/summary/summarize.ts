@@ -1,6 +1,6 @@
 import type { EvalAggregate } from "./aggregate.js";
 import type { BaselineComparison } from "./comparison.js";
-import type { ExperimentSummary, ScoreSummary } from "./types.js";
+import type { ExperimentSummary, Metric, ScoreSummary } from "./types.js";
 
 /**
  * Rounds to 12 significant digits: results that finish in another order (threads, concurrency) must give the same
@@ -50,6 +50,11 @@ export function summarize(
   }
   const durations = aggregate.sortedDurations();
   const wall = ((aggregate.endedAt ?? Date.now()) - aggregate.startedAt) / 1000;
+  const tokens: Record<string, Metric> = {};
+  if (aggregate.tokens.tokens > 0) {
+    for (const [name, total] of Object.entries(aggregate.tokens))
+      tokens[name] = { name, metric: total, unit: "tokens" };
+  }
   return {
     project_name: names.projectName,
     experiment_name: names.experimentName,
@@ -61,6 +66,8 @@ export function summarize(
       duration: { name: "duration", metric: wall, unit: "s" },
       duration_p50: { name: "duration_p50", metric: percentile(durations, 50), unit: "s" },
       duration_p95: { name: "duration_p95", metric: percentile(durations, 95), unit: "s" },
+      // Totals over the eval's rows, present only when LLM calls reported usage.
+      ...tokens,
     },
   };
 }

@@ -115,6 +115,11 @@ describe("LLM scorers in a run", () => {
     expect(first?.metrics).toMatchObject(ofRow("q1", ["Paris"]));
     expect(second?.metrics).toMatchObject(ofRow("q2", ["Milan", "Rome"]));
     expect(first?.metrics.prompt_tokens).toBeGreaterThan(0);
+    // The summary totals them.
+    const all = spent(provider.requests);
+    expect(summary.metrics.tokens?.metric).toBe(all.tokens);
+    expect(summary.metrics.prompt_tokens?.metric).toBe(all.prompt_tokens);
+    expect(summary.metrics.completion_tokens?.metric).toBe(all.completion_tokens);
   });
 
   it("sends OPENAI_API_KEY as a bearer token to OPENAI_BASE_URL, here a proxy", async () => {
