@@ -1,10 +1,11 @@
 // Demonstrates: structured output scored field by field. One scorer returns an array of Score objects (one
 // `field:<name>` score each, with metadata showing what went wrong), another returns a boolean for the whole
-// object, and ValidShape checks the output's shape without looking at `expected`. Rows are inline.
+// object, ValidShape checks the output's shape without looking at `expected`, and the built-in JSONDiff gives
+// partial credit for near misses (strings by Levenshtein, numbers by NumericDiff). Rows are inline.
 //
 //   npx evalrun examples/json-extractor.eval.ts
 //   npx evalrun examples/json-extractor.eval.ts --filter tags=hard
-import { Eval, type EvalCase, type Score, type ScorerArgs } from "evalrun";
+import { Eval, type EvalCase, JSONDiff, type Score, type ScorerArgs } from "evalrun";
 
 interface Extracted {
   name: string | null;
@@ -216,5 +217,5 @@ Eval("json-extractor", {
   description: "Regex extraction of { name, email, quantity, product } from order and contact messages.",
   data: rows,
   task: (message) => extract(message),
-  scores: [FieldScores, AllFieldsCorrect, ValidShape],
+  scores: [FieldScores, AllFieldsCorrect, ValidShape, JSONDiff],
 });
