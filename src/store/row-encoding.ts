@@ -41,27 +41,32 @@ export class SentBlobs {
 }
 
 export function encodeRows(rows: readonly RowResult[], sent: SentBlobs): EncodedRows {
-  const values: EncodedRows["values"] = new Array(rows.length * VALUES_PER_ROW);
+  const values: EncodedRows["values"] = [];
   const blobs: string[] = [];
-  let at = 0;
   for (const row of rows) {
     const fields = blobFields(row);
+    let previous: string | undefined;
     for (const f of fields) {
+      // An output equal to its input shares its digest: one lookup is enough.
+      if (f.digest === previous) continue;
+      previous = f.digest;
       if (sent.has(f.digest)) continue;
       sent.add(f.digest);
       blobs.push(f.digest, blobText(f));
     }
     const { event, refs } = encodeEvent(row, fields);
-    values[at++] = row.id;
-    values[at++] = row.row_key;
-    values[at++] = row.row_index;
-    values[at++] = row.trial_index;
-    values[at++] = isErrored(row);
-    values[at++] = JSON.stringify(row.scores);
-    values[at++] = event;
-    values[at++] = refs[0];
-    values[at++] = refs[1];
-    values[at++] = refs[2];
+    values.push(
+      row.id,
+      row.row_key,
+      row.row_index,
+      row.trial_index,
+      isErrored(row),
+      JSON.stringify(row.scores),
+      event,
+      refs[0],
+      refs[1],
+      refs[2],
+    );
   }
   return { count: rows.length, values, blobs };
 }

@@ -3,8 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { Ledger } from "./comparer.js";
-import type { EncodedRows } from "./row-encoding.js";
-import { VALUES_PER_ROW } from "./row-encoding.js";
+import { type EncodedRows, VALUES_PER_ROW } from "./row-encoding.js";
 import { rowInserter } from "./row-insert.js";
 import { type FromWriter, IN_FLIGHT, STOPPED, type ToWriter, type WriterData } from "./writer-protocol.js";
 
