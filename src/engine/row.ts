@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { describeValue } from "../define/errors.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
 import { takeUsage } from "../define/usage.js";
 import { userFrame } from "../util/stack.js";
+import { resultId } from "./row-id.js";
 import { normalizeScore } from "./scores.js";
 import { INPUT_DIGEST, type RowError, type RowResult } from "./types.js";
 
@@ -220,7 +220,7 @@ class RowRun {
   result(scored: boolean, cutOff = false): RowResult {
     const row = this.item.row;
     const result: RowResult = {
-      id: randomUUID(),
+      id: resultId(),
       input: row.input,
       // undefined (left out of JSON) when the task did not finish
       output: this.phase === "scoring" ? this.output : undefined,
@@ -254,7 +254,7 @@ class RowRun {
 export function failedResult(item: WorkItem, failure: RowError, startedAt: number): RowResult {
   const row = item.row;
   const result: RowResult = {
-    id: randomUUID(),
+    id: resultId(),
     input: row.input,
     expected: row.expected,
     scores: {},

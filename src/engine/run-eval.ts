@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import type { LimitFunction } from "p-limit";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 import { type Execute, type ItemContext, runItem, type WorkItem } from "./row.js";
+import { resultId } from "./row-id.js";
 import { type RunPlan, rowKey, stringDigest } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
 import type { EvalInfo, RowResult } from "./types.js";
@@ -188,7 +188,7 @@ function badRow(raw: unknown, key: string, rowIndex: number, trialIndex: number,
   const input =
     typeof raw === "object" && raw !== null && "input" in raw ? (raw as { input: unknown }).input : raw;
   return {
-    id: randomUUID(),
+    id: resultId(),
     input,
     scores: {},
     metadata: {},

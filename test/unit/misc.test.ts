@@ -59,3 +59,14 @@ describe("Semaphore", () => {
     expect(s.inFlight).toBe(2);
   });
 });
+
+describe("result ids", () => {
+  it("are UUID v4 shaped and distinct", async () => {
+    const { resultId } = await import("../../src/engine/row-id.js");
+    const ids = Array.from({ length: 100_000 }, () => resultId());
+    for (const id of [ids[0], ids[99_999]]) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
