@@ -58,6 +58,8 @@ export function assessEval(input: {
   options: GateOptions;
   /** Thresholds recorded with shard exports, when the eval's file was not loaded (merge). */
   thresholds?: Record<string, number> | undefined;
+  /** Why no gate applies to this run (a shard: its part of the rows is not the verdict's). */
+  gatesLeftTo?: string | undefined;
 }): Assessed {
   const { db, experiment, baseline, summary, comparison, options } = input;
   // Past STATS_MAX_RESULTS an interval is narrower than the summary shows, and grouping rows costs ~1 s per
@@ -65,6 +67,7 @@ export function assessEval(input: {
   const wanted = options.failOnRegression || summary.metrics.rows.metric <= STATS_MAX_RESULTS;
   const rows = input.rowsKept && wanted ? scoreRows(db, experiment.seq, baseline?.seq ?? null) : undefined;
   const stats = scoreStats(summary, rows, comparison, options.confidence);
+  if (input.gatesLeftTo) return { stats, gate: { checks: [], notes: [input.gatesLeftTo] } };
   const own = input.definition?.evaluator.thresholds ?? input.thresholds;
   const gate = evaluateGate({
     evalName: input.info.name,

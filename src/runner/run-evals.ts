@@ -63,6 +63,8 @@ export async function executeRun(
     prepared.infos.map((i) => i.name),
   );
   checkSelection(prepared.definitions, options.selection);
+  // A shard's means cover part of the rows: thresholds and regressions are judged once the shards are merged.
+  const shard = options.selection?.shard;
   // Threads start loading eval bundles while the store is opened and experiments are planned.
   const pooled = (info: EvalInfo) =>
     prepared.workers === "auto" ? info.timeout !== undefined : prepared.workers > 0;
@@ -171,6 +173,8 @@ export async function executeRun(
           summary,
           comparison,
           options: gate,
+          gatesLeftTo:
+            shard && `gates are left to \`evalrun merge\` (this run is shard ${shard.index}/${shard.total})`,
         }),
       };
       for (const r of reporters) await r.onEvalEnd?.(info, summary, outcome);
