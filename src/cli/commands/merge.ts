@@ -21,6 +21,7 @@ import type { BaselineComparison } from "../../summary/comparison.js";
 import { summarize } from "../../summary/summarize.js";
 import { evalrunVersion } from "../../util/version.js";
 import { type CiFlags, gateFromFlags } from "../ci-options.js";
+import { printError } from "../output.js";
 import { createReporters, planReporters } from "../reporters.js";
 
 export interface MergeFlags extends CiFlags {
@@ -149,6 +150,7 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
       gateErrors: gated.errors,
     };
     for (const r of reporters) await r.onRunEnd?.(result);
+    for (const error of gated.errors) printError(error, verbose);
     return result.exitCode;
   } finally {
     store.db.close();
