@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { EvalrunError } from "../define/errors.js";
 import { addGateOptions } from "./ci-options.js";
 import type { BaselineFlags } from "./commands/baseline.js";
 import type { MergeFlags } from "./commands/merge.js";
@@ -11,7 +12,13 @@ export function addCiCommands(program: Command, run: (fn: () => Promise<number>)
   const quiet = (cmd: Command) => cmd.exitOverride().configureOutput({ outputError: () => {} });
   const baseline = quiet(
     program.command("baseline").description("committed baselines: evalrun baseline save"),
-  );
+  ).action(() => {
+    throw new EvalrunError(
+      "USAGE",
+      "`evalrun baseline` needs a command.",
+      "`evalrun baseline save [EVAL...]` writes each eval's latest run as its committed baseline.",
+    );
+  });
   quiet(
     baseline
       .command("save")
