@@ -95,8 +95,13 @@ export class StoreSession {
       });
     }
     const committed = new Map<string, Experiment>();
-    for (const [name, { file, shown }] of options.baselineFiles ?? []) {
-      committed.set(name, await importBaselineFile(store.db, file, name, shown, options.evalrunVersion));
+    try {
+      for (const [name, { file, shown }] of options.baselineFiles ?? []) {
+        committed.set(name, await importBaselineFile(store.db, file, name, shown, options.evalrunVersion));
+      }
+    } catch (error) {
+      store.db.close();
+      throw error;
     }
     return new StoreSession(store, options, fromFile, committed);
   }
