@@ -22,6 +22,7 @@ export type {
 export type { ProviderUsage, TokenUsage } from "./define/usage.js";
 export { recordUsage } from "./define/usage.js";
 export type { EvalInfo, RowError, RowResult } from "./engine/types.js";
+export type { EvalGate, EvalStats, GateCheck, GateOptions, ScoreStats } from "./gate/types.js";
 export type { Problem } from "./loader/problems.js";
 export type { EvalFailure, EvalOutcome, Reporter, RunResult } from "./report/reporter.js";
 export type { ListedEval } from "./runner/list.js";

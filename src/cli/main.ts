@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { EvalrunError } from "../define/errors.js";
 import { evalrunVersion } from "../util/version.js";
+import { addCiCommands } from "./ci-commands.js";
+import { addGateOptions, addSelectionOptions } from "./ci-options.js";
 import type { StoreFlags } from "./commands/store-access.js";
 import { initCommand } from "./init-command.js";
 import { flushOutput, printError } from "./output.js";
@@ -14,13 +16,16 @@ Examples:
   evalrun --filter metadata.lang=^en$  run only rows whose metadata.lang matches
   evalrun --list                       list evals and their row counts; run nothing
   evalrun --jsonl > summaries.jsonl    one JSON summary per eval per line
+  evalrun --ci                         gate against the committed baselines; JUnit report too
+  evalrun baseline save                commit the latest run's scores as the baselines
   evalrun init                         write a starter eval and config
 
 Exit codes:
-  0  every eval ran and no row errored
-  1  an eval file failed to compile or load, an eval could not run, or a row errored
-     (beyond --max-error-rate)
-  2  usage or config error, or no eval files found (unless --pass-with-no-evals)
+  0  every eval ran, no row errored and every gate passed
+  1  an eval file failed to compile or load, an eval could not run, a row errored
+     (beyond --max-error-rate), a score is below its threshold or regressed beyond noise
+  2  usage or config error (a gate naming a score no scorer produced, too), or no eval
+     files found (unless --pass-with-no-evals)
   130 interrupted with Ctrl-C (summaries cover the rows that finished)
 `;
 
@@ -98,6 +103,8 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
   const run = (fn: () => Promise<number>) => async () => {
     exitCode = await fn();
   };
+  addSelectionOptions(addGateOptions(program));
+  addCiCommands(program, (fn) => run(fn)());
   storeCommand("experiments", "list stored experiments, newest first (one eval's with EVAL)")
     .argument("[eval]", "only this eval's experiments")
     .action(async (name: string | undefined, flags: StoreFlags) =>

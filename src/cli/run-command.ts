@@ -3,14 +3,16 @@ import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
-import { JsonlReporter } from "../report/jsonl.js";
 import { formatProblem } from "../report/problems.js";
 import type { Reporter } from "../report/reporter.js";
 import { TerminalReporter } from "../report/terminal.js";
 import type { RunEvalsOptions } from "../runner/options.js";
+import { projectRoot } from "../store/location.js";
+import { type CiFlags, gateFromFlags, selectionFromFlags } from "./ci-options.js";
 import { printError } from "./output.js";
+import { createReporters, planReporters, type ReporterPlan } from "./reporters.js";
 
-export interface RunFlags {
+export interface RunFlags extends CiFlags {
   filter: string[];
   list?: boolean;
   jsonl?: boolean;
@@ -48,14 +50,18 @@ function runOptions(paths: string[], flags: RunFlags, cmd: Command): RunEvalsOpt
     ...(flags.baseline !== undefined && { baseline: flags.baseline }),
     ...(flags.resume && { resume: true }),
     ...(flags.retryErrors && { retryErrors: true }),
+    gate: gateFromFlags(flags),
+    selection: selectionFromFlags(flags),
+    ...(flags.export !== undefined && { exportDir: flags.export }),
+    ...(flags.baselineDir !== undefined && { baselineDir: flags.baselineDir }),
   };
 }
 
 export async function runCommand(paths: string[], flags: RunFlags, cmd: Command): Promise<number> {
   const verbose = flags.verbose === true;
-  const options = runOptions(paths, flags, cmd);
   const cwd = process.cwd();
   try {
+    const options = runOptions(paths, flags, cmd);
     if (flags.resume && flags.retryErrors) {
       throw new EvalrunError(
         "USAGE",
@@ -64,6 +70,7 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       );
     }
     if (flags.list) return await listCommand(options, flags.jsonl === true, cwd, verbose);
+    const plan = planReporters(flags, { cwd, root: projectRoot(cwd), env: process.env });
     const interrupt = new AbortController();
     let interrupts = 0;
     const onSigint = () => {
@@ -81,8 +88,9 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       const { prepareRun } = await import("../runner/prepare.js");
       const { executeRun } = await import("../runner/run-evals.js");
       const prepared = await prepareRun(options);
-      const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose);
+      const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose, plan);
       const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);
+      for (const error of result.gateErrors ?? []) printError(error, verbose);
       if (strays.count() > 0 && result.exitCode === 0) {
         process.stderr.write(`Exit code 1: ${strays.count()} error(s) escaped the eval code (see above).\n`);
         return 1;
@@ -131,18 +139,21 @@ async function makeReporters(
   config: EvalrunConfig,
   cwd: string,
   verbose: boolean,
+  plan: ReporterPlan,
 ): Promise<Reporter[]> {
   const colors = colorsFor(process.stdout);
   const errColors = colorsFor(process.stderr);
-  if (flags.jsonl)
-    return [new JsonlReporter({ out: process.stdout, err: process.stderr, cwd, colors: errColors, verbose })];
-  // The config's `progress` applies unless --no-progress was given; bars need both streams on a terminal.
-  const wanted = cmd.getOptionValueSource("progress") === "cli" ? flags.progress : (config.progress ?? true);
-  const show = wanted && process.stderr.isTTY === true && process.stdout.isTTY === true;
-  const progress = show
-    ? await (await import("../report/progress.js")).createProgress(process.stderr, errColors)
-    : undefined;
-  return [new TerminalReporter({ out: process.stdout, err: process.stderr, cwd, colors, verbose, progress })];
+  const terminal = async () => {
+    // The config's `progress` applies unless --no-progress was given; bars need both streams on a terminal.
+    const wanted =
+      cmd.getOptionValueSource("progress") === "cli" ? flags.progress : (config.progress ?? true);
+    const show = wanted && process.stderr.isTTY === true && process.stdout.isTTY === true;
+    const progress = show
+      ? await (await import("../report/progress.js")).createProgress(process.stderr, errColors)
+      : undefined;
+    return new TerminalReporter({ out: process.stdout, err: process.stderr, cwd, colors, verbose, progress });
+  };
+  return createReporters(plan, { cwd, verbose, env: process.env, rowRules: flags.rowThreshold, terminal });
 }
 
 async function listCommand(

@@ -17,6 +17,7 @@ export const configSchema = z.strictObject({
   passWithNoEvals: z.boolean().optional(),
   maxErrorRate: z.number().min(0).max(1).optional(),
   store: z.union([z.string().min(1), z.literal(false)]).optional(),
+  baselineDir: z.string().min(1).optional(),
 }) satisfies z.ZodType<EvalrunConfig>;
 
 export const configKeys = Object.keys(configSchema.shape);

@@ -24,6 +24,8 @@ export interface EvalrunConfig {
   maxErrorRate?: number;
   /** The store file, relative to the config file, or false for none (`--store`, `--no-store`). */
   store?: string | false;
+  /** Where committed baselines live, relative to the config file (`--baseline-dir`); default `__baselines__/` beside each eval file. */
+  baselineDir?: string;
 }
 
 export function defineConfig(config: EvalrunConfig): EvalrunConfig {

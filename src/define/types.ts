@@ -87,6 +87,8 @@ export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown
   baseExperimentName?: string;
   /** Braintrust's spelling of the same, by id. */
   baseExperimentId?: string;
+  /** Minimum mean per score, e.g. `{ Factuality: 0.8 }`: a score below its minimum fails the run. */
+  thresholds?: Record<string, number>;
 }
 
 /** An eval as the loader found it. */

@@ -77,4 +77,25 @@ export function validateDefinition(d: EvalDefinition): void {
   if (e.tags !== undefined && !(Array.isArray(e.tags) && e.tags.every((t) => typeof t === "string"))) {
     throw new EvalrunError("BAD_EVALUATOR", `${label(d)}: \`tags\` must be an array of strings.`);
   }
+  validateThresholds(d, e.thresholds);
+}
+
+function validateThresholds(d: EvalDefinition, thresholds: unknown): void {
+  if (thresholds === undefined) return;
+  if (typeof thresholds !== "object" || thresholds === null || Array.isArray(thresholds)) {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: \`thresholds\` must be an object of score name → minimum mean; got ${describeValue(thresholds)}.`,
+      "e.g. thresholds: { Factuality: 0.8 }",
+    );
+  }
+  for (const [name, value] of Object.entries(thresholds)) {
+    if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
+      throw new EvalrunError(
+        "BAD_EVALUATOR",
+        `${label(d)}: \`thresholds.${name}\` is ${describeValue(value)}; a minimum is a number between 0 and 1.`,
+        `e.g. thresholds: { ${JSON.stringify(name)}: 0.8 }`,
+      );
+    }
+  }
 }

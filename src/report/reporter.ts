@@ -1,5 +1,6 @@
-import type { EvalrunErrorCode } from "../define/errors.js";
+import type { EvalrunError, EvalrunErrorCode } from "../define/errors.js";
 import type { EvalInfo, RowResult } from "../engine/types.js";
+import type { EvalGate, EvalStats } from "../gate/types.js";
 import type { Problem } from "../loader/problems.js";
 import type { BaselineComparison } from "../summary/comparison.js";
 import type { ExperimentSummary } from "../summary/types.js";
@@ -26,6 +27,10 @@ export interface EvalOutcome {
   failure: EvalFailure | undefined;
   /** How this run compares with its baseline, when it has one. */
   comparison: BaselineComparison | undefined;
+  /** Each score's interval and change against the baseline (see gate/stats). */
+  stats?: EvalStats | undefined;
+  /** Thresholds and the regression gate, as they came out for this eval. */
+  gate?: EvalGate | undefined;
 }
 
 export interface RunResult {
@@ -41,6 +46,8 @@ export interface RunResult {
   /** Where the experiments were written (":memory:" with --no-store). */
   store: string;
   durationSeconds: number;
+  /** Gates that are misconfigured (a rule naming a score no scorer produced): the exit code is 2. */
+  gateErrors?: EvalrunError[] | undefined;
 }
 
 /** Every hook is optional and may be async; the runner awaits each in turn. */

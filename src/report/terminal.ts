@@ -4,6 +4,7 @@ import type { Problem } from "../loader/problems.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import type { Colors } from "./colors.js";
 import { formatPercent, formatSeconds, plural, shownPath, stackLocation } from "./format.js";
+import { gateFailed, gateLines, scoreIntervals } from "./gate-lines.js";
 import { formatProblem, indent } from "./problems.js";
 import type { Progress } from "./progress.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
@@ -99,7 +100,7 @@ export class TerminalReporter implements Reporter {
     this.o.progress?.finish(ev);
     const c = this.o.colors;
     const m = summary.metrics;
-    const failed = outcome.failure !== undefined || m.errors.metric > 0;
+    const failed = outcome.failure !== undefined || m.errors.metric > 0 || gateFailed(outcome.gate);
     const mark = outcome.interrupted ? c.yellow("■") : failed ? c.red("✘") : c.green("✔");
     const lines: string[] = [];
     lines.push(`${mark} ${c.bold(ev.name)}  ${c.dim(shownPath(ev.file, this.o.cwd))}`);
@@ -139,10 +140,11 @@ export class TerminalReporter implements Reporter {
         const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
         const change = cmp ? `  ${this.change(s.diff)}  ${this.movement(s.improvements, s.regressions)}` : "";
         lines.push(
-          `    ${s.name.padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}`,
+          `    ${s.name.padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}${scoreIntervals(outcome.stats?.scores[s.name], outcome.stats?.confidence ?? 0.95, c)}`,
         );
       }
     }
+    lines.push(...gateLines(outcome.gate, c));
     if (outcome.failure) {
       lines.push(`  ${c.red(`[${outcome.failure.code}]`)} ${outcome.failure.message}`);
       if (outcome.failure.hint) lines.push(`  ${c.dim("hint:")} ${outcome.failure.hint}`);

@@ -1,4 +1,6 @@
+import type { GateOptions } from "../gate/types.js";
 import type { Reporter } from "../report/reporter.js";
+import type { Selection } from "./selection.js";
 
 /** Options of `runEvals()`; each mirrors a CLI flag and overrides the config file's value. */
 export interface RunEvalsOptions {
@@ -28,6 +30,14 @@ export interface RunEvalsOptions {
   retryErrors?: boolean;
   /** Compare with this experiment (name or id) or export file instead of the newest complete experiment. */
   baseline?: string;
+  /** Thresholds and the regression gate (README: CI); by default only an eval's own `thresholds` apply. */
+  gate?: Partial<GateOptions>;
+  /** Which rows run: --first, --sample, --shard. */
+  selection?: Selection;
+  /** Write each eval's experiment to `<dir>/<eval>.jsonl` when the run ends (e.g. for `evalrun merge`). */
+  exportDir?: string;
+  /** Where committed baselines live (default `__baselines__/` beside each eval file). */
+  baselineDir?: string;
   /** Aborting it interrupts the run: no new rows start, in-flight rows get `graceMs` to finish. */
   signal?: AbortSignal;
   graceMs?: number;

@@ -63,6 +63,8 @@ export interface PreparedRun {
   workers: number | "auto";
   /** Said after the run (e.g. a --workers value that was capped). */
   notices: string[];
+  /** Where committed baselines live, when not beside each eval file. */
+  baselineDir?: string | undefined;
 }
 
 function timestamp(date: Date): string {
@@ -170,5 +172,10 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     root,
     git,
     ...workerCount(options.workers ?? config.workers),
+    baselineDir: options.baselineDir
+      ? path.resolve(cwd, options.baselineDir)
+      : config.baselineDir
+        ? path.resolve(loaded.dir, config.baselineDir)
+        : undefined,
   };
 }

@@ -5,14 +5,19 @@ import { WorkerPool } from "../engine/pool.js";
 import { runItem } from "../engine/row.js";
 import { runEval } from "../engine/run-eval.js";
 import type { EvalInfo } from "../engine/types.js";
+import { checkRuleEvals, gateVerdict } from "../gate/verdict.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
+import { DISCARD } from "../store/eval-sink.js";
 import { EvalAggregate } from "../summary/aggregate.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { ownPackageRoot } from "../util/own-package.js";
 import { userFrame } from "../util/stack.js";
 import { evalrunVersion } from "../util/version.js";
+import { assessEval, committedBaselines, gateOptions } from "./gate-step.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
+import { exportRun } from "./run-export.js";
+import { checkSelection, combinePlans, selectionPlan } from "./selection.js";
 import { type PlannedEval, StoreSession } from "./store-session.js";
 
 export interface RunEvalsResult extends RunResult {
@@ -52,6 +57,14 @@ export async function executeRun(
   started = performance.now(),
 ): Promise<RunEvalsResult> {
   const reporters = options.reporters ?? [];
+  const gate = gateOptions(options.gate);
+  checkRuleEvals(
+    [...gate.minScores, ...gate.rowThresholds],
+    prepared.infos.map((i) => i.name),
+  );
+  checkSelection(prepared.definitions, options.selection);
+  // A shard's means cover part of the rows: thresholds and regressions are judged once the shards are merged.
+  const shard = options.selection?.shard;
   // Threads start loading eval bundles while the store is opened and experiments are planned.
   const pooled = (info: EvalInfo) =>
     prepared.workers === "auto" ? info.timeout !== undefined : prepared.workers > 0;
@@ -64,6 +77,10 @@ export async function executeRun(
     resume: options.resume === true,
     retryErrors: options.retryErrors === true,
     baseline: options.baseline,
+    baselineFiles: options.baseline
+      ? undefined
+      : committedBaselines(prepared.infos, prepared.baselineDir, prepared.cwd),
+    keepRows: options.exportDir !== undefined,
   });
   try {
     const { planned, skipped } = session.plan(
@@ -93,12 +110,16 @@ export async function executeRun(
       for (const r of reporters) await r.onEvalStart?.(info);
       const aggregate = new EvalAggregate(info.scorerNames);
       session.seed(p, aggregate);
+      const selected = options.selection
+        ? await selectionPlan(p.definition, prepared.filters, options.selection)
+        : undefined;
+      const plan = selected ? combinePlans([selected], p.plan) : p.plan;
       const ran = await runEval(p.definition, info, {
         filters: prepared.filters,
         globalLimit,
         stop: stop.signal,
         hardStop: hardStop.signal,
-        plan: p.plan,
+        plan,
         executor:
           pool && pooled(info)
             ? (ctx) =>
@@ -120,7 +141,7 @@ export async function executeRun(
           for (const r of reporters) r.onRow?.(info, row);
         },
         onSize(rows) {
-          if (!p.plan) for (const r of reporters) r.onEvalSize?.(info, rows);
+          if (!plan) for (const r of reporters) r.onEvalSize?.(info, rows);
         },
       });
       aggregate.finish();
@@ -142,6 +163,19 @@ export async function executeRun(
           ? { code: ran.failure.code, message: ran.failure.message, hint: ran.failure.hint }
           : undefined,
         comparison,
+        ...assessEval({
+          db: session.store.db,
+          info,
+          definition: p.definition,
+          experiment: p.experiment,
+          baseline: p.baseline,
+          rowsKept: p.writer !== DISCARD,
+          summary,
+          comparison,
+          options: gate,
+          gatesLeftTo:
+            shard && `gates are left to \`evalrun merge\` (this run is shard ${shard.index}/${shard.total})`,
+        }),
       };
       for (const r of reporters) await r.onEvalEnd?.(info, summary, outcome);
       return outcome;
@@ -162,13 +196,18 @@ export async function executeRun(
         `${strays.length} error(s) escaped the eval code in worker threads (see the notes)`,
       );
     }
+    const gated = gateVerdict(evals, gate, ruling);
+    if (options.exportDir) await exportRun(session, planned, options.exportDir, options.selection?.shard);
     const result: RunEvalsResult = {
       evals,
       summaries: evals.map((e) => e.summary),
       problems: prepared.problems,
       interrupted: stop.signal.aborted,
-      ...ruling,
+      exitCode: gated.exitCode,
+      reasons: gated.reasons,
+      gateErrors: gated.errors,
       notes: [
+        ...gated.notes,
         ...prepared.notices,
         ...skipped.map((s) => `${s.definition.name}: skipped, ${s.reason}`),
         ...(pool?.notices ?? []),

@@ -4,6 +4,7 @@ import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import { onlyThese, type RunPlan, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
+import { importBaselineFile } from "../store/baseline-file.js";
 import { DISCARD, type EvalSink, FileSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
@@ -28,6 +29,10 @@ export interface StoreSessionOptions {
   retryErrors: boolean;
   /** --baseline: an experiment name or id, or a .jsonl export. */
   baseline: string | undefined;
+  /** Committed baseline files by eval name; they win over the store's experiments, --baseline wins over them. */
+  baselineFiles?: ReadonlyMap<string, { file: string; shown: string }> | undefined;
+  /** Keep rows even without a store (--no-store with --export). */
+  keepRows?: boolean | undefined;
 }
 
 /** One eval's part of the run, as the store sees it. */
@@ -66,6 +71,7 @@ export class StoreSession {
     readonly store: OpenedStore,
     private readonly options: StoreSessionOptions,
     private readonly baselineFile: Experiment | undefined,
+    private readonly committed: ReadonlyMap<string, Experiment> = new Map(),
   ) {
     this.experiments = new Experiments(store.db);
   }
@@ -91,13 +97,24 @@ export class StoreSession {
         reuseExisting: true,
       });
     }
-    return new StoreSession(store, options, fromFile);
+    const committed = new Map<string, Experiment>();
+    try {
+      for (const [name, { file, shown }] of options.baselineFiles ?? []) {
+        committed.set(name, await importBaselineFile(store.db, file, name, shown, options.evalrunVersion));
+      }
+    } catch (error) {
+      store.db.close();
+      throw error;
+    }
+    return new StoreSession(store, options, fromFile, committed);
   }
 
   private baselineFor(definition: EvalDefinition, before: number | undefined): Experiment | undefined {
     const project = definition.name;
     if (this.baselineFile) return this.baselineFile.project === project ? this.baselineFile : undefined;
     if (this.options.baseline) return this.experiments.find(this.options.baseline, project)[0];
+    const committed = this.committed.get(project);
+    if (committed) return committed;
     const e = definition.evaluator;
     const named = e.baseExperimentId ?? e.baseExperimentName;
     if (named) {
@@ -199,7 +216,8 @@ export class StoreSession {
     info.experimentId = experiment.id;
     info.baselineName = baseline?.name;
     // With --no-store the rows are kept (in memory) only when a baseline comparison needs them.
-    const keepRows = this.options.location !== false || baseline !== undefined;
+    const keepRows =
+      this.options.location !== false || baseline !== undefined || this.options.keepRows === true;
     const baselineSeq = baseline?.seq ?? null;
     const location = this.options.location;
     let writer: EvalSink = DISCARD;

@@ -11,7 +11,7 @@ export interface Comparison {
 }
 
 // Per (row, score): the mean over trials of the non-null values. Rows match on row_key.
-const PER_ROW = `SELECT row_key, je.key AS name, avg(je.value) AS v
+export const PER_ROW = `SELECT row_key, je.key AS name, avg(je.value) AS v
   FROM rows, json_each(rows.scores) AS je
   WHERE exp = ? AND je.type IN ('integer', 'real')
   GROUP BY row_key, je.key`;

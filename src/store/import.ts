@@ -22,6 +22,8 @@ export interface ImportOptions {
   evalrunVersion: string;
   /** When the experiment's id is already in the store: reuse it (baselines) instead of refusing. */
   reuseExisting?: boolean;
+  /** The experiment's id instead of the header's (a committed baseline is known by its content). */
+  id?: string | undefined;
 }
 
 type Row = Record<string, unknown>;
@@ -130,19 +132,20 @@ export async function importFile(
         "Name the eval: evalrun import FILE --eval NAME.",
       );
     }
-    if (header?.id) {
-      const existing = experiments.byId(header.id);
+    const id = options.id ?? header?.id;
+    if (id) {
+      const existing = experiments.byId(id);
       if (existing && options.reuseExisting) return existing;
       if (existing) {
         throw new EvalrunError(
           "IMPORT",
-          `${file} holds experiment ${header.id}, which the store already has (${existing.project}/${existing.name}). Nothing was imported.`,
+          `${file} holds experiment ${id}, which the store already has (${existing.project}/${existing.name}). Nothing was imported.`,
           "Import it into another store (--store), or delete the existing one first.",
         );
       }
     }
     experiment = experiments.create({
-      id: header?.id,
+      id,
       project,
       name: options.name ?? header?.name ?? path.basename(file).replace(/\.jsonl?$/, ""),
       created: header?.created,

@@ -1,0 +1,112 @@
+import path from "node:path";
+import { EvalrunError } from "../../define/errors.js";
+import { loadConfig } from "../../loader/config.js";
+import { colorsFor } from "../../report/colors.js";
+import { formatPercent, plural } from "../../report/format.js";
+import { BASELINE_ID_PREFIX, baselinePath, writeBaselineFile } from "../../store/baseline-file.js";
+import { Experiments } from "../../store/experiments.js";
+import { projectRoot, storeLocation } from "../../store/location.js";
+import { openStore } from "../../store/open.js";
+import type { Experiment } from "../../store/types.js";
+import { writeJson } from "./store-access.js";
+
+export interface BaselineFlags {
+  store?: string;
+  config?: string;
+  json?: boolean;
+  baselineDir?: string;
+}
+
+/** The newest complete experiment of an eval that a run made (not one read back from a baseline file). */
+function latestRun(experiments: Experiments, project: string): Experiment | undefined {
+  return experiments
+    .list(project)
+    .find((e) => e.status === "complete" && !e.id.startsWith(BASELINE_ID_PREFIX));
+}
+
+/**
+ * `evalrun baseline save [EVAL...]`: writes each eval's latest complete experiment as its committed baseline
+ * (`__baselines__/<eval>.jsonl` beside the eval file, or in `--baseline-dir`), for a run to compare with.
+ */
+export async function baselineSaveCommand(names: string[], flags: BaselineFlags): Promise<number> {
+  const cwd = process.cwd();
+  const root = projectRoot(cwd);
+  const { config, dir } = await loadConfig(cwd, flags.config);
+  const location = storeLocation({
+    cwd,
+    flag: flags.store,
+    config: typeof config.store === "string" ? path.resolve(dir, config.store) : config.store,
+  });
+  if (location === false) {
+    throw new EvalrunError(
+      "USAGE",
+      "There is no store to save a baseline from (the config sets `store: false`).",
+      "Pass --store PATH, or run with a store first.",
+    );
+  }
+  const baselineDir = flags.baselineDir
+    ? path.resolve(cwd, flags.baselineDir)
+    : config.baselineDir
+      ? path.resolve(dir, config.baselineDir)
+      : undefined;
+  const store = openStore(location, { create: false });
+  try {
+    const experiments = new Experiments(store.db);
+    const projects =
+      names.length > 0
+        ? names
+        : [...new Set(experiments.list().map((e) => e.project))].filter((p) => latestRun(experiments, p));
+    if (projects.length === 0) {
+      throw new EvalrunError(
+        "NOT_FOUND",
+        `The store ${store.location} has no complete experiment to save as a baseline.`,
+        "Run your evals first (`evalrun`), then save the run you accept.",
+      );
+    }
+    const saved: Array<{ eval: string; file: string; rows: number; experiment: string }> = [];
+    const c = colorsFor(process.stdout);
+    for (const project of projects) {
+      const e = latestRun(experiments, project);
+      if (!e) {
+        const known = [...new Set(experiments.list().map((x) => x.project))];
+        throw new EvalrunError(
+          "NOT_FOUND",
+          `Eval "${project}" has no complete experiment in ${store.location}.`,
+          known.length > 0
+            ? `Evals with experiments: ${known.join(", ")}. Run "${project}" to the end first.`
+            : "Run your evals first (`evalrun`).",
+        );
+      }
+      const file = baselinePath(project, e.file ? path.join(root, e.file) : undefined, baselineDir);
+      if (!file) {
+        throw new EvalrunError(
+          "USAGE",
+          `Experiment ${e.name} of eval "${project}" does not record its eval file, so its baseline has no place beside it.`,
+          "Choose a directory for baselines: --baseline-dir DIR (or `baselineDir` in the config).",
+        );
+      }
+      const rows = writeBaselineFile(store.db, e, file);
+      const shown = path.relative(cwd, file) || file;
+      saved.push({ eval: project, file: shown, rows, experiment: e.name });
+      if (!flags.json) {
+        const scores = Object.values(e.summary?.scores ?? {})
+          .map((s) => `${s.name} ${formatPercent(s.score)}`)
+          .join(" · ");
+        const errors = e.summary?.metrics.errors.metric ?? 0;
+        process.stdout.write(
+          `${c.green("saved")} ${c.bold(shown)}: ${plural(rows, "row")} of ${project} from ${e.name}${scores ? ` (${scores})` : ""}\n`,
+        );
+        if (errors > 0) {
+          process.stdout.write(
+            `  ${c.yellow("note:")} ${plural(errors, "result")} errored; they are kept without scores and are not compared.\n`,
+          );
+        }
+      }
+    }
+    if (flags.json) writeJson({ saved });
+    else process.stdout.write(c.dim("Commit the files: runs compare with them from now on.\n"));
+    return 0;
+  } finally {
+    store.db.close();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Confidence intervals for a mean, by a percentile bootstrap with a fixed seed: the same values always give the
+ * same interval, so re-running a gate on the same data gives the same verdict.
+ */
+
+/** The generator's seed for every interval evalrun computes (any constant works; this one is documented). */
+export const BOOTSTRAP_SEED = 0x5eed;
+
+/** Resamples per interval: enough for stable 2.5% / 97.5% percentiles (50 draws beyond each). */
+export const RESAMPLES = 2000;
+
+/**
+ * Past this many values the bootstrap's cost (RESAMPLES × n draws, ~7 ns each) buys nothing: its distribution of
+ * the mean is then normal to within the resampling noise, so the normal interval it converges to is used instead.
+ */
+export const BOOTSTRAP_MAX_VALUES = 5000;
+
+export interface Interval {
+  low: number;
+  high: number;
+  /** How it was computed: resampling, or the normal approximation for large samples. */
+  method: "bootstrap" | "normal";
+}
+
+export interface MeanEstimate extends Interval {
+  mean: number;
+  n: number;
+}
+
+/** 12 significant digits: float noise from summing in another order must not move an interval's last digits. */
+export function stable(value: number): number {
+  const rounded = Number(value.toPrecision(12));
+  return Object.is(rounded, -0) ? 0 : rounded;
+}
+
+/**
+ * The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9), for the normal
+ * interval of large samples.
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile needs 0 < p < 1, got ${p}`);
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
+  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
+  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number];
+  const [d0, d1, d2, d3] = d as [number, number, number, number];
+  const tail = (q: number) =>
+    (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
+    (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
+  );
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] as number;
+  return sum / values.length;
+}
+
+/**
+ * The mean of `values` with a two-sided interval at `confidence` (e.g. 0.95): the 2.5th and 97.5th percentiles of
+ * the means of RESAMPLES resamples drawn with replacement. Null for no values. The values are sorted first, so
+ * the interval depends on them alone, never on the order rows finished, were stored or were sharded in.
+ */
+export function meanInterval(
+  input: ArrayLike<number>,
+  confidence: number,
+  seed: number = BOOTSTRAP_SEED,
+): MeanEstimate | null {
+  const n = input.length;
+  if (n === 0) return null;
+  const values = Float64Array.from(input).sort();
+  const m = mean(values);
+  const alpha = 1 - confidence;
+  if (n > BOOTSTRAP_MAX_VALUES) {
+    let squares = 0;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const v = values[i] as number;
+      squares += (v - m) ** 2;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    // The bootstrap's own spread of the mean (divisor n): the interval it would converge to. No resample's mean
+    // leaves the data's range, so neither does the interval (a 99.9% pass rate must not reach past 100%).
+    const se = Math.sqrt(squares / n / n);
+    const z = normalQuantile(1 - alpha / 2);
+    return {
+      mean: stable(m),
+      low: stable(Math.max(min, m - z * se)),
+      high: stable(Math.min(max, m + z * se)),
+      method: "normal",
+      n,
+    };
+  }
+  const means = new Float64Array(RESAMPLES);
+  // Mulberry32 (a small, fast 32-bit generator), inlined: this loop runs RESAMPLES × n times.
+  const scale = n / 4294967296;
+  let s = seed >>> 0;
+  for (let b = 0; b < RESAMPLES; b++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      sum += values[(((t ^ (t >>> 14)) >>> 0) * scale) | 0] as number;
+    }
+    means[b] = sum / n;
+  }
+  means.sort();
+  const lowAt = Math.floor((RESAMPLES * alpha) / 2);
+  const highAt = Math.ceil(RESAMPLES * (1 - alpha / 2)) - 1;
+  return {
+    mean: stable(m),
+    low: stable(means[Math.max(0, lowAt)] as number),
+    high: stable(means[Math.min(RESAMPLES - 1, highAt)] as number),
+    method: "bootstrap",
+    n,
+  };
+}

@@ -1,0 +1,163 @@
+import type { ExperimentSummary } from "../summary/types.js";
+import { closestName } from "../util/suggest.js";
+import { bracket, confidenceLabel, percent, signedPercent } from "./format.js";
+import { effectiveRule, namedRules, type ScoreRule } from "./thresholds.js";
+import type { EvalGate, EvalStats, GateCheck, GateOptions, ScoreChange, WorstRow } from "./types.js";
+
+/** Differences smaller than this are float noise, not movement. */
+const EPSILON = 1e-9;
+
+/** How many of the most regressed rows a failed regression shows. */
+export const WORST_ROWS = 5;
+
+export interface EvalGateInput {
+  evalName: string;
+  summary: ExperimentSummary;
+  stats: EvalStats;
+  /** Names of the eval's scorer functions: a threshold on one of them is not a typo even if no row was scored. */
+  scorerNames: readonly string[];
+  /** The baseline's name, when the eval has one. */
+  baseline: string | undefined;
+  /** Scores the baseline has (a score that vanished is said, not gated). */
+  baselineScores: readonly string[];
+  onlyNew: number;
+  onlyBase: number;
+  /** `--min-score` rules and the eval's own `thresholds`. */
+  rules: readonly ScoreRule[];
+  /** `--row-threshold` rules: checked here only for the scores they name. */
+  rowRules: readonly ScoreRule[];
+  options: GateOptions;
+  worstRows(score: string): WorstRow[];
+}
+
+function thresholdCheck(input: EvalGateInput, score: string, rule: ScoreRule): GateCheck {
+  const mean = input.summary.scores[score]?.score ?? null;
+  const base = { kind: "threshold" as const, score, threshold: rule.value };
+  if (mean === null) {
+    return {
+      ...base,
+      status: "fail",
+      message: `${score}: no row was scored, so it cannot reach its minimum ${percent(rule.value)} (${rule.source})`,
+    };
+  }
+  if (mean < rule.value) {
+    return {
+      ...base,
+      status: "fail",
+      message: `${score} ${percent(mean)} is below its minimum ${percent(rule.value)} (${rule.source})`,
+    };
+  }
+  return { ...base, status: "pass", message: `${score} ${percent(mean)} >= ${percent(rule.value)}` };
+}
+
+/** A rule naming a score this eval never produced: a typo or a renamed scorer, which must not pass silently. */
+function unknownScore(input: EvalGateInput, rule: ScoreRule & { score: string }): GateCheck {
+  const known = Object.keys(input.summary.scores);
+  const near = closestName(rule.score, [...known, ...input.scorerNames]);
+  return {
+    kind: "threshold",
+    score: rule.score,
+    status: "error",
+    threshold: rule.value,
+    message: `${rule.source} names the score "${rule.score}", which no scorer of eval "${input.evalName}" produced (its scores: ${known.join(", ")}).${near ? ` Did you mean "${near}"?` : ""}`,
+    hint: "Use a score name from the summary above: a scorer's function name, or the `name` of the Score objects it returns.",
+  };
+}
+
+export function regressionCheck(
+  score: string,
+  change: ScoreChange,
+  options: Pick<GateOptions, "maxDrop" | "confidence" | "requireBaseline">,
+): GateCheck {
+  const est = change.estimate;
+  if (!est || change.matched === 0) {
+    return {
+      kind: "regression",
+      score,
+      status: options.requireBaseline ? "fail" : "pass",
+      message: `${score}: no row was scored in both this run and the baseline, so nothing was compared${options.requireBaseline ? " (--require-baseline)" : ""}`,
+    };
+  }
+  const ci = `${bracket(est, true)} at ${confidenceLabel(options.confidence)}`;
+  const rows = `over ${change.matched} matched rows; ${change.regressions} regressed, ${change.improvements} improved`;
+  const drop = -est.mean;
+  const beyondNoise = est.high < -EPSILON;
+  if (beyondNoise && drop > options.maxDrop + EPSILON) {
+    return {
+      kind: "regression",
+      score,
+      status: "fail",
+      message: `${score} dropped ${percent(drop)} ${ci} ${rows}`,
+    };
+  }
+  const why = beyondNoise
+    ? `within --max-drop ${percent(options.maxDrop)}`
+    : est.low > EPSILON
+      ? "improved"
+      : "within noise";
+  return {
+    kind: "regression",
+    score,
+    status: "pass",
+    message: `${score} ${signedPercent(est.mean)} ${ci} ${rows}: ${why}`,
+  };
+}
+
+/** Every gate of one eval: thresholds (always, when any apply) and the regression test (when asked for). */
+export function evaluateGate(input: EvalGateInput): EvalGate {
+  const checks: GateCheck[] = [];
+  const notes: string[] = [];
+  const { evalName, summary, options } = input;
+  const produced = Object.keys(summary.scores);
+  const seen = new Set<string>();
+  const unknown = (rule: ScoreRule) =>
+    rule.score !== undefined &&
+    !(rule.score in summary.scores) &&
+    !input.scorerNames.includes(rule.score) &&
+    produced.length > 0;
+  for (const rule of namedRules(input.rules, evalName)) {
+    const score = rule.score as string;
+    if (seen.has(score)) continue;
+    seen.add(score);
+    if (unknown(rule)) checks.push(unknownScore(input, { ...rule, score }));
+  }
+  for (const rule of namedRules(input.rowRules, evalName)) {
+    if (unknown(rule)) checks.push(unknownScore(input, { ...rule, score: rule.score as string }));
+  }
+  for (const score of [...produced, ...[...seen].filter((s) => !produced.includes(s))]) {
+    if (checks.some((c) => c.status === "error" && c.score === score)) continue;
+    const rule = effectiveRule(input.rules, evalName, score);
+    if (rule) checks.push(thresholdCheck(input, score, rule));
+  }
+  if (!options.failOnRegression) return { checks, notes };
+  if (input.onlyNew > 0 || input.onlyBase > 0) {
+    notes.push(`${input.onlyNew} rows only in this run, ${input.onlyBase} only in the baseline: not gated`);
+  }
+  if (input.baseline === undefined) {
+    checks.push({
+      kind: "baseline",
+      score: undefined,
+      status: options.requireBaseline ? "fail" : "pass",
+      message: options.requireBaseline
+        ? "no baseline to compare with (--require-baseline)"
+        : "no baseline to compare with: the regression gate passes (--require-baseline fails instead)",
+    });
+    return { checks, notes };
+  }
+  for (const stats of Object.values(input.stats.scores)) {
+    if (!stats.change) {
+      notes.push(`${stats.name} is not in the baseline: not compared`);
+      continue;
+    }
+    const check = regressionCheck(stats.name, stats.change, options);
+    if (check.status === "fail" && check.kind === "regression" && stats.change.matched > 0) {
+      check.worstRows = input.worstRows(stats.name);
+    }
+    checks.push(check);
+  }
+  for (const score of input.baselineScores) {
+    if (!(score in summary.scores))
+      notes.push(`${score} is in the baseline but no scorer produced it this run`);
+  }
+  return { checks, notes };
+}

@@ -1,0 +1,64 @@
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { EvalrunError } from "../define/errors.js";
+
+/** Where a reporter's output goes. */
+export type Destination = { kind: "stdout" } | { kind: "file"; path: string; shown: string };
+
+/** Makes a file's directory; a new `.evalrun/` gets the same `.gitignore` the store gives it. */
+function makeDir(file: string): void {
+  const dir = path.dirname(file);
+  if (existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  if (path.basename(dir) === ".evalrun") writeFileSync(path.join(dir, ".gitignore"), "*\n");
+}
+
+/**
+ * Checks, before anything runs, that a report can be written where asked: an unwritable path found after a long
+ * run would lose the report. Creates the file (empty) when it does not exist.
+ */
+export function checkWritable(dest: Destination, what: string): void {
+  if (dest.kind !== "file") return;
+  try {
+    makeDir(dest.path);
+    closeSync(openSync(dest.path, "a"));
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new EvalrunError(
+      "USAGE",
+      `${what}: cannot write ${dest.shown} (${e.code ?? "error"}: ${e.message.replace(/^[A-Z]+: /, "")}).`,
+      "Point it at a file in a writable directory, e.g. --outfile junit=reports/junit.xml, or - for stdout.",
+    );
+  }
+}
+
+/** Writes a whole report to its destination (a file is replaced, never appended to). */
+export function emit(dest: Destination, text: string): void {
+  if (dest.kind === "stdout") {
+    process.stdout.write(text);
+    return;
+  }
+  makeDir(dest.path);
+  writeFileSync(dest.path, text);
+}
+
+/** Appends to a file (GitHub's step summary collects every step's). */
+export function append(file: string, text: string): void {
+  makeDir(file);
+  appendFileSync(file, text);
+}
+
+/** A stream that keeps what is written, for a streaming reporter whose output goes to a file at the end. */
+export class MemoryStream extends Writable {
+  private readonly chunks: Buffer[] = [];
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}

@@ -1,0 +1,54 @@
+import { bracket, confidenceLabel } from "../gate/format.js";
+import type { EvalGate, GateCheck, ScoreStats, WorstRow } from "../gate/types.js";
+import type { Colors } from "./colors.js";
+import { preview } from "./values.js";
+
+/** True when a gate of the eval failed or is misconfigured. */
+export const gateFailed = (gate: EvalGate | undefined): boolean =>
+  gate?.checks.some((c) => c.status !== "pass") ?? false;
+
+/** What the terminal adds to a score's line: its interval and, with a baseline, the change's interval. */
+export function scoreIntervals(stats: ScoreStats | undefined, confidence: number, c: Colors): string {
+  if (!stats?.interval) return "";
+  let text = `  ${c.dim(`${confidenceLabel(confidence)} CI`)} ${bracket(stats.interval)}`;
+  const est = stats.change?.estimate;
+  if (est) {
+    const shown = bracket(est, true);
+    text += `  ${c.dim("change")} ${est.high < -1e-9 ? c.red(shown) : est.low > 1e-9 ? c.green(shown) : shown}`;
+  }
+  return text;
+}
+
+const label: Record<GateCheck["kind"], string> = {
+  threshold: "threshold ",
+  regression: "regression",
+  baseline: "baseline  ",
+};
+
+/** A worst row on one line: key, before → after, input and the two outputs. */
+export function worstRowLine(r: WorstRow, width = 40): string {
+  const after = r.errorAfter ? `error: ${r.errorAfter}` : preview(r.outputAfter, width);
+  return `${r.rowKey}  ${r.before.toFixed(2)} → ${r.after.toFixed(2)}  input ${preview(r.input, width)}  output ${preview(r.outputBefore, width)} → ${after}`;
+}
+
+/** The eval's gates, PASS / FAIL each, with the worst rows of a failed regression and the gate's notes. */
+export function gateLines(gate: EvalGate | undefined, c: Colors): string[] {
+  if (!gate || (gate.checks.length === 0 && gate.notes.length === 0)) return [];
+  const lines = [`  ${c.dim("gates")}`];
+  for (const check of gate.checks) {
+    const status =
+      check.status === "pass"
+        ? c.green("✔ PASS ")
+        : check.status === "fail"
+          ? c.red("✘ FAIL ")
+          : c.red("✘ ERROR");
+    lines.push(`    ${status} ${c.dim(label[check.kind])}  ${check.message}`);
+    if (check.hint) lines.push(`             ${c.dim("hint:")} ${check.hint}`);
+    if (check.worstRows && check.worstRows.length > 0) {
+      lines.push(`             ${c.dim("worst rows:")}`);
+      for (const r of check.worstRows) lines.push(`               ${worstRowLine(r)}`);
+    }
+  }
+  for (const note of gate.notes) lines.push(`    ${c.dim(`· ${note}`)}`);
+  return lines;
+}

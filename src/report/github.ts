@@ -1,0 +1,93 @@
+import path from "node:path";
+import type { Writable } from "node:stream";
+import { append } from "./destination.js";
+import { renderMarkdown } from "./markdown.js";
+import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
+import { evalLine } from "./source-line.js";
+
+/** Workflow-command escaping: the message part, then properties (which also cannot hold `:` or `,`). */
+const escapeData = (text: string) => text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+const escapeProperty = (text: string) => escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+
+interface Annotation {
+  file?: string | undefined;
+  line?: number | undefined;
+  col?: number | undefined;
+  title: string;
+  message: string;
+}
+
+/**
+ * GitHub Actions: `::error` annotations (file and line) for failed gates, errored evals and eval files that did
+ * not load, and the markdown summary appended to the file `$GITHUB_STEP_SUMMARY` names.
+ */
+export class GithubReporter implements Reporter {
+  constructor(
+    private readonly o: {
+      /** Where workflow commands go: stdout, unless another reporter's output owns it. */
+      annotations: Writable;
+      cwd: string;
+      env: NodeJS.ProcessEnv;
+    },
+  ) {}
+
+  /** Paths relative to the workspace, as GitHub resolves annotation files. */
+  private file(file: string | undefined): string | undefined {
+    if (!file) return undefined;
+    const base = this.o.env.GITHUB_WORKSPACE || this.o.cwd;
+    const relative = path.relative(base, file);
+    return relative.startsWith("..") ? file : relative.split(path.sep).join("/");
+  }
+
+  private annotationsOf(e: EvalOutcome): Annotation[] {
+    const at = {
+      file: this.file(e.info.file),
+      line: e.info.file ? evalLine(e.info.file, e.info.name) : undefined,
+    };
+    const out: Annotation[] = [];
+    for (const check of e.gate?.checks ?? []) {
+      if (check.status === "pass") continue;
+      const title = `evalrun: ${e.info.name}${check.score ? ` ${check.score}` : ""} ${check.status === "error" ? "gate misconfigured" : check.kind}`;
+      out.push({ ...at, title, message: `${check.message}${check.hint ? `\n${check.hint}` : ""}` });
+    }
+    if (e.failure)
+      out.push({ ...at, title: `evalrun: ${e.info.name} ${e.failure.code}`, message: e.failure.message });
+    const errors = e.summary.metrics.errors.metric;
+    if (errors > 0) {
+      out.push({
+        ...at,
+        title: `evalrun: ${e.info.name} errors`,
+        message: `${errors} of ${e.summary.metrics.rows.metric} results errored`,
+      });
+    }
+    return out;
+  }
+
+  onRunEnd(result: RunResult): void {
+    const annotations: Annotation[] = result.problems.map((p) => ({
+      file: this.file(p.file),
+      line: p.line,
+      col: p.column,
+      title: `evalrun: ${p.code}`,
+      message: `${p.message}${p.hint ? `\n${p.hint}` : ""}`,
+    }));
+    for (const e of result.evals) annotations.push(...this.annotationsOf(e));
+    for (const error of result.gateErrors ?? []) {
+      annotations.push({
+        title: "evalrun: gate misconfigured",
+        message: `${error.message}\n${error.hint ?? ""}`,
+      });
+    }
+    for (const a of annotations) {
+      const props = [
+        a.file !== undefined && `file=${escapeProperty(a.file)}`,
+        a.line !== undefined && `line=${a.line}`,
+        a.col !== undefined && `col=${a.col}`,
+        `title=${escapeProperty(a.title)}`,
+      ].filter(Boolean);
+      this.o.annotations.write(`::error ${props.join(",")}::${escapeData(a.message)}\n`);
+    }
+    const summary = this.o.env.GITHUB_STEP_SUMMARY;
+    if (summary) append(summary, renderMarkdown(result, this.o.cwd));
+  }
+}

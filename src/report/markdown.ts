@@ -1,0 +1,101 @@
+import { bracket, confidenceLabel, percent, signedPercent } from "../gate/format.js";
+import type { GateCheck } from "../gate/types.js";
+import { type Destination, emit } from "./destination.js";
+import { shownPath } from "./format.js";
+import type { Reporter, RunResult } from "./reporter.js";
+import { preview } from "./values.js";
+
+/** A table cell: one line, pipes escaped, code spans where the text is data. */
+const cell = (text: string) => text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
+const code = (text: string) => `\`${text.replace(/`/g, "'").replace(/\r?\n/g, " ")}\``;
+
+const icon = (check: GateCheck) => (check.status === "pass" ? "✅" : "❌");
+
+/**
+ * The run as markdown, for a PR comment or GitHub's job summary: the verdict, a table of every score (mean,
+ * interval, change with its interval, rows up and down, gates), then each failed gate with its worst rows.
+ */
+export function renderMarkdown(result: RunResult, cwd: string): string {
+  const failedChecks = result.evals.flatMap((e) =>
+    (e.gate?.checks ?? []).filter((c) => c.status !== "pass").map((c) => ({ e, c })),
+  );
+  const passed = result.exitCode === 0;
+  const lines: string[] = [];
+  const what =
+    failedChecks.length > 0
+      ? `, ${failedChecks.length} gate${failedChecks.length === 1 ? "" : "s"} failed`
+      : "";
+  lines.push(`### ${passed ? "✅" : "❌"} evalrun: ${passed ? "passed" : "failed"}${what}`, "");
+  const confidence = result.evals.find((e) => e.stats)?.stats?.confidence ?? 0.95;
+  const ci = `${confidenceLabel(confidence)} CI`;
+  if (result.evals.length > 0) {
+    lines.push(`| Eval | Score | Mean (${ci}) | Change vs baseline (${ci}) | Rows ↑ / ↓ | Gates |`);
+    lines.push("|---|---|---|---|---|---|");
+    for (const e of result.evals) {
+      const scores = Object.values(e.summary.scores);
+      if (scores.length === 0) lines.push(`| ${cell(e.info.name)} | – | – | – | – | |`);
+      for (const s of scores) {
+        const stats = e.stats?.scores[s.name];
+        const mean = `${percent(s.score)}${stats?.interval ? ` ${bracket(stats.interval)}` : ""}`;
+        const est = stats?.change?.estimate;
+        const change = est
+          ? `${signedPercent(est.mean)} ${bracket(est, true)}`
+          : s.diff !== null
+            ? signedPercent(s.diff)
+            : "–";
+        const moved = stats?.change ? `${s.improvements} / ${s.regressions}` : "–";
+        const gates = (e.gate?.checks ?? [])
+          .filter((c) => c.score === s.name)
+          .map((c) => `${icon(c)} ${c.kind}`)
+          .join(" ");
+        lines.push(`| ${cell(e.info.name)} | ${cell(s.name)} | ${mean} | ${change} | ${moved} | ${gates} |`);
+      }
+    }
+    lines.push("");
+  }
+  for (const { e, c } of failedChecks) {
+    lines.push(`#### ${icon(c)} ${cell(e.info.name)}${c.score ? ` › ${cell(c.score)}` : ""}: ${c.kind}`, "");
+    lines.push(c.message, "");
+    if (c.hint) lines.push(`Hint: ${c.hint}`, "");
+    if (c.worstRows?.length) {
+      lines.push(
+        "| Row | Before | After | Input | Output before | Output after |",
+        "|---|---|---|---|---|---|",
+      );
+      for (const r of c.worstRows) {
+        const after = r.errorAfter ? `error: ${r.errorAfter}` : preview(r.outputAfter, 60);
+        lines.push(
+          `| ${code(r.rowKey)} | ${r.before.toFixed(2)} | ${r.after.toFixed(2)} | ${cell(preview(r.input, 60))} | ${cell(preview(r.outputBefore, 60))} | ${cell(after)} |`,
+        );
+      }
+      lines.push("");
+    }
+  }
+  if (result.problems.length > 0) {
+    lines.push("#### ❌ Eval files that did not load", "");
+    for (const p of result.problems) {
+      const where = `${shownPath(p.file, cwd)}${p.line !== undefined ? `:${p.line}` : ""}`;
+      lines.push(`- ${code(where)} ${cell(p.message)}`);
+    }
+    lines.push("");
+  }
+  const other = result.reasons.filter(
+    (r) => !failedChecks.some(({ e, c }) => r === `${e.info.name}: ${c.message}`),
+  );
+  if (other.length > 0 || result.notes.length > 0) {
+    for (const r of other) lines.push(`- ❌ ${r}`);
+    for (const n of result.notes) lines.push(`- ${n}`);
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** `--reporter markdown`: the summary above, written when the run ends. */
+export class MarkdownReporter implements Reporter {
+  constructor(private readonly o: { dest: Destination; cwd: string; onWritten?: (shown: string) => void }) {}
+
+  onRunEnd(result: RunResult): void {
+    emit(this.o.dest, renderMarkdown(result, this.o.cwd));
+    if (this.o.dest.kind === "file") this.o.onWritten?.(this.o.dest.shown);
+  }
+}

@@ -1,0 +1,35 @@
+import type { Writable } from "node:stream";
+import type { EvalInfo } from "../engine/types.js";
+import type { Problem } from "../loader/problems.js";
+import type { Colors } from "./colors.js";
+import { formatProblem } from "./problems.js";
+import type { Reporter, RunResult } from "./reporter.js";
+
+/**
+ * When no terminal summary is printed (only machine reporters), a CI log must still say why a run failed: file
+ * problems as they are found (unless the jsonl reporter says them), and the verdict's reasons at the end.
+ */
+export class StderrVerdictReporter implements Reporter {
+  constructor(
+    private readonly o: { err: Writable; cwd: string; colors: Colors; verbose: boolean; problems: boolean },
+  ) {}
+
+  onRunStart(_evals: EvalInfo[], problems: Problem[]): void {
+    if (!this.o.problems) return;
+    for (const p of problems)
+      this.o.err.write(`${formatProblem(p, this.o.cwd, this.o.colors, this.o.verbose)}\n`);
+  }
+
+  onRunEnd(result: RunResult): void {
+    const c = this.o.colors;
+    if (result.reasons.length === 0 && result.notes.length === 0) return;
+    const status =
+      result.exitCode === 0 ? c.green("evalrun: passed") : c.red(`evalrun: failed (exit ${result.exitCode})`);
+    const lines = [
+      status,
+      ...result.reasons.map((r) => `  · ${r}`),
+      ...result.notes.map((n) => c.dim(`  · ${n}`)),
+    ];
+    this.o.err.write(`${lines.join("\n")}\n`);
+  }
+}

@@ -1,0 +1,87 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type Database from "better-sqlite3";
+import type { EvalDefinition } from "../define/types.js";
+import type { EvalInfo } from "../engine/types.js";
+import { evaluateGate, WORST_ROWS } from "../gate/evaluate.js";
+import { scoreStats } from "../gate/stats.js";
+import { evalThresholdRules } from "../gate/thresholds.js";
+import { DEFAULT_GATE, type EvalGate, type EvalStats, type GateOptions } from "../gate/types.js";
+import { baselinePath } from "../store/baseline-file.js";
+import { scoreRows, worstRows } from "../store/paired.js";
+import type { Experiment } from "../store/types.js";
+import type { BaselineComparison } from "../summary/comparison.js";
+import type { ExperimentSummary } from "../summary/types.js";
+
+/** Intervals are computed for evals up to this many results, and for any size under the regression gate. */
+export const STATS_MAX_RESULTS = 50_000;
+
+/** The gate options of a run: the defaults, overridden by what was given. */
+export function gateOptions(given: Partial<GateOptions> | undefined): GateOptions {
+  return { ...DEFAULT_GATE, ...given };
+}
+
+/** Each eval's committed baseline file that exists, by eval name, with the path to show (relative to `cwd`). */
+export function committedBaselines(
+  evals: ReadonlyArray<{ name: string; file: string | undefined }>,
+  baselineDir: string | undefined,
+  cwd: string,
+): Map<string, { file: string; shown: string }> {
+  const found = new Map<string, { file: string; shown: string }>();
+  for (const e of evals) {
+    const file = baselinePath(e.name, e.file, baselineDir);
+    if (file && existsSync(file)) found.set(e.name, { file, shown: path.relative(cwd, file) || file });
+  }
+  return found;
+}
+
+export interface Assessed {
+  stats: EvalStats;
+  gate: EvalGate;
+}
+
+/**
+ * An eval's statistics and gates, once its experiment is finished: per-row values come from the store (sorted by
+ * row key), so the intervals depend on the rows alone, not on the order they finished in or on how they were
+ * sharded.
+ */
+export function assessEval(input: {
+  db: Database.Database;
+  info: EvalInfo;
+  definition: Pick<EvalDefinition, "evaluator"> | undefined;
+  experiment: Experiment;
+  baseline: Experiment | undefined;
+  /** False when the run kept no rows (--no-store without a baseline). */
+  rowsKept: boolean;
+  summary: ExperimentSummary;
+  comparison: BaselineComparison | undefined;
+  options: GateOptions;
+  /** Thresholds recorded with shard exports, when the eval's file was not loaded (merge). */
+  thresholds?: Record<string, number> | undefined;
+  /** Why no gate applies to this run (a shard: its part of the rows is not the verdict's). */
+  gatesLeftTo?: string | undefined;
+}): Assessed {
+  const { db, experiment, baseline, summary, comparison, options } = input;
+  // Past STATS_MAX_RESULTS an interval is narrower than the summary shows, and grouping rows costs ~1 s per
+  // 100,000 results: then only the regression gate, which needs them, pays for it.
+  const wanted = options.failOnRegression || summary.metrics.rows.metric <= STATS_MAX_RESULTS;
+  const rows = input.rowsKept && wanted ? scoreRows(db, experiment.seq, baseline?.seq ?? null) : undefined;
+  const stats = scoreStats(summary, rows, comparison, options.confidence);
+  if (input.gatesLeftTo) return { stats, gate: { checks: [], notes: [input.gatesLeftTo] } };
+  const own = input.definition?.evaluator.thresholds ?? input.thresholds;
+  const gate = evaluateGate({
+    evalName: input.info.name,
+    summary,
+    stats,
+    scorerNames: input.info.scorerNames,
+    baseline: comparison ? baseline?.name : undefined,
+    baselineScores: Object.keys(comparison?.means ?? {}),
+    onlyNew: comparison?.onlyNew ?? 0,
+    onlyBase: comparison?.onlyBase ?? 0,
+    rules: [...options.minScores, ...evalThresholdRules(input.info.name, own)],
+    rowRules: options.rowThresholds,
+    options,
+    worstRows: (score) => (baseline ? worstRows(db, experiment.seq, baseline.seq, score, WORST_ROWS) : []),
+  });
+  return { stats, gate };
+}

@@ -1,0 +1,184 @@
+import { createHash } from "node:crypto";
+import { createReadStream, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type Database from "better-sqlite3";
+import { EvalrunError, isEvalrunError } from "../define/errors.js";
+import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
+import { Experiments } from "./experiments.js";
+import { EXPORT_VERSION } from "./export.js";
+import { importFile } from "./import.js";
+import type { Experiment } from "./types.js";
+
+/** Committed baselines live in this directory next to the eval file, as snapshots do. */
+export const BASELINE_DIR = "__baselines__";
+
+/** Ids of experiments imported from baseline files start with this, so `baseline save` never saves one back. */
+export const BASELINE_ID_PREFIX = "baseline-";
+
+/**
+ * An eval's baseline file name: its name with every character outside [A-Za-z0-9._-] percent-encoded, so any
+ * name maps to one valid file name on every OS and two names never share one.
+ */
+export function baselineFileName(evalName: string): string {
+  const safe = [...evalName]
+    .map((ch) =>
+      /[A-Za-z0-9._-]/.test(ch)
+        ? ch
+        : [...Buffer.from(ch, "utf8")]
+            .map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`)
+            .join(""),
+    )
+    .join("");
+  // "." and ".." are directories, not files.
+  return `${/^\.+$/.test(safe) ? safe.replaceAll(".", "%2E") : safe}.jsonl`;
+}
+
+/**
+ * Where an eval's committed baseline is: `<baselineDir>/<eval>.jsonl` when a directory is configured, else
+ * `__baselines__/<eval>.jsonl` beside its eval file. Undefined when neither is known.
+ */
+export function baselinePath(
+  evalName: string,
+  evalFile: string | undefined,
+  baselineDir: string | undefined,
+): string | undefined {
+  if (baselineDir) return path.join(baselineDir, baselineFileName(evalName));
+  if (!evalFile) return undefined;
+  return path.join(path.dirname(evalFile), BASELINE_DIR, baselineFileName(evalName));
+}
+
+/**
+ * A baseline file's rows: what a comparison and a reviewer need (row key, input, expected, output, scores, the
+ * error), in data order, one per line. Ids, timings and stacks are left out: they change on every run, and a
+ * re-saved baseline should differ only in the rows whose results changed.
+ */
+function* baselineLines(db: Database.Database, experiment: Experiment): Generator<string> {
+  const header = {
+    evalrun_export: EXPORT_VERSION,
+    experiment: {
+      project: experiment.project,
+      name: "baseline",
+      status: "complete",
+      file: experiment.file,
+      trial_count: experiment.trialCount,
+    },
+  };
+  yield JSON.stringify(header);
+  const events = db.prepare(
+    `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
+     WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.row_key, r.rowid`,
+  );
+  for (const record of events.iterate(experiment.seq)) {
+    const row = decodeEvent(record as EventRecord);
+    yield JSON.stringify({
+      row_key: row.row_key,
+      ...(row.trial_index > 0 && { trial_index: row.trial_index }),
+      input: row.input,
+      expected: row.expected,
+      output: row.error ? undefined : row.output,
+      scores: row.scores,
+      ...(row.error && { error: { kind: row.error.kind, message: row.error.message } }),
+    });
+  }
+}
+
+/** Writes an experiment as a baseline file (atomically: a reader never sees half a file); returns its rows. */
+export function writeBaselineFile(db: Database.Database, experiment: Experiment, file: string): number {
+  const lines = [...baselineLines(db, experiment)];
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(temp, `${lines.join("\n")}\n`);
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new EvalrunError(
+      "USAGE",
+      `Cannot write the baseline file ${file}: ${(error as Error).message}.`,
+      "Check that the directory is writable, or choose another with --baseline-dir (or `baselineDir` in the config).",
+      { cause: error },
+    );
+  }
+  return lines.length - 1;
+}
+
+/** The SHA-1 of an eval's name and a file's bytes, and the file's first line. */
+async function digestAndHeader(
+  file: string,
+  evalName: string,
+): Promise<{ digest: string; first: string | undefined }> {
+  const digest = createHash("sha1").update(`${evalName}\u0000`);
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(file)
+      .on("data", (chunk) => digest.update(chunk))
+      .on("end", resolve)
+      .on("error", reject);
+  });
+  const lines = createInterface({
+    input: createReadStream(file, "utf8"),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  let first: string | undefined;
+  for await (const line of lines) {
+    first = line;
+    break;
+  }
+  lines.close();
+  return { digest: digest.digest("hex"), first };
+}
+
+/**
+ * Stores a committed baseline file as an experiment, known by the SHA-1 of its bytes (and the eval's name): an unchanged file is
+ * imported once, an edited one (a pull, a re-save, a hand edit) again. Refuses a file whose header names another
+ * eval, and a malformed line (with its number), before anything is stored.
+ */
+export async function importBaselineFile(
+  db: Database.Database,
+  file: string,
+  evalName: string,
+  shownAs: string,
+  evalrunVersion: string,
+): Promise<Experiment> {
+  if (!(await stat(file).catch(() => undefined))?.isFile()) {
+    throw new EvalrunError("NOT_FOUND", `The baseline file ${shownAs} is not a file.`);
+  }
+  const { digest, first } = await digestAndHeader(file, evalName);
+  const id = `${BASELINE_ID_PREFIX}${digest.slice(0, 32)}`;
+  const existing = new Experiments(db).byId(id);
+  if (existing) return existing;
+  let header: { experiment?: { project?: unknown } } | undefined;
+  try {
+    const parsed = first ? (JSON.parse(first) as unknown) : undefined;
+    if (typeof parsed === "object" && parsed !== null && "evalrun_export" in parsed)
+      header = parsed as typeof header;
+  } catch {
+    // A malformed first line is reported by the import below, with its line number.
+  }
+  const project = header?.experiment?.project;
+  if (project !== undefined && project !== evalName) {
+    throw new EvalrunError(
+      "IMPORT",
+      `The baseline file ${shownAs} holds eval "${String(project)}", not "${evalName}", whose baseline it is named as.`,
+      `Re-create it from a run of "${evalName}" with \`evalrun baseline save "${evalName}"\`, or move it to the file of the eval it belongs to.`,
+    );
+  }
+  try {
+    return await importFile(db, file, {
+      project: evalName,
+      name: `${shownAs}@${digest.slice(0, 8)}`,
+      evalrunVersion,
+      reuseExisting: true,
+      id,
+    });
+  } catch (error) {
+    if (!isEvalrunError(error)) throw error;
+    throw new EvalrunError(
+      error.code,
+      error.message.replace(path.resolve(file), shownAs),
+      `Fix that line, or re-create the baseline with \`evalrun baseline save "${evalName}"\` after a run you accept. (${error.hint ?? ""})`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,63 @@
+import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
+import path from "node:path";
+import type Database from "better-sqlite3";
+import { EvalrunError } from "../define/errors.js";
+import { EVENT_COLUMNS, EVENT_JOINS, type EventRecord, eventJson } from "./events.js";
+import { exportHeader } from "./export.js";
+import type { Experiment } from "./types.js";
+
+/**
+ * What a run records beside an export for `evalrun merge`: which shard it ran and the eval's own thresholds (merge
+ * does not load eval files, yet must gate them the same way).
+ */
+export interface RunRecord {
+  shard?: { index: number; total: number } | undefined;
+  thresholds?: Record<string, number> | undefined;
+}
+
+/**
+ * Writes an experiment as a JSONL export (the `evalrun export` format, importable anywhere) whose header line also
+ * carries the run's record under `evalrun_run`. Written to a temporary file and renamed: a CI job that uploads the
+ * directory never picks up half a file.
+ */
+export async function writeRunExport(
+  db: Database.Database,
+  experiment: Experiment,
+  file: string,
+  run: RunRecord,
+): Promise<number> {
+  const temp = `${file}.${process.pid}.tmp`;
+  let count = 0;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const out = createWriteStream(temp);
+    const opened = new Promise<void>((resolve, reject) =>
+      out.once("open", () => resolve()).once("error", reject),
+    );
+    await opened;
+    const write = (text: string) =>
+      out.write(text) ? undefined : new Promise<void>((resolve) => out.once("drain", resolve));
+    await write(`${JSON.stringify({ ...exportHeader(experiment), evalrun_run: run })}\n`);
+    const events = db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
+       WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.rowid`,
+    );
+    for (const record of events.iterate(experiment.seq)) {
+      count++;
+      await write(`${eventJson(record as EventRecord)}\n`);
+    }
+    await new Promise<void>((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new EvalrunError(
+      "USAGE",
+      `Cannot write the export ${file}: ${(error as Error).message}.`,
+      "Point --export at a writable directory.",
+      { cause: error },
+    );
+  }
+  return count;
+}

@@ -1,0 +1,289 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { baselineFile } from "../helpers/baseline.js";
+import { project, runCli } from "../helpers/cli.js";
+
+const PACKAGE = JSON.stringify({ name: "app", private: true, type: "module" });
+
+// What these tests check must not depend on the CI running them: a store named by the environment, or GitHub
+// Actions' variables (which would add the github reporter to --ci and append to the real job summary).
+beforeAll(() => {
+  for (const name of ["EVALRUN_STORE", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE"])
+    delete process.env[name];
+});
+
+/**
+ * 200 questions; Factuality is right on 82 of every 100 (0.82). MODE=drop gets 8 of every 100 of those wrong
+ * (0.74), MODE=better 5 of the wrong ones right (0.87), MODE=noisy scores each row around a fixed per-row level with
+ * seeded noise (NOISE_SEED), so its mean does not move. MIN sets `thresholds.Factuality`.
+ */
+const SUPPORT = `import { Eval } from "evalrun";
+const mode = process.env.MODE ?? "same";
+const seed = Number(process.env.NOISE_SEED ?? "0");
+// Uniform in [-0.5, 0.5), independent per (row, seed): murmur3's finaliser over both.
+function noise(i: number): number {
+  let h = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32 - 0.5;
+}
+Eval("support", {
+  data: Array.from({ length: 200 }, (_, i) => ({ id: "q" + i, input: "question " + i })),
+  task: (input: string) => "answer to " + input,
+  scores: [
+    function Factuality({ input }: { input: string }) {
+      const i = Number(input.split(" ")[1]);
+      const k = i % 100;
+      if (mode === "noisy") return Math.min(1, Math.max(0, 0.3 + 0.4 * ((i * 37) % 100) / 100 + noise(i) * 0.4));
+      if (mode === "drop" && k >= 74 && k < 82) return 0;
+      if (mode === "better" && k >= 82 && k < 87) return 1;
+      return k < 82 ? 1 : 0;
+    },
+  ],
+  ...(process.env.MIN ? { thresholds: { Factuality: Number(process.env.MIN) } } : {}),
+});
+`;
+
+/** The committed baseline of SUPPORT in its default mode: Factuality 0.82. */
+const SUPPORT_BASELINE = baselineFile(
+  "support",
+  Array.from({ length: 200 }, (_, i) => ({
+    row_key: `id:q${i}`,
+    input: `question ${i}`,
+    output: `answer to question ${i}`,
+    scores: { Factuality: i % 100 < 82 ? 1 : 0 },
+  })),
+);
+
+const withBaseline = () =>
+  project({
+    "package.json": PACKAGE,
+    "evals/support.eval.ts": SUPPORT,
+    "evals/__baselines__/support.jsonl": SUPPORT_BASELINE,
+  });
+
+describe("the regression gate", () => {
+  it("fails a real drop with exit 1: the eval, the score, the drop with its interval, the rows and the worst rows", async () => {
+    const dir = withBaseline();
+    const result = await runCli(["--ci", "--no-store"], {
+      cwd: dir,
+      env: { MODE: "drop", GITHUB_ACTIONS: "" },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("baseline    evals/__baselines__/support.jsonl@");
+    expect(result.stdout).toMatch(
+      /Factuality\s+74\.0%\s+\(-8\.0%\)\s+0 improvements\s+16 regressions\s+200 scored/,
+    );
+    const failure =
+      /✘ FAIL\s+regression\s+(Factuality dropped 8\.0% \[(-\d+\.\d)%, (-\d+\.\d)%\] at 95% over 200 matched rows; 16 regressed, 0 improved)/.exec(
+        result.stdout,
+      );
+    expect(failure, result.stdout).not.toBeNull();
+    const [low, high] = [Number(failure?.[2]), Number(failure?.[3])];
+    expect(low).toBeLessThan(-8);
+    expect(high).toBeGreaterThan(-8);
+    expect(high).toBeLessThan(0);
+    const worst = result.stdout
+      .split("\n")
+      .filter((l) => /^\s+id:q\d+\s+1\.00 → 0\.00\s+input "question \d+"/.test(l));
+    expect(worst).toHaveLength(5);
+    expect(result.stdout).toContain(`· support: ${failure?.[1]}`);
+    expect(result.stdout).toMatch(/^Failed:/m);
+  });
+
+  it("passes a noisy scorer whose mean did not move, run after run, with the same verdict for the same data", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    // On main: a run, saved as the committed baseline.
+    expect(
+      (await runCli(["--no-progress"], { cwd: dir, env: { MODE: "noisy", NOISE_SEED: "0" } })).code,
+    ).toBe(0);
+    const save = await runCli(["baseline", "save"], { cwd: dir });
+    expect(save.code).toBe(0);
+    expect(save.stdout).toContain("saved evals/__baselines__/support.jsonl: 200 rows of support");
+    const changes: string[] = [];
+    for (const seed of ["1", "2", "3", "1"]) {
+      const run = await runCli(["--ci", "--reporter", "json"], {
+        cwd: dir,
+        env: { MODE: "noisy", NOISE_SEED: seed, GITHUB_ACTIONS: "" },
+      });
+      const doc = JSON.parse(run.stdout);
+      expect(run.code, run.stderr).toBe(0);
+      const check = doc.evals[0].gate.checks.find((c: { kind: string }) => c.kind === "regression");
+      expect(check.status).toBe("pass");
+      expect(check.message).toMatch(/over 200 matched rows; \d+ regressed, \d+ improved: within noise$/);
+      changes.push(JSON.stringify(doc.evals[0].stats.scores.Factuality.change));
+    }
+    // Seed 1 twice: the same rows give the same interval and verdict.
+    expect(changes[3]).toBe(changes[0]);
+    expect(changes[1]).not.toBe(changes[0]);
+  });
+
+  it("passes an improvement", async () => {
+    const dir = withBaseline();
+    const result = await runCli(["--fail-on-regression", "--no-store"], {
+      cwd: dir,
+      env: { MODE: "better" },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /✔ PASS\s+regression\s+Factuality \+5\.0% \[\+\d+\.\d%, \+\d+\.\d%\] at 95% over 200 matched rows; 0 regressed, 10 improved: improved/,
+    );
+    expect(result.stdout).toMatch(/^Done:/m);
+  });
+
+  it("compares with the committed baseline on every run, and --baseline overrides it", async () => {
+    const dir = withBaseline();
+    const first = await runCli(["--no-progress"], { cwd: dir, env: { MODE: "better" } });
+    expect(first.stdout).toMatch(/Factuality\s+87\.0%\s+\(\+5\.0%\)\s+10 improvements\s+0 regressions/);
+    const named = /experiment\s+(\S+)/.exec(first.stdout)?.[1] as string;
+    const overridden = await runCli(["--fail-on-regression", "--baseline", named], {
+      cwd: dir,
+      env: { MODE: "drop" },
+    });
+    expect(overridden.code).toBe(1);
+    expect(overridden.stdout).toContain(`baseline    ${named}`);
+    expect(overridden.stdout).toMatch(/Factuality dropped 13\.0%/);
+  });
+
+  it("says there is no baseline and passes, or fails with --require-baseline", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    const passed = await runCli(["--fail-on-regression", "--no-store"], { cwd: dir });
+    expect(passed.code).toBe(0);
+    expect(passed.stdout).toContain(
+      "✔ PASS  baseline    no baseline to compare with: the regression gate passes (--require-baseline fails instead)",
+    );
+    const required = await runCli(["--fail-on-regression", "--require-baseline", "--no-store"], { cwd: dir });
+    expect(required.code).toBe(1);
+    expect(required.stdout).toContain("· support: no baseline to compare with (--require-baseline)");
+  });
+});
+
+describe("thresholds", () => {
+  it("fails a score below its threshold in Eval() and names the rule", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    const result = await runCli(["--no-store"], { cwd: dir, env: { MIN: "0.9" } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      '✘ FAIL  threshold   Factuality 82.0% is below its minimum 90.0% (thresholds.Factuality in Eval("support"))',
+    );
+    const met = await runCli(["--no-store"], { cwd: dir, env: { MIN: "0.82" } });
+    expect(met.code).toBe(0);
+    expect(met.stdout).toContain("✔ PASS  threshold   Factuality 82.0% >= 82.0%");
+  });
+
+  it("--min-score sets or overrides thresholds, for every eval or for one", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    const looser = await runCli(["--no-store", "--min-score", "support:Factuality=0.8"], {
+      cwd: dir,
+      env: { MIN: "0.9" },
+    });
+    expect(looser.code).toBe(0);
+    const stricter = await runCli(["--no-store", "--min-score", "Factuality=85%"], { cwd: dir });
+    expect(stricter.code).toBe(1);
+    expect(stricter.stdout).toContain(
+      "Factuality 82.0% is below its minimum 85.0% (--min-score Factuality=85%)",
+    );
+  });
+
+  it("refuses a threshold on a score no scorer produces (exit 2, with the likely name)", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    const result = await runCli(["--no-store", "--min-score", "support:Factualty=0.8"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '✘ [USAGE] --min-score support:Factualty=0.8 names the score "Factualty", which no scorer of eval "support" produced (its scores: Factuality). Did you mean "Factuality"?',
+    );
+    expect(result.stderr).toContain("hint: Use a score name from the summary above");
+  });
+});
+
+describe("bad gate input", () => {
+  const dir = () => project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+
+  it("refuses malformed --min-score, --shard and --max-drop values before running anything", async () => {
+    const cwd = dir();
+    for (const [args, text] of [
+      [
+        ["--min-score", "Factuality"],
+        `argument 'Factuality' is invalid. "Factuality": the value "Factuality" is not a number between 0 and 1`,
+      ],
+      [["--min-score", "Factuality=1.2"], `the value "1.2" is not a number between 0 and 1`],
+      [["--shard", "3/2"], `"3/2": I must be between 1 and N`],
+      [["--shard", "0/4"], `"0/4": I must be between 1 and N`],
+      [["--shard", "two"], `"two" is not of the form I/N`],
+      [["--max-drop", "-1"], "expected a drop between 0 and 1"],
+      [
+        ["--min-score", "nope:Factuality=0.5"],
+        `names the eval "nope", which this run does not include (its evals: support)`,
+      ],
+    ] as const) {
+      const result = await runCli([...args], { cwd });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(text);
+      expect(result.stdout).toBe("");
+    }
+  });
+
+  it("refuses a baseline file of another eval, and one with a malformed line, naming the file and line", async () => {
+    const other = project({
+      "package.json": PACKAGE,
+      "evals/support.eval.ts": SUPPORT,
+      "evals/__baselines__/support.jsonl": baselineFile("router", [{ input: "x", scores: { a: 1 } }]),
+    });
+    const wrongEval = await runCli(["--ci"], { cwd: other });
+    expect(wrongEval.code).toBe(2);
+    expect(wrongEval.stderr).toContain(
+      'The baseline file evals/__baselines__/support.jsonl holds eval "router", not "support", whose baseline it is named as.',
+    );
+    const lines = SUPPORT_BASELINE.split("\n");
+    lines[3] = '{"row_key":"id:q2","input":"question 2","scores":{"Factuality":"high"}}';
+    const malformed = project({
+      "package.json": PACKAGE,
+      "evals/support.eval.ts": SUPPORT,
+      "evals/__baselines__/support.jsonl": lines.join("\n"),
+    });
+    const bad = await runCli(["--ci"], { cwd: malformed });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      'evals/__baselines__/support.jsonl:4: score "Factuality" is a string ("high"); scores are numbers in [0, 1] or null. Nothing was imported.',
+    );
+    expect(bad.stderr).toContain('re-create the baseline with `evalrun baseline save "support"`');
+  });
+});
+
+describe("baseline save", () => {
+  it("writes each eval's latest run beside its file, one row per line, so a re-save differs only in changed rows", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    await runCli(["--no-progress"], { cwd: dir });
+    const save = await runCli(["baseline", "save"], { cwd: dir });
+    expect(save.code).toBe(0);
+    const file = path.join(dir, "evals/__baselines__/support.jsonl");
+    const before = readFileSync(file, "utf8").split("\n");
+    expect(before).toHaveLength(202);
+    expect(JSON.parse(before[0] as string)).toMatchObject({
+      evalrun_export: 1,
+      experiment: { project: "support" },
+    });
+    expect(JSON.parse(before[1] as string)).toEqual({
+      row_key: "id:q0",
+      input: "question 0",
+      output: "answer to question 0",
+      scores: { Factuality: 1 },
+    });
+    await runCli(["--no-progress"], { cwd: dir, env: { MODE: "better" } });
+    await runCli(["baseline", "save", "support"], { cwd: dir });
+    const after = readFileSync(file, "utf8").split("\n");
+    const changed = after.flatMap((line, i) => (line === before[i] ? [] : [i]));
+    // Rows 82-86 and 182-186 went from 0 to 1; nothing else (ids, timings) differs.
+    expect(changed).toEqual([83, 84, 85, 86, 87, 183, 184, 185, 186, 187]);
+  });
+
+  it("refuses an eval with nothing to save", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    await runCli(["--no-progress"], { cwd: dir });
+    const result = await runCli(["baseline", "save", "nope"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Eval "nope" has no complete experiment in');
+    expect(result.stderr).toContain("Evals with experiments: support.");
+  });
+});

@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { EvalDefinition } from "../../src/define/types.js";
+import { rowKey } from "../../src/engine/row-key.js";
+import { parseShard, selectionPlan, shardOf } from "../../src/runner/selection.js";
+
+/** The documented assignment, computed independently: SHA-1 of the row key, first 52 bits, mod N, from 1. */
+const expectedShard = (key: string, total: number) =>
+  (Number.parseInt(createHash("sha1").update(key).digest("hex").slice(0, 13), 16) % total) + 1;
+
+const keys = Array.from({ length: 4000 }, (_, i) =>
+  i % 2 === 0 ? `id:${i}` : `h:${i.toString(16).padStart(16, "0")}`,
+);
+
+describe("shard assignment", () => {
+  it("follows the row key's hash, so every row lands in exactly one shard whatever the order", () => {
+    for (const key of keys.slice(0, 200)) expect(shardOf(key, 4)).toBe(expectedShard(key, 4));
+    const forward = keys.map((k) => shardOf(k, 4));
+    const backward = [...keys]
+      .reverse()
+      .map((k) => shardOf(k, 4))
+      .reverse();
+    expect(backward).toEqual(forward);
+    for (const s of forward) expect(s).toBeGreaterThanOrEqual(1);
+    for (const s of forward) expect(s).toBeLessThanOrEqual(4);
+  });
+
+  it("splits rows evenly", () => {
+    const sizes = [0, 0, 0, 0];
+    for (const key of keys) sizes[shardOf(key, 4) - 1] = (sizes[shardOf(key, 4) - 1] ?? 0) + 1;
+    for (const size of sizes) expect(Math.abs(size - 1000)).toBeLessThan(150);
+    expect(keys.every((k) => shardOf(k, 1) === 1)).toBe(true);
+  });
+
+  it("parses I/N and refuses what is not a shard", () => {
+    expect(parseShard("2/4")).toEqual({ index: 2, total: 4 });
+    expect(parseShard(" 1 / 1 ")).toEqual({ index: 1, total: 1 });
+    for (const bad of ["3/2", "0/4", "1/0", "a/b", "2", "2/4/8", "-1/4", ""]) {
+      expect(parseShard(bad)).toHaveProperty("problem");
+    }
+    expect((parseShard("3/2") as { problem: string }).problem).toContain("between 1 and N");
+  });
+});
+
+function definition(rows: Array<{ input: unknown }>): EvalDefinition {
+  return { name: "e", file: undefined, evaluator: { data: rows, task: () => 0, scores: [] } };
+}
+
+async function selected(
+  rows: Array<{ input: unknown; id?: string }>,
+  selection: Parameters<typeof selectionPlan>[2],
+) {
+  const plan = await selectionPlan(definition(rows), [], selection);
+  return rows.map((r) => rowKey(r)).filter((key) => plan?.take(key, 0) ?? true);
+}
+
+describe("row selection", () => {
+  const rows = Array.from({ length: 50 }, (_, i) => ({ input: `question ${i}` }));
+
+  it("--sample N picks N rows by seed, the same ones whatever the data's order", async () => {
+    const a = await selected(rows, { sample: 10, seed: 1 });
+    expect(a).toHaveLength(10);
+    expect(new Set(await selected([...rows].reverse(), { sample: 10, seed: 1 }))).toEqual(new Set(a));
+    expect(await selected(rows, { sample: 10, seed: 1 })).toEqual(a);
+    expect(new Set(await selected(rows, { sample: 10, seed: 2 }))).not.toEqual(new Set(a));
+  });
+
+  it("--first N takes the first N rows; with --shard, each shard takes its part of them", async () => {
+    const first = await selected(rows, { first: 5 });
+    expect(first).toEqual(rows.slice(0, 5).map((r) => rowKey(r)));
+    const parts = await Promise.all(
+      [1, 2, 3].map((index) => selected(rows, { first: 5, shard: { index, total: 3 } })),
+    );
+    expect(parts.flat().sort()).toEqual([...first].sort());
+  });
+});

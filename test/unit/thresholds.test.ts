@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import {
+  effectiveRule,
+  evalThresholdRules,
+  parseFraction,
+  parseScoreRule,
+  type ScoreRule,
+} from "../../src/gate/thresholds.js";
+
+const rule = (text: string) => parseScoreRule(text, "--min-score") as ScoreRule;
+
+describe("score rules", () => {
+  it("parses NAME=VALUE, EVAL:NAME=VALUE, EVAL:VALUE and VALUE, as fractions or percentages", () => {
+    expect(rule("Factuality=0.8")).toMatchObject({ eval: undefined, score: "Factuality", value: 0.8 });
+    expect(rule("support:Factuality=80%")).toMatchObject({
+      eval: "support",
+      score: "Factuality",
+      value: 0.8,
+    });
+    expect(rule("0.5")).toMatchObject({ eval: undefined, score: undefined, value: 0.5 });
+    expect(rule("support:0.5")).toMatchObject({ eval: "support", score: undefined, value: 0.5 });
+    expect(rule("suite:router:Factuality=1")).toMatchObject({
+      eval: "suite:router",
+      score: "Factuality",
+      value: 1,
+    });
+    expect(rule("Factuality=.75").source).toBe("--min-score Factuality=.75");
+  });
+
+  it("refuses malformed specs with a reason", () => {
+    for (const bad of [
+      "Factuality=",
+      "=0.8",
+      "Factuality=1.5",
+      "Factuality=abc",
+      ":Factuality=0.5",
+      "Factuality=-0.1",
+      "x",
+    ]) {
+      const parsed = parseScoreRule(bad, "--min-score");
+      expect(parsed, bad).toHaveProperty("problem");
+    }
+    expect((parseScoreRule("F=2", "--min-score") as { problem: string }).problem).toContain(
+      "between 0 and 1",
+    );
+    expect(parseFraction("101%")).toBeUndefined();
+    expect(parseFraction("2.5%")).toBeCloseTo(0.025);
+  });
+
+  it("lets the most specific flag decide, and flags beat the eval's own thresholds", () => {
+    const own = evalThresholdRules("support", { Factuality: 0.8, Tone: 0.5 });
+    const flags = [rule("0.1"), rule("support:0.2"), rule("Factuality=0.3"), rule("support:Factuality=0.4")];
+    expect(effectiveRule([...own, ...flags], "support", "Factuality")?.value).toBe(0.4);
+    expect(effectiveRule([...own, ...flags.slice(0, 3)], "support", "Factuality")?.value).toBe(0.3);
+    expect(effectiveRule([...own, ...flags.slice(0, 2)], "support", "Factuality")?.value).toBe(0.2);
+    expect(effectiveRule([...own, ...flags.slice(0, 1)], "other", "Factuality")?.value).toBe(0.1);
+    expect(effectiveRule(own, "support", "Tone")?.source).toBe('thresholds.Tone in Eval("support")');
+    expect(effectiveRule(own, "support", "Length")).toBeUndefined();
+  });
+});
