@@ -8,7 +8,7 @@ import { scoreStats } from "../gate/stats.js";
 import { evalThresholdRules } from "../gate/thresholds.js";
 import { DEFAULT_GATE, type EvalGate, type EvalStats, type GateOptions } from "../gate/types.js";
 import { baselinePath } from "../store/baseline-file.js";
-import { scoreRows, worstRows } from "../store/paired.js";
+import { type ScoreRows, scoreRows, worstRows } from "../store/paired.js";
 import type { Experiment } from "../store/types.js";
 import type { BaselineComparison } from "../summary/comparison.js";
 import type { ExperimentSummary } from "../summary/types.js";
@@ -53,6 +53,8 @@ export function assessEval(input: {
   baseline: Experiment | undefined;
   /** False when the run kept no rows (--no-store without a baseline). */
   rowsKept: boolean;
+  /** Per-row values the writer already grouped; read from the store when absent. */
+  rows?: Map<string, ScoreRows> | undefined;
   summary: ExperimentSummary;
   comparison: BaselineComparison | undefined;
   options: GateOptions;
@@ -65,7 +67,10 @@ export function assessEval(input: {
   // Past STATS_MAX_RESULTS an interval is narrower than the summary shows, and grouping rows costs ~1 s per
   // 100,000 results: then only the regression gate, which needs them, pays for it.
   const wanted = options.failOnRegression || summary.metrics.rows.metric <= STATS_MAX_RESULTS;
-  const rows = input.rowsKept && wanted ? scoreRows(db, experiment.seq, baseline?.seq ?? null) : undefined;
+  const rows =
+    input.rowsKept && wanted
+      ? (input.rows ?? scoreRows(db, experiment.seq, baseline?.seq ?? null))
+      : undefined;
   const stats = scoreStats(summary, rows, comparison, options.confidence);
   if (input.gatesLeftTo) return { stats, gate: { checks: [], notes: [input.gatesLeftTo] } };
   const own = input.definition?.evaluator.thresholds ?? input.thresholds;

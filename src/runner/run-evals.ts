@@ -145,7 +145,7 @@ export async function executeRun(
         },
       });
       aggregate.finish();
-      const { summary, comparison } = await session.finish(
+      const { summary, comparison, rows } = await session.finish(
         p,
         aggregate,
         !ran.interrupted && ran.failure === undefined,
@@ -170,6 +170,7 @@ export async function executeRun(
           experiment: p.experiment,
           baseline: p.baseline,
           rowsKept: p.writer !== DISCARD,
+          rows,
           summary,
           comparison,
           options: gate,

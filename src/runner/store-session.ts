@@ -5,10 +5,12 @@ import type { EvalDefinition } from "../define/types.js";
 import { onlyThese, type RunPlan, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
 import { importBaselineFile } from "../store/baseline-file.js";
+import type { SinkOutcome } from "../store/comparer.js";
 import { DISCARD, type EvalSink, FileSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
 import { type OpenedStore, openStore } from "../store/open.js";
+import type { ScoreRows } from "../store/paired.js";
 import { copyRows, resultCounts, storedRows } from "../store/rows.js";
 import type { Experiment, GitInfo } from "../store/types.js";
 import { WriterThread } from "../store/writer-client.js";
@@ -238,10 +240,14 @@ export class StoreSession {
     planned: PlannedEval,
     aggregate: EvalAggregate,
     complete: boolean,
-  ): Promise<{ summary: ExperimentSummary; comparison: BaselineComparison | undefined }> {
-    let moved: Awaited<ReturnType<EvalSink["finish"]>>;
+  ): Promise<{
+    summary: ExperimentSummary;
+    comparison: BaselineComparison | undefined;
+    rows: Map<string, ScoreRows> | undefined;
+  }> {
+    let outcome: SinkOutcome;
     try {
-      moved = await planned.writer.finish();
+      outcome = await planned.writer.finish();
     } catch (error) {
       throw new EvalrunError(
         "STORE_UNWRITABLE",
@@ -252,6 +258,7 @@ export class StoreSession {
     }
     const base = planned.baseline;
     let comparison: BaselineComparison | undefined;
+    const moved = outcome.comparison;
     if (base && moved) {
       const means: Record<string, number | null> = {};
       for (const [name, s] of Object.entries(base.summary?.scores ?? {})) means[name] = s.score;
@@ -274,7 +281,7 @@ export class StoreSession {
       summary,
       base?.id ?? null,
     );
-    return { summary, comparison };
+    return { summary, comparison, rows: outcome.rows };
   }
 
   /** The thread that writes rows to the store file, started with the first eval that needs it. */

@@ -1,7 +1,16 @@
 import type Database from "better-sqlite3";
 import { type Comparison, compareExperiments } from "./compare.js";
+import type { ScoreRows } from "./paired.js";
 import { baselineMeans, INDEX_LIMIT, readRows, writeIndex } from "./row-index.js";
 import type { RowMeans } from "./row-means.js";
+
+/** What an experiment's writer reports when the eval ends. */
+export interface SinkOutcome {
+  /** How its rows moved against the baseline's; null without a baseline. */
+  comparison: Comparison | null;
+  /** Per score, row means and paired differences for the gates' intervals; undefined when not kept (too big). */
+  rows: Map<string, ScoreRows> | undefined;
+}
 
 /**
  * What an experiment's writer knows of its rows: their per-row means and blob digests, for its comparison with the
@@ -42,12 +51,14 @@ export class Ledger {
     }
   }
 
-  /** Writes the experiment's index and returns its comparison with the baseline (null without one). */
-  finish(): Comparison | null {
+  /** Writes the experiment's index; returns its comparison with the baseline and its per-row values. */
+  finish(): SinkOutcome {
     if (this.current && this.blobs) writeIndex(this.db, this.seq, this.current, this.blobs);
-    if (this.baselineSeq === null) return null;
+    if (this.baselineSeq === null) return { comparison: null, rows: this.current?.scoreRows(undefined) };
     this.loadBaseline();
-    if (this.current && this.base) return this.current.compareWith(this.base);
-    return compareExperiments(this.db, this.seq, this.baselineSeq);
+    if (this.current && this.base) {
+      return { comparison: this.current.compareWith(this.base), rows: this.current.scoreRows(this.base) };
+    }
+    return { comparison: compareExperiments(this.db, this.seq, this.baselineSeq), rows: undefined };
   }
 }

@@ -1,18 +1,21 @@
 import type Database from "better-sqlite3";
 import type { ResultSink, RowResult } from "../engine/types.js";
-import type { Comparison } from "./compare.js";
-import { Ledger } from "./comparer.js";
+import { Ledger, type SinkOutcome } from "./comparer.js";
 import { indexedBlobs } from "./row-index.js";
 import { RowWriter } from "./rows.js";
 import type { WriterThread } from "./writer-client.js";
 
 /** A result sink that, when the eval ends, also says how its rows compare with the baseline's. */
 export interface EvalSink extends ResultSink {
-  finish(): Promise<Comparison | null>;
+  finish(): Promise<SinkOutcome>;
 }
 
 /** For --no-store without a baseline: nothing is kept. */
-export const DISCARD: EvalSink = { write() {}, close() {}, finish: async () => null };
+export const DISCARD: EvalSink = {
+  write() {},
+  close() {},
+  finish: async () => ({ comparison: null, rows: undefined }),
+};
 
 /** Writes an experiment's results in this thread (an in-memory store cannot be shared with the writer thread). */
 export class StoreSink implements EvalSink {
@@ -34,7 +37,7 @@ export class StoreSink implements EvalSink {
     this.writer.close();
   }
 
-  async finish(): Promise<Comparison | null> {
+  async finish(): Promise<SinkOutcome> {
     this.writer.close();
     return new Ledger(this.db, this.seq, this.baselineSeq).finish();
   }
@@ -84,7 +87,7 @@ export class FileSink implements EvalSink {
     else this.inline.close();
   }
 
-  async finish(): Promise<Comparison | null> {
+  async finish(): Promise<SinkOutcome> {
     if (this.threaded) return this.threaded.finish();
     this.inline.close();
     return new Ledger(this.db, this.seq, this.baselineSeq).finish();

@@ -1,5 +1,7 @@
+import { stable } from "../gate/bootstrap.js";
 import type { ScoreMovement } from "../summary/comparison.js";
 import type { Comparison } from "./compare.js";
+import type { ScoreRows } from "./paired.js";
 
 const EPSILON = 1e-9;
 
@@ -103,6 +105,29 @@ export class RowMeans {
       }
     }
     return means;
+  }
+
+  /**
+   * Per score, each row's mean and, with a baseline, its paired difference: what the gates' intervals need,
+   * rounded as scoreRows() rounds the same values grouped by SQLite.
+   */
+  scoreRows(base: RowMeans | undefined): Map<string, ScoreRows> {
+    const byScore = new Map<string, ScoreRows>();
+    const matches = base ? this.keys.map((key) => base.index.get(key)) : undefined;
+    for (const name of this.sums.keys()) {
+      const entry: ScoreRows = { values: [], diffs: [] };
+      for (let i = 0; i < this.keys.length; i++) {
+        const mean = this.mean(name, i);
+        if (mean === undefined) continue;
+        const after = stable(mean);
+        entry.values.push(after);
+        const j = matches?.[i];
+        const before = j === undefined ? undefined : base?.mean(name, j);
+        if (before !== undefined) entry.diffs.push(stable(after - stable(before)));
+      }
+      if (entry.values.length > 0) byScore.set(name, entry);
+    }
+    return byScore;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { RowResult } from "../engine/types.js";
-import type { Comparison } from "./compare.js";
+import type { SinkOutcome } from "./comparer.js";
 import type { EvalSink } from "./eval-sink.js";
 import { encodeRows, SentBlobs } from "./row-encoding.js";
 import { MAX_BATCH } from "./rows.js";
@@ -126,11 +126,11 @@ class ThreadSink implements EvalSink {
     this.flush();
   }
 
-  async finish(): Promise<Comparison | null> {
+  async finish(): Promise<SinkOutcome> {
     this.flush();
     if (this.failure !== undefined) throw this.failure;
     const reply = await this.thread.request((request) => ({ type: "finish", seq: this.seq, request }));
     if (reply.type === "failed") throw new Error(reply.message);
-    return reply.type === "finished" ? reply.comparison : null;
+    return reply.type === "finished" ? reply.outcome : { comparison: null, rows: undefined };
   }
 }

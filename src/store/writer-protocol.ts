@@ -1,4 +1,4 @@
-import type { Comparison } from "./compare.js";
+import type { SinkOutcome } from "./comparer.js";
 import type { EncodedRows } from "./row-encoding.js";
 
 /** What the main thread tells the writer thread. */
@@ -10,7 +10,7 @@ export type ToWriter =
 
 /** What the writer thread answers. */
 export type FromWriter =
-  | { type: "finished"; request: number; comparison: Comparison | null }
+  | { type: "finished"; request: number; outcome: SinkOutcome }
   | { type: "failed"; request: number; message: string }
   | { type: "closed"; request: number };
 

@@ -92,7 +92,7 @@ function handle(message: ToWriter): FromWriter | undefined {
       if (exp.pending.length > 0) write(exp, { count: 0, values: [], blobs: [] });
       if (exp.failure !== undefined)
         return { type: "failed", request: message.request, message: exp.failure };
-      return { type: "finished", request: message.request, comparison: exp.ledger.finish() };
+      return { type: "finished", request: message.request, outcome: exp.ledger.finish() };
     }
     case "close": {
       if (openFailure === undefined) db.close();

@@ -3,6 +3,7 @@ import type { RowResult } from "../../src/engine/types.js";
 import { compareExperiments } from "../../src/store/compare.js";
 import { Ledger } from "../../src/store/comparer.js";
 import { openStore } from "../../src/store/open.js";
+import { type ScoreRows, scoreRows } from "../../src/store/paired.js";
 import { indexedBlobs, indexedMeans } from "../../src/store/row-index.js";
 import { RowMeans } from "../../src/store/row-means.js";
 import { RowWriter } from "../../src/store/rows.js";
@@ -69,14 +70,21 @@ describe("per-row means (RowMeans, the experiment index)", () => {
     // What the index stores is enough: the same comparison from the baseline's means read back from JSON.
     const stored = RowMeans.fromJSON(JSON.parse(JSON.stringify(before)));
     expect(after.compareWith(stored)).toEqual(fromSql);
+    // And the same per-row values and paired differences as the store's grouping (the gates' intervals).
+    const sorted = (m: Map<string, ScoreRows>) =>
+      Object.fromEntries(
+        [...m].map(([name, r]) => [name, { values: [...r.values].sort(), diffs: [...r.diffs].sort() }]),
+      );
+    expect(sorted(after.scoreRows(stored))).toEqual(sorted(scoreRows(store.db, next.seq, base.seq)));
+    expect(sorted(after.scoreRows(undefined))).toEqual(sorted(scoreRows(store.db, next.seq, null)));
 
     // The baseline's ledger writes its index; the next run's ledger compares from it, and so does one without.
-    expect(new Ledger(store.db, base.seq, null).finish()).toBeNull();
+    expect(new Ledger(store.db, base.seq, null).finish().comparison).toBeNull();
     expect(indexedMeans(store.db, base.seq)?.size).toBe(60);
     expect(indexedBlobs(store.db, base.seq)).toEqual([]);
-    expect(new Ledger(store.db, next.seq, base.seq).finish()).toEqual(fromSql);
+    expect(new Ledger(store.db, next.seq, base.seq).finish().comparison).toEqual(fromSql);
     store.db.prepare("DELETE FROM row_index").run();
-    expect(new Ledger(store.db, next.seq, base.seq).finish()).toEqual(fromSql);
+    expect(new Ledger(store.db, next.seq, base.seq).finish().comparison).toEqual(fromSql);
     store.db.close();
   });
 });
