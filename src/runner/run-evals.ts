@@ -73,10 +73,13 @@ export async function executeRun(
     const hardStop = new AbortController();
     const onInterrupt = () => {
       stop.abort();
-      setTimeout(() => {
+      const cut = () => {
         hardStop.abort();
         pool?.stopAll();
-      }, options.graceMs ?? DEFAULT_GRACE_MS).unref();
+      };
+      // No grace (a watch-mode restart): rows in flight are cut now, before any of them can finish.
+      if (options.graceMs === 0) cut();
+      else setTimeout(cut, options.graceMs ?? DEFAULT_GRACE_MS).unref();
     };
     if (options.signal?.aborted) onInterrupt();
     else options.signal?.addEventListener("abort", onInterrupt, { once: true });
@@ -115,6 +118,8 @@ export async function executeRun(
                 )
             : undefined,
         onRow(row) {
+          // A row that finishes after the hard stop was cut off: it is not a result of this run.
+          if (hardStop.signal.aborted) return;
           aggregate.add(row);
           p.writer.write(row);
           for (const r of reporters) r.onRow?.(info, row);
