@@ -3,6 +3,7 @@ import path from "node:path";
 import pLimit from "p-limit";
 import { WorkerPool } from "../engine/pool.js";
 import { runItem } from "../engine/row.js";
+import { onlyThese } from "../engine/row-key.js";
 import { runEval } from "../engine/run-eval.js";
 import type { EvalInfo } from "../engine/types.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
@@ -96,12 +97,14 @@ export async function executeRun(
       for (const r of reporters) await r.onEvalStart?.(info);
       const aggregate = new EvalAggregate(info.scorerNames);
       session.seed(p, aggregate);
+      const rerun = prepared.rerun?.get(info.name);
+      if (rerun) session.keepFrom(p, rerun, aggregate);
       const ran = await runEval(p.definition, info, {
         filters: prepared.filters,
         globalLimit,
         stop: stop.signal,
         hardStop: hardStop.signal,
-        plan: p.plan,
+        plan: rerun ? onlyThese(new Map(rerun.pairs)) : p.plan,
         executor:
           pool && pooled(info)
             ? (ctx) =>
@@ -125,7 +128,7 @@ export async function executeRun(
           for (const r of reporters) r.onRow?.(info, row);
         },
         onSize(rows) {
-          if (!p.plan) for (const r of reporters) r.onEvalSize?.(info, rows);
+          if (!p.plan && !rerun) for (const r of reporters) r.onEvalSize?.(info, rows);
         },
       });
       aggregate.finish();
