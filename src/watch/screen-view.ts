@@ -1,5 +1,5 @@
 import type { Problem } from "../loader/problems.js";
-import { plural } from "../report/format.js";
+import { plural, shownPath } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
 import { evalBlock } from "./format-block.js";
 import type { EvalState } from "./state.js";
@@ -17,12 +17,17 @@ export interface ScreenState {
 const FRAME_MS = 80;
 const ACTIVITY_LINES = 5;
 const CLEAR = "\x1b[H\x1b[2J";
+const HOME = "\x1b[H";
+/** Clears the rest of a line / everything below the cursor. */
+const CLEAR_LINE = "\x1b[K";
+const CLEAR_BELOW = "\x1b[J";
 
 /** The terminal screen: cleared and redrawn from the session's state, one block per eval, recent activity below. */
 export class ScreenView implements WatchView {
   private readonly activity: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private drawnAt = 0;
+  private drawn = false;
   private readonly onResize = () => this.schedule();
 
   constructor(
@@ -53,8 +58,12 @@ export class ScreenView implements WatchView {
     this.log(`− ${name} ${why}`);
   }
 
-  problem(): void {
-    this.schedule();
+  problem(problem: Problem): void {
+    // Shown in full above the evals while it lasts (a file's, the config's); the log keeps a line of it.
+    const where = problem.line !== undefined ? `:${problem.line}:${problem.column ?? 0}` : "";
+    this.log(
+      `${this.o.colors.red("✘")} ${shownPath(problem.file, this.o.cwd)}${where} [${problem.code}] ${problem.message.split("\n")[0]}`,
+    );
   }
 
   note(text: string): void {
@@ -94,7 +103,10 @@ export class ScreenView implements WatchView {
     for (const ev of s.evals) lines.push(evalBlock(ev, this.o), "");
     if (this.activity.length > 0) lines.push(...this.activity, "");
     if (this.o.keys) lines.push(c.dim(KEYS_HELP));
-    this.out.write(`${CLEAR}${lines.join("\n")}\n`);
+    // Overwritten in place, line by line, rather than cleared first: a redraw while rows stream in must not flicker.
+    const text = lines.join("\n").split("\n").join(`${CLEAR_LINE}\n`);
+    this.out.write(`${this.drawn ? HOME : CLEAR}${text}${CLEAR_LINE}\n${CLEAR_BELOW}`);
+    this.drawn = true;
   }
 
   close(): void {

@@ -51,8 +51,12 @@ const noWork = (): Work => ({ changed: new Set(), all: false, failing: false, re
 /** Problems that end a session before it starts: flags cannot change while it runs. */
 const FATAL_AT_START = new Set(["USAGE", "PATH_NOT_FOUND"]);
 
-const INTERRUPTED_BY_CHANGE =
-  "interrupted: a change arrived while it ran; running it again (its rows so far are stored as an interrupted experiment)";
+const interruptedBy = (what: string) =>
+  `interrupted: ${what} while it ran; running it again (its rows so far are stored as an interrupted experiment)`;
+const INTERRUPTED_BY_CHANGE = interruptedBy("a change arrived");
+
+/** A path whose appearance could satisfy a failed import: a module or JSON file, not an editor's swap file. */
+const SOURCE_LIKE = /^[^.~#][^~#]*\.(?:[cm]?[jt]sx?|json)$/;
 
 /**
  * `evalrun --watch`: keeps an incremental build per eval file and the files each depends on (its imports, from
@@ -199,7 +203,8 @@ export class WatchSession {
     if (work.all) {
       this.announce("r: re-running every eval");
       const all = [...this.files.values()];
-      for (const file of all) for (const name of file.evals) this.abortRun(name, INTERRUPTED_BY_CHANGE);
+      for (const file of all)
+        for (const name of file.evals) this.abortRun(name, interruptedBy("r was pressed"));
       await this.reload(all, new Set(all));
     } else if (work.changed.size > 0) {
       await this.onChanges(work.changed);
@@ -208,9 +213,8 @@ export class WatchSession {
   }
 
   private async onChanges(changed: Set<string>): Promise<void> {
-    const { added, removed } = this.mayChangeDiscovery(changed)
-      ? await this.rediscover()
-      : { added: [], removed: [] };
+    const rediscovered = this.mayChangeDiscovery(changed);
+    const added = rediscovered ? await this.rediscover() : [];
     const targets: EvalFile[] = [];
     const rebuild = new Set<EvalFile>(added);
     const causes = new Set<string>();
@@ -224,7 +228,8 @@ export class WatchSession {
       for (const f of changed) if (file.codeDeps.has(f) || file.dataDeps.has(f)) causes.add(f);
     }
     if (targets.length === 0) {
-      if (added.length + removed.length > 0) await this.watchDirectories(true);
+      // A new directory may hold no eval file yet; it is watched from now on all the same.
+      if (rediscovered) await this.watchDirectories(true);
       return;
     }
     const what = added.map((f) => `${this.list([f.path])} was added`);
@@ -233,7 +238,7 @@ export class WatchSession {
     this.announce(`${what.join("; ")}: re-running ${this.evalNames(targets)}`);
     for (const file of targets) for (const name of file.evals) this.abortRun(name, INTERRUPTED_BY_CHANGE);
     await this.reload(targets, rebuild);
-    await this.watchDirectories(added.length + removed.length > 0);
+    await this.watchDirectories(rediscovered);
   }
 
   /** `f`: each eval's results that errored or scored below 1 in its last run run again; the others are kept. */
@@ -251,7 +256,7 @@ export class WatchSession {
     const counts = [...picks].map(([name, r]) => `${name} (${sum(r.pairs)})`);
     this.announce(`f: re-running the failing results of ${counts.join(", ")}`);
     const targets = [...this.files.values()].filter((f) => f.evals.some((name) => picks.has(name)));
-    for (const name of picks.keys()) this.abortRun(name, INTERRUPTED_BY_CHANGE);
+    for (const name of picks.keys()) this.abortRun(name, interruptedBy("f was pressed"));
     await this.reload(targets, new Set(), (name) => picks.get(name) ?? false);
   }
 
@@ -540,15 +545,15 @@ export class WatchSession {
     if (this.stopping || this.idleShown || this.pumping || this.runs.size > 0) return;
     this.idleShown = true;
     this.view.idle();
+    // The branch and commit go on the experiments; read them again while idle, off the path to the next first row.
+    void gitInfo(this.settings?.root ?? this.cwd).then((git) => {
+      this.git = git;
+    });
   }
 
   private announce(text: string): void {
     this.idleShown = false;
     this.view.trigger(text);
-    // The branch and commit go on the experiments; read them again off the path to the first row.
-    void gitInfo(this.settings?.root ?? this.cwd).then((git) => {
-      this.git = git;
-    });
   }
 
   private noteDataFile(file: string): void {
@@ -571,22 +576,20 @@ export class WatchSession {
     return found;
   }
 
-  /** Looks for eval files again; starts watching new ones and drops those that are gone. */
-  private async rediscover(): Promise<{ added: EvalFile[]; removed: string[] }> {
+  /** Looks for eval files again: drops those that are gone and returns the new ones. */
+  private async rediscover(): Promise<EvalFile[]> {
     let found: string[];
     try {
       found = await this.discover();
     } catch (error) {
       if (!isEvalrunError(error)) throw error;
       this.view.problem(this.problemOf(error, this.configFile() ?? this.cwd));
-      return { added: [], removed: [] };
+      return [];
     }
     const now = new Set(found);
-    const removed: string[] = [];
     for (const [file, entry] of this.files) {
       if (now.has(file)) continue;
       this.files.delete(file);
-      removed.push(file);
       this.announce(`${this.list([file])} was removed`);
       for (const name of entry.evals) {
         const ev = this.evals.get(name);
@@ -601,7 +604,7 @@ export class WatchSession {
       this.files.set(file, entry);
       added.push(entry);
     }
-    return { added, removed };
+    return added;
   }
 
   /** A change that may add or remove an eval file: an unknown file that could be one, a directory, a deletion. */
@@ -631,7 +634,7 @@ export class WatchSession {
   private needsRetry(file: EvalFile, changed: Set<string>): boolean {
     if (file.problems.some((p) => p.code === "DUPLICATE_EVAL")) return true;
     if (!file.problems.some((p) => p.code === "COMPILE")) return false;
-    for (const f of changed) if (!this.isDependency(f)) return true;
+    for (const f of changed) if (SOURCE_LIKE.test(path.basename(f)) && !this.isDependency(f)) return true;
     return false;
   }
 

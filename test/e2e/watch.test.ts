@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { project, runCli } from "../helpers/cli.js";
@@ -98,6 +98,16 @@ describe("evalrun --watch", () => {
     expect(ranIn(section)).toEqual(["datafile"]);
     expect(section.match(/^» /gm)).toHaveLength(1);
     expect(section).not.toContain("unused");
+
+    // A new directory is watched from the round that sees it: an eval file written there later is found. That
+    // round prints nothing to wait for; the pause lets it pass first (if it has not, the file is found anyway).
+    mkdirSync(path.join(dir, "evals/sub"));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    since = watch.mark();
+    watch.write("evals/sub/deep.eval.ts", otherEval(1).replace('"other"', '"deep"'));
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toContain("evals/sub/deep.eval.ts was added: re-running");
+    expect(ranIn(section)).toEqual(["deep"]);
 
     // A new eval file starts being watched; a deleted one stops.
     since = watch.mark();
