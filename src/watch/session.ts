@@ -1,26 +1,24 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { setDependencyListener } from "../define/dependencies.js";
 import { type EvalrunError, isEvalrunError } from "../define/errors.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
-import { CONFIG_NAMES, findConfigFile } from "../loader/config.js";
 import { discoverEvalFiles } from "../loader/discover.js";
 import { loadEvalFiles } from "../loader/load.js";
 import type { Problem } from "../loader/problems.js";
 import { plural, shownPath } from "../report/format.js";
 import type { RunEvalsOptions } from "../runner/options.js";
-import { evalInfo, type PreparedRun, type Rerun, type RunSettings, runSettings } from "../runner/prepare.js";
-import { executeRun } from "../runner/run-evals.js";
+import { type Rerun, type RunSettings, runSettings } from "../runner/prepare.js";
 import type { GitInfo } from "../store/types.js";
 import { gitInfo } from "../util/git.js";
 import { ChangeWatcher } from "./change-watcher.js";
+import { ConfigFiles } from "./config-files.js";
 import { EvalFile } from "./eval-file.js";
-import { RunCollector } from "./run-collector.js";
+import { EvalRuns, interruptedBy, sum } from "./eval-runs.js";
 import type { ScreenState } from "./screen-view.js";
 import { couldBeEvalFile, searchDirectories } from "./search-dirs.js";
-import type { EvalState, RunRecord } from "./state.js";
+import type { EvalState } from "./state.js";
 import type { WatchView } from "./views.js";
 
 export interface WatchSessionOptions {
@@ -34,25 +32,18 @@ export interface WatchSessionOptions {
 
 interface Work {
   changed: Set<string>;
+  /** r was pressed. */
   all: boolean;
+  /** f was pressed. */
   failing: boolean;
-  restart: boolean;
 }
 
-interface ActiveRun {
-  controller: AbortController;
-  done: Promise<void>;
-  /** Said when it ends interrupted. */
-  why: string;
-}
-
-const noWork = (): Work => ({ changed: new Set(), all: false, failing: false, restart: false });
+const noWork = (): Work => ({ changed: new Set(), all: false, failing: false });
+const isEmpty = (work: Work) => !work.all && !work.failing && work.changed.size === 0;
 
 /** Problems that end a session before it starts: flags cannot change while it runs. */
 const FATAL_AT_START = new Set(["USAGE", "PATH_NOT_FOUND"]);
 
-const interruptedBy = (what: string) =>
-  `interrupted: ${what} while it ran; running it again (its rows so far are stored as an interrupted experiment)`;
 const INTERRUPTED_BY_CHANGE = interruptedBy("a change arrived");
 
 /** A path whose appearance could satisfy a failed import: a module or JSON file, not an editor's swap file. */
@@ -71,12 +62,10 @@ export class WatchSession {
   private readonly files = new Map<string, EvalFile>();
   /** By eval name, kept across reloads so that "vs previous" survives a rename back, a config restart. */
   private readonly evals = new Map<string, EvalState>();
-  private readonly runs = new Map<string, ActiveRun>();
-  /** Evals whose --baseline names nothing: run without it. */
-  private readonly noBaseline = new Set<string>();
+  private readonly runs: EvalRuns;
+  private readonly config: ConfigFiles;
   private searchDirs = new Set<string>();
   private readonly watcher: ChangeWatcher;
-  private readonly dataOwner = new AsyncLocalStorage<string>();
   private queue = noWork();
   private pumping: Promise<void> | undefined;
   private loading: Promise<unknown> = Promise.resolve();
@@ -89,6 +78,15 @@ export class WatchSession {
   constructor(private readonly o: WatchSessionOptions) {
     this.view = o.view;
     this.cwd = path.resolve(o.options.cwd ?? process.cwd());
+    this.config = new ConfigFiles(this.cwd, o.options.config);
+    this.runs = new EvalRuns({
+      cwd: this.cwd,
+      verbose: o.verbose,
+      baseline: o.options.baseline,
+      view: this.view,
+      git: () => this.git,
+      onEnd: () => this.runEnded(),
+    });
     this.watcher = new ChangeWatcher({
       quietMs: o.quietMs ?? 30,
       maxWaitMs: 300,
@@ -127,11 +125,10 @@ export class WatchSession {
   async stop(): Promise<void> {
     this.stopping = true;
     this.watcher.close();
-    for (const name of this.runs.keys()) this.abortRun(name, "stopped: quitting");
+    const stopped = this.runs.abortAll("stopped: quitting");
     // A cycle in progress starts no run now; one stuck in an eval file's top-level await is not waited for.
     await Promise.race([this.pumping, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    for (const name of this.runs.keys()) this.abortRun(name, "stopped: quitting");
-    await Promise.all([...this.runs.values()].map((run) => run.done));
+    await stopped;
     await Promise.all([...this.files.values()].map((file) => file.dispose()));
     setDependencyListener(undefined);
     await (await import("esbuild")).stop();
@@ -153,7 +150,6 @@ export class WatchSession {
     for (const file of work.changed ?? []) this.queue.changed.add(file);
     this.queue.all ||= work.all === true;
     this.queue.failing ||= work.failing === true;
-    this.queue.restart ||= work.restart === true;
     this.kick();
   }
 
@@ -162,8 +158,7 @@ export class WatchSession {
       this.checkIdle();
       return;
     }
-    const q = this.queue;
-    if (!q.restart && !q.all && !q.failing && q.changed.size === 0) {
+    if (isEmpty(this.queue)) {
       this.checkIdle();
       return;
     }
@@ -177,7 +172,7 @@ export class WatchSession {
     while (!this.stopping) {
       const work = this.queue;
       this.queue = noWork();
-      if (!work.restart && !work.all && !work.failing && work.changed.size === 0) return;
+      if (isEmpty(work)) return;
       try {
         await this.process(work);
       } catch (error) {
@@ -191,20 +186,20 @@ export class WatchSession {
 
   private async process(work: Work): Promise<void> {
     for (const file of work.changed) if (this.isStoreFile(file)) work.changed.delete(file);
-    if (work.restart || !this.settings || this.touchesConfig(work.changed)) {
-      if (work.changed.size === 0 && !work.restart && !work.all) return;
-      // With a broken config, only a change where it lives can fix it.
-      if (!this.settings && !work.restart && !work.all && !this.touchesConfig(work.changed)) return;
-      const config = [...work.changed].filter((f) => this.touchesConfig(new Set([f])));
-      this.announce(`${config.length > 0 ? this.list(config) : "the config"} changed: restarting`);
+    const touchesConfig = (files: Iterable<string>) => this.config.touched(files, this.settings?.loaded);
+    const config = [...work.changed].filter((f) => touchesConfig([f]));
+    // A broken config is tried again on r or a change where it lives; a good one restarts on a change to it.
+    if (config.length > 0 || (!this.settings && work.all)) {
+      this.announce(config.length > 0 ? `${this.list(config)} changed: restarting` : "r: restarting");
       await this.restart(false);
       return;
     }
+    if (!this.settings) return;
     if (work.all) {
       this.announce("r: re-running every eval");
       const all = [...this.files.values()];
       for (const file of all)
-        for (const name of file.evals) this.abortRun(name, interruptedBy("r was pressed"));
+        for (const name of file.evals) this.runs.abort(name, interruptedBy("r was pressed"));
       await this.reload(all, new Set(all));
     } else if (work.changed.size > 0) {
       await this.onChanges(work.changed);
@@ -236,7 +231,7 @@ export class WatchSession {
     if (causes.size > 0) what.unshift(`${this.list([...causes])} changed`);
     if (what.length === 0) what.push("a file it may need appeared");
     this.announce(`${what.join("; ")}: re-running ${this.evalNames(targets)}`);
-    for (const file of targets) for (const name of file.evals) this.abortRun(name, INTERRUPTED_BY_CHANGE);
+    for (const file of targets) for (const name of file.evals) this.runs.abort(name, INTERRUPTED_BY_CHANGE);
     await this.reload(targets, rebuild);
     await this.watchDirectories(rediscovered);
   }
@@ -256,14 +251,13 @@ export class WatchSession {
     const counts = [...picks].map(([name, r]) => `${name} (${sum(r.pairs)})`);
     this.announce(`f: re-running the failing results of ${counts.join(", ")}`);
     const targets = [...this.files.values()].filter((f) => f.evals.some((name) => picks.has(name)));
-    for (const name of picks.keys()) this.abortRun(name, interruptedBy("f was pressed"));
+    for (const name of picks.keys()) this.runs.abort(name, interruptedBy("f was pressed"));
     await this.reload(targets, new Set(), (name) => picks.get(name) ?? false);
   }
 
   /** Everything again: config, discovery, builds. The evals' history (previous results, baselines) stays. */
   private async restart(startup: boolean): Promise<void> {
-    for (const name of this.runs.keys()) this.abortRun(name, "interrupted: restarting");
-    await Promise.all([...this.runs.values()].map((run) => run.done));
+    await this.runs.abortAll("interrupted: restarting");
     await Promise.all([...this.files.values()].map((file) => file.dispose()));
     this.files.clear();
     try {
@@ -272,7 +266,7 @@ export class WatchSession {
     } catch (error) {
       if (!isEvalrunError(error) || (startup && FATAL_AT_START.has(error.code))) throw error;
       this.settings = undefined;
-      this.configProblem = this.problemOf(error, this.configFile() ?? this.cwd);
+      this.configProblem = this.problemOf(error, this.config.file() ?? this.cwd);
       this.view.problem(this.configProblem);
       await this.watchDirectories(true);
       return;
@@ -282,7 +276,7 @@ export class WatchSession {
       found = await this.discover();
     } catch (error) {
       if (!isEvalrunError(error) || startup) throw error;
-      this.configProblem = this.problemOf(error, this.configFile() ?? this.cwd);
+      this.configProblem = this.problemOf(error, this.config.file() ?? this.cwd);
       this.view.problem(this.configProblem);
       found = [];
     }
@@ -400,7 +394,7 @@ export class WatchSession {
   }
 
   private deactivate(ev: EvalState, why: string): void {
-    this.abortRun(ev.name, "stopped: its eval is gone");
+    this.runs.abort(ev.name, "stopped: its eval is gone");
     ev.active = false;
     this.view.removed(ev.name, why);
   }
@@ -409,139 +403,21 @@ export class WatchSession {
     const settings = this.settings;
     const state = this.evals.get(definition.name);
     if (this.stopping || !settings || !state) return;
-    const name = definition.name;
-    const prior = this.runs.get(name);
-    if (prior) this.abortRun(name, INTERRUPTED_BY_CHANGE);
-    const controller = new AbortController();
-    const collector = new RunCollector({
-      cwd: this.cwd,
-      maxErrorsShown: this.o.verbose ? 50 : 3,
-      onProgress: () => {
-        if (!state.running) return;
-        state.running.rows = collector.rows;
-        state.running.total = collector.total;
-        this.view.refresh();
-      },
-    });
-    const data = definition.evaluator.data;
-    if (typeof data === "function") {
-      // Files its data function reads count for this eval file, even after an await.
-      const read = data as () => unknown;
-      definition.evaluator.data = (() => this.dataOwner.run(file.path, read)) as typeof data;
-    }
-    const run: ActiveRun = { controller, why: INTERRUPTED_BY_CHANGE, done: Promise.resolve() };
-    run.done = (async () => {
-      // The run it replaces ends first, so the store records it as interrupted before this one starts.
-      await prior?.done;
-      if (controller.signal.aborted) return;
-      state.running = { rows: 0, total: undefined };
-      state.failure = undefined;
-      this.view.refresh();
-      try {
-        await this.execute(file, definition, settings, state, collector, run, rerun);
-      } finally {
-        state.running = undefined;
-        if (this.runs.get(name) === run) this.runs.delete(name);
-        if (this.depsGrew) {
-          this.depsGrew = false;
-          await this.watchDirectories(false);
-        }
-        this.view.refresh();
-        this.checkIdle();
-      }
-    })().catch((error: unknown) => {
-      this.view.note(`evalrun hit an internal error (please report it): ${(error as Error).stack ?? error}`);
-    });
-    this.runs.set(name, run);
+    this.runs.start({ file: file.path, definition, state, settings, rerun });
   }
 
-  private async execute(
-    file: EvalFile,
-    definition: EvalDefinition,
-    settings: RunSettings,
-    state: EvalState,
-    collector: RunCollector,
-    run: ActiveRun,
-    rerun: Rerun | undefined,
-  ): Promise<void> {
-    const name = definition.name;
-    const prepared: PreparedRun = {
-      cwd: settings.cwd,
-      config: settings.loaded.config,
-      files: [file.path],
-      definitions: [definition],
-      infos: [evalInfo(definition, settings.overrides, new Date())],
-      problems: [],
-      filters: settings.filters,
-      maxConcurrency: settings.maxConcurrency,
-      passWithNoEvals: true,
-      maxErrorRate: settings.maxErrorRate,
-      store: settings.store,
-      root: settings.root,
-      git: this.git,
-      workers: settings.workers,
-      notices: [],
-      rerun: rerun ? new Map([[name, rerun]]) : undefined,
-    };
-    const baseline = this.noBaseline.has(name) ? undefined : this.o.options.baseline;
-    let result: Awaited<ReturnType<typeof executeRun>>;
-    try {
-      result = await executeRun(prepared, {
-        reporters: [collector],
-        signal: run.controller.signal,
-        graceMs: 0,
-        baseline,
-      });
-    } catch (error) {
-      if (!isEvalrunError(error)) throw error;
-      if (error.code === "NOT_FOUND" && baseline !== undefined) {
-        // As in a plain run, an eval that --baseline names nothing of is compared with nothing.
-        this.noBaseline.add(name);
-        state.base = null;
-        this.view.note(
-          `${name}: --baseline ${baseline} names no experiment of this eval; it runs without one.`,
-        );
-        return this.execute(file, definition, settings, state, collector, run, rerun);
-      }
-      state.failure = `[${error.code}] ${error.message}`;
-      state.running = undefined;
-      this.view.problem(this.problemOf(error, file.path));
-      return;
+  /** A run ended: watch the data files it read for the first time, and say so when nothing else runs. */
+  private runEnded(): void {
+    if (this.depsGrew) {
+      this.depsGrew = false;
+      void this.watchDirectories(false);
     }
-    const outcome = result.evals[0];
-    state.running = undefined;
-    if (!outcome) return;
-    if (outcome.interrupted) {
-      this.view.interrupted(state, run.why);
-      return;
-    }
-    const record: RunRecord = {
-      summary: outcome.summary,
-      outcome,
-      errors: collector.errors,
-      errorRows: collector.errorRows,
-      failing: collector.failing,
-      experimentId: outcome.info.experimentId,
-      rerunOf: rerun ? sum(rerun.pairs) : undefined,
-    };
-    state.previous = state.last;
-    state.last = record;
-    if (state.base === undefined) {
-      const cmp = outcome.comparison;
-      state.base = cmp && !this.noBaseline.has(name) ? { name: cmp.experimentName, means: cmp.means } : null;
-    }
-    this.view.finished(state);
-  }
-
-  private abortRun(name: string, why: string): void {
-    const run = this.runs.get(name);
-    if (!run || run.controller.signal.aborted) return;
-    run.why = why;
-    run.controller.abort();
+    this.view.refresh();
+    this.checkIdle();
   }
 
   private checkIdle(): void {
-    if (this.queue.changed.size > 0 || this.queue.all || this.queue.failing || this.queue.restart) return;
+    if (!isEmpty(this.queue)) return;
     if (this.stopping || this.idleShown || this.pumping || this.runs.size > 0) return;
     this.idleShown = true;
     this.view.idle();
@@ -557,7 +433,7 @@ export class WatchSession {
   }
 
   private noteDataFile(file: string): void {
-    const owner = this.dataOwner.getStore() ?? getRegistry().currentFile;
+    const owner = this.runs.readingDataOf() ?? getRegistry().currentFile;
     const entry = owner ? this.files.get(owner) : undefined;
     if (!entry || entry.dataDeps.has(file)) return;
     entry.dataDeps.add(file);
@@ -583,7 +459,7 @@ export class WatchSession {
       found = await this.discover();
     } catch (error) {
       if (!isEvalrunError(error)) throw error;
-      this.view.problem(this.problemOf(error, this.configFile() ?? this.cwd));
+      this.view.problem(this.problemOf(error, this.config.file() ?? this.cwd));
       return [];
     }
     const now = new Set(found);
@@ -644,45 +520,6 @@ export class WatchSession {
     return false;
   }
 
-  /** The config file in use, or the one that failed to load. */
-  private configFile(): string | undefined {
-    const explicit = this.o.options.config;
-    if (explicit === false) return undefined;
-    return explicit ? path.resolve(this.cwd, explicit) : findConfigFile(this.cwd);
-  }
-
-  /** The config file and what it imports (while it is broken: its directory); with none, where one would be. */
-  private touchesConfig(changed: Set<string>): boolean {
-    if (this.o.options.config === false) return false;
-    const loaded = this.settings?.loaded;
-    const deps = new Set([...(loaded?.file ? [loaded.file] : []), ...(loaded?.inputs ?? [])]);
-    const file = this.configFile();
-    if (file) deps.add(file);
-    const dirs = this.configDirs();
-    for (const changedFile of changed) {
-      if (deps.has(changedFile)) return true;
-      if (CONFIG_NAMES.includes(path.basename(changedFile)) && dirs.has(path.dirname(changedFile)))
-        return true;
-      if (!this.settings && file && path.dirname(changedFile) === path.dirname(file)) return true;
-    }
-    return false;
-  }
-
-  /** Directories a config file is looked for in: from the current directory up to the project root. */
-  private configDirs(): Set<string> {
-    const explicit = this.o.options.config;
-    if (typeof explicit === "string") return new Set([path.dirname(path.resolve(this.cwd, explicit))]);
-    const dirs = new Set<string>();
-    let dir = this.cwd;
-    for (;;) {
-      dirs.add(dir);
-      const parent = path.dirname(dir);
-      if (existsSync(path.join(dir, "package.json")) || parent === dir) break;
-      dir = parent;
-    }
-    return dirs;
-  }
-
   private isStoreFile(file: string): boolean {
     const store = this.settings?.store;
     return typeof store === "string" && (file === store || file.startsWith(`${store}-`));
@@ -690,7 +527,7 @@ export class WatchSession {
 
   /** The directories to watch: where eval files are looked for, where the config is, and every dependency's. */
   private async watchDirectories(recheck: boolean): Promise<void> {
-    const dirs = new Set([...this.searchDirs, ...this.configDirs()]);
+    const dirs = new Set([...this.searchDirs, ...this.config.dirs()]);
     for (const file of this.settings?.loaded.inputs ?? []) dirs.add(path.dirname(file));
     for (const entry of this.files.values())
       for (const dep of [...entry.codeDeps, ...entry.dataDeps]) dirs.add(path.dirname(dep));
@@ -713,12 +550,6 @@ export class WatchSession {
   private evalNames(files: EvalFile[]): string {
     return files.flatMap((f) => (f.evals.length > 0 ? f.evals : [shownPath(f.path, this.cwd)])).join(", ");
   }
-}
-
-function sum(counts: Map<string, number>): number {
-  let n = 0;
-  for (const c of counts.values()) n += c;
-  return n;
 }
 
 function nearestExisting(dir: string): string {
