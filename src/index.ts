@@ -6,6 +6,8 @@ export type { EvalrunErrorCode } from "./define/errors.js";
 export { EvalrunError, isEvalrunError } from "./define/errors.js";
 export type { DirectRunResult } from "./define/eval.js";
 export { Eval } from "./define/eval.js";
+export type { CsvOptions, LoadedRow } from "./define/loaders.js";
+export { loadCsv, loadJson, loadJsonl } from "./define/loaders.js";
 export type {
   Awaitable,
   EvalCase,

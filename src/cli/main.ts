@@ -15,6 +15,7 @@ Examples:
   evalrun evals/router.eval.ts         run one file
   evalrun --filter metadata.lang=^en$  run only rows whose metadata.lang matches
   evalrun --list                       list evals and their row counts; run nothing
+  evalrun --watch                      re-run what each save affects (r all, f failing rows, q quit)
   evalrun --jsonl > summaries.jsonl    one JSON summary per eval per line
   evalrun --ci                         gate against the committed baselines; JUnit report too
   evalrun baseline save                commit the latest run's scores as the baselines
@@ -46,6 +47,10 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
       [],
     )
     .option("--list", "list evals and row counts; run nothing")
+    .option(
+      "-w, --watch",
+      "stay running: re-run the evals a saved file affects and show each score's change (keys: r, f, q)",
+    )
     .option(
       "--jsonl",
       "print one JSON summary (SummarizeExperimentResponse) per eval per line, and nothing else on stdout",

@@ -30,6 +30,7 @@ export interface RunFlags extends CiFlags {
   baseline?: string;
   resume?: boolean;
   retryErrors?: boolean;
+  watch?: boolean;
 }
 
 /** Flags given on the command line; defaults are left out so the config file's values apply. */
@@ -68,6 +69,19 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
         "--resume and --retry-errors cannot be used together.",
         "--resume finishes an interrupted experiment; --retry-errors re-runs the errored rows of a finished one. Pick one.",
       );
+    }
+    if (flags.watch) {
+      const given = { "--list": flags.list, "--resume": flags.resume, "--retry-errors": flags.retryErrors };
+      const clash = Object.entries(given).find(([, on]) => on)?.[0];
+      if (clash) {
+        throw new EvalrunError(
+          "USAGE",
+          `--watch cannot be combined with ${clash}.`,
+          "A watch session runs afresh and keeps running; press f in it to re-run the rows that errored or scored below 1.",
+        );
+      }
+      const { watchCommand } = await import("../watch/watch-command.js");
+      return await watchCommand(options, { jsonl: flags.jsonl === true, verbose });
     }
     if (flags.list) return await listCommand(options, flags.jsonl === true, cwd, verbose);
     const plan = planReporters(flags, { cwd, root: projectRoot(cwd), env: process.env });

@@ -1,4 +1,4 @@
-import { describeValue, EvalrunError } from "../define/errors.js";
+import { describeValue, EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase } from "../define/types.js";
 
 const isObject = (v: unknown): v is Record<string | symbol, unknown> => typeof v === "object" && v !== null;
@@ -47,11 +47,17 @@ export async function openData(data: unknown, evalLabel: string): Promise<Opened
 }
 
 function dataThrew(evalLabel: string, error: unknown): EvalrunError {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
+  // evalrun's own loaders (loadJsonl, ...) already say which file and line, and what to do.
+  const own = isEvalrunError(error);
+  const message = own
+    ? error.message
+    : error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : describeValue(error);
   return new EvalrunError(
     "BAD_DATA",
     `${evalLabel}: \`data\` threw before any row was read: ${message}`,
-    "Fix the data loader; the eval's other settings are fine.",
+    (own && error.hint) || "Fix the data loader; the eval's other settings are fine.",
     { cause: error },
   );
 }

@@ -102,6 +102,7 @@ class Args implements ScorerArgs {
 class RowRun {
   // An AbortController costs more than a trivial task; most tasks never read the signal, so it is made on demand.
   private controller: AbortController | undefined;
+  private onHardStop: (() => void) | undefined;
   readonly start = Date.now();
   readonly t0 = performance.now();
   readonly metadata: Record<string, unknown>;
@@ -125,7 +126,17 @@ class RowRun {
   }
 
   get signal(): AbortSignal {
-    this.controller ??= new AbortController();
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      // A row without a timeout is not raced against the hard stop, yet its signal must still say the run ended
+      // (a watch-mode restart, Ctrl-C after the grace period); only rows that read the signal pay for this.
+      const stop = this.ctx.hardStop;
+      if (stop.aborted) this.controller.abort(new Error("evalrun: the run was interrupted"));
+      else {
+        this.onHardStop = () => this.abort(new Error("evalrun: the run was interrupted"));
+        stop.addEventListener("abort", this.onHardStop, { once: true });
+      }
+    }
     return this.controller.signal;
   }
 
@@ -218,6 +229,7 @@ class RowRun {
    * a cut-off row copies its metadata and tags, which a task left running could still change.
    */
   result(scored: boolean, cutOff = false): RowResult {
+    if (this.onHardStop) this.ctx.hardStop.removeEventListener("abort", this.onHardStop);
     const row = this.item.row;
     const result: RowResult = {
       id: resultId(),

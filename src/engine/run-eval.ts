@@ -178,7 +178,14 @@ export async function runEval(
     failure = error;
   } finally {
     options.stop.removeEventListener("abort", wake);
-    if (pending > 0) await new Promise<void>((resolve) => (drained = resolve));
+    // After the hard stop, rows still in flight are dropped (their results are not wanted), not waited for: a task
+    // that ignores its signal must not keep an interrupted run, or a watch-mode restart, from ending.
+    if (pending > 0 && !options.hardStop.aborted) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        options.hardStop.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
   }
   return { rowsRead, interrupted: options.stop.aborted, failure };
 }

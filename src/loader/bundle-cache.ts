@@ -39,7 +39,7 @@ function nearest(start: string, name: string): string | undefined {
 }
 
 /** Files whose change can change a bundle without any of its inputs changing. */
-function contextFiles(source: string): string[] {
+export function contextFiles(source: string): string[] {
   const dir = path.dirname(source);
   const pkg = nearest(dir, "package.json");
   const files = [

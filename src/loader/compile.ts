@@ -5,7 +5,7 @@ import { isBuiltin } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Message, Plugin } from "esbuild";
+import type { BuildOptions, BuildResult, Message, Plugin } from "esbuild";
 import { ownEntry } from "../util/own-package.js";
 import { cachedBundle, rememberBundle } from "./bundle-cache.js";
 
@@ -120,36 +120,37 @@ function toMessage(m: Message, base: string): CompileMessage {
   };
 }
 
-/** Bundles one eval file to an ESM module with an inline source map; never throws for user mistakes. */
-export async function compileEvalFile(source: string): Promise<CompiledFile | CompileFailure> {
-  const cached = cachedBundle(bundleDir(), source);
-  if (cached) return { ok: true, source, ...cached };
-  const esbuild = await import("esbuild");
-  let result: Awaited<ReturnType<typeof esbuild.build>>;
-  try {
-    result = await esbuild.build({
-      entryPoints: [source],
-      absWorkingDir: path.dirname(source),
-      bundle: true,
-      write: false,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      sourcemap: "inline",
-      sourcesContent: false,
-      metafile: true,
-      // Scorer names come from function names; hoisting modules into one scope would otherwise rename them.
-      keepNames: true,
-      logLevel: "silent",
-      outfile: path.join(bundleDir(), "out.mjs"),
-      define: LOCATION_DEFINES,
-      plugins: [externalPackagesPlugin, sourceLocationPlugin],
-    });
-  } catch (error) {
-    const failure = error as { errors?: Message[] };
-    if (!failure.errors) throw error;
-    return { ok: false, source, errors: failure.errors.map((m) => toMessage(m, path.dirname(source))) };
-  }
+/** esbuild's options for one eval file; watch mode builds an incremental context from the same. */
+export function buildOptions(source: string) {
+  return {
+    entryPoints: [source],
+    absWorkingDir: path.dirname(source),
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "inline",
+    sourcesContent: false,
+    metafile: true,
+    // Scorer names come from function names; hoisting modules into one scope would otherwise rename them.
+    keepNames: true,
+    logLevel: "silent",
+    outfile: path.join(bundleDir(), "out.mjs"),
+    define: LOCATION_DEFINES,
+    plugins: [externalPackagesPlugin, sourceLocationPlugin],
+  } satisfies BuildOptions;
+}
+
+/** The failure of a build that stopped on errors in the user's code; undefined for anything else. */
+export function compileFailure(source: string, error: unknown): CompileFailure | undefined {
+  const failure = error as { errors?: Message[] };
+  if (!failure.errors) return undefined;
+  return { ok: false, source, errors: failure.errors.map((m) => toMessage(m, path.dirname(source))) };
+}
+
+/** Writes a build's output as a bundle named by its content and lists the local files it came from. */
+export async function emitBundle(source: string, result: BuildResult<ReturnType<typeof buildOptions>>) {
   const output = result.outputFiles?.[0];
   if (!output) throw new Error(`esbuild produced no output for ${source}`);
   const hash = createHash("sha256").update(output.contents).digest("hex").slice(0, 20);
@@ -166,6 +167,29 @@ export async function compileEvalFile(source: string): Promise<CompiledFile | Co
   const inputs = Object.keys(result.metafile?.inputs ?? {})
     .filter((input) => !input.includes(":"))
     .map((input) => path.resolve(cwd, input));
-  await rememberBundle(dir, source, bundle, inputs);
-  return { ok: true, source, bundle, inputs };
+  const compiled: CompiledFile = { ok: true, source, bundle, inputs };
+  return compiled;
+}
+
+/** Remembers a compiled file so the next run can reuse its bundle without esbuild. */
+export function rememberCompiled(compiled: CompiledFile): Promise<void> {
+  return rememberBundle(bundleDir(), compiled.source, compiled.bundle, compiled.inputs);
+}
+
+/** Bundles one eval file to an ESM module with an inline source map; never throws for user mistakes. */
+export async function compileEvalFile(source: string): Promise<CompiledFile | CompileFailure> {
+  const cached = cachedBundle(bundleDir(), source);
+  if (cached) return { ok: true, source, ...cached };
+  const esbuild = await import("esbuild");
+  let result: BuildResult<ReturnType<typeof buildOptions>>;
+  try {
+    result = await esbuild.build(buildOptions(source));
+  } catch (error) {
+    const failure = compileFailure(source, error);
+    if (!failure) throw error;
+    return failure;
+  }
+  const compiled = await emitBundle(source, result);
+  await rememberCompiled(compiled);
+  return compiled;
 }

@@ -20,6 +20,8 @@ export interface LoadedConfig {
   file: string | undefined;
   /** Directory that relative paths in the config are resolved against. */
   dir: string;
+  /** Local files the config was built from (watch mode restarts when one changes). */
+  inputs: string[];
 }
 
 /** The nearest config file from `cwd` up to the project root (the nearest directory with a package.json). */
@@ -38,7 +40,7 @@ export function findConfigFile(cwd: string): string | undefined {
 
 export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
   const file = explicit ? path.resolve(cwd, explicit) : findConfigFile(cwd);
-  if (!file) return { config: {}, file: undefined, dir: cwd };
+  if (!file) return { config: {}, file: undefined, dir: cwd, inputs: [] };
   const shown = path.relative(cwd, file) || file;
   if (!existsSync(file)) {
     throw new EvalrunError("CONFIG", `The config file ${shown} does not exist.`, "Check the --config path.");
@@ -85,5 +87,5 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
       `Valid keys: ${configKeys.join(", ")}. See the README's Configuration section.`,
     );
   }
-  return { config: parsed.data, file, dir: path.dirname(file) };
+  return { config: parsed.data, file, dir: path.dirname(file), inputs: compiled.inputs };
 }

@@ -83,6 +83,10 @@ export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> 
 }
 
 function loadProblem(file: string, error: unknown): Problem {
+  // An EvalrunError thrown while loading (a malformed data file read at the top level) says where and why itself.
+  if (isEvalrunError(error)) {
+    return { code: "LOAD", file, message: `Failed to load: ${error.message}`, hint: error.hint };
+  }
   const frame = error instanceof Error ? userFrame(error, file) : undefined;
   const message =
     error instanceof Error

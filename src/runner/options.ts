@@ -40,5 +40,6 @@ export interface RunEvalsOptions {
   baselineDir?: string;
   /** Aborting it interrupts the run: no new rows start, in-flight rows get `graceMs` to finish. */
   signal?: AbortSignal;
+  /** Default 2000; 0 cuts rows in flight at once (their signals abort, their results are dropped). */
   graceMs?: number;
 }

@@ -6,8 +6,8 @@ import type { EvalDefinition } from "../define/types.js";
 import { parseFilter, type RowFilter } from "../engine/filters.js";
 import { scorerName } from "../engine/scores.js";
 import type { EvalInfo } from "../engine/types.js";
-import { compileEvalFile } from "../loader/compile.js";
-import { loadConfig } from "../loader/config.js";
+import { type CompileFailure, compileEvalFile } from "../loader/compile.js";
+import { type LoadedConfig, loadConfig } from "../loader/config.js";
 import { discoverEvalFiles } from "../loader/discover.js";
 import { loadEnvFile } from "../loader/env-file.js";
 import { codeFrame, formatCompileMessage } from "../loader/format-compile.js";
@@ -65,6 +65,15 @@ export interface PreparedRun {
   notices: string[];
   /** Where committed baselines live, when not beside each eval file. */
   baselineDir?: string | undefined;
+  /** Watch mode's `f`, per eval name: re-run only these pairs of an earlier experiment, keeping its other rows. */
+  rerun?: Map<string, Rerun> | undefined;
+}
+
+export interface Rerun {
+  /** The id of the experiment whose other results the new one starts with. */
+  from: string;
+  /** How many results of each (row, trial) pair (see pairKey) to run again. */
+  pairs: Map<string, number>;
 }
 
 function timestamp(date: Date): string {
@@ -93,12 +102,49 @@ export function evalInfo(
   };
 }
 
-/** Everything before running: config, env file, discovery, compile and load. File problems are collected. */
-export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun> {
+/** A file that did not compile, as a problem: where, what, and a code frame. */
+export function compileProblem(result: CompileFailure, cwd: string): Problem {
+  const [first, ...rest] = result.errors;
+  const frame = first ? codeFrame(first) : undefined;
+  const others = rest.map((m) => formatCompileMessage(m, cwd));
+  return {
+    code: "COMPILE",
+    file: first?.file ?? result.source,
+    line: first?.line,
+    column: first?.column !== undefined ? first.column + 1 : undefined,
+    message: `Compile error: ${first?.text ?? "unknown"}${rest.length > 0 ? ` (and ${rest.length} more)` : ""}`,
+    detail: [frame, ...others].filter(Boolean).join("\n") || undefined,
+    hint: first?.text.startsWith("Could not resolve")
+      ? "Install the package (npm i <name>) or fix the import path; the other eval files still ran."
+      : "Fix the error and run again; the other eval files still ran.",
+  };
+}
+
+/** What the options and the config decide before any eval file is read (watch mode keeps them between runs). */
+export interface RunSettings {
+  cwd: string;
+  loaded: LoadedConfig;
+  filters: RowFilter[];
+  /** What to discover, and the directory those paths are relative to. */
+  paths: string[];
+  base: string;
+  overrides: { trials?: number | undefined; timeout?: number | undefined };
+  maxConcurrency: number | undefined;
+  passWithNoEvals: boolean;
+  maxErrorRate: number;
+  store: string | false;
+  root: string;
+  workers: number | "auto";
+  notices: string[];
+  baselineDir: string | undefined;
+}
+
+/** Loads the config and the env file and resolves every setting; throws for bad config or flags. */
+export async function runSettings(options: RunEvalsOptions): Promise<RunSettings> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
-  const loaded =
+  const loaded: LoadedConfig =
     options.config === false
-      ? { config: {}, file: undefined, dir: cwd }
+      ? { config: {}, file: undefined, dir: cwd, inputs: [] }
       : await loadConfig(cwd, options.config);
   const config = loaded.config;
   const filters = (options.filter ?? config.filter ?? []).map(parseFilter);
@@ -108,12 +154,37 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     loadEnvFile(cwd, envFile);
   }
   const fromFlags = options.paths !== undefined && options.paths.length > 0;
-  const paths = fromFlags ? (options.paths ?? []) : (config.paths ?? ["."]);
-  const files = await discoverEvalFiles(paths, {
+  return {
+    cwd,
+    loaded,
+    filters,
+    paths: fromFlags ? (options.paths ?? []) : (config.paths ?? ["."]),
     base: fromFlags ? cwd : loaded.dir,
-    exclude: config.exclude,
-  });
-  const passWithNoEvals = options.passWithNoEvals ?? config.passWithNoEvals ?? false;
+    overrides: { trials: options.trials ?? config.trials, timeout: options.timeout ?? config.timeout },
+    maxConcurrency: options.maxConcurrency ?? config.maxConcurrency,
+    passWithNoEvals: options.passWithNoEvals ?? config.passWithNoEvals ?? false,
+    maxErrorRate: options.maxErrorRate ?? config.maxErrorRate ?? 0,
+    store: storeLocation({
+      cwd,
+      flag: options.store,
+      config: typeof config.store === "string" ? path.resolve(loaded.dir, config.store) : config.store,
+    }),
+    root: projectRoot(cwd),
+    ...workerCount(options.workers ?? config.workers),
+    baselineDir: options.baselineDir
+      ? path.resolve(cwd, options.baselineDir)
+      : config.baselineDir
+        ? path.resolve(loaded.dir, config.baselineDir)
+        : undefined,
+  };
+}
+
+/** Everything before running: config, env file, discovery, compile and load. File problems are collected. */
+export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun> {
+  const settings = await runSettings(options);
+  const { cwd, paths, passWithNoEvals, root } = settings;
+  const config = settings.loaded.config;
+  const files = await discoverEvalFiles(paths, { base: settings.base, exclude: config.exclude });
   if (files.length === 0 && !passWithNoEvals) {
     throw new EvalrunError(
       "NO_EVALS",
@@ -122,7 +193,6 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     );
   }
   const problems: Problem[] = [];
-  const root = projectRoot(cwd);
   const [git, compiled] = await Promise.all([
     gitInfo(root),
     Promise.all(files.map((file) => compileEvalFile(file))),
@@ -133,49 +203,28 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
       good.push(result);
       continue;
     }
-    const [first, ...rest] = result.errors;
-    const frame = first ? codeFrame(first) : undefined;
-    const others = rest.map((m) => formatCompileMessage(m, cwd));
-    problems.push({
-      code: "COMPILE",
-      file: first?.file ?? result.source,
-      line: first?.line,
-      column: first?.column !== undefined ? first.column + 1 : undefined,
-      message: `Compile error: ${first?.text ?? "unknown"}${rest.length > 0 ? ` (and ${rest.length} more)` : ""}`,
-      detail: [frame, ...others].filter(Boolean).join("\n") || undefined,
-      hint: first?.text.startsWith("Could not resolve")
-        ? "Install the package (npm i <name>) or fix the import path; the other eval files still ran."
-        : "Fix the error and run again; the other eval files still ran.",
-    });
+    problems.push(compileProblem(result, cwd));
   }
   const { definitions, problems: loadProblems } = await loadEvalFiles(good);
   problems.push(...loadProblems);
   problems.sort((a, b) => a.file.localeCompare(b.file));
   const now = new Date();
-  const overrides = { trials: options.trials ?? config.trials, timeout: options.timeout ?? config.timeout };
   return {
     cwd,
     config,
     files,
     definitions,
-    infos: definitions.map((d) => evalInfo(d, overrides, now)),
+    infos: definitions.map((d) => evalInfo(d, settings.overrides, now)),
     problems,
-    filters,
-    maxConcurrency: options.maxConcurrency ?? config.maxConcurrency,
+    filters: settings.filters,
+    maxConcurrency: settings.maxConcurrency,
     passWithNoEvals,
-    maxErrorRate: options.maxErrorRate ?? config.maxErrorRate ?? 0,
-    store: storeLocation({
-      cwd,
-      flag: options.store,
-      config: typeof config.store === "string" ? path.resolve(loaded.dir, config.store) : config.store,
-    }),
+    maxErrorRate: settings.maxErrorRate,
+    store: settings.store,
     root,
     git,
-    ...workerCount(options.workers ?? config.workers),
-    baselineDir: options.baselineDir
-      ? path.resolve(cwd, options.baselineDir)
-      : config.baselineDir
-        ? path.resolve(loaded.dir, config.baselineDir)
-        : undefined,
+    workers: settings.workers,
+    notices: settings.notices,
+    baselineDir: settings.baselineDir,
   };
 }

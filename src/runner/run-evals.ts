@@ -3,6 +3,7 @@ import path from "node:path";
 import pLimit from "p-limit";
 import { WorkerPool } from "../engine/pool.js";
 import { runItem } from "../engine/row.js";
+import { onlyThese } from "../engine/row-key.js";
 import { runEval } from "../engine/run-eval.js";
 import type { EvalInfo } from "../engine/types.js";
 import { checkRuleEvals, gateVerdict } from "../gate/verdict.js";
@@ -90,10 +91,13 @@ export async function executeRun(
     const hardStop = new AbortController();
     const onInterrupt = () => {
       stop.abort();
-      setTimeout(() => {
+      const cut = () => {
         hardStop.abort();
         pool?.stopAll();
-      }, options.graceMs ?? DEFAULT_GRACE_MS).unref();
+      };
+      // No grace (a watch-mode restart): rows in flight are cut now, before any of them can finish.
+      if (options.graceMs === 0) cut();
+      else setTimeout(cut, options.graceMs ?? DEFAULT_GRACE_MS).unref();
     };
     if (options.signal?.aborted) onInterrupt();
     else options.signal?.addEventListener("abort", onInterrupt, { once: true });
@@ -110,10 +114,13 @@ export async function executeRun(
       for (const r of reporters) await r.onEvalStart?.(info);
       const aggregate = new EvalAggregate(info.scorerNames);
       session.seed(p, aggregate);
+      const rerun = prepared.rerun?.get(info.name);
+      if (rerun) session.keepFrom(p, rerun, aggregate);
       const selected = options.selection
         ? await selectionPlan(p.definition, prepared.filters, options.selection)
         : undefined;
-      const plan = selected ? combinePlans([selected], p.plan) : p.plan;
+      const base = rerun ? onlyThese(new Map(rerun.pairs)) : p.plan;
+      const plan = selected ? combinePlans([selected], base) : base;
       const ran = await runEval(p.definition, info, {
         filters: prepared.filters,
         globalLimit,
@@ -136,6 +143,8 @@ export async function executeRun(
                 )
             : undefined,
         onRow(row) {
+          // A row that finishes after the hard stop was cut off: it is not a result of this run.
+          if (hardStop.signal.aborted) return;
           aggregate.add(row);
           p.writer.write(row);
           for (const r of reporters) r.onRow?.(info, row);

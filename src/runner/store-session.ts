@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
-import { onlyThese, type RunPlan, skipDone } from "../engine/row-key.js";
+import { onlyThese, pairKey, type RunPlan, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
 import { importBaselineFile } from "../store/baseline-file.js";
 import type { SinkOutcome } from "../store/comparer.js";
@@ -19,6 +19,7 @@ import type { BaselineComparison } from "../summary/comparison.js";
 import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { ownPackageRoot } from "../util/own-package.js";
+import type { Rerun } from "./prepare.js";
 
 export interface StoreSessionOptions {
   /** The store file, or false for an in-memory store (--no-store). */
@@ -233,6 +234,27 @@ export class StoreSession {
   seed(planned: PlannedEval, aggregate: EvalAggregate): void {
     if (!planned.plan) return;
     for (const row of storedRows(this.store.db, planned.experiment.seq)) aggregate.add(row);
+  }
+
+  /**
+   * Watch mode's `f`: the new experiment starts with the results of `rerun.from` that are not run again, so it is
+   * complete and compares like any other run. They go through the writer, so the baseline comparison sees them.
+   */
+  keepFrom(planned: PlannedEval, rerun: Rerun, aggregate: EvalAggregate): void {
+    const source = this.experiments.byId(rerun.from);
+    if (!source) return;
+    const skip = new Map(rerun.pairs);
+    // Read them all first: a large batch makes the writer flush, which cannot happen while a query iterates.
+    for (const row of [...storedRows(this.store.db, source.seq)]) {
+      const key = pairKey(row.row_key, row.trial_index);
+      const n = skip.get(key) ?? 0;
+      if (n > 0) {
+        skip.set(key, n - 1);
+        continue;
+      }
+      planned.writer.write(row);
+      aggregate.add(row);
+    }
   }
 
   /** Writes the last rows, compares with the baseline and records the experiment's status and summary. */

@@ -1,0 +1,52 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { CONFIG_NAMES, findConfigFile, type LoadedConfig } from "../loader/config.js";
+
+/** The files a watch session restarts for: the config in use, what it imports, and where a new one would go. */
+export class ConfigFiles {
+  constructor(
+    private readonly cwd: string,
+    /** --config: a file, false for none, undefined to look for one. */
+    private readonly explicit: string | false | undefined,
+  ) {}
+
+  /** The config file in use, or the one that failed to load. */
+  file(): string | undefined {
+    if (this.explicit === false) return undefined;
+    return this.explicit ? path.resolve(this.cwd, this.explicit) : findConfigFile(this.cwd);
+  }
+
+  /** Directories a config file is looked for in: from the current directory up to the project root. */
+  dirs(): Set<string> {
+    if (typeof this.explicit === "string")
+      return new Set([path.dirname(path.resolve(this.cwd, this.explicit))]);
+    const dirs = new Set<string>();
+    let dir = this.cwd;
+    for (;;) {
+      dirs.add(dir);
+      const parent = path.dirname(dir);
+      if (existsSync(path.join(dir, "package.json")) || parent === dir) break;
+      dir = parent;
+    }
+    return dirs;
+  }
+
+  /**
+   * Whether a change touches the config: the file or what it imports, a config file appearing where one would be
+   * found, or (while it is broken, `loaded` undefined) anything beside it.
+   */
+  touched(changed: Iterable<string>, loaded: LoadedConfig | undefined): boolean {
+    if (this.explicit === false) return false;
+    const deps = new Set([...(loaded?.file ? [loaded.file] : []), ...(loaded?.inputs ?? [])]);
+    const file = this.file();
+    if (file) deps.add(file);
+    const dirs = this.dirs();
+    for (const changedFile of changed) {
+      if (deps.has(changedFile)) return true;
+      if (CONFIG_NAMES.includes(path.basename(changedFile)) && dirs.has(path.dirname(changedFile)))
+        return true;
+      if (!loaded && file && path.dirname(changedFile) === path.dirname(file)) return true;
+    }
+    return false;
+  }
+}

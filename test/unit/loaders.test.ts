@@ -1,0 +1,120 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { setDependencyListener } from "../../src/define/dependencies.js";
+import { isEvalrunError } from "../../src/define/errors.js";
+import { jsonErrorOffset, lineAndColumn } from "../../src/define/json-position.js";
+import { loadCsv, loadJson, loadJsonl } from "../../src/define/loaders.js";
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-loaders-"));
+function file(name: string, content: string): string {
+  const full = path.join(dir, name);
+  writeFileSync(full, content);
+  return full;
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ message: string; hint: string | undefined }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!isEvalrunError(error)) throw error;
+    expect(error.code).toBe("BAD_DATA");
+    return { message: error.message, hint: error.hint };
+  }
+  throw new Error("expected the loader to fail");
+}
+
+afterEach(() => setDependencyListener(undefined));
+
+describe("loadJsonl", () => {
+  it("reads one value per line, skipping blank lines, from a path or a file URL", async () => {
+    const rows = file("rows.jsonl", '\uFEFF{"input":"a","expected":1}\n\n{"input":"b"}\r\n');
+    expect(await loadJsonl(rows)).toEqual([{ input: "a", expected: 1 }, { input: "b" }]);
+    expect(await loadJsonl(pathToFileURL(rows))).toHaveLength(2);
+  });
+
+  it("names the file, line and column of a malformed line", async () => {
+    const bad = file("bad.jsonl", '{"input":"a"}\n{"input":"b",}\n');
+    const { message, hint } = await failure(loadJsonl(bad));
+    expect(message).toMatch(
+      /bad\.jsonl:2:14: line 2 is not valid JSON \(Expected double-quoted property name\)\./,
+    );
+    expect(hint).toContain("one JSON value");
+  });
+
+  it("says when the file does not exist, and how relative paths resolve", async () => {
+    const { message, hint } = await failure(loadJsonl(path.join(dir, "missing.jsonl")));
+    expect(message).toContain("loadJsonl could not read");
+    expect(message).toContain("it does not exist");
+    expect(hint).toContain("current directory");
+  });
+
+  it("never counts as an unhandled rejection while the eval has not awaited it yet", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const pending = loadJsonl(path.join(dir, "missing.jsonl"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
+    await expect(pending).rejects.toThrow("does not exist");
+  });
+
+  it("reports each file it reads (watch mode's data dependencies), even one it cannot read", async () => {
+    const noted: string[] = [];
+    setDependencyListener((f) => noted.push(f));
+    const rows = file("noted.jsonl", '{"input":1}\n');
+    await loadJsonl(rows);
+    await loadJsonl(path.join(dir, "absent.jsonl")).catch(() => {});
+    expect(noted).toEqual([rows, path.join(dir, "absent.jsonl")]);
+  });
+});
+
+describe("loadJson", () => {
+  it("reads a JSON file", async () => {
+    expect(await loadJson(file("ok.json", '[{"input": 1}]'))).toEqual([{ input: 1 }]);
+  });
+
+  it("names the line and column of a syntax error, even when V8 names no position", async () => {
+    const bad = file("bad.json", '[\n  {"input": 1},\n  {"input": }\n]\n');
+    const { message } = await failure(loadJson(bad));
+    expect(message).toMatch(/bad\.json:3:13: not valid JSON \(Unexpected token '}'\)\./);
+    const truncated = file("truncated.json", '[{"input": 1},\n');
+    expect((await failure(loadJson(truncated))).message).toMatch(/truncated\.json:2:1: not valid JSON/);
+  });
+});
+
+describe("loadCsv", () => {
+  it("reads records keyed by the header", async () => {
+    const csv = file("ok.csv", 'input,expected\n"a, b",1\nc,"say ""hi"""\n');
+    expect(await loadCsv(csv)).toEqual([
+      { input: "a, b", expected: "1" },
+      { input: "c", expected: 'say "hi"' },
+    ]);
+    expect(await loadCsv(file("ok.tsv", "input\texpected\nx\ty\n"), { delimiter: "\t" })).toEqual([
+      { input: "x", expected: "y" },
+    ]);
+  });
+
+  it("names the line of a malformed record", async () => {
+    const { message } = await failure(loadCsv(file("bad.csv", "input,expected\na,1\nb,2,3\n")));
+    expect(message).toMatch(
+      /bad\.csv:3: not valid CSV \(Invalid Record Length: columns length is 2, got 3\)\./,
+    );
+    expect((await failure(loadCsv(file("quote.csv", 'input\n"open\n')))).message).toMatch(
+      /quote\.csv:2: not valid CSV \(Quote Not Closed/,
+    );
+  });
+});
+
+describe("jsonErrorOffset", () => {
+  it("finds the first syntax error, or none in valid JSON", () => {
+    expect(jsonErrorOffset('{"a": [1, 2, {"b": null}], "c": "\\"x"}')).toBe(-1);
+    expect(jsonErrorOffset("[1, 2,]")).toBe(6);
+    expect(jsonErrorOffset('{"a" 1}')).toBe(5);
+    expect(jsonErrorOffset("[1] x")).toBe(4);
+    expect(lineAndColumn("ab\ncd\nef", 7)).toEqual({ line: 3, column: 2 });
+  });
+});
