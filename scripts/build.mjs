@@ -11,7 +11,6 @@ await esbuild.build({
     bin: "src/cli/bin.ts",
     index: "src/index.ts",
     worker: "src/engine/worker.ts",
-    "store-writer": "src/store/writer-thread.ts",
   },
   outdir: "dist",
   bundle: true,

@@ -6,19 +6,17 @@ import { onlyThese, pairKey, type RunPlan, skipDone } from "../engine/row-key.js
 import type { EvalInfo } from "../engine/types.js";
 import { importBaselineFile } from "../store/baseline-file.js";
 import type { SinkOutcome } from "../store/comparer.js";
-import { DISCARD, type EvalSink, FileSink, StoreSink } from "../store/eval-sink.js";
+import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
 import { type OpenedStore, openStore } from "../store/open.js";
 import type { ScoreRows } from "../store/paired.js";
 import { copyRows, resultCounts, storedRows } from "../store/rows.js";
 import type { Experiment, GitInfo } from "../store/types.js";
-import { WriterThread } from "../store/writer-client.js";
 import type { EvalAggregate } from "../summary/aggregate.js";
 import type { BaselineComparison } from "../summary/comparison.js";
 import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
-import { ownPackageRoot } from "../util/own-package.js";
 import type { Rerun } from "./prepare.js";
 
 export interface StoreSessionOptions {
@@ -68,7 +66,6 @@ interface Intent {
  */
 export class StoreSession {
   readonly experiments: Experiments;
-  private writer: WriterThread | undefined;
 
   private constructor(
     readonly store: OpenedStore,
@@ -221,12 +218,7 @@ export class StoreSession {
     // With --no-store the rows are kept (in memory) only when a baseline comparison needs them.
     const keepRows =
       this.options.location !== false || baseline !== undefined || this.options.keepRows === true;
-    const baselineSeq = baseline?.seq ?? null;
-    const location = this.options.location;
-    let writer: EvalSink = DISCARD;
-    if (location !== false)
-      writer = new FileSink(db, experiment.seq, baselineSeq, () => this.writerThread(location));
-    else if (keepRows) writer = new StoreSink(db, experiment.seq, baselineSeq);
+    const writer: EvalSink = keepRows ? new StoreSink(db, experiment.seq, baseline?.seq ?? null) : DISCARD;
     return { definition, info, experiment, baseline, plan, writer };
   }
 
@@ -306,14 +298,7 @@ export class StoreSession {
     return { summary, comparison, rows: outcome.rows };
   }
 
-  /** The thread that writes rows to the store file, started with the first eval that needs it. */
-  private writerThread(file: string): WriterThread {
-    this.writer ??= new WriterThread(file, path.join(ownPackageRoot(), "dist", "store-writer.js"));
-    return this.writer;
-  }
-
   async close(): Promise<void> {
-    await this.writer?.close();
     this.store.db.close();
   }
 }

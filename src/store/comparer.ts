@@ -15,7 +15,7 @@ export interface SinkOutcome {
 /**
  * What an experiment's writer knows of its rows: their per-row means and blob digests, for its comparison with the
  * baseline and for the index a later run reads when it uses this experiment as its baseline. Rows the experiment
- * already holds (--resume, --retry-errors, rows written before the writer thread took over) are read first.
+ * already holds (--resume, --retry-errors) are read first.
  * Past INDEX_LIMIT rows it lets go, so memory stays flat: no index then, and the comparison is one SQL query.
  */
 export class Ledger {

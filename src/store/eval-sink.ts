@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import { Ledger, type SinkOutcome } from "./comparer.js";
+import { VALUES_PER_ROW } from "./row-encoding.js";
 import { indexedBlobs } from "./row-index.js";
-import { RowWriter } from "./rows.js";
-import type { WriterThread } from "./writer-client.js";
+import { blobsSentTo, RowWriter } from "./rows.js";
 
 /** A result sink that, when the eval ends, also says how its rows compare with the baseline's. */
 export interface EvalSink extends ResultSink {
@@ -17,16 +17,31 @@ export const DISCARD: EvalSink = {
   finish: async () => ({ comparison: null, rows: undefined }),
 };
 
-/** Writes an experiment's results in this thread (an in-memory store cannot be shared with the writer thread). */
+/**
+ * Writes an experiment's results and keeps its ledger (per-row means, blob digests) as they are written, so that
+ * the end of the eval compares with the baseline and writes the experiment's index without reading rows back.
+ */
 export class StoreSink implements EvalSink {
   private readonly writer: RowWriter;
+  private readonly ledger: Ledger;
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly seq: number,
-    private readonly baselineSeq: number | null,
-  ) {
-    this.writer = new RowWriter(db, seq);
+  constructor(db: Database.Database, seq: number, baselineSeq: number | null) {
+    this.ledger = new Ledger(db, seq, baselineSeq);
+    // A re-run of the baseline's data references the same blobs: knowing them, rows need not send them again.
+    if (baselineSeq !== null) {
+      const sent = blobsSentTo(db);
+      for (const digest of indexedBlobs(db, baselineSeq) ?? []) sent.add(digest);
+    }
+    this.writer = new RowWriter(db, seq, (rows, batch) => {
+      for (let i = 0; i < rows.length; i++) {
+        const at = i * VALUES_PER_ROW;
+        this.ledger.add(
+          (rows[i] as RowResult).row_key,
+          (rows[i] as RowResult).scores,
+          batch.values.slice(at + 7, at + 10),
+        );
+      }
+    });
   }
 
   write(row: RowResult): void {
@@ -39,57 +54,6 @@ export class StoreSink implements EvalSink {
 
   async finish(): Promise<SinkOutcome> {
     this.writer.close();
-    return new Ledger(this.db, this.seq, this.baselineSeq).finish();
-  }
-}
-
-/** Rows written in this thread before an eval's rows move to the writer thread (whose start costs ~50 ms). */
-const THREAD_AFTER_ROWS = 1000;
-
-/**
- * Writes a store file's rows: small evals in this thread, where starting a thread would cost more than it saves;
- * past THREAD_AFTER_ROWS, in the writer thread, which then also keeps the comparison with the baseline (it counts
- * the rows already written).
- */
-export class FileSink implements EvalSink {
-  private readonly inline: RowWriter;
-  private threaded: EvalSink | undefined;
-  private written = 0;
-
-  constructor(
-    private readonly db: Database.Database,
-    private readonly seq: number,
-    private readonly baselineSeq: number | null,
-    private readonly thread: () => WriterThread,
-  ) {
-    this.inline = new RowWriter(db, seq);
-  }
-
-  write(row: RowResult): void {
-    if (this.threaded) {
-      this.threaded.write(row);
-      return;
-    }
-    this.inline.write(row);
-    if (++this.written >= THREAD_AFTER_ROWS) {
-      // Committed first, so that the thread's comparison counts them.
-      this.inline.close();
-      const thread = this.thread();
-      // A re-run of the baseline's data references the same blobs: knowing them, rows need not send them again.
-      if (this.baselineSeq !== null)
-        for (const digest of indexedBlobs(this.db, this.baselineSeq) ?? []) thread.sent.add(digest);
-      this.threaded = thread.sink(this.seq, this.baselineSeq);
-    }
-  }
-
-  close(): void {
-    if (this.threaded) this.threaded.close();
-    else this.inline.close();
-  }
-
-  async finish(): Promise<SinkOutcome> {
-    if (this.threaded) return this.threaded.finish();
-    this.inline.close();
-    return new Ledger(this.db, this.seq, this.baselineSeq).finish();
+    return this.ledger.finish();
   }
 }

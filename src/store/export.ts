@@ -1,6 +1,5 @@
 import type { Writable } from "node:stream";
 import type Database from "better-sqlite3";
-import { stringify } from "csv-stringify/sync";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord, eventJson } from "./events.js";
 import type { Experiment } from "./types.js";
 
@@ -77,6 +76,8 @@ export async function exportExperiment(
     .all(experiment.seq) as string[];
   const columns = ["id", "row_key", "row_index", "trial_index", "input", "output", "expected", "error"];
   const header = [...columns, ...names.map((n) => `score:${n}`), "metadata", "tags", "duration_s"];
+  // Loaded for CSV only: this module is also read at start-up (baseline files share its header format).
+  const { stringify } = await import("csv-stringify/sync");
   await write(out, stringify([header]));
   for (const stored of events.iterate(experiment.seq)) {
     const row = decodeEvent(stored as EventRecord);

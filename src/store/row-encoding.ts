@@ -2,8 +2,7 @@ import type { RowResult } from "../engine/types.js";
 import { blobFields, blobText, encodeEvent } from "./events.js";
 
 /**
- * Results ready to insert, as flat arrays of primitives: cheap to build, and cheap to hand to the writer thread
- * (strings and numbers clone as plain copies, where result objects would be walked field by field).
+ * Results ready to insert, as one flat array of primitives a batch: what the multi-row INSERT statements take.
  */
 export interface EncodedRows {
   count: number;

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { pairKey } from "../engine/row-key.js";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
-import { encodeRows, SentBlobs } from "./row-encoding.js";
+import { type EncodedRows, encodeRows, SentBlobs } from "./row-encoding.js";
 import { rowInserter } from "./row-insert.js";
 
 /** Blobs handed to each store by this thread, so each large value is serialised and inserted once. */
@@ -28,7 +28,7 @@ export const MAX_BATCH = 2000;
 /**
  * Writes an experiment's rows in this thread as they finish: rows finished in one turn of the event loop go in one
  * transaction at the end of that turn, so a kill -9 loses at most the rows of the turn it lands in, and a fast eval
- * still writes thousands of rows per transaction. (Runs on a store file write from the writer thread instead.)
+ * still writes thousands of rows per transaction.
  */
 export class RowWriter implements ResultSink {
   private buffer: RowResult[] = [];
@@ -36,12 +36,18 @@ export class RowWriter implements ResultSink {
   private failure: unknown;
   private readonly insertMany: (rows: RowResult[]) => void;
 
+  /** `onWritten` sees each batch once it is committed, encoded (the ledger takes the blob refs from it). */
   constructor(
     private readonly db: Database.Database,
     seq: number,
+    onWritten?: (rows: RowResult[], batch: EncodedRows) => void,
   ) {
     const insert = rowInserter(db, seq);
-    this.insertMany = (rows) => insert(encodeRows(rows, blobsSentTo(db)));
+    this.insertMany = (rows) => {
+      const batch = encodeRows(rows, blobsSentTo(db));
+      insert(batch);
+      onWritten?.(rows, batch);
+    };
   }
 
   write(row: RowResult): void {

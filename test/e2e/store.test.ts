@@ -631,9 +631,8 @@ describe("baselines", () => {
     expect(experiments(db).at(-1)?.base_experiment_id).toBe(v1Id);
   });
 
-  it("writes a large eval completely and compares it the same way once its rows go to the writer thread", async () => {
-    // Past 1,000 rows an eval's rows are written by a thread, which then keeps the comparison; every third row
-    // has an input large enough to be stored as a blob.
+  it("writes a large eval completely, compares it through the experiment index, and stores repeated inputs once", async () => {
+    // Every third row has an input large enough to be stored as a blob.
     const N = 2500;
     const BIG = `import { Eval } from "evalrun";
 const v = Number(process.env.VERSION);

@@ -19,7 +19,7 @@ function result(i: number, input: unknown, key = `h:${i}`): RowResult {
   };
 }
 
-describe("rows encoded for the writer thread", () => {
+describe("rows encoded for insertion", () => {
   it("flattens each row to its ten values, with large values as blobs sent once per store", () => {
     const sent = new SentBlobs();
     const rows = [result(0, "small"), result(1, "x".repeat(400)), result(2, { big: "y".repeat(400) })];
