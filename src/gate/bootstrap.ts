@@ -112,6 +112,10 @@ export function meanInterval(
       n,
     };
   }
+  // Every resample of identical values has their mean (an eval that passes every row, a re-run that changed
+  // nothing): the interval is exact without drawing 2,000 resamples.
+  if (values[0] === values[n - 1])
+    return { mean: stable(m), low: stable(m), high: stable(m), method: "bootstrap", n };
   const means = new Float64Array(RESAMPLES);
   // Mulberry32 (a small, fast 32-bit generator), inlined: this loop runs RESAMPLES × n times.
   const scale = n / 4294967296;
