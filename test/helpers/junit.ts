@@ -1,9 +1,10 @@
 /**
- * A strict check of JUnit XML without an XML library: a well-formedness parser for the XML 1.0 subset a report
- * needs (declaration, elements, attributes, text, character and entity references; no DTD, comments, CDATA or
- * processing instructions), then the structure of Jenkins' junit-10.xsd, which GitLab, Jenkins, CircleCI, Azure
- * Pipelines and GitHub's test-report actions read. It throws with the offending position on any deviation.
+ * A strict check of JUnit XML: well-formedness by fast-xml-parser's validator, then the structure of Jenkins'
+ * junit-10.xsd, which GitLab, Jenkins, CircleCI, Azure Pipelines and GitHub's test-report actions read. It throws
+ * naming the offending element or position on any deviation.
  */
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+
 export interface XmlElement {
   name: string;
   attrs: Record<string, string>;
@@ -11,8 +12,6 @@ export interface XmlElement {
   /** Text content, entities resolved (concatenated across children). */
   text: string;
 }
-
-const NAME = /^[A-Za-z_:][-A-Za-z0-9_:.]*/;
 
 function isXmlChar(code: number): boolean {
   return (
@@ -25,97 +24,73 @@ function isXmlChar(code: number): boolean {
   );
 }
 
+type OrderedNode = Record<string, unknown> & { ":@"?: Record<string, string> };
+
+const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+/** Resolves XML's five entities and character references; anything else is an error (XML defines no others). */
+function entities(text: string): string {
+  if (/&(?![^;&\s]+;)/.test(text))
+    throw new Error(`"&" must start a reference ending in ";": ${JSON.stringify(text)}`);
+  return text.replace(/&([^;&\s]*);/g, (_, body: string) => {
+    const named = NAMED[body];
+    if (named !== undefined) return named;
+    const num = /^#(x[0-9a-fA-F]+|[0-9]+)$/.exec(body);
+    if (!num) throw new Error(`unknown entity &${body};`);
+    const code = num[1]?.startsWith("x") ? Number.parseInt(num[1].slice(1), 16) : Number(num[1]);
+    if (!isXmlChar(code)) throw new Error(`character reference &${body}; is not an XML character`);
+    return String.fromCodePoint(code);
+  });
+}
+
+const TEXT = "#text";
+
+function toElement(node: OrderedNode): XmlElement {
+  const name = Object.keys(node).find((k) => k !== ":@") as string;
+  const attrs = Object.fromEntries(Object.entries(node[":@"] ?? {}).map(([k, v]) => [k, entities(v)]));
+  const element: XmlElement = { name, attrs, children: [], text: "" };
+  for (const child of node[name] as OrderedNode[]) {
+    if (TEXT in child) element.text += entities(String(child[TEXT]));
+    else if (Object.keys(child).some((k) => k.startsWith("?") || k.startsWith("!")))
+      throw new Error(
+        `<${name}> holds a comment, CDATA, DTD or processing instruction, which no report needs`,
+      );
+    else element.children.push(toElement(child));
+  }
+  return element;
+}
+
 /** Parses `xml` into its root element, or throws with the position of the first error. */
 export function parseXml(xml: string): XmlElement {
   for (const ch of xml) {
     const code = ch.codePointAt(0) as number;
     if (!isXmlChar(code)) throw new Error(`character U+${code.toString(16)} is not allowed in XML 1.0`);
   }
-  let at = 0;
-  const fail = (message: string): never => {
-    const line = xml.slice(0, at).split("\n").length;
-    throw new Error(`${message} (line ${line}, offset ${at}): ${JSON.stringify(xml.slice(at, at + 40))}`);
-  };
-  const decl = /^<\?xml version="1\.0"( encoding="UTF-8")?\?>/.exec(xml);
-  if (!decl) fail("the document must start with an XML declaration");
-  at = (decl as RegExpExecArray)[0].length;
-  const entity = (text: string): string =>
-    text.replace(/&([^;&]*);?/g, (whole, body: string) => {
-      if (!whole.endsWith(";")) fail(`"&" must start a reference ending in ";"`);
-      if (body === "amp") return "&";
-      if (body === "lt") return "<";
-      if (body === "gt") return ">";
-      if (body === "quot") return '"';
-      if (body === "apos") return "'";
-      const num = /^#(x[0-9a-fA-F]+|[0-9]+)$/.exec(body);
-      if (!num) return fail(`unknown entity &${body};`);
-      const code = num[1]?.startsWith("x") ? Number.parseInt(num[1].slice(1), 16) : Number(num[1]);
-      if (!isXmlChar(code)) fail(`character reference &${body}; is not an XML character`);
-      return String.fromCodePoint(code);
-    });
-  const skipSpace = () => {
-    while (at < xml.length && /\s/.test(xml[at] as string)) at++;
-  };
-  const element = (): XmlElement => {
-    if (xml[at] !== "<") fail("expected an element");
-    at++;
-    const name = NAME.exec(xml.slice(at))?.[0] ?? fail("expected an element name");
-    at += name.length;
-    const attrs: Record<string, string> = {};
-    for (;;) {
-      const before = at;
-      skipSpace();
-      if (xml.startsWith("/>", at)) {
-        at += 2;
-        return { name, attrs, children: [], text: "" };
-      }
-      if (xml[at] === ">") {
-        at++;
-        break;
-      }
-      if (before === at) fail("attributes must be separated by whitespace");
-      const attr = NAME.exec(xml.slice(at))?.[0] ?? fail("expected an attribute name");
-      at += attr.length;
-      if (xml[at] !== "=") fail(`attribute ${attr} needs ="value"`);
-      at++;
-      const quote = xml[at];
-      if (quote !== '"' && quote !== "'") fail(`attribute ${attr}'s value must be quoted`);
-      const end = xml.indexOf(quote as string, at + 1);
-      if (end < 0) fail("unterminated attribute value");
-      const raw = xml.slice(at + 1, end);
-      if (raw.includes("<")) fail(`"<" inside attribute ${attr}`);
-      if (attr in attrs) fail(`duplicate attribute ${attr}`);
-      attrs[attr] = entity(raw);
-      at = end + 1;
-    }
-    const children: XmlElement[] = [];
-    let text = "";
-    for (;;) {
-      const next = xml.indexOf("<", at);
-      if (next < 0) fail(`<${name}> is never closed`);
-      const raw = xml.slice(at, next);
-      if (raw.includes("]]>")) fail(`"]]>" in text`);
-      text += entity(raw);
-      at = next;
-      if (xml.startsWith("</", at)) {
-        at += 2;
-        if (!xml.startsWith(name, at)) fail(`</${name}> expected`);
-        at += name.length;
-        skipSpace();
-        if (xml[at] !== ">") fail(`</${name}> is not closed`);
-        at++;
-        return { name, attrs, children, text };
-      }
-      if (xml.startsWith("<!", at) || xml.startsWith("<?", at))
-        fail("comments, CDATA, DTDs and PIs are not expected");
-      children.push(element());
-    }
-  };
-  skipSpace();
-  const root = element();
-  skipSpace();
-  if (at !== xml.length) fail("content after the root element");
-  return root;
+  if (!/^<\?xml version="1\.0"( encoding="UTF-8")?\?>/.test(xml)) {
+    throw new Error("the document must start with an XML declaration");
+  }
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) {
+    throw new Error(`${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  }
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    // Resolved by entities() below, which also knows character references and refuses undefined entities.
+    processEntities: false,
+    commentPropName: "!comment",
+    cdataPropName: "!cdata",
+    ignoreDeclaration: false,
+  });
+  const nodes = (parser.parse(xml) as OrderedNode[]).filter(
+    (n) => !("?xml" in n) && !(TEXT in n && String(n[TEXT]).trim() === ""),
+  );
+  if (nodes.length !== 1) throw new Error(`expected one root element, found ${nodes.length} top-level nodes`);
+  return toElement(nodes[0] as OrderedNode);
 }
 
 const TIME = /^(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?$/;
