@@ -1,7 +1,7 @@
 // Speed of the Levenshtein scorer on two 10 KB strings (the issue asks for well under 10 ms), beside floors
 // measured in the same run, since absolute times move with the machine and its load:
 //   - a plain loop over both strings (reading every code unit once: what any method must do at least);
-//   - a plain loop over ⌈m/32⌉·n words (one typed-array read and write each: the work a bit-parallel method
+//   - a plain JavaScript loop over ⌈m/32⌉·n 32-bit words (one typed-array read and write each: the work a bit-parallel method
 //     cannot go below, as it touches each 32-row block of each column);
 //   - the textbook O(m·n) dynamic programme, once, for scale.
 // Median of N runs after a warm-up. Build first (npm run build).

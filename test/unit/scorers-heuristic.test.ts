@@ -3,7 +3,8 @@ import { z } from "zod";
 import { isEvalrunError } from "../../src/define/errors.js";
 import type { Evaluator, Score } from "../../src/define/types.js";
 import { maxWeightAssignment } from "../../src/scorers/heuristic/assignment.js";
-import { editDistance } from "../../src/scorers/heuristic/edit-distance.js";
+import { editDistance, editDistanceJs } from "../../src/scorers/heuristic/edit-distance.js";
+import { EDIT_DISTANCE_WASM } from "../../src/scorers/heuristic/edit-distance-wasm.js";
 import {
   Contains,
   ExactMatch,
@@ -103,7 +104,7 @@ describe("Levenshtein", () => {
   it("matches the naive DP on random strings (fixed seed), around the 32-unit block edges too", () => {
     const next = random(20240501);
     const alphabets = ["ab", "abc", "abcdefghij", "aé😀\u0000z ", "abcdefghijklmnopqrstuvwxyz"];
-    const lengths = [0, 1, 2, 31, 32, 33, 63, 64, 65, 96, 97];
+    const lengths = [0, 1, 2, 31, 32, 33, 63, 64, 65, 96, 97, 127, 128, 129, 191, 192, 193];
     for (let i = 0; i < 2000; i++) {
       const alphabet = alphabets[i % alphabets.length] as string;
       const m = i < 200 ? (lengths[i % lengths.length] as number) : Math.floor(next() * 300);
@@ -113,6 +114,24 @@ describe("Levenshtein", () => {
       const b = i % 2 === 0 ? randomString(next, n, alphabet) : mutate(next, a, alphabet);
       expect(editDistance(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(naiveDistance(a, b));
     }
+  });
+
+  it("gives the same distances in WebAssembly (64-bit words) and in JavaScript (32-bit words)", () => {
+    const next = random(99);
+    const alphabets = ["ab", "aé😀\u0000z ", "abcdefghijklmnopqrstuvwxyz"];
+    for (let i = 0; i < 600; i++) {
+      const alphabet = alphabets[i % alphabets.length] as string;
+      const a = randomString(next, 33 + Math.floor(next() * 700), alphabet);
+      const b =
+        i % 2 === 0 ? randomString(next, Math.floor(next() * 700), alphabet) : mutate(next, a, alphabet);
+      expect(editDistance(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(editDistanceJs(a, b));
+    }
+  });
+
+  it("is built from the committed WebAssembly source (npm run build:wasm after editing it)", async () => {
+    // @ts-expect-error: a plain ESM script without types
+    const { compileWat } = await import("../../scripts/build-wasm.mjs");
+    expect(await compileWat()).toBe(EDIT_DISTANCE_WASM);
   });
 
   it("is exact on two 10 KB strings", () => {
