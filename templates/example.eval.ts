@@ -1,4 +1,4 @@
-import { Eval } from "evalrun";
+import { Eval, Levenshtein } from "evalrun";
 
 // A starter eval: replace `answer` with a call to your model or your own code.
 // Run it with `npx evalrun`; see the README for every option of Eval().
@@ -27,6 +27,7 @@ Eval("example", {
     { input: "What is the capital of Kenya?", expected: "Nairobi", metadata: { region: "africa" } },
   ],
   task: async (input, { signal }) => answer(input, signal),
-  scores: [exactMatch, mentionsAnswer],
+  // Your own scorers beside built-in ones (Levenshtein, Factuality, JSONDiff, ...: see the README).
+  scores: [exactMatch, mentionsAnswer, Levenshtein],
   timeout: 10_000,
 });

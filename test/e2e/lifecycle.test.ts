@@ -96,6 +96,7 @@ describe("evalrun init", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/✔ example/);
     expect(run.stdout).toMatch(/exactMatch\s+100\.0%\s+3 scored/);
+    expect(run.stdout).toMatch(/Levenshtein\s+100\.0%\s+3 scored/);
 
     writeFileSync(path.join(dir, "evalrun.config.ts"), "// mine\nexport default {};\n");
     const second = await runCli(["init"], { cwd: dir });
