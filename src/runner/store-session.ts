@@ -14,7 +14,7 @@ import type { ScoreRows } from "../store/paired.js";
 import { copyRows, resultCounts, storedRows } from "../store/rows.js";
 import type { Experiment, GitInfo } from "../store/types.js";
 import type { EvalAggregate } from "../summary/aggregate.js";
-import type { BaselineComparison } from "../summary/comparison.js";
+import { type BaselineComparison, baselineComparison } from "../summary/comparison.js";
 import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import type { Rerun } from "./prepare.js";
@@ -271,19 +271,8 @@ export class StoreSession {
       );
     }
     const base = planned.baseline;
-    let comparison: BaselineComparison | undefined;
     const moved = outcome.comparison;
-    if (base && moved) {
-      const means: Record<string, number | null> = {};
-      for (const [name, s] of Object.entries(base.summary?.scores ?? {})) means[name] = s.score;
-      comparison = {
-        experimentName: base.name,
-        means,
-        movements: moved.scores,
-        onlyNew: moved.onlyNew,
-        onlyBase: moved.onlyBase,
-      };
-    }
+    const comparison = base && moved ? baselineComparison(base, moved) : undefined;
     const summary = summarize(
       aggregate,
       { projectName: planned.info.name, experimentName: planned.experiment.name },

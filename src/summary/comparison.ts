@@ -15,3 +15,22 @@ export interface BaselineComparison {
   onlyNew: number;
   onlyBase: number;
 }
+
+/**
+ * A baseline experiment's side of the comparison: its name and the means from its stored summary, with how rows
+ * moved (`moved`, from the store).
+ */
+export function baselineComparison(
+  base: { name: string; summary?: { scores: Record<string, { score: number | null }> } | null },
+  moved: { scores: Record<string, ScoreMovement>; onlyNew: number; onlyBase: number },
+): BaselineComparison {
+  const means: Record<string, number | null> = {};
+  for (const [name, s] of Object.entries(base.summary?.scores ?? {})) means[name] = s.score;
+  return {
+    experimentName: base.name,
+    means,
+    movements: moved.scores,
+    onlyNew: moved.onlyNew,
+    onlyBase: moved.onlyBase,
+  };
+}

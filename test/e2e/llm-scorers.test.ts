@@ -1,24 +1,18 @@
 // The LLM scorers through the CLI, against the test provider running in this process. Faults are switched on by
 // markers in the text the task outputs, since the CLI is another process.
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { project, runCli, summaryOf } from "../helpers/cli.js";
 import {
   CLEAN_LLM_ENV,
   type RecordedRequest,
-  startProvider,
-  type TestProvider,
   trigramVector,
   until,
+  useProvider,
 } from "../helpers/provider.js";
 import { storedRows } from "../helpers/store.js";
 
-let provider: TestProvider;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
-beforeEach(() => provider.reset());
+const provider = useProvider();
 
 interface StoredEvent {
   input: unknown;

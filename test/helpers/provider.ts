@@ -16,6 +16,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 export interface Fault {
   /** Answer with this status and an OpenAI-style error body. */
@@ -458,4 +459,24 @@ export async function until(check: () => boolean, timeoutMs = 2000): Promise<voi
     if (Date.now() > end) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * The provider of a test file: started before its tests, reset before each, closed after all. The returned
+ * object forwards to it, so tests use it like the provider itself.
+ */
+export function useProvider(options: { apiKey?: string } = {}): TestProvider {
+  let started: TestProvider | undefined;
+  beforeAll(async () => {
+    started = await startProvider(options);
+  });
+  afterAll(() => started?.close());
+  beforeEach(() => started?.reset());
+  return new Proxy({} as TestProvider, {
+    get(_, name) {
+      if (!started) throw new Error("the test provider is used before it started (outside a test)");
+      const value = Reflect.get(started, name, started);
+      return typeof value === "function" ? value.bind(started) : value;
+    },
+  });
 }

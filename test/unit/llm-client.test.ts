@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type EvalrunError, isEvalrunError } from "../../src/define/errors.js";
 import type { HttpConfig } from "../../src/llm/config.js";
 import { createHttpClient } from "../../src/llm/http-client.js";
 import { backoffMs, retryAfterMs } from "../../src/llm/retry.js";
-import { startProvider, type TestProvider, until } from "../helpers/provider.js";
+import { startProvider, until, useProvider } from "../helpers/provider.js";
 
-let provider: TestProvider;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
-beforeEach(() => provider.reset());
+const provider = useProvider();
 
 const config = (over: Partial<HttpConfig> = {}): HttpConfig => ({
   baseUrl: provider.baseUrl,

@@ -1,24 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isEvalrunError } from "../../src/define/errors.js";
 import { takeUsage } from "../../src/define/usage.js";
 import { clearEmbeddingCache } from "../../src/scorers/llm/embed.js";
 import { EmbeddingSimilarity } from "../../src/scorers/llm/embedding.js";
 import { init } from "../../src/scorers/llm/init.js";
-import {
-  CLEAN_LLM_ENV,
-  startProvider,
-  type TestProvider,
-  trigramVector,
-  until,
-} from "../helpers/provider.js";
+import { CLEAN_LLM_ENV, trigramVector, until, useProvider } from "../helpers/provider.js";
 
-let provider: TestProvider;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
+const provider = useProvider();
 beforeEach(() => {
-  provider.reset();
   clearEmbeddingCache();
   for (const name of Object.keys(CLEAN_LLM_ENV)) vi.stubEnv(name, "");
   vi.stubEnv("EVALRUN_LLM_BASE_URL", provider.baseUrl);

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isEvalrunError } from "../../src/define/errors.js";
 import type { Evaluator, Score } from "../../src/define/types.js";
 import { takeUsage } from "../../src/define/usage.js";
@@ -17,15 +17,10 @@ import {
   Summary,
   Translation,
 } from "../../src/scorers/llm/index.js";
-import { CLEAN_LLM_ENV, startProvider, type TestProvider } from "../helpers/provider.js";
+import { CLEAN_LLM_ENV, useProvider } from "../helpers/provider.js";
 
-let provider: TestProvider;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
+const provider = useProvider();
 beforeEach(() => {
-  provider.reset();
   for (const name of Object.keys(CLEAN_LLM_ENV)) vi.stubEnv(name, "");
   vi.stubEnv("EVALRUN_LLM_BASE_URL", provider.baseUrl);
   vi.stubEnv("EVALRUN_LLM_MAX_RETRIES", "0");

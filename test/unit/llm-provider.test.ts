@@ -1,13 +1,8 @@
 // The test provider itself: the other LLM tests rely on its answers and switches.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startProvider, type TestProvider } from "../helpers/provider.js";
+import { describe, expect, it } from "vitest";
+import { startProvider, useProvider } from "../helpers/provider.js";
 
-let provider: TestProvider;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
-beforeEach(() => provider.reset());
+const provider = useProvider();
 
 const post = (path: string, body: unknown) =>
   fetch(`${provider.url}${path}`, {

@@ -17,7 +17,7 @@ import { openStore } from "../../store/open.js";
 import { storedRows } from "../../store/rows.js";
 import type { Experiment } from "../../store/types.js";
 import { EvalAggregate } from "../../summary/aggregate.js";
-import type { BaselineComparison } from "../../summary/comparison.js";
+import { type BaselineComparison, baselineComparison } from "../../summary/comparison.js";
 import { summarize } from "../../summary/summarize.js";
 import { evalrunVersion } from "../../util/version.js";
 import { type CiFlags, gateFromFlags } from "../ci-options.js";
@@ -200,19 +200,9 @@ async function finishMerged(
   // The wall time of a matrix is its slowest job's.
   aggregate.startedAt = 0;
   aggregate.endedAt = Math.max(0, ...group.map((f) => f.duration)) * 1000;
-  let comparison: BaselineComparison | undefined;
-  if (baseline) {
-    const moved = compareExperiments(db, experiment.seq, baseline.seq);
-    const means: Record<string, number | null> = {};
-    for (const [name, s] of Object.entries(baseline.summary?.scores ?? {})) means[name] = s.score;
-    comparison = {
-      experimentName: baseline.name,
-      means,
-      movements: moved.scores,
-      onlyNew: moved.onlyNew,
-      onlyBase: moved.onlyBase,
-    };
-  }
+  const comparison: BaselineComparison | undefined = baseline
+    ? baselineComparison(baseline, compareExperiments(db, experiment.seq, baseline.seq))
+    : undefined;
   const summary = summarize(
     aggregate,
     { projectName: info.name, experimentName: experiment.name },
