@@ -8,7 +8,8 @@ const GLOB_CHARS = /[*?{}[\]!]/;
 /** A file a change to which could mean a new eval file, when the paths are directories. */
 export const EVAL_FILE_NAME = /\.eval\.[cm]?[jt]sx?$/;
 
-function existingAncestor(dir: string): string {
+/** `dir`, or its nearest parent that exists (what to watch for a directory not created yet). */
+export function existingAncestor(dir: string): string {
   let current = dir;
   while (!existsSync(current)) {
     const parent = path.dirname(current);

@@ -17,7 +17,7 @@ import { ConfigFiles } from "./config-files.js";
 import { EvalFile } from "./eval-file.js";
 import { EvalRuns, interruptedBy, sum } from "./eval-runs.js";
 import type { ScreenState } from "./screen-view.js";
-import { couldBeEvalFile, searchDirectories } from "./search-dirs.js";
+import { couldBeEvalFile, existingAncestor, searchDirectories } from "./search-dirs.js";
 import type { EvalState } from "./state.js";
 import type { WatchView } from "./views.js";
 
@@ -532,7 +532,7 @@ export class WatchSession {
     for (const entry of this.files.values())
       for (const dep of [...entry.codeDeps, ...entry.dataDeps]) dirs.add(path.dirname(dep));
     const existing = new Set<string>();
-    for (const dir of dirs) existing.add(nearestExisting(dir));
+    for (const dir of dirs) existing.add(existingAncestor(dir));
     this.watcher.setDirectories(existing, recheck);
   }
 
@@ -550,14 +550,4 @@ export class WatchSession {
   private evalNames(files: EvalFile[]): string {
     return files.flatMap((f) => (f.evals.length > 0 ? f.evals : [shownPath(f.path, this.cwd)])).join(", ");
   }
-}
-
-function nearestExisting(dir: string): string {
-  let current = dir;
-  while (!existsSync(current)) {
-    const parent = path.dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  return current;
 }
