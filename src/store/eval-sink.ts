@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ResultSink, RowResult } from "../engine/types.js";
-import { Ledger, type SinkOutcome } from "./comparer.js";
-import { VALUES_PER_ROW } from "./row-encoding.js";
+import { Ledger, type SinkOutcome } from "./ledger.js";
+import { REFS_AT, VALUES_PER_ROW } from "./row-encoding.js";
 import { indexedBlobs } from "./row-index.js";
 import { blobsSentTo, RowWriter } from "./rows.js";
 
@@ -34,12 +34,8 @@ export class StoreSink implements EvalSink {
     }
     this.writer = new RowWriter(db, seq, (rows, batch) => {
       for (let i = 0; i < rows.length; i++) {
-        const at = i * VALUES_PER_ROW;
-        this.ledger.add(
-          (rows[i] as RowResult).row_key,
-          (rows[i] as RowResult).scores,
-          batch.values.slice(at + 7, at + 10),
-        );
+        const row = rows[i] as RowResult;
+        this.ledger.add(row.row_key, row.scores, batch.values, i * VALUES_PER_ROW + REFS_AT);
       }
     });
   }

@@ -13,6 +13,8 @@ export interface EncodedRows {
 }
 
 export const VALUES_PER_ROW = 10;
+/** Where a row's three blob refs (input, output, expected) start among its values. */
+export const REFS_AT = 7;
 
 const isErrored = (row: RowResult) => (row.error !== undefined || row.score_errors !== undefined ? 1 : 0);
 

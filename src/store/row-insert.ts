@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { type EncodedRows, VALUES_PER_ROW } from "./row-encoding.js";
+import { type EncodedRows, REFS_AT, VALUES_PER_ROW } from "./row-encoding.js";
 
 /** Rows per INSERT statement: per-statement overhead, not SQLite, dominates small rows (9 -> 4 us a row). */
 const ROWS_PER_STATEMENT = 50;
@@ -49,7 +49,8 @@ export function rowInserter(db: Database.Database, seq: number): (batch: Encoded
       eventValues.length = 0;
       for (let r = 0; r < n; r++) {
         const i = (first + r) * VALUES_PER_ROW;
-        eventValues.push(last - n + 1 + r, values[i + 6], values[i + 7], values[i + 8], values[i + 9]);
+        const refs = i + REFS_AT;
+        eventValues.push(last - n + 1 + r, values[i + 6], values[refs], values[refs + 1], values[refs + 2]);
       }
       statement("events", n).run(eventValues);
     }

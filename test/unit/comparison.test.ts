@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { compareExperiments } from "../../src/store/compare.js";
-import { Ledger } from "../../src/store/comparer.js";
+import { Ledger } from "../../src/store/ledger.js";
 import { openStore } from "../../src/store/open.js";
 import { type ScoreRows, scoreRows } from "../../src/store/paired.js";
 import { indexedBlobs, indexedMeans } from "../../src/store/row-index.js";

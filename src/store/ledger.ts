@@ -41,10 +41,19 @@ export class Ledger {
     this.baseLoaded = true;
   }
 
-  add(key: string, scores: Record<string, number | null>, refs: ReadonlyArray<string | number | null>): void {
+  /** One written result: its key and scores, and the blob refs at `refsAt`..+2 of its encoded `values`. */
+  add(
+    key: string,
+    scores: Record<string, number | null>,
+    values: ReadonlyArray<string | number | null>,
+    refsAt: number,
+  ): void {
     if (!this.current || !this.blobs) return;
     this.current.add(key, scores);
-    for (const ref of refs) if (typeof ref === "string") this.blobs.add(ref);
+    for (let i = refsAt; i < refsAt + 3; i++) {
+      const ref = values[i];
+      if (typeof ref === "string") this.blobs.add(ref);
+    }
     if (this.current.size > INDEX_LIMIT) {
       this.current = undefined;
       this.blobs = undefined;
