@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { project, runCli, summaryOf } from "../helpers/cli.js";
 import {
   CLEAN_LLM_ENV,
+  cosine,
   type RecordedRequest,
   trigramVector,
   until,
@@ -34,10 +35,6 @@ function events(dir: string): StoredEvent[] {
 
 const run = (dir: string, env: Record<string, string | undefined> = provider.env()) =>
   runCli(["--jsonl", "--store", "s.db"], { cwd: dir, env });
-
-function cosine(a: number[], b: number[]): number {
-  return a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
-}
 
 const spent = (requests: RecordedRequest[]) =>
   requests.reduce(

@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 
 export interface Fault {
   /** Answer with this status and an OpenAI-style error body. */
@@ -153,6 +153,19 @@ function contentText(content: unknown): string {
 const tokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
 /** A deterministic embedding: counts of hashed character trigrams, normalised. */
+/** The cosine similarity of two vectors, as EmbeddingSimilarity computes it, to check its scores against. */
+export function cosine(a: number[], b: number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += (a[i] ?? 0) * (b[i] ?? 0);
+    na += (a[i] ?? 0) ** 2;
+    nb += (b[i] ?? 0) ** 2;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
 export function trigramVector(text: string): number[] {
   const vector = new Array<number>(DIMENSIONS).fill(0);
   const padded = `  ${text.toLowerCase()}  `;
@@ -465,6 +478,13 @@ export async function until(check: () => boolean, timeoutMs = 2000): Promise<voi
  * The provider of a test file: started before its tests, reset before each, closed after all. The returned
  * object forwards to it, so tests use it like the provider itself.
  */
+/** Points the LLM scorers of this test process at `provider`, with no real key and no retries. */
+export function stubProviderEnv(provider: TestProvider): void {
+  for (const name of Object.keys(CLEAN_LLM_ENV)) vi.stubEnv(name, "");
+  vi.stubEnv("EVALRUN_LLM_BASE_URL", provider.baseUrl);
+  vi.stubEnv("EVALRUN_LLM_MAX_RETRIES", "0");
+}
+
 export function useProvider(options: { apiKey?: string } = {}): TestProvider {
   let started: TestProvider | undefined;
   beforeAll(async () => {

@@ -4,6 +4,7 @@ import type { HttpConfig } from "../../src/llm/config.js";
 import { createHttpClient } from "../../src/llm/http-client.js";
 import { backoffMs, retryAfterMs } from "../../src/llm/retry.js";
 import { startProvider, until, useProvider } from "../helpers/provider.js";
+import { rejection } from "../helpers/rejection.js";
 
 const provider = useProvider();
 
@@ -21,15 +22,6 @@ const config = (over: Partial<HttpConfig> = {}): HttpConfig => ({
 });
 
 const chat = { model: "m", messages: [{ role: "user", content: "hello" }] };
-
-async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("did not reject");
-}
 
 describe("the LLM HTTP client", () => {
   it("posts JSON to {base}/chat/completions and {base}/embeddings, with no Authorization when there is no key", async () => {

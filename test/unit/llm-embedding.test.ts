@@ -4,40 +4,18 @@ import { takeUsage } from "../../src/define/usage.js";
 import { clearEmbeddingCache } from "../../src/scorers/llm/embed.js";
 import { EmbeddingSimilarity } from "../../src/scorers/llm/embedding.js";
 import { init } from "../../src/scorers/llm/init.js";
-import { CLEAN_LLM_ENV, trigramVector, until, useProvider } from "../helpers/provider.js";
+import { cosine, stubProviderEnv, trigramVector, until, useProvider } from "../helpers/provider.js";
+import { rejection } from "../helpers/rejection.js";
 
 const provider = useProvider();
 beforeEach(() => {
   clearEmbeddingCache();
-  for (const name of Object.keys(CLEAN_LLM_ENV)) vi.stubEnv(name, "");
-  vi.stubEnv("EVALRUN_LLM_BASE_URL", provider.baseUrl);
-  vi.stubEnv("EVALRUN_LLM_MAX_RETRIES", "0");
+  stubProviderEnv(provider);
 });
 afterEach(() => {
   vi.unstubAllEnvs();
   init();
 });
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] ?? 0) * (b[i] ?? 0);
-    na += (a[i] ?? 0) ** 2;
-    nb += (b[i] ?? 0) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-}
-
-async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("did not reject");
-}
 
 describe("EmbeddingSimilarity", () => {
   it("scores identical texts 1, embedding the text once for the whole run", async () => {

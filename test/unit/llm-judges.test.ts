@@ -17,27 +17,17 @@ import {
   Summary,
   Translation,
 } from "../../src/scorers/llm/index.js";
-import { CLEAN_LLM_ENV, useProvider } from "../helpers/provider.js";
+import { stubProviderEnv, useProvider } from "../helpers/provider.js";
+import { rejection } from "../helpers/rejection.js";
 
 const provider = useProvider();
 beforeEach(() => {
-  for (const name of Object.keys(CLEAN_LLM_ENV)) vi.stubEnv(name, "");
-  vi.stubEnv("EVALRUN_LLM_BASE_URL", provider.baseUrl);
-  vi.stubEnv("EVALRUN_LLM_MAX_RETRIES", "0");
+  stubProviderEnv(provider);
 });
 afterEach(() => {
   vi.unstubAllEnvs();
   init();
 });
-
-async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("did not reject");
-}
 
 const lastBody = () => provider.requests.at(-1)?.body;
 const lastPrompt = () => provider.requests.at(-1)?.text ?? "";
