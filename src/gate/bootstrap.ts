@@ -3,6 +3,8 @@
  * same interval, so re-running a gate on the same data gives the same verdict.
  */
 
+import { stable } from "../summary/stable.js";
+
 /** The generator's seed for every interval evalrun computes (any constant works; this one is documented). */
 export const BOOTSTRAP_SEED = 0x5eed;
 
@@ -25,14 +27,6 @@ export interface Interval {
 export interface MeanEstimate extends Interval {
   mean: number;
   n: number;
-}
-
-/** 12 significant digits: float noise from summing in another order must not move an interval's last digits. */
-export function stable(value: number): number {
-  // Most scores are 0 or 1, and toPrecision costs ~1 µs: integers are already what rounding would give.
-  if (Number.isInteger(value)) return value === 0 ? 0 : value;
-  const rounded = Number(value.toPrecision(12));
-  return Object.is(rounded, -0) ? 0 : rounded;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
-import { stable } from "../gate/bootstrap.js";
 import type { WorstRow } from "../gate/types.js";
+import { stable } from "../summary/stable.js";
 import { firstResultOf, PER_ROW } from "./compare.js";
 
 /** One score's per-row values. */

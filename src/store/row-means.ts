@@ -1,5 +1,5 @@
-import { stable } from "../gate/bootstrap.js";
 import type { ScoreMovement } from "../summary/comparison.js";
+import { stable } from "../summary/stable.js";
 import type { Comparison } from "./compare.js";
 import type { ScoreRows } from "./paired.js";
 

@@ -1,14 +1,7 @@
 import type { EvalAggregate } from "./aggregate.js";
 import type { BaselineComparison } from "./comparison.js";
+import { stable } from "./stable.js";
 import type { ExperimentSummary, Metric, ScoreSummary } from "./types.js";
-
-/**
- * Rounds to 12 significant digits: results that finish in another order (threads, concurrency) must give the same
- * summary, and float sums differ in the last bits with the order of their terms.
- */
-function stable(value: number): number {
-  return Number(value.toPrecision(12));
-}
 
 /** Nearest-rank percentile of sorted values; 0 for none. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
