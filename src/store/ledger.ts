@@ -66,7 +66,7 @@ export class Ledger {
     if (this.baselineSeq === null) return { comparison: null, rows: this.current?.scoreRows(undefined) };
     this.loadBaseline();
     if (this.current && this.base) {
-      return { comparison: this.current.compareWith(this.base), rows: this.current.scoreRows(this.base) };
+      return this.current.against(this.base);
     }
     return { comparison: compareExperiments(this.db, this.seq, this.baselineSeq), rows: undefined };
   }

@@ -34,16 +34,21 @@ export interface StoredSoFar {
   blobs: Set<string>;
 }
 
-/** An experiment's means and blob digests read from its rows; undefined past INDEX_LIMIT rows. */
-export function readRows(db: Database.Database, seq: number): StoredSoFar | undefined {
+/**
+ * An experiment's means and (unless `withBlobs` is false) blob digests, read from its rows; undefined past
+ * INDEX_LIMIT rows. Without blobs only the narrow `rows` table is read.
+ */
+export function readRows(db: Database.Database, seq: number, withBlobs = true): StoredSoFar | undefined {
   const size = db.prepare("SELECT count(*) FROM rows WHERE exp = ?").pluck().get(seq) as number;
   if (size > INDEX_LIMIT) return undefined;
   const means = new RowMeans();
   const blobs = new Set<string>();
   const query = db
     .prepare(
-      `SELECT r.row_key, r.scores, e.input_ref, e.output_ref, e.expected_ref
-       FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ?`,
+      withBlobs
+        ? `SELECT r.row_key, r.scores, e.input_ref, e.output_ref, e.expected_ref
+           FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ?`
+        : "SELECT row_key, scores FROM rows WHERE exp = ?",
     )
     .raw();
   for (const [key, scores, ...refs] of query.iterate(seq) as Iterable<
@@ -57,5 +62,5 @@ export function readRows(db: Database.Database, seq: number): StoredSoFar | unde
 
 /** A baseline's per-row means: from its index when it has one, else from its rows (undefined past INDEX_LIMIT). */
 export function baselineMeans(db: Database.Database, seq: number): RowMeans | undefined {
-  return indexedMeans(db, seq) ?? readRows(db, seq)?.means;
+  return indexedMeans(db, seq) ?? readRows(db, seq, false)?.means;
 }

@@ -107,13 +107,26 @@ export class RowMeans {
     return means;
   }
 
+  /** For each of these row keys, its slot in `base`, or undefined when `base` lacks it. */
+  matchesIn(base: RowMeans): Array<number | undefined> {
+    return this.keys.map((key) => base.index.get(key));
+  }
+
+  /** The comparison and the per-row values against `base` at once, matching the rows once. */
+  against(base: RowMeans): { comparison: Comparison; rows: Map<string, ScoreRows> } {
+    const matches = this.matchesIn(base);
+    return { comparison: this.compareWith(base, matches), rows: this.scoreRows(base, matches) };
+  }
+
   /**
    * Per score, each row's mean and, with a baseline, its paired difference: what the gates' intervals need,
    * rounded as scoreRows() rounds the same values grouped by SQLite.
    */
-  scoreRows(base: RowMeans | undefined): Map<string, ScoreRows> {
+  scoreRows(
+    base: RowMeans | undefined,
+    matches = base ? this.matchesIn(base) : undefined,
+  ): Map<string, ScoreRows> {
     const byScore = new Map<string, ScoreRows>();
-    const matches = base ? this.keys.map((key) => base.index.get(key)) : undefined;
     for (const name of this.sums.keys()) {
       const entry: ScoreRows = { values: [], diffs: [] };
       for (let i = 0; i < this.keys.length; i++) {
@@ -134,12 +147,12 @@ export class RowMeans {
    * How these rows moved against `base`'s: rows match on key, a matched row improved when its mean rose by more
    * than 1e-9 and regressed when it fell by more (the definitions of compareExperiments()).
    */
-  compareWith(base: RowMeans): Comparison {
+  compareWith(base: RowMeans, matches = this.matchesIn(base)): Comparison {
     const scores: Record<string, ScoreMovement> = {};
     let onlyNew = 0;
     const matched = new Uint8Array(base.size);
     for (let i = 0; i < this.keys.length; i++) {
-      const j = base.index.get(this.keys[i] as string);
+      const j = matches[i];
       if (j === undefined) {
         onlyNew++;
         continue;
