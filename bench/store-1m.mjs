@@ -40,7 +40,7 @@ try {
   const withStore = measure(["big.eval.ts", "--store", "store.db"]);
   const Database = createRequire(import.meta.url)(path.join(root, "node_modules/better-sqlite3"));
   const db = new Database(path.join(dir, "store.db"), { readonly: true });
-  const stored = db.prepare("SELECT count(*) AS n FROM rows").get().n;
+  const stored = db.prepare("SELECT count(*) AS n FROM results").get().n;
   db.close();
   console.log(
     `evalrun store bench: ${rows.toLocaleString("en")} rows, trivial task, maxConcurrency 50, node ${process.version}\n`,

@@ -67,8 +67,8 @@ function* baselineLines(db: Database.Database, experiment: Experiment): Generato
   };
   yield JSON.stringify(header);
   const events = db.prepare(
-    `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
-     WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.row_key, r.rowid`,
+    `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS}
+     WHERE e.exp = ? ORDER BY e.row_index, e.trial_index, e.row_key, e.rowid`,
   );
   for (const record of events.iterate(experiment.seq)) {
     const row = decodeEvent(record as EventRecord);

@@ -12,7 +12,7 @@ export interface Comparison {
 
 // Per (row, score): the mean over trials of the non-null values. Rows match on row_key.
 export const PER_ROW = `SELECT row_key, je.key AS name, avg(je.value) AS v
-  FROM rows, json_each(rows.scores) AS je
+  FROM results, json_each(results.scores) AS je
   WHERE exp = ? AND je.type IN ('integer', 'real')
   GROUP BY row_key, je.key`;
 
@@ -31,7 +31,7 @@ export function compareExperiments(db: Database.Database, newer: number, baselin
        FROM a JOIN b USING (row_key, name) GROUP BY a.name`,
     )
     .all(newer, baseline) as Array<{ name: string } & ScoreMovement>;
-  const keys = `SELECT DISTINCT row_key FROM rows WHERE exp = ?`;
+  const keys = `SELECT DISTINCT row_key FROM results WHERE exp = ?`;
   const only = db.prepare(`SELECT count(*) AS n FROM (${keys} EXCEPT ${keys})`).pluck();
   const scores: Record<string, ScoreMovement> = {};
   for (const m of movements) {
@@ -72,8 +72,8 @@ export function mostRegressed(
 export function firstResultOf(db: Database.Database, seq: number, rowKey: string): RowResult | undefined {
   const record = db
     .prepare(
-      `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
-       WHERE r.exp = ? AND r.row_key = ? ORDER BY r.trial_index, r.rowid LIMIT 1`,
+      `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS}
+       WHERE e.exp = ? AND e.row_key = ? ORDER BY e.trial_index, e.rowid LIMIT 1`,
     )
     .get(seq, rowKey) as EventRecord | undefined;
   return record ? decodeEvent(record) : undefined;

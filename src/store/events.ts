@@ -19,13 +19,6 @@ export const BLOB_MIN_CHARS = 256;
 
 const BLOB_FIELDS = ["input", "output", "expected"] as const;
 
-/** A result ready to insert: its event JSON (without the fields kept as blobs). */
-export interface EncodedEvent {
-  event: string;
-  /** Blob digest of input, output and expected, or null when the field is inline. */
-  refs: [string | null, string | null, string | null];
-}
-
 /** A result's fields that go to blobs: which field, its value and the digest naming it. */
 export type BlobFields = Array<{
   field: 0 | 1 | 2;
@@ -70,51 +63,172 @@ export function blobText(f: BlobFields[number]): string {
   return f.text;
 }
 
-/** A result's event JSON, without the fields kept as blobs, and the blob digest of input, output and expected. */
-export function encodeEvent(row: RowResult, fields: BlobFields): Pick<EncodedEvent, "event" | "refs"> {
-  const refs: EncodedEvent["refs"] = [null, null, null];
-  if (fields.length === 0) return { event: json(row) ?? "{}", refs };
-  const copy: Record<string, unknown> = { ...row };
-  for (const f of fields) {
-    refs[f.field] = f.digest;
-    copy[BLOB_FIELDS[f.field] as string] = undefined;
-  }
-  return { event: json(copy) ?? "{}", refs };
+/** A metric kept in its own REAL column: a finite number (JSON would write anything else as null, so it stays). */
+export function metricColumn(
+  metrics: RowResult["metrics"] | undefined,
+  name: "start" | "end" | "duration",
+): number | null {
+  const value = typeof metrics === "object" && metrics !== null ? metrics[name] : undefined;
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
-/** SQL selecting an event with its blobs, from `events e` (add FROM/JOIN/WHERE after it). */
-export const EVENT_COLUMNS = `e.event AS event, bi.json AS input, bo.json AS output, be.json AS expected`;
+/** JSON of one field's value, or undefined when JSON leaves the field out (undefined, a function). */
+function valueJson(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+    default:
+      return json(value);
+  }
+}
+
+function isEmptyPlainObject(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const _ in value) return false;
+  return true;
+}
+
+/** The metrics besides the three kept in columns, as JSON; undefined when there are none. */
+function otherMetrics(metrics: unknown): string | undefined {
+  if (typeof metrics !== "object" || metrics === null || Array.isArray(metrics)) return valueJson(metrics);
+  let out = "";
+  for (const key in metrics) {
+    const value = (metrics as Record<string, unknown>)[key];
+    if (
+      (key === "start" || key === "end" || key === "duration") &&
+      typeof value === "number" &&
+      Number.isFinite(value)
+    )
+      continue;
+    const text = valueJson(value);
+    if (text !== undefined) out += `${out === "" ? "{" : ","}${JSON.stringify(key)}:${text}`;
+  }
+  return out === "" ? undefined : `${out}}`;
+}
+
+/**
+ * The JSON of a result's fields that have no column of their own: input, output and expected unless kept as blobs,
+ * metadata and tags unless empty, metrics other than start, end and duration, and whatever else the result holds
+ * (error, score_errors, ...). Null when nothing is left, as for a large-valued row with no metadata. Written field by
+ * field: JSON.stringify of a copy of the row cost more than the SQLite insert (~4 us a row).
+ */
+export function eventText(row: RowResult, fields: BlobFields): string | null {
+  let blobbed = 0;
+  for (const f of fields) blobbed |= 1 << f.field;
+  let out = "";
+  for (const key in row) {
+    const value = (row as unknown as Record<string, unknown>)[key];
+    let text: string | undefined;
+    switch (key) {
+      case "id":
+      case "scores":
+      case "row_key":
+      case "row_index":
+      case "trial_index":
+        continue;
+      case "input":
+        text = blobbed & 1 ? undefined : valueJson(value);
+        break;
+      case "output":
+        text = blobbed & 2 ? undefined : valueJson(value);
+        break;
+      case "expected":
+        text = blobbed & 4 ? undefined : valueJson(value);
+        break;
+      case "metadata":
+        text = isEmptyPlainObject(value) ? undefined : valueJson(value);
+        break;
+      case "tags":
+        text = Array.isArray(value) && value.length === 0 ? undefined : valueJson(value);
+        break;
+      case "metrics":
+        text = otherMetrics(value);
+        break;
+      default:
+        text = valueJson(value);
+    }
+    if (text !== undefined) out += `${out === "" ? "{" : ","}${JSON.stringify(key)}:${text}`;
+  }
+  return out === "" ? null : `${out}}`;
+}
+
+/** SQL selecting a stored result with its blobs, from `results e` (add FROM results e, then EVENT_JOINS, then WHERE). */
+export const EVENT_COLUMNS = `e.id AS id, e.row_key AS row_key, e.row_index AS row_index, e.trial_index AS trial_index,
+  e.scores AS scores, e.started AS started, e.ended AS ended, e.duration AS duration, e.event AS event,
+  bi.json AS input, bo.json AS output, be.json AS expected`;
 export const EVENT_JOINS = `LEFT JOIN blobs bi ON bi.hash = e.input_ref
   LEFT JOIN blobs bo ON bo.hash = e.output_ref
   LEFT JOIN blobs be ON be.hash = e.expected_ref`;
 
 export interface EventRecord {
-  event: string;
+  id: string;
+  row_key: string;
+  row_index: number;
+  trial_index: number;
+  scores: string;
+  started: number | null;
+  ended: number | null;
+  duration: number | null;
+  event: string | null;
   input: string | null;
   output: string | null;
   expected: string | null;
 }
 
-/** A stored result as one object, fields in one order (id, input, output, expected, then the rest). */
+/**
+ * A stored result as one object, fields in the order the engine makes them. Results stored before schema 4 have
+ * every field in their event JSON, the columns' included; the columns win.
+ */
 export function decodeEvent(record: EventRecord): RowResult {
-  const parsed = JSON.parse(record.event) as Record<string, unknown>;
-  const { id, input, output, expected, ...rest } = parsed;
+  const parsed = record.event === null ? {} : (JSON.parse(record.event) as Record<string, unknown>);
+  const {
+    input,
+    output,
+    expected,
+    metadata,
+    tags,
+    metrics,
+    id: _id,
+    scores: _scores,
+    row_key: _key,
+    row_index: _index,
+    trial_index: _trial,
+    ...rest
+  } = parsed;
+  let allMetrics: Record<string, unknown> = {};
+  if (record.started !== null) allMetrics.start = record.started;
+  if (record.ended !== null) allMetrics.end = record.ended;
+  if (record.duration !== null) allMetrics.duration = record.duration;
+  if (typeof metrics === "object" && metrics !== null && !Array.isArray(metrics))
+    Object.assign(allMetrics, metrics);
+  else if (metrics !== undefined) allMetrics = metrics as Record<string, unknown>;
   return {
-    id,
+    id: record.id,
     input: record.input !== null ? JSON.parse(record.input) : input,
     output: record.output !== null ? JSON.parse(record.output) : output,
     expected: record.expected !== null ? JSON.parse(record.expected) : expected,
+    scores: JSON.parse(record.scores),
+    metadata: metadata ?? {},
+    tags: tags ?? [],
+    metrics: allMetrics,
+    row_key: record.row_key,
+    row_index: record.row_index,
+    trial_index: record.trial_index,
     ...rest,
   } as RowResult;
 }
 
-/** The JSON of a stored result as export writes it (stable field order, blobs resolved). */
+/** The JSON of a stored result as export writes it. */
 export function eventJson(record: EventRecord): string {
-  if (record.input === null && record.output === null && record.expected === null) {
-    // Nothing to splice in: re-serialising would only reorder keys that are already in order.
-    const parsed = JSON.parse(record.event) as Record<string, unknown>;
-    const { id, input, output, expected, ...rest } = parsed;
-    return JSON.stringify({ id, input, output, expected, ...rest });
-  }
   return JSON.stringify(decodeEvent(record));
 }

@@ -247,23 +247,21 @@ export class Experiments {
 
   /** Deletes experiments (and their rows); returns how many went. */
   remove(seqs: number[]): number {
-    const events = this.db.prepare("DELETE FROM events WHERE rid IN (SELECT rowid FROM rows WHERE exp = ?)");
-    const rows = this.db.prepare("DELETE FROM rows WHERE exp = ?");
+    const results = this.db.prepare("DELETE FROM results WHERE exp = ?");
     const index = this.db.prepare("DELETE FROM row_index WHERE exp = ?");
     const experiment = this.db.prepare("DELETE FROM experiments WHERE seq = ?");
     return this.db.transaction(() => {
       let removed = 0;
       for (const seq of seqs) {
-        events.run(seq);
-        rows.run(seq);
+        results.run(seq);
         index.run(seq);
         removed += experiment.run(seq).changes;
       }
       if (removed > 0) {
         this.db.exec(`DELETE FROM blobs WHERE hash NOT IN (
-          SELECT input_ref FROM events WHERE input_ref IS NOT NULL
-          UNION SELECT output_ref FROM events WHERE output_ref IS NOT NULL
-          UNION SELECT expected_ref FROM events WHERE expected_ref IS NOT NULL)`);
+          SELECT input_ref FROM results WHERE input_ref IS NOT NULL
+          UNION SELECT output_ref FROM results WHERE output_ref IS NOT NULL
+          UNION SELECT expected_ref FROM results WHERE expected_ref IS NOT NULL)`);
       }
       return removed;
     })();

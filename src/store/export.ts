@@ -49,8 +49,8 @@ export async function exportExperiment(
 ): Promise<number> {
   // Data order, not finish order: exports of the same data diff cleanly.
   const events = db.prepare(
-    `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
-     WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.rowid`,
+    `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS}
+     WHERE e.exp = ? ORDER BY e.row_index, e.trial_index, e.rowid`,
   );
   let count = 0;
   if (format === "jsonl") {
@@ -71,7 +71,9 @@ export async function exportExperiment(
     return count;
   }
   const names = db
-    .prepare("SELECT DISTINCT je.key FROM rows, json_each(rows.scores) AS je WHERE exp = ? ORDER BY je.key")
+    .prepare(
+      "SELECT DISTINCT je.key FROM results, json_each(results.scores) AS je WHERE exp = ? ORDER BY je.key",
+    )
     .pluck()
     .all(experiment.seq) as string[];
   const columns = ["id", "row_key", "row_index", "trial_index", "input", "output", "expected", "error"];

@@ -158,7 +158,7 @@ export async function mergeFiles(
     const seqs = parts.map((p) => p.e.seq);
     const overlap = db
       .prepare(
-        `SELECT row_key AS key, trial_index AS trial, group_concat(DISTINCT exp) AS exps FROM rows
+        `SELECT row_key AS key, trial_index AS trial, group_concat(DISTINCT exp) AS exps FROM results
          WHERE exp IN (${seqs.map(() => "?").join(", ")}) GROUP BY row_key, trial_index
          HAVING count(DISTINCT exp) > 1 ORDER BY row_key LIMIT 3`,
       )

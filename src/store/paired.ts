@@ -12,7 +12,7 @@ export interface ScoreRows {
 }
 
 export function resultCount(db: Database.Database, seq: number): number {
-  return db.prepare("SELECT count(*) FROM rows WHERE exp = ?").pluck().get(seq) as number;
+  return db.prepare("SELECT count(*) FROM results WHERE exp = ?").pluck().get(seq) as number;
 }
 
 /**

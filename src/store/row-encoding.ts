@@ -1,20 +1,23 @@
 import type { RowResult } from "../engine/types.js";
-import { blobFields, blobText, encodeEvent } from "./events.js";
+import { blobFields, blobText, eventText, metricColumn } from "./events.js";
 
 /**
  * Results ready to insert, as one flat array of primitives a batch: what the multi-row INSERT statements take.
  */
 export interface EncodedRows {
   count: number;
-  /** VALUES_PER_ROW values a row: id, row_key, row_index, trial_index, errored, scores, event, three blob refs. */
+  /**
+   * VALUES_PER_ROW values a row, in the results table's column order: id, row_key, row_index, trial_index, errored,
+   * scores, start, end, duration, event, and the blob refs of input, output and expected.
+   */
   values: Array<string | number | null>;
   /** [digest, json] pairs of the blobs these rows reference that were not handed over before. */
   blobs: string[];
 }
 
-export const VALUES_PER_ROW = 10;
+export const VALUES_PER_ROW = 13;
 /** Where a row's three blob refs (input, output, expected) start among its values. */
-export const REFS_AT = 7;
+export const REFS_AT = 10;
 
 const isErrored = (row: RowResult) => (row.error !== undefined || row.score_errors !== undefined ? 1 : 0);
 
@@ -55,7 +58,15 @@ export function encodeRows(rows: readonly RowResult[], sent: SentBlobs): Encoded
       sent.add(f.digest);
       blobs.push(f.digest, blobText(f));
     }
-    const { event, refs } = encodeEvent(row, fields);
+    let refs0: string | null = null;
+    let refs1: string | null = null;
+    let refs2: string | null = null;
+    for (const f of fields) {
+      if (f.field === 0) refs0 = f.digest;
+      else if (f.field === 1) refs1 = f.digest;
+      else refs2 = f.digest;
+    }
+    const metrics = row.metrics;
     values.push(
       row.id,
       row.row_key,
@@ -63,10 +74,13 @@ export function encodeRows(rows: readonly RowResult[], sent: SentBlobs): Encoded
       row.trial_index,
       isErrored(row),
       JSON.stringify(row.scores),
-      event,
-      refs[0],
-      refs[1],
-      refs[2],
+      metricColumn(metrics, "start"),
+      metricColumn(metrics, "end"),
+      metricColumn(metrics, "duration"),
+      eventText(row, fields),
+      refs0,
+      refs1,
+      refs2,
     );
   }
   return { count: rows.length, values, blobs };

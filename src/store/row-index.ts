@@ -39,16 +39,15 @@ export interface StoredSoFar {
  * INDEX_LIMIT rows. Without blobs only the narrow `rows` table is read.
  */
 export function readRows(db: Database.Database, seq: number, withBlobs = true): StoredSoFar | undefined {
-  const size = db.prepare("SELECT count(*) FROM rows WHERE exp = ?").pluck().get(seq) as number;
+  const size = db.prepare("SELECT count(*) FROM results WHERE exp = ?").pluck().get(seq) as number;
   if (size > INDEX_LIMIT) return undefined;
   const means = new RowMeans();
   const blobs = new Set<string>();
   const query = db
     .prepare(
       withBlobs
-        ? `SELECT r.row_key, r.scores, e.input_ref, e.output_ref, e.expected_ref
-           FROM rows r JOIN events e ON e.rid = r.rowid WHERE r.exp = ?`
-        : "SELECT row_key, scores FROM rows WHERE exp = ?",
+        ? "SELECT row_key, scores, input_ref, output_ref, expected_ref FROM results WHERE exp = ?"
+        : "SELECT row_key, scores FROM results WHERE exp = ?",
     )
     .raw();
   for (const [key, scores, ...refs] of query.iterate(seq) as Iterable<

@@ -90,7 +90,7 @@ export class RowWriter implements ResultSink {
 /** The stored results of an experiment, oldest first, read one at a time. */
 export function* storedRows(db: Database.Database, seq: number): Generator<RowResult> {
   const query = db.prepare(
-    `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS} WHERE r.exp = ? ORDER BY r.rowid`,
+    `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS} WHERE e.exp = ? ORDER BY e.rowid`,
   );
   for (const record of query.iterate(seq)) yield decodeEvent(record as EventRecord);
 }
@@ -99,7 +99,7 @@ export function* storedRows(db: Database.Database, seq: number): Generator<RowRe
 export function resultCounts(db: Database.Database, seq: number, erroredOnly = false): Map<string, number> {
   const rows = db
     .prepare(
-      `SELECT row_key AS key, trial_index AS trial, count(*) AS n FROM rows WHERE exp = ? ${erroredOnly ? "AND errored = 1" : ""} GROUP BY row_key, trial_index`,
+      `SELECT row_key AS key, trial_index AS trial, count(*) AS n FROM results WHERE exp = ? ${erroredOnly ? "AND errored = 1" : ""} GROUP BY row_key, trial_index`,
     )
     .all(seq) as Array<{ key: string; trial: number; n: number }>;
   return new Map(rows.map((r) => [pairKey(r.key, r.trial), r.n]));
@@ -107,44 +107,16 @@ export function resultCounts(db: Database.Database, seq: number, erroredOnly = f
 
 /** Copies the results of one experiment into another (all, or only those that did not error). */
 export function copyRows(db: Database.Database, from: number, to: number, okOnly: boolean): number {
-  const source = db.prepare(
-    `SELECT rowid AS rid, id, row_key, row_index, trial_index, errored, scores
-     FROM rows WHERE exp = ? ${okOnly ? "AND errored = 0" : ""} ORDER BY rowid`,
-  );
-  const insert = db.prepare(
-    "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  );
-  const copyEvent = db.prepare(
-    "INSERT INTO events (rid, event, input_ref, output_ref, expected_ref) SELECT ?, event, input_ref, output_ref, expected_ref FROM events WHERE rid = ?",
-  );
-  interface Source {
-    rid: number;
-    id: string;
-    row_key: string;
-    row_index: number;
-    trial_index: number;
-    errored: number;
-    scores: string;
-  }
-  return db.transaction(() => {
-    let copied = 0;
-    for (const r of source.all(from) as Source[]) {
-      const { lastInsertRowid } = insert.run(
-        to,
-        r.id,
-        r.row_key,
-        r.row_index,
-        r.trial_index,
-        r.errored,
-        r.scores,
-      );
-      copyEvent.run(lastInsertRowid, r.rid);
-      copied++;
-    }
-    return copied;
-  })();
+  const columns =
+    "id, row_key, row_index, trial_index, errored, scores, started, ended, duration, event, input_ref, output_ref, expected_ref";
+  return db
+    .prepare(
+      `INSERT INTO results (exp, ${columns}) SELECT ?, ${columns} FROM results
+       WHERE exp = ? ${okOnly ? "AND errored = 0" : ""} ORDER BY rowid`,
+    )
+    .run(to, from).changes;
 }
 
 export function rowCount(db: Database.Database, seq: number): number {
-  return (db.prepare("SELECT count(*) AS n FROM rows WHERE exp = ?").get(seq) as { n: number }).n;
+  return db.prepare("SELECT count(*) FROM results WHERE exp = ?").pluck().get(seq) as number;
 }

@@ -39,8 +39,8 @@ export async function writeRunExport(
       out.write(text) ? undefined : new Promise<void>((resolve) => out.once("drain", resolve));
     await write(`${JSON.stringify({ ...exportHeader(experiment), evalrun_run: run })}\n`);
     const events = db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM rows r JOIN events e ON e.rid = r.rowid ${EVENT_JOINS}
-       WHERE r.exp = ? ORDER BY r.row_index, r.trial_index, r.rowid`,
+      `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS}
+       WHERE e.exp = ? ORDER BY e.row_index, e.trial_index, e.rowid`,
     );
     for (const record of events.iterate(experiment.seq)) {
       count++;

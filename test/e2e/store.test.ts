@@ -365,7 +365,7 @@ describe("interrupted runs", () => {
     const db = storeOf(dir);
     const before = snapshot(db);
     expect(before.tables.experiments).toHaveLength(1);
-    expect(before.tables.rows).toHaveLength(3);
+    expect(before.tables.results).toHaveLength(3);
 
     const resumed = await runCli(["--resume", "--jsonl"], { cwd: dir });
     expect(resumed.code).toBe(2);

@@ -1,10 +1,11 @@
 import Database from "better-sqlite3";
+import { EVENT_COLUMNS, EVENT_JOINS, type EventRecord, eventJson } from "../../src/store/events.js";
 import { type ExperimentRecord, Experiments } from "../../src/store/experiments.js";
 
 /** An `experiments` row as stored (JSON columns left as text). */
 export type StoredExperiment = ExperimentRecord;
 
-/** A `rows` row as stored. */
+/** A stored result: its columns, and its whole event as JSON (as `evalrun export` writes it). */
 export interface StoredRow {
   exp: number;
   id: string;
@@ -40,14 +41,23 @@ export function experiments(file: string): StoredExperiment[] {
 /** The rows of one experiment (or of all), in the order they were written, each with its full result. */
 export function storedRows(file: string, exp?: number): StoredRow[] {
   return withStore(file, (db) => {
-    // The narrow `rows` table with each result's full InsertEvent JSON from `events`.
-    const select = `SELECT rows.exp, rows.id, rows.row_key, rows.row_index, rows.trial_index, rows.errored, rows.scores,
-      events.event FROM rows JOIN events ON events.rid = rows.rowid`;
-    return (
+    // Each result's columns, with its full InsertEvent JSON as the store gives it back (blobs and columns in).
+    const select = `SELECT e.exp, e.errored, ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS}`;
+    const records = (
       exp === undefined
-        ? db.prepare(`${select} ORDER BY rows.rowid`).all()
-        : db.prepare(`${select} WHERE rows.exp = ? ORDER BY rows.rowid`).all(exp)
-    ) as StoredRow[];
+        ? db.prepare(`${select} ORDER BY e.rowid`).all()
+        : db.prepare(`${select} WHERE e.exp = ? ORDER BY e.rowid`).all(exp)
+    ) as Array<EventRecord & { exp: number; errored: number }>;
+    return records.map((r) => ({
+      exp: r.exp,
+      id: r.id,
+      row_key: r.row_key,
+      row_index: r.row_index,
+      trial_index: r.trial_index,
+      errored: r.errored,
+      scores: r.scores,
+      event: eventJson(r),
+    }));
   });
 }
 

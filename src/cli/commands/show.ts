@@ -25,7 +25,7 @@ export interface LowRow {
 export function lowestRows(db: Database.Database, e: Experiment, limit: number): LowRow[] {
   const low = db
     .prepare(
-      `SELECT row_key AS key, avg(je.value) AS mean FROM rows, json_each(rows.scores) AS je
+      `SELECT row_key AS key, avg(je.value) AS mean FROM results, json_each(results.scores) AS je
        WHERE exp = ? AND je.type IN ('integer', 'real') GROUP BY row_key ORDER BY mean ASC, row_key LIMIT ?`,
     )
     .all(e.seq, limit) as Array<{ key: string; mean: number }>;
@@ -54,7 +54,7 @@ export async function showCommand(
     const e = experiments.resolve(ref, flags.eval);
     const low = lowestRows(store.db, e, flags.rows ?? 5);
     const erroredRows = (
-      store.db.prepare("SELECT count(*) AS n FROM rows WHERE exp = ? AND errored = 1").get(e.seq) as {
+      store.db.prepare("SELECT count(*) AS n FROM results WHERE exp = ? AND errored = 1").get(e.seq) as {
         n: number;
       }
     ).n;
