@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import { Ledger, type SinkOutcome } from "./ledger.js";
-import { REFS_AT, VALUES_PER_ROW } from "./row-encoding.js";
+import { KEY_AT, REFS_AT, SentBlobs, VALUES_PER_ROW } from "./row-encoding.js";
 import { indexedBlobs } from "./row-index.js";
-import { blobsSentTo, RowWriter } from "./rows.js";
+import { RowWriter } from "./rows.js";
 
 /** A result sink that, when the eval ends, also says how its rows compare with the baseline's. */
 export interface EvalSink extends ResultSink {
@@ -28,16 +28,25 @@ export class StoreSink implements EvalSink {
   constructor(db: Database.Database, seq: number, baselineSeq: number | null) {
     this.ledger = new Ledger(db, seq, baselineSeq);
     // A re-run of the baseline's data references the same blobs: knowing them, rows need not send them again.
-    if (baselineSeq !== null) {
-      const sent = blobsSentTo(db);
-      for (const digest of indexedBlobs(db, baselineSeq) ?? []) sent.add(digest);
-    }
-    this.writer = new RowWriter(db, seq, (rows, batch) => {
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i] as RowResult;
-        this.ledger.add(row.row_key, row.scores, batch.values, i * VALUES_PER_ROW + REFS_AT);
-      }
-    });
+    const sent = new SentBlobs();
+    if (baselineSeq !== null) for (const digest of indexedBlobs(db, baselineSeq) ?? []) sent.add(digest);
+    this.writer = new RowWriter(
+      db,
+      seq,
+      (batch) => {
+        const { values, scores } = batch;
+        for (let i = 0; i < batch.count; i++) {
+          const at = i * VALUES_PER_ROW;
+          this.ledger.add(
+            values[at + KEY_AT] as string,
+            scores[i] as RowResult["scores"],
+            values,
+            at + REFS_AT,
+          );
+        }
+      },
+      sent,
+    );
   }
 
   write(row: RowResult): void {

@@ -11,7 +11,7 @@ import { EvalAggregate } from "../summary/aggregate.js";
 import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { Experiments } from "./experiments.js";
-import { forgetBlobs, RowWriter } from "./rows.js";
+import { RowWriter } from "./rows.js";
 import type { Experiment, ExperimentStatus, GitInfo } from "./types.js";
 
 export interface ImportOptions {
@@ -220,7 +220,6 @@ export async function importFile(
   } catch (error) {
     (writer as RowWriter | undefined)?.discard();
     if (db.inTransaction) db.exec("ROLLBACK");
-    forgetBlobs(db);
     throw error;
   }
 }

@@ -13,9 +13,13 @@ export interface EncodedRows {
   values: Array<string | number | null>;
   /** [digest, json] pairs of the blobs these rows reference that were not handed over before. */
   blobs: string[];
+  /** Each row's scores (for the ledger, which would otherwise parse them back). */
+  scores: Array<RowResult["scores"]>;
 }
 
 export const VALUES_PER_ROW = 13;
+/** Where a row's key is among its values. */
+export const KEY_AT = 1;
 /** Where a row's three blob refs (input, output, expected) start among its values. */
 export const REFS_AT = 10;
 
@@ -44,44 +48,50 @@ export class SentBlobs {
   }
 }
 
-export function encodeRows(rows: readonly RowResult[], sent: SentBlobs): EncodedRows {
-  const values: EncodedRows["values"] = [];
-  const blobs: string[] = [];
-  for (const row of rows) {
-    const fields = blobFields(row);
-    let previous: string | undefined;
-    for (const f of fields) {
-      // An output equal to its input shares its digest: one lookup is enough.
-      if (f.digest === previous) continue;
-      previous = f.digest;
-      if (sent.has(f.digest)) continue;
-      sent.add(f.digest);
-      blobs.push(f.digest, blobText(f));
-    }
-    let refs0: string | null = null;
-    let refs1: string | null = null;
-    let refs2: string | null = null;
-    for (const f of fields) {
-      if (f.field === 0) refs0 = f.digest;
-      else if (f.field === 1) refs1 = f.digest;
-      else refs2 = f.digest;
-    }
-    const metrics = row.metrics;
-    values.push(
-      row.id,
-      row.row_key,
-      row.row_index,
-      row.trial_index,
-      isErrored(row),
-      JSON.stringify(row.scores),
-      metricColumn(metrics, "start"),
-      metricColumn(metrics, "end"),
-      metricColumn(metrics, "duration"),
-      eventText(row, fields),
-      refs0,
-      refs1,
-      refs2,
-    );
+export function emptyBatch(): EncodedRows {
+  return { count: 0, values: [], blobs: [], scores: [] };
+}
+
+/** Appends one result to `batch`, with the blobs of its large values that this thread has not handed over yet. */
+export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows): void {
+  const fields = blobFields(row);
+  let previous: string | undefined;
+  let ref0: string | null = null;
+  let ref1: string | null = null;
+  let ref2: string | null = null;
+  for (const f of fields) {
+    if (f.field === 0) ref0 = f.digest;
+    else if (f.field === 1) ref1 = f.digest;
+    else ref2 = f.digest;
+    // An output equal to its input shares its digest: one lookup is enough.
+    if (f.digest === previous) continue;
+    previous = f.digest;
+    if (sent.has(f.digest)) continue;
+    sent.add(f.digest);
+    batch.blobs.push(f.digest, blobText(f));
   }
-  return { count: rows.length, values, blobs };
+  const metrics = row.metrics;
+  batch.values.push(
+    row.id,
+    row.row_key,
+    row.row_index,
+    row.trial_index,
+    isErrored(row),
+    JSON.stringify(row.scores),
+    metricColumn(metrics, "start"),
+    metricColumn(metrics, "end"),
+    metricColumn(metrics, "duration"),
+    eventText(row, fields),
+    ref0,
+    ref1,
+    ref2,
+  );
+  batch.scores.push(row.scores);
+  batch.count++;
+}
+
+export function encodeRows(rows: readonly RowResult[], sent: SentBlobs): EncodedRows {
+  const batch = emptyBatch();
+  for (const row of rows) encodeRow(row, sent, batch);
+  return batch;
 }

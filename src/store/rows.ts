@@ -2,25 +2,8 @@ import type Database from "better-sqlite3";
 import { pairKey } from "../engine/row-key.js";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
-import { type EncodedRows, encodeRows, SentBlobs } from "./row-encoding.js";
+import { type EncodedRows, emptyBatch, encodeRow, SentBlobs } from "./row-encoding.js";
 import { rowInserter } from "./row-insert.js";
-
-/** Blobs handed to each store by this thread, so each large value is serialised and inserted once. */
-const sentBlobs = new WeakMap<Database.Database, SentBlobs>();
-
-export function blobsSentTo(db: Database.Database): SentBlobs {
-  let sent = sentBlobs.get(db);
-  if (!sent) {
-    sent = new SentBlobs();
-    sentBlobs.set(db, sent);
-  }
-  return sent;
-}
-
-/** Forgets the blobs this thread wrote to `db` (after rolling back a transaction that wrote some). */
-export function forgetBlobs(db: Database.Database): void {
-  sentBlobs.delete(db);
-}
 
 /** Rows flushed in one transaction at most; a bigger backlog is written at once, not left to grow. */
 export const MAX_BATCH = 2000;
@@ -28,52 +11,54 @@ export const MAX_BATCH = 2000;
 /**
  * Writes an experiment's rows in this thread as they finish: rows finished in one turn of the event loop go in one
  * transaction at the end of that turn, so a kill -9 loses at most the rows of the turn it lands in, and a fast eval
- * still writes thousands of rows per transaction.
+ * still writes thousands of rows per transaction. Each row is encoded as it arrives, so the row itself (its large
+ * input and output) is not kept until the flush: kept, it survived young-generation GCs, which then cost more
+ * than the inserts.
+ * Which blobs were sent is the writer's own: a row that leaves out a blob as sent is in the same pending batch as
+ * the row that sent it, or a later one, so both commit or neither does (a failed batch is retried whole).
  */
 export class RowWriter implements ResultSink {
-  private buffer: RowResult[] = [];
+  private pending = emptyBatch();
   private scheduled = false;
   private failure: unknown;
-  private readonly insertMany: (rows: RowResult[]) => void;
+  private readonly insert: (batch: EncodedRows) => void;
 
-  /** `onWritten` sees each batch once it is committed, encoded (the ledger takes the blob refs from it). */
+  /**
+   * `onWritten` sees each batch once it is committed (the ledger takes the keys, scores and blob refs from it);
+   * `sent` may start with blobs the store is known to hold (the baseline's).
+   */
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     seq: number,
-    onWritten?: (rows: RowResult[], batch: EncodedRows) => void,
+    private readonly onWritten?: (batch: EncodedRows) => void,
+    private readonly sent = new SentBlobs(),
   ) {
-    const insert = rowInserter(db, seq);
-    this.insertMany = (rows) => {
-      const batch = encodeRows(rows, blobsSentTo(db));
-      insert(batch);
-      onWritten?.(rows, batch);
-    };
+    this.insert = rowInserter(db, seq);
   }
 
   write(row: RowResult): void {
-    this.buffer.push(row);
-    if (this.buffer.length >= MAX_BATCH) this.flush();
+    encodeRow(row, this.sent, this.pending);
+    if (this.pending.count >= MAX_BATCH) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  /** Writes what is buffered; a failure keeps the rows for the next attempt and is thrown by close(). */
+  /** Writes what is pending; a failure keeps the rows for the next attempt and is thrown by close(). */
   flush(): void {
     this.scheduled = false;
-    if (this.buffer.length === 0) return;
-    const rows = this.buffer;
-    this.buffer = [];
+    const batch = this.pending;
+    if (batch.count === 0) return;
     try {
-      this.insertMany(rows);
+      this.insert(batch);
+      this.pending = emptyBatch();
       this.failure = undefined;
     } catch (error) {
-      this.buffer = rows.concat(this.buffer);
       this.failure = error;
-      // The blobs of the rolled-back rows were counted as written; the retry must send them again.
-      blobsSentTo(this.db).clear();
+      return;
     }
+    this.onWritten?.(batch);
   }
 
   close(): void {
@@ -81,9 +66,9 @@ export class RowWriter implements ResultSink {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Drops what is buffered (the transaction it belonged to was rolled back). */
+  /** Drops what is pending (the transaction it belonged to was rolled back). */
   discard(): void {
-    this.buffer = [];
+    this.pending = emptyBatch();
   }
 }
 
