@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import { Ledger, type SinkOutcome } from "./ledger.js";
-import { KEY_AT, REFS_AT, SentBlobs, VALUES_PER_ROW } from "./row-encoding.js";
+import { KEY_AT, SentBlobs, VALUES_PER_ROW } from "./row-encoding.js";
 import { indexedBlobs } from "./row-index.js";
 import { RowWriter } from "./rows.js";
 
@@ -26,23 +26,16 @@ export class StoreSink implements EvalSink {
   private readonly ledger: Ledger;
 
   constructor(db: Database.Database, seq: number, baselineSeq: number | null) {
-    this.ledger = new Ledger(db, seq, baselineSeq);
     // A re-run of the baseline's data references the same blobs: knowing them, rows need not send them again.
-    const sent = new SentBlobs();
-    if (baselineSeq !== null) for (const digest of indexedBlobs(db, baselineSeq) ?? []) sent.add(digest);
+    const sent = new SentBlobs(baselineSeq === null ? [] : (indexedBlobs(db, baselineSeq) ?? []));
+    this.ledger = new Ledger(db, seq, baselineSeq, sent);
     this.writer = new RowWriter(
       db,
       seq,
       (batch) => {
         const { values, scores } = batch;
         for (let i = 0; i < batch.count; i++) {
-          const at = i * VALUES_PER_ROW;
-          this.ledger.add(
-            values[at + KEY_AT] as string,
-            scores[i] as RowResult["scores"],
-            values,
-            at + REFS_AT,
-          );
+          this.ledger.add(values[i * VALUES_PER_ROW + KEY_AT] as string, scores[i] as RowResult["scores"]);
         }
       },
       sent,

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { type Comparison, compareExperiments } from "./compare.js";
 import type { ScoreRows } from "./paired.js";
+import { SentBlobs } from "./row-encoding.js";
 import { baselineMeans, INDEX_LIMIT, readRows, writeIndex } from "./row-index.js";
 import type { RowMeans } from "./row-means.js";
 
@@ -13,14 +14,13 @@ export interface SinkOutcome {
 }
 
 /**
- * What an experiment's writer knows of its rows: their per-row means and blob digests, for its comparison with the
+ * What an experiment's writer knows of its rows: their per-row means and (from its SentBlobs) blob digests, for its comparison with the
  * baseline and for the index a later run reads when it uses this experiment as its baseline. Rows the experiment
  * already holds (--resume, --retry-errors) are read first.
  * Past INDEX_LIMIT rows it lets go, so memory stays flat: no index then, and the comparison is one SQL query.
  */
 export class Ledger {
   private current: RowMeans | undefined;
-  private blobs: Set<string> | undefined;
   private base: RowMeans | undefined;
   private baseLoaded = false;
 
@@ -28,10 +28,11 @@ export class Ledger {
     private readonly db: Database.Database,
     private readonly seq: number,
     private readonly baselineSeq: number | null,
+    private readonly blobs = new SentBlobs(),
   ) {
     const stored = readRows(db, seq);
     this.current = stored?.means;
-    this.blobs = stored?.blobs;
+    if (stored) blobs.alsoReferenced(stored.blobs);
   }
 
   /** Reads the baseline's means now rather than when the eval ends. */
@@ -41,28 +42,20 @@ export class Ledger {
     this.baseLoaded = true;
   }
 
-  /** One written result: its key and scores, and the blob refs at `refsAt`..+2 of its encoded `values`. */
-  add(
-    key: string,
-    scores: Record<string, number | null>,
-    values: ReadonlyArray<string | number | null>,
-    refsAt: number,
-  ): void {
-    if (!this.current || !this.blobs) return;
+  /** One written result: its row key and scores. */
+  add(key: string, scores: Record<string, number | null>): void {
+    if (!this.current) return;
     this.current.add(key, scores);
-    for (let i = refsAt; i < refsAt + 3; i++) {
-      const ref = values[i];
-      if (typeof ref === "string") this.blobs.add(ref);
-    }
-    if (this.current.size > INDEX_LIMIT) {
-      this.current = undefined;
-      this.blobs = undefined;
-    }
+    if (this.current.size > INDEX_LIMIT) this.current = undefined;
   }
 
   /** Writes the experiment's index; returns its comparison with the baseline and its per-row values. */
   finish(): SinkOutcome {
-    if (this.current && this.blobs) writeIndex(this.db, this.seq, this.current, this.blobs);
+    this.loadBaseline();
+    // Against the baseline first: a re-run of its rows in its order needs no grouping by key.
+    this.current?.settle(this.base);
+    const blobs = this.blobs.references();
+    if (this.current && blobs) writeIndex(this.db, this.seq, this.current, blobs);
     if (this.baselineSeq === null) return { comparison: null, rows: this.current?.scoreRows(undefined) };
     this.loadBaseline();
     if (this.current && this.base) {

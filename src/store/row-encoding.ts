@@ -26,25 +26,64 @@ export const REFS_AT = 10;
 const isErrored = (row: RowResult) => (row.error !== undefined || row.score_errors !== undefined ? 1 : 0);
 
 /**
- * The digests of blobs already handed to a store, so each large value is serialised and sent once. Bounded: past
- * its cap it starts afresh, which costs a re-send (the insert ignores a blob it has), never a lost blob.
+ * A writer's blobs: which ones the store holds (the baseline's, and those this writer sent), so each large value
+ * is serialised and sent once, and which ones its rows reference (the experiment's index lists them for the next
+ * run). A re-run of the baseline's data meets the baseline's blobs in the baseline's order, so they are checked by
+ * position, one string comparison each; the first blob out of order turns to sets.
  */
 export class SentBlobs {
-  private seen = new Set<string>();
+  private cursor = 0;
+  private stored: Set<string> | undefined;
+  private referenced: string[] | undefined;
+  private seen: Set<string> | undefined;
 
-  constructor(private readonly cap = 200_000) {}
+  /** `known`: blobs the store holds, in the order a re-run would meet them; `cap` bounds memory. */
+  constructor(
+    private readonly known: readonly string[] = [],
+    private readonly cap = 200_000,
+  ) {}
 
-  has(digest: string): boolean {
-    return this.seen.has(digest);
+  /** Records that a row references `digest`; true when its blob must be sent (this is the first time). */
+  mustSend(digest: string): boolean {
+    if (this.stored === undefined) {
+      if (this.known[this.cursor] === digest) {
+        this.cursor++;
+        return false;
+      }
+      this.toSets();
+    }
+    const stored = this.stored as Set<string>;
+    if (this.seen !== undefined && !this.seen.has(digest)) {
+      this.seen.add(digest);
+      (this.referenced as string[]).push(digest);
+      // Past the cap the list is given up: the experiment gets no index, whose blob list would be too big anyway.
+      if (this.seen.size > this.cap) {
+        this.seen = undefined;
+        this.referenced = undefined;
+      }
+    }
+    if (stored.has(digest)) return false;
+    // Forgetting costs a re-send (the insert ignores a blob it has), never a lost blob.
+    if (stored.size >= this.cap) this.stored = new Set();
+    (this.stored as Set<string>).add(digest);
+    return true;
   }
 
-  add(digest: string): void {
-    if (this.seen.size >= this.cap) this.seen = new Set();
-    this.seen.add(digest);
+  /** Blobs rows stored before this writer began reference (a resumed experiment's). */
+  alsoReferenced(digests: Iterable<string>): void {
+    for (const digest of digests) this.mustSend(digest);
   }
 
-  clear(): void {
-    this.seen = new Set();
+  /** The blobs the rows written reference, first reference first; undefined past the cap. */
+  references(): string[] | undefined {
+    if (this.stored === undefined) return this.known.slice(0, this.cursor);
+    return this.referenced;
+  }
+
+  private toSets(): void {
+    this.stored = new Set(this.known);
+    this.referenced = this.known.slice(0, this.cursor);
+    this.seen = new Set(this.referenced);
   }
 }
 
@@ -66,9 +105,7 @@ export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows): 
     // An output equal to its input shares its digest: one lookup is enough.
     if (f.digest === previous) continue;
     previous = f.digest;
-    if (sent.has(f.digest)) continue;
-    sent.add(f.digest);
-    batch.blobs.push(f.digest, blobText(f));
+    if (sent.mustSend(f.digest)) batch.blobs.push(f.digest, blobText(f));
   }
   const metrics = row.metrics;
   batch.values.push(

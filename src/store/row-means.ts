@@ -12,78 +12,124 @@ export interface RowMeansJson {
 }
 
 /**
- * Each row key's scores averaged over its trials (non-null numbers only), in typed arrays indexed by key: about
- * 30 bytes a row, where an object per row costs hundreds, and cheap to turn into one JSON value and back.
+ * Each row key's scores averaged over its trials (non-null numbers only), in typed arrays: about 30 bytes a row,
+ * where an object per row costs hundreds, and cheap to turn into one JSON value and back.
+ *
+ * Results are appended as they come, with no lookup by key: a Map of 100,000 keys cost ~2 us a result. Keys are
+ * made distinct (trials averaged) only when asked, and not at all when they are the baseline's keys in the
+ * baseline's order, the usual re-run of the same data: then each key is already distinct, and rows match by position.
  */
 export class RowMeans {
-  private readonly index = new Map<string, number>();
-  private readonly keys: string[] = [];
-  private readonly sums = new Map<string, Float64Array>();
-  private readonly counts = new Map<string, Uint32Array>();
+  private keys: string[] = [];
+  /** Per score, each slot's value (one result's until settled, then the key's mean); NaN: none. */
+  private values = new Map<string, Float64Array>();
   private capacity = 1024;
+  /** Whether each key has one slot (its values then are means). */
+  private distinct = true;
+  private index: Map<string, number> | undefined;
 
+  /** Slots: results added, or distinct row keys once settled. */
   get size(): number {
     return this.keys.length;
   }
 
-  private slot(key: string): number {
-    let i = this.index.get(key);
-    if (i === undefined) {
-      i = this.keys.length;
-      this.keys.push(key);
-      this.index.set(key, i);
-      if (i >= this.capacity) this.grow();
-    }
-    return i;
-  }
-
   private grow(): void {
     this.capacity *= 2;
-    for (const [name, sums] of this.sums) {
-      const bigger = new Float64Array(this.capacity);
-      bigger.set(sums);
-      this.sums.set(name, bigger);
-      const counts = new Uint32Array(this.capacity);
-      counts.set(this.counts.get(name) as Uint32Array);
-      this.counts.set(name, counts);
+    for (const [name, values] of this.values) {
+      const bigger = new Float64Array(this.capacity).fill(Number.NaN);
+      bigger.set(values);
+      this.values.set(name, bigger);
     }
   }
 
-  private column(name: string): [Float64Array, Uint32Array] {
-    let sums = this.sums.get(name);
-    let counts = this.counts.get(name);
-    if (!sums || !counts) {
-      sums = new Float64Array(this.capacity);
-      counts = new Uint32Array(this.capacity);
-      this.sums.set(name, sums);
-      this.counts.set(name, counts);
+  private column(name: string): Float64Array {
+    let values = this.values.get(name);
+    if (!values) {
+      values = new Float64Array(this.capacity).fill(Number.NaN);
+      this.values.set(name, values);
     }
-    return [sums, counts];
+    return values;
   }
 
   /** Adds one result (one trial of a row). */
   add(key: string, scores: Record<string, number | null>): void {
-    const i = this.slot(key);
+    const i = this.keys.length;
+    this.keys.push(key);
+    if (i >= this.capacity) this.grow();
+    this.distinct = false;
+    this.index = undefined;
     for (const name in scores) {
       const value = scores[name];
-      if (typeof value !== "number") continue;
-      const [sums, counts] = this.column(name);
-      sums[i] = (sums[i] as number) + value;
-      counts[i] = (counts[i] as number) + 1;
+      if (typeof value === "number") this.column(name)[i] = value;
     }
+  }
+
+  /** Same keys in the same order as `base`. */
+  private sameKeysAs(base: RowMeans): boolean {
+    if (base.keys.length !== this.keys.length) return false;
+    const keys = this.keys;
+    const other = base.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== other[i]) return false;
+    return true;
+  }
+
+  /** Makes each key one slot holding its means; `base` first, to skip the work when the keys are aligned with it. */
+  settle(base?: RowMeans): void {
+    if (this.distinct) return;
+    base?.settle();
+    // The baseline's keys are distinct: the same keys in the same order are too.
+    if (base && this.sameKeysAs(base)) {
+      this.distinct = true;
+      return;
+    }
+    const slots = new Map<string, number>();
+    const keys: string[] = [];
+    const order = new Int32Array(this.keys.length);
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = this.keys[i] as string;
+      let slot = slots.get(key);
+      if (slot === undefined) {
+        slot = keys.length;
+        slots.set(key, slot);
+        keys.push(key);
+      }
+      order[i] = slot;
+    }
+    let capacity = 1024;
+    while (capacity < keys.length) capacity *= 2;
+    const values = new Map<string, Float64Array>();
+    for (const [name, column] of this.values) {
+      const sums = new Float64Array(capacity);
+      const counts = new Uint32Array(capacity);
+      for (let i = 0; i < this.keys.length; i++) {
+        const value = column[i] as number;
+        if (Number.isNaN(value)) continue;
+        const slot = order[i] as number;
+        sums[slot] = (sums[slot] as number) + value;
+        counts[slot] = (counts[slot] as number) + 1;
+      }
+      for (let slot = 0; slot < capacity; slot++) {
+        sums[slot] = counts[slot] ? (sums[slot] as number) / (counts[slot] as number) : Number.NaN;
+      }
+      values.set(name, sums);
+    }
+    this.keys = keys;
+    this.values = values;
+    this.capacity = capacity;
+    this.distinct = true;
+    this.index = slots;
   }
 
   /** The mean of `name` for key slot `i`, or undefined when that row has no value for it. */
   private mean(name: string, i: number): number | undefined {
-    const counts = this.counts.get(name);
-    const n = counts?.[i];
-    if (!n) return undefined;
-    return ((this.sums.get(name) as Float64Array)[i] as number) / n;
+    const value = this.values.get(name)?.[i];
+    return value === undefined || Number.isNaN(value) ? undefined : value;
   }
 
   toJSON(): RowMeansJson {
+    this.settle();
     const scores: RowMeansJson["scores"] = {};
-    for (const name of this.sums.keys()) {
+    for (const name of this.values.keys()) {
       const column: Array<number | null> = new Array(this.keys.length);
       for (let i = 0; i < this.keys.length; i++) column[i] = this.mean(name, i) ?? null;
       scores[name] = column;
@@ -91,25 +137,32 @@ export class RowMeans {
     return { keys: this.keys, scores };
   }
 
+  /** Means written by toJSON(): their keys are distinct. */
   static fromJSON(json: RowMeansJson): RowMeans {
     const means = new RowMeans();
     while (means.capacity < json.keys.length) means.capacity *= 2;
-    for (const key of json.keys) means.slot(key);
+    means.keys = json.keys;
     for (const [name, column] of Object.entries(json.scores)) {
-      const [sums, counts] = means.column(name);
+      const values = means.column(name);
       for (let i = 0; i < column.length; i++) {
         const value = column[i];
-        if (typeof value !== "number") continue;
-        sums[i] = value;
-        counts[i] = 1;
+        if (typeof value === "number") values[i] = value;
       }
     }
     return means;
   }
 
-  /** For each of these row keys, its slot in `base`, or undefined when `base` lacks it. */
+  /** For each of these (settled) row keys, its slot in `base`, or undefined when `base` lacks it. */
   matchesIn(base: RowMeans): Array<number | undefined> {
-    return this.keys.map((key) => base.index.get(key));
+    this.settle(base);
+    base.settle();
+    if (this.sameKeysAs(base)) return this.keys.map((_, i) => i);
+    if (!base.index) {
+      base.index = new Map();
+      for (let j = 0; j < base.keys.length; j++) base.index.set(base.keys[j] as string, j);
+    }
+    const index = base.index;
+    return this.keys.map((key) => index.get(key));
   }
 
   /** The comparison and the per-row values against `base` at once, matching the rows once. */
@@ -126,8 +179,9 @@ export class RowMeans {
     base: RowMeans | undefined,
     matches = base ? this.matchesIn(base) : undefined,
   ): Map<string, ScoreRows> {
+    this.settle(base);
     const byScore = new Map<string, ScoreRows>();
-    for (const name of this.sums.keys()) {
+    for (const name of this.values.keys()) {
       const entry: ScoreRows = { values: [], diffs: [] };
       for (let i = 0; i < this.keys.length; i++) {
         const mean = this.mean(name, i);
@@ -158,7 +212,7 @@ export class RowMeans {
         continue;
       }
       matched[j] = 1;
-      for (const name of this.sums.keys()) {
+      for (const name of this.values.keys()) {
         const after = this.mean(name, i);
         const before = base.mean(name, j);
         if (after === undefined || before === undefined) continue;

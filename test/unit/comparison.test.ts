@@ -18,10 +18,10 @@ function random(seed: number): () => number {
   };
 }
 
-function rows(rand: () => number, keys: number, keyOffset: number): RowResult[] {
+function rows(rand: () => number, keys: number, keyOffset: number, maxTrials = 3): RowResult[] {
   const out: RowResult[] = [];
   for (let k = 0; k < keys; k++) {
-    const trials = 1 + Math.floor(rand() * 3);
+    const trials = 1 + Math.floor(rand() * maxTrials);
     for (let t = 0; t < trials; t++) {
       const scores: Record<string, number | null> = {};
       if (rand() < 0.9) scores.exact = rand() < 0.5 ? 1 : 0;
@@ -43,6 +43,45 @@ function rows(rand: () => number, keys: number, keyOffset: number): RowResult[] 
 }
 
 describe("per-row means (RowMeans, the experiment index)", () => {
+  // A re-run of the same rows in the same order is matched by position, without grouping by key; the same rows
+  // shuffled, or with a key repeated, are grouped and matched by key. All three must agree with SQLite.
+  it.each(["same order", "shuffled", "a key repeated"])(
+    "agree with SQL on a re-run of the same keys: %s",
+    (kind) => {
+      const rand = random(7);
+      const store = openStore(false);
+      const base = newExperiment(store.db, "base");
+      const next = newExperiment(store.db, "next");
+      const baseRows = rows(rand, 50, 0, 1);
+      let nextRows = rows(rand, 50, 0, 1);
+      if (kind === "shuffled") nextRows = [...nextRows].sort(() => rand() - 0.5);
+      if (kind === "a key repeated")
+        nextRows = [...nextRows, { ...(nextRows[3] as RowResult), scores: { exact: 0.5 } }];
+      for (const [experiment, list] of [
+        [base, baseRows],
+        [next, nextRows],
+      ] as const) {
+        const writer = new RowWriter(store.db, experiment.seq);
+        for (const row of list) writer.write(row);
+        writer.close();
+      }
+      const before = new RowMeans();
+      for (const row of baseRows) before.add(row.row_key, row.scores);
+      const stored = RowMeans.fromJSON(JSON.parse(JSON.stringify(before)));
+      const after = new RowMeans();
+      for (const row of nextRows) after.add(row.row_key, row.scores);
+      const { comparison, rows: perRow } = after.against(stored);
+      expect(comparison).toEqual(compareExperiments(store.db, next.seq, base.seq));
+      const sorted = (m: Map<string, ScoreRows>) =>
+        Object.fromEntries(
+          [...m].map(([name, r]) => [name, { values: [...r.values].sort(), diffs: [...r.diffs].sort() }]),
+        );
+      expect(sorted(perRow)).toEqual(sorted(scoreRows(store.db, next.seq, base.seq)));
+      expect(after.size).toBe(50);
+      store.db.close();
+    },
+  );
+
   it.each([1, 2, 3, 4, 5])("agree with the SQL comparison on random experiments (seed %i)", (seed) => {
     const rand = random(seed);
     const store = openStore(false);

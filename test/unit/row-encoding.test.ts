@@ -72,6 +72,29 @@ function readBack(encoded: EncodedRows, blobs: Map<string, string>, i: number): 
   return decodeEvent(record);
 }
 
+describe("a writer's blobs (SentBlobs)", () => {
+  const known = ["a", "b", "c", "d"];
+
+  it("a re-run meeting the baseline's blobs in order sends none and references them in order", () => {
+    const sent = new SentBlobs(known);
+    expect(known.map((d) => sent.mustSend(d))).toEqual([false, false, false, false]);
+    expect(sent.references()).toEqual(known);
+  });
+
+  it("out of order, or with new blobs, sends each new one once and lists each reference once", () => {
+    const sent = new SentBlobs(known);
+    const asked = ["a", "c", "x", "b", "x", "c", "y"].map((d) => sent.mustSend(d));
+    expect(asked).toEqual([false, false, true, false, false, false, true]);
+    expect(sent.references()).toEqual(["a", "c", "x", "b", "y"]);
+  });
+
+  it("past its cap forgets what was sent (a re-send, never a lost blob) and gives up the reference list", () => {
+    const sent = new SentBlobs([], 2);
+    expect(["p", "q", "r", "p"].map((d) => sent.mustSend(d))).toEqual([true, true, true, true]);
+    expect(sent.references()).toBeUndefined();
+  });
+});
+
 describe("a result's columns and event JSON", () => {
   const base = result(0, "x");
   const cases: Array<[string, RowResult]> = [
