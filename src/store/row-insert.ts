@@ -29,14 +29,14 @@ export function rowInserter(db: Database.Database, seq: number): (batch: Encoded
     const { values, blobs } = batch;
     for (let b = 0; b < blobs.length; b += 2 * ROWS_PER_STATEMENT) {
       const part = blobs.slice(b, b + 2 * ROWS_PER_STATEMENT);
-      statement("blobs", part.length / 2).run(part);
+      statement("blobs", part.length / 2).run(...part);
     }
     for (let first = 0; first < batch.count; first += ROWS_PER_STATEMENT) {
       const n = Math.min(ROWS_PER_STATEMENT, batch.count - first);
       const from = first * VALUES_PER_ROW;
-      statement("results", n).run(
-        from === 0 && n === batch.count ? values : values.slice(from, from + n * VALUES_PER_ROW),
-      );
+      // As arguments, not one array: better-sqlite3 then reads each parameter directly instead of looking it up
+      // as an array element (~1.5 us a row of 13 parameters).
+      statement("results", n).run(...values.slice(from, from + n * VALUES_PER_ROW));
     }
   });
 }
