@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
+import { sqliteBinding } from "../util/sqlite-binding.js";
 import { migrate, SCHEMA_VERSION } from "./schema.js";
 
 const require = createRequire(import.meta.url);
@@ -96,7 +97,7 @@ export function openStore(location: string | false, options: { create?: boolean 
     );
   }
   if (location === false) {
-    const db = new BetterSqlite(":memory:");
+    const db = new BetterSqlite(":memory:", { nativeBinding: sqliteBinding() });
     migrate(db);
     return { db, location: ":memory:" };
   }
@@ -112,7 +113,7 @@ export function openStore(location: string | false, options: { create?: boolean 
   }
   let db: Database.Database;
   try {
-    db = new BetterSqlite(location, { timeout: 10_000 });
+    db = new BetterSqlite(location, { timeout: 10_000, nativeBinding: sqliteBinding() });
   } catch (error) {
     throw storeError((error as { code?: string }).code, location, error);
   }
