@@ -17,6 +17,7 @@ import { evalrunVersion } from "../util/version.js";
 import { assessEval, committedBaselines, gateOptions } from "./gate-step.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
+import { exportRun } from "./run-export.js";
 import { checkSelection, combinePlans, selectionPlan } from "./selection.js";
 import { type PlannedEval, StoreSession } from "./store-session.js";
 
@@ -206,13 +207,7 @@ export async function executeRun(
       );
     }
     const gated = gateVerdict(evals, gate, ruling);
-    if (options.exportDir)
-      await (await import("./run-export.js")).exportRun(
-        session,
-        planned,
-        options.exportDir,
-        options.selection?.shard,
-      );
+    if (options.exportDir) await exportRun(session, planned, options.exportDir, options.selection?.shard);
     const result: RunEvalsResult = {
       evals,
       summaries: evals.map((e) => e.summary),
