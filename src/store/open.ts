@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
-import { sqliteBinding } from "../util/sqlite-binding.js";
+import { bundledSqlite, sqliteBinding } from "../util/sqlite-binding.js";
 import { migrate, SCHEMA_VERSION } from "./schema.js";
 
 const require = createRequire(import.meta.url);
@@ -88,7 +88,7 @@ function isAlive(pid: number): boolean {
  * ours or was written by a newer evalrun.
  */
 export function openStore(location: string | false, options: { create?: boolean } = {}): OpenedStore {
-  const BetterSqlite = require("better-sqlite3") as typeof Database;
+  const BetterSqlite = bundledSqlite() ?? (require("better-sqlite3") as typeof Database);
   if (location !== false && options.create === false && !existsSync(location)) {
     throw new EvalrunError(
       "NOT_FOUND",
