@@ -1,9 +1,16 @@
 // Builds dist/: the CLI, the public entry and the worker entry as ESM with shared chunks (esbuild), then the
 // public types (tsc). Pure-JS dependencies are bundled in, so start-up reads a few files instead of resolving
-// dozens of modules; packages with native code, their own binaries or their own worker files stay external.
+// dozens of modules; packages with their own binaries or their own worker files stay external. better-sqlite3's
+// JavaScript is bundled too, and drives the installed addon when that is of the same version
+// (src/util/sqlite-binding.ts); otherwise the installed package is required as a whole.
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as esbuild from "esbuild";
+
+const sqlite = JSON.parse(
+  readFileSync(createRequire(import.meta.url).resolve("better-sqlite3/package.json"), "utf8"),
+);
 
 rmSync("dist", { recursive: true, force: true });
 await esbuild.build({
@@ -18,7 +25,8 @@ await esbuild.build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["esbuild", "better-sqlite3", "tinypool", "undici"],
+  external: ["esbuild", "tinypool", "undici"],
+  define: { EVALRUN_BUNDLED_SQLITE: JSON.stringify(sqlite.version) },
   // Bundled CommonJS dependencies call require() for node built-ins.
   banner: {
     js: 'import { createRequire as __evalrunRequire } from "node:module"; const require = __evalrunRequire(import.meta.url);',

@@ -37,7 +37,7 @@ export type { ExperimentSummary, Metric, ScoreSummary } from "./summary/types.js
 export async function runEvals(
   options?: import("./runner/options.js").RunEvalsOptions,
 ): Promise<import("./runner/run-evals.js").RunEvalsResult> {
-  const { runEvals: run } = await import("./runner/run-evals.js");
+  const { runEvals: run } = await import("./core.js");
   return run(options);
 }
 
@@ -46,6 +46,6 @@ export async function listEvals(options?: import("./runner/options.js").RunEvals
   evals: import("./runner/list.js").ListedEval[];
   problems: import("./loader/problems.js").Problem[];
 }> {
-  const { listEvals: list } = await import("./runner/list.js");
+  const { listEvals: list } = await import("./core.js");
   return list(options);
 }

@@ -8,6 +8,6 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
-const { main } = await import("./main.js");
+const { main } = await import("../core.js");
 // Exit explicitly: a task that ignored its timeout may still hold a timer, and the run is over.
 process.exit(await main(process.argv.slice(2)));

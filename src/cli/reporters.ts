@@ -4,6 +4,11 @@ import type { ScoreRule } from "../gate/thresholds.js";
 import { colorsFor } from "../report/colors.js";
 import { checkWritable, type Destination, emit, MemoryStream } from "../report/destination.js";
 import { shownPath } from "../report/format.js";
+import { GithubReporter } from "../report/github.js";
+import { JsonReporter } from "../report/json.js";
+import { JsonlReporter } from "../report/jsonl.js";
+import { JunitReporter } from "../report/junit.js";
+import { MarkdownReporter } from "../report/markdown.js";
 import type { Reporter } from "../report/reporter.js";
 import { StderrVerdictReporter } from "../report/stderr-verdict.js";
 import { TerminalReporter } from "../report/terminal.js";
@@ -163,8 +168,6 @@ export async function createReporters(
         }
         break;
       case "jsonl": {
-        // Each reporter loads only when asked for: start-up time is a tracked benchmark.
-        const { JsonlReporter } = await import("../report/jsonl.js");
         const common = { err: process.stderr, cwd: ctx.cwd, colors: errColors, verbose: ctx.verbose };
         if (dest.kind === "stdout") machine.push(new JsonlReporter({ ...common, out: process.stdout }));
         else {
@@ -174,24 +177,20 @@ export async function createReporters(
         break;
       }
       case "json": {
-        const { JsonReporter } = await import("../report/json.js");
         machine.push(new JsonReporter({ dest, cwd: ctx.cwd, onWritten: written(name) }));
         break;
       }
       case "junit": {
-        const { JunitReporter } = await import("../report/junit.js");
         machine.push(
           new JunitReporter({ dest, cwd: ctx.cwd, rowRules: ctx.rowRules, onWritten: written(name) }),
         );
         break;
       }
       case "markdown": {
-        const { MarkdownReporter } = await import("../report/markdown.js");
         machine.push(new MarkdownReporter({ dest, cwd: ctx.cwd, onWritten: written(name) }));
         break;
       }
       case "github": {
-        const { GithubReporter } = await import("../report/github.js");
         machine.push(
           new GithubReporter({
             annotations: plan.annotationsOnStdout ? process.stdout : process.stderr,

@@ -4,10 +4,15 @@ import { EvalrunError } from "../define/errors.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
+import { createProgress } from "../report/progress.js";
 import type { Reporter } from "../report/reporter.js";
 import { TerminalReporter } from "../report/terminal.js";
+import { listEvals } from "../runner/list.js";
 import type { RunEvalsOptions } from "../runner/options.js";
+import { prepareRun } from "../runner/prepare.js";
+import { executeRun } from "../runner/run-evals.js";
 import { projectRoot } from "../store/location.js";
+import { watchCommand } from "../watch/watch-command.js";
 import { type CiFlags, gateFromFlags, selectionFromFlags } from "./ci-options.js";
 import { printError } from "./output.js";
 import { createReporters, planReporters, type ReporterPlan } from "./reporters.js";
@@ -80,7 +85,6 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
           "A watch session runs afresh and keeps running; press f in it to re-run the rows that errored or scored below 1.",
         );
       }
-      const { watchCommand } = await import("../watch/watch-command.js");
       return await watchCommand(options, { jsonl: flags.jsonl === true, verbose });
     }
     if (flags.list) return await listCommand(options, flags.jsonl === true, cwd, verbose);
@@ -99,8 +103,6 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     const strays = watchStrayErrors(cwd);
     try {
       const started = performance.now();
-      const { prepareRun } = await import("../runner/prepare.js");
-      const { executeRun } = await import("../runner/run-evals.js");
       const prepared = await prepareRun(options);
       const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose, plan);
       const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);
@@ -162,9 +164,7 @@ async function makeReporters(
     const wanted =
       cmd.getOptionValueSource("progress") === "cli" ? flags.progress : (config.progress ?? true);
     const show = wanted && process.stderr.isTTY === true && process.stdout.isTTY === true;
-    const progress = show
-      ? await (await import("../report/progress.js")).createProgress(process.stderr, errColors)
-      : undefined;
+    const progress = show ? await createProgress(process.stderr, errColors) : undefined;
     return new TerminalReporter({ out: process.stdout, err: process.stderr, cwd, colors, verbose, progress });
   };
   return createReporters(plan, { cwd, verbose, env: process.env, rowRules: flags.rowThreshold, terminal });
@@ -176,7 +176,6 @@ async function listCommand(
   cwd: string,
   verbose: boolean,
 ): Promise<number> {
-  const { listEvals } = await import("../runner/list.js");
   const { evals, problems } = await listEvals(options);
   const c = colorsFor(process.stdout);
   for (const p of problems)

@@ -25,5 +25,5 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
     registry.evals.push(definition);
     return Promise.resolve(undefined);
   }
-  return import("../runner/direct.js").then(({ runDirect }) => runDirect(definition));
+  return import("../core.js").then(({ runDirect }) => runDirect(definition));
 }

@@ -1,9 +1,16 @@
-import { MessageChannel, type MessagePort } from "node:worker_threads";
-import Tinypool from "tinypool";
+import type { MessagePort } from "node:worker_threads";
+import type Tinypool from "tinypool";
 import { cloneProblem } from "./cloneable.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
 import { type Execute, failedResult, type WorkItem } from "./row.js";
 import type { RowError, RowResult } from "./types.js";
+
+// Loaded by startWorkerPool: most runs need no threads, and tinypool brings child_process, worker_threads and
+// assert with it (~10 ms of start-up).
+let threads: {
+  Tinypool: typeof Tinypool;
+  MessageChannel: typeof import("node:worker_threads").MessageChannel;
+};
 
 export interface PoolOptions {
   /** Threads in the pool. */
@@ -53,7 +60,7 @@ class Session {
   readonly done: Promise<void>;
 
   constructor(owner: WorkerPool, pool: Tinypool) {
-    const { port1, port2 } = new MessageChannel();
+    const { port1, port2 } = new threads.MessageChannel();
     this.port = port1;
     port1.on("message", (message: FromWorker) => {
       this.lastHeard = Date.now();
@@ -136,8 +143,9 @@ export class WorkerPool {
   /** Errors from user code in a worker that no row could be blamed for. */
   readonly strays: RowError[] = [];
 
+  /** Use startWorkerPool, which loads what the threads need first. */
   constructor(options: PoolOptions) {
-    this.pool = new Tinypool({
+    this.pool = new threads.Tinypool({
       filename: options.filename,
       minThreads: options.workers,
       maxThreads: options.workers,
@@ -320,6 +328,17 @@ export class WorkerPool {
     await Promise.all(this.sessions.map((s) => s.done));
     await this.pool.destroy();
   }
+}
+
+export async function startWorkerPool(options: PoolOptions): Promise<WorkerPool> {
+  if (!threads) {
+    const [{ default: Tinypool }, { MessageChannel }] = await Promise.all([
+      import("tinypool"),
+      import("node:worker_threads"),
+    ]);
+    threads = { Tinypool, MessageChannel };
+  }
+  return new WorkerPool(options);
 }
 
 function describeCrash(error: unknown): string {

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import pLimit from "p-limit";
-import { WorkerPool } from "../engine/pool.js";
+import { startWorkerPool, type WorkerPool } from "../engine/pool.js";
 import { runItem } from "../engine/row.js";
 import { onlyThese } from "../engine/row-key.js";
 import { runEval } from "../engine/run-eval.js";
@@ -17,6 +17,7 @@ import { evalrunVersion } from "../util/version.js";
 import { assessEval, committedBaselines, gateOptions } from "./gate-step.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
+import { exportRun } from "./run-export.js";
 import { checkSelection, combinePlans, selectionPlan } from "./selection.js";
 import { type PlannedEval, StoreSession } from "./store-session.js";
 
@@ -32,9 +33,9 @@ function userLocation(stack: string): string {
   return frame ? `at ${frame.file}:${frame.line}:${frame.column}` : "location unknown";
 }
 
-function startPool(prepared: PreparedRun): WorkerPool {
+function startPool(prepared: PreparedRun): Promise<WorkerPool> {
   const heap = Number(process.env.EVALRUN_WORKER_HEAP_MB);
-  return new WorkerPool({
+  return startWorkerPool({
     workers: prepared.workers === "auto" ? os.availableParallelism() : prepared.workers,
     filename: path.join(ownPackageRoot(), "dist", "worker.js"),
     heapMb: Number.isFinite(heap) && heap > 0 ? heap : undefined,
@@ -68,7 +69,7 @@ export async function executeRun(
   // Threads start loading eval bundles while the store is opened and experiments are planned.
   const pooled = (info: EvalInfo) =>
     prepared.workers === "auto" ? info.timeout !== undefined : prepared.workers > 0;
-  const pool = prepared.infos.some(pooled) ? startPool(prepared) : undefined;
+  const pool = prepared.infos.some(pooled) ? await startPool(prepared) : undefined;
   const session = await StoreSession.open({
     location: prepared.store,
     root: prepared.root,
@@ -206,13 +207,7 @@ export async function executeRun(
       );
     }
     const gated = gateVerdict(evals, gate, ruling);
-    if (options.exportDir)
-      await (await import("./run-export.js")).exportRun(
-        session,
-        planned,
-        options.exportDir,
-        options.selection?.shard,
-      );
+    if (options.exportDir) await exportRun(session, planned, options.exportDir, options.selection?.shard);
     const result: RunEvalsResult = {
       evals,
       summaries: evals.map((e) => e.summary),

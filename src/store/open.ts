@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
+import { bundledSqlite, sqliteBinding } from "../util/sqlite-binding.js";
 import { migrate, SCHEMA_VERSION } from "./schema.js";
 
 const require = createRequire(import.meta.url);
@@ -87,7 +88,7 @@ function isAlive(pid: number): boolean {
  * ours or was written by a newer evalrun.
  */
 export function openStore(location: string | false, options: { create?: boolean } = {}): OpenedStore {
-  const BetterSqlite = require("better-sqlite3") as typeof Database;
+  const BetterSqlite = bundledSqlite() ?? (require("better-sqlite3") as typeof Database);
   if (location !== false && options.create === false && !existsSync(location)) {
     throw new EvalrunError(
       "NOT_FOUND",
@@ -96,7 +97,7 @@ export function openStore(location: string | false, options: { create?: boolean 
     );
   }
   if (location === false) {
-    const db = new BetterSqlite(":memory:");
+    const db = new BetterSqlite(":memory:", { nativeBinding: sqliteBinding() });
     migrate(db);
     return { db, location: ":memory:" };
   }
@@ -112,7 +113,7 @@ export function openStore(location: string | false, options: { create?: boolean 
   }
   let db: Database.Database;
   try {
-    db = new BetterSqlite(location, { timeout: 10_000 });
+    db = new BetterSqlite(location, { timeout: 10_000, nativeBinding: sqliteBinding() });
   } catch (error) {
     throw storeError((error as { code?: string }).code, location, error);
   }

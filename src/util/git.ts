@@ -1,7 +1,28 @@
-import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { GitInfo } from "../store/types.js";
 
-function git(args: string[], cwd: string): Promise<string | null> {
+const none = (): GitInfo => ({ commit: null, branch: null, dirty: null });
+
+/**
+ * Whether git could find a repository from `cwd`: GIT_DIR is set, or `cwd` or a directory above it has a `.git`
+ * (a directory, or the file of a worktree or submodule) or is a bare repository. Outside one every git command
+ * fails, so none is started: child_process and three git processes cost a start-up some 15 ms.
+ */
+function mayBeInRepository(cwd: string): boolean {
+  if (process.env.GIT_DIR) return true;
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (existsSync(path.join(dir, ".git"))) return true;
+    if (["HEAD", "objects", "refs"].every((name) => existsSync(path.join(dir, name)))) return true;
+    const parent = path.dirname(dir);
+    if (parent === dir) return false;
+    dir = parent;
+  }
+}
+
+async function git(args: string[], cwd: string): Promise<string | null> {
+  const { execFile } = await import("node:child_process");
   return new Promise((resolve) => {
     execFile("git", args, { cwd, timeout: 3000, windowsHide: true }, (error, stdout) => {
       resolve(error ? null : stdout.trim());
@@ -11,12 +32,13 @@ function git(args: string[], cwd: string): Promise<string | null> {
 
 /** Branch, short commit and whether tracked files changed; nulls outside a git work tree or without git. */
 export async function gitInfo(cwd: string): Promise<GitInfo> {
+  if (!mayBeInRepository(cwd)) return none();
   const [branch, commit, status] = await Promise.all([
     git(["rev-parse", "--abbrev-ref", "HEAD"], cwd),
     git(["rev-parse", "--short", "HEAD"], cwd),
     git(["status", "--porcelain", "--untracked-files=no"], cwd),
   ]);
-  if (!commit) return { commit: null, branch: null, dirty: null };
+  if (!commit) return none();
   return {
     commit,
     branch: branch === "HEAD" ? "detached" : branch,

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import BundledSqlite from "better-sqlite3";
+
+/** The version of better-sqlite3 whose JavaScript scripts/build.mjs bundled; not defined when run from src/. */
+declare const EVALRUN_BUNDLED_SQLITE: string | undefined;
+
+interface Installed {
+  /** The addon file, when naming it gives what `bindings` would find. */
+  binding: string | undefined;
+  version: string | undefined;
+}
+
+let installed: Installed | undefined;
+
+function find(): Installed {
+  if (installed) return installed;
+  try {
+    const release = createRequire(import.meta.url).resolve(
+      "better-sqlite3/build/Release/better_sqlite3.node",
+    );
+    const build = path.dirname(path.dirname(release));
+    const earlier = [
+      path.join(build, "better_sqlite3.node"),
+      path.join(build, "Debug", "better_sqlite3.node"),
+    ];
+    const manifest = path.join(path.dirname(build), "package.json");
+    installed = {
+      binding: earlier.some((file) => existsSync(file)) ? undefined : release,
+      version: (JSON.parse(readFileSync(manifest, "utf8")) as { version?: string }).version,
+    };
+  } catch {
+    installed = { binding: undefined, version: undefined };
+  }
+  return installed;
+}
+
+/**
+ * The better-sqlite3 addon file, for its `nativeBinding` option. Left alone, better-sqlite3 finds it through the
+ * `bindings` package, which parses a stack trace and stats candidate paths: some 3 ms of every start-up. This
+ * names build/Release, where npm builds it, unless a file in one of the two places `bindings` tries first would
+ * have won; undefined (that, or no build/Release file) leaves the search to better-sqlite3 as before.
+ */
+export function sqliteBinding(): string | undefined {
+  return find().binding;
+}
+
+/**
+ * better-sqlite3's Database class from the copy of its JavaScript bundled into dist/, when it can drive the
+ * installed addon: the addon file is known (the bundled copy cannot search for it) and is of the same version.
+ * Requiring the installed package instead reads 13 CommonJS files, ~8 ms of start-up. Undefined otherwise.
+ */
+export function bundledSqlite(): typeof BundledSqlite | undefined {
+  if (typeof EVALRUN_BUNDLED_SQLITE !== "string") return undefined;
+  const { binding, version } = find();
+  return binding && version === EVALRUN_BUNDLED_SQLITE ? BundledSqlite : undefined;
+}
