@@ -7,6 +7,9 @@ const ROWS_PER_STATEMENT = 50;
 const RESULT_COLUMNS =
   "exp, id, row_key, row_index, trial_index, errored, scores, started, ended, duration, event, input_ref, output_ref, expected_ref";
 
+/** 50, 10 or 1 rows a statement: three statements prepared per writer, not one for each batch's remainder. */
+const rowsNext = (left: number) => (left >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : left >= 10 ? 10 : 1);
+
 /** Inserts encoded results of one experiment, each batch in one transaction (a savepoint inside another). */
 export function rowInserter(db: Database.Database, seq: number): (batch: EncodedRows) => void {
   const statements = new Map<string, Database.Statement>();
@@ -27,16 +30,18 @@ export function rowInserter(db: Database.Database, seq: number): (batch: Encoded
   };
   return db.transaction((batch: EncodedRows) => {
     const { values, blobs } = batch;
-    for (let b = 0; b < blobs.length; b += 2 * ROWS_PER_STATEMENT) {
-      const part = blobs.slice(b, b + 2 * ROWS_PER_STATEMENT);
-      statement("blobs", part.length / 2).run(...part);
+    for (let first = 0; first < blobs.length / 2; ) {
+      const n = rowsNext(blobs.length / 2 - first);
+      statement("blobs", n).run(...blobs.slice(2 * first, 2 * (first + n)));
+      first += n;
     }
-    for (let first = 0; first < batch.count; first += ROWS_PER_STATEMENT) {
-      const n = Math.min(ROWS_PER_STATEMENT, batch.count - first);
+    for (let first = 0; first < batch.count; ) {
+      const n = rowsNext(batch.count - first);
       const from = first * VALUES_PER_ROW;
       // As arguments, not one array: better-sqlite3 then reads each parameter directly instead of looking it up
       // as an array element (~1.5 us a row of 13 parameters).
       statement("results", n).run(...values.slice(from, from + n * VALUES_PER_ROW));
+      first += n;
     }
   });
 }

@@ -181,16 +181,17 @@ export class RowMeans {
   ): Map<string, ScoreRows> {
     this.settle(base);
     const byScore = new Map<string, ScoreRows>();
-    for (const name of this.values.keys()) {
+    for (const [name, column] of this.values) {
       const entry: ScoreRows = { values: [], diffs: [] };
+      const baseColumn = base?.values.get(name);
       for (let i = 0; i < this.keys.length; i++) {
-        const mean = this.mean(name, i);
-        if (mean === undefined) continue;
+        const mean = column[i] as number;
+        if (Number.isNaN(mean)) continue;
         const after = stable(mean);
         entry.values.push(after);
         const j = matches?.[i];
-        const before = j === undefined ? undefined : base?.mean(name, j);
-        if (before !== undefined) entry.diffs.push(stable(after - stable(before)));
+        const before = j === undefined || !baseColumn ? Number.NaN : (baseColumn[j] as number);
+        if (!Number.isNaN(before)) entry.diffs.push(stable(after - stable(before)));
       }
       if (entry.values.length > 0) byScore.set(name, entry);
     }
@@ -202,26 +203,31 @@ export class RowMeans {
    * than 1e-9 and regressed when it fell by more (the definitions of compareExperiments()).
    */
   compareWith(base: RowMeans, matches = this.matchesIn(base)): Comparison {
-    const scores: Record<string, ScoreMovement> = {};
+    this.settle(base);
     let onlyNew = 0;
     const matched = new Uint8Array(base.size);
     for (let i = 0; i < this.keys.length; i++) {
       const j = matches[i];
-      if (j === undefined) {
-        onlyNew++;
-        continue;
-      }
-      matched[j] = 1;
-      for (const name of this.values.keys()) {
-        const after = this.mean(name, i);
-        const before = base.mean(name, j);
-        if (after === undefined || before === undefined) continue;
-        scores[name] ??= { matched: 0, improvements: 0, regressions: 0 };
-        const m = scores[name];
+      if (j === undefined) onlyNew++;
+      else matched[j] = 1;
+    }
+    const scores: Record<string, ScoreMovement> = {};
+    for (const [name, after] of this.values) {
+      const before = base.values.get(name);
+      if (!before) continue;
+      let m: ScoreMovement | undefined;
+      for (let i = 0; i < this.keys.length; i++) {
+        const j = matches[i];
+        if (j === undefined) continue;
+        const a = after[i] as number;
+        const b = before[j] as number;
+        if (Number.isNaN(a) || Number.isNaN(b)) continue;
+        m ??= { matched: 0, improvements: 0, regressions: 0 };
         m.matched++;
-        if (after > before + EPSILON) m.improvements++;
-        else if (after < before - EPSILON) m.regressions++;
+        if (a > b + EPSILON) m.improvements++;
+        else if (a < b - EPSILON) m.regressions++;
       }
+      if (m) scores[name] = m;
     }
     let onlyBase = 0;
     for (let j = 0; j < base.size; j++) if (matched[j] === 0) onlyBase++;
