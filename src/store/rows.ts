@@ -6,7 +6,7 @@ import { type EncodedRows, emptyBatch, encodeRow, SentBlobs } from "./row-encodi
 import { rowInserter } from "./row-insert.js";
 
 /** Rows flushed in one transaction at most; a bigger backlog is written at once, not left to grow. */
-export const MAX_BATCH = 2000;
+export const MAX_BATCH = 100;
 
 /**
  * Writes an experiment's rows in this thread as they finish: rows finished in one turn of the event loop go in one
