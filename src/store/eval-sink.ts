@@ -39,6 +39,7 @@ export class StoreSink implements EvalSink {
         }
       },
       sent,
+      true,
     );
   }
 

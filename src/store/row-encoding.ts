@@ -1,5 +1,5 @@
 import type { RowResult } from "../engine/types.js";
-import { blobFields, blobText, eventText, metricColumn } from "./events.js";
+import { blobFields, blobText, engineEventText, eventText, metricColumn } from "./events.js";
 
 /**
  * Results ready to insert, as one flat array of primitives a batch: what the multi-row INSERT statements take.
@@ -92,7 +92,8 @@ export function emptyBatch(): EncodedRows {
 }
 
 /** Appends one result to `batch`, with the blobs of its large values that this thread has not handed over yet. */
-export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows): void {
+/** `engine`: the row was made by the engine, so its fields are known (engineEventText). */
+export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows, engine = false): void {
   const fields = blobFields(row);
   let previous: string | undefined;
   let ref0: string | null = null;
@@ -118,7 +119,7 @@ export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows): 
     metricColumn(metrics, "start"),
     metricColumn(metrics, "end"),
     metricColumn(metrics, "duration"),
-    eventText(row, fields),
+    engine ? engineEventText(row, fields) : eventText(row, fields),
     ref0,
     ref1,
     ref2,
@@ -127,8 +128,8 @@ export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows): 
   batch.count++;
 }
 
-export function encodeRows(rows: readonly RowResult[], sent: SentBlobs): EncodedRows {
+export function encodeRows(rows: readonly RowResult[], sent: SentBlobs, engine = false): EncodedRows {
   const batch = emptyBatch();
-  for (const row of rows) encodeRow(row, sent, batch);
+  for (const row of rows) encodeRow(row, sent, batch, engine);
   return batch;
 }

@@ -32,12 +32,14 @@ export class RowWriter implements ResultSink {
     seq: number,
     private readonly onWritten?: (batch: EncodedRows) => void,
     private readonly sent = new SentBlobs(),
+    /** The rows come from the engine (not an import), so their fields are known. */
+    private readonly engineRows = false,
   ) {
     this.insert = rowInserter(db, seq);
   }
 
   write(row: RowResult): void {
-    encodeRow(row, this.sent, this.pending);
+    encodeRow(row, this.sent, this.pending, this.engineRows);
     if (this.pending.count >= MAX_BATCH) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
