@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { compareExperiments } from "../../src/store/compare.js";
@@ -42,6 +43,18 @@ function rows(rand: () => number, keys: number, keyOffset: number, maxTrials = 3
   return out;
 }
 
+function write(db: Database.Database, seq: number, list: RowResult[]): void {
+  const writer = new RowWriter(db, seq);
+  for (const row of list) writer.write(row);
+  writer.close();
+}
+
+/** Per-row values in an order-free form: rows finish, and SQLite groups, in any order. */
+const sorted = (m: Map<string, ScoreRows>) =>
+  Object.fromEntries(
+    [...m].map(([name, r]) => [name, { values: [...r.values].sort(), diffs: [...r.diffs].sort() }]),
+  );
+
 describe("per-row means (RowMeans, the experiment index)", () => {
   // A re-run of the same rows in the same order is matched by position, without grouping by key; the same rows
   // shuffled, or with a key repeated, are grouped and matched by key. All three must agree with SQLite.
@@ -57,14 +70,8 @@ describe("per-row means (RowMeans, the experiment index)", () => {
       if (kind === "shuffled") nextRows = [...nextRows].sort(() => rand() - 0.5);
       if (kind === "a key repeated")
         nextRows = [...nextRows, { ...(nextRows[3] as RowResult), scores: { exact: 0.5 } }];
-      for (const [experiment, list] of [
-        [base, baseRows],
-        [next, nextRows],
-      ] as const) {
-        const writer = new RowWriter(store.db, experiment.seq);
-        for (const row of list) writer.write(row);
-        writer.close();
-      }
+      write(store.db, base.seq, baseRows);
+      write(store.db, next.seq, nextRows);
       const before = new RowMeans();
       for (const row of baseRows) before.add(row.row_key, row.scores);
       const stored = RowMeans.fromJSON(JSON.parse(JSON.stringify(before)));
@@ -72,10 +79,6 @@ describe("per-row means (RowMeans, the experiment index)", () => {
       for (const row of nextRows) after.add(row.row_key, row.scores);
       const { comparison, rows: perRow } = after.against(stored);
       expect(comparison).toEqual(compareExperiments(store.db, next.seq, base.seq));
-      const sorted = (m: Map<string, ScoreRows>) =>
-        Object.fromEntries(
-          [...m].map(([name, r]) => [name, { values: [...r.values].sort(), diffs: [...r.diffs].sort() }]),
-        );
       expect(sorted(perRow)).toEqual(sorted(scoreRows(store.db, next.seq, base.seq)));
       expect(after.size).toBe(50);
       store.db.close();
@@ -89,14 +92,8 @@ describe("per-row means (RowMeans, the experiment index)", () => {
     const next = newExperiment(store.db, "next", 3);
     const baseRows = rows(rand, 60, 0);
     const nextRows = rows(rand, 60, 10); // 10 keys only in the baseline, 10 only in the new run
-    for (const [experiment, list] of [
-      [base, baseRows],
-      [next, nextRows],
-    ] as const) {
-      const writer = new RowWriter(store.db, experiment.seq);
-      for (const row of list) writer.write(row);
-      writer.close();
-    }
+    write(store.db, base.seq, baseRows);
+    write(store.db, next.seq, nextRows);
     const fromSql = compareExperiments(store.db, next.seq, base.seq);
     expect(fromSql.onlyBase).toBe(10);
     expect(fromSql.onlyNew).toBe(10);
@@ -110,10 +107,6 @@ describe("per-row means (RowMeans, the experiment index)", () => {
     const stored = RowMeans.fromJSON(JSON.parse(JSON.stringify(before)));
     expect(after.compareWith(stored)).toEqual(fromSql);
     // And the same per-row values and paired differences as the store's grouping (the gates' intervals).
-    const sorted = (m: Map<string, ScoreRows>) =>
-      Object.fromEntries(
-        [...m].map(([name, r]) => [name, { values: [...r.values].sort(), diffs: [...r.diffs].sort() }]),
-      );
     expect(sorted(after.scoreRows(stored))).toEqual(sorted(scoreRows(store.db, next.seq, base.seq)));
     expect(sorted(after.scoreRows(undefined))).toEqual(sorted(scoreRows(store.db, next.seq, null)));
 
