@@ -254,14 +254,30 @@ export function engineEventText(row: RowResult, fields: BlobFields): string | nu
   }
   let blobbed = 0;
   for (const f of fields) blobbed |= 1 << f.field;
+  const metadata = isEmptyPlainObject(row.metadata) ? undefined : row.metadata;
+  const tags = Array.isArray(row.tags) && row.tags.length === 0 ? undefined : row.tags;
+  // Nothing left beside the columns and blobs (a large-valued row that went well): no JSON at all.
+  if (
+    (blobbed & 1 || row.input === undefined) &&
+    (blobbed & 2 || row.output === undefined) &&
+    (blobbed & 4 || row.expected === undefined) &&
+    metadata === undefined &&
+    tags === undefined &&
+    row.row_id === undefined &&
+    row.error === undefined &&
+    row.score_errors === undefined &&
+    row.score_metadata === undefined
+  ) {
+    return null;
+  }
   let text: string;
   try {
     text = JSON.stringify({
       input: blobbed & 1 ? undefined : row.input,
       output: blobbed & 2 ? undefined : row.output,
       expected: blobbed & 4 ? undefined : row.expected,
-      metadata: isEmptyPlainObject(row.metadata) ? undefined : row.metadata,
-      tags: Array.isArray(row.tags) && row.tags.length === 0 ? undefined : row.tags,
+      metadata,
+      tags,
       row_id: row.row_id,
       error: row.error,
       score_errors: row.score_errors,

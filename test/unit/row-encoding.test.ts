@@ -186,9 +186,11 @@ describe("a result's columns and event JSON", () => {
     expect(readBack(encoded, blobs, 0)).toEqual(JSON.parse(tolerant(row)));
   });
 
-  it("keeps a plain large-valued row's event empty (null)", () => {
+  it.each([false, true])("keeps a plain large-valued row's event empty (null); engine-made: %s", (engine) => {
     const big = "b".repeat(300);
-    const encoded = encodeRows([{ ...result(0, big), expected: big, metadata: {} }], new SentBlobs());
+    const plain = { ...result(0, big), expected: big, metadata: {} };
+    const encoded = encodeRows([plain, { ...plain, tags: ["t"] }], new SentBlobs(), engine);
     expect(encoded.values[9]).toBeNull();
+    expect(encoded.values[VALUES_PER_ROW + 9]).toBe('{"tags":["t"]}');
   });
 });
