@@ -4,16 +4,52 @@ import { RowMeans, type RowMeansJson } from "./row-means.js";
 /** Experiments with more row keys than this get no index: its JSON would cost more memory than it saves time. */
 export const INDEX_LIMIT = 300_000;
 
-/** A baseline's per-row means from its index, or undefined when it has none. */
-export function indexedMeans(db: Database.Database, seq: number): RowMeans | undefined {
-  const text = db.prepare("SELECT means FROM row_index WHERE exp = ?").pluck().get(seq) as string | undefined;
-  return text === undefined ? undefined : RowMeans.fromJSON(JSON.parse(text) as RowMeansJson);
+/**
+ * One column of an experiment's index, parsed, when it has the expected shape. The index only saves work (what
+ * it holds can be read from the results): one that cannot be read, or that a build of another shape wrote, is
+ * ignored, never trusted.
+ */
+function indexed<T>(
+  db: Database.Database,
+  seq: number,
+  column: "means" | "blobs",
+  valid: (v: unknown) => v is T,
+) {
+  const text = db.prepare(`SELECT ${column} FROM row_index WHERE exp = ?`).pluck().get(seq) as
+    | string
+    | undefined;
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return valid(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** The blob digests an experiment's events reference, from its index, or undefined when it has none. */
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((d) => typeof d === "string");
+
+const isMeans = (v: unknown): v is RowMeansJson => {
+  const m = v as RowMeansJson | null;
+  return (
+    typeof m === "object" &&
+    m !== null &&
+    isStrings(m.keys) &&
+    typeof m.scores === "object" &&
+    m.scores !== null &&
+    Object.values(m.scores).every((column) => Array.isArray(column) && column.length === m.keys.length)
+  );
+};
+
+/** A baseline's per-row means from its index, or undefined when it has none (or none it can read). */
+export function indexedMeans(db: Database.Database, seq: number): RowMeans | undefined {
+  const json = indexed(db, seq, "means", isMeans);
+  return json === undefined ? undefined : RowMeans.fromJSON(json);
+}
+
+/** The blob digests an experiment's results reference, from its index, or undefined when it has none. */
 export function indexedBlobs(db: Database.Database, seq: number): string[] | undefined {
-  const text = db.prepare("SELECT blobs FROM row_index WHERE exp = ?").pluck().get(seq) as string | undefined;
-  return text === undefined ? undefined : (JSON.parse(text) as string[]);
+  return indexed(db, seq, "blobs", isStrings);
 }
 
 export function writeIndex(

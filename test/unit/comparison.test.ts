@@ -114,6 +114,18 @@ describe("per-row means (RowMeans, the experiment index)", () => {
     expect(new Ledger(store.db, base.seq, null).finish().comparison).toBeNull();
     expect(indexedMeans(store.db, base.seq)?.size).toBe(60);
     expect(indexedBlobs(store.db, base.seq)).toEqual([]);
+    // An index of another shape (written by another build) or unreadable is ignored: the rows answer instead.
+    const setIndex = store.db.prepare("UPDATE row_index SET means = ?, blobs = ? WHERE exp = ?");
+    for (const [means, blobs] of [
+      ['{"keys":"h:1","scores":{}}', '"packed"'],
+      ['{"keys":["h:1"],"scores":{"s":[1,2]}}', "[1]"],
+      ["{not json", "{not json"],
+    ]) {
+      setIndex.run(means, blobs, base.seq);
+      expect(indexedMeans(store.db, base.seq)).toBeUndefined();
+      expect(indexedBlobs(store.db, base.seq)).toBeUndefined();
+      expect(new Ledger(store.db, next.seq, base.seq).finish().comparison).toEqual(fromSql);
+    }
     expect(new Ledger(store.db, next.seq, base.seq).finish().comparison).toEqual(fromSql);
     store.db.prepare("DELETE FROM row_index").run();
     expect(new Ledger(store.db, next.seq, base.seq).finish().comparison).toEqual(fromSql);
