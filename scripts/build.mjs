@@ -34,6 +34,10 @@ await esbuild.build({
   // No source maps: with them enabled (the CLI does, for eval files), Node would parse ours at every start.
   chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning",
+  // Whitespace and syntax minified, names kept (an internal error's trace still names its functions): 450 -> 300 KB
+  // to parse at start-up, and W2 0.03-0.05 s and W4 0.06 s faster in interleaved runs.
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
   stdio: "inherit",
