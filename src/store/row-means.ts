@@ -27,6 +27,8 @@ export class RowMeans {
   /** Whether each key has one slot (its values then are means). */
   private distinct = true;
   private index: Map<string, number> | undefined;
+  /** The baseline key list (and its length) these keys were last found equal to, position by position. */
+  private alignedTo: { keys: string[]; length: number } | undefined;
 
   /** Slots: results added, or distinct row keys once settled. */
   get size(): number {
@@ -58,6 +60,7 @@ export class RowMeans {
     if (i >= this.capacity) this.grow();
     this.distinct = false;
     this.index = undefined;
+    this.alignedTo = undefined;
     for (const name in scores) {
       const value = scores[name];
       if (typeof value === "number") this.column(name)[i] = value;
@@ -66,10 +69,12 @@ export class RowMeans {
 
   /** Same keys in the same order as `base`. */
   private sameKeysAs(base: RowMeans): boolean {
+    if (this.alignedTo?.keys === base.keys && this.alignedTo.length === base.keys.length) return true;
     if (base.keys.length !== this.keys.length) return false;
     const keys = this.keys;
     const other = base.keys;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== other[i]) return false;
+    this.alignedTo = { keys: other, length: other.length };
     return true;
   }
 
@@ -114,6 +119,7 @@ export class RowMeans {
       values.set(name, sums);
     }
     this.keys = keys;
+    this.alignedTo = undefined;
     this.values = values;
     this.capacity = capacity;
     this.distinct = true;

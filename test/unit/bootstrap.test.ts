@@ -23,8 +23,15 @@ describe("the paired bootstrap", () => {
     for (const n of [1, 200, BOOTSTRAP_MAX_VALUES + 1]) {
       const ci = meanInterval(new Array(n).fill(0), 0.95);
       expect(ci).toMatchObject({ mean: 0, low: 0, high: 0 });
+      // The method a large sample of differing values would use: reports say how an interval was made.
+      expect(ci?.method).toBe(n > BOOTSTRAP_MAX_VALUES ? "normal" : "bootstrap");
     }
     expect(meanInterval([0.7, 0.7, 0.7], 0.95)).toMatchObject({ mean: 0.7, low: 0.7, high: 0.7 });
+    expect(meanInterval(new Array(BOOTSTRAP_MAX_VALUES + 1).fill(0.1), 0.95)).toMatchObject({
+      mean: 0.1,
+      low: 0.1,
+      high: 0.1,
+    });
   });
 
   it("is deterministic: the same values give the same interval, every time", () => {
