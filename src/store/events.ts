@@ -32,7 +32,19 @@ export type BlobFields = Array<{
  * digest (an output that repeats its input costs nothing); a string is hashed without serialising it, so whether
  * its blob is new can be asked before paying for its JSON.
  */
+const NO_FIELDS: BlobFields = [];
+
+/** A value that is never a blob: no JSON of it can reach BLOB_MIN_CHARS. */
+const inline = (value: unknown) =>
+  value === undefined ||
+  value === null ||
+  typeof value === "number" ||
+  typeof value === "boolean" ||
+  (typeof value === "string" && value.length < BLOB_MIN_CHARS - 2);
+
 export function blobFields(row: RowResult): BlobFields {
+  // Most rows of most evals: short strings and numbers, nothing to look at further (or to allocate).
+  if (inline(row.input) && inline(row.output) && inline(row.expected)) return NO_FIELDS;
   const fields: BlobFields = [];
   for (let i = 0; i < BLOB_FIELDS.length; i++) {
     const name = BLOB_FIELDS[i] as (typeof BLOB_FIELDS)[number];
