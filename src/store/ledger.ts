@@ -14,9 +14,9 @@ export interface SinkOutcome {
 }
 
 /**
- * What an experiment's writer knows of its rows: their per-row means and (from its SentBlobs) blob digests, for its comparison with the
- * baseline and for the index a later run reads when it uses this experiment as its baseline. Rows the experiment
- * already holds (--resume, --retry-errors) are read first.
+ * What an experiment's writer knows of its rows: their per-row means and (from the writer's SentBlobs) their blob
+ * digests, for its comparison with the baseline and for the index a later run reads when it uses this experiment
+ * as its baseline. Rows the experiment already holds (--resume, --retry-errors) are read first.
  * Past INDEX_LIMIT rows it lets go, so memory stays flat: no index then, and the comparison is one SQL query.
  */
 export class Ledger {
