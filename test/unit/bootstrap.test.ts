@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BOOTSTRAP_MAX_VALUES, meanInterval, normalQuantile } from "../../src/gate/bootstrap.js";
 import { regressionCheck } from "../../src/gate/evaluate.js";
-
-/** A small deterministic generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { random } from "../helpers/random.js";
 
 /** Roughly normal noise (a sum of uniforms), mean 0, sd about `sd`. */
 function noise(rand: () => number, sd: number): number {

@@ -8,16 +8,8 @@ import { type ScoreRows, scoreRows } from "../../src/store/paired.js";
 import { indexedBlobs, indexedMeans } from "../../src/store/row-index.js";
 import { RowMeans } from "../../src/store/row-means.js";
 import { RowWriter } from "../../src/store/rows.js";
+import { random } from "../helpers/random.js";
 import { newExperiment } from "../helpers/store.js";
-
-/** A small deterministic generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function rows(rand: () => number, keys: number, keyOffset: number, maxTrials = 3): RowResult[] {
   const out: RowResult[] = [];

@@ -17,18 +17,7 @@ import {
   StartsWith,
   ValidJSON,
 } from "../../src/scorers/heuristic/index.js";
-
-// mulberry32: a small seeded generator, so that the property checks see the same strings on every run.
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from "../helpers/random.js";
 
 function randomString(next: () => number, length: number, alphabet: string): string {
   let text = "";
