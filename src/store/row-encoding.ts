@@ -91,8 +91,10 @@ export function emptyBatch(): EncodedRows {
   return { count: 0, values: [], blobs: [], scores: [] };
 }
 
-/** Appends one result to `batch`, with the blobs of its large values that this thread has not handed over yet. */
-/** `engine`: the row was made by the engine, so its fields are known (engineEventText). */
+/**
+ * Appends one result to `batch`, with the blobs of its large values that the store does not hold yet (as far as
+ * `sent` knows). `engine`: the row was made by the engine, so its fields are known (engineEventText).
+ */
 export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows, engine = false): void {
   const fields = blobFields(row);
   let previous: string | undefined;
