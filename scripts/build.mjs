@@ -1,4 +1,4 @@
-// Builds dist/: the CLI, the public entry and the worker entry as ESM with shared chunks (esbuild), then the
+// Builds dist/: the CLI, the public entry, the worker entry and the store's writer-thread entry as ESM with shared chunks (esbuild), then the
 // public types (tsc). Pure-JS dependencies are bundled in, so start-up reads a few files instead of resolving
 // dozens of modules; packages with their own binaries or their own worker files stay external. better-sqlite3's
 // JavaScript is bundled too, and drives the installed addon when that is of the same version
@@ -18,6 +18,7 @@ await esbuild.build({
     bin: "src/cli/bin.ts",
     index: "src/index.ts",
     worker: "src/engine/worker.ts",
+    "store-writer": "src/store/write-thread-entry.ts",
   },
   outdir: "dist",
   bundle: true,

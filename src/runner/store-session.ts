@@ -9,7 +9,7 @@ import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
 import type { SinkOutcome } from "../store/ledger.js";
-import { type OpenedStore, openStore } from "../store/open.js";
+import { closeStore, type OpenedStore, openStore } from "../store/open.js";
 import type { ScoreRows } from "../store/paired.js";
 import { copyRows, resultCounts, storedRows } from "../store/rows.js";
 import type { Experiment, GitInfo } from "../store/types.js";
@@ -103,7 +103,7 @@ export class StoreSession {
         committed.set(name, await importBaselineFile(store.db, file, name, shown, options.evalrunVersion));
       }
     } catch (error) {
-      store.db.close();
+      closeStore(store);
       throw error;
     }
     return new StoreSession(store, options, fromFile, committed);
@@ -288,6 +288,6 @@ export class StoreSession {
   }
 
   async close(): Promise<void> {
-    this.store.db.close();
+    closeStore(this.store);
   }
 }

@@ -4,6 +4,7 @@ import { Ledger, type SinkOutcome } from "./ledger.js";
 import { KEY_AT, SentBlobs, VALUES_PER_ROW } from "./row-encoding.js";
 import { indexedBlobs } from "./row-index.js";
 import { RowWriter } from "./rows.js";
+import { WriteThread } from "./write-thread.js";
 
 /** A result sink that, when the eval ends, also says how its rows compare with the baseline's. */
 export interface EvalSink extends ResultSink {
@@ -40,6 +41,7 @@ export class StoreSink implements EvalSink {
       },
       sent,
       true,
+      () => WriteThread.for(db.name)?.lane(seq),
     );
   }
 

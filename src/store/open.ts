@@ -1,13 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
-import { bundledSqlite, sqliteBinding } from "../util/sqlite-binding.js";
+import { sqliteConnection } from "../util/sqlite-binding.js";
 import { migrate, SCHEMA_VERSION } from "./schema.js";
-
-const require = createRequire(import.meta.url);
+import { WriteThread } from "./write-thread.js";
 
 export interface OpenedStore {
   db: Database.Database;
@@ -88,7 +86,6 @@ function isAlive(pid: number): boolean {
  * ours or was written by a newer evalrun.
  */
 export function openStore(location: string | false, options: { create?: boolean } = {}): OpenedStore {
-  const BetterSqlite = bundledSqlite() ?? (require("better-sqlite3") as typeof Database);
   if (location !== false && options.create === false && !existsSync(location)) {
     throw new EvalrunError(
       "NOT_FOUND",
@@ -97,7 +94,7 @@ export function openStore(location: string | false, options: { create?: boolean 
     );
   }
   if (location === false) {
-    const db = new BetterSqlite(":memory:", { nativeBinding: sqliteBinding() });
+    const db = sqliteConnection(":memory:");
     migrate(db);
     return { db, location: ":memory:" };
   }
@@ -113,7 +110,7 @@ export function openStore(location: string | false, options: { create?: boolean 
   }
   let db: Database.Database;
   try {
-    db = new BetterSqlite(location, { timeout: 10_000, nativeBinding: sqliteBinding() });
+    db = sqliteConnection(location);
   } catch (error) {
     throw storeError((error as { code?: string }).code, location, error);
   }
@@ -153,4 +150,10 @@ export function openStore(location: string | false, options: { create?: boolean 
     throw storeError((error as { code?: string }).code, location, error);
   }
   return { db, location };
+}
+
+/** Closes a store a run wrote to: its writer thread's connection first, so that this last one checkpoints the WAL. */
+export function closeStore(store: OpenedStore): void {
+  WriteThread.shutdown(store.location);
+  store.db.close();
 }

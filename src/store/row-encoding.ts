@@ -130,6 +130,18 @@ export function encodeRow(row: RowResult, sent: SentBlobs, batch: EncodedRows, e
   batch.count++;
 }
 
+/** Batches as one, in order (a lane's uncommitted batches, taken back). */
+export function joinBatches(batches: readonly EncodedRows[]): EncodedRows {
+  const joined = emptyBatch();
+  for (const b of batches) {
+    joined.count += b.count;
+    for (const v of b.values) joined.values.push(v);
+    for (const v of b.blobs) joined.blobs.push(v);
+    for (const v of b.scores) joined.scores.push(v);
+  }
+  return joined;
+}
+
 export function encodeRows(rows: readonly RowResult[], sent: SentBlobs, engine = false): EncodedRows {
   const batch = emptyBatch();
   for (const row of rows) encodeRow(row, sent, batch, engine);

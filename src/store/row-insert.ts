@@ -11,7 +11,10 @@ const RESULT_COLUMNS =
 const rowsNext = (left: number) => (left >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : left >= 10 ? 10 : 1);
 
 /** Inserts encoded results of one experiment, each batch in one transaction (a savepoint inside another). */
-export function rowInserter(db: Database.Database, seq: number): (batch: EncodedRows) => void {
+export function rowInserter(
+  db: Database.Database,
+  seq: number,
+): (batch: Pick<EncodedRows, "count" | "values" | "blobs">) => void {
   const statements = new Map<string, Database.Statement>();
   const statement = (kind: "results" | "blobs", n: number) => {
     const key = `${kind}:${n}`;
@@ -28,7 +31,7 @@ export function rowInserter(db: Database.Database, seq: number): (batch: Encoded
     }
     return found;
   };
-  return db.transaction((batch: EncodedRows) => {
+  return db.transaction((batch: Pick<EncodedRows, "count" | "values" | "blobs">) => {
     const { values, blobs } = batch;
     for (let first = 0; first < blobs.length / 2; ) {
       const n = rowsNext(blobs.length / 2 - first);

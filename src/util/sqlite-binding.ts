@@ -3,6 +3,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import BundledSqlite from "better-sqlite3";
 
+const require = createRequire(import.meta.url);
+
 /** The version of better-sqlite3 whose JavaScript scripts/build.mjs bundled; not defined when run from src/. */
 declare const EVALRUN_BUNDLED_SQLITE: string | undefined;
 
@@ -55,4 +57,14 @@ export function bundledSqlite(): typeof BundledSqlite | undefined {
   if (typeof EVALRUN_BUNDLED_SQLITE !== "string") return undefined;
   const { binding, version } = find();
   return binding && version === EVALRUN_BUNDLED_SQLITE ? BundledSqlite : undefined;
+}
+
+/**
+ * A connection to a SQLite file (or ":memory:"), the way every evalrun connection is made: the bundled
+ * better-sqlite3 when it can drive the installed addon, else the installed package; and a busy timeout, so two
+ * connections (two evalrun processes, or the main thread and the store's writer thread) take turns to write.
+ */
+export function sqliteConnection(location: string): BundledSqlite.Database {
+  const Sqlite = bundledSqlite() ?? (require("better-sqlite3") as typeof BundledSqlite);
+  return new Sqlite(location, { timeout: 10_000, nativeBinding: sqliteBinding() });
 }

@@ -355,6 +355,44 @@ describe("interrupted runs", () => {
     expect(ranAgain).toEqual(range(200).filter((i) => !had.has(i)));
   });
 
+  it("keeps every finished row of a Ctrl-C'd long run, those the store's writer thread was writing too", async () => {
+    const LONG = `${HEADER}import { writeFileSync } from "node:fs";
+let n = 0;
+setInterval(() => writeFileSync(process.env.PROGRESS as string, String(n)), 20).unref();
+async function* rows() { for (let i = 0; i < 5_000_000; i++) yield { input: "row " + i }; }
+Eval("long", { data: rows, task: (x: string) => { n++; return x; }, scores: [function s() { return 1; }] });
+`;
+    const dir = project({ "package.json": PACKAGE, "long.eval.ts": LONG });
+    const progress = path.join(dir, "progress.txt");
+    const seen = () => (existsSync(progress) ? Number(readFileSync(progress, "utf8") || 0) : 0);
+    const result = await runCli(["--no-progress", "--workers", "0"], {
+      cwd: dir,
+      env: { PROGRESS: progress },
+      timeoutMs: 60_000,
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          // Well past THREAD_AFTER, so that the thread has started and holds batches when the signal comes.
+          if (seen() < 60_000) return;
+          clearInterval(poll);
+          child.kill("SIGINT");
+        }, 10);
+      },
+    });
+    expect(result.code).toBe(130);
+    const [long] = experiments(storeOf(dir));
+    expect(long?.status).toBe("interrupted");
+    const finished = JSON.parse(long?.summary ?? "{}").metrics.rows.metric as number;
+    expect(finished).toBeGreaterThanOrEqual(60_000);
+    const indexes = withStore(storeOf(dir), (d) =>
+      d
+        .prepare(
+          "SELECT count(*) AS n, count(DISTINCT row_index) AS distinct_rows, max(row_index) AS last FROM results",
+        )
+        .get(),
+    );
+    expect(indexes).toEqual({ n: finished, distinct_rows: finished, last: finished - 1 });
+  });
+
   it("--resume with nothing to resume exits 2 and changes nothing", async () => {
     const dir = project({
       "package.json": PACKAGE,
@@ -632,8 +670,9 @@ describe("baselines", () => {
   });
 
   it("writes a large eval completely, compares it through the experiment index, and stores repeated inputs once", async () => {
-    // Every third row has an input large enough to be stored as a blob.
-    const N = 2500;
+    // Every third row has an input large enough to be stored as a blob. Past THREAD_AFTER rows, most of them are
+    // written by the store's writer thread.
+    const N = 60_000;
     const BIG = `import { Eval } from "evalrun";
 const v = Number(process.env.VERSION);
 Eval("big", {

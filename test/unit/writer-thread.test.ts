@@ -1,0 +1,172 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { RowResult } from "../../src/engine/types.js";
+import { closeStore, openStore } from "../../src/store/open.js";
+import { type EncodedRows, KEY_AT, VALUES_PER_ROW } from "../../src/store/row-encoding.js";
+import { rowInserter } from "../../src/store/row-insert.js";
+import { MAX_BATCH, RowWriter, storedRows, THREAD_AFTER } from "../../src/store/rows.js";
+import { type Lane, WriteThread } from "../../src/store/write-thread.js";
+import { newExperiment } from "../helpers/store.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function storeFile(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-thread-"));
+  dirs.push(dir);
+  return path.join(dir, "store.db");
+}
+
+/** Row `i`: every 7th with a large input (a blob), every 5th errored. */
+function result(i: number): RowResult {
+  const input = i % 7 === 0 ? `${i}:${"lorem ipsum ".repeat(40)}` : `row ${i}`;
+  return {
+    id: `r${i}`,
+    input,
+    output: input,
+    expected: null,
+    scores: { s: (i % 10) / 10 },
+    metadata: {},
+    tags: [],
+    metrics: { start: i, end: i + 1, duration: 1 },
+    row_key: `h:${i}`,
+    row_index: i,
+    trial_index: 0,
+    ...(i % 5 === 0 ? { error: { kind: "task" as const, message: `boom ${i}` } } : {}),
+  };
+}
+
+/** Keys as the ledger sees them: every committed batch's, in the order handed over. */
+function keysOf(batches: EncodedRows[]): string[] {
+  return batches.flatMap((b) =>
+    Array.from({ length: b.count }, (_, i) => b.values[i * VALUES_PER_ROW + KEY_AT] as string),
+  );
+}
+
+const expectedKeys = (n: number) => Array.from({ length: n }, (_, i) => `h:${i}`);
+
+describe("the store's writer thread", () => {
+  it("writes an experiment's rows past THREAD_AFTER, in order, each once, and hands every batch to the ledger", async () => {
+    const file = storeFile();
+    const store = openStore(file);
+    const e = newExperiment(store.db, "threaded");
+    const written: EncodedRows[] = [];
+    let lane: Lane | undefined;
+    let posted = 0;
+    const writer = new RowWriter(
+      store.db,
+      e.seq,
+      (batch) => written.push(batch),
+      undefined,
+      true,
+      () => {
+        const real = WriteThread.for(file)?.lane(e.seq);
+        if (!real) return undefined;
+        lane = {
+          ...real,
+          post: (batch) => {
+            posted++;
+            real.post(batch);
+          },
+        };
+        return lane;
+      },
+    );
+    const n = THREAD_AFTER + 30 * MAX_BATCH;
+    for (let i = 0; i < n; i++) {
+      writer.write(result(i));
+      // Past THREAD_AFTER rows, let the thread start before the rest come, as a long eval's rows would.
+      for (let waited = 0; i === THREAD_AFTER && !lane?.ready() && waited < 10_000; waited += 10) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    writer.close();
+    expect(posted).toBeGreaterThanOrEqual(29);
+    expect(keysOf(written)).toEqual(expectedKeys(n));
+    const back = [...storedRows(store.db, e.seq)];
+    expect(back.map((r) => r.row_key)).toEqual(expectedKeys(n));
+    expect(back[n - 7]).toEqual(JSON.parse(JSON.stringify(result(n - 7))));
+    closeStore(store);
+    // The thread closed its connection first: the main thread's close checkpointed the WAL away.
+    const again = openStore(file);
+    expect(again.db.prepare("SELECT count(*) FROM results").pluck().get()).toBe(n);
+    closeStore(again);
+  });
+
+  it("gives back what a failed lane did not commit, and those rows are inserted in the main thread", () => {
+    const store = openStore(storeFile());
+    const e = newExperiment(store.db, "taken over");
+    // A lane that commits its first three batches (with the main thread's connection) and then fails.
+    const insert = rowInserter(store.db, e.seq);
+    let committed = 0;
+    let posted = 0;
+    const lane: Lane = {
+      ready: () => true,
+      post(batch) {
+        posted++;
+        if (committed < 3) {
+          insert(batch);
+          committed++;
+        }
+      },
+      committed: () => committed,
+      waitFor: (n) => committed >= n,
+      close: () => false,
+    };
+    const written: EncodedRows[] = [];
+    const writer = new RowWriter(
+      store.db,
+      e.seq,
+      (b) => written.push(b),
+      undefined,
+      true,
+      () => lane,
+    );
+    const n = THREAD_AFTER + 40 * MAX_BATCH + 17;
+    for (let i = 0; i < n; i++) writer.write(result(i));
+    writer.close();
+    expect(posted).toBeGreaterThan(3);
+    expect(keysOf(written)).toEqual(expectedKeys(n));
+    expect([...storedRows(store.db, e.seq)].map((r) => r.row_key)).toEqual(expectedKeys(n));
+    // Every large input's blob is there, including those first sent in batches the lane failed.
+    const missing = store.db
+      .prepare(
+        "SELECT count(*) FROM results WHERE input_ref IS NOT NULL AND input_ref NOT IN (SELECT hash FROM blobs)",
+      )
+      .pluck()
+      .get();
+    expect(missing).toBe(0);
+    closeStore(store);
+  });
+
+  it("a thread that is not ready yet leaves the rows to the main thread", () => {
+    const store = openStore(storeFile());
+    const e = newExperiment(store.db, "not ready");
+    let posted = 0;
+    let closed = 0;
+    const lane: Lane = {
+      ready: () => false,
+      post: () => {
+        posted++;
+      },
+      committed: () => 0,
+      waitFor: () => false,
+      close: () => {
+        closed++;
+        return true;
+      },
+    };
+    const writer = new RowWriter(store.db, e.seq, undefined, undefined, true, () => lane);
+    const n = THREAD_AFTER + 5 * MAX_BATCH;
+    for (let i = 0; i < n; i++) writer.write(result(i));
+    writer.close();
+    expect(posted).toBe(0);
+    expect(closed).toBe(1);
+    expect(store.db.prepare("SELECT count(*) FROM results").pluck().get()).toBe(n);
+    closeStore(store);
+  });
+});
