@@ -247,6 +247,23 @@ export function eventJson(record: EventRecord): string {
 
 const finite = (value: unknown) => typeof value === "number" && Number.isFinite(value);
 
+const isScalar = (value: unknown): value is string | number | boolean | null | undefined =>
+  value === undefined ||
+  value === null ||
+  typeof value === "string" ||
+  typeof value === "number" ||
+  typeof value === "boolean";
+
+/** A scalar as JSON.stringify writes it (NaN and the infinities as null). */
+const scalarJson = (value: string | number | boolean | null) =>
+  typeof value === "string"
+    ? JSON.stringify(value)
+    : typeof value === "number"
+      ? Number.isFinite(value)
+        ? String(value)
+        : "null"
+      : String(value);
+
 /**
  * eventText() for a result the engine made, whose fields are known: the common case (no token metrics) as one
  * JSON.stringify of an object literal, which V8 serialises fastest (~1 us a row less than field by field); JSON
@@ -282,12 +299,34 @@ export function engineEventText(row: RowResult, fields: BlobFields): string | nu
   ) {
     return null;
   }
+  const input = blobbed & 1 ? undefined : row.input;
+  const output = blobbed & 2 ? undefined : row.output;
+  const expected = blobbed & 4 ? undefined : row.expected;
+  // The commonest event of all, scalars and nothing else, written directly: ~1.5 us a row less than
+  // JSON.stringify of the literal below while V8 is still warming up, ~0.5 us after.
+  if (
+    metadata === undefined &&
+    tags === undefined &&
+    row.row_id === undefined &&
+    row.error === undefined &&
+    row.score_errors === undefined &&
+    row.score_metadata === undefined &&
+    isScalar(input) &&
+    isScalar(output) &&
+    isScalar(expected)
+  ) {
+    let out = "";
+    if (input !== undefined) out += `,"input":${scalarJson(input)}`;
+    if (output !== undefined) out += `,"output":${scalarJson(output)}`;
+    if (expected !== undefined) out += `,"expected":${scalarJson(expected)}`;
+    return `{${out.slice(1)}}`;
+  }
   let text: string;
   try {
     text = JSON.stringify({
-      input: blobbed & 1 ? undefined : row.input,
-      output: blobbed & 2 ? undefined : row.output,
-      expected: blobbed & 4 ? undefined : row.expected,
+      input,
+      output,
+      expected,
       metadata,
       tags,
       row_id: row.row_id,

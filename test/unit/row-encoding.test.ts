@@ -99,6 +99,15 @@ describe("a result's columns and event JSON", () => {
   const base = result(0, "x");
   const cases: Array<[string, RowResult]> = [
     ["a plain row", base],
+    [
+      "scalars only: NaN, -0, 1e21, a boolean, null, nothing",
+      { ...base, metadata: {}, tags: [], input: Number.NaN, output: true, expected: null },
+    ],
+    [
+      "scalars only, again",
+      { ...base, metadata: {}, tags: [], input: -0, output: 1e21, expected: undefined },
+    ],
+    ["strings with escapes only", { ...base, metadata: {}, tags: [], input: 'a "q" \n', output: "\u2028" }],
     ["no output (the task failed)", { ...base, output: undefined, error: { kind: "task", message: "boom" } }],
     [
       "metadata, tags and token metrics",
