@@ -150,6 +150,7 @@ export async function executeRun(
           for (const r of reporters) r.onRow?.(info, row);
         },
         onSize(rows) {
+          p.writer.expect?.(rows * info.trialCount);
           if (!plan) for (const r of reporters) r.onEvalSize?.(info, rows);
         },
       });

@@ -9,6 +9,8 @@ import { WriteThread } from "./write-thread.js";
 /** A result sink that, when the eval ends, also says how its rows compare with the baseline's. */
 export interface EvalSink extends ResultSink {
   finish(): Promise<SinkOutcome>;
+  /** How many results the eval will write, when its data says (an array): a hint for how to write them. */
+  expect?(results: number): void;
 }
 
 /** For --no-store without a baseline: nothing is kept. */
@@ -47,6 +49,10 @@ export class StoreSink implements EvalSink {
 
   write(row: RowResult): void {
     this.writer.write(row);
+  }
+
+  expect(results: number): void {
+    this.writer.expect(results);
   }
 
   close(): void {

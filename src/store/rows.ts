@@ -9,9 +9,15 @@ import type { Lane } from "./write-thread.js";
 /** Rows flushed in one transaction at most; a bigger backlog is written at once, not left to grow. */
 export const MAX_BATCH = 100;
 
-/** Rows a writer inserts itself before it hands its batches to the store's writer thread: fewer would not repay
- * the thread's start (W2, 10,000 rows, is ~5% faster with the thread from here on; W4, 100,000 rows, ~20%). */
-export const THREAD_AFTER = 20_000;
+/** Rows a writer inserts itself before it hands its batches to the store's writer thread. */
+export const THREAD_AFTER = 2_000;
+
+/**
+ * An experiment known to hold fewer results than this (its data is an array) never starts the thread: the
+ * thread's start, ~100 ms of the other core, would cost more than it saves (W2, 10,000 rows, was 0.08-0.10 s
+ * slower with it). Data of unknown length (a generator) is taken to be long.
+ */
+export const THREAD_WORTH = 20_000;
 
 /** Batches posted to the writer thread and not yet committed, at most: past that the engine waits for the thread,
  * so a slow disk bounds memory instead of letting the backlog grow. */
@@ -22,9 +28,10 @@ const MAX_IN_FLIGHT = 16;
  * the end of that turn (100 at most), so a kill -9 loses at most the rows not committed yet, and a fast eval
  * writes few transactions. Each row is encoded as it arrives, so the row itself (its large input and output) is
  * not kept until the flush: kept, it survived young-generation GCs, which then cost more than the inserts.
- * Past THREAD_AFTER rows an engine's writer hands its encoded batches to the store's writer thread (when `lanes`
- * gives it a lane), which inserts them over its own connection while this thread goes on with the eval; a lane
- * that fails (or a thread that is gone) gives its uncommitted batches back, and they are inserted here.
+ * Past THREAD_AFTER rows, an engine's writer whose experiment may reach THREAD_WORTH results hands its encoded
+ * batches to the store's writer thread (when `lanes` gives it a lane), which inserts them over its own connection
+ * while this thread goes on with the eval; a lane that fails (or a thread that is gone) gives its uncommitted
+ * batches back, and they are inserted here.
  * Which blobs were sent is the writer's own: a row that leaves out a blob as sent is in the same pending batch as
  * the row that sent it, or a later one, so both commit or neither does (a failed batch is retried whole, and
  * batches commit in order on either thread).
@@ -35,6 +42,7 @@ export class RowWriter implements ResultSink {
   private failure: unknown;
   private readonly insert: (batch: EncodedRows) => void;
   private inserted = 0;
+  private expected = Number.POSITIVE_INFINITY;
   private lane: Lane | undefined;
   /** Batches posted to the lane and not yet handed to onWritten, oldest first; `acked` were before them. */
   private inFlight: EncodedRows[] = [];
@@ -90,10 +98,20 @@ export class RowWriter implements ResultSink {
     this.inserted += batch.count;
     // The lane (and the thread, when this is the first) is asked for before it is needed: the thread takes some
     // 100 ms to start, and batches go on being inserted here until it is ready.
-    if (this.lanes && this.inserted >= THREAD_AFTER && !this.db.inTransaction) {
+    if (
+      this.lanes &&
+      this.inserted >= THREAD_AFTER &&
+      this.expected >= THREAD_WORTH &&
+      !this.db.inTransaction
+    ) {
       this.lane = this.lanes();
       this.lanes = undefined;
     }
+  }
+
+  /** How many results the experiment will have in all, when the data says (an array). */
+  expect(results: number): void {
+    this.expected = results;
   }
 
   close(): void {

@@ -6,7 +6,7 @@ import type { RowResult } from "../../src/engine/types.js";
 import { closeStore, openStore } from "../../src/store/open.js";
 import { type EncodedRows, KEY_AT, VALUES_PER_ROW } from "../../src/store/row-encoding.js";
 import { rowInserter } from "../../src/store/row-insert.js";
-import { MAX_BATCH, RowWriter, storedRows, THREAD_AFTER } from "../../src/store/rows.js";
+import { MAX_BATCH, RowWriter, storedRows, THREAD_AFTER, THREAD_WORTH } from "../../src/store/rows.js";
 import { type Lane, WriteThread } from "../../src/store/write-thread.js";
 import { newExperiment } from "../helpers/store.js";
 
@@ -167,6 +167,27 @@ describe("the store's writer thread", () => {
     expect(posted).toBe(0);
     expect(closed).toBe(1);
     expect(store.db.prepare("SELECT count(*) FROM results").pluck().get()).toBe(n);
+    closeStore(store);
+  });
+
+  it("is not started for an experiment known to be smaller than THREAD_WORTH, and is for one of unknown size", () => {
+    const store = openStore(storeFile());
+    const asked: string[] = [];
+    for (const [name, expected] of [
+      ["short array", THREAD_WORTH - 1],
+      ["long array", THREAD_WORTH],
+      ["generator", undefined],
+    ] as const) {
+      const e = newExperiment(store.db, name);
+      const writer = new RowWriter(store.db, e.seq, undefined, undefined, true, () => {
+        asked.push(name);
+        return undefined;
+      });
+      if (expected !== undefined) writer.expect(expected);
+      for (let i = 0; i < THREAD_AFTER + MAX_BATCH; i++) writer.write(result(i));
+      writer.close();
+    }
+    expect(asked).toEqual(["long array", "generator"]);
     closeStore(store);
   });
 });
