@@ -53,8 +53,8 @@ export function assessEval(input: {
   baseline: Experiment | undefined;
   /** False when the run kept no rows (--no-store without a baseline). */
   rowsKept: boolean;
-  /** Per-row values the writer already grouped; read from the store when absent. */
-  rows?: Map<string, ScoreRows> | undefined;
+  /** Per-row values the writer can group without the store; read from the store when absent. */
+  rows?: (() => Map<string, ScoreRows>) | undefined;
   summary: ExperimentSummary;
   comparison: BaselineComparison | undefined;
   options: GateOptions;
@@ -69,7 +69,7 @@ export function assessEval(input: {
   const wanted = options.failOnRegression || summary.metrics.rows.metric <= STATS_MAX_RESULTS;
   const rows =
     input.rowsKept && wanted
-      ? (input.rows ?? scoreRows(db, experiment.seq, baseline?.seq ?? null))
+      ? (input.rows?.() ?? scoreRows(db, experiment.seq, baseline?.seq ?? null))
       : undefined;
   const stats = scoreStats(summary, rows, comparison, options.confidence);
   if (input.gatesLeftTo) return { stats, gate: { checks: [], notes: [input.gatesLeftTo] } };

@@ -257,7 +257,7 @@ export class StoreSession {
   ): Promise<{
     summary: ExperimentSummary;
     comparison: BaselineComparison | undefined;
-    rows: Map<string, ScoreRows> | undefined;
+    rows: (() => Map<string, ScoreRows>) | undefined;
   }> {
     let outcome: SinkOutcome;
     try {

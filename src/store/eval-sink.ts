@@ -30,8 +30,9 @@ export class StoreSink implements EvalSink {
 
   constructor(db: Database.Database, seq: number, baselineSeq: number | null) {
     // A re-run of the baseline's data references the same blobs: knowing them, rows need not send them again.
-    const sent = new SentBlobs(baselineSeq === null ? [] : (indexedBlobs(db, baselineSeq) ?? []));
-    this.ledger = new Ledger(db, seq, baselineSeq, sent);
+    const known = baselineSeq === null ? undefined : indexedBlobs(db, baselineSeq);
+    const sent = new SentBlobs(known?.digests);
+    this.ledger = new Ledger(db, seq, baselineSeq, sent, known?.root);
     this.writer = new RowWriter(
       db,
       seq,

@@ -9,8 +9,11 @@ import type { RowMeans } from "./row-means.js";
 export interface SinkOutcome {
   /** How its rows moved against the baseline's; null without a baseline. */
   comparison: Comparison | null;
-  /** Per score, row means and paired differences for the gates' intervals; undefined when not kept (too big). */
-  rows: Map<string, ScoreRows> | undefined;
+  /**
+   * Per score, row means and paired differences for the gates' intervals, grouped when asked (past 50,000 results
+   * only the regression gate asks); undefined when not kept (too big).
+   */
+  rows: (() => Map<string, ScoreRows>) | undefined;
 }
 
 /**
@@ -22,6 +25,8 @@ export interface SinkOutcome {
 export class Ledger {
   private current: RowMeans | undefined;
   private base: RowMeans | undefined;
+  /** The experiment whose index holds the baseline's key list (see writeIndex). */
+  private keysRoot: number | undefined;
   private baseLoaded = false;
 
   constructor(
@@ -29,6 +34,8 @@ export class Ledger {
     private readonly seq: number,
     private readonly baselineSeq: number | null,
     private readonly blobs = new SentBlobs(),
+    /** The experiment whose index holds the list of blobs `blobs` started with. */
+    private readonly blobsRoot?: number,
   ) {
     const stored = readRows(db, seq);
     this.current = stored?.means;
@@ -38,7 +45,9 @@ export class Ledger {
   /** Reads the baseline's means now rather than when the eval ends. */
   loadBaseline(): void {
     if (this.baseLoaded || this.baselineSeq === null) return;
-    this.base = baselineMeans(this.db, this.baselineSeq);
+    const found = baselineMeans(this.db, this.baselineSeq);
+    this.base = found?.means;
+    this.keysRoot = found?.keysRoot;
     this.baseLoaded = true;
   }
 
@@ -55,11 +64,29 @@ export class Ledger {
     // Against the baseline first: a re-run of its rows in its order needs no grouping by key.
     this.current?.settle(this.base);
     const blobs = this.blobs.references();
-    if (this.current && blobs) writeIndex(this.db, this.seq, this.current, blobs);
-    if (this.baselineSeq === null) return { comparison: null, rows: this.current?.scoreRows(undefined) };
+    if (this.current && blobs) {
+      // The baseline's lists, unchanged, are named rather than copied.
+      const sameBlobs = this.blobsRoot !== undefined && this.blobs.allKnown();
+      const sameKeys = this.base && this.keysRoot !== undefined && this.current.sameKeys(this.base);
+      writeIndex(
+        this.db,
+        this.seq,
+        this.current,
+        sameBlobs ? { same: this.blobsRoot as number } : blobs,
+        sameKeys ? this.keysRoot : undefined,
+      );
+    }
+    const current = this.current;
+    if (this.baselineSeq === null)
+      return { comparison: null, rows: current && (() => current.scoreRows(undefined)) };
     this.loadBaseline();
-    if (this.current && this.base) {
-      return this.current.against(this.base);
+    const base = this.base;
+    if (current && base) {
+      const matches = current.matchesIn(base);
+      return {
+        comparison: current.compareWith(base, matches),
+        rows: () => current.scoreRows(base, matches),
+      };
     }
     return { comparison: compareExperiments(this.db, this.seq, this.baselineSeq), rows: undefined };
   }

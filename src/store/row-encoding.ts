@@ -74,6 +74,11 @@ export class SentBlobs {
     for (const digest of digests) this.mustSend(digest);
   }
 
+  /** Whether the rows written reference exactly the known blobs, in their order (a re-run of the same data). */
+  allKnown(): boolean {
+    return this.stored === undefined && this.cursor === this.known.length && this.known.length > 0;
+  }
+
   /** The blobs the rows written reference, first reference first; undefined past the cap. */
   references(): string[] | undefined {
     if (this.stored === undefined) return this.known.slice(0, this.cursor);

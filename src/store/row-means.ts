@@ -78,6 +78,12 @@ export class RowMeans {
     return true;
   }
 
+  /** Whether these (settled) keys are `base`'s, in its order. */
+  sameKeys(base: RowMeans): boolean {
+    this.settle(base);
+    return this.sameKeysAs(base);
+  }
+
   /** Makes each key one slot holding its means; `base` first, to skip the work when the keys are aligned with it. */
   settle(base?: RowMeans): void {
     if (this.distinct) return;
@@ -169,12 +175,6 @@ export class RowMeans {
     }
     const index = base.index;
     return this.keys.map((key) => index.get(key));
-  }
-
-  /** The comparison and the per-row values against `base` at once, matching the rows once. */
-  against(base: RowMeans): { comparison: Comparison; rows: Map<string, ScoreRows> } {
-    const matches = this.matchesIn(base);
-    return { comparison: this.compareWith(base, matches), rows: this.scoreRows(base, matches) };
   }
 
   /**

@@ -699,19 +699,26 @@ Eval("big", {
       expect(stored).toHaveLength(N);
       expect(new Set(stored.map((r) => r.row_index))).toEqual(new Set(rows));
     }
-    // Each experiment's index (what a run reads of its baseline) covers every row key and blob.
+    // Each experiment's index (what a run reads of its baseline) covers every row key and blob: the first's
+    // lists them; the second, a re-run of the same data in the same order, names the first's lists.
     const indexes = withStore(db, (d) =>
-      d
-        .prepare(
-          "SELECT exp, json_array_length(blobs) AS blobs, json_array_length(means, '$.keys') AS keys FROM row_index ORDER BY exp",
-        )
-        .all(),
+      (
+        d.prepare("SELECT exp, means, blobs FROM row_index ORDER BY exp").all() as Array<
+          Record<string, string>
+        >
+      ).map((r) => ({
+        exp: r.exp,
+        means: JSON.parse(r.means as string),
+        blobs: JSON.parse(r.blobs as string),
+      })),
     );
     const bigOnes = rows.filter((i) => i % 3 === 0).length;
-    expect(indexes).toEqual([
-      { exp: first?.seq, blobs: bigOnes, keys: N },
-      { exp: second?.seq, blobs: bigOnes, keys: N },
-    ]);
+    expect(indexes.map((i) => i.exp)).toEqual([first?.seq, second?.seq]);
+    expect(indexes[0]?.means.keys).toHaveLength(N);
+    expect(indexes[0]?.blobs).toHaveLength(bigOnes);
+    expect(indexes[1]?.means).toMatchObject({ keysOf: first?.seq });
+    expect(indexes[1]?.means.scores.right).toHaveLength(N);
+    expect(indexes[1]?.blobs).toEqual({ same: first?.seq });
     // The big inputs are kept once, as blobs shared by both experiments, and read back whole.
     const blobs = withStore(db, (d) => d.prepare("SELECT count(*) FROM blobs").pluck().get());
     expect(blobs).toBe(rows.filter((i) => i % 3 === 0).length);

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { compareExperiments } from "../../src/store/compare.js";
+import { StoreSink } from "../../src/store/eval-sink.js";
 import { Ledger } from "../../src/store/ledger.js";
 import { openStore } from "../../src/store/open.js";
 import { type ScoreRows, scoreRows } from "../../src/store/paired.js";
@@ -69,9 +70,11 @@ describe("per-row means (RowMeans, the experiment index)", () => {
       const stored = RowMeans.fromJSON(JSON.parse(JSON.stringify(before)));
       const after = new RowMeans();
       for (const row of nextRows) after.add(row.row_key, row.scores);
-      const { comparison, rows: perRow } = after.against(stored);
-      expect(comparison).toEqual(compareExperiments(store.db, next.seq, base.seq));
-      expect(sorted(perRow)).toEqual(sorted(scoreRows(store.db, next.seq, base.seq)));
+      const matches = after.matchesIn(stored);
+      expect(after.compareWith(stored, matches)).toEqual(compareExperiments(store.db, next.seq, base.seq));
+      expect(sorted(after.scoreRows(stored, matches))).toEqual(
+        sorted(scoreRows(store.db, next.seq, base.seq)),
+      );
       expect(after.size).toBe(50);
       store.db.close();
     },
@@ -104,14 +107,17 @@ describe("per-row means (RowMeans, the experiment index)", () => {
 
     // The baseline's ledger writes its index; the next run's ledger compares from it, and so does one without.
     expect(new Ledger(store.db, base.seq, null).finish().comparison).toBeNull();
-    expect(indexedMeans(store.db, base.seq)?.size).toBe(60);
-    expect(indexedBlobs(store.db, base.seq)).toEqual([]);
+    expect(indexedMeans(store.db, base.seq)?.means.size).toBe(60);
+    expect(indexedBlobs(store.db, base.seq)).toEqual({ digests: [], root: base.seq });
     // An index of another shape (written by another build) or unreadable is ignored: the rows answer instead.
     const setIndex = store.db.prepare("UPDATE row_index SET means = ?, blobs = ? WHERE exp = ?");
     for (const [means, blobs] of [
       ['{"keys":"h:1","scores":{}}', '"packed"'],
       ['{"keys":["h:1"],"scores":{"s":[1,2]}}', "[1]"],
       ["{not json", "{not json"],
+      ['{"keysOf":"h:1","scores":{}}', '{"same":"h:1"}'],
+      // Naming an experiment whose index does not exist (removed since).
+      [`{"keysOf":${next.seq + 100},"scores":{}}`, `{"same":${next.seq + 100}}`],
     ]) {
       setIndex.run(means, blobs, base.seq);
       expect(indexedMeans(store.db, base.seq)).toBeUndefined();
@@ -122,5 +128,68 @@ describe("per-row means (RowMeans, the experiment index)", () => {
     store.db.prepare("DELETE FROM row_index").run();
     expect(new Ledger(store.db, next.seq, base.seq).finish().comparison).toEqual(fromSql);
     store.db.close();
+  });
+});
+
+describe("the experiment index of a re-run", () => {
+  const big = (k: number) => `${k}:${"lorem ipsum ".repeat(30)}`;
+  function run(db: Database.Database, name: string, baseline: number | null, keys: number[]) {
+    const e = newExperiment(db, name);
+    const sink = new StoreSink(db, e.seq, baseline);
+    for (const [i, k] of keys.entries()) {
+      sink.write({
+        id: `${name}-${i}`,
+        input: big(k),
+        output: k % 2 === 0 ? "even" : big(k),
+        scores: { s: (k % 4) / 4 },
+        metadata: {},
+        tags: [],
+        metrics: { start: 0, end: 0, duration: 0 },
+        row_key: `h:${k}`,
+        row_index: i,
+        trial_index: 0,
+      });
+    }
+    return { seq: e.seq, done: sink.finish() };
+  }
+  const indexRow = (db: Database.Database, seq: number) =>
+    db.prepare("SELECT means, blobs FROM row_index WHERE exp = ?").get(seq) as {
+      means: string;
+      blobs: string;
+    };
+
+  it("names its baseline's key and blob lists instead of copying them, and reads back the same", async () => {
+    const store = openStore(false);
+    const db = store.db;
+    const keys = Array.from({ length: 40 }, (_, k) => k);
+    const a = run(db, "a", null, keys);
+    await a.done;
+    const b = run(db, "b", a.seq, keys);
+    expect((await b.done).comparison?.onlyNew).toBe(0);
+    const c = run(db, "c", b.seq, keys);
+    await c.done;
+    // b and c both name a, which holds the lists: one hop, however many re-runs.
+    for (const seq of [b.seq, c.seq]) {
+      const { means, blobs } = indexRow(db, seq);
+      expect(JSON.parse(means)).toMatchObject({ keysOf: a.seq });
+      expect(JSON.parse(blobs)).toEqual({ same: a.seq });
+      expect(indexedMeans(db, seq)?.means.toJSON()).toEqual(indexedMeans(db, a.seq)?.means.toJSON());
+      expect(indexedBlobs(db, seq)).toEqual({ digests: indexedBlobs(db, a.seq)?.digests, root: a.seq });
+    }
+    expect(indexedBlobs(db, a.seq)?.digests).toHaveLength(40);
+    // Other keys, or the same in another order: lists of their own.
+    const d = run(db, "d", c.seq, [...keys].reverse());
+    const dOut = await d.done;
+    expect(dOut.comparison).toEqual(compareExperiments(db, d.seq, c.seq));
+    expect(JSON.parse(indexRow(db, d.seq).means).keys).toHaveLength(40);
+    expect(JSON.parse(indexRow(db, d.seq).blobs)).toHaveLength(40);
+    // With a's index gone, those naming it are ignored; a run against c still compares rightly, from its rows.
+    db.prepare("DELETE FROM row_index WHERE exp = ?").run(a.seq);
+    expect(indexedMeans(db, c.seq)).toBeUndefined();
+    expect(indexedBlobs(db, c.seq)).toBeUndefined();
+    const e = run(db, "e", c.seq, keys);
+    expect((await e.done).comparison).toEqual(compareExperiments(db, e.seq, c.seq));
+    expect(JSON.parse(indexRow(db, e.seq).blobs)).toHaveLength(40);
+    db.close();
   });
 });
