@@ -4,6 +4,7 @@ import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { closestName } from "../util/suggest.js";
+import { dropIndex } from "./row-index.js";
 import type { Experiment, ExperimentStatus, GitInfo } from "./types.js";
 
 /** An `experiments` row as SQLite returns it (JSON columns as text). */
@@ -224,7 +225,7 @@ export class Experiments {
   /** Marks the experiment as run by this process (again), for a resume. */
   reopen(seq: number): void {
     // Its rows are about to change, so what its index says about them would be stale.
-    this.db.prepare("DELETE FROM row_index WHERE exp = ?").run(seq);
+    this.db.transaction(() => dropIndex(this.db, seq))();
     this.db
       .prepare(
         "UPDATE experiments SET status = 'running', finished = NULL, owner_pid = ?, owner_host = ? WHERE seq = ?",
@@ -248,13 +249,12 @@ export class Experiments {
   /** Deletes experiments (and their rows); returns how many went. */
   remove(seqs: number[]): number {
     const results = this.db.prepare("DELETE FROM results WHERE exp = ?");
-    const index = this.db.prepare("DELETE FROM row_index WHERE exp = ?");
     const experiment = this.db.prepare("DELETE FROM experiments WHERE seq = ?");
     return this.db.transaction(() => {
       let removed = 0;
       for (const seq of seqs) {
         results.run(seq);
-        index.run(seq);
+        dropIndex(this.db, seq);
         removed += experiment.run(seq).changes;
       }
       if (removed > 0) {

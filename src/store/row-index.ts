@@ -111,6 +111,51 @@ export function writeIndex(
   );
 }
 
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Deletes an experiment's index (the experiment is being removed, or resumed, which changes its rows). Indexes
+ * that name its lists (see writeIndex) are given them first: the oldest gets the lists themselves, the others then
+ * name it. Without this, removing an experiment would leave its re-runs without an index.
+ */
+export function dropIndex(db: Database.Database, seq: number): void {
+  const own = db.prepare("SELECT means, blobs FROM row_index WHERE exp = ?").get(seq) as
+    | { means: string; blobs: string }
+    | undefined;
+  if (!own) return;
+  const naming = db
+    .prepare(
+      `SELECT exp, means, blobs FROM row_index WHERE exp <> ? AND (means LIKE '{"keysOf":%' OR blobs LIKE '{"same":%') ORDER BY exp`,
+    )
+    .all(seq) as Array<{ exp: number; means: string; blobs: string }>;
+  const update = db.prepare("UPDATE row_index SET means = ?, blobs = ? WHERE exp = ?");
+  const ownKeys = (parsed(own.means) as { keys?: unknown } | undefined)?.keys;
+  let keysHeir: number | undefined;
+  let blobsHeir: number | undefined;
+  for (const row of naming) {
+    let { means, blobs } = row;
+    const m = parsed(means) as { keysOf?: unknown; scores?: unknown } | undefined;
+    if (m?.keysOf === seq && isStrings(ownKeys)) {
+      means = JSON.stringify(
+        keysHeir === undefined ? { keys: ownKeys, scores: m.scores } : { keysOf: keysHeir, scores: m.scores },
+      );
+      keysHeir ??= row.exp;
+    }
+    if ((parsed(blobs) as { same?: unknown } | undefined)?.same === seq) {
+      blobs = blobsHeir === undefined ? own.blobs : JSON.stringify({ same: blobsHeir });
+      blobsHeir ??= row.exp;
+    }
+    if (means !== row.means || blobs !== row.blobs) update.run(means, blobs, row.exp);
+  }
+  db.prepare("DELETE FROM row_index WHERE exp = ?").run(seq);
+}
+
 export interface StoredSoFar {
   means: RowMeans;
   blobs: Set<string>;

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { compareExperiments } from "../../src/store/compare.js";
 import { StoreSink } from "../../src/store/eval-sink.js";
+import { Experiments } from "../../src/store/experiments.js";
 import { Ledger } from "../../src/store/ledger.js";
 import { openStore } from "../../src/store/open.js";
 import { type ScoreRows, scoreRows } from "../../src/store/paired.js";
@@ -183,12 +184,32 @@ describe("the experiment index of a re-run", () => {
     expect(dOut.comparison).toEqual(compareExperiments(db, d.seq, c.seq));
     expect(JSON.parse(indexRow(db, d.seq).means).keys).toHaveLength(40);
     expect(JSON.parse(indexRow(db, d.seq).blobs)).toHaveLength(40);
-    // With a's index gone, those naming it are ignored; a run against c still compares rightly, from its rows.
-    db.prepare("DELETE FROM row_index WHERE exp = ?").run(a.seq);
-    expect(indexedMeans(db, c.seq)).toBeUndefined();
-    expect(indexedBlobs(db, c.seq)).toBeUndefined();
-    const e = run(db, "e", c.seq, keys);
-    expect((await e.done).comparison).toEqual(compareExperiments(db, e.seq, c.seq));
+    // Removing a hands its lists to b (the oldest naming them); c then names b. Both read back as before.
+    const before = [b.seq, c.seq].map((seq) => [
+      indexedMeans(db, seq)?.means.toJSON(),
+      indexedBlobs(db, seq)?.digests,
+    ]);
+    new Experiments(db).remove([a.seq]);
+    expect(JSON.parse(indexRow(db, b.seq).means).keys).toHaveLength(40);
+    expect(JSON.parse(indexRow(db, b.seq).blobs)).toHaveLength(40);
+    expect(JSON.parse(indexRow(db, c.seq).means)).toMatchObject({ keysOf: b.seq });
+    expect(JSON.parse(indexRow(db, c.seq).blobs)).toEqual({ same: b.seq });
+    expect(
+      [b.seq, c.seq].map((seq) => [indexedMeans(db, seq)?.means.toJSON(), indexedBlobs(db, seq)?.digests]),
+    ).toEqual(before);
+    // Resuming b (its rows change, its index goes) hands them on to c.
+    new Experiments(db).reopen(b.seq);
+    expect(JSON.parse(indexRow(db, c.seq).means).keys).toHaveLength(40);
+    expect(indexedBlobs(db, c.seq)).toEqual({ digests: before[1]?.[1], root: c.seq });
+    // An index naming one that is gone some other way is ignored; a run against it compares rightly, from its rows.
+    const f = run(db, "f", c.seq, keys);
+    await f.done;
+    expect(JSON.parse(indexRow(db, f.seq).blobs)).toEqual({ same: c.seq });
+    db.prepare("DELETE FROM row_index WHERE exp = ?").run(c.seq);
+    expect(indexedMeans(db, f.seq)).toBeUndefined();
+    expect(indexedBlobs(db, f.seq)).toBeUndefined();
+    const e = run(db, "e", f.seq, keys);
+    expect((await e.done).comparison).toEqual(compareExperiments(db, e.seq, f.seq));
     expect(JSON.parse(indexRow(db, e.seq).blobs)).toHaveLength(40);
     db.close();
   });
