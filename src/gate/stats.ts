@@ -4,7 +4,7 @@ import { meanInterval } from "./bootstrap.js";
 import type { EvalStats, ScoreStats } from "./types.js";
 
 /** Per score: values of the rows this run scored and paired differences with the baseline, in row-key order. */
-export type RowsByScore = ReadonlyMap<string, { values: readonly number[]; diffs: readonly number[] }>;
+export type RowsByScore = ReadonlyMap<string, { values: ArrayLike<number>; diffs: ArrayLike<number> }>;
 
 /**
  * Each score's mean with its interval over rows, and its change against the baseline with the interval of the mean

@@ -6,9 +6,9 @@ import { firstResultOf, PER_ROW } from "./compare.js";
 /** One score's per-row values. */
 export interface ScoreRows {
   /** This run's trial-averaged value of each row it scored. */
-  values: number[];
+  values: ArrayLike<number>;
   /** This run's minus the baseline's, for each row both scored. */
-  diffs: number[];
+  diffs: ArrayLike<number>;
 }
 
 export function resultCount(db: Database.Database, seq: number): number {
@@ -33,7 +33,7 @@ export function scoreRows(
            SELECT a.name AS name, a.v AS after, b.v AS before FROM a LEFT JOIN b USING (row_key, name)`,
         );
   const args = baselineSeq === null ? [seq] : [seq, baselineSeq];
-  const byScore = new Map<string, ScoreRows>();
+  const byScore = new Map<string, { values: number[]; diffs: number[] }>();
   for (const r of query.iterate(...args) as Iterable<{
     name: string;
     after: number;

@@ -164,42 +164,57 @@ export class RowMeans {
     return means;
   }
 
-  /** For each of these (settled) row keys, its slot in `base`, or undefined when `base` lacks it. */
-  matchesIn(base: RowMeans): Array<number | undefined> {
+  /**
+   * For each of these (settled) row keys, its slot in `base` (-1 when `base` lacks it); null when the keys are
+   * `base`'s in its order, each matching its own position.
+   */
+  matchesIn(base: RowMeans): Int32Array | null {
     this.settle(base);
     base.settle();
-    if (this.sameKeysAs(base)) return this.keys.map((_, i) => i);
+    if (this.sameKeysAs(base)) return null;
     if (!base.index) {
       base.index = new Map();
       for (let j = 0; j < base.keys.length; j++) base.index.set(base.keys[j] as string, j);
     }
     const index = base.index;
-    return this.keys.map((key) => index.get(key));
+    const matches = new Int32Array(this.keys.length);
+    for (let i = 0; i < this.keys.length; i++) matches[i] = index.get(this.keys[i] as string) ?? -1;
+    return matches;
   }
 
   /**
    * Per score, each row's mean and, with a baseline, its paired difference: what the gates' intervals need,
-   * rounded as scoreRows() rounds the same values grouped by SQLite.
+   * rounded as scoreRows() rounds the same values grouped by SQLite. Typed arrays, not pushes: this runs once per
+   * eval, mostly before V8 has compiled it, where each call and push costs.
    */
   scoreRows(
     base: RowMeans | undefined,
-    matches = base ? this.matchesIn(base) : undefined,
+    matches = base ? this.matchesIn(base) : null,
   ): Map<string, ScoreRows> {
     this.settle(base);
+    const n = this.keys.length;
     const byScore = new Map<string, ScoreRows>();
     for (const [name, column] of this.values) {
-      const entry: ScoreRows = { values: [], diffs: [] };
+      const values = new Float64Array(n);
+      const diffs = new Float64Array(n);
+      let nv = 0;
+      let nd = 0;
       const baseColumn = base?.values.get(name);
-      for (let i = 0; i < this.keys.length; i++) {
+      for (let i = 0; i < n; i++) {
         const mean = column[i] as number;
-        if (Number.isNaN(mean)) continue;
-        const after = stable(mean);
-        entry.values.push(after);
-        const j = matches?.[i];
-        const before = j === undefined || !baseColumn ? Number.NaN : (baseColumn[j] as number);
-        if (!Number.isNaN(before)) entry.diffs.push(stable(after - stable(before)));
+        if (Number.isNaN(mean)) continue; // not scored
+        // stable() leaves small integers (most scores: 0 or 1) as they are, -0 as 0.
+        const after = (mean | 0) === mean ? mean + 0 : stable(mean);
+        values[nv++] = after;
+        if (baseColumn === undefined) continue;
+        const j = matches === null ? i : (matches[i] as number);
+        if (j < 0) continue;
+        const before = baseColumn[j] as number;
+        if (Number.isNaN(before)) continue;
+        const diff = (before | 0) === before ? after - before : after - stable(before);
+        diffs[nd++] = (diff | 0) === diff ? diff + 0 : stable(diff);
       }
-      if (entry.values.length > 0) byScore.set(name, entry);
+      if (nv > 0) byScore.set(name, { values: values.subarray(0, nv), diffs: diffs.subarray(0, nd) });
     }
     return byScore;
   }
@@ -212,10 +227,13 @@ export class RowMeans {
     this.settle(base);
     let onlyNew = 0;
     const matched = new Uint8Array(base.size);
-    for (let i = 0; i < this.keys.length; i++) {
-      const j = matches[i];
-      if (j === undefined) onlyNew++;
-      else matched[j] = 1;
+    if (matches === null) matched.fill(1);
+    else {
+      for (let i = 0; i < this.keys.length; i++) {
+        const j = matches[i] as number;
+        if (j < 0) onlyNew++;
+        else matched[j] = 1;
+      }
     }
     const scores: Record<string, ScoreMovement> = {};
     for (const [name, after] of this.values) {
@@ -223,8 +241,8 @@ export class RowMeans {
       if (!before) continue;
       let m: ScoreMovement | undefined;
       for (let i = 0; i < this.keys.length; i++) {
-        const j = matches[i];
-        if (j === undefined) continue;
+        const j = matches === null ? i : (matches[i] as number);
+        if (j < 0) continue;
         const a = after[i] as number;
         const b = before[j] as number;
         if (Number.isNaN(a) || Number.isNaN(b)) continue;

@@ -46,7 +46,10 @@ function write(db: Database.Database, seq: number, list: RowResult[]): void {
 /** Per-row values in an order-free form: rows finish, and SQLite groups, in any order. */
 const sorted = (m: Map<string, ScoreRows>) =>
   Object.fromEntries(
-    [...m].map(([name, r]) => [name, { values: [...r.values].sort(), diffs: [...r.diffs].sort() }]),
+    [...m].map(([name, r]) => [
+      name,
+      { values: Array.from(r.values).sort(), diffs: Array.from(r.diffs).sort() },
+    ]),
   );
 
 describe("per-row means (RowMeans, the experiment index)", () => {
