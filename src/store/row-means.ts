@@ -132,18 +132,16 @@ export class RowMeans {
     this.index = slots;
   }
 
-  /** The mean of `name` for key slot `i`, or undefined when that row has no value for it. */
-  private mean(name: string, i: number): number | undefined {
-    const value = this.values.get(name)?.[i];
-    return value === undefined || Number.isNaN(value) ? undefined : value;
-  }
-
   toJSON(): RowMeansJson {
     this.settle();
     const scores: RowMeansJson["scores"] = {};
-    for (const name of this.values.keys()) {
-      const column: Array<number | null> = new Array(this.keys.length);
-      for (let i = 0; i < this.keys.length; i++) column[i] = this.mean(name, i) ?? null;
+    const n = this.keys.length;
+    for (const [name, values] of this.values) {
+      const column: Array<number | null> = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const value = values[i] as number;
+        column[i] = Number.isNaN(value) ? null : value;
+      }
       scores[name] = column;
     }
     return { keys: this.keys, scores };
