@@ -121,8 +121,16 @@ try {
       if (name === "w1") w1Seconds = ours.seconds;
       floor = floorOf(name, w1Seconds);
     }
-    rows.push({ name, w, ours, floor, peers: peers ? peerRuns(name) : {} });
+    rows.push({ name, w, ours, floor, peers: {} });
     process.stderr.write(`${name} done\n`);
+  }
+  // The peers run after every evalrun workload, not between them: their heavy runs (evalite's W3 takes a minute,
+  // braintrust's W4 writes hundreds of MB) left the machine busy flushing and evalrun's next workload slower.
+  if (peers) {
+    for (const row of rows) {
+      row.peers = peerRuns(row.name);
+      process.stderr.write(`${row.name} peers done\n`);
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
