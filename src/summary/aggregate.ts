@@ -1,4 +1,5 @@
 import type { RowResult } from "../engine/types.js";
+import { kthSmallest } from "./select.js";
 
 interface ScoreTotals {
   sum: number;
@@ -26,6 +27,9 @@ export class EvalAggregate {
   /** Token counts LLM calls reported for the rows (see define/usage.ts); all 0 when none did. */
   readonly tokens = { prompt_tokens: 0, completion_tokens: 0, tokens: 0 };
   private durations = new Float64Array(1024);
+  private oddDurations = false;
+  /** A copy of the durations that kthSmallest() reorders; dropped when a row is added. */
+  private scratch: Float64Array | undefined;
   startedAt = Date.now();
   endedAt: number | undefined;
 
@@ -51,7 +55,10 @@ export class EvalAggregate {
       grown.set(this.durations);
       this.durations = grown;
     }
-    this.durations[this.rows++] = row.metrics.duration;
+    const duration = row.metrics.duration;
+    if (Number.isNaN(duration)) this.oddDurations = true;
+    this.durations[this.rows++] = duration;
+    this.scratch = undefined;
     const m = row.metrics;
     if (m.tokens !== undefined) {
       this.tokens.prompt_tokens += m.prompt_tokens ?? 0;
@@ -85,8 +92,14 @@ export class EvalAggregate {
     this.endedAt ??= Date.now();
   }
 
-  /** Per-row durations in seconds, sorted (a copy). */
-  sortedDurations(): Float64Array {
-    return this.durations.slice(0, this.rows).sort();
+  /** The nearest-rank percentile `p` of the per-row durations, in seconds (0 without rows). */
+  durationPercentile(p: number): number {
+    const n = this.rows;
+    if (n === 0) return 0;
+    const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+    // A NaN duration (a stored row without one) is ranked as sorting ranks it: last.
+    if (this.oddDurations) return this.durations.slice(0, n).sort()[rank - 1] as number;
+    this.scratch ??= this.durations.slice(0, n);
+    return kthSmallest(this.scratch, rank - 1);
   }
 }

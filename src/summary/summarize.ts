@@ -3,13 +3,6 @@ import type { BaselineComparison } from "./comparison.js";
 import { stable } from "./stable.js";
 import type { ExperimentSummary, Metric, ScoreSummary } from "./types.js";
 
-/** Nearest-rank percentile of sorted values; 0 for none. */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? 0;
-}
-
 export interface SummaryNames {
   projectName: string;
   experimentName: string;
@@ -41,7 +34,6 @@ export function summarize(
       errors: totals.errors,
     };
   }
-  const durations = aggregate.sortedDurations();
   const wall = ((aggregate.endedAt ?? Date.now()) - aggregate.startedAt) / 1000;
   const tokens: Record<string, Metric> = {};
   if (aggregate.tokens.tokens > 0) {
@@ -57,8 +49,8 @@ export function summarize(
       rows: { name: "rows", metric: aggregate.rows, unit: "rows" },
       errors: { name: "errors", metric: aggregate.erroredRows, unit: "rows" },
       duration: { name: "duration", metric: wall, unit: "s" },
-      duration_p50: { name: "duration_p50", metric: percentile(durations, 50), unit: "s" },
-      duration_p95: { name: "duration_p95", metric: percentile(durations, 95), unit: "s" },
+      duration_p50: { name: "duration_p50", metric: aggregate.durationPercentile(50), unit: "s" },
+      duration_p95: { name: "duration_p95", metric: aggregate.durationPercentile(95), unit: "s" },
       // Totals over the eval's rows, present only when LLM calls reported usage.
       ...tokens,
     },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { EvalAggregate } from "../../src/summary/aggregate.js";
-import { percentile, summarize } from "../../src/summary/summarize.js";
+import { summarize } from "../../src/summary/summarize.js";
+import { random } from "../helpers/random.js";
 
 function row(fields: Partial<RowResult>): RowResult {
   return {
@@ -18,14 +19,37 @@ function row(fields: Partial<RowResult>): RowResult {
   };
 }
 
-describe("percentile (nearest rank)", () => {
+describe("duration percentiles (nearest rank)", () => {
+  const aggregateOf = (durations: number[]) => {
+    const agg = new EvalAggregate([]);
+    for (const duration of durations) agg.add(row({ metrics: { start: 0, end: 0, duration } }));
+    return agg;
+  };
+
   it("picks the value at ceil(p% × n)", () => {
-    const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(percentile(sorted, 50)).toBe(5);
-    expect(percentile(sorted, 95)).toBe(10);
-    expect(percentile(sorted, 100)).toBe(10);
-    expect(percentile(Float64Array.from([7]), 50)).toBe(7);
-    expect(percentile(new Float64Array(0), 95)).toBe(0);
+    const agg = aggregateOf([10, 3, 7, 1, 5, 9, 2, 8, 6, 4]);
+    expect([50, 95, 100, 1].map((p) => agg.durationPercentile(p))).toEqual([5, 10, 10, 1]);
+    expect(aggregateOf([7]).durationPercentile(50)).toBe(7);
+    expect(aggregateOf([]).durationPercentile(95)).toBe(0);
+    // A row added after a percentile was asked for counts.
+    agg.add(row({ metrics: { start: 0, end: 0, duration: 0.5 } }));
+    expect(agg.durationPercentile(1)).toBe(0.5);
+  });
+
+  it("agrees with sorting, for any order, repeated values, and NaN (ranked last)", () => {
+    const rand = random(7);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(rand() * 300);
+      const spread = 1 + Math.floor(rand() * 20);
+      const values = Array.from({ length: n }, () => Math.floor(rand() * spread) / 4);
+      if (trial % 10 === 0) values[Math.floor(rand() * n)] = Number.NaN;
+      const sorted = Float64Array.from(values).sort();
+      const agg = aggregateOf(values);
+      for (const p of [1, 25, 50, 90, 95, 99, 100]) {
+        const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+        expect(agg.durationPercentile(p)).toBe(sorted[rank - 1]);
+      }
+    }
   });
 });
 
