@@ -63,18 +63,12 @@ export class Ledger {
     this.loadBaseline();
     // Against the baseline first: a re-run of its rows in its order needs no grouping by key.
     this.current?.settle(this.base);
-    const blobs = this.blobs.references();
+    // The baseline's lists, unchanged, are named rather than copied.
+    const sameBlobs = this.blobsRoot !== undefined && this.blobs.allKnown();
+    const blobs = sameBlobs ? { same: this.blobsRoot as number } : this.blobs.references();
     if (this.current && blobs) {
-      // The baseline's lists, unchanged, are named rather than copied.
-      const sameBlobs = this.blobsRoot !== undefined && this.blobs.allKnown();
       const sameKeys = this.base && this.keysRoot !== undefined && this.current.sameKeys(this.base);
-      writeIndex(
-        this.db,
-        this.seq,
-        this.current,
-        sameBlobs ? { same: this.blobsRoot as number } : blobs,
-        sameKeys ? this.keysRoot : undefined,
-      );
+      writeIndex(this.db, this.seq, this.current, blobs, sameKeys ? this.keysRoot : undefined);
     }
     const current = this.current;
     if (this.baselineSeq === null)

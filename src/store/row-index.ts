@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { PackedDigests } from "./row-encoding.js";
 import { RowMeans, type RowMeansJson } from "./row-means.js";
 
 /** Experiments with more row keys than this get no index: its JSON would cost more memory than it saves time. */
@@ -15,9 +16,7 @@ function indexed<T>(
   column: "means" | "blobs",
   valid: (v: unknown) => v is T,
 ) {
-  const text = db.prepare(`SELECT ${column} FROM row_index WHERE exp = ?`).pluck().get(seq) as
-    | string
-    | undefined;
+  const text = indexText(db, seq, column);
   if (text === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
@@ -26,6 +25,14 @@ function indexed<T>(
     return undefined;
   }
 }
+
+function indexText(db: Database.Database, seq: number, column: "means" | "blobs"): string | undefined {
+  const text: unknown = db.prepare(`SELECT ${column} FROM row_index WHERE exp = ?`).pluck().get(seq);
+  return typeof text === "string" ? text : undefined;
+}
+
+/** Digests packed end to end (see PackedDigests): a JSON value never starts with a hex digit but a number. */
+const isPacked = (text: string) => text.length % 40 === 0 && text.length > 0 && /^[0-9a-f]{40}/.test(text);
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((d) => typeof d === "string");
 
@@ -79,16 +86,26 @@ export function indexedMeans(db: Database.Database, seq: number): IndexedMeans |
 
 /** The blob digests an experiment's results reference, and the experiment whose index holds that list. */
 export interface IndexedBlobs {
-  digests: string[];
+  digests: PackedDigests | string[];
   root: number;
+}
+
+/** A list of blob digests as an index holds it: packed, or a JSON array (written before they were packed). */
+function blobList(db: Database.Database, seq: number): PackedDigests | string[] | undefined {
+  const text = indexText(db, seq, "blobs");
+  if (text !== undefined && isPacked(text)) return new PackedDigests(text);
+  return indexed(db, seq, "blobs", isStrings);
 }
 
 /** The blob digests an experiment's results reference, from its index, or undefined when it has none. */
 export function indexedBlobs(db: Database.Database, seq: number): IndexedBlobs | undefined {
+  const text = indexText(db, seq, "blobs");
+  if (text === undefined) return undefined;
+  if (isPacked(text)) return { digests: new PackedDigests(text), root: seq };
   const json = indexed(db, seq, "blobs", isBlobs);
   if (json === undefined) return undefined;
   if (Array.isArray(json)) return { digests: json, root: seq };
-  const root = indexed(db, json.same, "blobs", isStrings);
+  const root = blobList(db, json.same);
   return root && { digests: root, root: json.same };
 }
 
@@ -104,10 +121,11 @@ export function writeIndex(
   keysOf?: number,
 ): void {
   const json = means.toJSON();
+  const packed = Array.isArray(blobs) && blobs.length > 0 ? PackedDigests.of(blobs) : undefined;
   db.prepare("INSERT OR REPLACE INTO row_index (exp, means, blobs) VALUES (?, ?, ?)").run(
     seq,
     JSON.stringify(keysOf === undefined ? json : { keysOf, scores: json.scores }),
-    JSON.stringify(blobs),
+    packed ? packed.text : JSON.stringify(blobs),
   );
 }
 

@@ -709,7 +709,10 @@ Eval("big", {
       ).map((r) => ({
         exp: r.exp,
         means: JSON.parse(r.means as string),
-        blobs: JSON.parse(r.blobs as string),
+        // A list of digests is packed end to end, 40 hex digits each; a reference to another's is JSON.
+        blobs: /^[0-9a-f]/.test(r.blobs as string)
+          ? (r.blobs as string).match(/.{40}/g)
+          : JSON.parse(r.blobs as string),
       })),
     );
     const bigOnes = rows.filter((i) => i % 3 === 0).length;

@@ -7,6 +7,7 @@ import { Experiments } from "../../src/store/experiments.js";
 import { Ledger } from "../../src/store/ledger.js";
 import { openStore } from "../../src/store/open.js";
 import { type ScoreRows, scoreRows } from "../../src/store/paired.js";
+import { PackedDigests } from "../../src/store/row-encoding.js";
 import { indexedBlobs, indexedMeans } from "../../src/store/row-index.js";
 import { RowMeans } from "../../src/store/row-means.js";
 import { RowWriter } from "../../src/store/rows.js";
@@ -156,6 +157,8 @@ describe("the experiment index of a re-run", () => {
     }
     return { seq: e.seq, done: sink.finish() };
   }
+  /** How many digests an index's blob column packs (40 hex digits each, end to end), or -1 when not packed. */
+  const packedCount = (text: string) => (/^([0-9a-f]{40})+$/.test(text) ? text.length / 40 : -1);
   const indexRow = (db: Database.Database, seq: number) =>
     db.prepare("SELECT means, blobs FROM row_index WHERE exp = ?").get(seq) as {
       means: string;
@@ -186,7 +189,7 @@ describe("the experiment index of a re-run", () => {
     const dOut = await d.done;
     expect(dOut.comparison).toEqual(compareExperiments(db, d.seq, c.seq));
     expect(JSON.parse(indexRow(db, d.seq).means).keys).toHaveLength(40);
-    expect(JSON.parse(indexRow(db, d.seq).blobs)).toHaveLength(40);
+    expect(packedCount(indexRow(db, d.seq).blobs)).toBe(40);
     // Removing a hands its lists to b (the oldest naming them); c then names b. Both read back as before.
     const before = [b.seq, c.seq].map((seq) => [
       indexedMeans(db, seq)?.means.toJSON(),
@@ -194,7 +197,7 @@ describe("the experiment index of a re-run", () => {
     ]);
     new Experiments(db).remove([a.seq]);
     expect(JSON.parse(indexRow(db, b.seq).means).keys).toHaveLength(40);
-    expect(JSON.parse(indexRow(db, b.seq).blobs)).toHaveLength(40);
+    expect(packedCount(indexRow(db, b.seq).blobs)).toBe(40);
     expect(JSON.parse(indexRow(db, c.seq).means)).toMatchObject({ keysOf: b.seq });
     expect(JSON.parse(indexRow(db, c.seq).blobs)).toEqual({ same: b.seq });
     expect(
@@ -213,7 +216,26 @@ describe("the experiment index of a re-run", () => {
     expect(indexedBlobs(db, f.seq)).toBeUndefined();
     const e = run(db, "e", f.seq, keys);
     expect((await e.done).comparison).toEqual(compareExperiments(db, e.seq, f.seq));
-    expect(JSON.parse(indexRow(db, e.seq).blobs)).toHaveLength(40);
+    expect(packedCount(indexRow(db, e.seq).blobs)).toBe(40);
+    db.close();
+  });
+
+  it("reads a blob list written as a JSON array, as builds before packed lists wrote it", async () => {
+    const store = openStore(false);
+    const db = store.db;
+    const keys = Array.from({ length: 12 }, (_, k) => k);
+    const a = run(db, "a", null, keys);
+    await a.done;
+    const packed = indexedBlobs(db, a.seq)?.digests;
+    expect(packed).toBeInstanceOf(PackedDigests);
+    const digests = (packed as PackedDigests).toArray();
+    db.prepare("UPDATE row_index SET blobs = ? WHERE exp = ?").run(JSON.stringify(digests), a.seq);
+    expect(indexedBlobs(db, a.seq)).toEqual({ digests, root: a.seq });
+    const blobsBefore = db.prepare("SELECT count(*) FROM blobs").pluck().get();
+    const b = run(db, "b", a.seq, keys);
+    await b.done;
+    expect(JSON.parse(indexRow(db, b.seq).blobs)).toEqual({ same: a.seq });
+    expect(db.prepare("SELECT count(*) FROM blobs").pluck().get()).toBe(blobsBefore);
     db.close();
   });
 });
