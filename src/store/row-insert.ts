@@ -1,13 +1,16 @@
 import type Database from "better-sqlite3";
 import { type EncodedRows, VALUES_PER_ROW } from "./row-encoding.js";
 
-/** Rows per INSERT statement: per-statement overhead, not SQLite, dominates small rows (9 -> 4 us a row). */
-const ROWS_PER_STATEMENT = 50;
+/**
+ * Rows per INSERT statement, a whole flush (MAX_BATCH): per-statement overhead, not SQLite, dominates small rows
+ * (1 row a statement: 9 us a row; 50: 4 us; 100 instead of two of 50: W2 -0.045 s, W4 -0.08 s interleaved).
+ */
+const ROWS_PER_STATEMENT = 100;
 
 const RESULT_COLUMNS =
   "exp, id, row_key, row_index, trial_index, errored, scores, started, ended, duration, event, input_ref, output_ref, expected_ref";
 
-/** 50, 10 or 1 rows a statement: three statements prepared per writer, not one for each batch's remainder. */
+/** 100, 10 or 1 rows a statement: three statements prepared per writer, not one for each batch's remainder. */
 const rowsNext = (left: number) => (left >= ROWS_PER_STATEMENT ? ROWS_PER_STATEMENT : left >= 10 ? 10 : 1);
 
 /** Inserts encoded results of one experiment, each batch in one transaction (a savepoint inside another). */
