@@ -79,11 +79,17 @@ export class RowWriter implements ResultSink {
     this.scheduled = false;
     const batch = this.pending;
     if (batch.count === 0) return;
-    if (this.lane?.ready()) {
+    const lane = this.lane;
+    if (lane?.ready()) {
       this.pending = emptyBatch();
-      this.lane.post(batch);
+      lane.post(batch);
       this.inFlight.push(batch);
       this.settle(MAX_IN_FLIGHT);
+      return;
+    }
+    // A thread no longer ready after taking batches is gone: they are inserted here first, in order.
+    if (lane && this.inFlight.length > 0) {
+      this.takeOver();
       return;
     }
     try {

@@ -116,7 +116,7 @@ export class WriteThread {
     let used = false;
     const committed = () => Atomics.load(flags, at + COMMITTED);
     return {
-      ready: () => Atomics.load(flags, THREAD_STATE) === THREAD_READY,
+      ready: () => this.alive() && Atomics.load(flags, THREAD_STATE) === THREAD_READY,
       post: (batch) => {
         used = true;
         this.send({ lane, seq, count: batch.count, values: batch.values, blobs: batch.blobs });

@@ -143,6 +143,49 @@ describe("the store's writer thread", () => {
     closeStore(store);
   });
 
+  it("a thread that stops after taking batches gives them back, and every row is stored once, in order", () => {
+    const store = openStore(storeFile());
+    const e = newExperiment(store.db, "stopped");
+    const insert = rowInserter(store.db, e.seq);
+    let posted = 0;
+    let committed = 0;
+    let closed = 0;
+    // Ready for five batches, of which it commits one; then it is gone (ready() false, nothing more commits).
+    const lane: Lane = {
+      ready: () => posted < 5,
+      post(batch) {
+        posted++;
+        if (posted === 1) {
+          insert(batch);
+          committed++;
+        }
+      },
+      committed: () => committed,
+      waitFor: (n) => committed >= n,
+      close: () => {
+        closed++;
+        return false;
+      },
+    };
+    const written: EncodedRows[] = [];
+    const writer = new RowWriter(
+      store.db,
+      e.seq,
+      (b) => written.push(b),
+      undefined,
+      true,
+      () => lane,
+    );
+    const n = THREAD_AFTER + 20 * MAX_BATCH;
+    for (let i = 0; i < n; i++) writer.write(result(i));
+    writer.close();
+    expect(posted).toBe(5);
+    expect(closed).toBe(1);
+    expect(keysOf(written)).toEqual(expectedKeys(n));
+    expect([...storedRows(store.db, e.seq)].map((r) => r.row_key)).toEqual(expectedKeys(n));
+    closeStore(store);
+  });
+
   it("a thread that is not ready yet leaves the rows to the main thread", () => {
     const store = openStore(storeFile());
     const e = newExperiment(store.db, "not ready");
