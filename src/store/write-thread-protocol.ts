@@ -13,11 +13,11 @@ export const LANES = 64;
 export const SHARED_INTS = 1 + 3 * LANES;
 
 export const THREAD_STATE = 0;
-/** Starting: batches posted now wait until it has opened the store. */
+/** Starting: nothing is posted to it yet, and writers go on inserting in the main thread. */
 export const THREAD_STARTING = 0;
 /** The store is open and batches are written as they come. */
 export const THREAD_READY = 3;
-/** The thread could not open the store, or failed outside any batch: everything it has not committed is not. */
+/** The thread could not open the store, or failed outside any batch: what it has not committed, it never will. */
 export const THREAD_DEAD = 1;
 /** The thread closed its connection on request. */
 export const THREAD_SHUT = 2;
