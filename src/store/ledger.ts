@@ -42,8 +42,7 @@ export class Ledger {
     if (stored) blobs.alsoReferenced(stored.blobs);
   }
 
-  /** Reads the baseline's means now rather than when the eval ends. */
-  loadBaseline(): void {
+  private loadBaseline(): void {
     if (this.baseLoaded || this.baselineSeq === null) return;
     const found = baselineMeans(this.db, this.baselineSeq);
     this.base = found?.means;
@@ -73,7 +72,6 @@ export class Ledger {
     const current = this.current;
     if (this.baselineSeq === null)
       return { comparison: null, rows: current && (() => current.scoreRows(undefined)) };
-    this.loadBaseline();
     const base = this.base;
     if (current && base) {
       const matches = current.matchesIn(base);

@@ -5,30 +5,28 @@ import { RowMeans, type RowMeansJson } from "./row-means.js";
 /** Experiments with more row keys than this get no index: its JSON would cost more memory than it saves time. */
 export const INDEX_LIMIT = 300_000;
 
+function indexText(db: Database.Database, seq: number, column: "means" | "blobs"): string | undefined {
+  const text: unknown = db.prepare(`SELECT ${column} FROM row_index WHERE exp = ?`).pluck().get(seq);
+  return typeof text === "string" ? text : undefined;
+}
+
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * One column of an experiment's index, parsed, when it has the expected shape. The index only saves work (what
  * it holds can be read from the results): one that cannot be read, or that a build of another shape wrote, is
  * ignored, never trusted.
  */
-function indexed<T>(
-  db: Database.Database,
-  seq: number,
-  column: "means" | "blobs",
-  valid: (v: unknown) => v is T,
-) {
-  const text = indexText(db, seq, column);
+function indexed<T>(text: string | undefined, valid: (v: unknown) => v is T): T | undefined {
   if (text === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return valid(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function indexText(db: Database.Database, seq: number, column: "means" | "blobs"): string | undefined {
-  const text: unknown = db.prepare(`SELECT ${column} FROM row_index WHERE exp = ?`).pluck().get(seq);
-  return typeof text === "string" ? text : undefined;
+  const value = parsed(text);
+  return valid(value) ? value : undefined;
 }
 
 /** Digests packed end to end (see PackedDigests): a JSON value never starts with a hex digit but a number. */
@@ -62,8 +60,10 @@ const isMeans = (v: unknown): v is MeansJson => {
   return isStrings(m.keys) ? hasScores(v, m.keys.length) : isSeq(m.keysOf) && hasScores(v);
 };
 
-const isFullMeans = (v: unknown): v is RowMeansJson =>
-  isMeans(v) && isStrings((v as { keys?: unknown }).keys);
+const isFullMeans = (v: unknown): v is RowMeansJson => {
+  const keys = (v as { keys?: unknown } | null)?.keys;
+  return isStrings(keys) && hasScores(v, keys.length);
+};
 
 const isBlobs = (v: unknown): v is BlobsJson => isStrings(v) || isSeq((v as { same?: unknown } | null)?.same);
 
@@ -75,10 +75,10 @@ export interface IndexedMeans {
 
 /** A baseline's per-row means from its index, or undefined when it has none (or none it can read). */
 export function indexedMeans(db: Database.Database, seq: number): IndexedMeans | undefined {
-  const json = indexed(db, seq, "means", isMeans);
+  const json = indexed(indexText(db, seq, "means"), isMeans);
   if (json === undefined) return undefined;
   if ("keys" in json) return { means: RowMeans.fromJSON(json), keysRoot: seq };
-  const root = indexed(db, json.keysOf, "means", isFullMeans);
+  const root = indexed(indexText(db, json.keysOf, "means"), isFullMeans);
   if (!root || !Object.values(json.scores).every((column) => column.length === root.keys.length))
     return undefined;
   return { means: RowMeans.fromJSON({ keys: root.keys, scores: json.scores }), keysRoot: json.keysOf };
@@ -91,21 +91,19 @@ export interface IndexedBlobs {
 }
 
 /** A list of blob digests as an index holds it: packed, or a JSON array (written before they were packed). */
-function blobList(db: Database.Database, seq: number): PackedDigests | string[] | undefined {
-  const text = indexText(db, seq, "blobs");
+function blobList(text: string | undefined): PackedDigests | string[] | undefined {
   if (text !== undefined && isPacked(text)) return new PackedDigests(text);
-  return indexed(db, seq, "blobs", isStrings);
+  return indexed(text, isStrings);
 }
 
 /** The blob digests an experiment's results reference, from its index, or undefined when it has none. */
 export function indexedBlobs(db: Database.Database, seq: number): IndexedBlobs | undefined {
   const text = indexText(db, seq, "blobs");
-  if (text === undefined) return undefined;
-  if (isPacked(text)) return { digests: new PackedDigests(text), root: seq };
-  const json = indexed(db, seq, "blobs", isBlobs);
+  if (text !== undefined && isPacked(text)) return { digests: new PackedDigests(text), root: seq };
+  const json = indexed(text, isBlobs);
   if (json === undefined) return undefined;
   if (Array.isArray(json)) return { digests: json, root: seq };
-  const root = blobList(db, json.same);
+  const root = blobList(indexText(db, json.same, "blobs"));
   return root && { digests: root, root: json.same };
 }
 
@@ -128,14 +126,6 @@ export function writeIndex(
     packed ? packed.text : JSON.stringify(blobs),
   );
 }
-
-const parsed = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * Deletes an experiment's index (the experiment is being removed, or resumed, which changes its rows). Indexes
