@@ -147,6 +147,11 @@ export class RowWriter implements ResultSink {
       this.takeOver();
       return;
     }
+    this.handOver(lane);
+  }
+
+  /** Hands the batches `lane` has committed since the last call to onWritten. */
+  private handOver(lane: Lane): void {
     const done = this.inFlight.splice(0, lane.committed() - this.acked);
     this.acked += done.length;
     for (const batch of done) this.onWritten?.(batch);
@@ -157,9 +162,7 @@ export class RowWriter implements ResultSink {
     const lane = this.lane as Lane;
     this.lane = undefined;
     lane.close();
-    const done = this.inFlight.splice(0, lane.committed() - this.acked);
-    this.acked += done.length;
-    for (const batch of done) this.onWritten?.(batch);
+    this.handOver(lane);
     this.pending = joinBatches([...this.inFlight, this.pending]);
     this.inFlight = [];
     this.flush();
