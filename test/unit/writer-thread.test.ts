@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { closeStore, openStore } from "../../src/store/open.js";
@@ -48,6 +49,49 @@ function keysOf(batches: EncodedRows[]): string[] {
 }
 
 const expectedKeys = (n: number) => Array.from({ length: n }, (_, i) => `h:${i}`);
+
+/**
+ * A lane standing in for the thread: it commits its first `commits` batches (with the main thread's connection)
+ * and no more, and says it is ready for the first `readyFor` posts. It closes cleanly when it committed all it
+ * was given.
+ */
+function fakeLane(db: Database.Database, seq: number, commits: number, readyFor = Number.POSITIVE_INFINITY) {
+  const insert = rowInserter(db, seq);
+  const counts = { posted: 0, committed: 0, closed: 0 };
+  const lane: Lane = {
+    ready: () => counts.posted < readyFor,
+    post(batch) {
+      counts.posted++;
+      if (counts.committed < commits) {
+        insert(batch);
+        counts.committed++;
+      }
+    },
+    committed: () => counts.committed,
+    waitFor: (n) => counts.committed >= n,
+    close: () => {
+      counts.closed++;
+      return counts.committed === counts.posted;
+    },
+  };
+  return { lane, counts };
+}
+
+/** Writes rows 0..n-1 through an engine's RowWriter with `lane`; the batches the ledger was handed. */
+function writeThrough(db: Database.Database, seq: number, n: number, lane: Lane): EncodedRows[] {
+  const written: EncodedRows[] = [];
+  const writer = new RowWriter(
+    db,
+    seq,
+    (b) => written.push(b),
+    undefined,
+    true,
+    () => lane,
+  );
+  for (let i = 0; i < n; i++) writer.write(result(i));
+  writer.close();
+  return written;
+}
 
 describe("the store's writer thread", () => {
   it("writes an experiment's rows past THREAD_AFTER, in order, each once, and hands every batch to the ledger", async () => {
@@ -100,36 +144,11 @@ describe("the store's writer thread", () => {
   it("gives back what a failed lane did not commit, and those rows are inserted in the main thread", () => {
     const store = openStore(storeFile());
     const e = newExperiment(store.db, "taken over");
-    // A lane that commits its first three batches (with the main thread's connection) and then fails.
-    const insert = rowInserter(store.db, e.seq);
-    let committed = 0;
-    let posted = 0;
-    const lane: Lane = {
-      ready: () => true,
-      post(batch) {
-        posted++;
-        if (committed < 3) {
-          insert(batch);
-          committed++;
-        }
-      },
-      committed: () => committed,
-      waitFor: (n) => committed >= n,
-      close: () => false,
-    };
-    const written: EncodedRows[] = [];
-    const writer = new RowWriter(
-      store.db,
-      e.seq,
-      (b) => written.push(b),
-      undefined,
-      true,
-      () => lane,
-    );
+    // A lane that commits its first three batches and then fails.
+    const { lane, counts } = fakeLane(store.db, e.seq, 3);
     const n = THREAD_AFTER + 40 * MAX_BATCH + 17;
-    for (let i = 0; i < n; i++) writer.write(result(i));
-    writer.close();
-    expect(posted).toBeGreaterThan(3);
+    const written = writeThrough(store.db, e.seq, n, lane);
+    expect(counts.posted).toBeGreaterThan(3);
     expect(keysOf(written)).toEqual(expectedKeys(n));
     expect([...storedRows(store.db, e.seq)].map((r) => r.row_key)).toEqual(expectedKeys(n));
     // Every large input's blob is there, including those first sent in batches the lane failed.
@@ -146,41 +165,12 @@ describe("the store's writer thread", () => {
   it("a thread that stops after taking batches gives them back, and every row is stored once, in order", () => {
     const store = openStore(storeFile());
     const e = newExperiment(store.db, "stopped");
-    const insert = rowInserter(store.db, e.seq);
-    let posted = 0;
-    let committed = 0;
-    let closed = 0;
     // Ready for five batches, of which it commits one; then it is gone (ready() false, nothing more commits).
-    const lane: Lane = {
-      ready: () => posted < 5,
-      post(batch) {
-        posted++;
-        if (posted === 1) {
-          insert(batch);
-          committed++;
-        }
-      },
-      committed: () => committed,
-      waitFor: (n) => committed >= n,
-      close: () => {
-        closed++;
-        return false;
-      },
-    };
-    const written: EncodedRows[] = [];
-    const writer = new RowWriter(
-      store.db,
-      e.seq,
-      (b) => written.push(b),
-      undefined,
-      true,
-      () => lane,
-    );
+    const { lane, counts } = fakeLane(store.db, e.seq, 1, 5);
     const n = THREAD_AFTER + 20 * MAX_BATCH;
-    for (let i = 0; i < n; i++) writer.write(result(i));
-    writer.close();
-    expect(posted).toBe(5);
-    expect(closed).toBe(1);
+    const written = writeThrough(store.db, e.seq, n, lane);
+    expect(counts.posted).toBe(5);
+    expect(counts.closed).toBe(1);
     expect(keysOf(written)).toEqual(expectedKeys(n));
     expect([...storedRows(store.db, e.seq)].map((r) => r.row_key)).toEqual(expectedKeys(n));
     closeStore(store);
@@ -189,26 +179,11 @@ describe("the store's writer thread", () => {
   it("a thread that is not ready yet leaves the rows to the main thread", () => {
     const store = openStore(storeFile());
     const e = newExperiment(store.db, "not ready");
-    let posted = 0;
-    let closed = 0;
-    const lane: Lane = {
-      ready: () => false,
-      post: () => {
-        posted++;
-      },
-      committed: () => 0,
-      waitFor: () => false,
-      close: () => {
-        closed++;
-        return true;
-      },
-    };
-    const writer = new RowWriter(store.db, e.seq, undefined, undefined, true, () => lane);
+    const { lane, counts } = fakeLane(store.db, e.seq, 0, 0);
     const n = THREAD_AFTER + 5 * MAX_BATCH;
-    for (let i = 0; i < n; i++) writer.write(result(i));
-    writer.close();
-    expect(posted).toBe(0);
-    expect(closed).toBe(1);
+    writeThrough(store.db, e.seq, n, lane);
+    expect(counts.posted).toBe(0);
+    expect(counts.closed).toBe(1);
     expect(store.db.prepare("SELECT count(*) FROM results").pluck().get()).toBe(n);
     closeStore(store);
   });
