@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { LimitFunction } from "p-limit";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";

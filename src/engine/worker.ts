@@ -4,7 +4,9 @@
  * posts results back in batches. Errors a task lets escape are pinned to its row through AsyncLocalStorage, and
  * process.exit() in a task ends that row instead of the thread.
  */
+
 import { AsyncLocalStorage } from "node:async_hooks";
+import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { MessagePort } from "node:worker_threads";
 import { configure } from "safe-stable-stringify";
