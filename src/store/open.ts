@@ -137,12 +137,14 @@ export function openStore(location: string | false, options: { create?: boolean 
   };
   try {
     // Read-only checks first: a file that is not a database, or a newer store, is refused before any write.
-    tooNew(db.pragma("user_version", { simple: true }) as number);
+    const version = db.pragma("user_version", { simple: true }) as number;
+    tooNew(version);
     useWal(db);
     // Committed transactions survive the process (a crash, kill -9); only an OS crash or power loss can lose
     // them. That trade doubles write speed here, and the store is history, not the only copy of anything.
     db.pragma("synchronous = OFF");
-    migrate(db, refuse);
+    // A current store needs no migration, nor the write lock that checking under it would take on every open.
+    if (version !== SCHEMA_VERSION) migrate(db, refuse);
     markAbandoned(db);
   } catch (error) {
     db.close();

@@ -83,4 +83,22 @@ describe("schema migrations", () => {
     expect([...storedRows(db, legacy.seq)]).toEqual([JSON.parse(event)]);
     db.close();
   });
+
+  it("opens a current store without its write lock, so a writer mid-transaction does not hold others up", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
+    dirs.push(dir);
+    const file = path.join(dir, "current.db");
+    openStore(file).db.close();
+    const writer = new Database(file);
+    writer.prepare("BEGIN IMMEDIATE").run();
+    try {
+      // Migrating would wait for this lock (10 s) and then fail with "database is locked".
+      const { db } = openStore(file);
+      expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      db.close();
+    } finally {
+      writer.prepare("ROLLBACK").run();
+      writer.close();
+    }
+  });
 });
