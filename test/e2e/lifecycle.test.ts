@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -172,9 +181,12 @@ console.log("resolved", result.name, result.summary.scores.exact.score);
 
 describe("this repository", () => {
   it("`npx evalrun` with no arguments runs examples/ and exits 0", async () => {
-    const result = await runCli(["--jsonl"], { cwd: ROOT, timeoutMs: 30_000 });
+    // The store goes to a scratch directory: the tests leave no experiments in the checkout's own .evalrun/.
+    const store = path.join(mkdtempSync(path.join(os.tmpdir(), "evalrun-examples-")), "store.db");
+    const result = await runCli(["--jsonl"], { cwd: ROOT, timeoutMs: 30_000, env: { EVALRUN_STORE: store } });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
+    expect(existsSync(store)).toBe(true);
     const names = result.stdout
       .trim()
       .split("\n")
