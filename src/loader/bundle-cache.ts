@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
+import { mkdir, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ownEntry } from "../util/own-package.js";
 
@@ -58,15 +58,32 @@ function manifestPath(dir: string, source: string): string {
   return path.join(dir, `${createHash("sha1").update(source).digest("hex").slice(0, 20)}.json`);
 }
 
+const DAY_MS = 86_400_000;
+/** Bundles and manifests unused for this long are removed (see pruneBundles); each edit of an eval file, and each
+ * project directory, leaves one, and the directory otherwise only grows. */
+export const UNUSED_FOR_MS = 7 * DAY_MS;
+
+/** Marks a cache file as used (its mtime), at most once a day, so that pruning spares what runs still reuse. */
+function markUsed(file: string, now = Date.now()): boolean {
+  try {
+    if (now - statSync(file).mtimeMs >= DAY_MS) utimesSync(file, now / 1000, now / 1000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The cached bundle of `source` when nothing it was built from has changed. */
 export function cachedBundle(dir: string, source: string): { bundle: string; inputs: string[] } | undefined {
   let manifest: Manifest;
+  const file = manifestPath(dir, source);
   try {
-    manifest = JSON.parse(readFileSync(manifestPath(dir, source), "utf8")) as Manifest;
+    manifest = JSON.parse(readFileSync(file, "utf8")) as Manifest;
   } catch {
     return undefined;
   }
-  if (manifest.key !== cacheKey() || !existsSync(manifest.bundle)) return undefined;
+  if (manifest.key !== cacheKey() || !markUsed(manifest.bundle)) return undefined;
+  markUsed(file);
   const expected = new Set([...manifest.inputs, ...contextFiles(source)]);
   if (expected.size !== manifest.stamps.length) return undefined;
   for (const [file, mtime, size] of manifest.stamps) {
@@ -90,4 +107,55 @@ export async function rememberBundle(
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(manifest));
   await rename(temp, file);
+  // An unchanged bundle is not written again: it is in use from now on, whatever its age.
+  markUsed(bundle);
+  background = pruneBundles(dir).catch(() => 0);
+}
+
+let background: Promise<number> | undefined;
+
+/** The prune the last rememberBundle() started in the background (for tests: how many files it removed). */
+export function lastPrune(): Promise<number> | undefined {
+  return background;
+}
+
+let pruned = false;
+
+/**
+ * Removes the cache files of `dir` unused for UNUSED_FOR_MS (and temporary files a killed process left) when a new
+ * bundle is written, at most once a day (a marker file says when it last ran) and once per process: a run that
+ * reuses its bundles never pays for the listing. Best effort: a file another process removes first, or cannot be
+ * removed, is skipped.
+ */
+export async function pruneBundles(dir: string, now = Date.now()): Promise<number> {
+  if (pruned) return 0;
+  pruned = true;
+  const marker = path.join(dir, ".last-prune");
+  try {
+    if (now - (await stat(marker)).mtimeMs < DAY_MS) return 0;
+  } catch {
+    // never pruned yet
+  }
+  await writeFile(marker, "");
+  utimesSync(marker, now / 1000, now / 1000);
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    if (file === marker) continue;
+    try {
+      const limit = name.endsWith(".tmp") ? DAY_MS : UNUSED_FOR_MS;
+      if (now - (await stat(file)).mtimeMs < limit) continue;
+      await unlink(file);
+      removed++;
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/** For tests: lets pruneBundles() run again in this process, whenever it last ran. */
+export function resetPruned(dir?: string): void {
+  pruned = false;
+  if (dir) rmSync(path.join(dir, ".last-prune"), { force: true });
 }
