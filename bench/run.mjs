@@ -1,5 +1,5 @@
-// Speed and memory of evalrun on the workloads of workloads.mjs, each beside a floor measured in the same run:
-// whole processes, store on, median of N runs after a warm-up. Each workload runs repeatedly in one directory, so
+// Speed and memory of evalrun on the workloads of workloads.mjs, each beside a floor measured in the same run, one
+// run of each in turn: whole processes, store on, median of N runs after a warm-up. Each workload runs repeatedly in one directory, so
 // from the second run on it is stored and compared with the previous run, as a user's re-runs are.
 //
 //   node bench/run.mjs [runs=5] [w1 w2 ...]        evalrun against its floors and targets
@@ -55,25 +55,62 @@ function measure(command, argv, cwd) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
+const medians = (samples) => ({
+  seconds: median(samples.map((s) => s.seconds)),
+  rss: median(samples.map((s) => s.rss)),
+});
+
+/** Median of `n` runs after a warm-up (file cache, compiled-bundle cache, and a baseline in the store). */
 function repeat(command, argv, cwd, n = runs) {
-  measure(command, argv, cwd); // warm-up: file cache, compiled-bundle cache, and a baseline in the store
-  const samples = Array.from({ length: n }, () => measure(command, argv, cwd));
-  return { seconds: median(samples.map((s) => s.seconds)), rss: median(samples.map((s) => s.rss)) };
+  measure(command, argv, cwd);
+  return medians(Array.from({ length: n }, () => measure(command, argv, cwd)));
 }
 
-const evalrun = (name, extra = []) => {
+/**
+ * Medians of `n` runs of each command, taken in turn (a, b, a, b, ...) after a warm-up of each: this machine's
+ * speed drifts by 20-30% within minutes, and a workload timed minutes before its floor could land on either side
+ * of its target for that alone. In turn, both see the same phases, and so does their ratio.
+ */
+function interleaved(commands, n = runs) {
+  for (const c of commands) measure(...c);
+  const samples = commands.map(() => []);
+  for (let i = 0; i < n; i++) commands.forEach((c, k) => samples[k].push(measure(...c)));
+  return samples.map(medians);
+}
+
+/** The command timing evalrun on one workload (its directory and eval file made on first use). */
+function evalrunCommand(name, extra = []) {
   const wdir = path.join(dir, name);
   mkdirSync(wdir, { recursive: true });
   writeFileSync(path.join(wdir, `${name}.eval.ts`), workloads[name].evalFile);
-  return (n) => repeat(process.execPath, [bin, `${name}.eval.ts`, "--no-progress", ...extra], wdir, n);
-};
+  return [process.execPath, [bin, `${name}.eval.ts`, "--no-progress", ...extra], wdir];
+}
 
-function floorOf(name, w1) {
-  const w = workloads[name];
-  if (w.floor === null && name === "w3") return { seconds: 0.4 + w1, rss: Number.NaN };
+/** The command timing a workload's floor: the same work in a plain node script. */
+function floorCommand(name) {
   const wdir = path.join(dir, name);
-  writeFileSync(path.join(wdir, "floor.mjs"), w.floor ?? "");
-  return repeat(process.execPath, ["floor.mjs"], wdir);
+  mkdirSync(wdir, { recursive: true });
+  writeFileSync(path.join(wdir, "floor.mjs"), workloads[name].floor ?? "");
+  return [process.execPath, ["floor.mjs"], wdir];
+}
+
+/** evalrun's figures on a workload and its floor's, measured in turn. */
+function measureWorkload(name) {
+  if (name === "w5") {
+    // W5's floor is evalrun itself in the main thread; the figure is the speed-up of --workers 2.
+    const [ours, floor] = interleaved([
+      evalrunCommand(name, ["--workers", "2"]),
+      evalrunCommand(name, ["--workers", "0"]),
+    ]);
+    return { ours, floor };
+  }
+  if (name === "w3") {
+    // The ideal 0.4 s plus W1's start-up, W1 timed in turn with W3.
+    const [ours, w1] = interleaved([evalrunCommand(name), evalrunCommand("w1")]);
+    return { ours, floor: { seconds: 0.4 + w1.seconds, rss: Number.NaN } };
+  }
+  const [ours, floor] = interleaved([evalrunCommand(name), floorCommand(name)]);
+  return { ours, floor };
 }
 
 /** The peers' own eval files (../shared/peers), run where they are installed. */
@@ -105,22 +142,10 @@ function peerRuns(name) {
 }
 
 const rows = [];
-let w1Seconds = 0.15;
 try {
   for (const name of names) {
     const w = workloads[name];
-    let ours;
-    let floor;
-    if (name === "w5") {
-      const run = evalrun(name);
-      floor = evalrun(name, ["--workers", "0"])();
-      ours = evalrun(name, ["--workers", "2"])();
-      void run;
-    } else {
-      ours = evalrun(name)();
-      if (name === "w1") w1Seconds = ours.seconds;
-      floor = floorOf(name, w1Seconds);
-    }
+    const { ours, floor } = measureWorkload(name);
     rows.push({ name, w, ours, floor, peers: {} });
     process.stderr.write(`${name} done\n`);
   }
