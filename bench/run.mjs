@@ -74,7 +74,9 @@ function repeat(command, argv, cwd, n = runs) {
 function interleaved(commands, n = runs) {
   for (const c of commands) measure(...c);
   const samples = commands.map(() => []);
-  for (let i = 0; i < n; i++) commands.forEach((c, k) => samples[k].push(measure(...c)));
+  for (let i = 0; i < n; i++) {
+    for (const [k, c] of commands.entries()) samples[k].push(measure(...c));
+  }
   return samples.map(medians);
 }
 
