@@ -83,11 +83,20 @@ export function meanInterval(
   if (n === 0) return null;
   // Identical values (every row passed, a re-run that changed nothing) have an exact interval, and a sum that
   // no order changes: no copy, no sort, no resampling.
+  // One pass for both: the sum is the one mean() would make, term by term in the same order.
   const first = input[0] as number;
   let same = true;
-  for (let i = 1; i < n && same; i++) same = input[i] === first;
+  let sum = first;
+  for (let i = 1; i < n; i++) {
+    const v = input[i] as number;
+    if (v !== first) {
+      same = false;
+      break;
+    }
+    sum += v;
+  }
   if (same) {
-    const m = stable(mean(input));
+    const m = stable(sum / n);
     return { mean: m, low: m, high: m, method: n > BOOTSTRAP_MAX_VALUES ? "normal" : "bootstrap", n };
   }
   const values = Float64Array.from(input).sort();
