@@ -1,6 +1,7 @@
 // Speed and memory of evalrun on the workloads of workloads.mjs, each beside a floor measured in the same run, one
-// run of each in turn: whole processes, store on, median of N runs after a warm-up. Each workload runs repeatedly in one directory, so
-// from the second run on it is stored and compared with the previous run, as a user's re-runs are.
+// run of each in turn: whole processes, store on, median of N runs after a warm-up. Each workload runs repeatedly
+// in one directory, so from the second run on it is stored and compared with the previous run, as a user's
+// re-runs are.
 //
 //   node bench/run.mjs [runs=5] [w1 w2 ...]        evalrun against its floors and targets
 //   PEERS_DIR=/scratch node bench/run.mjs peers    also braintrust 3.35 and evalite 0.19 installed under PEERS_DIR
