@@ -128,7 +128,8 @@ let pruned = false;
  * bundle is written, at most once a day (a marker file says when it last ran) and once per process. It runs in
  * turn, not in the background: a run ends with process.exit, which would cut a listing of thousands of files
  * short, every day at the same place. A run that compiles has paid esbuild already (100-300 ms); the listing
- * costs ~1 ms per 150 files here (21,700 took 0.15 s). Best effort: a file another process removes first, or cannot be removed, is skipped.
+ * costs ~1 ms per 150 files here (21,700 took 0.15 s). Best effort: a file another process removes first, or
+ * cannot be removed, is skipped.
  */
 export function pruneBundles(dir: string, now = Date.now()): number {
   if (pruned) return 0;
