@@ -91,15 +91,17 @@ export function cachedBundle(dir: string, source: string): { bundle: string; inp
   } catch {
     return undefined;
   }
-  if (manifest.key !== cacheKey() || !markUsed(manifest.bundle)) return undefined;
-  markUsed(file);
+  if (manifest.key !== cacheKey()) return undefined;
   const expected = new Set([...manifest.inputs, ...contextFiles(source)]);
   if (expected.size !== manifest.stamps.length) return undefined;
-  for (const [file, mtime, size] of manifest.stamps) {
-    if (!expected.has(file)) return undefined;
-    const [, now, nowSize] = stamp(file);
+  for (const [input, mtime, size] of manifest.stamps) {
+    if (!expected.has(input)) return undefined;
+    const [, now, nowSize] = stamp(input);
     if (now !== mtime || nowSize !== size) return undefined;
   }
+  // Only a hit is marked used (and the bundle's stat doubles as its existence check).
+  if (!markUsed(manifest.bundle)) return undefined;
+  markUsed(file);
   return { bundle: manifest.bundle, inputs: manifest.inputs };
 }
 
