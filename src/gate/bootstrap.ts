@@ -82,8 +82,8 @@ export function meanInterval(
   const n = input.length;
   if (n === 0) return null;
   // Identical values (every row passed, a re-run that changed nothing) have an exact interval, and a sum that
-  // no order changes: no copy, no sort, no resampling.
-  // One pass for both: the sum is the one mean() would make, term by term in the same order.
+  // no order changes: no copy, no sort, no resampling. One pass finds them and sums them, term by term in the
+  // order mean() would.
   const first = input[0] as number;
   let same = true;
   let sum = first;
