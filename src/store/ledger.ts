@@ -27,7 +27,6 @@ export class Ledger {
   private base: RowMeans | undefined;
   /** The experiment whose index holds the baseline's key list (see writeIndex). */
   private keysRoot: number | undefined;
-  private baseLoaded = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -43,11 +42,10 @@ export class Ledger {
   }
 
   private loadBaseline(): void {
-    if (this.baseLoaded || this.baselineSeq === null) return;
+    if (this.baselineSeq === null) return;
     const found = baselineMeans(this.db, this.baselineSeq);
     this.base = found?.means;
     this.keysRoot = found?.keysRoot;
-    this.baseLoaded = true;
   }
 
   /** One written result: its row key and scores. */
