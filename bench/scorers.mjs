@@ -8,22 +8,12 @@
 //
 //   node bench/scorers.mjs [runs=25]
 import { Levenshtein } from "../dist/index.js";
+import { random } from "./random.mjs";
 
 const runs = Number(process.argv[2] ?? 25);
 const SIZE = 10_240;
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz ";
 
-// mulberry32, seeded: the same strings on every run.
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const next = random(1);
 const text = (n) => Array.from({ length: n }, () => ALPHABET[Math.floor(next() * ALPHABET.length)]).join("");
 const a = text(SIZE);

@@ -1,14 +1,2 @@
-/**
- * A small seeded generator (mulberry32): the same values on every run, so a failing property or statistical
- * check reproduces. Uniform in [0, 1).
- */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The tests' seeded generator is the bench's: one copy, in plain JavaScript the bench scripts can import.
+export { random } from "../../bench/random.mjs";
