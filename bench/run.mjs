@@ -27,12 +27,14 @@ const probe = path.join(root, "bench", "rss-probe.cjs");
 const args = process.argv.slice(2);
 const peers = args.includes("peers");
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? (peers ? 3 : 5));
-const chosen = args.filter((a) => /^w\d$/.test(a));
+const chosen = args.filter((a) => /^w\d\w*$/.test(a));
 const names = chosen.length > 0 ? chosen : Object.keys(workloads);
 const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-bench-"));
 const rssFile = path.join(dir, "rss.txt");
 
-function measure(command, argv, cwd) {
+/** One timed run; `before` (untimed) readies its directory. */
+function measure(command, argv, cwd, before) {
+  before?.();
   writeFileSync(rssFile, "");
   const start = process.hrtime.bigint();
   const child = spawnSync(command, argv, {
@@ -81,19 +83,28 @@ function interleaved(commands, n = runs) {
   return samples.map(medians);
 }
 
-/** The command timing evalrun on one workload (its directory and eval file made on first use). */
+/**
+ * The command timing evalrun on one workload (its directory and eval file made on first use); a workload `like`
+ * another runs that one's eval file, and with `emptyStore` each run starts without the store.
+ */
 function evalrunCommand(name, extra = []) {
+  const w = workloads[name];
+  const file = `${w.like ?? name}.eval.ts`;
   const wdir = path.join(dir, name);
   mkdirSync(wdir, { recursive: true });
-  writeFileSync(path.join(wdir, `${name}.eval.ts`), workloads[name].evalFile);
-  return [process.execPath, [bin, `${name}.eval.ts`, "--no-progress", ...extra], wdir];
+  writeFileSync(path.join(wdir, file), workloads[w.like ?? name].evalFile);
+  const before = w.emptyStore
+    ? () => rmSync(path.join(wdir, ".evalrun"), { recursive: true, force: true })
+    : undefined;
+  return [process.execPath, [bin, file, "--no-progress", ...extra], wdir, before];
 }
 
 /** The command timing a workload's floor: the same work in a plain node script. */
 function floorCommand(name) {
+  const like = workloads[name].like ?? name;
   const wdir = path.join(dir, name);
   mkdirSync(wdir, { recursive: true });
-  writeFileSync(path.join(wdir, "floor.mjs"), workloads[name].floor ?? "");
+  writeFileSync(path.join(wdir, "floor.mjs"), workloads[like].floor ?? "");
   return [process.execPath, ["floor.mjs"], wdir];
 }
 
@@ -120,7 +131,7 @@ function measureWorkload(name) {
 function peerRuns(name) {
   const peersDir = process.env.PEERS_DIR;
   const sources = path.join(root, "..", "shared", "peers");
-  if (!peersDir || !existsSync(sources) || name === "w5") return {};
+  if (!peersDir || !existsSync(sources) || name === "w5" || workloads[name].like) return {};
   const out = {};
   const bt = path.join(peersDir, "braintrust");
   if (existsSync(path.join(bt, "node_modules", ".bin", "braintrust"))) {
@@ -183,7 +194,7 @@ for (const r of rows) {
     r.name === "w5"
       ? `${(r.floor.seconds / r.ours.seconds).toFixed(2)}x faster`
       : `${(r.ours.seconds / r.floor.seconds).toFixed(2)}x`;
-  const floor = `${s(r.floor.seconds)}${Number.isFinite(r.floor.rss) && r.name === "w4" ? `, ${mib(r.floor.rss)}` : ""} (${r.w.floorLabel})`;
+  const floor = `${s(r.floor.seconds)}${Number.isFinite(r.floor.rss) && r.w.target.rssMiB ? `, ${mib(r.floor.rss)}` : ""} (${r.w.floorLabel})`;
   const peer = (p) => (p ? `${s(p.seconds)}, ${mib(p.rss)}` : "–");
   const peerCells = peers ? ` ${peer(r.peers.braintrust)} | ${peer(r.peers.evalite)} |` : "";
   console.log(
