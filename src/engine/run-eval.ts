@@ -110,7 +110,7 @@ export async function runEval(
         // Rows that finish in microtasks (synchronous tasks, async generators) would otherwise keep the event loop
         // from timers, signals (Ctrl-C) and I/O until the eval ends. Rows that wait on timers or I/O let it go
         // round by themselves; yielding there anyway moved the next rows' start to the check phase, after the
-        // timers that were due (W3's 20 ms sleeps took ~1.5 ms longer each).
+        // timers that were due (each of W3's 20 ms sleeps then ran ~1 ms late).
         if (performance.now() - yielded > YIELD_EVERY_MS) {
           if (!turned) await new Promise((resolve) => setImmediate(resolve));
           turned = false;
