@@ -90,21 +90,22 @@ export interface IndexedBlobs {
   root: number;
 }
 
-/** A list of blob digests as an index holds it: packed, or a JSON array (written before they were packed). */
-function blobList(text: string | undefined): PackedDigests | string[] | undefined {
-  if (text !== undefined && isPacked(text)) return new PackedDigests(text);
-  return indexed(text, isStrings);
+/**
+ * An index's blobs column: the digests packed, a JSON array of them (written before they were packed), or the
+ * experiment whose index holds the same list.
+ */
+function blobsColumn(text: string | undefined): PackedDigests | BlobsJson | undefined {
+  return text !== undefined && isPacked(text) ? new PackedDigests(text) : indexed(text, isBlobs);
 }
 
 /** The blob digests an experiment's results reference, from its index, or undefined when it has none. */
 export function indexedBlobs(db: Database.Database, seq: number): IndexedBlobs | undefined {
-  const text = indexText(db, seq, "blobs");
-  if (text !== undefined && isPacked(text)) return { digests: new PackedDigests(text), root: seq };
-  const json = indexed(text, isBlobs);
-  if (json === undefined) return undefined;
-  if (Array.isArray(json)) return { digests: json, root: seq };
-  const root = blobList(indexText(db, json.same, "blobs"));
-  return root && { digests: root, root: json.same };
+  const own = blobsColumn(indexText(db, seq, "blobs"));
+  if (own === undefined) return undefined;
+  if (own instanceof PackedDigests || Array.isArray(own)) return { digests: own, root: seq };
+  // The named index always holds the list itself.
+  const root = blobsColumn(indexText(db, own.same, "blobs"));
+  return root instanceof PackedDigests || Array.isArray(root) ? { digests: root, root: own.same } : undefined;
 }
 
 /**
