@@ -89,10 +89,11 @@ function interleaved(commands, n = runs) {
  */
 function evalrunCommand(name, extra = []) {
   const w = workloads[name];
-  const file = `${w.like ?? name}.eval.ts`;
+  const like = w.like ?? name;
+  const file = `${like}.eval.ts`;
   const wdir = path.join(dir, name);
   mkdirSync(wdir, { recursive: true });
-  writeFileSync(path.join(wdir, file), workloads[w.like ?? name].evalFile);
+  writeFileSync(path.join(wdir, file), workloads[like].evalFile);
   const before = w.emptyStore
     ? () => rmSync(path.join(wdir, ".evalrun"), { recursive: true, force: true })
     : undefined;

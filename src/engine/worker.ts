@@ -4,7 +4,6 @@
  * posts results back in batches. Errors a task lets escape are pinned to its row through AsyncLocalStorage, and
  * process.exit() in a task ends that row instead of the thread.
  */
-
 import { AsyncLocalStorage } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
