@@ -81,6 +81,17 @@ describe("schema migrations", () => {
     const { db } = openStore(file);
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     expect([...storedRows(db, legacy.seq)]).toEqual([JSON.parse(event)]);
+    // Its pages stay the size it was made with: only a new store takes evalrun's.
+    expect(db.pragma("page_size", { simple: true })).toBe(4096);
+    db.close();
+  });
+
+  it("makes a new store with 16 KB pages, which hold 1 KB blobs with little left empty", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
+    dirs.push(dir);
+    const { db } = openStore(path.join(dir, "new.db"));
+    expect(db.pragma("page_size", { simple: true })).toBe(16_384);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
   });
 
