@@ -35,47 +35,65 @@ function stop(state: number): void {
 }
 
 function serve(db: Database.Database): void {
-  const inserters = new Map<number, ReturnType<typeof rowInserter>>();
+  type Insert = ReturnType<typeof rowInserter>;
+  const inserters = new Map<number, { seq: number; bare: Insert; atomic: Insert }>();
   const failed = new Set<number>();
-  const inserter = (lane: number, seq: number) => {
-    let insert = inserters.get(lane);
-    if (!insert) {
-      insert = rowInserter(db, seq);
-      inserters.set(lane, insert);
+  const inserter = (lane: number, seq: number, atomic: boolean): Insert => {
+    let found = inserters.get(lane);
+    if (!found || found.seq !== seq) {
+      found = { seq, bare: rowInserter(db, seq, false), atomic: rowInserter(db, seq) };
+      inserters.set(lane, found);
     }
-    return insert;
+    return atomic ? found.atomic : found.bare;
+  };
+
+  /**
+   * Writes the batches among `messages` in one transaction and counts them by lane. Not `atomic`: any failure fails
+   * (and rolls back) the whole transaction. `atomic`: each batch in a savepoint, so that a failing batch fails its
+   * lane alone (its lane is added to `failing`).
+   */
+  const insertAll = (messages: ToThread[], atomic: boolean, failing: number[]): Map<number, number> => {
+    const counts = new Map<number, number>();
+    db.transaction(() => {
+      for (const m of messages) {
+        if (!("values" in m) || failed.has(m.lane)) continue;
+        try {
+          inserter(m.lane, m.seq, atomic)(m);
+        } catch (error) {
+          if (!atomic) throw error;
+          failed.add(m.lane);
+          failing.push(m.lane);
+          continue;
+        }
+        counts.set(m.lane, (counts.get(m.lane) ?? 0) + 1);
+      }
+    })();
+    return counts;
   };
 
   // Every message queued is written in one transaction: a thread that falls behind commits less often, not later.
+  // Without a savepoint a batch (see rowInserter); only when that transaction fails are its batches written again,
+  // each in a savepoint, so that one experiment's failing batch fails that experiment alone.
   const handle = (messages: ToThread[]) => {
-    const committed = new Map<number, number>();
     const failing: number[] = [];
-    const closed: number[] = [];
-    let shutdown = false;
+    let committed: Map<number, number>;
     try {
-      db.transaction(() => {
-        for (const m of messages) {
-          if ("shutdown" in m) shutdown = true;
-          else if ("close" in m) closed.push(m.lane);
-          else if (!failed.has(m.lane)) {
-            try {
-              inserter(m.lane, m.seq)(m);
-              committed.set(m.lane, (committed.get(m.lane) ?? 0) + 1);
-            } catch {
-              failed.add(m.lane);
-              failing.push(m.lane);
-            }
-          }
-        }
-      })();
+      committed = insertAll(messages, false, failing);
     } catch {
-      // The commit failed: none of these batches is stored.
-      for (const lane of committed.keys()) {
-        failed.add(lane);
-        failing.push(lane);
+      try {
+        committed = insertAll(messages, true, failing);
+      } catch {
+        // The commit failed: none of these batches is stored.
+        committed = new Map();
+        for (const m of messages) {
+          if (!("values" in m) || failed.has(m.lane)) continue;
+          failed.add(m.lane);
+          failing.push(m.lane);
+        }
       }
-      committed.clear();
     }
+    const closed = messages.flatMap((m) => ("close" in m ? [m.lane] : []));
+    const shutdown = messages.some((m) => "shutdown" in m);
     for (const [lane, n] of committed) Atomics.add(flags, laneSlot(lane) + COMMITTED, n);
     for (const lane of failing) Atomics.store(flags, laneSlot(lane) + STATE, LANE_FAILED);
     for (const lane of closed) {

@@ -5,9 +5,22 @@ import type Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { closeStore, openStore } from "../../src/store/open.js";
-import { type EncodedRows, KEY_AT, VALUES_PER_ROW } from "../../src/store/row-encoding.js";
+import {
+  type EncodedRows,
+  encodeRows,
+  KEY_AT,
+  SentBlobs,
+  VALUES_PER_ROW,
+} from "../../src/store/row-encoding.js";
 import { rowInserter } from "../../src/store/row-insert.js";
-import { MAX_BATCH, RowWriter, storedRows, THREAD_AFTER, THREAD_WORTH } from "../../src/store/rows.js";
+import {
+  MAX_BATCH,
+  RowWriter,
+  rowCount,
+  storedRows,
+  THREAD_AFTER,
+  THREAD_WORTH,
+} from "../../src/store/rows.js";
 import { type Lane, WriteThread } from "../../src/store/write-thread.js";
 import { newExperiment } from "../helpers/store.js";
 
@@ -139,6 +152,38 @@ describe("the store's writer thread", () => {
     const again = openStore(file);
     expect(again.db.prepare("SELECT count(*) FROM results").pluck().get()).toBe(n);
     closeStore(again);
+  });
+
+  it("fails only the experiment whose batch fails, when another experiment's batches share its commit", async () => {
+    const file = storeFile();
+    const store = openStore(file);
+    const good = newExperiment(store.db, "good");
+    const bad = newExperiment(store.db, "bad");
+    const thread = WriteThread.for(file);
+    const a = thread?.lane(good.seq);
+    const b = thread?.lane(bad.seq);
+    if (!a || !b) throw new Error("no writer thread");
+    for (let waited = 0; !a.ready() && waited < 10_000; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const encode = (from: number, n: number) =>
+      encodeRows(
+        Array.from({ length: n }, (_, i) => result(from + i)),
+        new SentBlobs(),
+        true,
+      );
+    const broken = encode(100, 10);
+    // An id SQLite cannot bind: that batch's insert throws inside the thread.
+    broken.values[3 * VALUES_PER_ROW] = { not: "bindable" } as never;
+    // Posted back to back, so that the thread takes them in one transaction.
+    a.post(encode(0, 10));
+    b.post(broken);
+    a.post(encode(10, 10));
+    expect(b.close()).toBe(false);
+    expect(a.close()).toBe(true);
+    expect([...storedRows(store.db, good.seq)].map((r) => r.row_key)).toEqual(expectedKeys(20));
+    expect(rowCount(store.db, bad.seq)).toBe(0);
+    closeStore(store);
   });
 
   it("gives back what a failed lane did not commit, and those rows are inserted in the main thread", () => {
