@@ -89,16 +89,19 @@ export class SentBlobs {
       this.toSets();
     }
     const stored = this.stored as Set<string>;
-    if (this.seen !== undefined && !this.seen.has(digest)) {
-      this.seen.add(digest);
+    const fresh = !stored.has(digest);
+    const seen = this.seen;
+    // `seen` is `stored` itself while nothing was known (a first run): one set where two would hold the same.
+    if (seen !== undefined && (seen === stored ? fresh : !seen.has(digest))) {
+      if (seen !== stored) seen.add(digest);
       (this.referenced as string[]).push(digest);
       // Past the cap the list is given up: the experiment gets no index, whose blob list would be too big anyway.
-      if (this.seen.size > this.cap) {
+      if (seen.size + (seen === stored ? 1 : 0) > this.cap) {
         this.seen = undefined;
         this.referenced = undefined;
       }
     }
-    if (stored.has(digest)) return false;
+    if (!fresh) return false;
     // Forgetting costs a re-send (the insert ignores a blob it has), never a lost blob.
     if (stored.size >= this.cap) this.stored = new Set();
     (this.stored as Set<string>).add(digest);
@@ -129,7 +132,7 @@ export class SentBlobs {
     const known = this.knownList();
     this.stored = new Set(known);
     this.referenced = known.slice(0, this.cursor);
-    this.seen = new Set(this.referenced);
+    this.seen = known.length === 0 ? this.stored : new Set(this.referenced);
   }
 }
 

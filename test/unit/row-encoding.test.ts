@@ -88,6 +88,13 @@ describe("a writer's blobs (SentBlobs)", () => {
     expect(sent.references()).toEqual(["a", "c", "x", "b", "y"]);
   });
 
+  it("with nothing known (a first run), sends each blob once and lists each reference once, up to its cap", () => {
+    const sent = new SentBlobs([], 3);
+    const asked = ["x", "y", "x", "z", "y"].map((d) => sent.mustSend(d));
+    expect(asked).toEqual([true, true, false, true, false]);
+    expect(sent.references()).toEqual(["x", "y", "z"]);
+  });
+
   it("past its cap forgets what was sent (a re-send, never a lost blob) and gives up the reference list", () => {
     const sent = new SentBlobs([], 2);
     expect(["p", "q", "r", "p"].map((d) => sent.mustSend(d))).toEqual([true, true, true, true]);
