@@ -2,9 +2,8 @@ import type Database from "better-sqlite3";
 import { type EncodedRows, VALUES_PER_ROW } from "./row-encoding.js";
 
 /**
- * Rows per INSERT statement, a whole batch for the writer thread (MAX_BATCH): per-statement overhead, not SQLite,
- * dominates small rows (1 row a statement: 9 us a row; 50: 4 us; 100 instead of two of 50: W2 -0.045 s, W4 -0.08 s
- * interleaved).
+ * Rows per INSERT statement, a whole flush (MAX_BATCH): per-statement overhead, not SQLite, dominates small rows
+ * (1 row a statement: 9 us a row; 50: 4 us; 100 instead of two of 50: W2 -0.045 s, W4 -0.08 s interleaved).
  */
 const ROWS_PER_STATEMENT = 100;
 

@@ -6,16 +6,8 @@ import { type EncodedRows, emptyBatch, encodeRow, joinBatches, SentBlobs } from 
 import { rowInserter } from "./row-insert.js";
 import type { Lane } from "./write-thread.js";
 
-/** Rows a batch handed to the writer thread holds at most; a bigger backlog is handed over at once. */
+/** Rows flushed in one transaction at most; a bigger backlog is written at once, not left to grow. */
 export const MAX_BATCH = 100;
-
-/**
- * Rows inserted in one transaction at most in this thread. A commit costs ~0.3 ms here whatever its size, and W2's
- * 10,000 synchronous rows committed 100 at a time spent 77-88 ms inserting, 40-65 ms 1,000 at a time. Batches for
- * the writer thread stay at MAX_BATCH: it commits whatever is queued at once, and 16 batches in flight bound its
- * memory.
- */
-const LOCAL_BATCH = 1_000;
 
 /** Rows a writer inserts itself before it hands its batches to the store's writer thread. */
 export const THREAD_AFTER = 2_000;
@@ -33,7 +25,7 @@ const MAX_IN_FLIGHT = 16;
 
 /**
  * Writes an experiment's rows as they finish: rows finished in one turn of the event loop go in one transaction at
- * the end of that turn (LOCAL_BATCH at most), so a kill -9 loses at most the rows not committed yet, and a fast eval
+ * the end of that turn (100 at most), so a kill -9 loses at most the rows not committed yet, and a fast eval
  * writes few transactions. Each row is encoded as it arrives, so the row itself (its large input and output) is
  * not kept until the flush: kept, it survived young-generation GCs, which then cost more than the inserts.
  * Past THREAD_AFTER rows, an engine's writer whose experiment may reach THREAD_WORTH results hands its encoded
@@ -75,7 +67,7 @@ export class RowWriter implements ResultSink {
 
   write(row: RowResult): void {
     encodeRow(row, this.sent, this.pending, this.engineRows);
-    if (this.pending.count >= (this.lane ? MAX_BATCH : LOCAL_BATCH)) this.flush();
+    if (this.pending.count >= MAX_BATCH) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
