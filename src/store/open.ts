@@ -14,10 +14,10 @@ export interface OpenedStore {
 }
 
 /**
- * Pages of a store made from now on. Blobs (1 KB inputs and up) fit 4 KB pages badly (three to a page, a quarter
- * of each page left empty), and every commit rewrote more of the blobs' random-hash index: W4's first run wrote
- * a 174 MB store instead of 146 MB, and took 3.5 s instead of 3.15 s (interleaved, 4 runs each). Re-runs, which
- * write only results, were the same either way; 64 KB pages were no faster than 16 KB.
+ * Pages of a store made from now on. Blobs (1 KB inputs and up) fit 4 KB pages badly, three to a page with a
+ * quarter of it left empty: W4's first run wrote a 174 MB store instead of 146 MB, and took 3.5 s instead of
+ * 3.15 s (interleaved, 4 runs each). Re-runs, which write only results, were the same either way within noise;
+ * 64 KB pages were no faster than 16 KB.
  */
 const NEW_STORE_PAGE_SIZE = 16_384;
 

@@ -17,9 +17,9 @@ type Batch = Pick<EncodedRows, "count" | "values" | "blobs">;
 
 /**
  * Inserts encoded results of one experiment. `atomic` (the default): each batch in a transaction of its own, or a
- * savepoint inside the caller's. Otherwise the caller's transaction must hold the batch; a savepoint copies every
+ * savepoint inside the caller's. Otherwise the caller's transaction must hold the batch. A savepoint copies every
  * page it first changes to a sub-journal, and the blobs' random-hash index spreads a batch over ~100 pages: W4's
- * first run spent ~0.5 s of its writer thread on those copies.
+ * first-run inserts, replayed, took 2.2-2.4 s in savepoints and 1.4-1.7 s without.
  */
 export function rowInserter(db: Database.Database, seq: number, atomic = true): (batch: Batch) => void {
   const statements = new Map<string, Database.Statement>();
