@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RowResult } from "../../src/engine/types.js";
 import { EvalAggregate } from "../../src/summary/aggregate.js";
+import { kthSmallest } from "../../src/summary/select.js";
 import { summarize } from "../../src/summary/summarize.js";
 import { random } from "../helpers/random.js";
 
@@ -49,6 +50,29 @@ describe("duration percentiles (nearest rank)", () => {
         const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
         expect(agg.durationPercentile(p)).toBe(sorted[rank - 1]);
       }
+    }
+  });
+
+  it("selects (quickselect) what sorting would rank, for any order and repeated values", () => {
+    const rand = random(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(rand() * 500);
+      const spread = 1 + Math.floor(rand() * 40);
+      const values = Float64Array.from({ length: n }, () => Math.floor(rand() * spread) / 8);
+      const sorted = values.slice().sort();
+      const k = Math.floor(rand() * n);
+      expect(kthSmallest(values.slice(), k)).toBe(sorted[k]);
+    }
+  });
+
+  it("past 100,000 durations selects instead of sorting, with the same answers", () => {
+    const rand = random(3);
+    const values = Array.from({ length: 120_001 }, () => Math.floor(rand() * 5000) / 1000);
+    const sorted = Float64Array.from(values).sort();
+    const agg = aggregateOf(values);
+    for (const p of [1, 50, 95, 100]) {
+      const rank = Math.min(values.length, Math.max(1, Math.ceil((p / 100) * values.length)));
+      expect(agg.durationPercentile(p)).toBe(sorted[rank - 1]);
     }
   });
 });
