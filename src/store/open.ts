@@ -14,12 +14,13 @@ export interface OpenedStore {
 }
 
 /**
- * Pages of a store made from now on. Blobs (1 KB inputs and up) fit 4 KB pages badly, three to a page with a
- * quarter of it left empty: W4's first run wrote a 174 MB store instead of 146 MB, and took 3.5 s instead of
- * 3.15 s (interleaved, 4 runs each). Re-runs, which write only results, were the same either way within noise;
- * 64 KB pages were no faster than 16 KB.
+ * Pages of a store made from now on. 1 KB blobs fit 4 KB pages three to a page, with a quarter of each page
+ * empty: W4's first run made a 174 MB store (154 MB with 8 KB pages, 146 MB with 16 KB). Small results pay for
+ * whole pages at each commit: W2's inserts took ~75 ms with 4 KB pages, ~60 with 8 KB and ~86 with 16 KB (medians
+ * of 8 runs each), its whole runs 473 ms with 8 KB against 500 with 16 KB (20 each). W4's first run took the same
+ * with 8 and 16 KB (2.69 s, 6 runs each).
  */
-const NEW_STORE_PAGE_SIZE = 16_384;
+const NEW_STORE_PAGE_SIZE = 8_192;
 
 function storeError(code: string | undefined, file: string, cause: unknown): EvalrunError {
   const reason = cause instanceof Error ? cause.message : String(cause);

@@ -86,11 +86,11 @@ describe("schema migrations", () => {
     db.close();
   });
 
-  it("makes a new store with 16 KB pages, which hold 1 KB blobs with little left empty", () => {
+  it("makes a new store with 8 KB pages, which hold 1 KB blobs with less left empty than 4 KB pages", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
     dirs.push(dir);
     const { db } = openStore(path.join(dir, "new.db"));
-    expect(db.pragma("page_size", { simple: true })).toBe(16_384);
+    expect(db.pragma("page_size", { simple: true })).toBe(8_192);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
   });
