@@ -37,18 +37,22 @@ describe("duration percentiles (nearest rank)", () => {
     expect(agg.durationPercentile(1)).toBe(0.5);
   });
 
+  /** Up to `most` durations drawn from few distinct values, so that many repeat. */
+  const someDurations = (rand: () => number, most: number): number[] => {
+    const spread = 1 + Math.floor(rand() * 40);
+    return Array.from({ length: 1 + Math.floor(rand() * most) }, () => Math.floor(rand() * spread) / 8);
+  };
+  const nearestRank = (p: number, n: number) => Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+
   it("agrees with sorting, for any order, repeated values, and NaN (ranked last)", () => {
     const rand = random(7);
     for (let trial = 0; trial < 200; trial++) {
-      const n = 1 + Math.floor(rand() * 300);
-      const spread = 1 + Math.floor(rand() * 20);
-      const values = Array.from({ length: n }, () => Math.floor(rand() * spread) / 4);
-      if (trial % 10 === 0) values[Math.floor(rand() * n)] = Number.NaN;
+      const values = someDurations(rand, 300);
+      if (trial % 10 === 0) values[Math.floor(rand() * values.length)] = Number.NaN;
       const sorted = Float64Array.from(values).sort();
       const agg = aggregateOf(values);
       for (const p of [1, 25, 50, 90, 95, 99, 100]) {
-        const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
-        expect(agg.durationPercentile(p)).toBe(sorted[rank - 1]);
+        expect(agg.durationPercentile(p)).toBe(sorted[nearestRank(p, values.length) - 1]);
       }
     }
   });
@@ -56,11 +60,9 @@ describe("duration percentiles (nearest rank)", () => {
   it("selects (quickselect) what sorting would rank, for any order and repeated values", () => {
     const rand = random(11);
     for (let trial = 0; trial < 200; trial++) {
-      const n = 1 + Math.floor(rand() * 500);
-      const spread = 1 + Math.floor(rand() * 40);
-      const values = Float64Array.from({ length: n }, () => Math.floor(rand() * spread) / 8);
+      const values = Float64Array.from(someDurations(rand, 500));
       const sorted = values.slice().sort();
-      const k = Math.floor(rand() * n);
+      const k = Math.floor(rand() * values.length);
       expect(kthSmallest(values.slice(), k)).toBe(sorted[k]);
     }
   });
@@ -71,8 +73,7 @@ describe("duration percentiles (nearest rank)", () => {
     const sorted = Float64Array.from(values).sort();
     const agg = aggregateOf(values);
     for (const p of [1, 50, 95, 100]) {
-      const rank = Math.min(values.length, Math.max(1, Math.ceil((p / 100) * values.length)));
-      expect(agg.durationPercentile(p)).toBe(sorted[rank - 1]);
+      expect(agg.durationPercentile(p)).toBe(sorted[nearestRank(p, values.length) - 1]);
     }
   });
 });
