@@ -16,12 +16,13 @@ const rowsNext = (left: number) => (left >= ROWS_PER_STATEMENT ? ROWS_PER_STATEM
 type Batch = Pick<EncodedRows, "count" | "values" | "blobs">;
 
 /**
- * Inserts encoded results of one experiment. `atomic` (the default): each batch in a transaction of its own, or a
- * savepoint inside the caller's. Otherwise the caller's transaction must hold the batch. A savepoint copies every
- * page it first changes to a sub-journal, and the blobs' random-hash index spreads a batch over ~100 pages: W4's
- * first-run inserts, replayed, took 2.2-2.4 s in savepoints and 1.4-1.7 s without.
+ * Inserts encoded results of one experiment, in the caller's transaction: wrapped in `db.transaction()`, each batch
+ * gets one of its own (a savepoint inside another). The writer thread runs many batches in one transaction with no
+ * savepoint each: a savepoint copies every page it first changes to a sub-journal, and the blobs' random-hash index
+ * spreads a batch over ~100 pages (W4's first-run inserts, replayed, took 2.2-2.4 s in savepoints, 1.4-1.7 s
+ * without).
  */
-export function rowInserter(db: Database.Database, seq: number, atomic = true): (batch: Batch) => void {
+export function rowInserter(db: Database.Database, seq: number): (batch: Batch) => void {
   const statements = new Map<string, Database.Statement>();
   const statement = (kind: "results" | "blobs", n: number) => {
     const key = `${kind}:${n}`;
@@ -38,7 +39,7 @@ export function rowInserter(db: Database.Database, seq: number, atomic = true): 
     }
     return found;
   };
-  const insert = (batch: Batch) => {
+  return (batch: Batch) => {
     const { values, blobs } = batch;
     for (let first = 0; first < blobs.length / 2; ) {
       const n = rowsNext(blobs.length / 2 - first);
@@ -54,5 +55,4 @@ export function rowInserter(db: Database.Database, seq: number, atomic = true): 
       first += n;
     }
   };
-  return atomic ? db.transaction(insert) : insert;
 }

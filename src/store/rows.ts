@@ -62,7 +62,7 @@ export class RowWriter implements ResultSink {
     private readonly engineRows = false,
     private lanes?: () => Lane | undefined,
   ) {
-    this.insert = rowInserter(db, seq);
+    this.insert = db.transaction(rowInserter(db, seq));
   }
 
   write(row: RowResult): void {

@@ -36,12 +36,13 @@ function stop(state: number): void {
 
 function serve(db: Database.Database): void {
   type Insert = ReturnType<typeof rowInserter>;
-  const inserters = new Map<number, { seq: number; bare: Insert; atomic: Insert }>();
+  const inserters = new Map<number, { bare: Insert; atomic: Insert }>();
   const failed = new Set<number>();
   const inserter = (lane: number, seq: number, atomic: boolean): Insert => {
     let found = inserters.get(lane);
-    if (!found || found.seq !== seq) {
-      found = { seq, bare: rowInserter(db, seq, false), atomic: rowInserter(db, seq) };
+    if (!found) {
+      const bare = rowInserter(db, seq);
+      found = { bare, atomic: db.transaction(bare) };
       inserters.set(lane, found);
     }
     return atomic ? found.atomic : found.bare;

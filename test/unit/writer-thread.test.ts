@@ -69,7 +69,7 @@ const expectedKeys = (n: number) => Array.from({ length: n }, (_, i) => `h:${i}`
  * was given.
  */
 function fakeLane(db: Database.Database, seq: number, commits: number, readyFor = Number.POSITIVE_INFINITY) {
-  const insert = rowInserter(db, seq);
+  const insert = db.transaction(rowInserter(db, seq));
   const counts = { posted: 0, committed: 0, closed: 0 };
   const lane: Lane = {
     ready: () => counts.posted < readyFor,
