@@ -32,22 +32,20 @@ const names = chosen.length > 0 ? chosen : Object.keys(workloads);
 const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-bench-"));
 const rssFile = path.join(dir, "rss.txt");
 
-/** One timed run; `before` (untimed) readies its directory. */
-function measure(command, argv, cwd, before) {
+/** One timed run; `before` (untimed) readies its directory; `unset` names environment variables left out. */
+function measure(command, argv, cwd, before, unset = []) {
   before?.();
   writeFileSync(rssFile, "");
+  const env = {
+    ...process.env,
+    NODE_OPTIONS: `--require ${probe}`,
+    EVALRUN_BENCH_RSS: rssFile,
+    NO_COLOR: "1",
+    ROWS_LOG: path.join(dir, "rows.log"),
+  };
+  for (const name of unset) delete env[name];
   const start = process.hrtime.bigint();
-  const child = spawnSync(command, argv, {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      NODE_OPTIONS: `--require ${probe}`,
-      EVALRUN_BENCH_RSS: rssFile,
-      NO_COLOR: "1",
-      ROWS_LOG: path.join(dir, "rows.log"),
-    },
-  });
+  const child = spawnSync(command, argv, { cwd, encoding: "utf8", env });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (child.status !== 0)
     throw new Error(`${command} ${argv.join(" ")} exited ${child.status}\n${child.stdout}\n${child.stderr}`);
@@ -156,8 +154,22 @@ function peerRuns(name) {
   return out;
 }
 
+/**
+ * Node reads NODE_EXTRA_CA_CERTS's file (and builds its root store) as it starts, before any of a process's own
+ * code: ~80 ms a process on the machine the README's table comes from, which sets it. Every figure, floors and
+ * peers included, pays it once a process; timed here so that a reader can tell it from evalrun's own start-up.
+ */
+function extraCaCost() {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return undefined;
+  const bare = [process.execPath, ["-e", ""], dir];
+  const [withIt, without] = interleaved([bare, [...bare, undefined, ["NODE_EXTRA_CA_CERTS"]]]);
+  return { withIt: withIt.seconds, without: without.seconds };
+}
+
 const rows = [];
+let extraCa;
 try {
+  extraCa = extraCaCost();
   for (const name of names) {
     const w = workloads[name];
     const { ours, floor } = measureWorkload(name);
@@ -200,5 +212,10 @@ for (const r of rows) {
   const peerCells = peers ? ` ${peer(r.peers.braintrust)} | ${peer(r.peers.evalite)} |` : "";
   console.log(
     `| ${r.w.title} | ${s(r.ours.seconds)} | ${mib(r.ours.rss)} | ${floor} | ${ratio} | ${r.w.target.label} ${verdict(r) ? "✓" : "✗"} |${peerCells}`,
+  );
+}
+if (extraCa) {
+  console.log(
+    `\nNODE_EXTRA_CA_CERTS is set: \`node -e ''\` takes ${s(extraCa.withIt)} with it, ${s(extraCa.without)} without; each Node process pays the difference once as it starts (an evalrun run is one process; its threads do not pay it).`,
   );
 }
