@@ -113,6 +113,11 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
       CREATE INDEX results_by_experiment ON results (exp);
     `);
   },
+  () => {
+    // No table changes: a blob holding a string may now be the string itself after a "~" (events.ts, blobText),
+    // where it was always JSON. The version moves so that an older evalrun, which would read such a blob as JSON,
+    // refuses the store instead.
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

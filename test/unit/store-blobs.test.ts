@@ -61,13 +61,43 @@ describe("large values", () => {
   });
 });
 
+describe("large strings", () => {
+  it("are stored as themselves, not as JSON, and read back exactly; one SQLite cannot keep stays JSON", () => {
+    const { db } = openStore(false);
+    const a = newExperiment(db, "a");
+    const long = (s: string) => s.repeat(Math.ceil(300 / s.length));
+    const values = [
+      long("plain text "),
+      long('quote " backslash \\ newline\n tab\t '),
+      `~${long("starts with the mark ")}`,
+      long("nul \u0000 inside "),
+      long("é 中 😀 "),
+      long("lone \ud800 surrogate "),
+    ];
+    const writer = new RowWriter(db, a.seq);
+    for (const [i, v] of values.entries()) writer.write(result(i, v, v, v));
+    writer.close();
+    const back = [...storedRows(db, a.seq)];
+    expect(back.map((r) => [r.input, r.output, r.expected])).toEqual(values.map((v) => [v, v, v]));
+    const texts = db.prepare("SELECT json FROM blobs ORDER BY rowid").pluck().all() as string[];
+    expect(texts).toEqual([...values.slice(0, 5).map((v) => `~${v}`), JSON.stringify(values[5])]);
+    db.close();
+  });
+});
+
+/** A store file left at schema `version`, as an older evalrun made it, and a connection to it. */
+function storeAt(version: number): { file: string; old: Database.Database } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
+  dirs.push(dir);
+  const file = path.join(dir, `v${version}.db`);
+  const old = new Database(file);
+  migrate(old, undefined, version);
+  return { file, old };
+}
+
 describe("schema migrations", () => {
   it("moves a schema-1 store forward and keeps its rows readable", () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
-    dirs.push(dir);
-    const file = path.join(dir, "old.db");
-    const old = new Database(file);
-    migrate(old, undefined, 1);
+    const { file, old } = storeAt(1);
     const legacy = newExperiment(old, "legacy");
     const event = JSON.stringify(result(0, big(7), big(7), big(7)));
     const { lastInsertRowid } = old
@@ -83,6 +113,26 @@ describe("schema migrations", () => {
     expect([...storedRows(db, legacy.seq)]).toEqual([JSON.parse(event)]);
     // Its pages stay the size it was made with: only a new store takes evalrun's.
     expect(db.pragma("page_size", { simple: true })).toBe(4096);
+    db.close();
+  });
+
+  it("reads the strings a schema-4 store keeps as JSON", () => {
+    const { file, old } = storeAt(4);
+    const legacy = newExperiment(old, "legacy");
+    const value = `~${big(4)} "quoted"`;
+    old.prepare("INSERT INTO blobs (hash, json) VALUES ('d4', ?)").run(JSON.stringify(value));
+    old
+      .prepare(
+        `INSERT INTO results (exp, id, row_key, row_index, trial_index, errored, scores, input_ref, output_ref)
+         VALUES (?, 'r0', 'h:0', 0, 0, 0, '{"s":1}', 'd4', 'd4')`,
+      )
+      .run(legacy.seq);
+    old.close();
+
+    const { db } = openStore(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    const [row] = [...storedRows(db, legacy.seq)];
+    expect([row?.input, row?.output]).toEqual([value, value]);
     db.close();
   });
 
