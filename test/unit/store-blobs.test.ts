@@ -85,11 +85,16 @@ describe("large strings", () => {
   });
 });
 
-/** A store file left at schema `version`, as an older evalrun made it, and a connection to it. */
-function storeAt(version: number): { file: string; old: Database.Database } {
+/** A path for a store file `name` in a directory of its own, removed after the tests. */
+function storeFile(name: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
   dirs.push(dir);
-  const file = path.join(dir, `v${version}.db`);
+  return path.join(dir, name);
+}
+
+/** A store file left at schema `version`, as an older evalrun made it, and a connection to it. */
+function storeAt(version: number): { file: string; old: Database.Database } {
+  const file = storeFile(`v${version}.db`);
   const old = new Database(file);
   migrate(old, undefined, version);
   return { file, old };
@@ -137,18 +142,14 @@ describe("schema migrations", () => {
   });
 
   it("makes a new store with 8 KB pages, which hold 1 KB blobs with less left empty than 4 KB pages", () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
-    dirs.push(dir);
-    const { db } = openStore(path.join(dir, "new.db"));
+    const { db } = openStore(storeFile("new.db"));
     expect(db.pragma("page_size", { simple: true })).toBe(8_192);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
   });
 
   it("opens a current store without its write lock, so a writer mid-transaction does not hold others up", () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-migrate-"));
-    dirs.push(dir);
-    const file = path.join(dir, "current.db");
+    const file = storeFile("current.db");
     openStore(file).db.close();
     const writer = new Database(file);
     writer.prepare("BEGIN IMMEDIATE").run();
