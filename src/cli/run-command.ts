@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
+import { exitNow } from "../engine/exit-guard.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
@@ -93,7 +94,7 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     let interrupts = 0;
     const onSigint = () => {
       interrupts++;
-      if (interrupts > 1) process.exit(130);
+      if (interrupts > 1) exitNow(130);
       process.stderr.write(
         "\nStopping: no new rows start; waiting briefly for rows in flight (Ctrl-C again to quit now)…\n",
       );
@@ -106,6 +107,9 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       const prepared = await prepareRun(options);
       const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose, plan);
       const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);
+      // A rejection nobody handled is reported only once the event loop turns; rows that finish in microtasks (an
+      // async task that never waits) can end the whole run before it does, and the stray would go unnoticed.
+      await new Promise((resolve) => setImmediate(resolve));
       for (const error of result.gateErrors ?? []) printError(error, verbose);
       if (strays.count() > 0 && result.exitCode === 0) {
         process.stderr.write(`Exit code 1: ${strays.count()} error(s) escaped the eval code (see above).\n`);

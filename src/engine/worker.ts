@@ -11,18 +11,10 @@ import type { MessagePort } from "node:worker_threads";
 import { configure } from "safe-stable-stringify";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
+import { ExitCalled } from "./exit-guard.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
 import { type ItemContext, runItem, taskError, type WorkItem } from "./row.js";
 import type { RowError, RowResult } from "./types.js";
-
-class ExitCalled extends Error {
-  constructor(code: unknown) {
-    super(
-      `process.exit(${code === undefined ? "" : String(code)}) was called by the task; it ended this row, not the run`,
-    );
-    this.name = "ProcessExit";
-  }
-}
 
 const rowOf = new AsyncLocalStorage<number>();
 const stop = new AbortController();

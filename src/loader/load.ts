@@ -3,6 +3,7 @@ import { describeValue, isEvalrunError } from "../define/errors.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
 import { validateDefinition } from "../define/validate.js";
+import { ExitCalled, guardExit } from "../engine/exit-guard.js";
 import { userFrame } from "../util/stack.js";
 import type { CompiledFile } from "./compile.js";
 import type { Problem } from "./problems.js";
@@ -27,6 +28,7 @@ export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> 
   const byName = new Map<string, EvalDefinition>();
   const previousMode = registry.mode;
   registry.mode = "collect";
+  const release = guardExit();
   try {
     for (const file of files) {
       registry.evals = [];
@@ -75,6 +77,7 @@ export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> 
       }
     }
   } finally {
+    release();
     registry.mode = previousMode;
     registry.currentFile = undefined;
     registry.evals = [];
@@ -88,6 +91,16 @@ function loadProblem(file: string, error: unknown): Problem {
     return { code: "LOAD", file, message: `Failed to load: ${error.message}`, hint: error.hint };
   }
   const frame = error instanceof Error ? userFrame(error, file) : undefined;
+  if (error instanceof ExitCalled) {
+    return {
+      code: "LOAD",
+      file,
+      message: `Failed to load: its top-level code called process.exit(${error.code === undefined ? "" : String(error.code)}).`,
+      hint: "An eval file is imported by evalrun, which runs the evals it registers; remove the process.exit() call (the other files still ran).",
+      line: frame?.line,
+      column: frame?.column,
+    };
+  }
   const message =
     error instanceof Error
       ? `${error.name}: ${error.message}`

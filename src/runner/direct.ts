@@ -53,6 +53,7 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
       git: await gitInfo(projectRoot(cwd)),
       workers: 0,
       notices: [],
+      ownProcess: true,
     },
     { reporters: [reporter] },
   );

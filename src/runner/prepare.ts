@@ -67,6 +67,11 @@ export interface PreparedRun {
   baselineDir?: string | undefined;
   /** Watch mode's `f`, per eval name: re-run only these pairs of an earlier experiment, keeping its other rows. */
   rerun?: Map<string, Rerun> | undefined;
+  /**
+   * The process is the eval file's own (a file run directly): its process.exit() keeps ending the process. Under
+   * evalrun, process.exit() in eval code ends only its row (engine/exit-guard.ts).
+   */
+  ownProcess?: boolean | undefined;
 }
 
 export interface Rerun {

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import pLimit from "p-limit";
+import { guardExit } from "../engine/exit-guard.js";
 import { startWorkerPool, type WorkerPool } from "../engine/pool.js";
 import { runItem } from "../engine/row.js";
 import { onlyThese } from "../engine/row-key.js";
@@ -83,6 +84,7 @@ export async function executeRun(
       : committedBaselines(prepared.infos, prepared.baselineDir, prepared.cwd),
     keepRows: options.exportDir !== undefined,
   });
+  const releaseExit = prepared.ownProcess ? () => {} : guardExit();
   try {
     const { planned, skipped } = session.plan(
       prepared.definitions.map((definition, i) => ({ definition, info: prepared.infos[i] as EvalInfo })),
@@ -230,6 +232,7 @@ export async function executeRun(
     for (const r of reporters) await r.onRunEnd?.(result);
     return result;
   } finally {
+    releaseExit();
     await pool?.close();
     await session.close();
   }

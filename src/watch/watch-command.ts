@@ -1,3 +1,4 @@
+import { exitNow } from "../engine/exit-guard.js";
 import { colorsFor } from "../report/colors.js";
 import { stackLocation } from "../report/format.js";
 import type { RunEvalsOptions } from "../runner/options.js";
@@ -53,7 +54,7 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
   const quit = (code: number) => {
     if (quitting !== undefined) {
       // A second Ctrl-C while stopping: leave at once.
-      if (code === 130) process.exit(130);
+      if (code === 130) exitNow(130);
       return;
     }
     quitting = code;

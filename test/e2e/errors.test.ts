@@ -1,5 +1,7 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { project, runCli, summaryOf } from "../helpers/cli.js";
+import { experiments, storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
 const GOOD = `${HEADER}Eval("good", { data: [{ input: 1, expected: 1 }], task: (x: number) => x, scores: [function same({ output, expected }: any) { return output === expected; }] });\n`;
@@ -322,4 +324,70 @@ Eval("stray", {
     expect(result.stdout).toMatch(/rows\s+3 · 0 errors/);
     expect(result.stderr).toContain("Exit code 1: 2 error(s) escaped the eval code");
   });
+
+  it("reports a floating rejection even when every row finishes without the event loop turning", async () => {
+    const dir = project({
+      "eager.eval.ts": `${HEADER}
+Eval("eager", {
+  data: [{ input: 1 }, { input: 2 }],
+  task: async (x: number) => {
+    if (x === 2) void Promise.reject(new Error("left behind"));
+    return x;
+  },
+  scores: [() => 1],
+});
+`,
+    });
+    const result = await runCli(["--workers", "0", "--no-store"], { cwd: dir });
+    expect(result.stderr).toMatch(
+      /\[UNHANDLED\] An error escaped the eval code at eager\.eval\.ts:6:\d+: Error: left behind/,
+    );
+    expect(result.stderr).toContain("Exit code 1: 1 error(s) escaped the eval code");
+    expect(result.code).toBe(1);
+  });
+});
+
+describe("process.exit() in eval code run in the main thread", () => {
+  const files = {
+    "quits.eval.ts": `${HEADER}
+Eval("quits", {
+  data: [{ input: 1 }, { input: 2 }, { input: 3 }, { input: 4 }],
+  task: async (x: number) => {
+    if (x === 2) process.exit(3);
+    return x;
+  },
+  scores: [function picky({ output }: { output: number }) { if (output === 4) process.exit(0); return 1; }],
+});
+`,
+    "top.eval.ts": `${HEADER}
+process.exit(4);
+Eval("never", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });
+`,
+  };
+
+  for (const workers of ["0", "auto"]) {
+    it(`ends its row, or its file's load, not the run (--workers ${workers})`, async () => {
+      const dir = project(files);
+      const result = await runCli(["--workers", workers, "--store", "s.db"], { cwd: dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        "top.eval.ts:3:9 [LOAD] Failed to load: its top-level code called process.exit(4).",
+      );
+      expect(result.stdout).toMatch(/rows\s+4 · 2 errors \(1 task, 1 scorer\)/);
+      expectNoStack(result.stdout);
+      const [experiment] = experiments(path.join(dir, "s.db"));
+      expect(experiment?.status).toBe("complete");
+      const rows = storedRows(path.join(dir, "s.db"))
+        .map((r) => JSON.parse(r.event))
+        .sort((a, b) => a.row_index - b.row_index);
+      expect(rows.map((r) => r.row_index)).toEqual([0, 1, 2, 3]);
+      expect(rows[1].error.message).toBe(
+        "ProcessExit: process.exit(3) was called; under evalrun it ends this row, not the run",
+      );
+      expect(rows[3].score_errors.picky).toContain(
+        'Scorer "picky" threw ProcessExit: process.exit(0) was called; under evalrun it ends this row',
+      );
+      expect(rows[0].scores).toEqual({ picky: 1 });
+    });
+  }
 });

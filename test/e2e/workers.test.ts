@@ -235,7 +235,7 @@ Eval("rude", {
       .sort((a, b) => a.row_index - b.row_index);
     expect(failed.map((r) => r.row_index)).toEqual([1, 4]);
     expect(failed[0].error.message).toContain(
-      "process.exit(3) was called by the task; it ended this row, not the run",
+      "ProcessExit: process.exit(3) was called; under evalrun it ends this row, not the run",
     );
     expect(failed[1].error.message).toContain("An error escaped the task");
     expect(failed[1].error.message).toContain("nobody awaited this");
