@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Stack traces from eval files point at their .ts lines (the bundles carry inline source maps).
 process.setSourceMapsEnabled(true);
-// Node's own exit: while evals run, process.exit throws instead (engine/exit-guard.ts) so that eval code cannot end the run.
+// Node's own exit, kept: while evals run, process.exit throws instead, so that eval code cannot end the run
+// (engine/exit-guard.ts).
 const exit = process.exit.bind(process);
 // `evalrun | head` closes the pipe early; that is the reader's choice, not an error worth a stack.
 for (const stream of [process.stdout, process.stderr]) {
