@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
 import { exitNow } from "../engine/exit-guard.js";
+import { watchForStalls } from "../engine/stall-notice.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
@@ -102,6 +103,8 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     };
     process.on("SIGINT", onSigint);
     const strays = watchStrayErrors(cwd);
+    // Ctrl-C is handled here, on the event loop: say so when eval code keeps the loop from turning.
+    const stalls = watchForStalls();
     try {
       const started = performance.now();
       const prepared = await prepareRun(options);
@@ -117,6 +120,7 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       }
       return result.exitCode;
     } finally {
+      stalls();
       process.off("SIGINT", onSigint);
       strays.stop();
     }

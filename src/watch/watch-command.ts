@@ -1,4 +1,5 @@
 import { exitNow } from "../engine/exit-guard.js";
+import { watchForStalls } from "../engine/stall-notice.js";
 import { colorsFor } from "../report/colors.js";
 import { stackLocation } from "../report/format.js";
 import type { RunEvalsOptions } from "../runner/options.js";
@@ -71,6 +72,7 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
   const onSigterm = () => quit(143);
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
+  const stalls = watchForStalls();
   if (keys) {
     stopKeys = listenForKeys(process.stdin, (action) => {
       if (action === "rerun-all") running.rerunAll();
@@ -86,6 +88,7 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
     await running.stop().catch(() => {});
     throw error;
   } finally {
+    stalls();
     view.close();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);

@@ -94,6 +94,47 @@ Eval("sync", {
   });
 });
 
+describe("a task that blocks the main thread", () => {
+  it("is pointed out on stderr, with the way out, while Ctrl-C cannot be handled", async () => {
+    const dir = project({
+      "block.eval.ts": `${HEADER}
+Eval("block", {
+  data: [{ input: 1 }, { input: 2 }],
+  task: async (i: number) => {
+    // The first row lets the event loop run while the watcher starts; the second never yields.
+    if (i === 1) await new Promise((r) => setTimeout(r, 1000));
+    else for (const until = Date.now() + 2500; Date.now() < until; );
+    return i;
+  },
+  scores: [function done() { return 1; }],
+  maxConcurrency: 1,
+});
+`,
+      "calm.eval.ts": `${HEADER}
+Eval("calm", {
+  data: Array.from({ length: 6 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    await new Promise((r) => setTimeout(r, 200));
+    return i;
+  },
+  scores: [function done() { return 1; }],
+  maxConcurrency: 1,
+});
+`,
+    });
+    const env = { EVALRUN_STALL_NOTICE_MS: "600" };
+    const blocked = await runCli(["block.eval.ts", "--no-store"], { cwd: dir, env });
+    expect(blocked.code).toBe(0);
+    expect(blocked.stderr).toContain("evalrun: the main thread has been busy for 0.6 s without a break");
+    expect(blocked.stderr).toContain("Ctrl-\\ quits now");
+    expect(blocked.stdout).toMatch(/rows\s+2 · 0 errors/);
+    // A run that waits (1.2 s of timers, past the 0.6 s threshold) is never blocked: no notice.
+    const calm = await runCli(["calm.eval.ts", "--no-store"], { cwd: dir, env });
+    expect(calm.code).toBe(0);
+    expect(calm.stderr).not.toContain("busy");
+  });
+});
+
 describe("evalrun init", () => {
   it("writes a starter eval and config that run, and never overwrites a file", async () => {
     const dir = project({ "package.json": JSON.stringify({ name: "my-app", private: true }) });
