@@ -50,7 +50,7 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
       maxErrorRate: 0,
       store: storeLocation({ cwd }),
       root: projectRoot(cwd),
-      git: await gitInfo(projectRoot(cwd)),
+      git: gitInfo(projectRoot(cwd)),
       workers: 0,
       notices: [],
       ownProcess: true,

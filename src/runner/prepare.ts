@@ -58,7 +58,8 @@ export interface PreparedRun {
   store: string | false;
   /** The project root: where the default store lives and what eval files are recorded relative to. */
   root: string;
-  git: GitInfo;
+  /** Still coming while eval files load: git's three answers take 15-40 ms, which the loading hides. */
+  git: GitInfo | Promise<GitInfo>;
   /** Worker threads for rows (0: rows run in this thread; "auto": see DEFAULT_WORKERS). */
   workers: number | "auto";
   /** Said after the run (e.g. a --workers value that was capped). */
@@ -189,6 +190,7 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
   const settings = await runSettings(options);
   const { cwd, paths, passWithNoEvals, root } = settings;
   const config = settings.loaded.config;
+  const git = gitInfo(root);
   const files = await discoverEvalFiles(paths, { base: settings.base, exclude: config.exclude });
   if (files.length === 0 && !passWithNoEvals) {
     throw new EvalrunError(
@@ -198,10 +200,7 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     );
   }
   const problems: Problem[] = [];
-  const [git, compiled] = await Promise.all([
-    gitInfo(root),
-    Promise.all(files.map((file) => compileEvalFile(file))),
-  ]);
+  const compiled = await Promise.all(files.map((file) => compileEvalFile(file)));
   const good = [];
   for (const result of compiled) {
     if (result.ok) {

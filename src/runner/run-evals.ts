@@ -74,7 +74,7 @@ export async function executeRun(
   const session = await StoreSession.open({
     location: prepared.store,
     root: prepared.root,
-    git: prepared.git,
+    git: await prepared.git,
     evalrunVersion: evalrunVersion(),
     resume: options.resume === true,
     retryErrors: options.retryErrors === true,

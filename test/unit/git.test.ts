@@ -52,6 +52,8 @@ describe("gitInfo", () => {
     expect(await gitInfo(dir)).toEqual({ commit: sha, branch: "main", dirty: false });
     writeFileSync(path.join(dir, "a.txt"), "changed");
     expect(await gitInfo(dir)).toEqual({ commit: sha, branch: "main", dirty: true });
+    git(dir, "add", "a.txt"); // staged, not committed: still a change
+    expect(await gitInfo(dir)).toEqual({ commit: sha, branch: "main", dirty: true });
   });
 
   it("says detached for a detached HEAD, and reads a linked worktree (a .git file)", async () => {
