@@ -1,23 +1,30 @@
-import { z } from "zod";
+// zod's mini build, not the classic one: the same checks and (with the English locale) the same messages, for a
+// sixth of the code. Importing the classic build cost every run with a config file 56-66 ms; this one 9-12 ms.
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import type { EvalrunConfig } from "./config.js";
 
-const positiveInt = z.number().int().positive();
+// The mini build leaves messages to a locale ("Invalid input" otherwise); the classic build sets this one itself.
+z.config(en());
+
+const positiveInt = z.number().check(z.int(), z.positive());
+const nonEmpty = z.string().check(z.minLength(1));
 
 // Kept beside EvalrunConfig; the satisfies clause below fails the typecheck when the two drift apart.
 export const configSchema = z.strictObject({
-  paths: z.array(z.string().min(1)).optional(),
-  exclude: z.array(z.string().min(1)).optional(),
-  maxConcurrency: positiveInt.optional(),
-  workers: z.union([z.number().int().min(0), z.literal("auto")]).optional(),
-  trials: positiveInt.optional(),
-  timeout: positiveInt.optional(),
-  filter: z.array(z.string()).optional(),
-  progress: z.boolean().optional(),
-  envFile: z.string().min(1).optional(),
-  passWithNoEvals: z.boolean().optional(),
-  maxErrorRate: z.number().min(0).max(1).optional(),
-  store: z.union([z.string().min(1), z.literal(false)]).optional(),
-  baselineDir: z.string().min(1).optional(),
-}) satisfies z.ZodType<EvalrunConfig>;
+  paths: z.optional(z.array(nonEmpty)),
+  exclude: z.optional(z.array(nonEmpty)),
+  maxConcurrency: z.optional(positiveInt),
+  workers: z.optional(z.union([z.number().check(z.int(), z.minimum(0)), z.literal("auto")])),
+  trials: z.optional(positiveInt),
+  timeout: z.optional(positiveInt),
+  filter: z.optional(z.array(z.string())),
+  progress: z.optional(z.boolean()),
+  envFile: z.optional(nonEmpty),
+  passWithNoEvals: z.optional(z.boolean()),
+  maxErrorRate: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
+  store: z.optional(z.union([nonEmpty, z.literal(false)])),
+  baselineDir: z.optional(nonEmpty),
+}) satisfies z.ZodMiniType<EvalrunConfig>;
 
 export const configKeys = Object.keys(configSchema.shape);
