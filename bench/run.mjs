@@ -92,10 +92,36 @@ function evalrunCommand(name, extra = []) {
   const wdir = path.join(dir, name);
   mkdirSync(wdir, { recursive: true });
   writeFileSync(path.join(wdir, file), workloads[like].evalFile);
+  if (w.project && !existsSync(path.join(wdir, ".git"))) makeProject(wdir);
   const before = w.emptyStore
     ? () => rmSync(path.join(wdir, ".evalrun"), { recursive: true, force: true })
     : undefined;
   return [process.execPath, [bin, file, "--no-progress", ...extra], wdir, before];
+}
+
+/** Makes `wdir` a user's project: `evalrun init`'s config, committed in a git repository (when git is installed). */
+function makeProject(wdir) {
+  cpSync(path.join(root, "templates", "evalrun.config.ts"), path.join(wdir, "evalrun.config.ts"));
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "bench",
+    GIT_AUTHOR_EMAIL: "b@b",
+    GIT_COMMITTER_NAME: "bench",
+    GIT_COMMITTER_EMAIL: "b@b",
+  };
+  for (const args of [
+    ["init", "-q"],
+    ["add", "-A"],
+    ["commit", "-q", "-m", "bench"],
+  ]) {
+    const git = spawnSync("git", args, { cwd: wdir, env, encoding: "utf8" });
+    if (git.status !== 0) {
+      process.stderr.write(
+        `w1project: git ${args[0]} failed (${git.error?.message ?? git.stderr.trim()}); timed without a repository\n`,
+      );
+      return;
+    }
+  }
 }
 
 /** The command timing a workload's floor: the same work in a plain node script. */
