@@ -1,5 +1,9 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describeValue } from "../../define/errors.js";
 import type { Awaitable, Score } from "../../define/types.js";
+import { ownPackageRoot } from "../../util/own-package.js";
 import { defineScorer, type HeuristicScorer } from "./define.js";
 import { isStructured } from "./json-text.js";
 import { andThen, isPromiseLike } from "./maybe-async.js";
@@ -40,11 +44,22 @@ const options: OptionKinds<ValidJSONOptions> = { schema: schemaOption };
 
 type Zod = typeof import("zod");
 
+/**
+ * zod bundled alone into one file by the build (scripts/build.mjs): 56-66 ms to import, where node_modules' ~100
+ * modules take 130-140 ms. Kept out of the build's shared chunks, whose zod/mini (the config check) it would
+ * otherwise weigh down. Without a build (src/ under a test runner), zod from node_modules.
+ */
+async function importZod(): Promise<Zod> {
+  const bundled = path.join(ownPackageRoot(), "dist", "zod-classic.js");
+  if (existsSync(bundled)) return (await import(pathToFileURL(bundled).href)) as Zod;
+  return import("zod");
+}
+
 // zod loads on first use of a JSON Schema, so that importing evalrun does not load it.
 let zodLoading: Promise<Zod> | undefined;
 let zod: Zod | undefined;
 const loadZod = (): Promise<Zod> =>
-  (zodLoading ??= import("zod").then((module) => {
+  (zodLoading ??= importZod().then((module) => {
     zod = module;
     return module;
   }));
