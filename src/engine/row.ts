@@ -1,4 +1,5 @@
 // The global `performance` is a getter that runs on every access (~0.1-0.4 us); once per row it showed in W2.
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { describeValue } from "../define/errors.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
@@ -130,6 +131,8 @@ class RowRun {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
+      // A task may hand its signal to many requests at once (each adds a listener); Node would warn past 10.
+      setMaxListeners(0, this.controller.signal);
       // A row without a timeout is not raced against the hard stop, yet its signal must still say the run ended
       // (a watch-mode restart, Ctrl-C after the grace period); only rows that read the signal pay for this.
       const stop = this.ctx.hardStop;

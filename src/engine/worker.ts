@@ -5,6 +5,7 @@
  * process.exit() in a task ends that row instead of the thread.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { MessagePort } from "node:worker_threads";
@@ -18,6 +19,8 @@ import type { RowError, RowResult } from "./types.js";
 
 const rowOf = new AsyncLocalStorage<number>();
 const stop = new AbortController();
+// The hard stop of every row in flight in this thread that reads its signal or has a timeout (see run-evals.ts).
+setMaxListeners(0, stop.signal);
 const addresses = new Map<string, EvalAddress>();
 const contexts = new Map<string, Promise<ItemContext>>();
 const bundles = new Map<string, Promise<EvalDefinition[]>>();

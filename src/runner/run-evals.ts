@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import os from "node:os";
 import path from "node:path";
 import pLimit from "p-limit";
@@ -91,6 +92,9 @@ export async function executeRun(
     );
     const stop = new AbortController();
     const hardStop = new AbortController();
+    // Every eval listens on these, and every row in flight that reads its signal or has a timeout: more than the
+    // 10 Node allows before it prints a leak warning, and bounded by the evals and their concurrency.
+    setMaxListeners(0, stop.signal, hardStop.signal);
     const onInterrupt = () => {
       stop.abort();
       const cut = () => {

@@ -208,6 +208,31 @@ describe("running eval files", () => {
     expect(global.stats.a.max).toBeLessThanOrEqual(3);
   });
 
+  it("prints no warning for many evals and many rows in flight that read their signal", async () => {
+    // Each eval listens on the run's stop signals, and each row in flight that reads its signal or has a timeout
+    // does too: Node warns of a leak past 10 listeners unless told they are expected.
+    const evals = Array.from(
+      { length: 12 },
+      (_, e) => `Eval("e${e}", {
+  data: Array.from({ length: 30 }, (_, i) => ({ input: i })),
+  task: async (i: number, hooks) => {
+    const signal = hooks.signal;
+    await Promise.all(Array.from({ length: 12 }, () => new Promise((r) => { signal.addEventListener("abort", r); setTimeout(r, 5); })));
+    return i;
+  },
+  scores: [function ok() { return 1; }],
+  maxConcurrency: 15,${e % 2 === 0 ? " timeout: 5000," : ""}
+});`,
+    ).join("\n");
+    const dir = project({ "many.eval.ts": `import { Eval } from "evalrun";\n${evals}\n` });
+    for (const workers of ["0", "2"]) {
+      const result = await runCli(["--workers", workers, "--no-store"], { cwd: dir });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("Done: 12 evals · 360 row results · 0 errors");
+      expect(result.stderr).toBe("");
+    }
+  });
+
   it("gives eval files their own __dirname, __filename and import.meta.url, from any working directory", async () => {
     const dir = project({
       "pkg/evals/data/rows.json": JSON.stringify([
