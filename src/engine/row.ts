@@ -201,11 +201,13 @@ class RowRun {
       const value = values[i];
       // The common cases, without the allocations of normalizeScore.
       if (typeof value === "number" && value >= 0 && value <= 1) {
-        this.scores[name] = value;
+        if (name in this.scores) this.clash(name, i);
+        else this.scores[name] = value;
         continue;
       }
       if (typeof value === "boolean") {
-        this.scores[name] = value ? 1 : 0;
+        if (name in this.scores) this.clash(name, i);
+        else this.scores[name] = value ? 1 : 0;
         continue;
       }
       if (value instanceof Thrown) {
@@ -220,6 +222,10 @@ class RowRun {
         continue;
       }
       for (const s of normalized.scores) {
+        if (s.name in this.scores) {
+          this.clash(s.name, i);
+          continue;
+        }
         this.scores[s.name] = s.score;
         if (s.metadata) {
           this.scoreMetadata ??= {};
@@ -227,6 +233,18 @@ class RowRun {
         }
       }
     }
+  }
+
+  /**
+   * Two scores of one row under one name (two scorer functions named alike, or two .partial()s of one scorer): the
+   * later would silently replace the earlier, so the earlier is kept and the clash is this score's error.
+   */
+  private clash(name: string, index: number): void {
+    const scorer = this.ctx.scorerNames[index] ?? `scorer_${index}`;
+    this.scoreErrors ??= {};
+    this.scoreErrors[name] =
+      `Scorer "${scorer}" (scores[${index}]) returned a score named "${name}", as an earlier scorer did, and one ` +
+      "would hide the other; give each scorer its own name (a named function, or { name, score } with its own name).";
   }
 
   /**

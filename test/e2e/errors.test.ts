@@ -299,6 +299,33 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
   });
 });
 
+describe("two scores under one name", () => {
+  it("keeps the first and records the clash on the row, instead of hiding a score", async () => {
+    const dir = project({
+      "clash.eval.ts": `${HEADER}
+const strict = function check({ output }: { output: number }) { return output > 1 ? 1 : 0; };
+const lenient = function check() { return 1; };
+function named({ output }: { output: number }) { return [{ name: "size", score: 1 }, { name: "size", score: output / 10 }]; }
+Eval("clash", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scores: [strict, lenient, named] });
+`,
+    });
+    const result = await runCli(["--store", "s.db"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/rows\s+2 · 2 errors \(2 scorer\)/);
+    const rows = storedRows(path.join(dir, "s.db"))
+      .map((r) => JSON.parse(r.event))
+      .sort((a, b) => a.row_index - b.row_index);
+    expect(rows.map((r) => r.scores)).toEqual([
+      { check: 0, size: 1 },
+      { check: 1, size: 1 },
+    ]);
+    expect(rows[0].score_errors.check).toBe(
+      'Scorer "check" (scores[1]) returned a score named "check", as an earlier scorer did, and one would hide the other; give each scorer its own name (a named function, or { name, score } with its own name).',
+    );
+    expect(rows[0].score_errors.size).toContain('Scorer "named" (scores[2]) returned a score named "size"');
+  });
+});
+
 describe("errors that escape the eval code", () => {
   it("reports a floating rejection and a throw in a timer, finishes the run, and exits 1", async () => {
     const dir = project({
