@@ -6,6 +6,7 @@ import { validateDefinition } from "../define/validate.js";
 import { ExitCalled, guardExit } from "../engine/exit-guard.js";
 import { userFrame } from "../util/stack.js";
 import type { CompiledFile } from "./compile.js";
+import { missingExportProblem } from "./missing-export.js";
 import type { Problem } from "./problems.js";
 
 export interface LoadResult {
@@ -36,7 +37,7 @@ export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> 
       try {
         await import(`${pathToFileURL(file.bundle).href}?load=${++loadCounter}`);
       } catch (error) {
-        problems.push(loadProblem(file.source, error));
+        problems.push((await missingExportProblem(file.source, error)) ?? loadProblem(file.source, error));
         continue;
       }
       if (registry.evals.length === 0) {

@@ -299,6 +299,28 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
   });
 });
 
+describe("an import of a name a module does not export", () => {
+  it("names the module, the name, the likely one meant and the import's line, and runs the other files", async () => {
+    const dir = project({
+      "typo.eval.ts": `import {
+  Eval,
+  Levenstein,
+} from "evalrun";
+Eval("typo", { data: [{ input: "a", expected: "a" }], task: (s: string) => s, scores: [Levenstein] });
+`,
+      "good.eval.ts": GOOD,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'typo.eval.ts:3:3 [LOAD] Failed to load: "evalrun" has no export named "Levenstein" (did you mean "Levenshtein"?).',
+    );
+    expect(result.stderr).toMatch(/hint: evalrun exports: .*\bLevenshtein\b/);
+    expectNoStack(result.stderr);
+    expect(result.stdout).toContain("✔ good");
+  });
+});
+
 describe("two scores under one name", () => {
   it("keeps the first and records the clash on the row, instead of hiding a score", async () => {
     const dir = project({

@@ -1,0 +1,69 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ownEntry } from "../util/own-package.js";
+import { closestName } from "../util/suggest.js";
+import type { Problem } from "./problems.js";
+
+/**
+ * An import of a name a module does not export (a typo, or an autoevals scorer evalrun lacks) fails while Node
+ * links the file, before any of it runs: the error's stack points into the compiled bundle, not the .eval.ts, and
+ * its message names the module by URL. Says which module, which name, the likely one meant, and the import's line.
+ */
+const MISSING = /does not provide an export named '([^']+)'/;
+const MODULE = /The requested module '([^']+)'/;
+
+export async function missingExportProblem(file: string, error: unknown): Promise<Problem | undefined> {
+  if (!(error instanceof SyntaxError)) return undefined;
+  const name = MISSING.exec(error.message)?.[1];
+  const url = MODULE.exec(error.message)?.[1];
+  if (name === undefined || url === undefined) return undefined;
+  const own = url.startsWith("file:") && fileURLToPath(url) === ownEntry();
+  const shown = own ? "evalrun" : url.startsWith("file:") ? shortPath(fileURLToPath(url)) : url;
+  let exports: string[] = [];
+  try {
+    exports = Object.keys((await import(url)) as object).filter((key) => key !== "default");
+  } catch {
+    // The module did not load either: no suggestion, the message still names what is missing.
+  }
+  const near = closestName(name, exports);
+  const at = importLine(file, name);
+  return {
+    code: "LOAD",
+    file,
+    line: at?.line,
+    column: at?.column,
+    message: `Failed to load: "${shown}" has no export named "${name}"${near ? ` (did you mean "${near}"?)` : ""}.`,
+    hint: own
+      ? `evalrun exports: ${exports.sort().join(", ")}. Import anything else from the package that has it.`
+      : "Check the name against what that module exports; the other files still ran.",
+  };
+}
+
+function shortPath(file: string): string {
+  const inModules = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+  return inModules >= 0 ? file.slice(inModules + 14) : path.relative(process.cwd(), file) || file;
+}
+
+/** Where `name` is imported in the source: the first line of an import statement that names it. */
+function importLine(file: string, name: string): { line: number; column: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const word = new RegExp(`\\b${name.replace(/[$]/g, "\\$")}\\b`);
+  let inImport = false;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (/^\s*import\b/.test(line)) inImport = true;
+    if (inImport) {
+      const match = word.exec(line);
+      if (match) return { line: i + 1, column: match.index + 1 };
+      if (/\bfrom\s*["']|^\s*import\s*["']/.test(line)) inImport = false;
+    }
+  }
+  return undefined;
+}
