@@ -12,6 +12,7 @@ import {
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ownEntry } from "../util/own-package.js";
+import { evalrunVersion } from "../util/version.js";
 
 /**
  * Remembers which bundle an eval file compiled to and from which files, so an unchanged eval skips esbuild (and
@@ -59,9 +60,10 @@ export function contextFiles(source: string): string[] {
   return files.filter((f): f is string => f !== undefined);
 }
 
-// The same evalrun copy and esbuild options: a different one may compile differently.
-const KEY_VERSION = "1";
-const cacheKey = () => `${KEY_VERSION}:${ownEntry()}`;
+// The same evalrun copy, version and esbuild options: another may compile differently (an upgrade in place keeps
+// the path). KEY_VERSION changes with the options between releases; 2: `require` (compile.ts's banner).
+const KEY_VERSION = "2";
+const cacheKey = () => `${KEY_VERSION}:${evalrunVersion()}:${ownEntry()}`;
 
 function manifestPath(dir: string, source: string): string {
   return path.join(dir, `${createHash("sha1").update(source).digest("hex").slice(0, 20)}.json`);

@@ -88,17 +88,22 @@ const externalPackagesPlugin: Plugin = {
         pluginData: "evalrun-resolving",
       });
       const isSelf = args.path === "evalrun" || args.path.startsWith("evalrun/");
+      // import takes a file URL; require() a path (it reads "file:///..." as a module name).
+      const external = (file: string) => ({
+        path:
+          args.kind === "require-call" || args.kind === "require-resolve" ? file : pathToFileURL(file).href,
+        external: true,
+      });
       if (resolved.errors.length > 0) {
-        if (args.path === "evalrun") return { path: pathToFileURL(ownEntry()).href, external: true };
+        if (args.path === "evalrun") return external(ownEntry());
         return { errors: resolved.errors };
       }
       if (resolved.external) return { path: resolved.path, external: true };
       // evalrun's own sources (tsconfig paths in this repository, a link to a checkout) cannot be imported by
       // Node; the running copy's built entry stands in for them.
-      if (isSelf && /\.[cm]?tsx?$/.test(resolved.path))
-        return { path: pathToFileURL(ownEntry()).href, external: true };
+      if (isSelf && /\.[cm]?tsx?$/.test(resolved.path)) return external(ownEntry());
       const inPackage = resolved.path.split(path.sep).includes("node_modules");
-      if (inPackage || isSelf) return { path: pathToFileURL(resolved.path).href, external: true };
+      if (inPackage || isSelf) return external(resolved.path);
       return { path: resolved.path };
     });
   },
@@ -120,6 +125,15 @@ function toMessage(m: Message, base: string): CompileMessage {
   };
 }
 
+/**
+ * `require()` in an eval file (as Braintrust's CommonJS-compiled eval files may use it): an ESM bundle has none, and
+ * esbuild's stand-in for an unbundled `require("fs")` threw "Dynamic require of "fs" is not supported". Packages are
+ * required by absolute path (externalPackagesPlugin), so resolving from the bundle's own place is right. esbuild
+ * renames a module's own top-level `require` apart from this one, since its stand-in refers to the global name.
+ */
+const REQUIRE_BANNER =
+  'import { createRequire as __evalrun_createRequire } from "node:module"; const require = __evalrun_createRequire(import.meta.url);';
+
 /** esbuild's options for one eval file; watch mode builds an incremental context from the same. */
 export function buildOptions(source: string) {
   return {
@@ -138,6 +152,7 @@ export function buildOptions(source: string) {
     logLevel: "silent",
     outfile: path.join(bundleDir(), "out.mjs"),
     define: LOCATION_DEFINES,
+    banner: { js: REQUIRE_BANNER },
     plugins: [externalPackagesPlugin, sourceLocationPlugin],
   } satisfies BuildOptions;
 }

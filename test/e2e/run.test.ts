@@ -233,6 +233,29 @@ describe("running eval files", () => {
     }
   });
 
+  it("lets eval files call require() for built-ins and the project's packages, beside their own createRequire", async () => {
+    const dir = project({
+      "node_modules/greeter/package.json": JSON.stringify({ name: "greeter", main: "index.js" }),
+      "node_modules/greeter/index.js": `module.exports = { greet: (name) => "hello " + name };`,
+      "lib/own.ts": `import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+export const cores = require("node:os").cpus().length > 0;`,
+      "req.eval.ts": `import { Eval } from "evalrun";
+import { cores } from "./lib/own";
+const path = require("node:path");
+const { greet } = require("greeter");
+Eval("req", {
+  data: [{ input: "ada", expected: "hello ada" }],
+  task: (name: string) => greet(name),
+  scores: [function exact({ output, expected }: any) { return output === expected && cores && path.sep.length === 1; }],
+});
+`,
+    });
+    const result = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(jsonLines(result.stdout)[0]?.scores).toMatchObject({ exact: { score: 1 } });
+  });
+
   it("gives eval files their own __dirname, __filename and import.meta.url, from any working directory", async () => {
     const dir = project({
       "pkg/evals/data/rows.json": JSON.stringify([
