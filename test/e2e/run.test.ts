@@ -256,6 +256,20 @@ Eval("req", {
     expect(jsonLines(result.stdout)[0]?.scores).toMatchObject({ exact: { score: 1 } });
   });
 
+  it("runs a CommonJS eval file that requires evalrun", async () => {
+    const dir = project({
+      "plain.eval.cjs": `const { Eval, Levenshtein } = require("evalrun");
+module.exports = { note: "a CommonJS module" };
+Eval("plain", { data: [{ input: "abc", expected: "abd" }], task: (s) => s, scores: [Levenshtein] });
+`,
+    });
+    const result = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+    const scores = jsonLines(result.stdout)[0]?.scores as Record<string, { score: number }>;
+    expect(scores.Levenshtein?.score).toBeCloseTo(2 / 3, 9); // one edit in three characters
+  });
+
   it("gives eval files their own __dirname, __filename and import.meta.url, from any working directory", async () => {
     const dir = project({
       "pkg/evals/data/rows.json": JSON.stringify([
