@@ -58,7 +58,7 @@ export interface PreparedRun {
   store: string | false;
   /** The project root: where the default store lives and what eval files are recorded relative to. */
   root: string;
-  /** Still coming while eval files load: git's three answers take 15-40 ms, which the loading hides. */
+  /** Still coming while eval files load: git's two answers take 15-40 ms, which the loading hides. */
   git: GitInfo | Promise<GitInfo>;
   /** Worker threads for rows (0: rows run in this thread; "auto": see DEFAULT_WORKERS). */
   workers: number | "auto";
