@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
-import { exitNow } from "../engine/exit-guard.js";
+import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
@@ -93,7 +93,9 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     const plan = planReporters(flags, { cwd, root: projectRoot(cwd), env: process.env });
     const interrupt = new AbortController();
     let interrupts = 0;
+    const isNew = newSignals();
     const onSigint = () => {
+      if (!isNew()) return;
       interrupts++;
       if (interrupts > 1) exitNow(130);
       process.stderr.write(

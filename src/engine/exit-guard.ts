@@ -39,3 +39,18 @@ export function guardExit(): () => void {
 export function exitNow(code: number): never {
   return (nodeExit ?? process.exit).call(process, code);
 }
+
+/**
+ * Tells a new Ctrl-C from one signal delivered twice. `timeout` and other supervisors signal a process and its
+ * process group, so the same SIGINT can arrive twice within a millisecond; taken for a second Ctrl-C, it ended the
+ * run at once, without its summary. The returned function is true for a signal, false for an echo of the last one.
+ */
+export function newSignals(echoMs = 250): () => boolean {
+  let last = Number.NEGATIVE_INFINITY;
+  return () => {
+    const now = performance.now();
+    const fresh = now - last >= echoMs;
+    last = now;
+    return fresh;
+  };
+}

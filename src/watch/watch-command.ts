@@ -1,4 +1,4 @@
-import { exitNow } from "../engine/exit-guard.js";
+import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
 import { colorsFor } from "../report/colors.js";
 import { stackLocation } from "../report/format.js";
@@ -52,7 +52,9 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
   });
   let quitting: number | undefined;
   let stopKeys: (() => void) | undefined;
+  const isNew = newSignals();
   const quit = (code: number) => {
+    if (code === 130 && !isNew()) return;
     if (quitting !== undefined) {
       // A second Ctrl-C while stopping: leave at once.
       if (code === 130) exitNow(130);

@@ -59,6 +59,63 @@ Eval("slow", {
   });
 });
 
+describe("Ctrl-C twice", () => {
+  const files = {
+    "stubborn.eval.ts": `${HEADER}
+import { writeFileSync } from "node:fs";
+Eval("stubborn", {
+  data: Array.from({ length: 50 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    if (i === 2) writeFileSync(process.env.STARTED!, "yes");
+    // Ignores its signal: only the grace period, or a second Ctrl-C, ends the wait.
+    await new Promise((r) => setTimeout(r, i < 3 ? 10 : 60_000));
+    return i;
+  },
+  scores: [function done() { return 1; }],
+  maxConcurrency: 4,
+});
+`,
+  };
+
+  it("takes one signal delivered twice (a process and its group, as timeout sends it) as one Ctrl-C", async () => {
+    const dir = project(files);
+    const started = path.join(dir, "started");
+    const result = await runCli(["--no-store"], {
+      cwd: dir,
+      env: { STARTED: started },
+      onSpawn: (child) => {
+        void waitFor(started, 10_000).then(() => {
+          child.kill("SIGINT");
+          child.kill("SIGINT");
+        });
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain("Interrupted:");
+    expect(result.stdout).toMatch(/rows\s+3 /);
+  });
+
+  it("quits at once on a second Ctrl-C, without waiting out the grace period", async () => {
+    const dir = project(files);
+    const started = path.join(dir, "started");
+    let firstAt = 0;
+    const result = await runCli(["--no-store"], {
+      cwd: dir,
+      env: { STARTED: started },
+      onSpawn: (child) => {
+        void waitFor(started, 10_000).then(() => {
+          firstAt = Date.now();
+          child.kill("SIGINT");
+          setTimeout(() => child.kill("SIGINT"), 400);
+        });
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stdout).not.toContain("Interrupted:");
+    expect(Date.now() - firstAt).toBeLessThan(1_800);
+  });
+});
+
 describe("Ctrl-C during synchronous work", () => {
   it("interrupts an eval whose task and scorers never await", async () => {
     const dir = project({
