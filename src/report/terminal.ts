@@ -109,13 +109,12 @@ export class TerminalReporter implements Reporter {
     );
     const cmp = outcome.comparison;
     if (cmp) {
-      const matched = Math.max(0, ...Object.values(cmp.movements).map((m) => m.matched));
       const unmatched = [
         cmp.onlyNew > 0 ? `${cmp.onlyNew} only in this run` : "",
         cmp.onlyBase > 0 ? `${cmp.onlyBase} only in the baseline` : "",
       ].filter(Boolean);
       lines.push(
-        `  ${c.dim("baseline")}    ${cmp.experimentName} · ${plural(matched, "row")} matched${unmatched.length ? ` · ${unmatched.join(", ")}` : ""}`,
+        `  ${c.dim("baseline")}    ${cmp.experimentName} · ${plural(cmp.matchedRows, "row")} matched${unmatched.length ? ` · ${unmatched.join(", ")}` : ""}`,
       );
     }
     const trials = ev.trialCount > 1 ? ` (${plural(outcome.rowsRead, "row")} × ${ev.trialCount} trials)` : "";

@@ -5,6 +5,8 @@ import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./eve
 
 export interface Comparison {
   scores: Record<string, ScoreMovement>;
+  /** Row keys in both experiments, scored or not. */
+  matchedRows: number;
   /** Row keys only in the newer experiment / only in the baseline. */
   onlyNew: number;
   onlyBase: number;
@@ -33,12 +35,14 @@ export function compareExperiments(db: Database.Database, newer: number, baselin
     .all(newer, baseline) as Array<{ name: string } & ScoreMovement>;
   const keys = `SELECT DISTINCT row_key FROM results WHERE exp = ?`;
   const only = db.prepare(`SELECT count(*) AS n FROM (${keys} EXCEPT ${keys})`).pluck();
+  const both = db.prepare(`SELECT count(*) AS n FROM (${keys} INTERSECT ${keys})`).pluck();
   const scores: Record<string, ScoreMovement> = {};
   for (const m of movements) {
     scores[m.name] = { matched: m.matched, improvements: m.improvements, regressions: m.regressions };
   }
   return {
     scores,
+    matchedRows: both.get(newer, baseline) as number,
     onlyNew: only.get(newer, baseline) as number,
     onlyBase: only.get(baseline, newer) as number,
   };

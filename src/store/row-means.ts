@@ -257,6 +257,6 @@ export class RowMeans {
     }
     let onlyBase = 0;
     for (let j = 0; j < base.size; j++) if (matched[j] === 0) onlyBase++;
-    return { scores, onlyNew, onlyBase };
+    return { scores, matchedRows: this.keys.length - onlyNew, onlyNew, onlyBase };
   }
 }

@@ -11,6 +11,8 @@ export interface BaselineComparison {
   /** The baseline's mean per score (null where it had none). */
   means: Record<string, number | null>;
   movements: Record<string, ScoreMovement>;
+  /** Row keys in both runs, scored or not. */
+  matchedRows: number;
   /** Row keys only in this run / only in the baseline: reported, not compared. */
   onlyNew: number;
   onlyBase: number;
@@ -22,7 +24,7 @@ export interface BaselineComparison {
  */
 export function baselineComparison(
   base: { name: string; summary?: { scores: Record<string, { score: number | null }> } | null },
-  moved: { scores: Record<string, ScoreMovement>; onlyNew: number; onlyBase: number },
+  moved: { scores: Record<string, ScoreMovement>; matchedRows: number; onlyNew: number; onlyBase: number },
 ): BaselineComparison {
   const means: Record<string, number | null> = {};
   for (const [name, s] of Object.entries(base.summary?.scores ?? {})) means[name] = s.score;
@@ -30,6 +32,7 @@ export function baselineComparison(
     experimentName: base.name,
     means,
     movements: moved.scores,
+    matchedRows: moved.matchedRows,
     onlyNew: moved.onlyNew,
     onlyBase: moved.onlyBase,
   };

@@ -800,6 +800,30 @@ Eval("cmp", {
     expect(snapshot(storeOf(dir))).toEqual(before);
   });
 
+  it("counts rows matched with the baseline whether or not they were scored", async () => {
+    // An eval without scorers (output only, read later) and one whose only scorer always throws: their rows still
+    // match the previous run's, by key, on the terminal and in `evalrun compare`.
+    const dir = project({
+      "package.json": PACKAGE,
+      "plain.eval.ts": `${HEADER}
+Eval("plain", { data: [{ input: "a" }, { input: "b" }, { input: "c" }], task: (i: string) => i, scores: [] });
+Eval("broken", {
+  data: [{ input: "a" }, { input: "b" }],
+  task: (i: string) => i,
+  scores: [function bad() { throw new Error("no"); }],
+});
+`,
+    });
+    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(1); // broken's scorer errors
+    const again = await runCli(["--no-progress"], { cwd: dir });
+    expect(again.stdout).toMatch(/✔ plain[^✘✔]*· 3 rows matched\n/);
+    expect(again.stdout).toMatch(/✘ broken[^✘✔]*· 2 rows matched\n/);
+    const [first, second] = experiments(storeOf(dir)).filter((e) => e.project === "plain");
+    const compared = await runCli(["compare", first?.id ?? "", second?.id ?? ""], { cwd: dir });
+    expect(compared.code).toBe(0);
+    expect(compared.stdout).toContain("3 rows matched · 0 only in");
+  });
+
   it("--baseline that names nothing exits 2 with NOT_FOUND, a suggestion when one is close, and creates nothing", async () => {
     const dir = project({
       "package.json": PACKAGE,

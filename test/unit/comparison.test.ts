@@ -97,6 +97,7 @@ describe("per-row means (RowMeans, the experiment index)", () => {
     const fromSql = compareExperiments(store.db, next.seq, base.seq);
     expect(fromSql.onlyBase).toBe(10);
     expect(fromSql.onlyNew).toBe(10);
+    expect(fromSql.matchedRows).toBe(50);
 
     const before = new RowMeans();
     for (const row of baseRows) before.add(row.row_key, row.scores);

@@ -59,6 +59,7 @@ export async function compareCommand(
       writeJson({
         a: experimentJson(a),
         b: experimentJson(b),
+        matched_rows: moved.matchedRows,
         only_in_a: moved.onlyBase,
         only_in_b: moved.onlyNew,
         scores,
@@ -70,9 +71,8 @@ export async function compareCommand(
     const lines = [
       `${c.bold(a.project === b.project ? a.project : `${a.project} vs ${b.project}`)}: ${a.name} → ${b.name}`,
     ];
-    const matched = Math.max(0, ...scores.map((s) => s.matched));
     lines.push(
-      `  ${plural(matched, "row")} matched · ${moved.onlyBase} only in ${a.name} · ${moved.onlyNew} only in ${b.name}`,
+      `  ${plural(moved.matchedRows, "row")} matched · ${moved.onlyBase} only in ${a.name} · ${moved.onlyNew} only in ${b.name}`,
     );
     const header = ["score", a.name, b.name, "diff", "improvements", "regressions"].map((h) => c.dim(h));
     const body = scores.map((s) => [
