@@ -2,6 +2,7 @@
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { describeValue } from "../define/errors.js";
+import { rowScope } from "../define/row-scope.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
 import { takeUsage } from "../define/usage.js";
 import { userFrame } from "../util/stack.js";
@@ -55,30 +56,48 @@ class Thrown {
   constructor(readonly error: unknown) {}
 }
 
+/** Which row's task or scorer runs synchronously now (LLM judges called with spread args take its signal). */
+const scope = rowScope();
+
 const settle = (value: unknown): unknown =>
   isThenable(value) ? Promise.resolve(value).then(undefined, (error: unknown) => new Thrown(error)) : value;
 
-/** The second argument of a task; a class so that each row allocates one small object, not a set of closures. */
+/**
+ * The second argument of a task; a class so that each row allocates one small object, not a set of closures. The
+ * row is a private field: users log and spread hooks, which must hold only the documented fields.
+ */
 class Hooks implements EvalHooks {
+  readonly #run: RowRun;
+
   constructor(
-    private readonly run: RowRun,
+    run: RowRun,
     readonly metadata: Record<string, unknown>,
     readonly expected: unknown,
     readonly tags: string[],
     readonly trialIndex: number,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.run.signal;
+  ) {
+    this.#run = run;
   }
 
-  meta(fields: Record<string, unknown>): void {
-    Object.assign(this.metadata, fields);
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
+
+  /** A getter, so that `({ meta }) => meta({...})` (destructured, as Braintrust's hooks allow) still has its row. */
+  get meta(): (fields: Record<string, unknown>) => void {
+    const metadata = this.metadata;
+    return (fields) => {
+      Object.assign(metadata, fields);
+    };
   }
 }
 
-/** What each scorer of a row receives; a class so that its signal getter lives on the prototype, not per row. */
+/**
+ * What each scorer of a row receives; a class so that its signal getter lives on the prototype, not per row. The
+ * row is a private field, so that `JSON.stringify(args)` and `{ ...args }` see only the documented fields.
+ */
 class Args implements ScorerArgs {
+  readonly #run: RowRun;
   readonly input: unknown;
   readonly expected: unknown;
   readonly metadata: Record<string, unknown>;
@@ -86,9 +105,10 @@ class Args implements ScorerArgs {
   readonly trialIndex: number;
 
   constructor(
-    private readonly run: RowRun,
+    run: RowRun,
     readonly output: unknown,
   ) {
+    this.#run = run;
     this.input = run.item.row.input;
     this.expected = run.item.row.expected;
     this.metadata = run.metadata;
@@ -97,7 +117,7 @@ class Args implements ScorerArgs {
   }
 
   get signal(): AbortSignal {
-    return this.run.signal;
+    return this.#run.signal;
   }
 }
 
@@ -152,11 +172,14 @@ class RowRun {
   /** Runs the task, then the scorers; synchronous all the way when they are. */
   execute(): RowResult | Promise<RowResult> {
     let output: unknown;
+    scope.current = this;
     try {
       output = this.ctx.evaluator.task(this.item.row.input, this.hooks);
     } catch (error) {
       this.failure = taskError(error);
       return this.result(false);
+    } finally {
+      scope.current = undefined;
     }
     if (isThenable(output)) {
       return Promise.resolve(output).then(
@@ -177,6 +200,7 @@ class RowRun {
     const scorers = this.ctx.evaluator.scores as Scorer[];
     const values: unknown[] = new Array(scorers.length);
     let pending = false;
+    scope.current = this;
     for (let i = 0; i < scorers.length; i++) {
       try {
         values[i] = settle((scorers[i] as Scorer)(args));
@@ -185,6 +209,7 @@ class RowRun {
         values[i] = new Thrown(error);
       }
     }
+    scope.current = undefined;
     if (!pending) {
       this.collect(values);
       return this.result(true);

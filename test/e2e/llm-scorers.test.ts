@@ -181,6 +181,53 @@ describe("LLM scorers in a run", () => {
     expect(provider.requests).toHaveLength(1);
   });
 
+  it("gives judges the row's signal through .partial() and spread args: their tokens count, a timeout stops them", async () => {
+    // autoevals' usual ways of configuring a judge: neither passes the engine's signal (a getter) on by itself.
+    const dir = project({
+      "p.eval.ts": `import { ClosedQA, Eval, Factuality, Humor } from "evalrun";
+        Eval("partial", {
+          data: [{ input: "q1", expected: "a" }, { input: "q2", expected: "b" }],
+          task: (input: string) => \`answer to \${input}\`,
+          scores: [
+            ClosedQA.partial({ criteria: "Is it right?" }),
+            (args) => Factuality({ ...args, model: "judge-2" }),
+            async (args) => Humor({ ...args }),
+          ],
+        });
+        Eval("partial-slow", {
+          data: [{ input: "s1" }, { input: "s2" }],
+          task: (input: string) => \`\${input} [[fault:slow,ms=10000]]\`,
+          scores: [
+            input => ClosedQA.partial({ criteria: "c" })(input),
+            (args) => Factuality({ ...args, expected: "x" }),
+          ],
+          timeout: 800,
+        });
+        Eval("keep-alive", {
+          data: [{ input: 1 }],
+          task: () => new Promise((resolve) => setTimeout(() => resolve(1), 2000)),
+          scores: [() => 1],
+        });`,
+    });
+    const result = await run(dir);
+    expect(result.code).toBe(1);
+    const rows = events(dir);
+    for (const question of ["q1", "q2"]) {
+      const row = rows.find((e) => e.input === question);
+      const calls = provider.requests.filter(
+        (r) => r.route === "chat" && r.text.includes(`answer to ${question}`),
+      );
+      expect(calls).toHaveLength(3);
+      expect(row?.metrics).toMatchObject(spent(calls));
+      expect(row?.metrics.tokens).toBeGreaterThan(0);
+    }
+    const slow = provider.requests.filter((r) => r.text.includes("fault:slow"));
+    expect(slow).toHaveLength(4);
+    await until(() => slow.every((r) => r.aborted === true));
+    for (const r of slow) expect((r.abortedAt ?? 0) - r.startedAt).toBeLessThan(1500);
+    expect(rows.filter((e) => e.error?.kind === "timeout")).toHaveLength(2);
+  });
+
   it("without a provider, each LLM score errors with one message naming the variables; other scorers still score", async () => {
     const dir = project({
       "n.eval.ts": `import { Eval, Factuality } from "evalrun";

@@ -170,6 +170,54 @@ describe("running eval files", () => {
     expect(text.stdout).toContain("6 (2 rows × 3 trials)");
   });
 
+  it("hands tasks and scorers hooks and args that log, spread and destructure as plain objects", async () => {
+    const dir = project({
+      "plain.eval.ts": `
+        import { Eval } from "evalrun";
+        Eval("plain", {
+          data: [{ input: "a", expected: "A", metadata: { m: 1 }, tags: ["t"] }],
+          task: (input: string, hooks) => {
+            const { meta, trialIndex } = hooks;
+            meta({ keys: Object.keys({ ...hooks }).sort().join(","), trialIndex });
+            return JSON.stringify(hooks);
+          },
+          scores: [
+            function shape(args) {
+              return { name: "shape", score: 1, metadata: { json: JSON.stringify(args), spread: Object.keys({ ...args }).sort().join(",") } };
+            },
+          ],
+          timeout: 10000,
+        });
+      `,
+    });
+    for (const workers of ["0", "2"]) {
+      const result = await runCli(["--workers", workers, "--export", "out", "--no-progress"], { cwd: dir });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const [, row] = jsonLines(readFileSync(path.join(dir, "out", "plain.jsonl"), "utf8")) as Array<{
+        output: string;
+        metadata: Record<string, unknown>;
+        score_metadata: { shape: { json: string; spread: string } };
+      }>;
+      expect(row?.metadata).toEqual({ m: 1, keys: "expected,metadata,tags,trialIndex", trialIndex: 0 });
+      expect(JSON.parse(row?.output ?? "")).toEqual({
+        metadata: row?.metadata,
+        expected: "A",
+        tags: ["t"],
+        trialIndex: 0,
+      });
+      expect(JSON.parse(row?.score_metadata.shape.json ?? "")).toEqual({
+        output: row?.output,
+        input: "a",
+        expected: "A",
+        metadata: row?.metadata,
+        tags: ["t"],
+        trialIndex: 0,
+      });
+      expect(row?.score_metadata.shape.spread).toBe("expected,input,metadata,output,tags,trialIndex");
+    }
+  });
+
   it("keeps maxConcurrency per eval and --max-concurrency across evals", async () => {
     const evalFile = (name: string, cap: number) => `
       Eval(${JSON.stringify(name)}, {
