@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import { configure } from "safe-stable-stringify";
+import { storableJson } from "../util/storable-json.js";
 
 const canonical = configure({ bigint: true, circularValue: "[Circular]", deterministic: true });
 
@@ -14,17 +15,27 @@ export function rowKey(row: { input: unknown; id?: unknown }, inputDigest?: stri
   if (inputDigest !== undefined) return `h:${inputDigest.slice(0, 16)}`;
   const input = row.input;
   if (typeof input === "string") return `h:${stringDigest(input).slice(0, 16)}`;
-  const text = typeof input === "object" && input !== null ? canonical(input) : JSON.stringify(input);
+  let text: string | undefined;
+  try {
+    text = typeof input === "object" && input !== null ? canonical(input) : JSON.stringify(input);
+  } catch {
+    // A toJSON or getter that throws: the input as the store keeps it.
+    text = storableJson(input);
+  }
   return `h:${hash("sha1", text ?? String(input), "hex").slice(0, 16)}`;
 }
 
 /**
  * SHA-1 (hex) identifying a string value: over a NUL byte and the string itself. No JSON text starts with NUL, so
  * it never equals the digest of another value's canonical JSON; and it skips serialising the string, which costs
- * more than hashing it (a 1 KB string: ~4 us to JSON, ~2 us to hash, here).
+ * more than hashing it (a 1 KB string: ~4 us to JSON, ~2 us to hash, here). A string with a lone surrogate is
+ * hashed as its JSON instead, which escapes each one: hashing takes UTF-8, which turns them all into U+FFFD, so
+ * text cut mid-emoji would share its digest (and its stored blob) with the same text ending in U+FFFD.
  */
 export function stringDigest(value: string): string {
-  return hash("sha1", `\u0000${value}`, "hex");
+  return value.isWellFormed()
+    ? hash("sha1", `\u0000${value}`, "hex")
+    : hash("sha1", JSON.stringify(value), "hex");
 }
 
 /** Decides which (row, trial) pairs run, for --resume (skip what is done) and --retry-errors (only what failed). */

@@ -9,9 +9,9 @@ import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { MessagePort } from "node:worker_threads";
-import { configure } from "safe-stable-stringify";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
+import { storableJson } from "../util/storable-json.js";
 import { ExitCalled } from "./exit-guard.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
 import { type ItemContext, runItem, taskError, type WorkItem } from "./row.js";
@@ -26,7 +26,6 @@ const contexts = new Map<string, Promise<ItemContext>>();
 const bundles = new Map<string, Promise<EvalDefinition[]>>();
 const pending = new Set<number>();
 const strays = new Map<number, RowError>();
-const tolerant = configure({ bigint: true, circularValue: "[Circular]" });
 let port: MessagePort | undefined;
 let outbox: Array<[number, RowResult | null]> = [];
 let scheduled = false;
@@ -39,7 +38,7 @@ function post(message: FromWorker): void {
     port?.postMessage(message);
   } catch {
     // A value that cannot be cloned (a function in an output): send what the store would keep, its JSON.
-    port?.postMessage(JSON.parse(tolerant(message) ?? "{}"));
+    port?.postMessage(JSON.parse(storableJson(message) ?? "{}"));
   }
 }
 

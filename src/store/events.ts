@@ -1,18 +1,9 @@
 import { hash } from "node:crypto";
-import { configure } from "safe-stable-stringify";
 import { stringDigest } from "../engine/row-key.js";
 import { INPUT_DIGEST, type RowResult } from "../engine/types.js";
+import { storableJson } from "../util/storable-json.js";
 
-// JSON.stringify is fastest; this one takes what it throws on (BigInt, cycles) so that no row is ever lost.
-const tolerant = configure({ bigint: true, circularValue: "[Circular]", deterministic: false });
-
-function json(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return tolerant(value);
-  }
-}
+const json = storableJson;
 
 /** Values whose JSON is at least this long are stored once, by content, instead of in each event. */
 export const BLOB_MIN_CHARS = 256;

@@ -144,6 +144,44 @@ Eval("bad-scores", {
     expect(out).toMatch(/b\s+–\s+0 scored/);
   });
 
+  it("stores every row when an output's toJSON or getter throws, marking what could not be kept", async () => {
+    const dir = project({
+      "values.eval.ts": `${HEADER}
+const outputs: Record<string, () => unknown> = {
+  plain: () => "fine",
+  toJSON: () => ({ kept: 1, part: { toJSON() { throw new Error("toJSON exploded"); } } }),
+  getter: () => ({ get x() { throw new Error("getter exploded"); }, y: 2n }),
+  last: () => "fine too",
+};
+Eval("values", {
+  data: Object.keys(outputs).map((input) => ({ input })),
+  task: (input: string) => outputs[input]?.(),
+  scores: [function ok() { return 1; }],
+  timeout: 10000,
+});
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const result = await runCli(["--workers", workers, "--no-progress"], { cwd: dir });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const rows = storedRows(path.join(dir, ".evalrun", "evalrun.db")).slice(-4);
+      const outputs = Object.fromEntries(
+        rows.map((r) => {
+          const event = JSON.parse(r.event) as { input: string; output: unknown };
+          return [event.input, event.output];
+        }),
+      );
+      expect(outputs).toEqual({
+        plain: "fine",
+        toJSON: { kept: 1, part: "[unserializable: toJSON() threw Error: toJSON exploded]" },
+        getter: { x: '[unserializable: reading "x" threw Error: getter exploded]', y: "2" },
+        last: "fine too",
+      });
+      expect(experiments(path.join(dir, ".evalrun", "evalrun.db")).at(-1)?.status).toBe("complete");
+    }
+  });
+
   it("lists an error that every row repeats once, with how many more rows had it", async () => {
     const dir = project({
       "same.eval.ts": `${HEADER}

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { rowKey } from "../../src/engine/row-key.js";
 import type { RowResult } from "../../src/engine/types.js";
 import { openStore } from "../../src/store/open.js";
 import { RowWriter, storedRows } from "../../src/store/rows.js";
@@ -81,6 +83,26 @@ describe("large strings", () => {
     expect(back.map((r) => [r.input, r.output, r.expected])).toEqual(values.map((v) => [v, v, v]));
     const texts = db.prepare("SELECT json FROM blobs ORDER BY rowid").pluck().all() as string[];
     expect(texts).toEqual([...values.slice(0, 5).map((v) => `~${v}`), JSON.stringify(values[5])]);
+    db.close();
+  });
+
+  it("keeps strings that UTF-8 would make equal apart: a lone surrogate, U+FFFD, another lone surrogate", () => {
+    const { db } = openStore(false);
+    const a = newExperiment(db, "a");
+    // Text cut in the middle of an emoji, beside what a lossy decoder makes of it: UTF-8 turns both into U+FFFD.
+    const prefix = "x".repeat(300);
+    const values = [`${prefix}\ud83d`, `${prefix}\ufffd`, `${prefix}\udc00`, "\ud800".repeat(300)];
+    const writer = new RowWriter(db, a.seq);
+    for (const [i, v] of values.entries()) writer.write(result(i, v, v, v));
+    writer.close();
+    expect([...storedRows(db, a.seq)].map((r) => r.output)).toEqual(values);
+    expect(db.prepare("SELECT count(*) FROM blobs").pluck().get()).toBe(4);
+    expect(new Set(values.map((v) => rowKey({ input: v }))).size).toBe(4);
+    // A well-formed string keeps the key it always had: NUL, then the string, hashed.
+    const plain = "row 1";
+    expect(rowKey({ input: plain })).toBe(
+      `h:${createHash("sha1").update(`\u0000${plain}`).digest("hex").slice(0, 16)}`,
+    );
     db.close();
   });
 });
