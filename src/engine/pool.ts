@@ -138,6 +138,7 @@ export class WorkerPool {
   private readonly watchdog: NodeJS.Timeout;
   private nextId = 1;
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** Said once each; the runner shows them after the run. */
   readonly notices: string[] = [];
   /** Errors from user code in a worker that no row could be blamed for. */
@@ -321,7 +322,13 @@ export class WorkerPool {
     for (const s of [...this.sessions]) this.lost(s, "stopped");
   }
 
-  async close(): Promise<void> {
+  /** Ends every thread once its rows are done; later calls wait for the same close. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
     for (const s of this.sessions) s.send({ t: "close" });

@@ -4,10 +4,11 @@ import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
-import { type Execute, type ItemContext, runItem, type WorkItem } from "./row.js";
+import { type Execute, failedResult, type ItemContext, runItem, type WorkItem } from "./row.js";
 import { resultId } from "./row-id.js";
 import { type RunPlan, rowKey, stringDigest } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
+import type { Stalls } from "./stalls.js";
 import type { EvalInfo, RowResult } from "./types.js";
 
 export interface RunEvalOptions {
@@ -25,6 +26,8 @@ export interface RunEvalOptions {
   plan?: RunPlan | undefined;
   /** Where items run (given the in-process context, e.g. for a pool's fallback); in this thread when absent. */
   executor?: ((ctx: ItemContext) => Execute) | undefined;
+  /** Told when the process has nothing left to wait for (see Stalls): what this eval waits on can never come. */
+  stalls?: Stalls | undefined;
 }
 
 export interface RunEvalOutcome {
@@ -42,15 +45,55 @@ const YIELD_EVERY_MS = 20;
 const isPromise = (value: unknown): value is Promise<unknown> =>
   typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 
+/** What runRows shares with runEval for a stall: its rows in flight and how many rows it has read. */
+interface StallHooks {
+  settleStuck(): number;
+  rowsRead(): number;
+}
+
 /**
  * Runs every (row × trial) of one eval: rows are pulled one at a time only when a slot is free, so data is never
  * read ahead of `maxConcurrency`; each item runs under the global cap too. Items whose task and scorers are
  * synchronous complete in the loop itself, without a promise.
+ *
+ * When the process stalls (nothing left for anything to wait on), the rows in flight can never finish: each is
+ * recorded as an error and the eval goes on. With none in flight the eval waits on its data, which can never come:
+ * it ends with a failure, as when its data source throws.
  */
-export async function runEval(
+export function runEval(
   definition: EvalDefinition,
   info: EvalInfo,
   options: RunEvalOptions,
+): Promise<RunEvalOutcome> {
+  const stalls = options.stalls;
+  if (stalls === undefined) return runRows(definition, info, options, undefined);
+  const hooks: StallHooks = { settleStuck: () => 0, rowsRead: () => 0 };
+  let off = () => {};
+  const stuckOnData = new Promise<RunEvalOutcome>((resolve) => {
+    off = stalls.on(() => {
+      if (hooks.settleStuck() > 0) return;
+      resolve({
+        rowsRead: hooks.rowsRead(),
+        interrupted: options.stop.aborted,
+        failure: new EvalrunError(
+          "BAD_DATA",
+          `${label(info)}: the data source never settled: its promise (or its iterator's next()) was still pending after ${hooks.rowsRead()} rows, with nothing left for it to wait on (no timer, no I/O), so it never could.`,
+          "Look for a promise in the data source that is never resolved; rows read before were run and are kept.",
+        ),
+      });
+    });
+  });
+  return Promise.race([runRows(definition, info, options, hooks), stuckOnData]).finally(off);
+}
+
+const NEVER_SETTLED =
+  "The row never finished: its task or a scorer returned a promise that was still pending when nothing was left for it to wait on (no timer, no I/O), so it never could settle. Look for a promise whose resolve is never called; a `timeout` in Eval() bounds every row.";
+
+async function runRows(
+  definition: EvalDefinition,
+  info: EvalInfo,
+  options: RunEvalOptions,
+  stall: StallHooks | undefined,
 ): Promise<RunEvalOutcome> {
   const slots = new Semaphore(info.maxConcurrency);
   const ctx: ItemContext = {
@@ -77,6 +120,19 @@ export async function runEval(
     if (--pending === 0) drained?.();
   };
 
+  // Rows whose outcome is a promise, with when they started: what a stall records as never finished.
+  const inFlight = stall ? new Map<WorkItem, number>() : undefined;
+  if (stall && inFlight) {
+    stall.rowsRead = () => rowsRead;
+    stall.settleStuck = () => {
+      const stuck = [...inFlight];
+      inFlight.clear();
+      for (const [item, started] of stuck)
+        settleLater(failedResult(item, { kind: "task", message: NEVER_SETTLED }, started));
+      return stuck.length;
+    };
+  }
+
   const launch = (item: WorkItem) => {
     const outcome = options.globalLimit ? options.globalLimit(async () => execute(item)) : execute(item);
     if (!isPromise(outcome)) {
@@ -84,13 +140,28 @@ export async function runEval(
       return;
     }
     pending++;
-    outcome.then(settleLater, (error: unknown) => {
-      // An executor never rejects for a user's mistake; this is a bug, and it must not be swallowed.
-      slots.release();
-      pending--;
-      setImmediate(() => {
-        throw error;
-      });
+    if (inFlight) {
+      inFlight.set(item, Date.now());
+      outcome.then(
+        (result) => {
+          // Settled already if a stall gave up on it.
+          if (inFlight.delete(item)) settleLater(result);
+        },
+        (error: unknown) => {
+          inFlight.delete(item);
+          failed(error);
+        },
+      );
+      return;
+    }
+    outcome.then(settleLater, failed);
+  };
+  const failed = (error: unknown) => {
+    // An executor never rejects for a user's mistake; this is a bug, and it must not be swallowed.
+    slots.release();
+    pending--;
+    setImmediate(() => {
+      throw error;
     });
   };
 

@@ -7,6 +7,7 @@ import { startWorkerPool, type WorkerPool } from "../engine/pool.js";
 import { runItem } from "../engine/row.js";
 import { onlyThese } from "../engine/row-key.js";
 import { runEval } from "../engine/run-eval.js";
+import { Stalls } from "../engine/stalls.js";
 import type { EvalInfo } from "../engine/types.js";
 import { checkRuleEvals, gateVerdict } from "../gate/verdict.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
@@ -92,6 +93,8 @@ export async function executeRun(
     );
     const stop = new AbortController();
     const hardStop = new AbortController();
+    const stalls = new Stalls();
+    const unwatchStalls = stalls.watchProcess();
     // Every eval listens on these, and every row in flight that reads its signal or has a timeout: more than the
     // 10 Node allows before it prints a leak warning, and bounded by the evals and their concurrency.
     setMaxListeners(0, stop.signal, hardStop.signal);
@@ -114,6 +117,9 @@ export async function executeRun(
         prepared.problems,
       );
     const globalLimit = prepared.maxConcurrency ? pLimit(prepared.maxConcurrency) : undefined;
+    // The pool closes once its last eval is done: its threads would keep the process alive, and so keep Node from
+    // saying (beforeExit, see Stalls) that an eval left in this thread waits on something that can never come.
+    let pooledLeft = planned.filter((p) => pooled(p.info)).length;
 
     const runOne = async (p: PlannedEval): Promise<EvalOutcome> => {
       const info = p.info;
@@ -132,6 +138,7 @@ export async function executeRun(
         globalLimit,
         stop: stop.signal,
         hardStop: hardStop.signal,
+        stalls,
         plan,
         executor:
           pool && pooled(info)
@@ -160,6 +167,7 @@ export async function executeRun(
           if (!plan) for (const r of reporters) r.onEvalSize?.(info, rows);
         },
       });
+      if (pool && pooled(info) && --pooledLeft === 0) void pool.close();
       aggregate.finish();
       const { summary, comparison, rows } = await session.finish(
         p,
@@ -203,6 +211,7 @@ export async function executeRun(
       evals = await Promise.all(planned.map(runOne));
     } finally {
       options.signal?.removeEventListener("abort", onInterrupt);
+      unwatchStalls();
     }
     await pool?.close();
     const strays = pool?.strays ?? [];

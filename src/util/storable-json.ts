@@ -38,7 +38,7 @@ function plainCopy(value: unknown, key: string, seen: Set<object>): unknown {
       return marker("toJSON()", error);
     }
   }
-  if (typeof current === "bigint") return current.toString();
+  if (typeof current === "bigint") return Number(current);
   if (typeof current !== "object" || current === null) return current;
   if (seen.has(current)) return "[Circular]";
   seen.add(current);

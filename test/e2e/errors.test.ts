@@ -175,11 +175,54 @@ Eval("values", {
       expect(outputs).toEqual({
         plain: "fine",
         toJSON: { kept: 1, part: "[unserializable: toJSON() threw Error: toJSON exploded]" },
-        getter: { x: '[unserializable: reading "x" threw Error: getter exploded]', y: "2" },
+        getter: { x: '[unserializable: reading "x" threw Error: getter exploded]', y: 2 },
         last: "fine too",
       });
       expect(experiments(path.join(dir, ".evalrun", "evalrun.db")).at(-1)?.status).toBe("complete");
     }
+  });
+
+  it("records rows and data whose promises can never settle, instead of ending silently with exit code 13", async () => {
+    // Nothing is left for these promises to wait on: Node would end the process mid-run (exit 13, no output).
+    const dir = project({
+      "stuck.eval.ts": `${HEADER}
+Eval("stuck-row", {
+  data: [{ input: 1 }, { input: 2 }, { input: 3 }],
+  task: (x: number) => (x === 2 ? new Promise(() => {}) : x),
+  scores: [function ok() { return 1; }],
+});
+Eval("stuck-scorer", {
+  data: [{ input: 1 }],
+  task: (x: number) => x,
+  scores: [function never() { return new Promise<number>(() => {}); }],
+});
+Eval("stuck-data", {
+  data: async function* () { yield { input: 1 }; yield { input: 2 }; await new Promise(() => {}); },
+  task: (x: number) => x,
+  scores: [function ok() { return 1; }],
+});
+// In threads (it has a timeout): the pool must not keep the process alive once this eval is done.
+Eval("threaded", { data: [{ input: 1 }], task: (x: number) => x, scores: [function ok() { return 1; }], timeout: 5000 });
+`,
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Eval "stuck-data": the data source never settled: its promise (or its iterator\'s next()) was still pending after 2 rows',
+    );
+    expect(summaryOf(result.stdout, "threaded").scores.ok?.score).toBe(1);
+    const rows = storedRows(path.join(dir, ".evalrun", "evalrun.db"));
+    const events = rows.map((r) => JSON.parse(r.event) as { input: number; error?: { message: string } });
+    const byEval = (name: string) => {
+      const seq = experiments(path.join(dir, ".evalrun", "evalrun.db")).find((e) => e.project === name)?.seq;
+      return events.filter((_, i) => rows[i]?.exp === seq);
+    };
+    const stuckRow = byEval("stuck-row");
+    expect(stuckRow.map((e) => e.input).sort()).toEqual([1, 2, 3]);
+    expect(stuckRow.find((e) => e.input === 2)?.error?.message).toContain("The row never finished");
+    expect(byEval("stuck-scorer")[0]?.error?.message).toContain("The row never finished");
+    expect(byEval("stuck-data").map((e) => e.input)).toEqual([1, 2]);
+    expect(summaryOf(result.stdout, "stuck-data").metrics.rows?.metric).toBe(2);
   });
 
   it("lists an error that every row repeats once, with how many more rows had it", async () => {
