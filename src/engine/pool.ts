@@ -39,7 +39,6 @@ interface PoolEval {
   local: Execute;
   /** Set once the eval runs in this thread instead (rows that cannot be cloned, a file that fails in a worker). */
   inProcess: boolean;
-  checked: boolean;
 }
 
 /** A blocked thread is one silent for a pending row's timeout plus this margin (it reports every 100 ms). */
@@ -169,13 +168,14 @@ export class WorkerPool {
 
   /** The Execute function for one eval: its rows go to the threads, or run in this thread with `local`. */
   register(address: EvalAddress, local: Execute): Execute {
-    const ev: PoolEval = { address, local, inProcess: false, checked: false };
+    const ev: PoolEval = { address, local, inProcess: false };
     this.evals.set(address.key, ev);
     // Threads start importing the eval's bundle now, so its first rows do not wait for it.
     for (const s of this.sessions) s.send({ t: "eval", address });
     return (item) => {
-      if (!ev.checked) {
-        ev.checked = true;
+      // Every row is looked at, not only the first: structured cloning does not fail on a class instance, it
+      // sends its data without its methods, so a later row of another kind would silently reach the task changed.
+      if (!ev.inProcess) {
         const problem = cloneProblem(item.row, `row ${item.rowIndex}`);
         if (problem) this.runHere(ev, `${problem}, which cannot be sent to a worker thread`);
       }

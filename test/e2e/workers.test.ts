@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { project, runCli, summaryOf } from "../helpers/cli.js";
+import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
 import { storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
@@ -184,15 +184,30 @@ Eval("fn", {
   task: (input: { q: string; client: Client }) => input.client.ask(input.q),
   scores: [function upper({ output }: any) { return output === output.toUpperCase(); }],
 });
+// Plain rows first: the instances come later, and the eval moves to the main thread when they do.
+class Point { constructor(readonly x: number) {} }
+Eval("later", {
+  data: [{ input: 1 }, { input: 2 }, { input: new Point(3) }, { input: new Point(4) }],
+  task: (input: unknown) => (input instanceof Point ? \`point \${input.x}\` : \`plain \${input}\`),
+  scores: [function ok() { return 1; }],
+});
 `,
     });
-    const result = await runCli(["--workers", "2", "--no-store"], { cwd: dir });
+    const result = await runCli(["--workers", "2", "--export", "out", "--store", "s.db"], { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/upper\s+100\.0%\s+2 scored/);
     expect(result.stdout).toContain(
       'Eval "fn": row 0.input.client is an instance of Client, which cannot be sent to a worker thread; it runs in the main thread instead.',
     );
-    expect(result.stdout.match(/cannot be sent to a worker thread/g)).toHaveLength(1);
+    expect(result.stdout).toContain(
+      'Eval "later": row 2.input is an instance of Point, which cannot be sent to a worker thread; it runs in the main thread instead.',
+    );
+    expect(result.stdout.match(/cannot be sent to a worker thread/g)).toHaveLength(2);
+    const outputs = jsonLines(readFileSync(path.join(dir, "out", "later.jsonl"), "utf8"))
+      .slice(1)
+      .map((r) => (r as { output: string }).output)
+      .sort();
+    expect(outputs).toEqual(["plain 1", "plain 2", "point 3", "point 4"]);
   });
 
   it("falls back to the main thread when the eval file fails only in a worker", async () => {
