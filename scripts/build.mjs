@@ -27,17 +27,6 @@ const lazyChildProcess = {
   },
 };
 
-// The classic zod (ValidJSON's JSON Schemas, loaded on first use) is built apart, into dist/zod-classic.js (below).
-// In the split build its code shared esbuild's chunk with the config check's zod/mini, and every run with a
-// config file loaded ~515 KB for the ~35 KB it needs. `external: ["zod"]` would take zod/mini out too, hence an
-// exact match; the import left behind is ValidJSON's fallback when dist/ is not built.
-const classicZodExternal = {
-  name: "classic-zod-external",
-  setup(build) {
-    build.onResolve({ filter: /^zod$/ }, () => ({ path: "zod", external: true }));
-  },
-};
-
 rmSync("dist", { recursive: true, force: true });
 await esbuild.build({
   entryPoints: {
@@ -61,21 +50,9 @@ await esbuild.build({
   // No source maps: with them enabled (the CLI does, for eval files), Node would parse ours at every start.
   chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning",
-  plugins: [lazyChildProcess, classicZodExternal],
+  plugins: [lazyChildProcess],
   // Whitespace and syntax minified, names kept (an internal error's trace still names its functions): 450 -> 300 KB
   // to parse at start-up, and W2 0.03-0.05 s and W4 0.06 s faster in interleaved runs.
-  minifyWhitespace: true,
-  minifySyntax: true,
-});
-// One file: importing it takes 56-66 ms, node_modules' ~100 modules of zod 130-140 ms.
-await esbuild.build({
-  stdin: { contents: 'export * from "zod";', resolveDir: process.cwd(), loader: "js" },
-  outfile: "dist/zod-classic.js",
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  logLevel: "warning",
   minifyWhitespace: true,
   minifySyntax: true,
 });

@@ -476,11 +476,69 @@ describe("ValidJSON", () => {
     expect(await score(later({ output: '"ab"' }))).toBe(1);
   });
 
-  it("errors on a JSON Schema zod cannot convert", async () => {
+  it("errors on a JSON Schema that is not one", async () => {
     const bad = ValidJSON.partial({ schema: { type: "nonsense" } });
     await expect(Promise.resolve().then(() => bad({ output: "1" }))).rejects.toThrow(
-      /ValidJSON could not use its JSON Schema/,
+      /ValidJSON could not use its JSON Schema: schema is invalid/,
     );
+  });
+
+  // Each of these passed every value when JSON Schemas went through zod's fromJSONSchema, which drops what zod
+  // cannot express; autoevals (Ajv) scores them as here.
+  it.each([
+    [
+      "required, not in properties",
+      { type: "object", required: ["answer"] },
+      '{"reply": "hi"}',
+      '{"answer": 1}',
+    ],
+    [
+      "required, nested",
+      { type: "object", properties: { a: { type: "object", required: ["b"] } } },
+      '{"a": {}}',
+      '{"a": {"b": 1}}',
+    ],
+    ["minItems without items", { type: "array", minItems: 3 }, "[1]", "[1, 2, 3]"],
+    ["maxItems without items", { type: "array", maxItems: 1 }, "[1, 2]", "[1]"],
+    [
+      "required with a default",
+      { type: "object", properties: { a: { type: "string", default: "x" } }, required: ["a"] },
+      "{}",
+      '{"a": "y"}',
+    ],
+    [
+      "anyOf of required lists",
+      { anyOf: [{ required: ["a"] }, { required: ["b"] }] },
+      '{"c": 1}',
+      '{"b": 1}',
+    ],
+    [
+      "draft-07 $ref to definitions",
+      {
+        definitions: { Answer: { type: "string" } },
+        type: "object",
+        properties: { a: { $ref: "#/definitions/Answer" } },
+      },
+      '{"a": 1}',
+      '{"a": "x"}',
+    ],
+    ["not", { not: { type: "string" } }, '"text"', "1"],
+    [
+      "2020-12 prefixItems",
+      {
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        type: "array",
+        prefixItems: [{ type: "number" }],
+      },
+      '["a"]',
+      "[1]",
+    ],
+  ])("holds a JSON Schema's %s", async (_, schema, failing, passing) => {
+    const valid = ValidJSON.partial({ schema });
+    const failed = await valid({ output: failing });
+    expect(failed.score).toBe(0);
+    expect(failed.metadata?.error).toMatch(/^The output does not match the schema: /);
+    expect(await score(valid({ output: passing }))).toBe(1);
   });
 });
 

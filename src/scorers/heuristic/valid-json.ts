@@ -1,10 +1,7 @@
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { describeValue } from "../../define/errors.js";
 import type { Awaitable, Score } from "../../define/types.js";
-import { ownPackageRoot } from "../../util/own-package.js";
 import { defineScorer, type HeuristicScorer } from "./define.js";
+import type { SchemaCheck } from "./json-schema.js";
 import { isStructured } from "./json-text.js";
 import { andThen, isPromiseLike } from "./maybe-async.js";
 import type { OptionKind, OptionKinds } from "./options.js";
@@ -42,36 +39,25 @@ const schemaOption: OptionKind = {
 
 const options: OptionKinds<ValidJSONOptions> = { schema: schemaOption };
 
-type Zod = typeof import("zod");
+type SchemaModule = typeof import("./json-schema.js");
 
-/**
- * zod bundled alone into one file by the build (scripts/build.mjs): 56-66 ms to import, where node_modules' ~100
- * modules take 130-140 ms. Kept out of the build's shared chunks, whose zod/mini (the config check) it would
- * otherwise weigh down. Without a build (src/ under a test runner), zod from node_modules.
- */
-async function importZod(): Promise<Zod> {
-  const bundled = path.join(ownPackageRoot(), "dist", "zod-classic.js");
-  if (existsSync(bundled)) return (await import(pathToFileURL(bundled).href)) as Zod;
-  return import("zod");
-}
-
-// zod loads on first use of a JSON Schema, so that importing evalrun does not load it.
-let zodLoading: Promise<Zod> | undefined;
-let zod: Zod | undefined;
-const loadZod = (): Promise<Zod> =>
-  (zodLoading ??= importZod().then((module) => {
-    zod = module;
+// Ajv loads on first use of a JSON Schema, so that importing evalrun does not load it.
+let schemaLoading: Promise<SchemaModule> | undefined;
+let schemas: SchemaModule | undefined;
+const loadSchemas = (): Promise<SchemaModule> =>
+  (schemaLoading ??= import("./json-schema.js").then((module) => {
+    schemas = module;
     return module;
   }));
 
-const compiled = new WeakMap<object, SafeParseSchema>();
-const compiledBooleans = new Map<boolean, SafeParseSchema>();
+const compiled = new WeakMap<object, SchemaCheck>();
+const compiledBooleans = new Map<boolean, SchemaCheck>();
 
 /**
  * 1 when the output is JSON: a string that parses to an object or array, or an object or array already; else 0.
  * With `schema`, 1 when the output (parsed if it is a string) satisfies it, scalars included. A zod schema (anything
- * with `safeParse`) is used as it is; a JSON Schema is converted with zod's `fromJSONSchema`. Why a value failed
- * is in the score's metadata (`error`).
+ * with `safeParse`) is used as it is; a JSON Schema is checked with Ajv (json-schema.ts). Why a value failed is in
+ * the score's metadata (`error`).
  */
 export const ValidJSON: HeuristicScorer<ValidJSONOptions, Score | Promise<Score>> = defineScorer<
   ValidJSONOptions,
@@ -80,8 +66,8 @@ export const ValidJSON: HeuristicScorer<ValidJSONOptions, Score | Promise<Score>
   name: NAME,
   options,
   prepare(chosen) {
-    // Binding a JSON Schema starts loading zod, so that rows do not wait for it; a failure surfaces when used.
-    if (chosen.schema !== undefined && !isSafeParse(chosen.schema)) loadZod().catch(() => {});
+    // Binding a JSON Schema starts loading Ajv, so that rows do not wait for it; a failure surfaces when used.
+    if (chosen.schema !== undefined && !isSafeParse(chosen.schema)) loadSchemas().catch(() => {});
   },
   score(args, chosen) {
     let value: unknown = args.output;
@@ -100,7 +86,9 @@ export const ValidJSON: HeuristicScorer<ValidJSONOptions, Score | Promise<Score>
     }
     if (isSafeParse(schema)) return check(schema, value);
     const ready = compile(schema);
-    return isPromiseLike(ready) ? Promise.resolve(ready).then((s) => check(s, value)) : check(ready, value);
+    return isPromiseLike(ready)
+      ? Promise.resolve(ready).then((s) => checkJson(s, value))
+      : checkJson(ready, value);
   },
 });
 
@@ -112,19 +100,26 @@ function invalid(error: string): Score {
   return { name: NAME, score: 0, metadata: { error } };
 }
 
-function compile(schema: JsonSchema): Awaitable<SafeParseSchema> {
+function compile(schema: JsonSchema): Awaitable<SchemaCheck> {
   const cached = typeof schema === "boolean" ? compiledBooleans.get(schema) : compiled.get(schema);
   if (cached !== undefined) return cached;
-  if (zod === undefined) return loadZod().then(() => compile(schema));
-  let result: SafeParseSchema;
+  if (schemas === undefined) return loadSchemas().then(() => compile(schema));
+  let result: SchemaCheck;
   try {
-    result = zod.fromJSONSchema(schema as Parameters<Zod["fromJSONSchema"]>[0]);
+    result = schemas.compileJsonSchema(schema);
   } catch (error) {
     throw new Error(`${NAME} could not use its JSON Schema: ${(error as Error).message}.`);
   }
   if (typeof schema === "boolean") compiledBooleans.set(schema, result);
   else compiled.set(schema, result);
   return result;
+}
+
+function checkJson(schema: SchemaCheck, value: unknown): Score {
+  const problem = schema(value);
+  return problem === undefined
+    ? { name: NAME, score: 1 }
+    : invalid(`The output does not match the schema: ${problem}`);
 }
 
 function check(schema: SafeParseSchema, value: unknown): Awaitable<Score> {
