@@ -32,10 +32,8 @@ function validatorFor(schema: object | boolean): Validator {
   return found;
 }
 
-export interface SchemaCheck {
-  /** undefined when the value satisfies the schema; else why not (up to three issues, as `path: message`). */
-  (value: unknown): string | undefined;
-}
+/** undefined when the value satisfies the schema; else why not (up to three issues, as `path: message`). */
+export type SchemaCheck = (value: unknown) => string | undefined;
 
 /** Compiles `schema`; throws (with Ajv's message) when it is not a usable JSON Schema. */
 export function compileJsonSchema(schema: object | boolean): SchemaCheck {
