@@ -35,9 +35,49 @@ export async function missingExportProblem(file: string, error: unknown): Promis
     column: at?.column,
     message: `Failed to load: "${shown}" has no export named "${name}"${near ? ` (did you mean "${near}"?)` : ""}.`,
     hint: own
-      ? `evalrun exports: ${exports.sort().join(", ")}. Import anything else from the package that has it.`
+      ? `${elsewhere(name) ?? ""}evalrun exports: ${exports.sort().join(", ")}. Import anything else from the package that has it.`
       : "Check the name against what that module exports; the other files still ran.",
   };
+}
+
+// autoevals scorers evalrun does not have (they call hosted APIs, or need RAG context evalrun does not model).
+const AUTOEVALS_ONLY = new Set([
+  "AnswerCorrectness",
+  "AnswerRelevancy",
+  "AnswerSimilarity",
+  "ContextEntityRecall",
+  "ContextPrecision",
+  "ContextRecall",
+  "ContextRelevancy",
+  "Faithfulness",
+  "LLMClassifierFromSpecFile",
+  "Moderation",
+  "OpenAIClassifier",
+]);
+
+// Braintrust SDK names for tracing and hosted data, which a file ported by changing its import still names.
+const TRACING = [
+  "wrapOpenAI",
+  "wrapAnthropic",
+  "wrapAISDKModel",
+  "wrapTraced",
+  "traced",
+  "currentSpan",
+  "startSpan",
+];
+
+/** Where a name evalrun lacks comes from, and what to do instead; undefined for a plain typo. */
+function elsewhere(name: string): string | undefined {
+  if (AUTOEVALS_ONLY.has(name)) {
+    return `"${name}" is an autoevals scorer evalrun does not have: import it from "autoevals" (npm i -D autoevals); autoevals scorers run in evalrun as they are. `;
+  }
+  if (TRACING.includes(name) || name === "initLogger") {
+    return `"${name}" is Braintrust's tracing, which evalrun does not record: use the client or function itself (wrapOpenAI(client) is client, traced(fn) is fn()). `;
+  }
+  if (name === "initDataset") {
+    return `"initDataset" reads a Braintrust-hosted dataset: evalrun reads local data (loadJsonl, loadJson, loadCsv, or an array). `;
+  }
+  return undefined;
 }
 
 function shortPath(file: string): string {

@@ -402,6 +402,39 @@ Eval("typo", { data: [{ input: "a", expected: "a" }], task: (s: string) => s, sc
   });
 });
 
+describe("a file ported from Braintrust and autoevals by changing its import", () => {
+  it("runs autoevals' custom-judge names, and says where the names evalrun lacks come from", async () => {
+    const dir = project({
+      "judges.eval.ts": `import { Eval, LLMClassifierFromSpec, LLMClassifierFromTemplate } from "evalrun";
+const Same = LLMClassifierFromTemplate({ name: "Same", promptTemplate: "{{output}} vs {{expected}}", choiceScores: { Y: 1, N: 0 } });
+const Spec = LLMClassifierFromSpec("Spec", { prompt: "{{output}}?", choice_scores: { A: 1, B: 0 }, use_cot: false });
+if (Same.name !== "Same" || Spec.name !== "Spec" || typeof Spec.partial !== "function") throw new Error("not judges");
+Eval("judges", { data: [{ input: 1 }], task: () => 1, scores: [() => 1] });
+`,
+      "rag.eval.ts": `import { Eval, Faithfulness } from "evalrun";
+Eval("rag", { data: [{ input: 1 }], task: () => 1, scores: [Faithfulness] });
+`,
+      "traced.eval.ts": `import { Eval, wrapOpenAI } from "evalrun";
+const client = wrapOpenAI({});
+Eval("traced", { data: [{ input: 1 }], task: () => (client ? 1 : 0), scores: [() => 1] });
+`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("✔ judges");
+    expect(result.stderr).toContain(
+      'rag.eval.ts:1:16 [LOAD] Failed to load: "evalrun" has no export named "Faithfulness".',
+    );
+    expect(result.stderr).toContain(
+      'hint: "Faithfulness" is an autoevals scorer evalrun does not have: import it from "autoevals"',
+    );
+    expect(result.stderr).toContain(
+      `hint: "wrapOpenAI" is Braintrust's tracing, which evalrun does not record`,
+    );
+    expectNoStack(result.stderr);
+  });
+});
+
 describe("two scores under one name", () => {
   it("keeps the first and records the clash on the row, instead of hiding a score", async () => {
     const dir = project({

@@ -113,3 +113,35 @@ export function LLMClassifier<Vars extends object = Record<never, never>>(
     template: () => template,
   });
 }
+
+/** autoevals' JavaScript name for LLMClassifier, with the same options: ported files run unchanged. */
+export const LLMClassifierFromTemplate = LLMClassifier;
+
+/** A judge as autoevals' YAML specs describe one (snake_case keys). */
+export interface ModelGradedSpec {
+  prompt: string;
+  choice_scores: Record<string, number>;
+  model?: string | undefined;
+  use_cot?: boolean | undefined;
+  temperature?: number | undefined;
+}
+
+/** autoevals' LLMClassifierFromSpec: a judge named `name` from a spec object. */
+export function LLMClassifierFromSpec<Vars extends object = Record<never, never>>(
+  name: string,
+  spec: ModelGradedSpec,
+): PartialScorer<LLMClassifierArgs<Vars>> {
+  if (typeof spec !== "object" || spec === null) {
+    throw configError(
+      `LLMClassifierFromSpec "${name}": the spec must be an object with prompt and choice_scores.`,
+    );
+  }
+  return LLMClassifier<Vars>({
+    name,
+    promptTemplate: spec.prompt,
+    choiceScores: spec.choice_scores,
+    model: spec.model,
+    useCoT: spec.use_cot,
+    temperature: spec.temperature,
+  });
+}

@@ -5,8 +5,9 @@ export type {
   LLMClassifierOptions,
   LLMJudgeArgs,
   LLMJudgeOptions,
+  ModelGradedSpec,
 } from "./classifier.js";
-export { LLMClassifier } from "./classifier.js";
+export { LLMClassifier, LLMClassifierFromSpec, LLMClassifierFromTemplate } from "./classifier.js";
 export type { EmbeddingSimilarityArgs, EmbeddingSimilarityOptions } from "./embedding.js";
 export { EmbeddingSimilarity } from "./embedding.js";
 export type { InitOptions } from "./init.js";
