@@ -6,6 +6,7 @@ import { rowScope } from "../define/row-scope.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
 import { takeUsage } from "../define/usage.js";
 import { userFrame } from "../util/stack.js";
+import { storableJson } from "../util/storable-json.js";
 import { resultId } from "./row-id.js";
 import { normalizeScore } from "./scores.js";
 import { INPUT_DIGEST, type RowError, type RowResult } from "./types.js";
@@ -35,12 +36,35 @@ export type ItemOutcome = RowResult | Promise<RowResult | undefined> | undefined
 /** Runs one (row, trial) somewhere: in this thread (runItem) or in a worker (the pool). */
 export type Execute = (item: WorkItem) => ItemOutcome;
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : `threw ${describeValue(error)}`;
+/**
+ * An error as one line: an Error's name and message, with its `cause` (fetch's "fetch failed" keeps the reason
+ * there: ECONNREFUSED, a certificate); any other thrown value with what it holds, since `throw { status: 429 }`
+ * and `Promise.reject("quota")` carry their whole meaning in the value.
+ */
+function errorText(error: unknown, depth = 0): string {
+  if (!(error instanceof Error)) return thrownValue(error);
+  const cause = error.cause;
+  const because = cause === undefined || depth >= 3 ? "" : ` (cause: ${errorText(cause, depth + 1)})`;
+  return `${error.name}: ${error.message}${because}`;
+}
+
+const PREVIEW_CHARS = 300;
+
+function thrownValue(value: unknown): string {
+  const preview = (text: string) => (text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text);
+  if (typeof value === "string") return `the string ${JSON.stringify(preview(value))}`;
+  if (typeof value === "object" && value !== null) {
+    return `${describeValue(value)} ${preview(storableJson(value) ?? "")}`;
+  }
+  return describeValue(value);
 }
 
 export function taskError(error: unknown): RowError {
-  return { kind: "task", message: errorText(error), stack: error instanceof Error ? error.stack : undefined };
+  return {
+    kind: "task",
+    message: error instanceof Error ? errorText(error) : `threw ${errorText(error)}`,
+    stack: error instanceof Error ? error.stack : undefined,
+  };
 }
 
 function scorerError(name: string, error: unknown): string {

@@ -6,7 +6,9 @@ export interface StackFrame {
   column: number;
 }
 
-const FRAME = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?$/;
+// A path right after "at " or "(": not the tail of "node:internal/process/task_queues:95:5", which once passed for
+// a user's file "/process/task_queues".
+const FRAME = /(?:^at |\()((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?$/;
 
 function framesOf(stack: string): StackFrame[] {
   const frames: StackFrame[] = [];

@@ -60,6 +60,45 @@ Eval("mixed", {
     expect(notEnough.code).toBe(1);
   });
 
+  it("says what a thrown non-Error held, and an Error's cause", async () => {
+    const dir = project({
+      "thrown.eval.ts": `${HEADER}
+const throwers: Record<string, () => unknown> = {
+  object: () => { throw { status: 429, detail: "slow down" }; },
+  string: () => Promise.reject("quota exceeded"),
+  cause: () => { throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") }); },
+};
+Eval("thrown", {
+  data: Object.keys(throwers).map((input) => ({ input })),
+  task: (input: string) => throwers[input]?.(),
+  scores: [function ok() { return 1; }],
+});
+Eval("thrown-scorer", {
+  data: [{ input: 1 }],
+  task: (x: number) => x,
+  scores: [function rejects() { throw "no judge"; }],
+});
+`,
+    });
+    const result = await runCli(["--store", "s.db", "--no-progress"], { cwd: dir });
+    expect(result.code).toBe(1);
+    const events = storedRows(path.join(dir, "s.db")).map(
+      (r) =>
+        JSON.parse(r.event) as {
+          input: unknown;
+          error?: { message: string };
+          score_errors?: Record<string, string>;
+        },
+    );
+    const message = (input: string) => events.find((e) => e.input === input)?.error?.message;
+    expect(message("object")).toBe('threw an object {"status":429,"detail":"slow down"}');
+    expect(message("string")).toBe('threw the string "quota exceeded"');
+    expect(message("cause")).toBe("TypeError: fetch failed (cause: Error: connect ECONNREFUSED 127.0.0.1:9)");
+    expect(events.find((e) => e.input === 1)?.score_errors?.rejects).toBe(
+      'Scorer "rejects" threw the string "no judge"',
+    );
+  });
+
   it("aborts the row's signal on timeout so a well-behaved task stops", async () => {
     const dir = project({
       "abort.eval.ts": `${HEADER}

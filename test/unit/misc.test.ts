@@ -39,6 +39,20 @@ describe("userFrame", () => {
     });
     expect(userFrame("Error: no frames")).toBeUndefined();
   });
+
+  it("takes no node-internal frame for a user's file, and reads frames without a function name", () => {
+    const internal = [
+      "Error: no provider",
+      "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+      "    at async Promise.all (index 0)",
+    ].join("\n");
+    expect(userFrame(internal)).toBeUndefined();
+    expect(userFrame("Error: x\n    at /p/evals/b.eval.ts:4:2")).toEqual({
+      file: "/p/evals/b.eval.ts",
+      line: 4,
+      column: 2,
+    });
+  });
 });
 
 describe("Semaphore", () => {
