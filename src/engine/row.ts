@@ -250,12 +250,12 @@ class RowRun {
       const value = values[i];
       // The common cases, without the allocations of normalizeScore.
       if (typeof value === "number" && value >= 0 && value <= 1) {
-        if (name in this.scores) this.clash(name, i);
+        if (Object.hasOwn(this.scores, name)) this.clash(name, i);
         else this.scores[name] = value;
         continue;
       }
       if (typeof value === "boolean") {
-        if (name in this.scores) this.clash(name, i);
+        if (Object.hasOwn(this.scores, name)) this.clash(name, i);
         else this.scores[name] = value ? 1 : 0;
         continue;
       }
@@ -271,7 +271,7 @@ class RowRun {
         continue;
       }
       for (const s of normalized.scores) {
-        if (s.name in this.scores) {
+        if (Object.hasOwn(this.scores, s.name)) {
           this.clash(s.name, i);
           continue;
         }

@@ -28,6 +28,9 @@ function fromObject(value: object, name: string, where: string): NormalizedScore
   if (typeof v.name !== "string" || v.name === "") {
     return `Scorer "${name}" returned ${where}an object without a string \`name\`; ${ACCEPTED}.`;
   }
+  if (v.name === "__proto__") {
+    return `Scorer "${name}" returned ${where}a score named "__proto__", which an object cannot hold as a key of its own; give it another name.`;
+  }
   if (v.score !== null) {
     const bad = checkNumber(v.score);
     if (bad !== undefined)

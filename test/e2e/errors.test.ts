@@ -501,6 +501,35 @@ Eval("clash", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scor
   });
 });
 
+describe("score names", () => {
+  it("takes names Object.prototype has (toString, constructor) as any other, and refuses __proto__", async () => {
+    const dir = project({
+      "names.eval.ts": `${HEADER}
+Eval("names", {
+  data: [{ input: 1 }],
+  task: (x: number) => x,
+  scores: [
+    () => [{ name: "toString", score: 1 }, { name: "constructor", score: 0.5 }, { name: "valueOf", score: 0 }],
+    () => ({ name: "__proto__", score: 1 }),
+  ],
+});
+`,
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.code).toBe(1);
+    const summary = summaryOf(result.stdout, "names");
+    const means = Object.fromEntries(
+      ["toString", "constructor", "valueOf"].map((n) => [n, summary.scores[n]?.score]),
+    );
+    expect(means).toEqual({ toString: 1, constructor: 0.5, valueOf: 0 });
+    expect(summary.metrics.errors?.metric).toBe(1);
+    const text = await runCli(["--no-progress", "--no-store"], { cwd: dir });
+    expect(text.stdout).toContain(
+      'returned a score named "__proto__", which an object cannot hold as a key of its own',
+    );
+  });
+});
+
 describe("errors that escape the eval code", () => {
   it("reports a floating rejection and a throw in a timer, finishes the run, and exits 1", async () => {
     const dir = project({
