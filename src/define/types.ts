@@ -12,8 +12,8 @@ export interface EvalCase<Input = unknown, Expected = unknown, Meta = Metadata> 
   expected?: Expected;
   metadata?: Meta;
   tags?: string[];
-  /** Stable identity of the row across runs (used to match rows against a baseline). */
-  id?: string;
+  /** Stable identity of the row across runs (used to match rows against a baseline); a number counts as its text. */
+  id?: string | number;
 }
 
 /** A named score in [0, 1]; `score: null` means "not scored". */

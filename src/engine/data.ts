@@ -71,15 +71,17 @@ export function checkRow(row: unknown, index: number): string | undefined {
     const keys = Object.keys(row);
     return `Row ${index} has no \`input\` field${keys.length ? ` (its fields: ${keys.slice(0, 6).join(", ")})` : ""}; each row needs one.`;
   }
+  // null is "not given" for the optional fields, as in exported datasets that write every key.
   const r = row as unknown as EvalCase;
-  if (r.metadata !== undefined && (!isObject(r.metadata) || Array.isArray(r.metadata))) {
+  if (r.metadata != null && (!isObject(r.metadata) || Array.isArray(r.metadata))) {
     return `Row ${index} has \`metadata\` that is ${describeValue(r.metadata)}; it must be an object.`;
   }
-  if (r.tags !== undefined && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === "string"))) {
+  if (r.tags != null && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === "string"))) {
     return `Row ${index} has \`tags\` that are not an array of strings.`;
   }
-  if (r.id !== undefined && typeof r.id !== "string" && typeof r.id !== "number") {
-    return `Row ${index} has an \`id\` that is ${describeValue(r.id)}; it must be a string.`;
+  const id = r.id as unknown;
+  if (id != null && typeof id !== "string" && !(typeof id === "number" && Number.isFinite(id))) {
+    return `Row ${index} has an \`id\` that is ${describeValue(id)}; it must be a string or a finite number.`;
   }
   return undefined;
 }

@@ -321,7 +321,7 @@ class RowRun {
       row_index: this.item.rowIndex,
       trial_index: this.item.trial,
     };
-    if (row.id !== undefined) result.row_id = String(row.id);
+    if (row.id != null) result.row_id = String(row.id);
     if (this.controller !== undefined) {
       const usage = takeUsage(this.controller.signal);
       if (usage !== undefined) Object.assign(result.metrics, usage);
@@ -350,7 +350,7 @@ export function failedResult(item: WorkItem, failure: RowError, startedAt: numbe
     trial_index: item.trial,
     error: failure,
   };
-  if (row.id !== undefined) result.row_id = String(row.id);
+  if (row.id != null) result.row_id = String(row.id);
   return result;
 }
 

@@ -83,5 +83,13 @@ describe("checkRow", () => {
       "Row 7 has `tags` that are not an array of strings",
     );
     expect(checkRow({ input: 1, id: {} }, 8)).toContain("Row 8 has an `id` that is an object");
+    expect(checkRow({ input: 1, id: Number.NaN }, 9)).toBe(
+      "Row 9 has an `id` that is NaN; it must be a string or a finite number.",
+    );
+  });
+
+  it("takes null for metadata, tags and id as not given, and a number as an id", () => {
+    expect(checkRow({ input: 1, metadata: null, tags: null, id: null }, 0)).toBeUndefined();
+    expect(checkRow({ input: 1, id: 7 }, 0)).toBeUndefined();
   });
 });
