@@ -1,5 +1,6 @@
 // The global `performance` is a getter that runs on every access (~0.1-0.4 us); once per row it showed in W2.
 import { setMaxListeners } from "node:events";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { describeValue } from "../define/errors.js";
 import { rowScope } from "../define/row-scope.js";
@@ -69,7 +70,13 @@ export function taskError(error: unknown): RowError {
 
 function scorerError(name: string, error: unknown): string {
   const frame = error instanceof Error ? userFrame(error) : undefined;
-  return `Scorer "${name}" threw ${errorText(error)}${frame ? ` (at ${frame.file}:${frame.line}:${frame.column})` : ""}`;
+  // Relative to the working directory, as task errors' locations are shown.
+  const file =
+    frame &&
+    (path.relative(process.cwd(), frame.file).startsWith("..")
+      ? frame.file
+      : path.relative(process.cwd(), frame.file));
+  return `Scorer "${name}" threw ${errorText(error)}${frame ? ` (at ${file}:${frame.line}:${frame.column})` : ""}`;
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type Database from "better-sqlite3";
+import type { RowResult } from "../engine/types.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord, eventJson } from "./events.js";
 import type { Experiment } from "./types.js";
 
@@ -92,7 +93,7 @@ export async function exportExperiment(
       cell(row.input),
       cell(row.output),
       cell(row.expected),
-      row.error ? `${row.error.kind}: ${row.error.message}` : "",
+      errorCell(row),
       ...names.map((n) => cell(row.scores[n] ?? undefined)),
       cell(row.metadata),
       cell(row.tags),
@@ -101,4 +102,11 @@ export async function exportExperiment(
     await write(out, stringify([record]));
   }
   return count;
+}
+
+/** The CSV's `error` column: the row's error, else its scorers' errors (an empty score cell alone reads as "not scored"). */
+function errorCell(row: RowResult): string {
+  if (row.error) return `${row.error.kind}: ${row.error.message}`;
+  const scoreErrors = Object.entries(row.score_errors ?? {});
+  return scoreErrors.map(([name, message]) => `score ${name}: ${message}`).join("\n");
 }

@@ -161,6 +161,37 @@ describe("history commands", () => {
     expect(bad.stderr).toContain('--format "xml" is not one of jsonl, json, csv.');
   });
 
+  it("shows and exports errors: a task's, and a scorer's that leaves its score cell empty", async () => {
+    const dir = project({
+      "package.json": "{}",
+      "err.eval.ts": `import { Eval } from "evalrun";
+Eval("err", {
+  data: [{ input: 1 }, { input: 2 }, { input: 3 }],
+  task: (x: number) => { if (x === 3) throw new Error("task broke"); return x; },
+  scores: [function judge({ input }: any) { if (input === 2) throw new Error("judge broke"); return 1; }],
+});
+`,
+    });
+    const run = summaryOf((await runCli(["--jsonl"], { cwd: dir })).stdout, "err");
+    const show = await runCli(["show", run.experiment_name], { cwd: dir });
+    expect(show.stdout).toMatch(/judge\s+100\.0%\s+1 scored · 1 error/);
+    expect(show.stdout).toMatch(
+      /row 1 score\s+Scorer "judge" threw Error: judge broke \(at err\.eval\.ts:\d+:\d+\)/,
+    );
+    expect(show.stdout).toMatch(/row 2 task\s+Error: task broke/);
+    const json = JSON.parse((await runCli(["show", run.experiment_name, "--json"], { cwd: dir })).stdout);
+    expect(json.errors.map((e: { row_index: number; kind: string }) => [e.row_index, e.kind])).toEqual([
+      [1, "score"],
+      [2, "task"],
+    ]);
+    const csv = await runCli(["export", run.experiment_name, "--format", "csv"], { cwd: dir });
+    const lines = csv.stdout.trim().split("\n");
+    expect(lines[2]).toMatch(
+      /,"score judge: Scorer ""judge"" threw Error: judge broke \(at err\.eval\.ts:\d+:\d+\)",,/,
+    );
+    expect(lines[3]).toContain(",task: Error: task broke,");
+  });
+
   it("refuses a malformed import with the line number, storing nothing", async () => {
     const { dir, one } = await twoRuns();
     const exported = (await runCli(["export", one.experiment_name], { cwd: dir })).stdout.trim().split("\n");

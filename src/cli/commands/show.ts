@@ -4,6 +4,7 @@ import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural } from "../../report/format.js";
 import { preview, shortDate } from "../../report/values.js";
 import { firstResultOf } from "../../store/compare.js";
+import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "../../store/events.js";
 import { Experiments } from "../../store/experiments.js";
 import { rowCount } from "../../store/rows.js";
 import type { Experiment } from "../../store/types.js";
@@ -43,6 +44,32 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
   });
 }
 
+export interface ErroredRow {
+  row_index: number;
+  trial_index: number;
+  /** "task", "timeout", "data", or "score" for a scorer's error. */
+  kind: string;
+  message: string;
+}
+
+/** The first `limit` errors of an experiment, in the order its results were stored: task errors, then scorers'. */
+export function firstErrors(db: Database.Database, e: Experiment, limit: number): ErroredRow[] {
+  const records = db
+    .prepare(
+      `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS} WHERE e.exp = ? AND e.errored = 1 ORDER BY e.rowid LIMIT ?`,
+    )
+    .all(e.seq, limit) as EventRecord[];
+  const found: ErroredRow[] = [];
+  for (const record of records) {
+    const row = decodeEvent(record);
+    const at = { row_index: row.row_index, trial_index: row.trial_index };
+    if (row.error) found.push({ ...at, kind: row.error.kind, message: row.error.message });
+    for (const message of Object.values(row.score_errors ?? {}))
+      found.push({ ...at, kind: "score", message });
+  }
+  return found.slice(0, limit);
+}
+
 /** `evalrun show EXPERIMENT`: its record, summary, and lowest-scoring rows. */
 export async function showCommand(
   ref: string,
@@ -53,6 +80,7 @@ export async function showCommand(
     const experiments = new Experiments(store.db);
     const e = experiments.resolve(ref, flags.eval);
     const low = lowestRows(store.db, e, flags.rows ?? 5);
+    const errors = firstErrors(store.db, e, flags.rows ?? 5);
     const erroredRows = (
       store.db.prepare("SELECT count(*) AS n FROM results WHERE exp = ? AND errored = 1").get(e.seq) as {
         n: number;
@@ -64,6 +92,7 @@ export async function showCommand(
         rows: rowCount(store.db, e.seq),
         errored: erroredRows,
         lowest: low,
+        errors,
       });
       return 0;
     }
@@ -93,8 +122,9 @@ export async function showCommand(
           s.diff === null
             ? ""
             : `  (${s.diff >= 0 ? "+" : "-"}${Math.abs(s.diff * 100).toFixed(1)}%)  ${s.improvements} up, ${s.regressions} down`;
+        const failed = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
         lines.push(
-          `    ${s.name.padEnd(width)}  ${formatPercent(s.score).padStart(6)}  ${c.dim(`${s.scored} scored`)}${diff}`,
+          `    ${s.name.padEnd(width)}  ${formatPercent(s.score).padStart(6)}  ${c.dim(`${s.scored} scored`)}${failed}${diff}`,
         );
       }
     }
@@ -108,6 +138,15 @@ export async function showCommand(
         lines.push(`      ${c.dim("input   ")} ${preview(r.input)}`);
         lines.push(`      ${c.dim("output  ")} ${r.error ? c.red(r.error) : preview(r.output)}`);
         lines.push(`      ${c.dim("expected")} ${preview(r.expected)}`);
+      }
+    }
+    if (errors.length > 0) {
+      lines.push(
+        `  ${c.dim("errors")}${erroredRows > errors.length ? c.dim(` (the first ${errors.length})`) : ""}`,
+      );
+      for (const r of errors) {
+        const trial = r.trial_index > 0 ? ` trial ${r.trial_index}` : "";
+        lines.push(`    ${c.red(`row ${r.row_index}${trial}`)} ${c.dim(r.kind)}  ${r.message}`);
       }
     }
     process.stdout.write(`${lines.join("\n")}\n`);
