@@ -1,11 +1,26 @@
 import { getRegistry } from "./registry.js";
 import type { EvalDefinition, Evaluator, Metadata } from "./types.js";
 
-/** What `Eval()` resolves to when the file runs by itself; undefined when a runner collects it. */
-export interface DirectRunResult {
+/**
+ * What `Eval()` resolves to, as Braintrust's `EvalResultWithSummary`: in a file run by itself, the eval's summary
+ * (a SummarizeExperimentResponse) and its results; under a runner, which runs the eval after the file has
+ * loaded, an empty summary and no results at once (Braintrust's CLI does the same), so that `await Eval(...)` and
+ * `.then((r) => r.summary)` at a file's top level still work.
+ */
+export interface EvalResultWithSummary {
   name: string;
-  summary: unknown;
+  summary: {
+    project_name: string;
+    experiment_name: string;
+    scores: Record<string, unknown>;
+    metrics: Record<string, unknown>;
+    [key: string]: unknown;
+  };
+  results: Array<Record<string, unknown>>;
 }
+
+/** The former name of EvalResultWithSummary. */
+export type DirectRunResult = EvalResultWithSummary;
 
 /**
  * Declares an eval. Under `evalrun` (or `runEvals()`), this only registers it; in a file run directly
@@ -14,7 +29,7 @@ export interface DirectRunResult {
 export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
   name: string,
   evaluator: Evaluator<Input, Output, Expected, Meta>,
-): Promise<DirectRunResult | undefined> {
+): Promise<EvalResultWithSummary> {
   const registry = getRegistry();
   const definition: EvalDefinition = {
     name,
@@ -23,7 +38,11 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
   };
   if (registry.mode === "collect") {
     registry.evals.push(definition);
-    return Promise.resolve(undefined);
+    return Promise.resolve({
+      name,
+      summary: { project_name: name, experiment_name: "", scores: {}, metrics: {} },
+      results: [],
+    });
   }
   return import("../core.js").then(({ runDirect }) => runDirect(definition));
 }

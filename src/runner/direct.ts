@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { isEvalrunError } from "../define/errors.js";
 import type { DirectRunResult } from "../define/eval.js";
 import type { EvalDefinition } from "../define/types.js";
@@ -22,9 +24,16 @@ export async function runDirect(definition: EvalDefinition): Promise<DirectRunRe
     if (!isEvalrunError(error)) throw error;
     process.stderr.write(`[${error.code}] ${error.message}${error.hint ? `\nhint: ${error.hint}` : ""}\n`);
     process.exitCode = error.exitCode;
-    return { name: definition.name, summary: undefined };
+    return { name: definition.name, summary: emptySummary(definition.name), results: [] };
   }
 }
+
+const emptySummary = (name: string): DirectRunResult["summary"] => ({
+  project_name: name,
+  experiment_name: "",
+  scores: {},
+  metrics: {},
+});
 
 async function run(definition: EvalDefinition): Promise<DirectRunResult> {
   const cwd = process.cwd();
@@ -35,7 +44,13 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
     colors: colorsFor(process.stdout),
     verbose: process.env.EVALRUN_VERBOSE === "1",
   });
+  // The file run is the eval's file: node's (or tsx's) script, unless a registry set one.
+  const script = process.argv[1];
+  if (definition.file === undefined && script !== undefined && existsSync(script)) {
+    definition.file = path.resolve(script);
+  }
   const info = evalInfo(definition, {}, new Date());
+  const results: DirectRunResult["results"] = [];
   const result = await executeRun(
     {
       cwd,
@@ -55,8 +70,9 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
       notices: [],
       ownProcess: true,
     },
-    { reporters: [reporter] },
+    { reporters: [reporter, { onRow: (_, row) => results.push(row as unknown as Record<string, unknown>) }] },
   );
   if (result.exitCode !== 0) process.exitCode = result.exitCode;
-  return { name: definition.name, summary: result.summaries[0] };
+  const summary = result.summaries[0] as unknown as DirectRunResult["summary"] | undefined;
+  return { name: definition.name, summary: summary ?? emptySummary(definition.name), results };
 }

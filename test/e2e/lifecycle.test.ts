@@ -224,6 +224,7 @@ const result = await Eval("direct", {
   scores: [function exact({ output, expected }) { return output === expected; }],
 });
 console.log("resolved", result.name, result.summary.scores.exact.score);
+console.log("results", JSON.stringify(result.results.map((r) => [r.input, r.output, r.scores.exact])));
 `,
     });
     const { spawnSync } = await import("node:child_process");
@@ -233,9 +234,27 @@ console.log("resolved", result.name, result.summary.scores.exact.score);
       env: { ...process.env, NO_COLOR: "1" },
     });
     expect(child.status).toBe(0);
-    expect(child.stdout).toMatch(/✔ direct/);
+    expect(child.stdout).toMatch(/✔ direct {2}direct\.eval\.mjs/);
     expect(child.stdout).toMatch(/exact\s+50\.0%\s+2 scored/);
     expect(child.stdout).toContain("resolved direct 0.5");
+    expect(child.stdout).toContain('results [["a","a",1],["b","b",0]]');
+  });
+
+  it("resolves Eval() at once under the CLI, with an empty summary (as Braintrust's CLI does), and runs the eval", async () => {
+    const dir = project({
+      "awaited.eval.ts": `${HEADER}
+const result = await Eval("awaited", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
+if (result.summary.project_name !== "awaited" || result.results.length !== 0) throw new Error("unexpected");
+Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }).then((r) => {
+  if (Object.keys(r.summary.scores).length !== 0) throw new Error("unexpected");
+});
+`,
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(summaryOf(result.stdout, "awaited").metrics.rows?.metric).toBe(1);
+    expect(summaryOf(result.stdout, "then").metrics.rows?.metric).toBe(1);
   });
 
   it("registers through globalThis even when the eval file resolves another copy of evalrun", async () => {
