@@ -69,7 +69,9 @@ export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> 
             code: "DUPLICATE_EVAL",
             file: file.source,
             message: `Two evals are named "${definition.name}": ${where}. The second was not run.`,
-            hint: "Give each eval a unique name; the name identifies its experiments and baselines.",
+            hint: distinctExperiments(previous, definition)
+              ? `Give each eval a unique name; the name identifies its experiments and baselines. Where Braintrust groups evals of one project by experimentName, put it in the name: Eval("${definition.name} ${String(definition.evaluator.experimentName)}", ...).`
+              : "Give each eval a unique name; the name identifies its experiments and baselines.",
           });
           continue;
         }
@@ -118,4 +120,11 @@ function loadProblem(file: string, error: unknown): Problem {
     column: frame?.column,
     detail: error instanceof Error ? error.stack : undefined,
   };
+}
+
+/** Two evals of one name told apart by experimentName, as Braintrust allows (a loop over models, say). */
+function distinctExperiments(a: EvalDefinition, b: EvalDefinition): boolean {
+  const x = a.evaluator.experimentName;
+  const y = b.evaluator.experimentName;
+  return typeof x === "string" && typeof y === "string" && x !== y;
 }

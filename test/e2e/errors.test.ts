@@ -409,6 +409,21 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
       /Two evals are named "good": in \/.*one\.eval\.ts and in \/.*two\.eval\.ts/,
     );
     expect(result.stdout).toMatch(/✔ good/);
+    expect(result.stderr).not.toContain("experimentName");
+  });
+
+  it("suggests a name of each when two evals of one name differ by experimentName (Braintrust's projects)", async () => {
+    const dir = project({
+      "models.eval.ts": `${HEADER}
+for (const model of ["small", "large"]) {
+  Eval("my-app", { experimentName: model, data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
+}
+`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Two evals are named "my-app": twice in');
+    expect(result.stderr).toContain('put it in the name: Eval("my-app large", ...)');
   });
 
   it("says when a file registers no evals", async () => {
