@@ -53,6 +53,13 @@ export interface EvalHooks<Expected = unknown, Meta = Metadata> {
   signal: AbortSignal;
   /** Merges fields into the row's metadata (as Braintrust's `hooks.meta`). */
   meta(fields: Record<string, unknown>): void;
+  /**
+   * The values of the evaluator's `parameters` (Braintrust's): each zod schema's default, each `{ default }`'s
+   * default, any other value as it is. Locally nothing overrides them.
+   */
+  parameters: Record<string, unknown>;
+  /** Braintrust's progress events for its playground; evalrun has no playground, and ignores them. */
+  reportProgress(event: unknown): void;
 }
 
 type DataSource<T> = T[] | Iterable<T> | AsyncIterable<T>;
@@ -89,6 +96,8 @@ export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown
   baseExperimentId?: string;
   /** Minimum mean per score, e.g. `{ Factuality: 0.8 }`: a score below its minimum fails the run. */
   thresholds?: Record<string, number>;
+  /** Braintrust's task parameters: zod schemas with defaults, `{ default }` objects or plain values (hooks.parameters). */
+  parameters?: Record<string, unknown>;
 }
 
 /** An eval as the loader found it. */

@@ -114,6 +114,23 @@ class Hooks implements EvalHooks {
     return this.#run.signal;
   }
 
+  get parameters(): Record<string, unknown> {
+    return parametersOf(this.#run.ctx.evaluator);
+  }
+
+  /** Braintrust's playground progress: nothing here listens. */
+  reportProgress(): void {}
+
+  /**
+   * Braintrust's task span. evalrun does not record spans (yet), so a task that logs to one fails its row with a
+   * message saying so, instead of "Cannot read properties of undefined".
+   */
+  get span(): never {
+    throw new Error(
+      "hooks.span: evalrun does not record spans; log fields with hooks.meta({ ... }) or hooks.metadata, and call traced code directly.",
+    );
+  }
+
   /** A getter, so that `({ meta }) => meta({...})` (destructured, as Braintrust's hooks allow) still has its row. */
   get meta(): (fields: Record<string, unknown>) => void {
     const metadata = this.metadata;
@@ -150,6 +167,32 @@ class Args implements ScorerArgs {
   get signal(): AbortSignal {
     return this.#run.signal;
   }
+}
+
+const parameterValues = new WeakMap<object, Record<string, unknown>>();
+
+/** An evaluator's parameter values, worked out once: defaults of zod schemas and `{ default }` objects. */
+function parametersOf(evaluator: Evaluator<unknown, unknown, unknown, Metadata>): Record<string, unknown> {
+  let values = parameterValues.get(evaluator);
+  if (values === undefined) {
+    values = {};
+    const declared = evaluator.parameters;
+    if (typeof declared === "object" && declared !== null) {
+      for (const [name, spec] of Object.entries(declared)) values[name] = parameterValue(spec);
+    }
+    parameterValues.set(evaluator, values);
+  }
+  return values;
+}
+
+function parameterValue(spec: unknown): unknown {
+  if (typeof spec !== "object" || spec === null) return spec;
+  const safeParse = (spec as { safeParse?: unknown }).safeParse;
+  if (typeof safeParse === "function") {
+    const parsed = (safeParse as (v: unknown) => { success: boolean; data?: unknown }).call(spec, undefined);
+    return parsed.success ? parsed.data : undefined;
+  }
+  return "default" in spec ? (spec as { default: unknown }).default : spec;
 }
 
 /** The state of one (row, trial) while it runs. */

@@ -218,6 +218,41 @@ describe("running eval files", () => {
     }
   });
 
+  it("gives Braintrust's parameters and reportProgress hooks, and says plainly that spans are not recorded", async () => {
+    const dir = project({
+      "params.eval.ts": `
+        import { Eval } from "evalrun";
+        // A zod-like schema with a default, a { default } object, and a plain value.
+        const model = { safeParse: (v: unknown) => ({ success: true, data: v ?? "small-model" }) };
+        Eval("params", {
+          data: [{ input: "a" }],
+          parameters: { model, prompt: { type: "prompt", default: "Say {{input}}" }, retries: 2 },
+          task: (input: string, hooks) => {
+            hooks.reportProgress({ format: "code", event: "json_delta", data: "1" });
+            return JSON.stringify(hooks.parameters);
+          },
+          scores: [function ok() { return 1; }],
+        });
+        Eval("spans", {
+          data: [{ input: "a" }],
+          task: (input: string, hooks: any) => { hooks.span.log({ metadata: { a: 1 } }); return input; },
+          scores: [function ok() { return 1; }],
+        });
+      `,
+    });
+    const result = await runCli(["--export", "out", "--no-progress"], { cwd: dir });
+    expect(result.code).toBe(1);
+    const [, row] = jsonLines(readFileSync(path.join(dir, "out", "params.jsonl"), "utf8")) as Array<{
+      output: string;
+    }>;
+    expect(JSON.parse(row?.output ?? "")).toEqual({
+      model: "small-model",
+      prompt: "Say {{input}}",
+      retries: 2,
+    });
+    expect(result.stdout).toContain("hooks.span: evalrun does not record spans");
+  });
+
   it("keeps maxConcurrency per eval and --max-concurrency across evals", async () => {
     const evalFile = (name: string, cap: number) => `
       Eval(${JSON.stringify(name)}, {
