@@ -31,6 +31,9 @@ interface ErrorSample {
   repeats: number;
 }
 
+/** A scorer's error without the scorer's name: one missing API key fails every LLM scorer alike, shown once. */
+const causeOf = (message: string) => message.replace(/^Scorer "[^"]*" threw /, "");
+
 /** The human summary: problems first (stderr), then a block per eval as it finishes, then one closing line. */
 export class TerminalReporter implements Reporter {
   /** Per eval: the errored rows kept for display, how many rows they cover, and how many rows errored. */
@@ -71,20 +74,19 @@ export class TerminalReporter implements Reporter {
     const messages = row.error
       ? [{ kind: row.error.kind, message: row.error.message }]
       : Object.values(row.score_errors ?? {}).map((message) => ({ kind: "score", message }));
-    const fresh = messages.filter((m) => {
-      const same = entry.shown.find((e) => e.kind === m.kind && e.message === m.message);
-      if (same && !this.o.verbose) same.repeats++;
-      return !same || this.o.verbose;
-    });
-    if (fresh.length === 0) {
-      entry.covered++;
-      return;
-    }
-    if (entry.listed >= this.maxShown) return;
-    entry.listed++;
-    entry.covered++;
-    for (const m of fresh) {
-      entry.shown.push({
+    // Distinct causes only, within the row too: two LLM scorers failing for one missing key are one line.
+    const fresh: ErrorSample[] = [];
+    for (const m of messages) {
+      const cause = causeOf(m.message);
+      const same = this.o.verbose
+        ? undefined
+        : (entry.shown.find((e) => e.kind === m.kind && causeOf(e.message) === cause) ??
+          fresh.find((e) => e.kind === m.kind && causeOf(e.message) === cause));
+      if (same) {
+        same.repeats++;
+        continue;
+      }
+      fresh.push({
         row: row.row_index,
         trial: row.trial_index,
         kind: m.kind,
@@ -94,6 +96,14 @@ export class TerminalReporter implements Reporter {
         repeats: 0,
       });
     }
+    if (fresh.length === 0) {
+      entry.covered++;
+      return;
+    }
+    if (entry.listed >= this.maxShown) return;
+    entry.listed++;
+    entry.covered++;
+    entry.shown.push(...fresh);
   }
 
   onEvalEnd(ev: EvalInfo, summary: ExperimentSummary, outcome: EvalOutcome): void {
@@ -153,7 +163,7 @@ export class TerminalReporter implements Reporter {
       lines.push(`  ${c.dim("errors")}`);
       for (const e of errors.shown) {
         const trial = ev.trialCount > 1 ? ` trial ${e.trial}` : "";
-        const again = e.repeats > 0 ? c.dim(` (and ${plural(e.repeats, "more row")} with this error)`) : "";
+        const again = e.repeats > 0 ? c.dim(` (and ${e.repeats} more with this error)`) : "";
         lines.push(`    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${e.message}${again}`);
         if (this.o.verbose && e.stack) lines.push(indent(e.stack.split("\n").slice(1).join("\n"), "      "));
         else if (e.where) lines.push(`      ${c.dim(`at ${e.where}`)}`);

@@ -282,7 +282,7 @@ Eval("same", {
     const lines = result.stdout.split("\n").filter((line) => line.includes("no API key set"));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /row 0 score\s+Scorer "judge" threw Error: no API key set \(at [^)]+\) \(and 7 more rows with this error\)/,
+      /row 0 score\s+Scorer "judge" threw Error: no API key set \(at [^)]+\) \(and 7 more with this error\)/,
     );
     expect(result.stdout).toMatch(/row 4 score\s+Scorer "judge" threw Error: odd one out/);
     expect(result.stdout).not.toContain("more errored rows");
