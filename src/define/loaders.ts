@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { noteDependency } from "./dependencies.js";
-import { EvalrunError } from "./errors.js";
+import { EvalrunError, isEvalrunError } from "./errors.js";
 import { jsonErrorOffset, lineAndColumn } from "./json-position.js";
 import type { EvalCase } from "./types.js";
 
@@ -141,13 +141,30 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
   const { shown, text } = await readDataFile(file, "loadCsv");
   // Loaded here only: most eval files never read a CSV.
   const { parse } = await import("csv-parse/sync");
+  // Two columns of one name would leave only the later one's values in each row, silently.
+  const columns = (header: string[]) => {
+    const seen = new Map<string, number>();
+    header.forEach((name, i) => {
+      const first = seen.get(name);
+      if (first !== undefined) {
+        throw new EvalrunError(
+          "BAD_DATA",
+          `${shown}:1: the column "${name}" appears twice (columns ${first + 1} and ${i + 1}), and each row would keep only the second's value.`,
+          "Rename one of them in the header line.",
+        );
+      }
+      seen.set(name, i);
+    });
+    return header;
+  };
   try {
     return parse(text, {
-      columns: true,
+      columns,
       skip_empty_lines: true,
       delimiter: options.delimiter ?? ",",
     }) as T[];
   } catch (error) {
+    if (isEvalrunError(error)) throw error;
     const lines = (error as { lines?: number }).lines;
     const reason = ((error as Error).message ?? String(error)).replace(/ (on|at) line \d+.*$/s, "");
     throw new EvalrunError(

@@ -73,8 +73,9 @@ export function checkRow(row: unknown, index: number): string | undefined {
   }
   // null is "not given" for the optional fields, as in exported datasets that write every key.
   const r = row as unknown as EvalCase;
-  if (r.metadata != null && (!isObject(r.metadata) || Array.isArray(r.metadata))) {
-    return `Row ${index} has \`metadata\` that is ${describeValue(r.metadata)}; it must be an object.`;
+  // A Map or a Date is an object too, but stores as {} or a string: metadata's fields would be lost.
+  if (r.metadata != null && Object.prototype.toString.call(r.metadata) !== "[object Object]") {
+    return `Row ${index} has \`metadata\` that is ${describeValue(r.metadata)}; it must be a plain object of fields.`;
   }
   if (r.tags != null && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === "string"))) {
     return `Row ${index} has \`tags\` that are not an array of strings.`;

@@ -79,6 +79,9 @@ describe("checkRow", () => {
       "Row 5 has no `input` field (its fields: question); each row needs one.",
     );
     expect(checkRow({ input: 1, metadata: [] }, 6)).toContain("Row 6 has `metadata` that is an array of 0");
+    expect(checkRow({ input: 1, metadata: new Map([["a", 1]]) }, 6)).toBe(
+      "Row 6 has `metadata` that is an instance of Map; it must be a plain object of fields.",
+    );
     expect(checkRow({ input: 1, tags: "a" }, 7)).toContain(
       "Row 7 has `tags` that are not an array of strings",
     );

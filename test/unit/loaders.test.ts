@@ -107,6 +107,11 @@ describe("loadCsv", () => {
       /quote\.csv:2: not valid CSV \(Quote Not Closed/,
     );
   });
+
+  it("refuses a header that names a column twice", async () => {
+    const { message } = await failure(loadCsv(file("twice.csv", "input,expected,input\na,b,c\n")));
+    expect(message).toMatch(/twice\.csv:1: the column "input" appears twice \(columns 1 and 3\)/);
+  });
 });
 
 describe("jsonErrorOffset", () => {
