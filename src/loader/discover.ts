@@ -43,10 +43,21 @@ export async function discoverEvalFiles(paths: string[], options: DiscoverOption
     }
     // fast-glob costs ~50 ms to load; only pay it when a directory or glob needs searching.
     const { default: fg } = await import("fast-glob");
-    const pattern = info ? EVAL_FILE_GLOB : given;
-    const cwd = info ? absolute : options.base;
+    // A directory under the base is searched from the base, so that `exclude` globs are relative to it, as
+    // written in the config (`exclude: ["evals/wip/**"]` beside `paths: ["evals"]`); one outside it, from itself.
+    const inside = info ? path.relative(options.base, absolute) : "";
+    const fromBase = !info || (!inside.startsWith("..") && !path.isAbsolute(inside));
+    const pattern = !info
+      ? given
+      : fromBase && inside !== ""
+        ? `${fg.escapePath(toGlobPath(inside))}/${EVAL_FILE_GLOB}`
+        : EVAL_FILE_GLOB;
+    const cwd = fromBase ? options.base : absolute;
     const matches = await fg(pattern, { cwd, ignore, absolute: true, onlyFiles: true, dot: false });
     for (const match of matches) found.add(path.normalize(match));
   }
   return [...found].sort();
 }
+
+/** Glob patterns use "/" on every platform. */
+const toGlobPath = (relative: string) => relative.split(path.sep).join("/");

@@ -34,6 +34,22 @@ describe("discovery and compile", () => {
     expect(names(result.stdout)).toEqual(["cjs", "cts", "js", "jsx", "mjs", "mts", "ts", "tsx"]);
   });
 
+  it("leaves out the config's exclude globs, written relative to the config file as the README shows", async () => {
+    const dir = project({
+      "evalrun.config.ts": 'export default { paths: ["evals"], exclude: ["evals/wip/**", "**/*.skip.eval.ts"] };\n',
+      "evals/a.eval.ts": evalIn("kept"),
+      "evals/wip/b.eval.ts": evalIn("wip"),
+      "evals/deep/c.skip.eval.ts": evalIn("skipped"),
+      "evals/deep/d.eval.ts": evalIn("deep"),
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(names(result.stdout)).toEqual(["deep", "kept"]);
+    // From a subdirectory, paths and globs are still the config's.
+    const below = await runCli(["--jsonl"], { cwd: path.join(dir, "evals", "deep") });
+    expect(names(below.stdout)).toEqual(["deep", "kept"]);
+  });
+
   it("takes explicit files whatever their name, directories and globs", async () => {
     const dir = project({
       "evals/a.eval.ts": evalIn("a"),
