@@ -21,7 +21,7 @@ import { assessEval, committedBaselines, gateOptions } from "./gate-step.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
 import { exportRun } from "./run-export.js";
-import { checkSelection, combinePlans, selectionPlan } from "./selection.js";
+import { checkSelection, combinePlans, describeSelection, selectionPlan } from "./selection.js";
 import { type PlannedEval, StoreSession } from "./store-session.js";
 
 export interface RunEvalsResult extends RunResult {
@@ -85,6 +85,7 @@ export async function executeRun(
       ? undefined
       : committedBaselines(prepared.infos, prepared.baselineDir, prepared.cwd),
     keepRows: options.exportDir !== undefined,
+    selection: describeSelection(options.selection, prepared.filters),
   });
   const releaseExit = prepared.ownProcess ? () => {} : guardExit();
   try {

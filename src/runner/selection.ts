@@ -147,3 +147,19 @@ export function checkSelection(
   if (selection?.sample === undefined) return;
   for (const definition of definitions) refuseOneShot(definition);
 }
+
+/** The flags that select a run's rows, as a user would type them; undefined when every row runs. */
+export function describeSelection(
+  selection: Selection | undefined,
+  filters: ReadonlyArray<{ source: string }>,
+): string | undefined {
+  const flags: string[] = [];
+  if (selection?.first !== undefined) flags.push(`--first ${selection.first}`);
+  if (selection?.sample !== undefined) {
+    flags.push(`--sample ${selection.sample}`);
+    if (selection.seed !== undefined && selection.seed !== 0) flags.push(`--seed ${selection.seed}`);
+  }
+  if (selection?.shard !== undefined) flags.push(`--shard ${selection.shard.index}/${selection.shard.total}`);
+  for (const f of filters) flags.push(`--filter ${f.source}`);
+  return flags.length > 0 ? flags.join(" ") : undefined;
+}

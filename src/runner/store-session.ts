@@ -34,6 +34,8 @@ export interface StoreSessionOptions {
   baselineFiles?: ReadonlyMap<string, { file: string; shown: string }> | undefined;
   /** Keep rows even without a store (--no-store with --export). */
   keepRows?: boolean | undefined;
+  /** The flags selecting the run's rows (--first, --sample, --shard, --filter); undefined when every row runs. */
+  selection?: string | undefined;
 }
 
 /** One eval's part of the run, as the store sees it. */
@@ -122,7 +124,7 @@ export class StoreSession {
       if (!found) throw this.experiments.notFound(named, project);
       return found;
     }
-    return this.experiments.latest(project, "complete", before);
+    return this.experiments.latestFull(project, before);
   }
 
   /**
@@ -143,6 +145,7 @@ export class StoreSession {
           skipped.push({ definition, info, reason: "nothing to resume (no interrupted experiment)" });
           continue;
         }
+        this.checkSameSelection(definition.name, source);
       } else if (this.options.retryErrors) {
         source = this.experiments.list(definition.name).find((e) => e.status !== "running");
         const errored = source ? resultCounts(this.store.db, source.seq, true).size : 0;
@@ -157,6 +160,20 @@ export class StoreSession {
     this.refuseEmpty(intents, skipped);
     const planned = intents.map((intent) => this.begin(intent));
     return { planned, skipped };
+  }
+
+  /** --resume runs the rows the interrupted run would have run: only with the same selection of rows. */
+  private checkSameSelection(name: string, source: Experiment): void {
+    const wanted = source.selection ?? undefined;
+    if (wanted === this.options.selection) return;
+    const what = (flags: string | undefined) => (flags ? `\`${flags}\`` : "every row");
+    throw new EvalrunError(
+      "RESUME",
+      `Eval "${name}": its interrupted experiment ${source.name} ran ${what(wanted)}, and this run selects ${what(this.options.selection)}; resuming would mix the two.`,
+      wanted
+        ? `Resume with the same flags: evalrun --resume ${wanted}.`
+        : "Resume without --first, --sample, --shard or --filter, or start a new experiment without --resume.",
+    );
   }
 
   private refuseEmpty(intents: Intent[], skipped: SkippedEval[]): void {
@@ -192,6 +209,8 @@ export class StoreSession {
       experiment = source;
       this.experiments.reopen(source.seq);
       plan = skipDone(resultCounts(db, source.seq));
+      // Its own trial count, whatever the eval or --trials now say: the pairs it lacks are of its trials.
+      info.trialCount = source.trialCount;
     } else {
       const e = definition.evaluator;
       experiment = this.experiments.create({
@@ -205,6 +224,7 @@ export class StoreSession {
         tags: e.tags ?? [],
         trialCount: info.trialCount,
         baseExperimentId: baseline?.id ?? null,
+        selection: this.options.selection ?? null,
       });
       if (source) {
         // --retry-errors: the new experiment starts with the last one's good rows and re-runs the rest.

@@ -30,6 +30,7 @@ export interface ExperimentRecord {
   base_experiment_id: string | null;
   owner_pid: number | null;
   owner_host: string | null;
+  selection: string | null;
 }
 
 function fromRecord(r: ExperimentRecord): Experiment {
@@ -55,6 +56,7 @@ function fromRecord(r: ExperimentRecord): Experiment {
     trialCount: r.trial_count,
     summary: r.summary ? (JSON.parse(r.summary) as ExperimentSummary) : null,
     baseExperimentId: r.base_experiment_id,
+    selection: r.selection ?? null,
   };
 }
 
@@ -76,6 +78,8 @@ export interface NewExperiment {
   summary?: ExperimentSummary | null;
   finished?: string | null;
   baseExperimentId?: string | null;
+  /** The flags that selected the run's rows; absent for a run of every row. */
+  selection?: string | null;
 }
 
 /** The experiments of one store: naming, creating, finding, listing and finishing them. */
@@ -108,9 +112,11 @@ export class Experiments {
   create(input: NewExperiment): Experiment {
     const insert = this.db.prepare(`
       INSERT INTO experiments (id, project, name, created, finished, status, source, git_commit, git_branch, git_dirty,
-        evalrun_version, file, description, metadata, tags, trial_count, summary, base_experiment_id, owner_pid, owner_host)
+        evalrun_version, file, description, metadata, tags, trial_count, summary, base_experiment_id, owner_pid, owner_host,
+        selection)
       VALUES (@id, @project, @name, @created, @finished, @status, @source, @git_commit, @git_branch, @git_dirty,
-        @evalrun_version, @file, @description, @metadata, @tags, @trial_count, @summary, @base_experiment_id, @owner_pid, @owner_host)`);
+        @evalrun_version, @file, @description, @metadata, @tags, @trial_count, @summary, @base_experiment_id, @owner_pid, @owner_host,
+        @selection)`);
     const create = this.db.transaction(() => {
       const status = input.status ?? "running";
       const record = {
@@ -134,6 +140,7 @@ export class Experiments {
         base_experiment_id: input.baseExperimentId ?? null,
         owner_pid: status === "running" ? process.pid : null,
         owner_host: status === "running" ? os.hostname() : null,
+        selection: input.selection ?? null,
       };
       const { lastInsertRowid } = insert.run(record);
       return Number(lastInsertRowid);
@@ -165,6 +172,17 @@ export class Experiments {
         : this.db.prepare("SELECT * FROM experiments WHERE project = ? ORDER BY seq DESC").all(project)
     ) as ExperimentRecord[];
     return records.map(fromRecord);
+  }
+
+  /** The newest complete experiment of `project` that ran every row (a default baseline), before `beforeSeq`. */
+  latestFull(project: string, beforeSeq?: number): Experiment | undefined {
+    const record = this.db
+      .prepare(
+        `SELECT * FROM experiments WHERE project = ? AND status = 'complete' AND selection IS NULL AND seq < ?
+         ORDER BY seq DESC LIMIT 1`,
+      )
+      .get(project, beforeSeq ?? Number.MAX_SAFE_INTEGER) as ExperimentRecord | undefined;
+    return record ? fromRecord(record) : undefined;
   }
 
   /** The newest experiment of `project` with `status`, created before `beforeSeq` when given. */

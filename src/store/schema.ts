@@ -118,6 +118,12 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
     // where it was always JSON. The version moves so that an older evalrun, which would read such a blob as JSON,
     // refuses the store instead.
   },
+  (db) => {
+    // The rows a run selected (--first, --sample, --shard, --filter), as its flags: NULL for a run of every row.
+    // A partial run is never a default baseline, --resume continues it only with the same selection, and
+    // `baseline save` does not take it for the eval's scores.
+    db.exec("ALTER TABLE experiments ADD COLUMN selection TEXT");
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

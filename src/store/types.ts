@@ -31,4 +31,6 @@ export interface Experiment {
   trialCount: number;
   summary: ExperimentSummary | null;
   baseExperimentId: string | null;
+  /** The flags that selected this run's rows (`--first 30`), or null when it ran every row. */
+  selection: string | null;
 }

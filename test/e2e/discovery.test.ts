@@ -36,7 +36,8 @@ describe("discovery and compile", () => {
 
   it("leaves out the config's exclude globs, written relative to the config file as the README shows", async () => {
     const dir = project({
-      "evalrun.config.ts": 'export default { paths: ["evals"], exclude: ["evals/wip/**", "**/*.skip.eval.ts"] };\n',
+      "evalrun.config.ts":
+        'export default { paths: ["evals"], exclude: ["evals/wip/**", "**/*.skip.eval.ts"] };\n',
       "evals/a.eval.ts": evalIn("kept"),
       "evals/wip/b.eval.ts": evalIn("wip"),
       "evals/deep/c.skip.eval.ts": evalIn("skipped"),

@@ -355,6 +355,68 @@ describe("interrupted runs", () => {
     expect(ranAgain).toEqual(range(200).filter((i) => !had.has(i)));
   });
 
+  it("--resume continues with the interrupted run's trials and only with its selection of rows", async () => {
+    const dir = project({ "package.json": PACKAGE, "slow.eval.ts": SLOW_EVAL });
+    const log = path.join(dir, "scores.log");
+    const interrupted = await runCli(["--no-progress", "--trials", "2", "--first", "60"], {
+      cwd: dir,
+      env: { SCORE_LOG: log },
+      onSpawn: (child) => {
+        waitForLines(log, 20, 15_000).then(
+          () => child.kill("SIGINT"),
+          () => undefined,
+        );
+      },
+    });
+    expect(interrupted.code).toBe(130);
+    const db = storeOf(dir);
+    const slow = experiments(db)[0];
+    expect(slow?.selection).toBe("--first 60");
+    expect(slow?.trial_count).toBe(2);
+
+    const before = snapshot(db);
+    const mixed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain(
+      `Eval "slow": its interrupted experiment ${slow?.name} ran \`--first 60\`, and this run selects every row`,
+    );
+    expect(mixed.stderr).toContain("evalrun --resume --first 60");
+    expect(snapshot(db)).toEqual(before);
+
+    // The eval's trialCount is 1 and no --trials is given: the experiment's 2 trials are what it lacks.
+    const resumed = await runCli(["--resume", "--first", "60", "--no-progress"], {
+      cwd: dir,
+      env: { SCORE_LOG: log },
+    });
+    expect(resumed.code).toBe(0);
+    const rows = storedRows(db, slow?.seq);
+    expect(rows).toHaveLength(120);
+    expect(new Set(pairs(rows)).size).toBe(120);
+    expect(experiments(db)[0]?.status).toBe("complete");
+  });
+
+  it("never takes a partial run (--first, --shard, --filter) as a default baseline or a saved one", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "q.eval.ts": `${HEADER}Eval("q", { data: [{ input: 1 }, { input: 2 }, { input: 3 }, { input: 4 }], task: (x: number) => x, scores: [function s() { return 1; }] });\n`,
+    });
+    const run = async (...flags: string[]) =>
+      summaryOf((await runCli(["--jsonl", ...flags], { cwd: dir })).stdout, "q");
+    const first = await run("--first", "2");
+    const full = await run();
+    expect(full.comparison_experiment_name ?? null).toBeNull();
+    const shard = await run("--shard", "1/2");
+    expect(shard.comparison_experiment_name).toBe(full.experiment_name);
+    await run("--filter", "input=1");
+    const again = await run();
+    expect(again.comparison_experiment_name).toBe(full.experiment_name);
+    expect(first.experiment_name).not.toBe(full.experiment_name);
+    await run("--first", "1");
+    const saved = await runCli(["baseline", "save", "--json"], { cwd: dir });
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toContain(again.experiment_name);
+  });
+
   it("keeps every finished row of a Ctrl-C'd long run, those the store's writer thread was writing too", async () => {
     const LONG = `${HEADER}import { writeFileSync } from "node:fs";
 let n = 0;

@@ -122,10 +122,21 @@ function storeAt(version: number): { file: string; old: Database.Database } {
   return { file, old };
 }
 
+/** An experiment in a store of an older schema, with the columns every schema has (newExperiment writes today's). */
+function legacyExperiment(db: Database.Database, name: string): { seq: number } {
+  const { lastInsertRowid } = db
+    .prepare(
+      `INSERT INTO experiments (id, project, name, created, status, evalrun_version, trial_count)
+       VALUES (?, 'p', ?, '2026-01-01T00:00:00.000Z', 'complete', 'old', 1)`,
+    )
+    .run(`legacy-${name}`, name);
+  return { seq: Number(lastInsertRowid) };
+}
+
 describe("schema migrations", () => {
   it("moves a schema-1 store forward and keeps its rows readable", () => {
     const { file, old } = storeAt(1);
-    const legacy = newExperiment(old, "legacy");
+    const legacy = legacyExperiment(old, "legacy");
     const event = JSON.stringify(result(0, big(7), big(7), big(7)));
     const { lastInsertRowid } = old
       .prepare(
@@ -145,7 +156,7 @@ describe("schema migrations", () => {
 
   it("reads the strings a schema-4 store keeps as JSON", () => {
     const { file, old } = storeAt(4);
-    const legacy = newExperiment(old, "legacy");
+    const legacy = legacyExperiment(old, "legacy");
     const value = `~${big(4)} "quoted"`;
     old.prepare("INSERT INTO blobs (hash, json) VALUES ('d4', ?)").run(JSON.stringify(value));
     old

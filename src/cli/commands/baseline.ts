@@ -17,11 +17,14 @@ export interface BaselineFlags {
   baselineDir?: string;
 }
 
-/** The newest complete experiment of an eval that a run made (not one read back from a baseline file). */
+/**
+ * The newest complete experiment of an eval that a run of every row made: not one read back from a baseline
+ * file, and not a partial run (--first, --sample, --shard, --filter), whose means cover some rows only.
+ */
 function latestRun(experiments: Experiments, project: string): Experiment | undefined {
   return experiments
     .list(project)
-    .find((e) => e.status === "complete" && !e.id.startsWith(BASELINE_ID_PREFIX));
+    .find((e) => e.status === "complete" && e.selection === null && !e.id.startsWith(BASELINE_ID_PREFIX));
 }
 
 /**

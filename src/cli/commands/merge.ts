@@ -87,7 +87,7 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
         const file = committed.get(name);
         baseline = file
           ? await importBaselineFile(db, file.file, name, file.shown, evalrunVersion())
-          : experiments.latest(name, "complete", experiment.seq);
+          : experiments.latestFull(name, experiment.seq);
       }
       merged.push({ group, experiment, baseline });
     }

@@ -108,6 +108,7 @@ export async function showCommand(
     lines.push(`  ${c.dim("created")}     ${shortDate(e.created)} UTC${git} · evalrun ${e.evalrunVersion}`);
     if (e.file) lines.push(`  ${c.dim("file")}        ${e.file}`);
     if (e.description) lines.push(`  ${c.dim("description")} ${e.description}`);
+    if (e.selection) lines.push(`  ${c.dim("selection")}   ${e.selection} (some rows only)`);
     if (base) lines.push(`  ${c.dim("baseline")}    ${base.name}`);
     const m = e.summary?.metrics;
     lines.push(
