@@ -12,6 +12,7 @@ import type { EvalInfo } from "../engine/types.js";
 import { checkRuleEvals, gateVerdict } from "../gate/verdict.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
 import { DISCARD } from "../store/eval-sink.js";
+import { prepareExportDir } from "../store/run-export.js";
 import { EvalAggregate } from "../summary/aggregate.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { ownPackageRoot } from "../util/own-package.js";
@@ -67,6 +68,7 @@ export async function executeRun(
     prepared.infos.map((i) => i.name),
   );
   checkSelection(prepared.definitions, options.selection);
+  if (options.exportDir) prepareExportDir(options.exportDir);
   // A shard's means cover part of the rows: thresholds and regressions are judged once the shards are merged.
   const shard = options.selection?.shard;
   // Threads start loading eval bundles while the store is opened and experiments are planned.

@@ -1,4 +1,12 @@
-import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
@@ -51,7 +59,11 @@ export async function writeRunExport(
     );
     renameSync(temp, file);
   } catch (error) {
-    rmSync(temp, { force: true });
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing was made (the directory is not one): the error below says why.
+    }
     throw new EvalrunError(
       "USAGE",
       `Cannot write the export ${file}: ${(error as Error).message}.`,
@@ -60,4 +72,35 @@ export async function writeRunExport(
     );
   }
   return count;
+}
+
+/**
+ * Makes sure the export directory exists and takes files, before anything runs: a mistake found after the rows
+ * have run costs the whole run. Directories are made one level at a time: Node's recursive mkdir loops forever
+ * where a parent refuses new entries with ENOENT (under /proc).
+ */
+export function prepareExportDir(dir: string): void {
+  const target = path.resolve(dir);
+  try {
+    const missing: string[] = [];
+    let at = target;
+    while (!existsSync(at)) {
+      missing.unshift(at);
+      const parent = path.dirname(at);
+      if (parent === at) break;
+      at = parent;
+    }
+    if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`${at} is a file, not a directory`);
+    for (const made of missing) mkdirSync(made);
+    const probe = path.join(target, `.evalrun-probe-${process.pid}`);
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch (error) {
+    throw new EvalrunError(
+      "USAGE",
+      `--export ${dir}: cannot write there (${(error as Error).message}).`,
+      "Point --export at a directory evalrun can create or write to; nothing ran.",
+      { cause: error },
+    );
+  }
 }

@@ -167,6 +167,20 @@ describe("sharding and merge", () => {
     expect(noHeader.code).toBe(2);
     expect(noHeader.stderr).toContain("rows.jsonl:1 is not an evalrun export header");
   });
+
+  it("refuses an --export directory it cannot write before running anything", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/qa.eval.ts": QA, afile: "not a directory\n" });
+    for (const target of ["afile", "afile/below"]) {
+      const result = await runCli(["--export", target], { cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--export ${target}: cannot write there (`);
+      expect(result.stderr).toContain("is a file, not a directory");
+      expect(result.stdout).toBe("");
+    }
+    const made = await runCli(["--export", "new/deeper", "--first", "2", "--jsonl"], { cwd: dir });
+    expect(made.code).toBe(0);
+    expect(readdirSync(path.join(dir, "new", "deeper"))).toEqual(["qa.jsonl"]);
+  });
 });
 
 describe("row selection", () => {
