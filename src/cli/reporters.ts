@@ -37,15 +37,17 @@ export interface ReporterPlan {
   annotationsOnStdout: boolean;
 }
 
-/** The reporters asked for: --reporter and --jsonl, else those of --ci, else the terminal. */
+/**
+ * The reporters asked for: --reporter, else those of --ci, else the terminal; and --jsonl's, which replaces the
+ * terminal's (it owns stdout) but not --ci's files.
+ */
 function names(flags: CiFlags & { jsonl?: boolean }, env: NodeJS.ProcessEnv): ReporterName[] {
   let wanted = flags.reporter.filter((n) => n !== "");
-  if (flags.jsonl && !wanted.includes("jsonl")) wanted.push("jsonl");
   if (wanted.length === 0) {
-    wanted = flags.ci
-      ? ["default", "junit", ...(env.GITHUB_ACTIONS === "true" ? ["github"] : [])]
-      : ["default"];
+    const human = flags.jsonl ? [] : ["default"];
+    wanted = flags.ci ? [...human, "junit", ...(env.GITHUB_ACTIONS === "true" ? ["github"] : [])] : human;
   }
+  if (flags.jsonl) wanted = ["jsonl", ...wanted.filter((n) => n !== "jsonl")];
   for (const name of wanted) {
     if (!(REPORTER_NAMES as readonly string[]).includes(name)) {
       const near = closestName(name, REPORTER_NAMES);
@@ -88,6 +90,8 @@ export function planReporters(
     }
     outfiles.set(o.reporter, o.path);
   }
+  // --jsonl is `--reporter jsonl` on stdout.
+  if (flags.jsonl && !outfiles.has("jsonl")) outfiles.set("jsonl", "-");
   const stdoutClaims = chosen.filter((n) => outfiles.get(n) === "-" || (n === "default" && !outfiles.has(n)));
   if (stdoutClaims.length > 1) {
     throw new EvalrunError(

@@ -251,6 +251,14 @@ describe("several reporters at once", () => {
         .sort(),
     ).toEqual(["router", "support"]);
     expect(result.stderr).toBe("");
+
+    // --jsonl owns stdout beside other reporters, and with --ci keeps its JUnit report.
+    for (const flags of [["--reporter", "junit"], ["--ci"]]) {
+      const both = await runCli(["--no-store", "--jsonl", ...flags], { cwd: dir });
+      expect(jsonLines(both.stdout)).toHaveLength(2);
+      expect(both.stderr).toContain("evalrun: junit report written to .evalrun/junit.xml");
+      checkJunit(readFileSync(path.join(dir, ".evalrun/junit.xml"), "utf8"));
+    }
   });
 
   it("refuses an unknown reporter, two reports on stdout, and an --outfile it cannot write", async () => {
