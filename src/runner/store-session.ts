@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
@@ -94,10 +95,16 @@ export class StoreSession {
     let fromFile: Experiment | undefined;
     const ref = options.baseline;
     if (ref && /\.jsonl?$/i.test(ref)) {
-      fromFile = await importFile(store.db, path.resolve(ref), {
-        evalrunVersion: options.evalrunVersion,
-        reuseExisting: true,
-      });
+      const file = path.resolve(ref);
+      // A committed baseline file's header has no id: known by its bytes, it is imported once, as when it is
+      // found beside its eval; an export's header has the experiment's id, which is reused.
+      const project = await idlessHeaderProject(file);
+      fromFile = project
+        ? await importBaselineFile(store.db, file, project, ref, options.evalrunVersion)
+        : await importFile(store.db, file, {
+            evalrunVersion: options.evalrunVersion,
+            reuseExisting: true,
+          });
     }
     const committed = new Map<string, Experiment>();
     try {
@@ -309,5 +316,28 @@ export class StoreSession {
 
   async close(): Promise<void> {
     closeStore(this.store);
+  }
+}
+
+/** The eval a JSONL file's export header names when the header carries no experiment id (a baseline file's). */
+async function idlessHeaderProject(file: string): Promise<string | undefined> {
+  let first: string | undefined;
+  try {
+    const handle = await open(file, "r");
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
+      first = buffer.subarray(0, bytesRead).toString("utf8").split("\n", 1)[0];
+    } finally {
+      await handle.close();
+    }
+    const header = JSON.parse(first ?? "") as {
+      evalrun_export?: unknown;
+      experiment?: { id?: unknown; project?: unknown };
+    };
+    if (header.evalrun_export === undefined || header.experiment?.id !== undefined) return undefined;
+    return typeof header.experiment?.project === "string" ? header.experiment.project : undefined;
+  } catch {
+    // Unreadable or not a header: importFile says why.
+    return undefined;
   }
 }

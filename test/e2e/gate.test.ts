@@ -3,6 +3,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { baselineFile } from "../helpers/baseline.js";
 import { project, runCli } from "../helpers/cli.js";
+import { experiments } from "../helpers/store.js";
 
 const PACKAGE = JSON.stringify({ name: "app", private: true, type: "module" });
 
@@ -276,6 +277,20 @@ describe("baseline save", () => {
     const changed = after.flatMap((line, i) => (line === before[i] ? [] : [i]));
     // Rows 82-86 and 182-186 went from 0 to 1; nothing else (ids, timings) differs.
     expect(changed).toEqual([83, 84, 85, 86, 87, 183, 184, 185, 186, 187]);
+
+    // Named with --baseline, the unchanged file is imported once, as when it is found beside its eval.
+    const store = path.join(dir, ".evalrun", "evalrun.db");
+    const imported = () => experiments(store).filter((e) => e.source === "import");
+    const before2 = imported().length;
+    for (let i = 0; i < 2; i++) {
+      const run = await runCli(["--baseline", "evals/__baselines__/support.jsonl", "--no-progress"], {
+        cwd: dir,
+      });
+      expect(run.stdout).toMatch(
+        /baseline {4}evals\/__baselines__\/support\.jsonl@[0-9a-f]{8} · 200 rows matched/,
+      );
+    }
+    expect(imported().length).toBe(before2 + 1);
   });
 
   it("refuses an eval with nothing to save", async () => {
