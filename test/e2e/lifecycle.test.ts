@@ -192,6 +192,33 @@ Eval("calm", {
   });
 });
 
+describe("a reader that closes the pipe early (evalrun | head)", () => {
+  it("lets the run finish and store every row, and keeps its exit code", async () => {
+    const evals = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `Eval("e${i}", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scores: [function s() { return 0.5; }] });`,
+    ).join("\n");
+    const dir = project({ "package.json": "{}", "many.eval.ts": `${HEADER}${evals}\n` });
+    const result = await runCli(["--no-progress", "--min-score", "s=0.9"], {
+      cwd: dir,
+      onSpawn: (child) => child.stdout?.once("data", () => child.stdout?.destroy()),
+    });
+    // The gate fails: exit 1, whatever became of stdout.
+    expect(result.code).toBe(1);
+    const list = await runCli(["experiments", "--json"], { cwd: dir });
+    const stored = JSON.parse(list.stdout) as Array<{
+      status: string;
+      summary: { metrics: { rows: { metric: number } } };
+    }>;
+    expect(stored).toHaveLength(40);
+    for (const e of stored) {
+      expect(e.status).toBe("complete");
+      expect(e.summary.metrics.rows.metric).toBe(2);
+    }
+  });
+});
+
 describe("evalrun init", () => {
   it("writes a starter eval and config that run, and never overwrites a file", async () => {
     const dir = project({ "package.json": JSON.stringify({ name: "my-app", private: true }) });
