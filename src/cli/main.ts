@@ -173,6 +173,14 @@ export async function main(argv: string[]): Promise<number> {
   const { program, result } = buildProgram(runCommand);
   let code: number;
   try {
+    // Both map to one option, where the later would silently win.
+    if (argv.includes("--no-store") && argv.some((a) => a === "--store" || a.startsWith("--store="))) {
+      throw new EvalrunError(
+        "USAGE",
+        "--store and --no-store cannot be used together.",
+        "Give --store PATH to keep the run in that file, or --no-store to keep nothing.",
+      );
+    }
     await program.parseAsync(argv, { from: "user" });
     code = result() ?? 0;
   } catch (error) {

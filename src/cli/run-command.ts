@@ -40,6 +40,23 @@ export interface RunFlags extends CiFlags {
   watch?: boolean;
 }
 
+const NOT_IN_WATCH: Record<string, string> = {
+  first: "--first",
+  sample: "--sample",
+  seed: "--seed",
+  shard: "--shard",
+  export: "--export",
+  ci: "--ci",
+  reporter: "--reporter",
+  outfile: "--outfile",
+  minScore: "--min-score",
+  rowThreshold: "--row-threshold",
+  failOnRegression: "--fail-on-regression",
+  maxDrop: "--max-drop",
+  confidence: "--confidence",
+  requireBaseline: "--require-baseline",
+};
+
 /** Flags given on the command line; defaults are left out so the config file's values apply. */
 function runOptions(paths: string[], flags: RunFlags, cmd: Command): RunEvalsOptions {
   const given = (key: string) => cmd.getOptionValueSource(key) === "cli";
@@ -85,6 +102,17 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
           "USAGE",
           `--watch cannot be combined with ${clash}.`,
           "A watch session runs afresh and keeps running; press f in it to re-run the rows that errored or scored below 1.",
+        );
+      }
+      // Flags of a single run that a watch session has no use for: refused, not silently ignored.
+      const unused = Object.entries(NOT_IN_WATCH)
+        .filter(([key]) => cmd.getOptionValueSource(key) === "cli")
+        .map(([, flag]) => flag);
+      if (unused.length > 0) {
+        throw new EvalrunError(
+          "USAGE",
+          `--watch does not take ${unused.join(", ")}: ${unused.length > 1 ? "they select rows for, or gate and report on, one run" : "it selects rows for, or gates and reports on, one run"}.`,
+          "Run without --watch for a gated or partial run; in watch mode, --filter narrows the rows and f re-runs the failing ones.",
         );
       }
       return await watchCommand(options, { jsonl: flags.jsonl === true, verbose });

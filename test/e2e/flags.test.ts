@@ -106,6 +106,17 @@ describe("usage errors exit 2 with a clear message", () => {
     expect(result.stderr).toContain('[PATH_NOT_FOUND] The path "evals/missing.eval.ts" does not exist');
   });
 
+  it("refuses flags that contradict each other or that --watch would ignore", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    const both = await runCli(["--no-store", "--store", "x.db"], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("[USAGE] --store and --no-store cannot be used together.");
+    const watch = await runCli(["--watch", "--first", "2", "--ci"], { cwd: dir });
+    expect(watch.code).toBe(2);
+    expect(watch.stderr).toContain("[USAGE] --watch does not take --first, --ci:");
+    expect(existsSync(path.join(dir, ".evalrun"))).toBe(false);
+  });
+
   it("exits 2 when no eval file is found, 0 with --pass-with-no-evals", async () => {
     const dir = project({
       "src/app.ts": "export {};\n",
