@@ -79,6 +79,10 @@ describe("history commands", () => {
     expect(text.stdout).toContain("4 rows matched · 0 only in");
     expect(text.stdout).toMatch(/exact\s+75\.0%\s+75\.0%\s+\+0\.0%\s+1\s+1/);
     expect(text.stdout).toMatch(/id:b\s+exact 1\.00 → 0\.00/);
+    // Each side under its whole name, whatever its length (two runs of one commit differ at the end).
+    const width = Math.max(one.experiment_name.length, two.experiment_name.length);
+    expect(text.stdout).toContain(`${one.experiment_name.padEnd(width)} "B"`);
+    expect(text.stdout).toContain(`${two.experiment_name.padEnd(width)} "x"`);
     const json = JSON.parse(
       (await runCli(["compare", one.experiment_name, two.experiment_name, "--json"], { cwd: dir })).stdout,
     );
@@ -259,6 +263,9 @@ Eval("err", {
     expect(left[0].name).not.toBe(two.experiment_name);
     const exported = await runCli(["export", two.experiment_name], { cwd: dir });
     expect(exported.code).toBe(2);
+    const unknown = await runCli(["prune", "--keep", "1", "nope"], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('The store has no experiments of eval "nope"; nothing was removed.');
     const missing = await runCli(["prune"], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--keep");

@@ -97,17 +97,19 @@ export async function compareCommand(
     );
     if (regressed.length > 0) {
       lines.push(`  ${c.dim("most regressed rows")}`);
+      // Both names in full, aligned: two runs of one commit differ only in their last characters.
+      const width = Math.max(10, a.name.length, b.name.length);
       for (const r of regressed) {
         lines.push(
           `    ${c.bold(r.row_key)}  ${r.score} ${r.before.toFixed(2)} → ${c.red(r.after.toFixed(2))}`,
         );
-        lines.push(`      ${c.dim("input".padEnd(10))} ${preview(r.input)}`);
-        lines.push(`      ${c.dim("expected".padEnd(10))} ${preview(r.expected)}`);
+        lines.push(`      ${c.dim("input".padEnd(width))} ${preview(r.input)}`);
+        lines.push(`      ${c.dim("expected".padEnd(width))} ${preview(r.expected)}`);
         lines.push(
-          `      ${c.dim(a.name.slice(0, 10).padEnd(10))} ${r.error_before ? c.red(r.error_before) : preview(r.output_before)}`,
+          `      ${c.dim(a.name.padEnd(width))} ${r.error_before ? c.red(r.error_before) : preview(r.output_before)}`,
         );
         lines.push(
-          `      ${c.dim(b.name.slice(0, 10).padEnd(10))} ${r.error_after ? c.red(r.error_after) : preview(r.output_after)}`,
+          `      ${c.dim(b.name.padEnd(width))} ${r.error_after ? c.red(r.error_after) : preview(r.output_after)}`,
         );
       }
     }

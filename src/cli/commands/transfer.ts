@@ -68,9 +68,18 @@ export async function pruneCommand(
   const store = await openCommandStore(flags);
   try {
     const experiments = new Experiments(store.db);
+    const listed = experiments.list(evalName);
+    if (evalName !== undefined && listed.length === 0) {
+      const evals = [...new Set(experiments.list().map((e) => e.project))];
+      throw new EvalrunError(
+        "NOT_FOUND",
+        `The store has no experiments of eval "${evalName}"; nothing was removed.`,
+        evals.length > 0 ? `Its evals: ${evals.sort().join(", ")}.` : "The store has no experiments yet.",
+      );
+    }
     const byProject = new Map<string, number>();
     const doomed = [];
-    for (const e of experiments.list(evalName)) {
+    for (const e of listed) {
       const kept = byProject.get(e.project) ?? 0;
       if (e.status === "running" || kept < flags.keep) {
         byProject.set(e.project, kept + (e.status === "running" ? 0 : 1));
