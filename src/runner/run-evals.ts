@@ -239,6 +239,7 @@ export async function executeRun(
         ...gated.notes,
         ...prepared.notices,
         ...skipped.map((s) => `${s.definition.name}: skipped, ${s.reason}`),
+        ...session.notes,
         ...(pool?.notices ?? []),
         ...strays.map((e) => `${e.message}${e.stack ? ` (${userLocation(e.stack)})` : ""}`),
       ],

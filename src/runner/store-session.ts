@@ -79,6 +79,9 @@ export class StoreSession {
     this.experiments = new Experiments(store.db);
   }
 
+  /** What the run's closing lines should say about the store's choices (a --baseline some evals lack). */
+  readonly notes: string[] = [];
+
   static async open(options: StoreSessionOptions): Promise<StoreSession> {
     if (
       (options.resume || options.retryErrors) &&
@@ -162,7 +165,14 @@ export class StoreSession {
         }
       }
       const before = this.options.resume ? source?.seq : undefined;
-      intents.push({ definition, info, source, baseline: this.baselineFor(definition, before) });
+      const baseline = this.baselineFor(definition, before);
+      const ref = this.options.baseline;
+      if (ref && !this.baselineFile && baseline === undefined) {
+        this.notes.push(
+          `${definition.name}: no experiment of it is named "${ref}", so it was compared with none`,
+        );
+      }
+      intents.push({ definition, info, source, baseline });
     }
     this.refuseEmpty(intents, skipped);
     const planned = intents.map((intent) => this.begin(intent));

@@ -204,12 +204,25 @@ export async function importFile(
       aggregate.add(row);
       writer?.write(row);
     }
+    if (rows === 0 && !header?.summary) {
+      // An experiment of no rows would become the eval's next baseline, with nothing to compare.
+      throw new EvalrunError(
+        "IMPORT",
+        `${file} holds no rows. Nothing was imported.`,
+        "Export an experiment with `evalrun export NAME > file.jsonl` and import that file.",
+      );
+    }
     if (!experiment) start();
     writer?.close();
     aggregate.finish();
     const done = experiment as Experiment;
+    // The header's summary (with its comparison) stands only for the rows it describes: a file cut short or edited
+    // gets a summary of the rows it holds.
+    const described = header?.summary?.metrics?.rows?.metric;
     const summary =
-      header?.summary ?? summarize(aggregate, { projectName: done.project, experimentName: done.name });
+      header?.summary && described === rows
+        ? header.summary
+        : summarize(aggregate, { projectName: done.project, experimentName: done.name });
     db.prepare("UPDATE experiments SET summary = ?, trial_count = ? WHERE seq = ?").run(
       JSON.stringify(summary),
       header?.trial_count ?? maxTrial + 1,

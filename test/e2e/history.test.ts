@@ -232,6 +232,18 @@ Eval("err", {
       rows: 1,
       experiment: { project: "hist", name: "manual" },
     });
+
+    // A file holding no rows stores nothing (it would become the eval's baseline).
+    writeFileSync(file, "");
+    const empty = await runCli(["import", file, "--store", store, "--eval", "hist"], { cwd: dir });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("holds no rows. Nothing was imported.");
+
+    // An export cut short: its summary is of the rows it holds, not the header's.
+    writeFileSync(file, `${exported.slice(0, 3).join("\n")}\n`);
+    const cut = await runCli(["import", file, "--store", path.join(dir, "cut.db"), "--json"], { cwd: dir });
+    expect(cut.code).toBe(0);
+    expect(JSON.parse(cut.stdout).experiment.summary.metrics.rows.metric).toBe(2);
   });
 
   it("names what an unknown experiment could have been", async () => {

@@ -862,6 +862,21 @@ Eval("cmp", {
     expect(snapshot(storeOf(dir))).toEqual(before);
   });
 
+  it("says which evals --baseline NAME found nothing for, when it found one for others", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "a.eval.ts": `${HEADER}Eval("a", { data: [{ input: 1 }], task: (x: number) => x, scores: [function s() { return 1; }], experimentName: "only-a" });\n`,
+      "b.eval.ts": `${HEADER}Eval("b", { data: [{ input: 1 }], task: (x: number) => x, scores: [function s() { return 1; }] });\n`,
+    });
+    await runCli(["--no-progress"], { cwd: dir });
+    const result = await runCli(["--baseline", "only-a", "--no-progress"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("baseline    only-a · 1 row matched");
+    expect(result.stdout).toContain(
+      '· b: no experiment of it is named "only-a", so it was compared with none',
+    );
+  });
+
   it("counts rows matched with the baseline whether or not they were scored", async () => {
     // An eval without scorers (output only, read later) and one whose only scorer always throws: their rows still
     // match the previous run's, by key, on the terminal and in `evalrun compare`.
