@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
@@ -14,6 +16,7 @@ import type { RunEvalsOptions } from "../runner/options.js";
 import { prepareRun } from "../runner/prepare.js";
 import { executeRun } from "../runner/run-evals.js";
 import { projectRoot } from "../store/location.js";
+import { closestName } from "../util/suggest.js";
 import { watchCommand } from "../watch/watch-command.js";
 import { type CiFlags, gateFromFlags, selectionFromFlags } from "./ci-options.js";
 import { printError } from "./output.js";
@@ -57,6 +60,23 @@ const NOT_IN_WATCH: Record<string, string> = {
   requireBaseline: "--require-baseline",
 };
 
+/** `evalrun experimens`: a word that is no path and is one typo from a command reads as that command, mistyped. */
+function misspelledCommand(paths: string[], cmd: Command, cwd: string): EvalrunError | undefined {
+  const first = paths[0];
+  if (first === undefined || /[/\\.*?{}[\]]/.test(first) || existsSync(path.resolve(cwd, first)))
+    return undefined;
+  const near = closestName(
+    first,
+    cmd.commands.map((c) => c.name()),
+  );
+  if (near === undefined) return undefined;
+  return new EvalrunError(
+    "USAGE",
+    `"${first}" is neither a command nor a path here (did you mean the command "${near}"?).`,
+    "Run `evalrun --help` for the commands; paths are eval files, directories or globs.",
+  );
+}
+
 /** Flags given on the command line; defaults are left out so the config file's values apply. */
 function runOptions(paths: string[], flags: RunFlags, cmd: Command): RunEvalsOptions {
   const given = (key: string) => cmd.getOptionValueSource(key) === "cli";
@@ -87,6 +107,15 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
   const cwd = process.cwd();
   try {
     const options = runOptions(paths, flags, cmd);
+    const misspelled = misspelledCommand(paths, cmd, cwd);
+    if (misspelled) throw misspelled;
+    if ((flags.resume || flags.retryErrors) && flags.store === false) {
+      throw new EvalrunError(
+        "USAGE",
+        `${flags.resume ? "--resume" : "--retry-errors"} cannot be used with --no-store: it works from the store's earlier experiments.`,
+        "Drop --no-store (or give --store PATH, the store the earlier run used).",
+      );
+    }
     if (flags.resume && flags.retryErrors) {
       throw new EvalrunError(
         "USAGE",

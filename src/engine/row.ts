@@ -300,12 +300,12 @@ class RowRun {
       const value = values[i];
       // The common cases, without the allocations of normalizeScore.
       if (typeof value === "number" && value >= 0 && value <= 1) {
-        if (Object.hasOwn(this.scores, name)) this.clash(name, i);
+        if (this.scores[name] !== undefined && Object.hasOwn(this.scores, name)) this.clash(name, i);
         else this.scores[name] = value;
         continue;
       }
       if (typeof value === "boolean") {
-        if (Object.hasOwn(this.scores, name)) this.clash(name, i);
+        if (this.scores[name] !== undefined && Object.hasOwn(this.scores, name)) this.clash(name, i);
         else this.scores[name] = value ? 1 : 0;
         continue;
       }
@@ -321,7 +321,7 @@ class RowRun {
         continue;
       }
       for (const s of normalized.scores) {
-        if (Object.hasOwn(this.scores, s.name)) {
+        if (this.scores[s.name] !== undefined && Object.hasOwn(this.scores, s.name)) {
           this.clash(s.name, i);
           continue;
         }

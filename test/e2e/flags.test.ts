@@ -114,6 +114,14 @@ describe("usage errors exit 2 with a clear message", () => {
     const watch = await runCli(["--watch", "--first", "2", "--ci"], { cwd: dir });
     expect(watch.code).toBe(2);
     expect(watch.stderr).toContain("[USAGE] --watch does not take --first, --ci:");
+    const resume = await runCli(["--no-store", "--resume"], { cwd: dir });
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toContain("--resume cannot be used with --no-store");
+    const typo = await runCli(["experimens"], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      '"experimens" is neither a command nor a path here (did you mean the command "experiments"?)',
+    );
     expect(existsSync(path.join(dir, ".evalrun"))).toBe(false);
   });
 

@@ -152,6 +152,9 @@ describe("history commands", () => {
     );
     expect(json.experiment.name).toBe(one.experiment_name);
     expect(json.rows).toHaveLength(4);
+    // --json, which every store command takes, asks for the same.
+    const flag = await runCli(["export", one.experiment_name, "--json"], { cwd: dir });
+    expect(JSON.parse(flag.stdout)).toEqual(json);
     const csv = await runCli(["export", one.experiment_name, "--format", "csv"], { cwd: dir });
     const lines = csv.stdout.trim().split("\n");
     expect(lines[0]).toBe(

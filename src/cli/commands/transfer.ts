@@ -16,7 +16,17 @@ export async function exportCommand(
   ref: string,
   flags: StoreFlags & { eval?: string; format?: string },
 ): Promise<number> {
-  const format = (flags.format ?? "jsonl") as ExportFormat;
+  // --json, which every store command takes, is --format json here (jsonl, the default, is one JSON per line).
+  const format = (
+    flags.json && (flags.format ?? "jsonl") === "jsonl" ? "json" : (flags.format ?? "jsonl")
+  ) as ExportFormat;
+  if (flags.json && format !== "json") {
+    throw new EvalrunError(
+      "USAGE",
+      `--json and --format ${format} ask for two formats.`,
+      "Give one of them.",
+    );
+  }
   if (!FORMATS.includes(format)) {
     throw new EvalrunError(
       "USAGE",
