@@ -146,7 +146,17 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       }
       return await watchCommand(options, { jsonl: flags.jsonl === true, verbose });
     }
-    if (flags.list) return await listCommand(options, flags.jsonl === true, cwd, verbose);
+    if (flags.list) {
+      const selecting = ["first", "sample", "shard"].filter((key) => cmd.getOptionValueSource(key) === "cli");
+      if (selecting.length > 0) {
+        throw new EvalrunError(
+          "USAGE",
+          `--list counts each eval's rows after --filter; it does not take ${selecting.map((k) => `--${k}`).join(", ")}.`,
+          "Drop them to list the evals, or run with them to see the rows they select in the summaries.",
+        );
+      }
+      return await listCommand(options, flags.jsonl === true, cwd, verbose);
+    }
     const plan = planReporters(flags, { cwd, root: projectRoot(cwd), env: process.env });
     const interrupt = new AbortController();
     let interrupts = 0;

@@ -114,6 +114,9 @@ describe("usage errors exit 2 with a clear message", () => {
     const watch = await runCli(["--watch", "--first", "2", "--ci"], { cwd: dir });
     expect(watch.code).toBe(2);
     expect(watch.stderr).toContain("[USAGE] --watch does not take --first, --ci:");
+    const list = await runCli(["--list", "--first", "2"], { cwd: dir });
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain("--list counts each eval's rows after --filter; it does not take --first.");
     const resume = await runCli(["--no-store", "--resume"], { cwd: dir });
     expect(resume.code).toBe(2);
     expect(resume.stderr).toContain("--resume cannot be used with --no-store");
