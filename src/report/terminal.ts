@@ -172,6 +172,14 @@ export class TerminalReporter implements Reporter {
       if (more > 0)
         lines.push(`    ${c.dim(`… and ${more} more errored rows (--verbose lists them all, with stacks)`)}`);
     }
+    // A resumed or repaired experiment counts rows stored before this run, which this run never saw.
+    const earlier = m.errors.metric - (errors?.total ?? 0);
+    if (earlier > 0) {
+      if (!errors || errors.total === 0) lines.push(`  ${c.dim("errors")}`);
+      lines.push(
+        `    ${c.dim(`… and ${plural(earlier, "errored row")} stored before this run (\`evalrun show ${summary.experiment_name}\` lists them)`)}`,
+      );
+    }
     this.print(`${lines.join("\n")}\n`);
   }
 

@@ -395,6 +395,42 @@ describe("interrupted runs", () => {
     expect(experiments(db)[0]?.status).toBe("complete");
   });
 
+  it("--resume's summary says how many errored rows were stored before it", async () => {
+    const FLAKY = `${HEADER}
+import { appendFileSync } from "node:fs";
+Eval("flaky", {
+  data: Array.from({ length: 60 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    await new Promise((r) => setTimeout(r, 20));
+    appendFileSync(process.env.SCORE_LOG!, i + " " + Date.now() + "\\n");
+    if (i < 10) throw new Error("early rows fail");
+    return i;
+  },
+  scores: [function s() { return 1; }],
+  maxConcurrency: 2,
+});
+`;
+    const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
+    const log = path.join(dir, "scores.log");
+    const first = await runCli(["--no-progress"], {
+      cwd: dir,
+      env: { SCORE_LOG: log },
+      onSpawn: (child) => {
+        waitForLines(log, 20, 15_000).then(
+          () => child.kill("SIGINT"),
+          () => undefined,
+        );
+      },
+    });
+    expect(first.code).toBe(130);
+    const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
+    expect(resumed.code).toBe(1);
+    expect(resumed.stdout).toContain("rows        60 · 10 errors");
+    expect(resumed.stdout).toMatch(
+      /… and 10 errored rows stored before this run \(`evalrun show \S+` lists them\)/,
+    );
+  });
+
   it("never takes a partial run (--first, --shard, --filter) as a default baseline or a saved one", async () => {
     const dir = project({
       "package.json": PACKAGE,
