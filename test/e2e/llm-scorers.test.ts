@@ -46,6 +46,13 @@ const spent = (requests: RecordedRequest[]) =>
     { prompt_tokens: 0, completion_tokens: 0, tokens: 0 },
   );
 
+// Keeps the process alive well past a row's timeout: an abort seen before then is the timeout's, not the exit's.
+const KEEP_ALIVE = `Eval("keep-alive", {
+  data: [{ input: 1 }],
+  task: () => new Promise((resolve) => setTimeout(() => resolve(1), 2000)),
+  scores: [() => 1],
+});`;
+
 describe("LLM scorers in a run", () => {
   it("scores with Factuality, a custom LLMClassifier and EmbeddingSimilarity, and stores choices and token usage", async () => {
     const dir = project({
@@ -160,12 +167,7 @@ describe("LLM scorers in a run", () => {
           // Long enough for a worker thread to start and send the request on a loaded machine.
           timeout: 800,
         });
-        // Keeps the process alive well past the timeout: an abort seen before then is the timeout's, not the exit's.
-        Eval("keep-alive", {
-          data: [{ input: 1 }],
-          task: () => new Promise((resolve) => setTimeout(() => resolve(1), 2000)),
-          scores: [() => 1],
-        });`,
+        ${KEEP_ALIVE}`,
     });
     const result = await run(dir);
     expect(result.code).toBe(1);
@@ -203,11 +205,7 @@ describe("LLM scorers in a run", () => {
           ],
           timeout: 800,
         });
-        Eval("keep-alive", {
-          data: [{ input: 1 }],
-          task: () => new Promise((resolve) => setTimeout(() => resolve(1), 2000)),
-          scores: [() => 1],
-        });`,
+        ${KEEP_ALIVE}`,
     });
     // In the main thread: a worker's start on a loaded machine could take the row's 800 ms before any request.
     const result = await runCli(["--jsonl", "--store", "s.db", "--workers", "0"], {

@@ -88,10 +88,11 @@ async function interruptSlowRun(
   log: string,
   signal: NodeJS.Signals,
   lines: number,
+  args: string[] = [],
 ): Promise<{ result: CliResult; sentAt: number; pid: number }> {
   let sentAt = 0;
   let pid = 0;
-  const result = await runCli(["--no-progress"], {
+  const result = await runCli(["--no-progress", ...args], {
     cwd: dir,
     env: { SCORE_LOG: log },
     onSpawn: (child) => {
@@ -358,16 +359,12 @@ describe("interrupted runs", () => {
   it("--resume continues with the interrupted run's trials and only with its selection of rows", async () => {
     const dir = project({ "package.json": PACKAGE, "slow.eval.ts": SLOW_EVAL });
     const log = path.join(dir, "scores.log");
-    const interrupted = await runCli(["--no-progress", "--trials", "2", "--first", "60"], {
-      cwd: dir,
-      env: { SCORE_LOG: log },
-      onSpawn: (child) => {
-        waitForLines(log, 20, 15_000).then(
-          () => child.kill("SIGINT"),
-          () => undefined,
-        );
-      },
-    });
+    const { result: interrupted } = await interruptSlowRun(dir, log, "SIGINT", 20, [
+      "--trials",
+      "2",
+      "--first",
+      "60",
+    ]);
     expect(interrupted.code).toBe(130);
     const db = storeOf(dir);
     const slow = experiments(db)[0];
@@ -412,16 +409,7 @@ Eval("flaky", {
 `;
     const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
     const log = path.join(dir, "scores.log");
-    const first = await runCli(["--no-progress"], {
-      cwd: dir,
-      env: { SCORE_LOG: log },
-      onSpawn: (child) => {
-        waitForLines(log, 20, 15_000).then(
-          () => child.kill("SIGINT"),
-          () => undefined,
-        );
-      },
-    });
+    const { result: first } = await interruptSlowRun(dir, log, "SIGINT", 20);
     expect(first.code).toBe(130);
     const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
     expect(resumed.code).toBe(1);
