@@ -250,11 +250,11 @@ class RowRun {
     try {
       output = this.ctx.evaluator.task(this.item.row.input, this.hooks);
     } catch (error) {
+      scope.current = undefined;
       this.failure = taskError(error);
       return this.result(false);
-    } finally {
-      scope.current = undefined;
     }
+    scope.current = undefined;
     if (isThenable(output)) {
       return Promise.resolve(output).then(
         (value) => this.score(value),
