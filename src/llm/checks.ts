@@ -33,9 +33,11 @@ export function normalizeBaseUrl(raw: string, source: string): string {
   try {
     url = new URL(raw);
   } catch {
+    // The value is not shown: a key put in the URL's variable by mistake, or a URL with a password that does not
+    // parse (a bad port), would be printed and stored with the rows' errors.
     throw configError(
-      `${source} is not a URL: ${JSON.stringify(raw)}.`,
-      "Give the API's base URL with its scheme, e.g. http://localhost:8000/v1.",
+      `${source} is not a URL (its value, ${raw.length} characters, is not shown in case it holds a secret${/^(sk-|key-)/i.test(raw.trim()) ? "; it looks like an API key" : ""}).`,
+      "Give the API's base URL with its scheme, e.g. http://localhost:8000/v1 (and the key in its own variable).",
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {

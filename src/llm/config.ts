@@ -76,12 +76,6 @@ export function resolveProvider(options: ProviderOptions = {}, env: Env = proces
   const client = options.client ?? settings.client;
   if (client !== undefined) return { kind: "client", client };
 
-  const apiKey =
-    options.apiKey ??
-    options.openAiApiKey ??
-    settings.apiKey ??
-    envValue(env, "EVALRUN_LLM_API_KEY") ??
-    envValue(env, "OPENAI_API_KEY");
   const base: [string, string] | undefined =
     options.baseUrl !== undefined
       ? [options.baseUrl, "The scorer's baseUrl option"]
@@ -94,6 +88,17 @@ export function resolveProvider(options: ProviderOptions = {}, env: Env = proces
             : envValue(env, "OPENAI_BASE_URL") !== undefined
               ? [envValue(env, "OPENAI_BASE_URL") as string, "OPENAI_BASE_URL"]
               : undefined;
+  // OPENAI_API_KEY goes only to OpenAI's URL or OPENAI_BASE_URL (or autoevals' openAiBaseUrl option, which
+  // autoevals pairs with it): a server named by EVALRUN_LLM_BASE_URL, init({ baseUrl }) or a baseUrl option is
+  // keyless unless given a key of its own, and must not be sent the user's OpenAI key.
+  const openAiKeyFits =
+    base === undefined || base[1] === "OPENAI_BASE_URL" || base[1] === "The scorer's openAiBaseUrl option";
+  const apiKey =
+    options.apiKey ??
+    options.openAiApiKey ??
+    settings.apiKey ??
+    envValue(env, "EVALRUN_LLM_API_KEY") ??
+    (openAiKeyFits ? envValue(env, "OPENAI_API_KEY") : undefined);
   if (base === undefined && apiKey === undefined) throw configError(NO_PROVIDER_MESSAGE, NO_PROVIDER_HINT);
   const baseUrl = base === undefined ? OPENAI_BASE_URL : normalizeBaseUrl(base[0], base[1]);
 

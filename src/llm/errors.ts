@@ -1,22 +1,45 @@
 import { EvalrunError, type EvalrunErrorCode } from "../define/errors.js";
 
-/** Replaces every occurrence of the key, so that a provider echoing it (some do, in 401s) cannot leak it. */
-export function redact(text: string, secret: string | undefined): string {
-  if (secret === undefined || secret === "") return text;
-  return text.split(secret).join("[redacted]");
+/**
+ * Replaces every occurrence of each secret, so that a provider echoing one (some do, in 401s) cannot leak it.
+ * Applied to a body before it is cut to a preview: a key cut in two by the preview no longer matches.
+ */
+export function redact(text: string, secrets: ReadonlyArray<string | undefined> | string | undefined): string {
+  let out = text;
+  for (const secret of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
+    if (secret !== undefined && secret.length >= 4) out = out.split(secret).join("[redacted]");
+  }
+  return out;
 }
 
-/** An LLM error whose message and hint never hold the key. */
+/**
+ * The secrets of a provider configuration: its key, and the values of its extra headers (a provider whose key is
+ * not a Bearer token takes it in a header), with an authorization scheme's credentials on their own too.
+ */
+export function secretsOf(config: { apiKey?: string | undefined; headers?: Record<string, string> }): string[] {
+  const secrets: string[] = [];
+  if (config.apiKey) secrets.push(config.apiKey);
+  for (const value of Object.values(config.headers ?? {})) {
+    if (typeof value !== "string" || value === "") continue;
+    secrets.push(value);
+    const credentials = /^\s*\w+\s+(\S+)\s*$/.exec(value)?.[1];
+    if (credentials) secrets.push(credentials);
+  }
+  // Longest first: a header holding the key with its scheme goes before the key alone.
+  return secrets.sort((a, b) => b.length - a.length);
+}
+
+/** An LLM error whose message and hint never hold a secret. */
 export function llmError(
   code: EvalrunErrorCode,
   message: string,
   hint: string | undefined,
-  secret: string | undefined,
+  secrets: ReadonlyArray<string | undefined> | string | undefined,
 ): EvalrunError {
   return new EvalrunError(
     code,
-    redact(message, secret),
-    hint === undefined ? undefined : redact(hint, secret),
+    redact(message, secrets),
+    hint === undefined ? undefined : redact(hint, secrets),
   );
 }
 

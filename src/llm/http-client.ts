@@ -1,7 +1,7 @@
 import type { EvalrunError, EvalrunErrorCode } from "../define/errors.js";
 import { displayUrl } from "./checks.js";
 import type { HttpConfig } from "./config.js";
-import { llmError, preview, providerMessage } from "./errors.js";
+import { llmError, preview, providerMessage, redact, secretsOf } from "./errors.js";
 import { limiterFor } from "./limiter.js";
 import { backoffMs, honouredWaitMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.js";
 import type { LLMClient, RequestOptions } from "./types.js";
@@ -86,7 +86,8 @@ async function attempt(
       body: payload,
       signal: controller.signal,
     });
-    const text = await response.body.text();
+    // Redacted before anything is cut from it for a message: see redact().
+    const text = redact(await response.body.text(), secretsOf(config));
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       try {
@@ -147,7 +148,7 @@ function failureError(config: HttpConfig, path: string, failure: Failure, attemp
     failure.code,
     failure.hint ? `${message} ${failure.hint}` : message,
     failure.hint,
-    config.apiKey,
+    secretsOf(config),
   );
 }
 

@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { type EvalrunError, isEvalrunError } from "../../src/define/errors.js";
 import type { HttpConfig } from "../../src/llm/config.js";
@@ -191,6 +193,43 @@ describe("the LLM HTTP client", () => {
       "The LLM provider at http://127.0.0.1:1/v1 could not be reached (ECONNREFUSED)",
     );
     expect(error.message).toContain("after 2 attempts");
+  });
+
+  it("never leaks a key echoed in a long or non-JSON body, nor one sent in a header", async () => {
+    // A provider that answers 401 with the request's credentials in a long plain-text body: a key crossing the
+    // 200-character preview used to survive redaction in part.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const sent = `${req.headers.authorization ?? ""} ${req.headers["x-api-key"] ?? ""}`;
+        res.writeHead(401, { "content-type": "text/plain" });
+        res.end(`${"x".repeat(40)} denied for ${sent} ${"y".repeat(300)}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    try {
+      const key = `sk-proj-${"A1b2C3d4".repeat(20)}`;
+      const long = await rejection(
+        createHttpClient(config({ baseUrl, apiKey: key, maxRetries: 0 })).chat.completions.create(chat),
+      );
+      expect(long.message).toContain("answered 401 Unauthorized");
+      expect(long.message).toContain("[redacted]");
+      expect(long.message).not.toContain("A1b2C3d4");
+      const inHeader = await rejection(
+        createHttpClient(
+          config({
+            baseUrl,
+            headers: { "x-api-key": "HDRSECRET-123", authorization: "Token TOKSECRET-456" },
+            maxRetries: 0,
+          }),
+        ).chat.completions.create(chat),
+      );
+      expect(inHeader.message).not.toContain("HDRSECRET");
+      expect(inHeader.message).not.toContain("TOKSECRET");
+    } finally {
+      server.close();
+    }
   });
 
   it("never puts the API key in an error, even when the provider echoes it", async () => {

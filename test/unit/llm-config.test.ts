@@ -45,17 +45,31 @@ describe("LLM provider configuration", () => {
       baseUrl: "http://localhost:8000/v1",
       apiKey: "sk-evalrun",
     });
-    // A keyless local server; OPENAI_API_KEY is still the fallback key when set.
+    // A keyless local server.
     expect(
       http(resolveProvider({}, { EVALRUN_LLM_BASE_URL: "http://localhost:11434/v1" })).apiKey,
     ).toBeUndefined();
     expect(http(resolveProvider({}, { OPENAI_BASE_URL: "http://localhost:11434/v1" })).baseUrl).toBe(
       "http://localhost:11434/v1",
     );
+    // The OpenAI key goes to OpenAI's URL and OPENAI_BASE_URL only, never to a server named otherwise.
     expect(
       http(resolveProvider({}, { EVALRUN_LLM_BASE_URL: "http://proxy/v1/proxy", OPENAI_API_KEY: "sk-o" }))
         .apiKey,
+    ).toBeUndefined();
+    expect(
+      http(resolveProvider({ baseUrl: "http://other/v1" }, { OPENAI_API_KEY: "sk-o" })).apiKey,
+    ).toBeUndefined();
+    expect(
+      http(resolveProvider({}, { OPENAI_BASE_URL: "http://proxy/v1", OPENAI_API_KEY: "sk-o" })).apiKey,
     ).toBe("sk-o");
+    expect(
+      http(resolveProvider({ openAiBaseUrl: "http://proxy/v1" }, { OPENAI_API_KEY: "sk-o" })).apiKey,
+    ).toBe("sk-o");
+    expect(http(resolveProvider({}, { OPENAI_API_KEY: "sk-o" }))).toMatchObject({
+      baseUrl: "https://api.openai.com/v1",
+      apiKey: "sk-o",
+    });
     // Empty values count as unset.
     expect(() => resolveProvider({}, { OPENAI_API_KEY: "", EVALRUN_LLM_BASE_URL: " " })).toThrow(
       NO_PROVIDER_MESSAGE,
@@ -118,8 +132,16 @@ describe("LLM provider configuration", () => {
       /EVALRUN_LLM_BASE_URL must be an http:\/\/ or https:\/\/ URL/,
     );
     expect(thrown(() => resolveProvider({}, { EVALRUN_LLM_BASE_URL: "not a url" })).message).toContain(
-      'EVALRUN_LLM_BASE_URL is not a URL: "not a url"',
+      "EVALRUN_LLM_BASE_URL is not a URL (its value, 9 characters, is not shown in case it holds a secret).",
     );
+    // A key in the URL's variable (the two swapped), or a password in a URL that does not parse, is not printed.
+    const swapped = thrown(() => resolveProvider({}, { OPENAI_BASE_URL: "sk-SWAPPED-abcdef123456" }));
+    expect(swapped.message).toContain("it looks like an API key");
+    expect(`${swapped.message} ${swapped.hint}`).not.toContain("SWAPPED");
+    const badPort = thrown(() =>
+      resolveProvider({}, { EVALRUN_LLM_BASE_URL: "http://u:pw-SECRET9@127.0.0.1:99999/v1" }),
+    );
+    expect(`${badPort.message} ${badPort.hint}`).not.toContain("SECRET9");
     expect(
       thrown(() => resolveProvider({}, { OPENAI_API_KEY: "k", EVALRUN_LLM_CONCURRENCY: "lots" })).message,
     ).toBe('EVALRUN_LLM_CONCURRENCY must be an integer of at least 1, not "lots".');
