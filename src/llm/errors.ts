@@ -4,7 +4,10 @@ import { EvalrunError, type EvalrunErrorCode } from "../define/errors.js";
  * Replaces every occurrence of each secret, so that a provider echoing one (some do, in 401s) cannot leak it.
  * Applied to a body before it is cut to a preview: a key cut in two by the preview no longer matches.
  */
-export function redact(text: string, secrets: ReadonlyArray<string | undefined> | string | undefined): string {
+export function redact(
+  text: string,
+  secrets: ReadonlyArray<string | undefined> | string | undefined,
+): string {
   let out = text;
   for (const secret of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
     if (secret !== undefined && secret.length >= 4) out = out.split(secret).join("[redacted]");
@@ -16,7 +19,10 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined> 
  * The secrets of a provider configuration: its key, and the values of its extra headers (a provider whose key is
  * not a Bearer token takes it in a header), with an authorization scheme's credentials on their own too.
  */
-export function secretsOf(config: { apiKey?: string | undefined; headers?: Record<string, string> }): string[] {
+export function secretsOf(config: {
+  apiKey?: string | undefined;
+  headers?: Record<string, string>;
+}): string[] {
   const secrets: string[] = [];
   if (config.apiKey) secrets.push(config.apiKey);
   for (const value of Object.values(config.headers ?? {})) {
