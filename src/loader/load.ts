@@ -22,7 +22,17 @@ let loadCounter = 0;
  * Imports each bundle in turn with the registry in collect mode, so Eval() calls register instead of running.
  * Files load one at a time because the registry attributes registrations to the file being loaded.
  */
-export async function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> {
+export function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> {
+  // Two runEvals() at once in one process share the registry: their loads take turns, or one's files would
+  // register into the other's list, or run directly once the other put the registry back.
+  const turn = loadQueue.then(() => loadInTurn(files));
+  loadQueue = turn.catch(() => undefined);
+  return turn;
+}
+
+let loadQueue: Promise<unknown> = Promise.resolve();
+
+async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
   const registry = getRegistry();
   const definitions: EvalDefinition[] = [];
   const problems: Problem[] = [];

@@ -321,6 +321,39 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     expect(out.summaries[0]?.project_name).toBe("api");
     expect(out.summaries[0]?.scores.doubled?.score).toBeCloseTo(2 / 3, 10);
   });
+
+  it("runs two runEvals() at once in one process, each with its own evals", async () => {
+    // The second run's load starts while the first's waits in a top-level await, and outlasts it: without turns,
+    // the first put the registry back mid-load, and the second's eval ran directly instead of registering.
+    const slow = (name: string, ms: number) =>
+      `${HEADER}await new Promise((r) => setTimeout(r, ${ms}));\nEval("${name}", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`;
+    const two = project({
+      "a.eval.ts": slow("slow", 1000),
+      "b.eval.ts": `${HEADER}Eval("two", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] });\n`,
+    });
+    const one = project({ "one.eval.ts": slow("one", 1500) });
+    const script = `
+      const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
+      // The second starts while the first waits in its slow file's top-level await, the registry in its hands.
+      const results = await Promise.all([
+        runEvals({ paths: ["."], cwd: ${JSON.stringify(two)}, store: false }),
+        new Promise((r) => setTimeout(r, 500)).then(() => runEvals({ paths: ["."], cwd: ${JSON.stringify(one)}, store: false })),
+      ]);
+      console.log(JSON.stringify(results.map((r) => ({ exitCode: r.exitCode, names: r.summaries.map((s) => s.project_name).sort(), problems: r.problems.length }))));
+    `;
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "")).toEqual([
+      { exitCode: 0, names: ["slow", "two"], problems: 0 },
+      { exitCode: 0, names: ["one"], problems: 0 },
+    ]);
+    expect(existsSync(path.join(one, ".evalrun"))).toBe(false);
+    expect(existsSync(path.join(two, ".evalrun"))).toBe(false);
+  });
 });
 
 describe("this repository", () => {
