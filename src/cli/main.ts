@@ -10,7 +10,7 @@ import type { StoreFlags } from "./commands/store-access.js";
 import { exportCommand, importCommand, pruneCommand } from "./commands/transfer.js";
 import { initCommand } from "./init-command.js";
 import { flushOutput, printError } from "./output.js";
-import { collect, nonNegativeInteger, positiveInteger, rate, workerCount } from "./parse.js";
+import { collect, nonNegativeInteger, positiveInteger, rate, timeoutMs, workerCount } from "./parse.js";
 import { type RunFlags, runCommand } from "./run-command.js";
 
 const AFTER_HELP = `
@@ -70,7 +70,7 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
       'threads that run rows: "auto" (default: evals with a timeout, one per core), 0 (main thread), or N',
       workerCount,
     )
-    .option("--timeout <ms>", "per-row time limit in ms (overrides timeout)", positiveInteger)
+    .option("--timeout <ms>", "per-row time limit in ms (overrides timeout)", timeoutMs)
     .option("--no-progress", "no progress bars (they only show on a terminal anyway)")
     .option(
       "--env-file <path>",

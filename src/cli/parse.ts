@@ -8,6 +8,14 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/** A per-row limit in ms: a positive whole number no longer than Node's longest timer. */
+export function timeoutMs(value: string): number {
+  const n = positiveInteger(value);
+  if (n > 2_147_483_647)
+    throw new InvalidArgumentError("expected at most 2147483647 ms (~24 days, Node's longest timer).");
+  return n;
+}
+
 export function nonNegativeInteger(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {

@@ -17,7 +17,8 @@ export const configSchema = z.strictObject({
   maxConcurrency: z.optional(positiveInt),
   workers: z.optional(z.union([z.number().check(z.int(), z.minimum(0)), z.literal("auto")])),
   trials: z.optional(positiveInt),
-  timeout: z.optional(positiveInt),
+  // Node's longest timer; a longer one fires at once.
+  timeout: z.optional(positiveInt.check(z.maximum(2_147_483_647))),
   filter: z.optional(z.array(z.string())),
   progress: z.optional(z.boolean()),
   envFile: z.optional(nonEmpty),

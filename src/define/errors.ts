@@ -71,6 +71,9 @@ export function isEvalrunError(value: unknown): value is EvalrunError {
 }
 
 /** One line describing a value for an error message: its type and a short preview. */
+/** The longest delay a Node timer takes (2^31 - 1 ms, ~24.8 days); a longer one fires at once, with a warning. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "undefined";

@@ -1,4 +1,4 @@
-import { describeValue, EvalrunError } from "./errors.js";
+import { describeValue, EvalrunError, MAX_TIMER_MS } from "./errors.js";
 import type { EvalDefinition } from "./types.js";
 
 const label = (d: EvalDefinition) => `Eval "${d.name}"${d.file ? ` in ${d.file}` : ""}`;
@@ -66,6 +66,13 @@ export function validateDefinition(d: EvalDefinition): void {
   positiveInteger(d, "trialCount", e.trialCount);
   positiveInteger(d, "maxConcurrency", e.maxConcurrency);
   positiveInteger(d, "timeout", e.timeout);
+  if (typeof e.timeout === "number" && e.timeout > MAX_TIMER_MS) {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: \`timeout\` is ${e.timeout} ms, longer than Node's longest timer (${MAX_TIMER_MS} ms, ~24 days), which would fire at once.`,
+      "Give a shorter timeout, or none for no limit.",
+    );
+  }
   for (const key of ["experimentName", "description", "baseExperimentName", "baseExperimentId"] as const) {
     if (e[key] !== undefined && typeof e[key] !== "string") {
       throw new EvalrunError(

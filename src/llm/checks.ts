@@ -8,10 +8,17 @@ export function configError(message: string, hint?: string): EvalrunError {
 }
 
 /** Checks a number given to init() or an option, where a mistake should fail when the eval file loads. */
-export function checkInteger(name: string, value: number | undefined, min: number): void {
+export function checkInteger(
+  name: string,
+  value: number | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): void {
   if (value === undefined) return;
-  if (!Number.isInteger(value) || value < min) {
-    throw configError(`${name} must be an integer of at least ${min}, not ${String(value)}.`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw configError(
+      `${name} must be an integer of at least ${min}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ""}, not ${String(value)}.`,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "../define/errors.js";
 import { configError, normalizeBaseUrl } from "./checks.js";
 import { getSettings } from "./settings.js";
 import type { LLMClient } from "./types.js";
@@ -54,13 +55,13 @@ function envValue(env: Env, name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-function envInteger(env: Env, name: string, min: number): number | undefined {
+function envInteger(env: Env, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const raw = envValue(env, name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
+  if (!Number.isInteger(value) || value < min || value > max) {
     throw configError(
-      `${name} must be an integer of at least ${min}, not ${JSON.stringify(raw)}.`,
+      `${name} must be an integer of at least ${min}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max} (Node's longest timer)` : ""}, not ${JSON.stringify(raw)}.`,
       `Fix or unset ${name}.`,
     );
   }
@@ -110,7 +111,10 @@ export function resolveProvider(options: ProviderOptions = {}, env: Env = proces
       headers: settings.headers ?? {},
       concurrency:
         settings.concurrency ?? envInteger(env, "EVALRUN_LLM_CONCURRENCY", 1) ?? DEFAULT_CONCURRENCY,
-      timeoutMs: settings.timeoutMs ?? envInteger(env, "EVALRUN_LLM_TIMEOUT_MS", 1) ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs:
+        settings.timeoutMs ??
+        envInteger(env, "EVALRUN_LLM_TIMEOUT_MS", 1, MAX_TIMER_MS) ??
+        DEFAULT_TIMEOUT_MS,
       maxRetries: settings.maxRetries ?? envInteger(env, "EVALRUN_LLM_MAX_RETRIES", 0) ?? DEFAULT_MAX_RETRIES,
       retryBaseMs: 1000,
       retryMaxMs: 30_000,

@@ -18,6 +18,7 @@ import type { ExperimentSummary } from "../summary/types.js";
 import { ownPackageRoot } from "../util/own-package.js";
 import { userFrame } from "../util/stack.js";
 import { evalrunVersion } from "../util/version.js";
+import { checkRunOptions } from "./check-options.js";
 import { assessEval, committedBaselines, gateOptions } from "./gate-step.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
@@ -52,6 +53,7 @@ function startPool(prepared: PreparedRun): Promise<WorkerPool> {
  */
 export async function runEvals(options: RunEvalsOptions = {}): Promise<RunEvalsResult> {
   const started = performance.now();
+  await checkRunOptions(options);
   const prepared = await prepareRun(options);
   return executeRun(prepared, options, started);
 }

@@ -90,6 +90,7 @@ describe("usage errors exit 2 with a clear message", () => {
       ["--trials", "0"],
       ["--max-concurrency", "two"],
       ["--timeout", "-5"],
+      ["--timeout", "3000000000"],
       ["--max-error-rate", "2"],
     ]) {
       const result = await runCli(args, { cwd: dir });

@@ -322,6 +322,33 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     expect(out.summaries[0]?.scores.doubled?.score).toBeCloseTo(2 / 3, 10);
   });
 
+  it("runEvals() refuses the option values the CLI refuses as flags", async () => {
+    const dir = project({
+      "api.eval.ts": `${HEADER}Eval("api", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
+    });
+    const script = `
+      const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
+      for (const bad of [{ trials: 0 }, { maxConcurrency: -3 }, { timeout: 3000000000 }, { workers: "lots" }, { maxErrorRate: 5 }]) {
+        try {
+          await runEvals({ paths: ["."], cwd: ${JSON.stringify(dir)}, store: false, ...bad });
+          console.log("ran", JSON.stringify(bad));
+        } catch (error) {
+          console.log(error.code, error.message);
+        }
+      }
+    `;
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    const lines = child.stdout.trim().split("\n");
+    expect(lines).toHaveLength(5);
+    for (const [line, key] of lines.map((l, i) => [
+      l,
+      ["trials", "maxConcurrency", "timeout", "workers", "maxErrorRate"][i],
+    ])) {
+      expect(line).toMatch(new RegExp(`^USAGE runEvals\\(\\) was given invalid options: ${key}: `));
+    }
+  });
+
   it("runs two runEvals() at once in one process, each with its own evals", async () => {
     // The second run's load starts while the first's waits in a top-level await, and outlasts it: without turns,
     // the first put the registry back mid-load, and the second's eval ran directly instead of registering.

@@ -1,4 +1,4 @@
-import { EvalrunError } from "../../define/errors.js";
+import { EvalrunError, MAX_TIMER_MS } from "../../define/errors.js";
 import { checkInteger, normalizeBaseUrl } from "../../llm/checks.js";
 import { type InitOptions, setSettings } from "../../llm/settings.js";
 
@@ -19,7 +19,7 @@ export function init(options: InitOptions = {}): void {
     );
   }
   checkInteger("init({ concurrency })", options.concurrency, 1);
-  checkInteger("init({ timeoutMs })", options.timeoutMs, 1);
+  checkInteger("init({ timeoutMs })", options.timeoutMs, 1, MAX_TIMER_MS);
   checkInteger("init({ maxRetries })", options.maxRetries, 0);
   if (options.baseUrl !== undefined) normalizeBaseUrl(options.baseUrl, "init({ baseUrl })");
   setSettings(options);
