@@ -66,24 +66,41 @@ export function runEval(
   options: RunEvalOptions,
 ): Promise<RunEvalOutcome> {
   const stalls = options.stalls;
-  if (stalls === undefined) return runRows(definition, info, options, undefined);
   const hooks: StallHooks = { settleStuck: () => 0, rowsRead: () => 0 };
-  let off = () => {};
-  const stuckOnData = new Promise<RunEvalOutcome>((resolve) => {
-    off = stalls.on(() => {
-      if (hooks.settleStuck() > 0) return;
-      resolve({
-        rowsRead: hooks.rowsRead(),
-        interrupted: options.stop.aborted,
-        failure: new EvalrunError(
-          "BAD_DATA",
-          `${label(info)}: the data source never settled: its promise (or its iterator's next()) was still pending after ${hooks.rowsRead()} rows, with nothing left for it to wait on (no timer, no I/O), so it never could.`,
-          "Look for a promise in the data source that is never resolved; rows read before were run and are kept.",
-        ),
-      });
-    });
+  const cleanups: Array<() => void> = [];
+  const endings = [runRows(definition, info, options, hooks, stalls !== undefined)];
+  // The hard stop ends the eval even while it waits on its data: a data promise (or an iterator's next()) cannot
+  // be aborted, and a watch-mode restart or a Ctrl-C must not wait for data that may take minutes or never come.
+  endings.push(
+    new Promise<RunEvalOutcome>((resolve) => {
+      const onHardStop = () => resolve({ rowsRead: hooks.rowsRead(), interrupted: true, failure: undefined });
+      if (options.hardStop.aborted) return onHardStop();
+      options.hardStop.addEventListener("abort", onHardStop, { once: true });
+      cleanups.push(() => options.hardStop.removeEventListener("abort", onHardStop));
+    }),
+  );
+  if (stalls !== undefined) {
+    endings.push(
+      new Promise<RunEvalOutcome>((resolve) => {
+        const off = stalls.on(() => {
+          if (hooks.settleStuck() > 0) return;
+          resolve({
+            rowsRead: hooks.rowsRead(),
+            interrupted: options.stop.aborted,
+            failure: new EvalrunError(
+              "BAD_DATA",
+              `${label(info)}: the data source never settled: its promise (or its iterator's next()) was still pending after ${hooks.rowsRead()} rows, with nothing left for it to wait on (no timer, no I/O), so it never could.`,
+              "Look for a promise in the data source that is never resolved; rows read before were run and are kept.",
+            ),
+          });
+        });
+        cleanups.push(off);
+      }),
+    );
+  }
+  return Promise.race(endings).finally(() => {
+    for (const cleanup of cleanups) cleanup();
   });
-  return Promise.race([runRows(definition, info, options, hooks), stuckOnData]).finally(off);
 }
 
 const NEVER_SETTLED =
@@ -93,7 +110,8 @@ async function runRows(
   definition: EvalDefinition,
   info: EvalInfo,
   options: RunEvalOptions,
-  stall: StallHooks | undefined,
+  stall: StallHooks,
+  trackInFlight: boolean,
 ): Promise<RunEvalOutcome> {
   const slots = new Semaphore(info.maxConcurrency);
   const ctx: ItemContext = {
@@ -121,9 +139,9 @@ async function runRows(
   };
 
   // Rows whose outcome is a promise, with when they started: what a stall records as never finished.
-  const inFlight = stall ? new Map<WorkItem, number>() : undefined;
-  if (stall && inFlight) {
-    stall.rowsRead = () => rowsRead;
+  const inFlight = trackInFlight ? new Map<WorkItem, number>() : undefined;
+  stall.rowsRead = () => rowsRead;
+  if (inFlight) {
     stall.settleStuck = () => {
       const stuck = [...inFlight];
       inFlight.clear();

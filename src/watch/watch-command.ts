@@ -83,8 +83,11 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
     });
   }
   try {
-    await running.start();
-    return await finished;
+    // Quitting ends the session even while its first cycle is stuck (an eval file's top-level await that never
+    // ends keeps start() pending).
+    const started = running.start();
+    started.catch(() => {});
+    return await Promise.race([started.then(() => finished), finished]);
   } catch (error) {
     stopKeys?.();
     await running.stop().catch(() => {});

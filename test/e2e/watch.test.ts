@@ -246,6 +246,38 @@ Eval("slow", {
     expect(statuses).toEqual(["complete", "interrupted"]);
   }, 90_000);
 
+  it("restarts an eval whose data never comes when a change arrives, and quits while a file's load hangs", async () => {
+    const waiting = (ms: number) => `import { Eval } from "evalrun";
+Eval("waiting", {
+  data: () => new Promise((resolve) => setTimeout(() => resolve([{ input: 1 }]), ${ms})),
+  task: (x: number) => x,
+  scores: [function done() { return 1; }],
+});
+`;
+    const dir = project({ "package.json": PACKAGE, "evals/waiting.eval.ts": waiting(600_000) });
+    const watch = watchCli([], { cwd: dir });
+    await watch.waitFor("running every eval", 0, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const since = watch.mark();
+    watch.write("evals/waiting.eval.ts", waiting(10));
+    const section = await watch.waitFor(IDLE, since, 15_000);
+    expect(section).toContain("■ waiting interrupted: a change arrived while it ran");
+    expect(section).toMatch(/✔ waiting .* 1 row · 0 errors/);
+    watch.child.kill("SIGTERM");
+    expect((await watch.exited).code).toBe(143);
+
+    // A top-level await that never ends keeps the first cycle from finishing; q still quits.
+    const stuck = project({
+      "package.json": PACKAGE,
+      "evals/stuck.eval.ts": "await new Promise(() => setInterval(() => {}, 1000));\nexport {};\n",
+    });
+    const hung = watchCli([], { cwd: stuck, keys: true });
+    await hung.waitFor("running every eval", 0, 30_000);
+    hung.press("q");
+    expect((await hung.exited).code).toBe(0);
+    expect(hung.output()).toContain("Stopped watching.");
+  }, 90_000);
+
   it("reads r, f and q from the keyboard (a pipe when EVALRUN_WATCH_KEYS=1)", async () => {
     const dir = project({
       "package.json": PACKAGE,
