@@ -29,7 +29,9 @@ export type FromWorker =
   /** An error from user code that no row could be blamed for (it escaped after its row finished). */
   | { t: "stray"; error: RowError }
   /** Sent every 100 ms while the thread's event loop turns: silence past a row's timeout means it is blocked. */
-  | { t: "alive" };
+  | { t: "alive" }
+  /** Importing an eval file (its top-level code may run long, and is no row's time): starts, then ends. */
+  | { t: "loading"; on: boolean };
 
 /** The task each pool thread runs: one session for the whole run. */
 export interface SessionTask {

@@ -44,6 +44,8 @@ interface PoolEval {
 /** A blocked thread is one silent for a pending row's timeout plus this margin (it reports every 100 ms). */
 const margin = (timeout: number) => Math.max(300, Math.round(timeout * 0.1));
 const WATCH_EVERY_MS = 100;
+/** How long an eval file's import may keep a thread silent before it counts as blocked. */
+const LOAD_LIMIT_MS = 60_000;
 
 /** One pool thread's session: the long-running tinypool task that items are streamed to. */
 class Session {
@@ -56,6 +58,12 @@ class Session {
   /** Running one suspect row and nothing else. */
   exclusive = false;
   lastHeard = Date.now();
+  /**
+   * Starting (until its first message: a thread's boot on a busy machine can take a second) or importing an eval
+   * file: silence then is no row's, and is judged by LOAD_LIMIT_MS, not a row's timeout.
+   */
+  starting = true;
+  loading = false;
   readonly done: Promise<void>;
 
   constructor(owner: WorkerPool, pool: Tinypool) {
@@ -63,6 +71,7 @@ class Session {
     this.port = port1;
     port1.on("message", (message: FromWorker) => {
       this.lastHeard = Date.now();
+      this.starting = false;
       owner.onMessage(this, message);
     });
     const task: SessionTask = { port: port2, sourceMaps: true };
@@ -135,6 +144,7 @@ export class WorkerPool {
   /** Rows waiting for a thread: suspects wait for an idle one, the rest while every thread runs a suspect. */
   private readonly waiting: Pending[] = [];
   private readonly watchdog: NodeJS.Timeout;
+  private lastWatch = Date.now();
   private nextId = 1;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -253,6 +263,8 @@ export class WorkerPool {
       }
     } else if (message.t === "stray") {
       this.strays.push(message.error);
+    } else if (message.t === "loading") {
+      s.loading = message.on;
     }
   }
 
@@ -267,10 +279,21 @@ export class WorkerPool {
   /** Stops threads that have been silent longer than the timeout of a row they hold. */
   private watch(): void {
     const now = Date.now();
+    const late = now - this.lastWatch > 3 * WATCH_EVERY_MS;
+    this.lastWatch = now;
+    if (late) {
+      // This thread was busy (a synchronous task of an eval it runs itself): the threads' heartbeats wait unread
+      // in its queue, so silence now says nothing about them. They get a fresh start.
+      for (const s of this.sessions) s.lastHeard = now;
+      return;
+    }
     for (const s of [...this.sessions]) {
-      let limit = Number.POSITIVE_INFINITY;
-      for (const p of s.pending.values())
-        if (p.timeout !== undefined) limit = Math.min(limit, p.timeout + margin(p.timeout));
+      const quiet = s.starting || s.loading;
+      let limit = quiet ? LOAD_LIMIT_MS : Number.POSITIVE_INFINITY;
+      if (!quiet) {
+        for (const p of s.pending.values())
+          if (p.timeout !== undefined) limit = Math.min(limit, p.timeout + margin(p.timeout));
+      }
       if (now - s.lastHeard > limit) this.lost(s, "blocked");
     }
   }

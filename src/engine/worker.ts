@@ -33,7 +33,10 @@ let loading: Promise<unknown> = Promise.resolve();
 let closing = false;
 let closed: (() => void) | undefined;
 
+let lastPost = Date.now();
+
 function post(message: FromWorker): void {
+  lastPost = Date.now();
   try {
     port?.postMessage(message);
   } catch {
@@ -64,6 +67,7 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
   let found = bundles.get(address.bundle);
   if (!found) {
     found = loading.then(async () => {
+      post({ t: "loading", on: true });
       const registry = getRegistry();
       registry.mode = "collect";
       registry.currentFile = address.file;
@@ -74,6 +78,7 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
       } finally {
         registry.evals = [];
         registry.currentFile = undefined;
+        post({ t: "loading", on: false });
       }
     });
     loading = found.catch(() => undefined);
@@ -105,12 +110,22 @@ function contextOf(key: string): Promise<ItemContext> {
 
 const reportedLoadErrors = new Set<string>();
 
+/**
+ * Rows resumed one after another in microtasks (many requests answered at once, each followed by some parsing) keep
+ * the event loop, and so the heartbeat, from running: a thread busy that way says it is alive at each row's start
+ * and end, when it has been quiet a while, so that busy is never taken for blocked.
+ */
+function sayAlive(): void {
+  if (Date.now() - lastPost > 50) post({ t: "alive" });
+}
+
 /** Rows that finish in microtasks would keep the thread from its heartbeat and from posting results. */
 let yielded = performance.now();
 const YIELD_EVERY_MS = 10;
 
 async function start(id: number, key: string, item: WorkItem): Promise<void> {
   pending.add(id);
+  sayAlive();
   if (performance.now() - yielded > YIELD_EVERY_MS) {
     await new Promise((resolve) => setImmediate(resolve));
     yielded = performance.now();
@@ -127,6 +142,9 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
     }
     return;
   }
+  // Said here, as the row's task is about to run: rows queued together start back to back, each running its
+  // synchronous part before any of them is awaited.
+  sayAlive();
   const outcome = rowOf.run(id, () => runItem(ctx, item));
   const result = outcome instanceof Promise ? await outcome : outcome;
   pending.delete(id);
@@ -134,7 +152,7 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
   strays.delete(id);
   if (result && stray && !result.error) result.error = stray;
   outbox.push([id, result ?? null]);
-  if (outbox.length >= 200) flush();
+  if (outbox.length >= 200 || Date.now() - lastPost > 50) flush();
   else if (!scheduled) {
     scheduled = true;
     setImmediate(flush);

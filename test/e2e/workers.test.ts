@@ -174,6 +174,57 @@ Eval("same", {
     expect(comparable("main.db")).toHaveLength(80);
   });
 
+  it("never takes a busy thread for a blocked one: no false timeouts, no row run twice", async () => {
+    // Each row logs its start. Threads that are busy (rows whose synchronous parts run back to back, a slow
+    // top-level import) or whose heartbeats wait unread (the main thread running a synchronous task of its own)
+    // used to be stopped as blocked: their rows timed out falsely or ran twice.
+    const dir = project({
+      "busy.eval.ts": `${HEADER}import { appendFileSync } from "node:fs";
+const log = (line: string) => appendFileSync("starts.log", line + "\\n");
+Eval("pooled", {
+  data: Array.from({ length: 12 }, (_, i) => ({ input: i })),
+  task: async (i: number) => { log("pooled " + i); await new Promise((r) => setTimeout(r, 150)); return i; },
+  scores: [function s() { return 1; }],
+  timeout: 600,
+});
+Eval("cpu", {
+  data: Array.from({ length: 20 }, (_, i) => ({ input: i })),
+  task: (i: number) => { log("cpu " + i); const end = performance.now() + 80; while (performance.now() < end); return i; },
+  scores: [function s() { return 1; }],
+  timeout: 400,
+  maxConcurrency: 10,
+});
+Eval("main-hog", {
+  data: [1, 2, 3].map((input) => ({ input })),
+  task: async (x: number) => { await new Promise((r) => setTimeout(r, 50)); const end = Date.now() + 1000; while (Date.now() < end); return x; },
+  scores: [function s() { return 1; }],
+  maxConcurrency: 1,
+});
+`,
+      "slow-top.eval.ts": `${HEADER}import { appendFileSync } from "node:fs";
+const until = Date.now() + 1200; while (Date.now() < until);
+Eval("slow-top", {
+  data: Array.from({ length: 4 }, (_, i) => ({ input: i })),
+  task: async (i: number) => { appendFileSync("starts.log", "slow-top " + i + "\\n"); await new Promise((r) => setTimeout(r, 20)); return i; },
+  scores: [function s() { return 1; }],
+  timeout: 500,
+});
+`,
+    });
+    const result = await runCli(["--no-store", "--jsonl"], { cwd: dir, timeoutMs: 60_000 });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    for (const name of ["pooled", "cpu", "main-hog", "slow-top"]) {
+      expect(summaryOf(result.stdout, name).metrics.errors?.metric, name).toBe(0);
+    }
+    const starts = readFileSync(path.join(dir, "starts.log"), "utf8").trim().split("\n");
+    // Every row started exactly once.
+    expect(starts.length).toBe(new Set(starts).size);
+    expect(starts.filter((l) => l.startsWith("pooled "))).toHaveLength(12);
+    expect(starts.filter((l) => l.startsWith("cpu "))).toHaveLength(20);
+    expect(starts.filter((l) => l.startsWith("slow-top "))).toHaveLength(4);
+  }, 90_000);
+
   it("runs an eval whose rows cannot be cloned in the main thread, and says why once", async () => {
     const dir = project({
       "fn.eval.ts": `${HEADER}
