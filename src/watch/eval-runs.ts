@@ -94,7 +94,8 @@ export class EvalRuns {
     if (typeof data === "function") {
       // Files its data function reads count for this eval file, even after an await.
       const read = data as () => unknown;
-      definition.evaluator.data = (() => this.dataOwner.run(request.file, read)) as typeof data;
+      const owned = <T>(fn: () => T): T => this.dataOwner.run(request.file, fn);
+      definition.evaluator.data = (() => owned(() => ownedIterator(read(), owned))) as typeof data;
     }
     const run: ActiveRun = { controller, why: interruptedBy("a change arrived"), done: Promise.resolve() };
     run.done = (async () => {
@@ -195,4 +196,26 @@ export function sum(counts: Map<string, number>): number {
   let n = 0;
   for (const c of counts.values()) n += c;
   return n;
+}
+
+/**
+ * An async generator's body runs on each next(), not when the data function is called: its reads count for the
+ * eval file only when next() runs in the file's context too. Anything else is returned as it is.
+ */
+function ownedIterator(value: unknown, owned: <T>(fn: () => T) => T): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const gen = value as Partial<AsyncGenerator<unknown>>;
+  if (typeof gen.next !== "function" || typeof gen[Symbol.asyncIterator] !== "function") return value;
+  const next = gen.next.bind(gen);
+  const wrapped: AsyncIterableIterator<unknown> = {
+    next: (...args) => owned(() => next(...args)),
+    [Symbol.asyncIterator]() {
+      return wrapped;
+    },
+  };
+  if (typeof gen.return === "function") {
+    const ret = gen.return.bind(gen);
+    wrapped.return = (v?: unknown) => owned(() => ret(v));
+  }
+  return wrapped;
 }

@@ -278,6 +278,38 @@ Eval("waiting", {
     expect(hung.output()).toContain("Stopped watching.");
   }, 90_000);
 
+  it("re-runs an eval whose async generator reads a data file when that file changes, and no other", async () => {
+    const gen = (name: string, file: string) => `import { Eval, loadJsonl } from "evalrun";
+Eval("${name}", {
+  data: async function* () { for (const row of await loadJsonl("${file}")) yield row; },
+  task: (x: number) => x,
+  scores: [function done() { return 1; }],
+});
+`;
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/one.eval.ts": gen("one", "d/one.jsonl"),
+      "evals/two.eval.ts": gen("two", "d/two.jsonl"),
+      "d/one.jsonl": '{"input":1}\n',
+      "d/two.jsonl": '{"input":2}\n',
+    });
+    const watch = watchCli([], { cwd: dir });
+    await watch.waitFor(IDLE, 0, 30_000);
+    for (const [file, name] of [
+      ["d/one.jsonl", "one"],
+      ["d/two.jsonl", "two"],
+    ] as const) {
+      const since = watch.mark();
+      watch.write(file, '{"input":1}\n{"input":2}\n');
+      const section = await watch.waitFor(IDLE, since, 15_000);
+      expect(section).toContain(`» ${file} changed: re-running ${name}\n`);
+      expect(ranIn(section)).toEqual([name]);
+      expect(section).toMatch(new RegExp(`✔ ${name} .* 2 rows · 0 errors`));
+    }
+    watch.child.kill("SIGTERM");
+    expect((await watch.exited).code).toBe(143);
+  }, 90_000);
+
   it("reads r, f and q from the keyboard (a pipe when EVALRUN_WATCH_KEYS=1)", async () => {
     const dir = project({
       "package.json": PACKAGE,
