@@ -161,16 +161,25 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     const interrupt = new AbortController();
     let interrupts = 0;
     const isNew = newSignals();
-    const onSigint = () => {
+    // SIGTERM (a CI job cancelled, a container stopped) and SIGHUP (the terminal closed) stop the run as Ctrl-C
+    // does, summaries and store included, and exit with their own codes (143, 129).
+    let signalCode = 130;
+    const onSignal = (code: number, name: string) => () => {
       if (!isNew()) return;
       interrupts++;
-      if (interrupts > 1) exitNow(130);
+      if (interrupts > 1) exitNow(code);
+      signalCode = code;
       process.stderr.write(
-        "\nStopping: no new rows start; waiting briefly for rows in flight (Ctrl-C again to quit now)…\n",
+        `\nStopping${name === "SIGINT" ? "" : ` (${name})`}: no new rows start; waiting briefly for rows in flight (Ctrl-C again to quit now)…\n`,
       );
       interrupt.abort();
     };
-    process.on("SIGINT", onSigint);
+    const handlers = [
+      ["SIGINT", onSignal(130, "SIGINT")],
+      ["SIGTERM", onSignal(143, "SIGTERM")],
+      ["SIGHUP", onSignal(129, "SIGHUP")],
+    ] as const;
+    for (const [name, handler] of handlers) process.on(name, handler);
     const strays = watchStrayErrors(cwd);
     // Ctrl-C is handled here, on the event loop: say so when eval code keeps the loop from turning.
     const stalls = watchForStalls();
@@ -187,10 +196,10 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
         process.stderr.write(`Exit code 1: ${strays.count()} error(s) escaped the eval code (see above).\n`);
         return 1;
       }
-      return result.exitCode;
+      return result.exitCode === 130 ? signalCode : result.exitCode;
     } finally {
       stalls();
-      process.off("SIGINT", onSigint);
+      for (const [name, handler] of handlers) process.off(name, handler);
       strays.stop();
     }
   } catch (error) {

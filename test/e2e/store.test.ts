@@ -409,8 +409,11 @@ Eval("flaky", {
 `;
     const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
     const log = path.join(dir, "scores.log");
-    const { result: first } = await interruptSlowRun(dir, log, "SIGINT", 20);
-    expect(first.code).toBe(130);
+    // SIGTERM (a cancelled CI job) stops the run as Ctrl-C does: summary, stored rows, its own exit code.
+    const { result: first } = await interruptSlowRun(dir, log, "SIGTERM", 20);
+    expect(first.code).toBe(143);
+    expect(first.stdout).toContain("(interrupted)");
+    expect(first.stderr).toContain("Stopping (SIGTERM)");
     const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
     expect(resumed.code).toBe(1);
     expect(resumed.stdout).toContain("rows        60 · 10 errors");
