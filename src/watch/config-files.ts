@@ -4,6 +4,8 @@ import { CONFIG_NAMES, findConfigFile, type LoadedConfig } from "../loader/confi
 
 /** The files a watch session restarts for: the config in use, what it imports, and where a new one would go. */
 export class ConfigFiles {
+  private lastInputs: readonly string[] = [];
+
   constructor(
     private readonly cwd: string,
     /** --config: a file, false for none, undefined to look for one. */
@@ -32,12 +34,21 @@ export class ConfigFiles {
   }
 
   /**
+   * What the config imports: the loaded config's, else (while it is broken by a module it imports) the last good
+   * load's, so that the module is still watched and fixing it restarts the session.
+   */
+  inputs(loaded: LoadedConfig | undefined): readonly string[] {
+    if (loaded?.inputs) this.lastInputs = loaded.inputs;
+    return loaded?.inputs ?? this.lastInputs;
+  }
+
+  /**
    * Whether a change touches the config: the file or what it imports, a config file appearing where one would be
    * found, or (while it is broken, `loaded` undefined) anything beside it.
    */
   touched(changed: Iterable<string>, loaded: LoadedConfig | undefined): boolean {
     if (this.explicit === false) return false;
-    const deps = new Set([...(loaded?.file ? [loaded.file] : []), ...(loaded?.inputs ?? [])]);
+    const deps = new Set([...(loaded?.file ? [loaded.file] : []), ...this.inputs(loaded)]);
     const file = this.file();
     if (file) deps.add(file);
     const dirs = this.dirs();

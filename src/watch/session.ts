@@ -528,7 +528,7 @@ export class WatchSession {
   /** The directories to watch: where eval files are looked for, where the config is, and every dependency's. */
   private async watchDirectories(recheck: boolean): Promise<void> {
     const dirs = new Set([...this.searchDirs, ...this.config.dirs()]);
-    for (const file of this.settings?.loaded.inputs ?? []) dirs.add(path.dirname(file));
+    for (const file of this.config.inputs(this.settings?.loaded)) dirs.add(path.dirname(file));
     for (const entry of this.files.values())
       for (const dep of [...entry.codeDeps, ...entry.dataDeps]) dirs.add(path.dirname(dep));
     const existing = new Set<string>();

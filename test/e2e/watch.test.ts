@@ -310,6 +310,27 @@ Eval("${name}", {
     expect((await watch.exited).code).toBe(143);
   }, 90_000);
 
+  it("restarts when a module the config imports is fixed, after it broke the config", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evalrun.config.ts": 'import { PATHS } from "./cfg/paths.js";\nexport default { paths: PATHS };\n',
+      "cfg/paths.ts": 'export const PATHS = ["evals"];\n',
+      "evals/a.eval.ts": otherEval(1).replace('"other"', '"a"'),
+    });
+    const watch = watchCli([], { cwd: dir });
+    await watch.waitFor(IDLE, 0, 30_000);
+    let since = watch.mark();
+    watch.write("cfg/paths.ts", "export const PATHS = [;\n");
+    expect(await watch.waitFor(IDLE, since, 15_000)).toContain("does not compile");
+    since = watch.mark();
+    watch.write("cfg/paths.ts", 'export const PATHS = ["evals"];\n');
+    const section = await watch.waitFor(IDLE, since, 15_000);
+    expect(section).toContain("» cfg/paths.ts changed: restarting");
+    expect(ranIn(section)).toEqual(["a"]);
+    watch.child.kill("SIGTERM");
+    expect((await watch.exited).code).toBe(143);
+  }, 90_000);
+
   it("reads r, f and q from the keyboard (a pipe when EVALRUN_WATCH_KEYS=1)", async () => {
     const dir = project({
       "package.json": PACKAGE,
