@@ -14,10 +14,13 @@ const START_AFTER_MS = 2000;
 const BEAT_MS = 250;
 const DEFAULT_NOTICE_AFTER_MS = 10_000;
 
-const MESSAGE = (seconds: number) =>
+const MESSAGE = (seconds: number, rawKeys: boolean) =>
   `\nevalrun: the main thread has been busy for ${seconds} s without a break, likely in a task or scorer that ` +
-  "does not yield (a synchronous loop). Ctrl-C is handled only once it returns; Ctrl-\\ quits now. An eval " +
-  "with a `timeout` runs in worker threads, where a blocked row is stopped.\n";
+  "does not yield (a synchronous loop). " +
+  (rawKeys
+    ? `Keys reach evalrun only once it returns (watch mode reads them itself, so Ctrl-C and Ctrl-\\ are keys too): to stop it now, run \`kill -9 ${process.pid}\` in another terminal (then \`reset\` here if the terminal misbehaves). `
+    : "Ctrl-C is handled only once it returns; Ctrl-\\ quits now. ") +
+  "An eval with a `timeout` runs in worker threads, where a blocked row is stopped.\n";
 
 // The watcher's whole code: CommonJS, evaluated in its own thread. Slot 0 is the heartbeat, slot 1 asks it to stop.
 const WATCHER = `
@@ -50,7 +53,7 @@ function noticeAfterMs(): number {
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_NOTICE_AFTER_MS;
 }
 
-async function start(after: number): Promise<void> {
+async function start(after: number, rawKeys: boolean): Promise<void> {
   // Loaded here, not with the CLI: most runs end before the watcher is wanted.
   const { Worker } = await import("node:worker_threads");
   if (holders === 0 || watcher) return;
@@ -61,7 +64,7 @@ async function start(after: number): Promise<void> {
       buffer: slots.buffer,
       after,
       poll: Math.min(500, Math.max(50, after / 4)),
-      message: MESSAGE(Math.round(after / 100) / 10),
+      message: MESSAGE(Math.round(after / 100) / 10, rawKeys),
     },
     stdout: true,
     stderr: true,
@@ -90,11 +93,14 @@ function stop(): void {
  * Watches the main thread while eval code may run in it; returns the function that ends this hold. Holds nest
  * (watch mode runs evals concurrently); the watcher stops with the last.
  */
-export function watchForStalls(): () => void {
+export function watchForStalls(options: { rawKeys?: boolean } = {}): () => void {
   const after = noticeAfterMs();
   if (after === 0) return () => {};
   if (holders++ === 0) {
-    startTimer = setTimeout(() => void start(after), Math.min(START_AFTER_MS, after));
+    startTimer = setTimeout(
+      () => void start(after, options.rawKeys === true),
+      Math.min(START_AFTER_MS, after),
+    );
     startTimer.unref();
   }
   let released = false;

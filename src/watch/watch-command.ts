@@ -74,7 +74,8 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
   const onSigterm = () => quit(143);
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
-  const stalls = watchForStalls();
+  // A terminal's keys are read in raw mode, where Ctrl-C and Ctrl-\ are bytes the blocked thread never reads.
+  const stalls = watchForStalls({ rawKeys: keys && process.stdin.isTTY === true });
   if (keys) {
     stopKeys = listenForKeys(process.stdin, (action) => {
       if (action === "rerun-all") running.rerunAll();
