@@ -18,6 +18,8 @@ export interface DiscoverOptions {
   base: string;
   /** Extra exclusion globs. */
   exclude?: string[];
+  /** Directory the exclusion globs are relative to (the config's), when not `base` (paths given as flags). */
+  excludeBase?: string;
 }
 
 /**
@@ -55,6 +57,23 @@ export async function discoverEvalFiles(paths: string[], options: DiscoverOption
     const cwd = fromBase ? options.base : absolute;
     const matches = await fg(pattern, { cwd, ignore, absolute: true, onlyFiles: true, dot: false });
     for (const match of matches) found.add(path.normalize(match));
+  }
+  // The config's globs are written relative to the config; paths given on the command line are searched from the
+  // working directory, so there the globs are matched apart, against the files they name from the config's.
+  const { exclude, excludeBase } = options;
+  if (
+    exclude &&
+    exclude.length > 0 &&
+    excludeBase &&
+    path.resolve(excludeBase) !== path.resolve(options.base)
+  ) {
+    const { default: fg } = await import("fast-glob");
+    const excluded = new Set(
+      (await fg(exclude, { cwd: excludeBase, absolute: true, onlyFiles: true, ignore: ALWAYS_EXCLUDED })).map(
+        (f) => path.normalize(f),
+      ),
+    );
+    for (const file of excluded) found.delete(file);
   }
   return [...found].sort();
 }

@@ -191,7 +191,11 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
   const { cwd, paths, passWithNoEvals, root } = settings;
   const config = settings.loaded.config;
   const git = gitInfo(root);
-  const files = await discoverEvalFiles(paths, { base: settings.base, exclude: config.exclude });
+  const files = await discoverEvalFiles(paths, {
+    base: settings.base,
+    exclude: config.exclude,
+    excludeBase: settings.loaded.dir,
+  });
   if (files.length === 0 && !passWithNoEvals) {
     throw new EvalrunError(
       "NO_EVALS",

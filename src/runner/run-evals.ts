@@ -70,7 +70,9 @@ export async function executeRun(
     prepared.infos.map((i) => i.name),
   );
   checkSelection(prepared.definitions, options.selection);
-  if (options.exportDir) prepareExportDir(options.exportDir);
+  // Relative to the run's directory (runEvals({ cwd })), as its paths and store are.
+  const exportDir = options.exportDir ? path.resolve(prepared.cwd, options.exportDir) : undefined;
+  if (exportDir) prepareExportDir(exportDir);
   // A shard's means cover part of the rows: thresholds and regressions are judged once the shards are merged.
   const shard = options.selection?.shard;
   // Threads start loading eval bundles while the store is opened and experiments are planned.
@@ -228,7 +230,7 @@ export async function executeRun(
       );
     }
     const gated = gateVerdict(evals, gate, ruling);
-    if (options.exportDir) await exportRun(session, planned, options.exportDir, options.selection?.shard);
+    if (exportDir) await exportRun(session, planned, exportDir, options.selection?.shard);
     const result: RunEvalsResult = {
       evals,
       summaries: evals.map((e) => e.summary),

@@ -49,6 +49,9 @@ describe("discovery and compile", () => {
     // From a subdirectory, paths and globs are still the config's.
     const below = await runCli(["--jsonl"], { cwd: path.join(dir, "evals", "deep") });
     expect(names(below.stdout)).toEqual(["deep", "kept"]);
+    // Paths given on the command line are the user's; the config's globs still say what is left out.
+    const given = await runCli(["--jsonl", ".."], { cwd: path.join(dir, "evals", "deep") });
+    expect(names(given.stdout)).toEqual(["deep", "kept"]);
   });
 
   it("takes explicit files whatever their name, directories and globs", async () => {

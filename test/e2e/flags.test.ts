@@ -253,6 +253,16 @@ Eval("env", {
     expect(explicit.output).not.toContain("sk-ci");
   });
 
+  it("finds the store EVALRUN_STORE names in .env for the history commands too, as a run does", async () => {
+    const dir = project({ "env.eval.ts": ENV_EVAL, ".env": "EVALRUN_STORE=from-dotenv.db\n" });
+    const env = { EVALRUN_STORE: undefined, API_KEY: undefined, REGION: undefined };
+    await runCli(["--jsonl"], { cwd: dir, env });
+    expect(existsSync(path.join(dir, "from-dotenv.db"))).toBe(true);
+    const listed = await runCli(["experiments", "--json"], { cwd: dir, env });
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ project: string }>).map((e) => e.project)).toEqual(["env"]);
+  });
+
   it("keeps variables already in the environment, and rejects a missing env file", async () => {
     const dir = project({
       "env.eval.ts": `${HEADER}Eval("env", { data: [{ input: 1 }], task: () => process.env.API_KEY, scores: [function fromShell({ output }: any) { return output === "from-shell"; }] });`,

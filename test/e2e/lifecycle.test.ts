@@ -306,7 +306,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     });
     const script = `
       const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
-      const result = await runEvals({ paths: ["."], cwd: ${JSON.stringify(dir)} });
+      const result = await runEvals({ paths: ["."], cwd: ${JSON.stringify(dir)}, exportDir: "out" });
       console.log(JSON.stringify({ exitCode: result.exitCode, summaries: result.summaries }));
     `;
     const { spawnSync } = await import("node:child_process");
@@ -320,6 +320,8 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     expect(out.summaries).toHaveLength(1);
     expect(out.summaries[0]?.project_name).toBe("api");
     expect(out.summaries[0]?.scores.doubled?.score).toBeCloseTo(2 / 3, 10);
+    // exportDir is relative to cwd, as paths and the store are.
+    expect(existsSync(path.join(dir, "out", "api.jsonl"))).toBe(true);
   });
 
   it("runEvals() refuses the option values the CLI refuses as flags", async () => {

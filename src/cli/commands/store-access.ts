@@ -1,5 +1,6 @@
 import path from "node:path";
 import { loadConfig } from "../../loader/config.js";
+import { loadEnvFile } from "../../loader/env-file.js";
 import { storeLocation } from "../../store/location.js";
 import { type OpenedStore, openStore } from "../../store/open.js";
 
@@ -13,6 +14,13 @@ export interface StoreFlags {
 export async function openCommandStore(flags: StoreFlags, create = false): Promise<OpenedStore> {
   const cwd = process.cwd();
   const { config, dir } = await loadConfig(cwd, flags.config);
+  // The store is found as a run finds it, EVALRUN_STORE from the env file included. A missing env file named by
+  // the config is the run's concern, not a reason to refuse to list experiments.
+  try {
+    loadEnvFile(cwd, config.envFile ? path.resolve(dir, config.envFile) : undefined);
+  } catch {
+    // as above
+  }
   const location = storeLocation({
     cwd,
     flag: flags.store,
