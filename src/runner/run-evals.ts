@@ -72,7 +72,7 @@ export async function executeRun(
   checkSelection(prepared.definitions, options.selection);
   // Relative to the run's directory (runEvals({ cwd })), as its paths and store are.
   const exportDir = options.exportDir ? path.resolve(prepared.cwd, options.exportDir) : undefined;
-  if (exportDir) prepareExportDir(exportDir);
+  if (exportDir) prepareExportDir(exportDir, options.exportDir);
   // A shard's means cover part of the rows: thresholds and regressions are judged once the shards are merged.
   const shard = options.selection?.shard;
   // Threads start loading eval bundles while the store is opened and experiments are planned.

@@ -79,7 +79,7 @@ export async function writeRunExport(
  * have run costs the whole run. Directories are made one level at a time: Node's recursive mkdir loops forever
  * where a parent refuses new entries with ENOENT (under /proc).
  */
-export function prepareExportDir(dir: string): void {
+export function prepareExportDir(dir: string, shown = dir): void {
   const target = path.resolve(dir);
   try {
     const missing: string[] = [];
@@ -98,7 +98,7 @@ export function prepareExportDir(dir: string): void {
   } catch (error) {
     throw new EvalrunError(
       "USAGE",
-      `--export ${dir}: cannot write there (${(error as Error).message}).`,
+      `--export ${shown}: cannot write there (${(error as Error).message}).`,
       "Point --export at a directory evalrun can create or write to; nothing ran.",
       { cause: error },
     );
