@@ -70,12 +70,9 @@ export function taskError(error: unknown): RowError {
 
 function scorerError(name: string, error: unknown): string {
   const frame = error instanceof Error ? userFrame(error) : undefined;
-  // Relative to the working directory, as task errors' locations are shown.
-  const file =
-    frame &&
-    (path.relative(process.cwd(), frame.file).startsWith("..")
-      ? frame.file
-      : path.relative(process.cwd(), frame.file));
+  // Relative to the working directory when under it, as task errors' locations are shown.
+  const relative = frame ? path.relative(process.cwd(), frame.file) : "";
+  const file = relative === "" || relative.startsWith("..") ? frame?.file : relative;
   return `Scorer "${name}" threw ${errorText(error)}${frame ? ` (at ${file}:${frame.line}:${frame.column})` : ""}`;
 }
 
