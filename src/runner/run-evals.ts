@@ -282,7 +282,7 @@ function verdict(evals: EvalOutcome[], prepared: PreparedRun): { exitCode: numbe
   if (evals.some((e) => e.interrupted)) {
     return {
       exitCode: 130,
-      reasons: ["interrupted (Ctrl-C): summaries cover the rows that finished", ...reasons],
+      reasons: ["interrupted: summaries cover the rows that finished", ...reasons],
     };
   }
   if (reasons.length > 0) return { exitCode: 1, reasons };
