@@ -215,6 +215,8 @@ function watchStrayErrors(cwd: string): { count(): number; stop(): void } {
   let count = 0;
   const onStray = (error: unknown) => {
     count++;
+    if (count === 4)
+      process.stderr.write("  … more errors escaped the eval code: counted at the end, not shown.\n");
     if (count > 3) return;
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const where = error instanceof Error ? stackLocation(error.stack, cwd) : undefined;

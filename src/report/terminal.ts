@@ -127,7 +127,11 @@ export class TerminalReporter implements Reporter {
         `  ${c.dim("baseline")}    ${cmp.experimentName} · ${plural(cmp.matchedRows, "row")} matched${unmatched.length ? ` · ${unmatched.join(", ")}` : ""}`,
       );
     }
-    const trials = ev.trialCount > 1 ? ` (${plural(outcome.rowsRead, "row")} × ${ev.trialCount} trials)` : "";
+    // Only when it is the product: an interrupted, resumed or partly re-run eval has other counts.
+    const trials =
+      ev.trialCount > 1 && outcome.rowsRead * ev.trialCount === m.rows.metric
+        ? ` (${plural(outcome.rowsRead, "row")} × ${ev.trialCount} trials)`
+        : "";
     const errorText = m.errors.metric > 0 ? c.red(plural(m.errors.metric, "error")) : "0 errors";
     lines.push(
       `  ${c.dim("rows")}        ${m.rows.metric}${trials} · ${errorText}${this.errorBreakdown(outcome)}`,

@@ -555,6 +555,7 @@ Eval("stray", {
     if (x === 1) void Promise.reject(new Error("nobody awaited me"));
     if (x === 2) setTimeout(() => { throw new Error("thrown in a timer"); }, 0);
     await new Promise((r) => setTimeout(r, 20));
+    if (x === 3) for (let i = 0; i < 3; i++) void Promise.reject(new Error("one of many " + i));
     return x;
   },
   scores: [() => 1],
@@ -568,7 +569,10 @@ Eval("stray", {
     );
     expect(result.stderr).toContain("Error: thrown in a timer");
     expect(result.stdout).toMatch(/rows\s+3 · 0 errors/);
-    expect(result.stderr).toContain("Exit code 1: 2 error(s) escaped the eval code");
+    // The first three are shown, the rest counted.
+    expect(result.stderr.match(/\[UNHANDLED\]/g)).toHaveLength(3);
+    expect(result.stderr).toContain("… more errors escaped the eval code: counted at the end, not shown.");
+    expect(result.stderr).toContain("Exit code 1: 5 error(s) escaped the eval code");
   });
 
   it("reports a floating rejection even when every row finishes without the event loop turning", async () => {

@@ -277,6 +277,11 @@ describe("interrupted runs", () => {
     expect(stored.filter((r) => !loggedIndexes.has(r.row_index))).toEqual([]);
     expect(new Set(pairs(stored)).size).toBe(stored.length);
     expect(stored.length).toBeLessThan(200);
+    // Listed with the rows it holds, though its run never wrote a summary.
+    const listed = await runCli(["experiments"], { cwd: dir });
+    expect(listed.stdout).toMatch(
+      new RegExp(`^slow\\s+${killed.name}\\s.*\\s${stored.length}\\s+–\\s+interrupted`, "m"),
+    );
 
     // --resume opens the store, sees the owner is dead, and continues that experiment.
     const linesBefore = logged.length;
@@ -386,6 +391,8 @@ describe("interrupted runs", () => {
       env: { SCORE_LOG: log },
     });
     expect(resumed.code).toBe(0);
+    // No "(N rows × 2 trials)": this run read rows it did not run, and the product would not be its 120 results.
+    expect(resumed.stdout).toContain("rows        120 · 0 errors");
     const rows = storedRows(db, slow?.seq);
     expect(rows).toHaveLength(120);
     expect(new Set(pairs(rows)).size).toBe(120);

@@ -2,6 +2,7 @@ import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
 import { shortDate, table } from "../../report/values.js";
 import { Experiments } from "../../store/experiments.js";
+import { rowCount } from "../../store/rows.js";
 import type { Experiment } from "../../store/types.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
 
@@ -44,7 +45,8 @@ export async function experimentsCommand(evalName: string | undefined, flags: St
         e.name,
         shortDate(e.created),
         e.git.commit ? `${e.git.commit}${e.git.dirty ? "*" : ""}` : "–",
-        m ? String(m.rows.metric) : "–",
+        // An experiment whose run crashed has no summary, yet holds the rows it committed.
+        m ? String(m.rows.metric) : String(rowCount(store.db, e.seq)),
         m ? (m.errors.metric > 0 ? c.red(String(m.errors.metric)) : "0") : "–",
         e.source === "import" ? `${status} (imported)` : status,
         scores,
