@@ -4,6 +4,8 @@ import { isEvalrunError } from "../define/errors.js";
 import type { DirectRunResult } from "../define/eval.js";
 import type { EvalDefinition } from "../define/types.js";
 import { validateDefinition } from "../define/validate.js";
+import { loadConfig } from "../loader/config.js";
+import { loadEnvFile } from "../loader/env-file.js";
 import { colorsFor } from "../report/colors.js";
 import { TerminalReporter } from "../report/terminal.js";
 import { projectRoot, storeLocation } from "../store/location.js";
@@ -49,12 +51,15 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
   if (definition.file === undefined && script !== undefined && existsSync(script)) {
     definition.file = path.resolve(script);
   }
+  // The project's config and env file apply as under the CLI: its store, and the keys its .env holds.
+  const { config, dir } = await loadConfig(cwd, undefined);
+  loadEnvFile(cwd, config.envFile ? path.resolve(dir, config.envFile) : undefined);
   const info = evalInfo(definition, {}, new Date());
   const results: DirectRunResult["results"] = [];
   const result = await executeRun(
     {
       cwd,
-      config: {},
+      config,
       files: [definition.file ?? "(run directly)"],
       definitions: [definition],
       infos: [info],
@@ -63,7 +68,10 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
       maxConcurrency: undefined,
       passWithNoEvals: true,
       maxErrorRate: 0,
-      store: storeLocation({ cwd }),
+      store: storeLocation({
+        cwd,
+        config: typeof config.store === "string" ? path.resolve(dir, config.store) : config.store,
+      }),
       root: projectRoot(cwd),
       git: gitInfo(projectRoot(cwd)),
       workers: 0,

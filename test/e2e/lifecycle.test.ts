@@ -253,6 +253,8 @@ const result = await Eval("direct", {
 console.log("resolved", result.name, result.summary.scores.exact.score);
 console.log("results", JSON.stringify(result.results.map((r) => [r.input, r.output, r.scores.exact])));
 `,
+      // Run by itself, the file still follows the project's config (its store) and .env.
+      "evalrun.config.mjs": 'export default { store: "custom.db" };\n',
     });
     const { spawnSync } = await import("node:child_process");
     const child = spawnSync(process.execPath, ["direct.eval.mjs"], {
@@ -265,6 +267,8 @@ console.log("results", JSON.stringify(result.results.map((r) => [r.input, r.outp
     expect(child.stdout).toMatch(/exact\s+50\.0%\s+2 scored/);
     expect(child.stdout).toContain("resolved direct 0.5");
     expect(child.stdout).toContain('results [["a","a",1],["b","b",0]]');
+    expect(existsSync(path.join(dir, "custom.db"))).toBe(true);
+    expect(existsSync(path.join(dir, ".evalrun"))).toBe(false);
   });
 
   it("resolves Eval() at once under the CLI, with an empty summary (as Braintrust's CLI does), and runs the eval", async () => {
