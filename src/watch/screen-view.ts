@@ -21,6 +21,8 @@ const HOME = "\x1b[H";
 /** Clears the rest of a line / everything below the cursor. */
 const CLEAR_LINE = "\x1b[K";
 const CLEAR_BELOW = "\x1b[J";
+// biome-ignore lint/suspicious/noControlCharactersInRegex: colour escapes do not take up columns.
+const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** The terminal screen: cleared and redrawn from the session's state, one block per eval, recent activity below. */
 export class ScreenView implements WatchView {
@@ -95,18 +97,51 @@ export class ScreenView implements WatchView {
     const c = this.o.colors;
     const s = this.state();
     const status = s.busy ? c.cyan("running") : "waiting for changes";
-    const lines = [
+    const head = [
       `${c.bold("evalrun --watch")}  ${c.dim(`${plural(s.evals.length, "eval")} ·`)} ${status}`,
       "",
     ];
-    for (const p of s.problems) lines.push(formatProblem(p, this.o.cwd, c, this.o.verbose), "");
-    for (const ev of s.evals) lines.push(evalBlock(ev, this.o), "");
-    if (this.activity.length > 0) lines.push(...this.activity, "");
-    if (this.o.keys) lines.push(c.dim(KEYS_HELP));
+    const body: string[] = [];
+    for (const p of s.problems) body.push(formatProblem(p, this.o.cwd, c, this.o.verbose), "");
+    for (const ev of s.evals) body.push(evalBlock(ev, this.o), "");
+    const tail: string[] = [];
+    if (this.activity.length > 0) tail.push(...this.activity, "");
+    if (this.o.keys) tail.push(c.dim(KEYS_HELP));
+    const lines = this.fit(head, body.join("\n").split("\n"), tail.join("\n").split("\n"));
     // Overwritten in place, line by line, rather than cleared first: a redraw while rows stream in must not flicker.
-    const text = lines.join("\n").split("\n").join(`${CLEAR_LINE}\n`);
+    const text = lines.join(`${CLEAR_LINE}\n`);
     this.out.write(`${this.drawn ? HOME : CLEAR}${text}${CLEAR_LINE}\n${CLEAR_BELOW}`);
     this.drawn = true;
+  }
+
+  /**
+   * The frame cut to the terminal's height: a frame taller than the screen scrolls, and every redraw would push a
+   * whole copy into the scrollback and leave the status line and the latest activity out of sight. The evals'
+   * blocks give way first, with a line saying how much is hidden.
+   */
+  private fit(head: string[], body: string[], tail: string[]): string[] {
+    const rows = this.out.rows;
+    const columns = Math.max(20, this.out.columns ?? 80);
+    // A line wider than the terminal takes several rows.
+    const height = (line: string) => Math.max(1, Math.ceil(line.replace(ANSI, "").length / columns));
+    const sum = (lines: string[]) => lines.reduce((n, line) => n + height(line), 0);
+    const all = [...head, ...body, ...tail];
+    if (!rows || sum(all) < rows) return all;
+    const room = rows - 1 - sum(head) - sum(tail) - 1;
+    const shown: string[] = [];
+    let used = 0;
+    for (const line of body) {
+      if (used + height(line) > room) break;
+      shown.push(line);
+      used += height(line);
+    }
+    const hidden = body.length - shown.length;
+    return [
+      ...head,
+      ...shown,
+      this.o.colors.dim(`… ${plural(hidden, "more line")} (a taller window shows every eval)`),
+      ...tail,
+    ];
   }
 
   close(): void {
