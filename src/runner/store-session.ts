@@ -1,11 +1,10 @@
 import { existsSync } from "node:fs";
-import { open } from "node:fs/promises";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import { onlyThese, pairKey, type RunPlan, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
-import { importBaselineFile } from "../store/baseline-file.js";
+import { importBaselineFile, readExportHeader } from "../store/baseline-file.js";
 import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
@@ -331,23 +330,7 @@ export class StoreSession {
 
 /** The eval a JSONL file's export header names when the header carries no experiment id (a baseline file's). */
 async function idlessHeaderProject(file: string): Promise<string | undefined> {
-  let first: string | undefined;
-  try {
-    const handle = await open(file, "r");
-    try {
-      const { buffer, bytesRead } = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
-      first = buffer.subarray(0, bytesRead).toString("utf8").split("\n", 1)[0];
-    } finally {
-      await handle.close();
-    }
-    const header = JSON.parse(first ?? "") as {
-      evalrun_export?: unknown;
-      experiment?: { id?: unknown; project?: unknown };
-    };
-    if (header.evalrun_export === undefined || header.experiment?.id !== undefined) return undefined;
-    return typeof header.experiment?.project === "string" ? header.experiment.project : undefined;
-  } catch {
-    // Unreadable or not a header: importFile says why.
-    return undefined;
-  }
+  const experiment = (await readExportHeader(file))?.experiment;
+  if (experiment === undefined || experiment.id !== undefined) return undefined;
+  return typeof experiment.project === "string" ? experiment.project : undefined;
 }

@@ -104,11 +104,8 @@ export function writeBaselineFile(db: Database.Database, experiment: Experiment,
   return lines.length - 1;
 }
 
-/** The SHA-1 of an eval's name and a file's bytes, and the file's first line. */
-async function digestAndHeader(
-  file: string,
-  evalName: string,
-): Promise<{ digest: string; first: string | undefined }> {
+/** The SHA-1 of an eval's name and a file's bytes. */
+async function digestOf(file: string, evalName: string): Promise<string> {
   const digest = createHash("sha1").update(`${evalName}\u0000`);
   await new Promise<void>((resolve, reject) => {
     createReadStream(file)
@@ -116,17 +113,41 @@ async function digestAndHeader(
       .on("end", resolve)
       .on("error", reject);
   });
+  return digest.digest("hex");
+}
+
+export interface ExportHeader {
+  experiment?: { id?: unknown; project?: unknown };
+}
+
+/**
+ * A JSONL file's first line when it is an evalrun export header (`{ "evalrun_export": ... }`); undefined when it is
+ * not one, or is not JSON (an import reports that with its line number).
+ */
+export async function readExportHeader(file: string): Promise<ExportHeader | undefined> {
   const lines = createInterface({
     input: createReadStream(file, "utf8"),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   let first: string | undefined;
-  for await (const line of lines) {
-    first = line;
-    break;
+  try {
+    for await (const line of lines) {
+      first = line;
+      break;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    lines.close();
   }
-  lines.close();
-  return { digest: digest.digest("hex"), first };
+  try {
+    const parsed = first ? (JSON.parse(first) as unknown) : undefined;
+    return typeof parsed === "object" && parsed !== null && "evalrun_export" in parsed
+      ? (parsed as ExportHeader)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -144,19 +165,12 @@ export async function importBaselineFile(
   if (!(await stat(file).catch(() => undefined))?.isFile()) {
     throw new EvalrunError("NOT_FOUND", `The baseline file ${shownAs} is not a file.`);
   }
-  const { digest, first } = await digestAndHeader(file, evalName);
+  const digest = await digestOf(file, evalName);
   const id = `${BASELINE_ID_PREFIX}${digest.slice(0, 32)}`;
   const existing = new Experiments(db).byId(id);
   if (existing) return existing;
-  let header: { experiment?: { project?: unknown } } | undefined;
-  try {
-    const parsed = first ? (JSON.parse(first) as unknown) : undefined;
-    if (typeof parsed === "object" && parsed !== null && "evalrun_export" in parsed)
-      header = parsed as typeof header;
-  } catch {
-    // A malformed first line is reported by the import below, with its line number.
-  }
-  const project = header?.experiment?.project;
+  // A malformed first line is reported by the import below, with its line number.
+  const project = (await readExportHeader(file))?.experiment?.project;
   if (project !== undefined && project !== evalName) {
     throw new EvalrunError(
       "IMPORT",
