@@ -125,7 +125,6 @@ const YIELD_EVERY_MS = 10;
 
 async function start(id: number, key: string, item: WorkItem): Promise<void> {
   pending.add(id);
-  sayAlive();
   if (performance.now() - yielded > YIELD_EVERY_MS) {
     await new Promise((resolve) => setImmediate(resolve));
     yielded = performance.now();
