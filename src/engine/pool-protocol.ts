@@ -28,8 +28,11 @@ export type FromWorker =
   | { t: "load-error"; evalKey: string; message: string }
   /** An error from user code that no row could be blamed for (it escaped after its row finished). */
   | { t: "stray"; error: RowError }
-  /** Sent every 100 ms while the thread's event loop turns: silence past a row's timeout means it is blocked. */
-  | { t: "alive" }
+  /**
+   * Sent every 100 ms while the thread's event loop turns: silence past a row's timeout means it is blocked.
+   * `idle` names the pending rows when the thread has had nothing to wait on for a while (see worker.ts).
+   */
+  | { t: "alive"; idle?: number[] }
   /** Importing an eval file (its top-level code may run long, and is no row's time): starts, then ends. */
   | { t: "loading"; on: boolean };
 

@@ -1,8 +1,10 @@
+import { fstatSync } from "node:fs";
+import { isatty } from "node:tty";
 import type { MessagePort } from "node:worker_threads";
 import type Tinypool from "tinypool";
 import { cloneProblem } from "./cloneable.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
-import { type Execute, failedResult, type WorkItem } from "./row.js";
+import { type Execute, failedResult, NEVER_SETTLED, type WorkItem } from "./row.js";
 import type { RowError, RowResult } from "./types.js";
 
 // Loaded by startWorkerPool: most runs need no threads, and tinypool brings child_process, worker_threads and
@@ -64,6 +66,8 @@ class Session {
    */
   starting = true;
   loading = false;
+  /** The rows the thread last said it holds with nothing to wait on (its heartbeat's `idle`). */
+  idle: number[] | undefined;
   readonly done: Promise<void>;
 
   constructor(owner: WorkerPool, pool: Tinypool) {
@@ -72,6 +76,7 @@ class Session {
     port1.on("message", (message: FromWorker) => {
       this.lastHeard = Date.now();
       this.starting = false;
+      this.idle = message.t === "alive" ? message.idle : undefined;
       owner.onMessage(this, message);
     });
     const task: SessionTask = { port: port2, sourceMaps: true };
@@ -145,6 +150,12 @@ export class WorkerPool {
   private readonly waiting: Pending[] = [];
   private readonly watchdog: NodeJS.Timeout;
   private lastWatch = Date.now();
+  /** This thread's MessagePorts besides the pool's, and how many each session adds (see nothingToWaitOn). */
+  private readonly otherPorts: number;
+  private readonly portsPerSession: number;
+  private idleWatches = 0;
+  private outputHandles: number | undefined;
+  private onIdle: (() => void) | undefined;
   private nextId = 1;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -155,6 +166,7 @@ export class WorkerPool {
 
   /** Use startWorkerPool, which loads what the threads need first. */
   constructor(options: PoolOptions) {
+    this.otherPorts = countPorts();
     this.pool = new threads.Tinypool({
       filename: options.filename,
       minThreads: options.workers,
@@ -165,8 +177,19 @@ export class WorkerPool {
       ...(options.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.heapMb } } : {}),
     });
     for (let i = 0; i < options.workers; i++) this.addSession();
+    // Tinypool opens its threads' channels as it is made, as the sessions do theirs; NaN (never idle) otherwise.
+    const added = countPorts() - this.otherPorts;
+    this.portsPerSession = added % options.workers === 0 ? added / options.workers : Number.NaN;
     this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
     this.watchdog.unref();
+  }
+
+  /**
+   * Called when the whole process has nothing to wait on (see watchIdle): what the main thread waits for can never
+   * come. Node's `beforeExit` says this when no thread is left, but the pool's threads keep the process alive.
+   */
+  whenIdle(listener: () => void): void {
+    this.onIdle = listener;
   }
 
   private addSession(): Session {
@@ -296,6 +319,57 @@ export class WorkerPool {
       }
       if (now - s.lastHeard > limit) this.lost(s, "blocked");
     }
+    this.watchIdle();
+  }
+
+  /**
+   * Rows in threads that have nothing to wait on, while this thread has nothing either but the pool's ports: nothing
+   * anywhere can settle them, or anything this thread waits on (an eval's data, its own rows). Judged over three
+   * watches in a row; then the listener records what this thread waits on, and those threads' rows are recorded as
+   * never finished, the threads replaced.
+   */
+  private watchIdle(): void {
+    const stuck: Session[] = [];
+    let idle = this.waiting.length === 0 && this.onIdle !== undefined;
+    for (const s of this.sessions) {
+      if (!idle) break;
+      if (s.pending.size === 0) continue;
+      if (
+        s.starting ||
+        s.loading ||
+        s.idle?.length !== s.pending.size ||
+        !s.idle.every((id) => s.pending.has(id))
+      )
+        idle = false;
+      else stuck.push(s);
+    }
+    if (!idle || !this.nothingToWaitOn()) {
+      this.idleWatches = 0;
+      return;
+    }
+    if (++this.idleWatches < 3) return;
+    this.idleWatches = 0;
+    this.onIdle?.();
+    for (const s of stuck) this.lost(s, "stalled");
+  }
+
+  /**
+   * Only the pool's own MessagePorts keep this thread's event loop alive (the watchdog is unref'd). stdout and
+   * stderr on a terminal or a pipe are listed too, though they wait on nothing; one more such handle (stdin being
+   * read, a socket) is not allowed.
+   */
+  private nothingToWaitOn(): boolean {
+    let ports = 0;
+    let streams = 0;
+    for (const resource of process.getActiveResourcesInfo()) {
+      if (resource === "MessagePort") ports++;
+      else if (resource === "TTYWrap" || resource === "PipeWrap") streams++;
+      else return false;
+    }
+    this.outputHandles ??= outputHandles();
+    return (
+      streams <= this.outputHandles && ports <= this.otherPorts + this.portsPerSession * this.sessions.length
+    );
   }
 
   /** Called when a session's task ends with an error: the thread died, or was stopped here. */
@@ -304,8 +378,11 @@ export class WorkerPool {
     this.lost(s, describeCrash(error));
   }
 
-  /** A thread is gone (stopped because it was blocked, or died): replace it and deal with its rows. */
-  private lost(s: Session, reason: "blocked" | string): void {
+  /**
+   * A thread is gone (stopped because it was blocked or stalled, or died): replace it and deal with its rows. A
+   * stalled thread's rows are recorded as never finished (the engine has usually done so already, told by onIdle).
+   */
+  private lost(s: Session, reason: "blocked" | "stalled" | string): void {
     const i = this.sessions.indexOf(s);
     if (i < 0) return;
     this.sessions.splice(i, 1);
@@ -317,6 +394,12 @@ export class WorkerPool {
       return;
     }
     this.addSession();
+    if (reason === "stalled") {
+      for (const p of rows)
+        p.resolve(failedResult(p.item, { kind: "task", message: NEVER_SETTLED }, p.started));
+      this.drain();
+      return;
+    }
     if (reason !== "blocked") {
       this.notices.push(`A worker thread stopped (${reason}); the ${rows.length} row(s) it held ran again.`);
     }
@@ -369,6 +452,26 @@ export async function startWorkerPool(options: PoolOptions): Promise<WorkerPool>
     threads = { Tinypool, MessageChannel };
   }
   return new WorkerPool(options);
+}
+
+/** How many of stdout and stderr are a terminal or a pipe: each has a handle that Node lists as active. */
+function outputHandles(): number {
+  let handles = 0;
+  for (const fd of [1, 2]) {
+    try {
+      const stat = fstatSync(fd);
+      if (isatty(fd) || stat.isFIFO() || stat.isSocket()) handles++;
+    } catch {
+      // Closed: no handle.
+    }
+  }
+  return handles;
+}
+
+function countPorts(): number {
+  let ports = 0;
+  for (const resource of process.getActiveResourcesInfo()) if (resource === "MessagePort") ports++;
+  return ports;
 }
 
 function describeCrash(error: unknown): string {

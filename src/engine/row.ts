@@ -381,6 +381,9 @@ class RowRun {
   }
 }
 
+export const NEVER_SETTLED =
+  "The row never finished: its task or a scorer returned a promise that was still pending when nothing was left for it to wait on (no timer, no I/O), so it never could settle. Look for a promise whose resolve is never called; a `timeout` in Eval() bounds every row.";
+
 /** The result of an item that never produced one: its worker was stopped or crashed while running it. */
 export function failedResult(item: WorkItem, failure: RowError, startedAt: number): RowResult {
   const row = item.row;

@@ -4,7 +4,14 @@ import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
-import { type Execute, failedResult, type ItemContext, runItem, type WorkItem } from "./row.js";
+import {
+  type Execute,
+  failedResult,
+  type ItemContext,
+  NEVER_SETTLED,
+  runItem,
+  type WorkItem,
+} from "./row.js";
 import { resultId } from "./row-id.js";
 import { type RunPlan, rowKey, stringDigest } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
@@ -102,9 +109,6 @@ export function runEval(
     for (const cleanup of cleanups) cleanup();
   });
 }
-
-const NEVER_SETTLED =
-  "The row never finished: its task or a scorer returned a promise that was still pending when nothing was left for it to wait on (no timer, no I/O), so it never could settle. Look for a promise whose resolve is never called; a `timeout` in Eval() bounds every row.";
 
 async function runRows(
   definition: EvalDefinition,

@@ -30,6 +30,7 @@ let port: MessagePort | undefined;
 let outbox: Array<[number, RowResult | null]> = [];
 let scheduled = false;
 let loading: Promise<unknown> = Promise.resolve();
+let importing = 0;
 let closing = false;
 let closed: (() => void) | undefined;
 
@@ -67,6 +68,7 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
   let found = bundles.get(address.bundle);
   if (!found) {
     found = loading.then(async () => {
+      importing++;
       post({ t: "loading", on: true });
       const registry = getRegistry();
       registry.mode = "collect";
@@ -78,6 +80,7 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
       } finally {
         registry.evals = [];
         registry.currentFile = undefined;
+        importing--;
         post({ t: "loading", on: false });
       }
     });
@@ -179,6 +182,36 @@ function onMessage(message: ToWorker): void {
   }
 }
 
+/** The MessagePorts this thread's event loop held before any eval file was imported (evalrun's and tinypool's). */
+let ownPorts = 0;
+/** Heartbeats in a row at which this thread had nothing to wait on but its own ports and the heartbeat. */
+let idleBeats = 0;
+
+/**
+ * True when nothing in this thread can settle a pending row: the only live handles are the ports evalrun and
+ * tinypool opened before user code ran, and the heartbeat running now. A row's timer, socket or file read, an
+ * immediate, a child process: any other handle means a row may still be woken.
+ */
+function nothingToWaitOn(): boolean {
+  let ports = 0;
+  let timers = 0;
+  for (const resource of process.getActiveResourcesInfo()) {
+    if (resource === "MessagePort") ports++;
+    else if (resource === "Timeout") timers++;
+    else return false;
+  }
+  return ports <= ownPorts && timers <= 1;
+}
+
+/**
+ * The heartbeat; while rows are pending with nothing to wait on for 300 ms, it names them, and the main thread
+ * (which alone knows whether it is idle too) decides whether they can ever finish.
+ */
+function beat(): void {
+  idleBeats = pending.size > 0 && importing === 0 && nothingToWaitOn() ? idleBeats + 1 : 0;
+  post(idleBeats >= 3 ? { t: "alive", idle: [...pending] } : { t: "alive" });
+}
+
 /** The session: runs until the main thread closes it (or terminates the thread). */
 export default function session(task: SessionTask): Promise<void> {
   if (task.sourceMaps) process.setSourceMapsEnabled(true);
@@ -188,7 +221,7 @@ export default function session(task: SessionTask): Promise<void> {
     throw new ExitCalled(code);
   }) as typeof process.exit;
   port = task.port;
-  const heartbeat = setInterval(() => post({ t: "alive" }), 100);
+  const heartbeat = setInterval(beat, 100);
   return new Promise<void>((resolve) => {
     closed = () => {
       clearInterval(heartbeat);
@@ -196,5 +229,6 @@ export default function session(task: SessionTask): Promise<void> {
       resolve();
     };
     port?.on("message", onMessage);
+    for (const resource of process.getActiveResourcesInfo()) if (resource === "MessagePort") ownPorts++;
   });
 }

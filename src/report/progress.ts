@@ -80,6 +80,15 @@ export async function createProgress(stream: Writable, colors: Colors): Promise<
         const bar = multi.create(1, 0, { name: ev.name, done: 0, errors: 0, known: false });
         bars.set(ev.name, { bar, total: undefined, done: 0, errors: 0, dirty: false });
       }
+      // cli-progress redraws on a timer that keeps the event loop alive, so Node never said that nothing was left
+      // to wait on (engine/stalls.ts): in a terminal, a row that could never finish hung the run.
+      const bars_ = multi as unknown as {
+        timer?: NodeJS.Timeout;
+        on(event: string, listener: () => void): void;
+      };
+      const unrefRedraw = () => bars_.timer?.unref();
+      bars_.on("update-post", unrefRedraw);
+      unrefRedraw();
       syncTimer = setInterval(syncAll, SYNC_MS);
       syncTimer.unref();
     },

@@ -102,6 +102,8 @@ export async function executeRun(
     const hardStop = new AbortController();
     const stalls = new Stalls();
     const unwatchStalls = stalls.watchProcess();
+    // The pool's threads keep the process alive, so it says when everything waits on nothing (beforeExit cannot).
+    pool?.whenIdle(() => stalls.fire());
     // Every eval listens on these, and every row in flight that reads its signal or has a timeout: more than the
     // 10 Node allows before it prints a leak warning, and bounded by the evals and their concurrency.
     setMaxListeners(0, stop.signal, hardStop.signal);

@@ -264,6 +264,63 @@ Eval("threaded", { data: [{ input: 1 }], task: (x: number) => x, scores: [functi
     expect(summaryOf(result.stdout, "stuck-data").metrics.rows?.metric).toBe(2);
   });
 
+  it("records rows and data that can never settle in worker threads too, whose threads keep the process alive", async () => {
+    // beforeExit never comes while threads run: the pool itself tells that nothing anywhere can settle these.
+    const dir = project({
+      "stuck.eval.ts": `${HEADER}
+Eval("stuck-row", {
+  data: [{ input: 1 }, { input: 2 }, { input: 3 }],
+  task: (x: number) => (x === 2 ? new Promise(() => {}) : x),
+  scores: [function ok() { return 1; }],
+});
+Eval("stuck-data", {
+  data: async function* () { yield { input: 1 }; yield { input: 2 }; await new Promise(() => {}); },
+  task: (x: number) => x,
+  scores: [function ok() { return 1; }],
+});
+`,
+      // Waits that do end, on a timer, a child process and a timer in the data, longer than the pool's judgement.
+      "slow.eval.ts": `${HEADER}import { execFile } from "node:child_process";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+Eval("slow-but-fine", {
+  data: async function* () { for (let i = 0; i < 3; i++) { await sleep(600); yield { input: i }; } },
+  task: async (x: number) => {
+    if (x === 0) await sleep(1200);
+    if (x === 1) await new Promise((r) => execFile(process.execPath, ["-e", "setTimeout(() => {}, 1000)"], r));
+    return x;
+  },
+  scores: [function ok() { return 1; }],
+});
+`,
+    });
+    const started = Date.now();
+    const result = await runCli(["--jsonl", "--workers", "2"], { cwd: dir });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Eval "stuck-data": the data source never settled: its promise (or its iterator\'s next()) was still pending after 2 rows',
+    );
+    const db = path.join(dir, ".evalrun", "evalrun.db");
+    const rows = storedRows(db);
+    const events = rows.map((r) => JSON.parse(r.event) as { input: number; error?: { message: string } });
+    const byEval = (name: string) => {
+      const seq = experiments(db).find((e) => e.project === name)?.seq;
+      return events.filter((_, i) => rows[i]?.exp === seq);
+    };
+    const stuckRow = byEval("stuck-row");
+    expect(stuckRow.map((e) => e.input).sort()).toEqual([1, 2, 3]);
+    expect(stuckRow.filter((e) => e.error).map((e) => [e.input, e.error?.message.slice(0, 23)])).toEqual([
+      [2, "The row never finished:"],
+    ]);
+    expect(
+      byEval("stuck-data")
+        .map((e) => e.input)
+        .sort(),
+    ).toEqual([1, 2]);
+    expect(byEval("slow-but-fine").map((e) => e.error)).toEqual([undefined, undefined, undefined]);
+    expect(summaryOf(result.stdout, "slow-but-fine").scores.ok?.score).toBe(1);
+  });
+
   it("lists an error that every row repeats once, with how many more rows had it", async () => {
     const dir = project({
       "same.eval.ts": `${HEADER}

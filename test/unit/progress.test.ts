@@ -42,4 +42,37 @@ describe("progress bars", () => {
     expect(text()).toContain("alpha  7 rows · 1 errors");
     expect(text()).toMatch(/beta {3}[█░]+ 4\/10/);
   });
+
+  it("never keep the process alive, so a run whose rows can never finish is told so in a terminal too", async () => {
+    // Every timer the bars make (cli-progress redraws on one) must be unref'd: Node's beforeExit, which tells
+    // evalrun that nothing is left to wait on, never comes while a ref'd timer is pending.
+    const made: NodeJS.Timeout[] = [];
+    const { setTimeout: realTimeout, setInterval: realInterval } = globalThis;
+    const { stream, text } = terminal();
+    const progress = await createProgress(stream, plain);
+    const a = info("alpha");
+    try {
+      globalThis.setTimeout = ((...args: Parameters<typeof realTimeout>) => {
+        const timer = realTimeout(...args);
+        made.push(timer);
+        return timer;
+      }) as typeof realTimeout;
+      globalThis.setInterval = ((...args: Parameters<typeof realInterval>) => {
+        const timer = realInterval(...args);
+        made.push(timer);
+        return timer;
+      }) as typeof realInterval;
+      progress.start([a]);
+      progress.tick(a, false);
+    } finally {
+      Object.assign(globalThis, { setTimeout: realTimeout, setInterval: realInterval });
+    }
+    // Past a redraw or two: each schedules the next on a timer of its own.
+    await new Promise((resolve) => realTimeout(resolve, 250));
+    const live = made.filter((t) => t.hasRef());
+    progress.stop();
+    expect(text()).toContain("alpha  1 rows");
+    expect(made.length).toBeGreaterThan(0);
+    expect(live).toEqual([]);
+  });
 });
