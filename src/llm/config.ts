@@ -132,6 +132,14 @@ export function chatModel(explicit: string | undefined, env: Env = process.env):
   return explicit ?? fromInit ?? envValue(env, "EVALRUN_LLM_MODEL") ?? DEFAULT_CHAT_MODEL;
 }
 
+/**
+ * OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...; also behind a router's `openai/` prefix) refuse
+ * `max_tokens` and any temperature but 1: judges send neither to them unless asked.
+ */
+export function isReasoningModel(model: string): boolean {
+  return /^(?:[\w.-]+\/)?(?:o\d|gpt-5)/i.test(model);
+}
+
 /** The embedding model: the scorer's own, then init(), then EVALRUN_LLM_EMBEDDING_MODEL, then the default. */
 export function embeddingModel(explicit: string | undefined, env: Env = process.env): string {
   const settings = getSettings();

@@ -21,6 +21,9 @@ export interface ChatCompletionParams {
   tool_choice?: { type: "function"; function: { name: string } };
   temperature?: number;
   max_tokens?: number;
+  /** What OpenAI's reasoning models (o-series, gpt-5) take instead of max_tokens; it counts their reasoning too. */
+  max_completion_tokens?: number;
+  reasoning_effort?: string;
 }
 
 export interface ToolCall {

@@ -11,6 +11,7 @@ import {
   Humor,
   init,
   LLMClassifier,
+  LLMClassifierFromSpec,
   Possible,
   Security,
   Sql,
@@ -143,6 +144,59 @@ describe("LLM judges", () => {
       prompt_tokens: (a?.prompt_tokens ?? 0) + (b?.prompt_tokens ?? 0),
       completion_tokens: (a?.completion_tokens ?? 0) + (b?.completion_tokens ?? 0),
       tokens: (a?.total_tokens ?? 0) + (b?.total_tokens ?? 0),
+    });
+  });
+
+  it("sends OpenAI's reasoning models no temperature or max_tokens unless asked, which they refuse", async () => {
+    for (const model of ["o3-mini", "gpt-5-mini", "openai/o4-mini"]) {
+      await Factuality({ input: "q", output: "4", expected: "four", model });
+      expect(lastBody()).toMatchObject({ model });
+      expect(Object.keys(lastBody()).filter((k) => /temperature|tokens|reasoning/.test(k))).toEqual([]);
+    }
+    await Factuality({
+      input: "q",
+      output: "4",
+      expected: "four",
+      model: "o3",
+      maxTokens: 4000,
+      temperature: 1,
+      reasoningEffort: "low",
+    });
+    expect(lastBody()).toMatchObject({
+      temperature: 1,
+      max_completion_tokens: 4000,
+      reasoning_effort: "low",
+    });
+    expect(lastBody().max_tokens).toBeUndefined();
+    // autoevals' spec objects carry their own cap.
+    await LLMClassifierFromSpec("Spec", {
+      prompt: "Is {{output}} ok?",
+      choice_scores: { Y: 1, N: 0 },
+      model: "gpt-4o-mini",
+      max_tokens: 50,
+    })({ output: "x" }).catch(() => undefined);
+    expect(lastBody()).toMatchObject({ model: "gpt-4o-mini", max_tokens: 50 });
+    // An option, not a template variable.
+    const Echo = LLMClassifier({
+      name: "Echo",
+      promptTemplate: "[{{reasoningEffort}}]",
+      choiceScores: { Y: 1, N: 0 },
+    });
+    await Echo({ output: "x", model: "o3", reasoningEffort: "low" }).catch(() => undefined);
+    expect(lastPrompt()).toContain("[]");
+    // Other models keep their deterministic defaults, and take a reasoning effort when given one.
+    await Factuality({
+      input: "q",
+      output: "4",
+      expected: "four",
+      model: "gpt-4.1",
+      reasoningEffort: "high",
+    });
+    expect(lastBody()).toMatchObject({ temperature: 0, max_tokens: 1024, reasoning_effort: "high" });
+    await expect(
+      rejection(Factuality({ output: "4", expected: "four", reasoningEffort: 3 as never })),
+    ).resolves.toMatchObject({
+      message: expect.stringContaining("reasoningEffort must be a string"),
     });
   });
 

@@ -10,10 +10,12 @@ import { parseTemplate, type Template } from "./template.js";
 export interface LLMJudgeOptions extends ProviderOptions {
   /** Chat model; by default init()'s, else EVALRUN_LLM_MODEL, else gpt-4o. */
   model?: string | undefined;
-  /** Default 0. */
+  /** Default 0; not sent to OpenAI's reasoning models (o-series, gpt-5) unless set. */
   temperature?: number | undefined;
-  /** Default 1024. */
+  /** Default 1024; sent to reasoning models as `max_completion_tokens`, only when set. */
   maxTokens?: number | undefined;
+  /** Reasoning models' `reasoning_effort` ("minimal", "low", "medium", "high"); sent only when set. */
+  reasoningEffort?: string | undefined;
   /** Ask for step-by-step reasoning before the choice (default true); it is kept as the score's rationale. */
   useCoT?: boolean | undefined;
 }
@@ -62,6 +64,10 @@ export function checkJudgeOptions(name: string, options: LLMJudgeOptions): void 
     throw configError(`${name}: temperature must be a number of at least 0, not ${String(t)}.`);
   }
   checkInteger(`${name}: maxTokens`, options.maxTokens, 1);
+  const effort = options.reasoningEffort;
+  if (effort !== undefined && (typeof effort !== "string" || effort === "")) {
+    throw configError(`${name}: reasoningEffort must be a string such as "low", not ${String(effort)}.`);
+  }
 }
 
 function checkChoiceScores(name: string, choiceScores: unknown): void {
@@ -124,6 +130,7 @@ export interface ModelGradedSpec {
   model?: string | undefined;
   use_cot?: boolean | undefined;
   temperature?: number | undefined;
+  max_tokens?: number | undefined;
 }
 
 /** autoevals' LLMClassifierFromSpec: a judge named `name` from a spec object. */
@@ -143,5 +150,6 @@ export function LLMClassifierFromSpec<Vars extends object = Record<never, never>
     model: spec.model,
     useCoT: spec.use_cot,
     temperature: spec.temperature,
+    maxTokens: spec.max_tokens,
   });
 }

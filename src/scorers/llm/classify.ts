@@ -3,7 +3,7 @@ import { EvalrunError } from "../../define/errors.js";
 import type { Score } from "../../define/types.js";
 import { recordUsage } from "../../define/usage.js";
 import { clientFor } from "../../llm/client.js";
-import { chatModel } from "../../llm/config.js";
+import { chatModel, isReasoningModel } from "../../llm/config.js";
 import type { ChatCompletion, ChatCompletionParams } from "../../llm/types.js";
 import { answerInstruction, parseAnswer, selectTool, TOOL_NAME } from "./choice.js";
 import type { JudgeSpec, LLMJudgeArgs } from "./classifier.js";
@@ -18,6 +18,7 @@ const OPTION_KEYS = new Set([
   "model",
   "temperature",
   "maxTokens",
+  "reasoningEffort",
   "useCoT",
   "client",
   "baseUrl",
@@ -58,16 +59,27 @@ export async function classify(spec: JudgeSpec, args: LLMJudgeArgs): Promise<Sco
     openAiApiKey: a.openAiApiKey ?? spec.openAiApiKey,
   });
   const template = await spec.template();
+  const model = chatModel(a.model ?? spec.model);
   const params: ChatCompletionParams = {
-    model: chatModel(a.model ?? spec.model),
+    model,
     messages: [
       { role: "user", content: `${template.render(view)}\n\n${answerInstruction(choices, useCoT)}` },
     ],
     tools: [selectTool(choices, useCoT)],
     tool_choice: { type: "function", function: { name: TOOL_NAME } },
-    temperature: a.temperature ?? spec.temperature ?? 0,
-    max_tokens: a.maxTokens ?? spec.maxTokens ?? 1024,
   };
+  const temperature = a.temperature ?? spec.temperature;
+  const maxTokens = a.maxTokens ?? spec.maxTokens;
+  const effort = a.reasoningEffort ?? spec.reasoningEffort;
+  if (isReasoningModel(model)) {
+    // Their reasoning counts against the cap, so none is set unless asked; a temperature only if asked.
+    if (temperature !== undefined) params.temperature = temperature;
+    if (maxTokens !== undefined) params.max_completion_tokens = maxTokens;
+  } else {
+    params.temperature = temperature ?? 0;
+    params.max_tokens = maxTokens ?? 1024;
+  }
+  if (effort !== undefined) params.reasoning_effort = effort;
   const signal = a.signal;
   const response = (await client.chat.completions.create(
     params,
