@@ -176,6 +176,16 @@ describe("LLM judges", () => {
       max_tokens: 50,
     })({ output: "x" }).catch(() => undefined);
     expect(lastBody()).toMatchObject({ model: "gpt-4o-mini", max_tokens: 50 });
+    // autoevals' templates may name the choices; an empty reference answer is a value, not a missing one.
+    const Pick = LLMClassifier({
+      name: "Pick",
+      promptTemplate: "One of {{__choices}} for {{output}}",
+      choiceScores: { Good: 1, Bad: 0 },
+    });
+    await Pick({ output: "x" }).catch(() => undefined);
+    expect(lastPrompt()).toContain('One of ["Good","Bad"] for x');
+    await Factuality({ input: "Say nothing.", output: "", expected: "" }).catch(() => undefined);
+    expect(lastPrompt()).toContain("Say nothing.");
     // An option, not a template variable.
     const Echo = LLMClassifier({
       name: "Echo",

@@ -37,6 +37,8 @@ describe("prompt templates", () => {
         input: { question: { text: "1+1?" } },
       }),
     ).toBe("maths 1+1? ");
+    // A string's own properties, as mustache reads them; not its methods.
+    expect(render("{{output.length}} {{output.0}} {{output.trim}}", { output: "hello" })).toBe("5 h ");
   });
 
   it("renders sections per array item and once for a truthy value, inverted sections when empty", () => {
@@ -44,10 +46,37 @@ describe("prompt templates", () => {
     expect(render(template, { items: [{ name: "a" }, { name: "b" }], flag: true })).toBe("- a\n- b\non");
     expect(render(template, { items: [], flag: 0 })).toBe("none\n");
     expect(render("{{#list}}[{{.}}]{{/list}}", { list: ["x", "y"] })).toBe("[x][y]");
+    // A section over a string or number has it as `{{.}}`, names still found in the view.
+    const guarded = "{{#expected}}Reference: {{.}} ({{output}}){{/expected}}";
+    expect(render(guarded, { expected: "Paris", output: "Lyon" })).toBe("Reference: Paris (Lyon)");
+    expect(render(guarded, { expected: 42, output: "Lyon" })).toBe("Reference: 42 (Lyon)");
     // A name not found on the item is looked up in the enclosing view.
     expect(render("{{#items}}{{name}}@{{site}} {{/items}}", { site: "s", items: [{ name: "a" }] })).toBe(
       "a@s ",
     );
+  });
+
+  it("renders chat messages as a transcript, as autoevals does, not as JSON", () => {
+    const input = [
+      { role: "system", content: "You are terse." },
+      { role: "user", content: "Capital of France?\nOne word." },
+      { role: "assistant", content: null, tool_calls: [{ id: "1" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Thanks" },
+          { type: "image_url", image_url: { url: "x" } },
+        ],
+      },
+    ];
+    expect(render("{{input}}", { input })).toBe(
+      "System:\n  You are terse.\n\nUser:\n  Capital of France?\n  One word.\n\nUser:\n  Thanks",
+    );
+    expect(render("{{output}}", { output: { role: "assistant", content: "Paris" } })).toBe(
+      "assistant: Paris",
+    );
+    // Not messages: JSON as before.
+    expect(render("{{a}}|{{b}}", { a: [], b: [{ role: "x" }] })).toBe('[]|[{"role":"x"}]');
   });
 
   it("leaves no blank lines for section and comment tags alone on their line", () => {

@@ -27,11 +27,15 @@ const OPTION_KEYS = new Set([
   "openAiApiKey",
 ]);
 
-const isMissing = (value: unknown) => value === undefined || value === null || value === "";
+// An empty string is a value: a reference answer may be "" (the model should say nothing).
+const isMissing = (value: unknown) => value === undefined || value === null;
 
-/** What the template sees: the row's metadata fields, then extra arguments, then the row itself. */
+/**
+ * What the template sees: the choices (`{{__choices}}`, as autoevals' templates name them), the row's metadata
+ * fields, then extra arguments, then the row itself.
+ */
 function viewOf(spec: JudgeSpec, a: LLMJudgeArgs & Record<string, unknown>): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
+  const view: Record<string, unknown> = { __choices: Object.keys(spec.choiceScores) };
   if (typeof a.metadata === "object" && a.metadata !== null) Object.assign(view, a.metadata);
   for (const key in a) if (!OPTION_KEYS.has(key)) view[key] = a[key];
   Object.assign(view, { input: a.input, output: a.output, expected: a.expected, metadata: a.metadata });

@@ -2,7 +2,8 @@
  * A small mustache-like renderer for judge prompts: `{{name}}` and `{{{name}}}` (the same here: a prompt is not
  * HTML, so nothing is escaped), dotted paths (`{{metadata.topic}}`), sections `{{#name}}…{{/name}}` (repeated for
  * each item of an array, `{{.}}` being the item), inverted sections `{{^name}}…{{/name}}` and comments `{{! … }}`.
- * Strings render as they are, other objects as JSON, null and missing values as nothing.
+ * Strings render as they are, chat messages as a transcript, other objects as JSON, null and missing values as
+ * nothing.
  */
 import { EvalrunError } from "../../define/errors.js";
 
@@ -108,18 +109,62 @@ function lookup(path: string[], contexts: unknown[]): unknown {
     }
   }
   for (const key of rest) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<string, unknown>)[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === "object") value = (value as Record<string, unknown>)[key];
+    // A string's own properties (`{{output.length}}`, an index), as mustache reads them; not its methods.
+    else
+      value = Object.hasOwn(Object(value), key) ? (Object(value) as Record<string, unknown>)[key] : undefined;
   }
   return value;
 }
 
-/** How a value reads in a prompt. */
+interface Message {
+  role: string;
+  content: unknown;
+}
+
+const isMessage = (value: unknown): value is Message =>
+  typeof value === "object" &&
+  value !== null &&
+  !Array.isArray(value) &&
+  typeof (value as { role?: unknown }).role === "string" &&
+  "content" in value;
+
+/** A message's text: a string, or the text parts of a list of content parts (images and the like are left out). */
+function messageText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    const texts = content
+      .map((part) => (typeof part === "string" ? part : (part as { text?: unknown } | null)?.text))
+      .filter((text): text is string => typeof text === "string");
+    if (texts.length > 0 || content.length === 0) return texts.join("\n");
+  }
+  return content === undefined || content === null ? "" : formatValue(content);
+}
+
+/**
+ * A chat transcript as a judge reads it best, and as autoevals renders one: `Role:` and the text indented, one
+ * message after another; messages with no text are left out.
+ */
+function transcript(messages: Message[]): string {
+  const blocks: string[] = [];
+  for (const message of messages) {
+    const text = messageText(message.content);
+    if (text === "") continue;
+    const role = message.role.charAt(0).toUpperCase() + message.role.slice(1);
+    blocks.push(`${role}:\n${text.replace(/^/gm, "  ")}`);
+  }
+  return blocks.join("\n\n");
+}
+
+/** How a value reads in a prompt: chat messages as a transcript, other objects as JSON. */
 export function formatValue(value: unknown): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
     return String(value);
+  if (Array.isArray(value) && value.length > 0 && value.every(isMessage)) return transcript(value);
+  if (isMessage(value)) return `${value.role}: ${messageText(value.content)}`;
   try {
     return JSON.stringify(value) ?? "";
   } catch {
@@ -141,7 +186,8 @@ function renderNodes(nodes: Node[], contexts: unknown[]): string {
       } else if (Array.isArray(value)) {
         for (const item of value) out += renderNodes(node.children, [...contexts, item]);
       } else if (!empty) {
-        out += renderNodes(node.children, typeof value === "object" ? [...contexts, value] : contexts);
+        // Any value is the section's context, so that `{{#expected}}Reference: {{.}}{{/expected}}` shows it.
+        out += renderNodes(node.children, [...contexts, value]);
       }
     }
   }
