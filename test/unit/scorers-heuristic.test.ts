@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { isEvalrunError } from "../../src/define/errors.js";
 import type { Evaluator, Score } from "../../src/define/types.js";
@@ -464,6 +464,34 @@ describe("ValidJSON", () => {
     expect(await score(valid({ output: "[1]" }))).toBe(0);
     expect(await score(ValidJSON({ output: "5", schema: { type: "number" } }))).toBe(1);
     expect(await score(ValidJSON({ output: "5", schema: false }))).toBe(0);
+  });
+
+  it("checks a JSON Schema's formats, and ignores unknown ones without a word on the console", async () => {
+    const warn = vi.spyOn(console, "warn");
+    const schema = {
+      type: "object",
+      properties: {
+        email: { type: "string", format: "email" },
+        when: { type: "string", format: "date-time" },
+        id: { type: "string", format: "uuid" },
+        mine: { type: "string", format: "made-up" },
+      },
+    };
+    const valid = ValidJSON.partial({ schema });
+    const good = {
+      email: "a@b.co",
+      when: "2024-05-01T10:00:00Z",
+      id: "0b5e3c3e-6c2f-4f0e-9a43-2b1c0d7e8f90",
+      mine: "x",
+    };
+    expect(await score(valid({ output: good }))).toBe(1);
+    const bad = await valid({ output: { ...good, email: "not-an-email", when: "yesterday" } });
+    expect(bad.score).toBe(0);
+    expect(bad.metadata?.error).toBe(
+      'The output does not match the schema: email: must match format "email"; when: must match format "date-time".',
+    );
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
   });
 
   it("validates against a zod schema, synchronously", async () => {

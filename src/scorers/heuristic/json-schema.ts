@@ -2,6 +2,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { Ajv } from "ajv";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import formats from "ajv-formats";
 
 /**
  * JSON Schemas checked with Ajv, the validator autoevals' ValidJSON uses too, so that a schema scores as it would
@@ -11,6 +12,9 @@ import { Ajv2020 } from "ajv/dist/2020.js";
  *
  * The draft follows `$schema`: 2020-12 and 2019-09 by name, anything else as draft-07 (which reads draft-06 too).
  * Not strict: keywords Ajv does not know (`example`, vendor extensions) are ignored, as validators commonly do.
+ * `format` is checked (`email`, `date-time`, `uri`, `uuid`... through ajv-formats): structured-output schemas use it
+ * for most of what they require. A format no one defines is ignored, silently (Ajv would print a warning per
+ * compile on the user's console).
  */
 type Validator = InstanceType<typeof Ajv>;
 const DRAFTS = { "2020-12": Ajv2020, "2019-09": Ajv2019, "draft-07": Ajv };
@@ -26,7 +30,9 @@ function validatorFor(schema: object | boolean): Validator {
         : "draft-07";
   let found = made.get(draft);
   if (found === undefined) {
-    found = new DRAFTS[draft]({ strict: false, allErrors: true }) as Validator;
+    found = new DRAFTS[draft]({ strict: false, allErrors: true, logger: false }) as Validator;
+    // A CommonJS module: its function is the default export under Node, `.default` under TypeScript's NodeNext view.
+    (formats as unknown as { default: (ajv: Validator) => void }).default(found);
     made.set(draft, found);
   }
   return found;
