@@ -612,6 +612,9 @@ describe("Contains, StartsWith and Regex", () => {
     expect(digits({ output: "call 55 now" }).score).toBe(0);
     expect(Regex.partial({ pattern: "\\d{3}", fullMatch: true })({ output: "call 555" }).score).toBe(0);
     expect(Regex.partial({ pattern: "\\d{3}|x", fullMatch: true })({ output: "555" }).score).toBe(1);
+    // One matching line is not the whole output, even with the `m` flag; `m` still applies inside the pattern.
+    expect(Regex({ output: "foo\nbar", expected: /foo/m, fullMatch: true }).score).toBe(0);
+    expect(Regex({ output: "foo\nbar", expected: /foo$\n^bar/m, fullMatch: true }).score).toBe(1);
     expect(Regex({ output: "PARIS", expected: "^paris$", caseSensitive: false }).score).toBe(1);
     expect(Regex({ output: "PARIS", expected: /^paris$/ }).score).toBe(0);
   });

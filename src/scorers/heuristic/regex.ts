@@ -46,7 +46,8 @@ function compile(source: string | RegExp, caseSensitive: boolean, fullMatch: boo
   let flags = typeof source === "string" ? "" : source.flags.replace(/[gy]/g, "");
   if (!caseSensitive && !flags.includes("i")) flags += "i";
   const body = typeof source === "string" ? source : source.source;
-  const regex = new RegExp(fullMatch ? `^(?:${body})$` : body, flags);
+  // The whole text, whatever the flags: with `m`, ^ and $ would match at any line break.
+  const regex = new RegExp(fullMatch ? `(?<![\\s\\S])(?:${body})(?![\\s\\S])` : body, flags);
   last = { source, caseSensitive, fullMatch, regex };
   return regex;
 }
