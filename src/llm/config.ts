@@ -21,6 +21,10 @@ export interface ProviderOptions {
   apiKey?: string | undefined;
   openAiBaseUrl?: string | undefined;
   openAiApiKey?: string | undefined;
+  /** Headers for every request of this scorer (a gateway's key), over init()'s. */
+  openAiDefaultHeaders?: Record<string, string> | undefined;
+  /** Sent as `OpenAI-Organization`. */
+  openAiOrganizationId?: string | undefined;
 }
 
 /** Everything the built-in HTTP client needs for one provider. */
@@ -102,13 +106,23 @@ export function resolveProvider(options: ProviderOptions = {}, env: Env = proces
     (openAiKeyFits ? envValue(env, "OPENAI_API_KEY") : undefined);
   if (base === undefined && apiKey === undefined) throw configError(NO_PROVIDER_MESSAGE, NO_PROVIDER_HINT);
   const baseUrl = base === undefined ? OPENAI_BASE_URL : normalizeBaseUrl(base[0], base[1]);
+  // OpenAI's own variables, as its SDK reads them, for the same servers as OPENAI_API_KEY.
+  const organization =
+    options.openAiOrganizationId ?? (openAiKeyFits ? envValue(env, "OPENAI_ORG_ID") : undefined);
+  const project = openAiKeyFits ? envValue(env, "OPENAI_PROJECT_ID") : undefined;
+  const headers: Record<string, string> = {
+    ...settings.headers,
+    ...(organization === undefined ? {} : { "OpenAI-Organization": organization }),
+    ...(project === undefined ? {} : { "OpenAI-Project": project }),
+    ...checkHeaders(options.openAiDefaultHeaders),
+  };
 
   return {
     kind: "http",
     config: {
       baseUrl,
       apiKey,
-      headers: settings.headers ?? {},
+      headers,
       concurrency:
         settings.concurrency ?? envInteger(env, "EVALRUN_LLM_CONCURRENCY", 1) ?? DEFAULT_CONCURRENCY,
       timeoutMs:
@@ -121,6 +135,18 @@ export function resolveProvider(options: ProviderOptions = {}, env: Env = proces
       retryAfterCapMs: RETRY_AFTER_CAP_MS,
     },
   };
+}
+
+function checkHeaders(headers: unknown): Record<string, string> {
+  if (headers === undefined) return {};
+  const entries = typeof headers === "object" && headers !== null ? Object.entries(headers) : undefined;
+  if (entries === undefined || entries.some(([, value]) => typeof value !== "string")) {
+    throw configError(
+      "The scorer's openAiDefaultHeaders option must be an object of header names to strings.",
+      'e.g. openAiDefaultHeaders: { "x-gateway-key": process.env.GATEWAY_KEY ?? "" }',
+    );
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** The chat model: the scorer's own, then init(), then EVALRUN_LLM_MODEL, then the default. */

@@ -112,6 +112,30 @@ describe("LLM provider configuration", () => {
     expect(resolveProvider({}, {})).toEqual({ kind: "client", client });
   });
 
+  it("sends autoevals' header options, and OpenAI's organization and project to the servers its key goes to", () => {
+    init({ headers: { "x-trace": "t", "x-gateway-key": "from-init" } });
+    const scorer = {
+      openAiDefaultHeaders: { "x-gateway-key": "gk-1" },
+      openAiOrganizationId: "org-opt",
+    };
+    const openAi = { OPENAI_API_KEY: "sk-a", OPENAI_ORG_ID: "org-env", OPENAI_PROJECT_ID: "proj-env" };
+    expect(http(resolveProvider(scorer, openAi)).headers).toEqual({
+      "x-trace": "t",
+      "x-gateway-key": "gk-1",
+      "OpenAI-Organization": "org-opt",
+      "OpenAI-Project": "proj-env",
+    });
+    expect(http(resolveProvider({}, openAi)).headers).toMatchObject({ "OpenAI-Organization": "org-env" });
+    // A local server named by EVALRUN_LLM_BASE_URL is not OpenAI: it gets neither, as it gets no OPENAI_API_KEY.
+    const local = http(
+      resolveProvider({}, { ...openAi, EVALRUN_LLM_BASE_URL: "http://127.0.0.1:9/v1" }),
+    ).headers;
+    expect(local).toEqual({ "x-trace": "t", "x-gateway-key": "from-init" });
+    expect(
+      thrown(() => resolveProvider({ openAiDefaultHeaders: { a: 1 as never } }, openAi)).message,
+    ).toContain("openAiDefaultHeaders option must be an object of header names to strings");
+  });
+
   it("explains, in one message that names the variables, that no provider is configured", () => {
     const error = thrown(() => resolveProvider({}, {}));
     expect(error.code).toBe("LLM_CONFIG");

@@ -25,6 +25,8 @@ const OPTION_KEYS = new Set([
   "apiKey",
   "openAiBaseUrl",
   "openAiApiKey",
+  "openAiDefaultHeaders",
+  "openAiOrganizationId",
 ]);
 
 // An empty string is a value: a reference answer may be "" (the model should say nothing).
@@ -61,6 +63,8 @@ export async function classify(spec: JudgeSpec, args: LLMJudgeArgs): Promise<Sco
     apiKey: a.apiKey ?? spec.apiKey,
     openAiBaseUrl: a.openAiBaseUrl ?? spec.openAiBaseUrl,
     openAiApiKey: a.openAiApiKey ?? spec.openAiApiKey,
+    openAiDefaultHeaders: a.openAiDefaultHeaders ?? spec.openAiDefaultHeaders,
+    openAiOrganizationId: a.openAiOrganizationId ?? spec.openAiOrganizationId,
   });
   const template = await spec.template();
   const model = chatModel(a.model ?? spec.model);
