@@ -69,7 +69,7 @@ const TRACING = [
 /** Where a name evalrun lacks comes from, and what to do instead; undefined for a plain typo. */
 function elsewhere(name: string): string | undefined {
   if (AUTOEVALS_ONLY.has(name)) {
-    return `"${name}" is an autoevals scorer evalrun does not have: import it from "autoevals" (npm i -D autoevals); autoevals scorers run in evalrun as they are. `;
+    return `"${name}" is an autoevals scorer evalrun does not have: import it from "autoevals" (npm i -D autoevals); it runs in evalrun as it is, with autoevals' own provider settings (OPENAI_API_KEY and OPENAI_BASE_URL, or autoevals' init()), not EVALRUN_LLM_*. `;
   }
   if (TRACING.includes(name) || name === "initLogger") {
     return `"${name}" is Braintrust's tracing, which evalrun does not record: use the client or function itself (wrapOpenAI(client) is client, traced(fn) is fn()). `;
