@@ -18,8 +18,10 @@ export interface EvalGateInput {
   scorerNames: readonly string[];
   /** The baseline's name, when the eval has one. */
   baseline: string | undefined;
-  /** Scores the baseline has (a score that vanished is said, not gated). */
+  /** Scores the baseline scored at least one row of: each must be compared again, or the gate fails. */
   baselineScores: readonly string[];
+  /** Row keys in both this run and the baseline. */
+  matchedRows: number;
   onlyNew: number;
   onlyBase: number;
   /** `--min-score` rules and the eval's own `thresholds`. */
@@ -103,6 +105,30 @@ export function regressionCheck(
   };
 }
 
+const SAVE_HINT = "if the change is intended, save a new baseline (`evalrun baseline save`)";
+
+/**
+ * A score the baseline scored that this run compared on no row: a renamed or removed scorer, one that now returns
+ * null, inputs whose every row key changed. The regression gate could not look, so it must not pass: those are
+ * the edits that would otherwise switch it off silently.
+ */
+function nothingCompared(input: EvalGateInput, score: string): GateCheck {
+  const scored = input.summary.scores[score]?.scored ?? 0;
+  const why = !(score in input.summary.scores)
+    ? "no scorer of this run produced it (renamed or removed?)"
+    : input.matchedRows === 0
+      ? "no row of this run has a row key of the baseline (were the inputs or ids changed?)"
+      : scored === 0
+        ? "this run scored no row of it (the scorer returned null or errored on every row)"
+        : "no row was scored in both this run and the baseline";
+  return {
+    kind: "regression",
+    score,
+    status: "fail",
+    message: `${score} is in the baseline but could not be compared: ${why}; ${SAVE_HINT}`,
+  };
+}
+
 /** Every gate of one eval: thresholds (always, when any apply) and the regression test (when asked for). */
 export function evaluateGate(input: EvalGateInput): EvalGate {
   const checks: GateCheck[] = [];
@@ -144,9 +170,14 @@ export function evaluateGate(input: EvalGateInput): EvalGate {
     });
     return { checks, notes };
   }
+  const inBaseline = new Set(input.baselineScores);
   for (const stats of Object.values(input.stats.scores)) {
-    if (!stats.change) {
+    if (!stats.change || (!inBaseline.has(stats.name) && stats.change.matched === 0)) {
       notes.push(`${stats.name} is not in the baseline: not compared`);
+      continue;
+    }
+    if (stats.change.matched === 0) {
+      checks.push(nothingCompared(input, stats.name));
       continue;
     }
     const check = regressionCheck(stats.name, stats.change, options);
@@ -156,8 +187,7 @@ export function evaluateGate(input: EvalGateInput): EvalGate {
     checks.push(check);
   }
   for (const score of input.baselineScores) {
-    if (!(score in summary.scores))
-      notes.push(`${score} is in the baseline but no scorer produced it this run`);
+    if (!(score in summary.scores)) checks.push(nothingCompared(input, score));
   }
   return { checks, notes };
 }

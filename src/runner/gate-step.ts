@@ -80,7 +80,10 @@ export function assessEval(input: {
     stats,
     scorerNames: input.info.scorerNames,
     baseline: comparison ? baseline?.name : undefined,
-    baselineScores: Object.keys(comparison?.means ?? {}),
+    baselineScores: Object.entries(comparison?.means ?? {})
+      .filter(([, mean]) => mean !== null)
+      .map(([score]) => score),
+    matchedRows: comparison?.matchedRows ?? 0,
     onlyNew: comparison?.onlyNew ?? 0,
     onlyBase: comparison?.onlyBase ?? 0,
     rules: [...options.minScores, ...evalThresholdRules(input.info.name, own)],

@@ -147,6 +147,39 @@ describe("the regression gate", () => {
     expect(overridden.stdout).toMatch(/Factuality dropped 13\.0%/);
   });
 
+  it("fails a score of the baseline that could not be compared: renamed, null on every row, or no row key left", async () => {
+    // The edits that would otherwise switch the gate off while the score went from 100% to 0%.
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/shape.eval.ts": `import { Eval } from "evalrun";
+const shift = Number(process.env.SHIFT ?? 0);
+Eval("shape", {
+  data: Array.from({ length: 20 }, (_, i) => ({ input: shift + i })),
+  task: (i: number) => i,
+  scores: [() => ({ name: process.env.NAME ?? "Acc", score: process.env.NULL ? null : process.env.LOW ? 0 : 1 })],
+});
+`,
+    });
+    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(0);
+    expect((await runCli(["baseline", "save"], { cwd: dir })).code).toBe(0);
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ NAME: "Accuracy", LOW: "1" }, "no scorer of this run produced it (renamed or removed?)"],
+      [{ NULL: "1" }, "this run scored no row of it (the scorer returned null or errored on every row)"],
+      [{ SHIFT: "1000", LOW: "1" }, "no row of this run has a row key of the baseline"],
+    ];
+    for (const [env, why] of cases) {
+      const run = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir, env });
+      expect(run.code, JSON.stringify(env)).toBe(1);
+      expect(run.stdout).toContain(
+        `✘ FAIL  regression  Acc is in the baseline but could not be compared: ${why}`,
+      );
+      expect(run.stdout).toContain("save a new baseline (`evalrun baseline save`)");
+    }
+    // Unchanged, it passes.
+    const same = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir });
+    expect(same.code).toBe(0);
+  });
+
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     const passed = await runCli(["--fail-on-regression", "--no-store"], { cwd: dir });
