@@ -11,6 +11,7 @@ import { Stalls } from "../engine/stalls.js";
 import type { EvalInfo } from "../engine/types.js";
 import { checkRuleEvals, gateVerdict } from "../gate/verdict.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
+import { isBaselineFileRef } from "../store/baseline-file.js";
 import { DISCARD } from "../store/eval-sink.js";
 import { prepareExportDir } from "../store/run-export.js";
 import { EvalAggregate } from "../summary/aggregate.js";
@@ -87,9 +88,11 @@ export async function executeRun(
     resume: options.resume === true,
     retryErrors: options.retryErrors === true,
     baseline: options.baseline,
-    baselineFiles: options.baseline
-      ? undefined
-      : committedBaselines(prepared.infos, prepared.baselineDir, prepared.cwd),
+    // A baseline file (--baseline x.jsonl) holds one eval; the others still compare with their committed files.
+    baselineFiles:
+      options.baseline && !isBaselineFileRef(options.baseline)
+        ? undefined
+        : committedBaselines(prepared.infos, prepared.baselineDir, prepared.cwd),
     keepRows: options.exportDir !== undefined,
     selection: describeSelection(options.selection, prepared.filters),
   });

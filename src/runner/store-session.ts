@@ -4,7 +4,7 @@ import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import { onlyThese, pairKey, type RunPlan, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
-import { importBaselineFile, readExportHeader } from "../store/baseline-file.js";
+import { importBaselineFile, isBaselineFileRef, readExportHeader } from "../store/baseline-file.js";
 import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
 import { importFile } from "../store/import.js";
@@ -96,7 +96,7 @@ export class StoreSession {
     const store = openStore(options.location);
     let fromFile: Experiment | undefined;
     const ref = options.baseline;
-    if (ref && /\.jsonl?$/i.test(ref)) {
+    if (ref && isBaselineFileRef(ref)) {
       const file = path.resolve(ref);
       // A committed baseline file's header has no id: known by its bytes, it is imported once, as when it is
       // found beside its eval; an export's header has the experiment's id, which is reused.
@@ -122,8 +122,11 @@ export class StoreSession {
 
   private baselineFor(definition: EvalDefinition, before: number | undefined): Experiment | undefined {
     const project = definition.name;
-    if (this.baselineFile) return this.baselineFile.project === project ? this.baselineFile : undefined;
-    if (this.options.baseline) return this.experiments.find(this.options.baseline, project)[0];
+    // A baseline file is one eval's experiment: the other evals keep theirs (their committed files, the last run),
+    // where they used to be compared with none, their gates silently off.
+    if (this.baselineFile?.project === project) return this.baselineFile;
+    if (this.options.baseline && !this.baselineFile)
+      return this.experiments.find(this.options.baseline, project)[0];
     const committed = this.committed.get(project);
     if (committed) return committed;
     const e = definition.evaluator;

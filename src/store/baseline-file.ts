@@ -21,6 +21,12 @@ export const BASELINE_ID_PREFIX = "baseline-";
  * An eval's baseline file name: its name with every character outside [A-Za-z0-9._-] percent-encoded, so any
  * name maps to one valid file name on every OS and two names never share one.
  */
+
+/** `--baseline` names a file (an export or a committed baseline) rather than an experiment. */
+export function isBaselineFileRef(ref: string): boolean {
+  return /\.(?:jsonl|json|ndjson)$/i.test(ref);
+}
+
 export function baselineFileName(evalName: string): string {
   const safe = [...evalName]
     .map((ch) =>

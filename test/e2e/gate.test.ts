@@ -180,6 +180,31 @@ Eval("shape", {
     expect(same.code).toBe(0);
   });
 
+  it("applies a --baseline file to its own eval only: the others keep their committed baselines", async () => {
+    const other = SUPPORT.replace('Eval("support"', 'Eval("other"');
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/support.eval.ts": SUPPORT,
+      "evals/other.eval.ts": other,
+      "evals/__baselines__/support.jsonl": SUPPORT_BASELINE,
+      "evals/__baselines__/other.jsonl": SUPPORT_BASELINE.replace('"support"', '"other"'),
+      "exported/support.jsonl": SUPPORT_BASELINE,
+    });
+    // Both evals drop: the other one's committed baseline must still catch it.
+    const run = await runCli(
+      ["--ci", "--no-progress", "--no-store", "--baseline", "exported/support.jsonl"],
+      {
+        cwd: dir,
+        env: { MODE: "drop" },
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/baseline\s+exported\/support\.jsonl/);
+    expect(run.stdout).toMatch(/baseline\s+evals\/__baselines__\/other\.jsonl/);
+    expect(run.stdout).toContain("· other: Factuality dropped 8.0%");
+    expect(run.stdout).toContain("· support: Factuality dropped 8.0%");
+  });
+
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     const passed = await runCli(["--fail-on-regression", "--no-store"], { cwd: dir });

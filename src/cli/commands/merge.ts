@@ -7,7 +7,7 @@ import { colorsFor } from "../../report/colors.js";
 import type { EvalOutcome, Reporter, RunResult } from "../../report/reporter.js";
 import { TerminalReporter } from "../../report/terminal.js";
 import { assessEval, committedBaselines, gateOptions } from "../../runner/gate-step.js";
-import { importBaselineFile } from "../../store/baseline-file.js";
+import { importBaselineFile, isBaselineFileRef } from "../../store/baseline-file.js";
 import { compareExperiments } from "../../store/compare.js";
 import { Experiments } from "../../store/experiments.js";
 import { importFile } from "../../store/import.js";
@@ -70,7 +70,7 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
       cwd,
     );
     let fromFile: Experiment | undefined;
-    if (flags.baseline && /\.jsonl?$/i.test(flags.baseline)) {
+    if (flags.baseline && isBaselineFileRef(flags.baseline)) {
       fromFile = await importFile(db, path.resolve(cwd, flags.baseline), {
         evalrunVersion: evalrunVersion(),
         reuseExisting: true,
@@ -81,8 +81,9 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
     for (const [name, group] of byEval) {
       const experiment = await mergeFiles(db, group, evalrunVersion());
       let baseline: Experiment | undefined;
-      if (fromFile) baseline = fromFile.project === name ? fromFile : undefined;
-      else if (flags.baseline) baseline = experiments.find(flags.baseline, name)[0];
+      // A baseline file holds one eval: the others keep their own baselines, as in a run.
+      if (fromFile?.project === name) baseline = fromFile;
+      else if (flags.baseline && !fromFile) baseline = experiments.find(flags.baseline, name)[0];
       else {
         const file = committed.get(name);
         baseline = file
