@@ -210,8 +210,11 @@ export async function executeRun(
           summary,
           comparison,
           options: gate,
+          // Shard 1/1 holds every row, so its verdict is the run's (a matrix of one job may have no merge step).
           gatesLeftTo:
-            shard && `gates are left to \`evalrun merge\` (this run is shard ${shard.index}/${shard.total})`,
+            shard && shard.total > 1
+              ? `gates are left to \`evalrun merge\` (this run is shard ${shard.index}/${shard.total})`
+              : undefined,
         }),
       };
       for (const r of reporters) await r.onEvalEnd?.(info, summary, outcome);

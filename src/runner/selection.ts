@@ -159,7 +159,9 @@ export function describeSelection(
     flags.push(`--sample ${selection.sample}`);
     if (selection.seed !== undefined && selection.seed !== 0) flags.push(`--seed ${selection.seed}`);
   }
-  if (selection?.shard !== undefined) flags.push(`--shard ${selection.shard.index}/${selection.shard.total}`);
+  // Shard 1/1 is every row (a CI matrix of one job): a full run.
+  if (selection?.shard !== undefined && selection.shard.total > 1)
+    flags.push(`--shard ${selection.shard.index}/${selection.shard.total}`);
   for (const f of filters) flags.push(`--filter ${f.source}`);
   return flags.length > 0 ? flags.join(" ") : undefined;
 }

@@ -168,6 +168,22 @@ describe("sharding and merge", () => {
     expect(noHeader.stderr).toContain("rows.jsonl:1 is not an evalrun export header");
   });
 
+  it("gates shard 1/1 as the whole run it is (a CI matrix of one job may have no merge step)", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/qa.eval.ts": QA });
+    const one = await runCli(["--shard", "1/1", "--min-score", "Correct=0.9", "--no-progress"], { cwd: dir });
+    expect(one.code).toBe(1);
+    expect(one.stdout).toContain("✘ FAIL  threshold   Correct 70.0% is below its minimum 90.0%");
+    expect(one.stdout).not.toContain("gates are left to");
+    // A full run, so the next run's baseline.
+    const next = await runCli(["--no-progress"], { cwd: dir });
+    expect(next.stdout).toMatch(/baseline\s+\d{8}-\d{6}/);
+    const half = await runCli(["--shard", "1/2", "--min-score", "Correct=0.9", "--no-progress"], {
+      cwd: dir,
+    });
+    expect(half.code).toBe(0);
+    expect(half.stdout).toContain("gates are left to `evalrun merge` (this run is shard 1/2)");
+  });
+
   it("refuses an --export directory it cannot write before running anything", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/qa.eval.ts": QA, afile: "not a directory\n" });
     for (const target of ["afile", "afile/below"]) {
