@@ -81,7 +81,7 @@ export function regressionCheck(
     };
   }
   const ci = `${bracket(est, true)} at ${confidenceLabel(options.confidence)}`;
-  const rows = `over ${change.matched} matched rows; ${change.regressions} regressed, ${change.improvements} improved`;
+  const rows = `over ${change.matched} matched row${change.matched === 1 ? "" : "s"}; ${change.regressions} regressed, ${change.improvements} improved`;
   const drop = -est.mean;
   const beyondNoise = est.high < -EPSILON;
   if (beyondNoise && drop > options.maxDrop + EPSILON) {

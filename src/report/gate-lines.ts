@@ -1,4 +1,4 @@
-import { bracket, confidenceLabel } from "../gate/format.js";
+import { bracket, confidenceLabel, scorePair } from "../gate/format.js";
 import type { EvalGate, GateCheck, ScoreStats, WorstRow } from "../gate/types.js";
 import type { Colors } from "./colors.js";
 import { preview } from "./values.js";
@@ -28,7 +28,8 @@ const label: Record<GateCheck["kind"], string> = {
 /** A worst row on one line: key, before → after, input and the two outputs. */
 export function worstRowLine(r: WorstRow, width = 40): string {
   const after = r.errorAfter ? `error: ${r.errorAfter}` : preview(r.outputAfter, width);
-  return `${r.rowKey}  ${r.before.toFixed(2)} → ${r.after.toFixed(2)}  input ${preview(r.input, width)}  output ${preview(r.outputBefore, width)} → ${after}`;
+  const [before, afterScore] = scorePair(r.before, r.after);
+  return `${r.rowKey}  ${before} → ${afterScore}  input ${preview(r.input, width)}  output ${preview(r.outputBefore, width)} → ${after}`;
 }
 
 /** The eval's gates, PASS / FAIL each, with the worst rows of a failed regression and the gate's notes. */

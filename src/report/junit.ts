@@ -1,5 +1,6 @@
 import os from "node:os";
 import type { EvalInfo, RowResult } from "../engine/types.js";
+import { scorePair } from "../gate/format.js";
 import { effectiveRule, type ScoreRule } from "../gate/thresholds.js";
 import type { GateCheck } from "../gate/types.js";
 import type { ExperimentSummary } from "../summary/types.js";
@@ -153,7 +154,9 @@ export class JunitReporter implements Reporter {
     }
     const missed = means.flatMap(([name, v]) => {
       const rule = effectiveRule(this.o.rowRules, ev.name, name);
-      return rule && v < rule.value ? [`${name} ${v.toFixed(2)} < ${rule.value} (${rule.source})`] : [];
+      return rule && v < rule.value
+        ? [`${name} ${scorePair(v, rule.value)[0]} < ${rule.value} (${rule.source})`]
+        : [];
     });
     if (missed.length > 0)
       t.failure = { type: "row-threshold", message: missed.join("; "), body: missed.join("\n") };

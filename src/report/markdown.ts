@@ -1,4 +1,4 @@
-import { bracket, confidenceLabel, percent, signedPercent } from "../gate/format.js";
+import { bracket, confidenceLabel, percent, scorePair, signedPercent } from "../gate/format.js";
 import type { GateCheck } from "../gate/types.js";
 import { type Destination, emit } from "./destination.js";
 import { shownPath } from "./format.js";
@@ -64,8 +64,9 @@ export function renderMarkdown(result: RunResult, cwd: string): string {
       );
       for (const r of c.worstRows) {
         const after = r.errorAfter ? `error: ${r.errorAfter}` : preview(r.outputAfter, 60);
+        const [before, afterScore] = scorePair(r.before, r.after);
         lines.push(
-          `| ${code(r.rowKey)} | ${r.before.toFixed(2)} | ${r.after.toFixed(2)} | ${cell(preview(r.input, 60))} | ${cell(preview(r.outputBefore, 60))} | ${cell(after)} |`,
+          `| ${code(r.rowKey)} | ${before} | ${afterScore} | ${cell(preview(r.input, 60))} | ${cell(preview(r.outputBefore, 60))} | ${cell(after)} |`,
         );
       }
       lines.push("");

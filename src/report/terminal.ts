@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { EvalInfo, RowResult } from "../engine/types.js";
+import { signedPercent } from "../gate/format.js";
 import type { Problem } from "../loader/problems.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import type { Colors } from "./colors.js";
@@ -191,7 +192,7 @@ export class TerminalReporter implements Reporter {
   private change(diff: number | null): string {
     const c = this.o.colors;
     if (diff === null) return c.dim("(new)".padStart(8));
-    const text = `(${diff >= 0 ? "+" : "-"}${Math.abs(diff * 100).toFixed(1)}%)`.padStart(8);
+    const text = `(${signedPercent(diff)})`.padStart(8);
     return Math.abs(diff) < 0.0005 ? c.dim(text) : diff > 0 ? c.green(text) : c.red(text);
   }
 
