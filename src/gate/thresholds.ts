@@ -79,8 +79,10 @@ export function evalThresholdRules(
 }
 
 /**
- * The rule that decides one score of one eval: the most specific flag (EVAL:NAME, NAME, EVAL:, bare), then the
- * eval's own `thresholds`. Flags win over code, as every flag wins over the config.
+ * The rule that decides one score of one eval. A flag naming the score (EVAL:NAME, then NAME) wins over the eval's
+ * own `thresholds`, as every flag wins over the config. A flag naming no score (EVAL:, then bare) is a floor: it
+ * applies where nothing names the score, and raises, never lowers, an eval's own threshold (a shared CI script's
+ * `--min-score 0.5` must not switch off an eval's stricter `thresholds`).
  */
 export function effectiveRule(
   rules: readonly ScoreRule[],
@@ -93,13 +95,12 @@ export function effectiveRule(
       (r) =>
         (e ? r.eval === evalName : r.eval === undefined) && (s ? r.score === score : r.score === undefined),
     );
-  return (
-    pick(true, true) ??
-    pick(false, true) ??
-    pick(true, false) ??
-    pick(false, false) ??
-    rules.find((r) => r.origin === "eval" && r.eval === evalName && r.score === score)
-  );
+  const named = pick(true, true) ?? pick(false, true);
+  if (named) return named;
+  const floor = pick(true, false) ?? pick(false, false);
+  const own = rules.find((r) => r.origin === "eval" && r.eval === evalName && r.score === score);
+  if (floor && own) return own.value >= floor.value ? own : floor;
+  return floor ?? own;
 }
 
 /** Rules that name a score of this eval explicitly (so a missing score is an error, not a silent pass). */

@@ -47,12 +47,17 @@ describe("score rules", () => {
     expect(parseFraction("2.5%")).toBeCloseTo(0.025);
   });
 
-  it("lets the most specific flag decide, and flags beat the eval's own thresholds", () => {
+  it("lets the most specific flag decide; flags naming a score beat the eval's thresholds, others are floors", () => {
     const own = evalThresholdRules("support", { Factuality: 0.8, Tone: 0.5 });
     const flags = [rule("0.1"), rule("support:0.2"), rule("Factuality=0.3"), rule("support:Factuality=0.4")];
     expect(effectiveRule([...own, ...flags], "support", "Factuality")?.value).toBe(0.4);
     expect(effectiveRule([...own, ...flags.slice(0, 3)], "support", "Factuality")?.value).toBe(0.3);
-    expect(effectiveRule([...own, ...flags.slice(0, 2)], "support", "Factuality")?.value).toBe(0.2);
+    // A floor never lowers the eval's own stricter threshold, and raises a laxer one.
+    expect(effectiveRule([...own, ...flags.slice(0, 2)], "support", "Factuality")?.value).toBe(0.8);
+    expect(effectiveRule([...own, rule("support:0.9")], "support", "Factuality")?.source).toBe(
+      "--min-score support:0.9",
+    );
+    expect(effectiveRule([...own, ...flags.slice(0, 2)], "support", "Length")?.value).toBe(0.2);
     expect(effectiveRule([...own, ...flags.slice(0, 1)], "other", "Factuality")?.value).toBe(0.1);
     expect(effectiveRule(own, "support", "Tone")?.source).toBe('thresholds.Tone in Eval("support")');
     expect(effectiveRule(own, "support", "Length")).toBeUndefined();
