@@ -28,18 +28,27 @@ export function isBaselineFileRef(ref: string): boolean {
 }
 
 export function baselineFileName(evalName: string): string {
-  const safe = [...evalName]
-    .map((ch) =>
-      /[A-Za-z0-9._-]/.test(ch)
-        ? ch
-        : [...Buffer.from(ch, "utf8")]
-            .map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`)
-            .join(""),
-    )
-    .join("");
+  const parts = [...evalName].map((ch) =>
+    /[A-Za-z0-9._-]/.test(ch)
+      ? ch
+      : [...Buffer.from(ch, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
+  const safe = parts.join("");
   // "." and ".." are directories, not files.
-  return `${/^\.+$/.test(safe) ? safe.replaceAll(".", "%2E") : safe}.jsonl`;
+  const name = /^\.+$/.test(safe) ? safe.replaceAll(".", "%2E") : safe;
+  if (name.length <= MAX_NAME_BYTES) return `${name}.jsonl`;
+  // File names stop at 255 bytes, and each CJK character takes 9 here: a long name keeps a readable start and a
+  // digest of the whole (names that fit keep their files, so committed baselines stay where they are).
+  let cut = "";
+  for (const part of parts) {
+    if (cut.length + part.length > MAX_NAME_BYTES - 17) break;
+    cut += part;
+  }
+  return `${cut}~${createHash("sha1").update(evalName).digest("hex").slice(0, 16)}.jsonl`;
 }
+
+/** Room for `.jsonl` and a writer's `.<pid>.tmp` within the 255 bytes most file systems allow a name. */
+const MAX_NAME_BYTES = 200;
 
 /**
  * Where an eval's committed baseline is: `<baselineDir>/<eval>.jsonl` when a directory is configured, else
@@ -99,7 +108,11 @@ export function writeBaselineFile(db: Database.Database, experiment: Experiment,
     writeFileSync(temp, `${lines.join("\n")}\n`);
     renameSync(temp, file);
   } catch (error) {
-    rmSync(temp, { force: true });
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // The temp file could not be made either (its name, the directory); the error below says why.
+    }
     throw new EvalrunError(
       "USAGE",
       `Cannot write the baseline file ${file}: ${(error as Error).message}.`,

@@ -22,4 +22,16 @@ describe("baseline file names", () => {
     expect(baselineFileName("..")).toBe("%2E%2E.jsonl");
     expect(baselineFileName("a/b")).not.toBe(baselineFileName("a_b"));
   });
+
+  it("stay within a file name's 255 bytes for long non-Latin names, each its own", () => {
+    const long = "客户支持路由评测：退款、账单与技术问题分类（第二版，包含多语言）";
+    const name = baselineFileName(long);
+    expect(Buffer.byteLength(`${name}.12345.tmp`)).toBeLessThanOrEqual(255);
+    expect(name).toMatch(/^%E5%AE%A2.*~[0-9a-f]{16}\.jsonl$/);
+    // Cut between characters: the readable start decodes.
+    expect(decodeURIComponent(name.slice(0, name.indexOf("~")))).toBe(long.slice(0, 20));
+    expect(baselineFileName(`${long}2`)).not.toBe(name);
+    const emoji = "🎉".repeat(60);
+    expect(Buffer.byteLength(baselineFileName(emoji))).toBeLessThanOrEqual(230);
+  });
 });
