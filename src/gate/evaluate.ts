@@ -170,6 +170,13 @@ export function evaluateGate(input: EvalGateInput): EvalGate {
     });
     return { checks, notes };
   }
+  const errored = summary.metrics.errors?.metric ?? 0;
+  if (errored > 0) {
+    // They have no scores: a model that starts failing on rows it got right would otherwise read "within noise".
+    notes.push(
+      `${errored} ${errored === 1 ? "result" : "results"} errored in this run: without scores, they are not compared`,
+    );
+  }
   const inBaseline = new Set(input.baselineScores);
   for (const stats of Object.values(input.stats.scores)) {
     if (!stats.change || (!inBaseline.has(stats.name) && stats.change.matched === 0)) {

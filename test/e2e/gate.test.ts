@@ -155,7 +155,10 @@ describe("the regression gate", () => {
 const shift = Number(process.env.SHIFT ?? 0);
 Eval("shape", {
   data: Array.from({ length: 20 }, (_, i) => ({ input: shift + i })),
-  task: (i: number) => i,
+  task: (i: number) => {
+    if (process.env.ERR && i < 5) throw new Error("the model is down");
+    return i;
+  },
   scores: [() => ({ name: process.env.NAME ?? "Acc", score: process.env.NULL ? null : process.env.LOW ? 0 : 1 })],
 });
 `,
@@ -178,6 +181,13 @@ Eval("shape", {
     // Unchanged, it passes.
     const same = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir });
     expect(same.code).toBe(0);
+    // Rows that errored are not compared, and it is said.
+    const errored = await runCli(["--ci", "--no-progress", "--no-store", "--max-error-rate", "0.5"], {
+      cwd: dir,
+      env: { ERR: "1" },
+    });
+    expect(errored.code).toBe(0);
+    expect(errored.stdout).toContain("5 results errored in this run: without scores, they are not compared");
   });
 
   it("applies a --baseline file to its own eval only: the others keep their committed baselines", async () => {
