@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import type { EvalDefinition } from "../define/types.js";
@@ -7,7 +8,8 @@ import { evaluateGate, WORST_ROWS } from "../gate/evaluate.js";
 import { scoreStats } from "../gate/stats.js";
 import { evalThresholdRules } from "../gate/thresholds.js";
 import { DEFAULT_GATE, type EvalGate, type EvalStats, type GateOptions } from "../gate/types.js";
-import { baselinePath } from "../store/baseline-file.js";
+import { ALWAYS_EXCLUDED } from "../loader/discover.js";
+import { BASELINE_DIR, baselinePath } from "../store/baseline-file.js";
 import { type ScoreRows, scoreRows, worstRows } from "../store/paired.js";
 import type { Experiment } from "../store/types.js";
 import type { BaselineComparison } from "../summary/comparison.js";
@@ -33,6 +35,58 @@ export function committedBaselines(
     if (file && existsSync(file)) found.set(e.name, { file, shown: path.relative(cwd, file) || file });
   }
   return found;
+}
+
+/**
+ * Committed baseline files no eval of this run would compare with: an eval renamed, or its file moved to another
+ * directory, leaves its baseline behind, and the gate then passes with "no baseline" (said here, so that CI shows
+ * why). Searched where the run searched for eval files (or in `baselineDir`); directories whose eval file failed
+ * to load are left out, as their evals are unknown.
+ */
+export async function orphanBaselines(input: {
+  evals: ReadonlyArray<{ name: string; file: string | undefined }>;
+  searched: { paths: string[]; base: string };
+  baselineDir: string | undefined;
+  failedFiles: readonly string[];
+  cwd: string;
+}): Promise<string[]> {
+  const claimed = new Set(
+    input.evals.map((e) => baselinePath(e.name, e.file, input.baselineDir)).filter((f) => f !== undefined),
+  );
+  const unknown = new Set(
+    input.failedFiles.map((f) =>
+      input.baselineDir ? input.baselineDir : path.join(path.dirname(f), BASELINE_DIR),
+    ),
+  );
+  const found = new Set<string>();
+  const { default: fg } = await import("fast-glob");
+  if (input.baselineDir) {
+    for (const f of await fg("*.jsonl", { cwd: input.baselineDir, absolute: true, onlyFiles: true }))
+      found.add(path.normalize(f));
+  } else {
+    for (const given of input.searched.paths) {
+      const dir = path.resolve(input.searched.base, given);
+      const isDir = await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!isDir) continue;
+      const files = await fg(`**/${BASELINE_DIR}/*.jsonl`, {
+        cwd: dir,
+        ignore: ALWAYS_EXCLUDED,
+        absolute: true,
+        onlyFiles: true,
+      });
+      for (const f of files) found.add(path.normalize(f));
+    }
+  }
+  return [...found]
+    .filter((f) => !claimed.has(f) && !unknown.has(path.dirname(f)))
+    .sort()
+    .map(
+      (f) =>
+        `${path.relative(input.cwd, f) || f} is a committed baseline that no eval of this run uses (an eval renamed, or its file moved?), so nothing is compared with it`,
+    );
 }
 
 export interface Assessed {

@@ -66,6 +66,8 @@ export interface PreparedRun {
   notices: string[];
   /** Where committed baselines live, when not beside each eval file. */
   baselineDir?: string | undefined;
+  /** What was searched for eval files, when it was the config's (or the default) search rather than given paths. */
+  searched?: { paths: string[]; base: string } | undefined;
   /** Watch mode's `f`, per eval name: re-run only these pairs of an earlier experiment, keeping its other rows. */
   rerun?: Map<string, Rerun> | undefined;
   /**
@@ -143,6 +145,8 @@ export interface RunSettings {
   workers: number | "auto";
   notices: string[];
   baselineDir: string | undefined;
+  /** The paths came from the command line (not the config's). */
+  fromFlags: boolean;
 }
 
 /** Loads the config and the env file and resolves every setting; throws for bad config or flags. */
@@ -165,6 +169,7 @@ export async function runSettings(options: RunEvalsOptions): Promise<RunSettings
     loaded,
     filters,
     paths: fromFlags ? (options.paths ?? []) : (config.paths ?? ["."]),
+    fromFlags,
     base: fromFlags ? cwd : loaded.dir,
     overrides: { trials: options.trials ?? config.trials, timeout: options.timeout ?? config.timeout },
     maxConcurrency: options.maxConcurrency ?? config.maxConcurrency,
@@ -234,5 +239,6 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     workers: settings.workers,
     notices: settings.notices,
     baselineDir: settings.baselineDir,
+    searched: settings.fromFlags ? undefined : { paths: settings.paths, base: settings.base },
   };
 }

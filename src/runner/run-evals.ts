@@ -20,7 +20,7 @@ import { ownPackageRoot } from "../util/own-package.js";
 import { userFrame } from "../util/stack.js";
 import { evalrunVersion } from "../util/version.js";
 import { checkRunOptions } from "./check-options.js";
-import { assessEval, committedBaselines, gateOptions } from "./gate-step.js";
+import { assessEval, committedBaselines, gateOptions, orphanBaselines } from "./gate-step.js";
 import type { RunEvalsOptions } from "./options.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
 import { exportRun } from "./run-export.js";
@@ -238,6 +238,16 @@ export async function executeRun(
       );
     }
     const gated = gateVerdict(evals, gate, ruling);
+    const orphans =
+      gate.failOnRegression && prepared.searched && !options.baseline
+        ? await orphanBaselines({
+            evals: prepared.infos,
+            searched: prepared.searched,
+            baselineDir: prepared.baselineDir,
+            failedFiles: prepared.problems.map((p) => p.file),
+            cwd: prepared.cwd,
+          })
+        : [];
     if (exportDir) await exportRun(session, planned, exportDir, options.selection?.shard);
     const result: RunEvalsResult = {
       evals,
@@ -249,6 +259,7 @@ export async function executeRun(
       gateErrors: gated.errors,
       notes: [
         ...gated.notes,
+        ...orphans,
         ...prepared.notices,
         ...skipped.map((s) => `${s.definition.name}: skipped, ${s.reason}`),
         ...session.notes,

@@ -215,6 +215,24 @@ Eval("shape", {
     expect(run.stdout).toContain("· support: Factuality dropped 8.0%");
   });
 
+  it("points out a committed baseline left behind when its eval file moved or the eval was renamed", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/sub/support.eval.ts": SUPPORT,
+      "evals/__baselines__/support.jsonl": SUPPORT_BASELINE,
+      "evals/__baselines__/kept.jsonl": SUPPORT_BASELINE.replace('"support"', '"kept"'),
+      "evals/kept.eval.ts": SUPPORT.replace('Eval("support"', 'Eval("kept"'),
+    });
+    const run = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir, env: { MODE: "drop" } });
+    expect(run.stdout).toContain(
+      "· evals/__baselines__/support.jsonl is a committed baseline that no eval of this run uses (an eval renamed, or its file moved?), so nothing is compared with it",
+    );
+    expect(run.stdout).not.toContain("kept.jsonl is a committed baseline");
+    // Files named on the command line are a part of the project: the others' baselines are not orphans.
+    const some = await runCli(["--ci", "--no-progress", "--no-store", "evals/kept.eval.ts"], { cwd: dir });
+    expect(some.stdout).not.toContain("is a committed baseline that no eval");
+  });
+
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     const passed = await runCli(["--fail-on-regression", "--no-store"], { cwd: dir });
