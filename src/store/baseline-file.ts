@@ -8,7 +8,7 @@ import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
 import { Experiments } from "./experiments.js";
 import { EXPORT_VERSION } from "./export.js";
-import { importFile } from "./import.js";
+import { importFile, withoutBom } from "./import.js";
 import type { Experiment } from "./types.js";
 
 /** Committed baselines live in this directory next to the eval file, as snapshots do. */
@@ -151,7 +151,7 @@ export async function readExportHeader(file: string): Promise<ExportHeader | und
   let first: string | undefined;
   try {
     for await (const line of lines) {
-      first = line;
+      first = withoutBom(line);
       break;
     }
   } catch {

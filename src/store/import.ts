@@ -14,6 +14,9 @@ import { Experiments } from "./experiments.js";
 import { RowWriter } from "./rows.js";
 import type { Experiment, ExperimentStatus, GitInfo } from "./types.js";
 
+/** A file's first line without the byte-order mark that Windows editors put before it. */
+export const withoutBom = (line: string): string => (line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
+
 export interface ImportOptions {
   /** The eval the rows belong to; required when the file has no evalrun header line. */
   project?: string | undefined;
@@ -174,8 +177,9 @@ export async function importFile(
       input: createReadStream(file, "utf8"),
       crlfDelay: Number.POSITIVE_INFINITY,
     });
-    for await (const line of lines) {
+    for await (const read of lines) {
       lineNo++;
+      const line = lineNo === 1 ? withoutBom(read) : read;
       if (line.trim() === "") continue;
       let value: unknown;
       try {

@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
 import { Experiments } from "./experiments.js";
-import { importFile } from "./import.js";
+import { importFile, withoutBom } from "./import.js";
 import { copyRows } from "./rows.js";
 import type { RunRecord } from "./run-export.js";
 import type { Experiment, GitInfo } from "./types.js";
@@ -29,7 +29,7 @@ async function firstLine(file: string): Promise<string | undefined> {
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   try {
-    for await (const line of lines) return line;
+    for await (const line of lines) return withoutBom(line);
   } finally {
     lines.close();
   }

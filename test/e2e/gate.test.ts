@@ -233,6 +233,17 @@ Eval("shape", {
     expect(some.stdout).not.toContain("is a committed baseline that no eval");
   });
 
+  it("reads a committed baseline saved with a byte-order mark (as Windows editors save files)", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/support.eval.ts": SUPPORT,
+      "evals/__baselines__/support.jsonl": `\uFEFF${SUPPORT_BASELINE}`,
+    });
+    const run = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir, env: { MODE: "drop" } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("· support: Factuality dropped 8.0%");
+  });
+
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     const passed = await runCli(["--fail-on-regression", "--no-store"], { cwd: dir });
