@@ -253,7 +253,16 @@ async function makeReporters(
       cmd.getOptionValueSource("progress") === "cli" ? flags.progress : (config.progress ?? true);
     const show = wanted && process.stderr.isTTY === true && process.stdout.isTTY === true;
     const progress = show ? await createProgress(process.stderr, errColors) : undefined;
-    return new TerminalReporter({ out: process.stdout, err: process.stderr, cwd, colors, verbose, progress });
+    const stored = (cmd.getOptionValueSource("store") === "cli" ? flags.store : config.store) !== false;
+    return new TerminalReporter({
+      out: process.stdout,
+      err: process.stderr,
+      cwd,
+      colors,
+      verbose,
+      progress,
+      stored,
+    });
   };
   return createReporters(plan, { cwd, verbose, env: process.env, rowRules: flags.rowThreshold, terminal });
 }

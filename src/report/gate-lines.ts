@@ -1,6 +1,7 @@
 import { bracket, confidenceLabel, scorePair } from "../gate/format.js";
 import type { EvalGate, GateCheck, ScoreStats, WorstRow } from "../gate/types.js";
 import type { Colors } from "./colors.js";
+import { oneLine, short } from "./safe-text.js";
 import { preview } from "./values.js";
 
 /** True when a gate of the eval failed or is misconfigured. */
@@ -27,9 +28,11 @@ const label: Record<GateCheck["kind"], string> = {
 
 /** A worst row on one line: key, before → after, input and the two outputs. */
 export function worstRowLine(r: WorstRow, width = 40): string {
-  const after = r.errorAfter ? `error: ${r.errorAfter}` : preview(r.outputAfter, width);
+  const after = r.errorAfter ? `error: ${short(r.errorAfter, width)}` : preview(r.outputAfter, width);
   const [before, afterScore] = scorePair(r.before, r.after);
-  return `${r.rowKey}  ${before} → ${afterScore}  input ${preview(r.input, width)}  output ${preview(r.outputBefore, width)} → ${after}`;
+  return oneLine(
+    `${r.rowKey}  ${before} → ${afterScore}  input ${preview(r.input, width)}  output ${preview(r.outputBefore, width)} → ${after}`,
+  );
 }
 
 /** The eval's gates, PASS / FAIL each, with the worst rows of a failed regression and the gate's notes. */
@@ -43,13 +46,13 @@ export function gateLines(gate: EvalGate | undefined, c: Colors): string[] {
         : check.status === "fail"
           ? c.red("✘ FAIL ")
           : c.red("✘ ERROR");
-    lines.push(`    ${status} ${c.dim(label[check.kind])}  ${check.message}`);
-    if (check.hint) lines.push(`             ${c.dim("hint:")} ${check.hint}`);
+    lines.push(`    ${status} ${c.dim(label[check.kind])}  ${oneLine(check.message)}`);
+    if (check.hint) lines.push(`             ${c.dim("hint:")} ${oneLine(check.hint)}`);
     if (check.worstRows && check.worstRows.length > 0) {
       lines.push(`             ${c.dim("worst rows:")}`);
       for (const r of check.worstRows) lines.push(`               ${worstRowLine(r)}`);
     }
   }
-  for (const note of gate.notes) lines.push(`    ${c.dim(`· ${note}`)}`);
+  for (const note of gate.notes) lines.push(`    ${c.dim(`· ${oneLine(note)}`)}`);
   return lines;
 }

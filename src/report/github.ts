@@ -3,10 +3,15 @@ import type { Writable } from "node:stream";
 import { append } from "./destination.js";
 import { renderMarkdown } from "./markdown.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
+import { printable } from "./safe-text.js";
 import { evalLine } from "./source-line.js";
 
-/** Workflow-command escaping: the message part, then properties (which also cannot hold `:` or `,`). */
-const escapeData = (text: string) => text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+/**
+ * Workflow-command escaping: the message part, then properties (which also cannot hold `:` or `,`); control
+ * characters from eval text are shown as `\u0007`, as in the terminal.
+ */
+const escapeData = (text: string) =>
+  printable(text).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 const escapeProperty = (text: string) => escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 
 interface Annotation {

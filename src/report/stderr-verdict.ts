@@ -4,6 +4,7 @@ import type { Problem } from "../loader/problems.js";
 import type { Colors } from "./colors.js";
 import { formatProblem } from "./problems.js";
 import type { Reporter, RunResult } from "./reporter.js";
+import { hanging, inertForActions, printable } from "./safe-text.js";
 
 /**
  * When no terminal summary is printed (only machine reporters), a CI log must still say why a run failed: file
@@ -11,13 +12,25 @@ import type { Reporter, RunResult } from "./reporter.js";
  */
 export class StderrVerdictReporter implements Reporter {
   constructor(
-    private readonly o: { err: Writable; cwd: string; colors: Colors; verbose: boolean; problems: boolean },
+    private readonly o: {
+      err: Writable;
+      cwd: string;
+      colors: Colors;
+      verbose: boolean;
+      problems: boolean;
+      /** As the terminal reporter's option: defuses lines GitHub's runner would read as commands. */
+      githubActions?: boolean;
+    },
   ) {}
+
+  private write(text: string): void {
+    const actions = this.o.githubActions ?? process.env.GITHUB_ACTIONS === "true";
+    this.o.err.write(actions ? inertForActions(text) : text);
+  }
 
   onRunStart(_evals: EvalInfo[], problems: Problem[]): void {
     if (!this.o.problems) return;
-    for (const p of problems)
-      this.o.err.write(`${formatProblem(p, this.o.cwd, this.o.colors, this.o.verbose)}\n`);
+    for (const p of problems) this.write(`${formatProblem(p, this.o.cwd, this.o.colors, this.o.verbose)}\n`);
   }
 
   onRunEnd(result: RunResult): void {
@@ -27,9 +40,9 @@ export class StderrVerdictReporter implements Reporter {
       result.exitCode === 0 ? c.green("evalrun: passed") : c.red(`evalrun: failed (exit ${result.exitCode})`);
     const lines = [
       status,
-      ...result.reasons.map((r) => `  · ${r}`),
-      ...result.notes.map((n) => c.dim(`  · ${n}`)),
+      ...result.reasons.map((r) => `  · ${hanging(printable(r), "    ")}`),
+      ...result.notes.map((n) => c.dim(`  · ${hanging(printable(n), "    ")}`)),
     ];
-    this.o.err.write(`${lines.join("\n")}\n`);
+    this.write(`${lines.join("\n")}\n`);
   }
 }

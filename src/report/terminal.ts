@@ -9,6 +9,7 @@ import { gateFailed, gateLines, scoreIntervals } from "./gate-lines.js";
 import { formatProblem, indent } from "./problems.js";
 import type { Progress } from "./progress.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
+import { clip, hanging, inertForActions, oneLine, printable } from "./safe-text.js";
 
 export interface TerminalReporterOptions {
   out: Writable;
@@ -19,7 +20,14 @@ export interface TerminalReporterOptions {
   progress?: Progress | undefined;
   /** Errored rows listed per eval (all of them with --verbose). */
   maxErrorsShown?: number;
+  /** False with --no-store: `evalrun show` cannot then show what the summary cut. */
+  stored?: boolean;
+  /** On GitHub Actions (default: GITHUB_ACTIONS=true), lines that the runner would read as commands are defused. */
+  githubActions?: boolean;
 }
+
+/** An error message in the summary: longer ones are cut (--verbose prints them whole). */
+const MESSAGE_LIMITS = { chars: 1000, lines: 20 };
 
 interface ErrorSample {
   row: number;
@@ -43,19 +51,24 @@ export class TerminalReporter implements Reporter {
     { shown: ErrorSample[]; listed: number; covered: number; total: number }
   >();
   private readonly maxShown: number;
+  private readonly actions: boolean;
 
   constructor(private readonly o: TerminalReporterOptions) {
     this.maxShown = o.verbose ? Number.POSITIVE_INFINITY : (o.maxErrorsShown ?? 5);
+    this.actions = o.githubActions ?? process.env.GITHUB_ACTIONS === "true";
   }
 
   private print(text: string): void {
-    if (this.o.progress?.active) this.o.progress.log(`${text}\n`);
-    else this.o.out.write(`${text}\n`);
+    const safe = this.actions ? inertForActions(text) : text;
+    if (this.o.progress?.active) this.o.progress.log(`${safe}\n`);
+    else this.o.out.write(`${safe}\n`);
   }
 
   onRunStart(evals: EvalInfo[], problems: Problem[]): void {
-    for (const problem of problems)
-      this.o.err.write(`${formatProblem(problem, this.o.cwd, this.o.colors, this.o.verbose)}\n\n`);
+    for (const problem of problems) {
+      const text = formatProblem(problem, this.o.cwd, this.o.colors, this.o.verbose);
+      this.o.err.write(`${this.actions ? inertForActions(text) : text}\n\n`);
+    }
     this.o.progress?.start(evals);
   }
 
@@ -114,9 +127,9 @@ export class TerminalReporter implements Reporter {
     const failed = outcome.failure !== undefined || m.errors.metric > 0 || gateFailed(outcome.gate);
     const mark = outcome.interrupted ? c.yellow("■") : failed ? c.red("✘") : c.green("✔");
     const lines: string[] = [];
-    lines.push(`${mark} ${c.bold(ev.name)}  ${c.dim(shownPath(ev.file, this.o.cwd))}`);
+    lines.push(`${mark} ${c.bold(oneLine(ev.name))}  ${c.dim(shownPath(ev.file, this.o.cwd))}`);
     lines.push(
-      `  ${c.dim("experiment")}  ${summary.experiment_name}${outcome.interrupted ? c.yellow("  (interrupted)") : ""}`,
+      `  ${c.dim("experiment")}  ${oneLine(summary.experiment_name)}${outcome.interrupted ? c.yellow("  (interrupted)") : ""}`,
     );
     const cmp = outcome.comparison;
     if (cmp) {
@@ -149,19 +162,22 @@ export class TerminalReporter implements Reporter {
     const scores = Object.values(summary.scores);
     if (scores.length > 0) {
       lines.push(`  ${c.dim("scores")}`);
-      const width = Math.max(...scores.map((s) => s.name.length));
+      const width = Math.max(...scores.map((s) => oneLine(s.name).length));
       for (const s of scores) {
         const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
         const change = cmp ? `  ${this.change(s.diff)}  ${this.movement(s.improvements, s.regressions)}` : "";
         lines.push(
-          `    ${s.name.padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}${scoreIntervals(outcome.stats?.scores[s.name], outcome.stats?.confidence ?? 0.95, c)}`,
+          `    ${oneLine(s.name).padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}${scoreIntervals(outcome.stats?.scores[s.name], outcome.stats?.confidence ?? 0.95, c)}`,
         );
       }
     }
     lines.push(...gateLines(outcome.gate, c));
     if (outcome.failure) {
-      lines.push(`  ${c.red(`[${outcome.failure.code}]`)} ${outcome.failure.message}`);
-      if (outcome.failure.hint) lines.push(`  ${c.dim("hint:")} ${outcome.failure.hint}`);
+      lines.push(
+        `  ${c.red(`[${outcome.failure.code}]`)} ${hanging(printable(outcome.failure.message), "    ")}`,
+      );
+      if (outcome.failure.hint)
+        lines.push(`  ${c.dim("hint:")} ${hanging(printable(outcome.failure.hint), "    ")}`);
     }
     const errors = this.samples.get(ev.name);
     if (errors && errors.total > 0) {
@@ -169,8 +185,11 @@ export class TerminalReporter implements Reporter {
       for (const e of errors.shown) {
         const trial = ev.trialCount > 1 ? ` trial ${e.trial}` : "";
         const again = e.repeats > 0 ? c.dim(` (and ${e.repeats} more with this error)`) : "";
-        lines.push(`    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${e.message}${again}`);
-        if (this.o.verbose && e.stack) lines.push(indent(e.stack.split("\n").slice(1).join("\n"), "      "));
+        lines.push(
+          `    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${this.message(e.message, summary)}${again}`,
+        );
+        if (this.o.verbose && e.stack)
+          lines.push(indent(printable(e.stack).split("\n").slice(1).join("\n"), "      "));
         else if (e.where) lines.push(`      ${c.dim(`at ${e.where}`)}`);
       }
       const more = errors.total - errors.covered;
@@ -186,6 +205,23 @@ export class TerminalReporter implements Reporter {
       );
     }
     this.print(`${lines.join("\n")}\n`);
+  }
+
+  /**
+   * A row's error message, safe to print: control characters escaped, continuation lines indented under the
+   * row, and a long message cut, saying where the rest is.
+   */
+  private message(message: string, summary: ExperimentSummary): string {
+    const { text, cut } = this.o.verbose
+      ? { text: printable(message), cut: 0 }
+      : clip(printable(message), MESSAGE_LIMITS);
+    const where =
+      this.o.stored === false ? "" : `; so does \`evalrun show ${oneLine(summary.experiment_name)}\``;
+    const note =
+      cut > 0
+        ? `\n${this.o.colors.dim(`… ${cut.toLocaleString("en-US")} more character${cut === 1 ? "" : "s"} (--verbose prints the whole message${where})`)}`
+        : "";
+    return hanging(`${text}${note}`, "        ");
   }
 
   /** `(+4.0%)`: the change of the mean in percentage points, green up, red down. */
@@ -226,7 +262,8 @@ export class TerminalReporter implements Reporter {
         ? c.green("Done")
         : c.red("Failed");
     this.print(`${status}: ${parts.join(" · ")}`);
-    for (const line of [...result.reasons, ...result.notes]) this.print(`  ${c.dim("·")} ${line}`);
+    for (const line of [...result.reasons, ...result.notes])
+      this.print(`  ${c.dim("·")} ${hanging(printable(line), "    ")}`);
     if (result.store !== ":memory:" && result.evals.length > 0) {
       this.print(
         c.dim(

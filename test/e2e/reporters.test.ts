@@ -196,6 +196,57 @@ describe("the github reporter", () => {
   });
 });
 
+describe("text from evals in the terminal summary", () => {
+  /** Row 0's error is what a model might say; row 1's is 5,000 characters long. */
+  const LOUD = `import { Eval } from "evalrun";
+
+Eval("loud\\u0007 <x>", {
+  data: [{ input: "a" }, { input: "b" }, { input: "c" }],
+  task: (input: string) => {
+    if (input === "a") throw new Error("model said:\\n  ::stop-commands::abc123\\n::add-mask::x ##[error]y\\n\\u001b[31mred\\u001b[0m\\rcr");
+    if (input === "b") throw new Error("y".repeat(5000));
+    return input;
+  },
+  scores: [() => ({ name: "odd\\u0002score", score: 1 })],
+});
+`;
+
+  it("is indented under its row, shows control characters escaped, is cut when long, and runs no workflow command on Actions", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/loud.eval.ts": LOUD });
+    const result = await runCli(["--ci", "--no-store"], {
+      cwd: dir,
+      env: { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: path.join(dir, "summary.md") },
+    });
+    expect(result.code).toBe(1);
+    // The runner reads a line as a command when its trimmed start is `::`, or `##[` is anywhere in it.
+    const commands = result.stdout
+      .split(/\r\n|\r|\n/)
+      .filter((l) => l.trimStart().startsWith("::") || l.includes("##["));
+    expect(commands).toEqual([
+      expect.stringMatching(/^::error file=evals\/loud\.eval\.ts,line=3,title=evalrun%3A loud/),
+    ]);
+    const controls = [...result.stdout].filter((ch) => ch < " " && ch !== "\n");
+    expect(controls).toEqual([]);
+    expect(result.stdout).toContain("✘ loud\\u0007 <x>");
+    expect(result.stdout).toContain("    odd\\u0002score");
+    expect(result.stdout).toContain(
+      [
+        "    row 0 task  Error: model said:",
+        "          \\u003a:stop-commands::abc123",
+        "        \\u003a:add-mask::x ##\\u005berror]y",
+        "        \\u001b[31mred\\u001b[0m\\u000dcr",
+        "      at evals/loud.eval.ts:6:",
+      ].join("\n"),
+    );
+    expect(result.stdout).toContain(
+      `    row 1 task  Error: ${"y".repeat(993)}\n        … 4,007 more characters (--verbose prints the whole message)\n`,
+    );
+    const verbose = await runCli(["--no-store", "--verbose"], { cwd: dir, env: { GITHUB_ACTIONS: "" } });
+    expect(verbose.stdout).toContain(`Error: ${"y".repeat(5000)}\n`);
+    expect(verbose.stdout).toContain("\n          ::stop-commands::abc123\n");
+  });
+});
+
 describe("several reporters at once", () => {
   it("writes json, markdown and jsonl reports to their --outfile while the terminal summary goes to stdout", async () => {
     const dir = fixture();

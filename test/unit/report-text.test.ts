@@ -3,6 +3,7 @@ import { meanInterval } from "../../src/gate/bootstrap.js";
 import { regressionCheck } from "../../src/gate/evaluate.js";
 import { bracket, percent, scorePair, signedPercent } from "../../src/gate/format.js";
 import { worstRowLine } from "../../src/report/gate-lines.js";
+import { clip, inertForActions, printable } from "../../src/report/safe-text.js";
 
 describe("percentages of changes too small for one decimal", () => {
   it("show their sign and first significant digit instead of 0.0%; float noise stays +0.0%", () => {
@@ -50,5 +51,26 @@ describe("percentages of changes too small for one decimal", () => {
       errorAfter: undefined,
     };
     expect(worstRowLine(row)).toContain("h:1  0.65000 → 0.64998  input 17");
+  });
+});
+
+describe("eval text made safe to print", () => {
+  it("shows control characters escaped, keeps newlines and tabs", () => {
+    expect(printable("a\u001b[31mb\u0007\r\nc\rd\te\u202ef\u0085")).toBe(
+      "a\\u001b[31mb\\u0007\nc\\u000dd\te\\u202ef\\u0085",
+    );
+  });
+
+  it("cuts at a number of characters or lines, saying how much was left", () => {
+    expect(clip("abcdef", { chars: 4, lines: 5 })).toEqual({ text: "abcd", cut: 2 });
+    expect(clip("a\nb\nc", { chars: 100, lines: 2 })).toEqual({ text: "a\nb", cut: 2 });
+    expect(clip("abc", { chars: 3, lines: 1 })).toEqual({ text: "abc", cut: 0 });
+  });
+
+  it("defuses every line GitHub's runner would run as a workflow command, wherever the runner ends a line", () => {
+    const text = "ok ::a::b\n  ::stop-commands::t\r::add-mask::x\r\n\u00a0::error::y\nsee ##[error]z";
+    expect(inertForActions(text)).toBe(
+      "ok ::a::b\n  \\u003a:stop-commands::t\r\\u003a:add-mask::x\r\n\u00a0\\u003a:error::y\nsee ##\\u005berror]z",
+    );
   });
 });

@@ -1,0 +1,57 @@
+/**
+ * Characters that act on a terminal instead of showing: C0 and C1 controls but tab and newline (ANSI escapes,
+ * BEL, a carriage return that overwrites the line), DEL, and the bidi controls that reorder what follows.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/** User text (a model's output, an error message, a name) with those characters shown as `\u001b`. */
+export function printable(text: string): string {
+  return text.replace(/\r\n/g, "\n").replace(CONTROL, escapeChar);
+}
+
+/** User text on one line: `printable`, newlines as `\n`. */
+export const oneLine = (text: string): string => printable(text).replace(/\n/g, "\\n");
+
+/** `oneLine`, cut to `width` characters with an ellipsis. */
+export function short(text: string, width: number): string {
+  const line = oneLine(text);
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** A multi-line text whose lines after the first start with `prefix`, so they stay under the line they belong to. */
+export const hanging = (text: string, prefix: string): string => text.split("\n").join(`\n${prefix}`);
+
+/** The first `chars` characters and `lines` lines of a text, and how many characters were left out. */
+export function clip(text: string, limits: { chars: number; lines: number }): { text: string; cut: number } {
+  let end = Math.min(text.length, limits.chars);
+  let newlines = 0;
+  for (let i = 0; i < end; i++) {
+    if (text[i] === "\n" && ++newlines === limits.lines) {
+      end = i;
+      break;
+    }
+  }
+  return end >= text.length ? { text, cut: 0 } : { text: text.slice(0, end), cut: text.length - end };
+}
+
+/**
+ * GitHub Actions runs a log line as a workflow command when, leading whitespace trimmed, it starts with `::`, or
+ * when it holds `##[` anywhere (the older syntax the runner still reads): text from an eval could stop the run's
+ * commands (`::stop-commands::`), mask words or fake annotations. Such a line's first `:` (or the `[`) is written
+ * as `\u003a` (`\u005b`) instead; evalrun's own lines never start that way. Lines end where the runner ends
+ * them: at `\n`, `\r\n` or a lone `\r`.
+ */
+export function inertForActions(text: string): string {
+  return text
+    .split(/(\r\n|\r|\n)/)
+    .map((line, i) => {
+      if (i % 2 === 1) return line;
+      const safe = line.replace(/##\[/g, "##\\u005b");
+      const start = /^[\s\u0085]*/.exec(safe)?.[0].length ?? 0;
+      return safe.startsWith("::", start) ? `${safe.slice(0, start)}\\u003a${safe.slice(start + 1)}` : safe;
+    })
+    .join("");
+}
