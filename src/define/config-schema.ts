@@ -26,6 +26,16 @@ export const configSchema = z.strictObject({
   maxErrorRate: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
   store: z.optional(z.union([nonEmpty, z.literal(false)])),
   baselineDir: z.optional(nonEmpty),
+  gate: z.optional(
+    z.strictObject({
+      failOnRegression: z.optional(z.boolean()),
+      maxDrop: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
+      confidence: z.optional(z.number().check(z.gt(0), z.lt(1))),
+      requireBaseline: z.optional(z.boolean()),
+      minScore: z.optional(z.array(nonEmpty)),
+      rowThreshold: z.optional(z.array(nonEmpty)),
+    }),
+  ),
 }) satisfies z.ZodMiniType<EvalrunConfig>;
 
 export const configKeys = Object.keys(configSchema.shape);

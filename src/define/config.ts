@@ -26,6 +26,24 @@ export interface EvalrunConfig {
   store?: string | false;
   /** Where committed baselines live, relative to the config file (`--baseline-dir`); default `__baselines__/` beside each eval file. */
   baselineDir?: string;
+  /** The team's gate policy; each key's flag of the same name overrides it, and `--min-score` flags come after. */
+  gate?: GateConfig;
+}
+
+/** Gate settings in the config (the flags `--fail-on-regression`, `--max-drop`... of the same names). */
+export interface GateConfig {
+  /** Run the regression gate on every run, not only with `--ci` (`--fail-on-regression`). */
+  failOnRegression?: boolean;
+  /** A drop tolerated even beyond noise, a fraction (`--max-drop`). */
+  maxDrop?: number;
+  /** Confidence of the intervals and the test, strictly between 0 and 1 (`--confidence`). */
+  confidence?: number;
+  /** Fail an eval with no baseline (`--require-baseline`). */
+  requireBaseline?: boolean;
+  /** `--min-score` specs: `"Factuality=0.8"`, `"my-eval:Tone=70%"`, `"0.5"`. */
+  minScore?: string[];
+  /** `--row-threshold` specs. */
+  rowThreshold?: string[];
 }
 
 export function defineConfig(config: EvalrunConfig): EvalrunConfig {

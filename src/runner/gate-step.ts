@@ -2,11 +2,13 @@ import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type Database from "better-sqlite3";
+import type { GateConfig } from "../define/config.js";
+import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import type { EvalInfo } from "../engine/types.js";
 import { evaluateGate, WORST_ROWS } from "../gate/evaluate.js";
 import { scoreStats } from "../gate/stats.js";
-import { evalThresholdRules } from "../gate/thresholds.js";
+import { evalThresholdRules, parseScoreRule } from "../gate/thresholds.js";
 import { DEFAULT_GATE, type EvalGate, type EvalStats, type GateOptions } from "../gate/types.js";
 import { ALWAYS_EXCLUDED } from "../loader/discover.js";
 import { BASELINE_DIR, baselinePath } from "../store/baseline-file.js";
@@ -18,9 +20,44 @@ import type { ExperimentSummary } from "../summary/types.js";
 /** Intervals are computed for evals up to this many results, and for any size under the regression gate. */
 export const STATS_MAX_RESULTS = 50_000;
 
-/** The gate options of a run: the defaults, overridden by what was given. */
-export function gateOptions(given: Partial<GateOptions> | undefined): GateOptions {
-  return { ...DEFAULT_GATE, ...given };
+/**
+ * The gate options of a run: the defaults, then the config's `gate`, then what was given (flags). Score rules add
+ * up, the given ones last, so that they win where both name the same score.
+ */
+export function gateOptions(given: Partial<GateOptions> | undefined, config?: GateConfig): GateOptions {
+  const fromConfig = configGate(config);
+  return {
+    ...DEFAULT_GATE,
+    ...fromConfig,
+    ...given,
+    minScores: [...(fromConfig.minScores ?? []), ...(given?.minScores ?? [])],
+    rowThresholds: [...(fromConfig.rowThresholds ?? []), ...(given?.rowThresholds ?? [])],
+  };
+}
+
+function configGate(config: GateConfig | undefined): Partial<GateOptions> {
+  if (!config) return {};
+  const rules = (specs: string[] | undefined, key: string) =>
+    (specs ?? []).map((spec) => {
+      const rule = parseScoreRule(spec, `gate.${key}`);
+      if ("problem" in rule) {
+        throw new EvalrunError(
+          "CONFIG",
+          `The config's gate.${key} entry ${rule.problem.replace(/ \(e\.g\. .*\)$/, "")}.`,
+          `Write each as a --${key === "minScore" ? "min-score" : "row-threshold"} value, e.g. "Factuality=0.8" or "0.5".`,
+        );
+      }
+      return { ...rule, source: `gate.${key} "${spec}" in the config` };
+    });
+  const { failOnRegression, maxDrop, confidence, requireBaseline } = config;
+  return {
+    ...(failOnRegression !== undefined && { failOnRegression }),
+    ...(maxDrop !== undefined && { maxDrop }),
+    ...(confidence !== undefined && { confidence }),
+    ...(requireBaseline !== undefined && { requireBaseline }),
+    minScores: rules(config.minScore, "minScore"),
+    rowThresholds: rules(config.rowThreshold, "rowThreshold"),
+  };
 }
 
 /** Each eval's committed baseline file that exists, by eval name, with the path to show (relative to `cwd`). */

@@ -65,7 +65,7 @@ export async function executeRun(
   started = performance.now(),
 ): Promise<RunEvalsResult> {
   const reporters = options.reporters ?? [];
-  const gate = gateOptions(options.gate);
+  const gate = gateOptions(options.gate, prepared.config.gate);
   checkRuleEvals(
     [...gate.minScores, ...gate.rowThresholds],
     prepared.infos.map((i) => i.name),

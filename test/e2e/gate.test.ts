@@ -257,6 +257,52 @@ Eval("shape", {
   });
 });
 
+describe("the gate in the config", () => {
+  it("takes a team's gate policy from evalrun.config.ts, flags still winning", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/support.eval.ts": SUPPORT,
+      "evals/__baselines__/support.jsonl": SUPPORT_BASELINE,
+      "evalrun.config.ts": `export default { gate: { failOnRegression: true, maxDrop: 0.1, minScore: ["Factuality=0.8"] } };`,
+    });
+    // No --ci: the config asks for the regression gate; an 8% drop is within its max drop, the threshold is not.
+    const run = await runCli(["--no-progress", "--no-store"], { cwd: dir, env: { MODE: "drop" } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'Factuality 74.0% is below its minimum 80.0% (gate.minScore "Factuality=0.8" in the config)',
+    );
+    expect(run.stdout).toMatch(/✔ PASS\s+regression\s+Factuality -8\.0% .*within --max-drop 10\.0%/);
+    const flags = await runCli(
+      ["--no-progress", "--no-store", "--max-drop", "0", "--min-score", "Factuality=0.7"],
+      {
+        cwd: dir,
+        env: { MODE: "drop" },
+      },
+    );
+    expect(flags.stdout).toContain("✔ PASS  threshold   Factuality 74.0% >= 70.0%");
+    expect(flags.stdout).toMatch(/✘ FAIL\s+regression\s+Factuality dropped 8\.0%/);
+  });
+
+  it("refuses a malformed gate in the config before running anything", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/support.eval.ts": SUPPORT,
+      "evalrun.config.ts": `export default { gate: { minScore: ["Factuality=high"] } };`,
+    });
+    const run = await runCli(["--no-progress", "--no-store"], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("gate.minScore");
+    expect(run.stdout).toBe("");
+    const typo = project({
+      ...{ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT },
+      "evalrun.config.ts": "export default { gate: { maxdrop: 0.1 } };",
+    });
+    const typoRun = await runCli(["--no-progress", "--no-store"], { cwd: typo });
+    expect(typoRun.code).toBe(2);
+    expect(typoRun.stderr).toContain("maxdrop");
+  });
+});
+
 describe("thresholds", () => {
   it("fails a score below its threshold in Eval() and names the rule", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });

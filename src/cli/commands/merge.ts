@@ -42,12 +42,12 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
   const root = projectRoot(cwd);
   const verbose = flags.verbose === true;
   const plan = planReporters(flags, { cwd, root, env: process.env });
-  const gate = gateOptions(gateFromFlags(flags));
   const headers = await Promise.all(files.map((f) => readShardFile(path.resolve(cwd, f), cwd)));
   const byEval = new Map<string, ShardFile[]>();
   for (const h of headers) byEval.set(h.project, [...(byEval.get(h.project) ?? []), h]);
   for (const group of byEval.values()) checkShardSet(group);
   const { config, dir } = await loadConfig(cwd, flags.config);
+  const gate = gateOptions(gateFromFlags(flags), config.gate);
   const location = storeLocation({
     cwd,
     flag: flags.store,
