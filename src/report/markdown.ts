@@ -3,11 +3,32 @@ import type { GateCheck } from "../gate/types.js";
 import { type Destination, emit } from "./destination.js";
 import { shownPath } from "./format.js";
 import type { Reporter, RunResult } from "./reporter.js";
+import { printable, short } from "./safe-text.js";
 import { preview } from "./values.js";
 
-/** A table cell: one line, pipes escaped, code spans where the text is data. */
-const cell = (text: string) => text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
-const code = (text: string) => `\`${text.replace(/`/g, "'").replace(/\r?\n/g, " ")}\``;
+/**
+ * Text from evals (names, messages, inputs, outputs) as markdown that shows as written, on one line (a table cell
+ * cannot hold more): control characters escaped; `<`, `>` and `&` as entities, or GitHub renders or strips what
+ * looks like HTML (a prompt's `<context>`); markdown's inline punctuation backslash-escaped, so a `*` or a
+ * `[text](url)` stays text and a `|` does not end the cell; a leading block marker escaped too.
+ */
+const cell = (text: string) =>
+  printable(text)
+    .replace(/\n/g, " ")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/[\\`*_[\]|~#]/g, "\\$&")
+    .replace(
+      /^(\s*)([-+=]|\d+[.)])/,
+      (_, space: string, marker: string) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`,
+    );
+
+/** A code span: shown as is (no entities there), control characters escaped; `inTable` escapes its pipes. */
+const code = (text: string, inTable = false) => {
+  const inner = printable(text).replace(/`/g, "'").replace(/\n/g, " ");
+  return `\`${inTable ? inner.replace(/\|/g, "\\|") : inner}\``;
+};
 
 const icon = (check: GateCheck) => (check.status === "pass" ? "✅" : "❌");
 
@@ -55,18 +76,18 @@ export function renderMarkdown(result: RunResult, cwd: string): string {
   }
   for (const { e, c } of failedChecks) {
     lines.push(`#### ${icon(c)} ${cell(e.info.name)}${c.score ? ` › ${cell(c.score)}` : ""}: ${c.kind}`, "");
-    lines.push(c.message, "");
-    if (c.hint) lines.push(`Hint: ${c.hint}`, "");
+    lines.push(cell(c.message), "");
+    if (c.hint) lines.push(`Hint: ${cell(c.hint)}`, "");
     if (c.worstRows?.length) {
       lines.push(
         "| Row | Before | After | Input | Output before | Output after |",
         "|---|---|---|---|---|---|",
       );
       for (const r of c.worstRows) {
-        const after = r.errorAfter ? `error: ${r.errorAfter}` : preview(r.outputAfter, 60);
+        const after = r.errorAfter ? `error: ${short(r.errorAfter, 60)}` : preview(r.outputAfter, 60);
         const [before, afterScore] = scorePair(r.before, r.after);
         lines.push(
-          `| ${code(r.rowKey)} | ${before} | ${afterScore} | ${cell(preview(r.input, 60))} | ${cell(preview(r.outputBefore, 60))} | ${cell(after)} |`,
+          `| ${code(r.rowKey, true)} | ${before} | ${afterScore} | ${cell(preview(r.input, 60))} | ${cell(preview(r.outputBefore, 60))} | ${cell(after)} |`,
         );
       }
       lines.push("");
@@ -84,8 +105,8 @@ export function renderMarkdown(result: RunResult, cwd: string): string {
     (r) => !failedChecks.some(({ e, c }) => r === `${e.info.name}: ${c.message}`),
   );
   if (other.length > 0 || result.notes.length > 0) {
-    for (const r of other) lines.push(`- ❌ ${r}`);
-    for (const n of result.notes) lines.push(`- ${n}`);
+    for (const r of other) lines.push(`- ❌ ${cell(r)}`);
+    for (const n of result.notes) lines.push(`- ${cell(n)}`);
     lines.push("");
   }
   return `${lines.join("\n")}\n`;

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import type { EvalInfo } from "../../src/engine/types.js";
+import type { GateCheck } from "../../src/gate/types.js";
+import { renderMarkdown } from "../../src/report/markdown.js";
+import type { EvalOutcome, RunResult } from "../../src/report/reporter.js";
+
+const metric = (name: string, value: number) => ({ name, metric: value, unit: "" });
+
+/** One eval's outcome, as the runner hands it to reporters, with the gate checks given. */
+function outcome(name: string, scoreName: string, checks: GateCheck[] = []): EvalOutcome {
+  const info: EvalInfo = {
+    name,
+    file: "/p/evals/a.eval.ts",
+    experimentName: "exp-1",
+    experimentId: undefined,
+    baselineName: undefined,
+    description: undefined,
+    metadata: {},
+    tags: [],
+    trialCount: 1,
+    maxConcurrency: 1,
+    timeout: undefined,
+    scorerNames: [scoreName],
+  };
+  return {
+    info,
+    summary: {
+      project_name: "p",
+      experiment_name: "exp-1",
+      comparison_experiment_name: null,
+      scores: {
+        [scoreName]: {
+          name: scoreName,
+          score: 0.5,
+          diff: null,
+          improvements: 0,
+          regressions: 0,
+          scored: 2,
+          errors: 0,
+        },
+      },
+      metrics: {
+        rows: metric("rows", 2),
+        errors: metric("errors", 0),
+        duration: metric("duration", 0.1),
+        duration_p50: metric("duration_p50", 0.01),
+        duration_p95: metric("duration_p95", 0.02),
+      },
+    },
+    rowsRead: 2,
+    taskErrors: 0,
+    timeouts: 0,
+    dataErrors: 0,
+    scorerErrorRows: 0,
+    interrupted: false,
+    failure: undefined,
+    comparison: undefined,
+    gate: { checks, notes: [] },
+  };
+}
+
+function run(evals: EvalOutcome[], extra: Partial<RunResult> = {}): RunResult {
+  return {
+    evals,
+    problems: [],
+    interrupted: false,
+    exitCode: 1,
+    reasons: [],
+    notes: [],
+    store: ":memory:",
+    durationSeconds: 1,
+    ...extra,
+  };
+}
+
+describe("the markdown summary", () => {
+  it("shows eval text as written: HTML escaped, control characters escaped, markdown punctuation inert", () => {
+    const check: GateCheck = {
+      kind: "regression",
+      score: "na|me <x>",
+      status: "fail",
+      message: "na|me <x> dropped 10.0% [-12.0%, -8.0%] at 95% over 40 matched rows; 4 regressed, 0 improved",
+      worstRows: [
+        {
+          rowKey: "id:a|<b>",
+          before: 1,
+          after: 0,
+          input: "<context>Tom & Jerry</context>\u0007",
+          expected: undefined,
+          outputBefore: "**yes**",
+          outputAfter: "[click](https://x.test)",
+          errorAfter: undefined,
+        },
+      ],
+    };
+    const md = renderMarkdown(
+      run([outcome("odd <&> eval\u0007", "na|me <x>", [check])], { reasons: ["# heading? <img src=x>"] }),
+      "/p",
+    );
+    expect(md).toContain(
+      "| odd &lt;&amp;&gt; eval\\\\u0007 | na\\|me &lt;x&gt; | 50.0% | – | – | ❌ regression |",
+    );
+    expect(md).toContain("#### ❌ odd &lt;&amp;&gt; eval\\\\u0007 › na\\|me &lt;x&gt;: regression");
+    expect(md).toContain("\nna\\|me &lt;x&gt; dropped 10.0% \\[-12.0%, -8.0%\\] at 95% over 40 matched rows");
+    expect(md).toContain(
+      '| `id:a\\|<b>` | 1.00 | 0.00 | "&lt;context&gt;Tom &amp; Jerry&lt;/context&gt;\\\\u0007" | "\\*\\*yes\\*\\*" | "\\[click\\](https://x.test)" |',
+    );
+    expect(md).toContain("- ❌ \\# heading? &lt;img src=x&gt;");
+    // Outside code spans (shown literally), no `<` is left for GitHub to read as HTML.
+    expect(md.replace(/`[^`]*`/g, "")).not.toContain("<");
+    expect([...md].filter((ch) => ch < " " && ch !== "\n")).toEqual([]);
+  });
+});
