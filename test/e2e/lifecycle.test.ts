@@ -328,6 +328,20 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     expect(existsSync(path.join(dir, "out", "api.jsonl"))).toBe(true);
   });
 
+  it('runEvals() is there for CommonJS code too: require("evalrun")', async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "cjs-app", private: true }),
+      "api.eval.ts": `${HEADER}Eval("api", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
+    });
+    mkdirSync(path.join(dir, "node_modules"));
+    symlinkSync(ROOT, path.join(dir, "node_modules", "evalrun"));
+    const script = `require("evalrun").runEvals({ paths: ["."], store: false }).then((r) => console.log("exit", r.exitCode, r.summaries[0].project_name));`;
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["-e", script], { cwd: dir, encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    expect(child.stdout.trim().split("\n").at(-1)).toBe("exit 0 api");
+  });
+
   it("runEvals() refuses the option values the CLI refuses as flags", async () => {
     const dir = project({
       "api.eval.ts": `${HEADER}Eval("api", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
