@@ -21,6 +21,8 @@ export type EvalrunErrorCode =
   | "STORE_INVALID"
   | "STORE_UNWRITABLE"
   | "STORE_TOO_NEW"
+  // better-sqlite3's native addon is missing or built for another Node: no store can be opened, not even --no-store's.
+  | "SQLITE_ADDON"
   | "NOT_FOUND"
   | "IMPORT"
   | "RESUME"
@@ -41,6 +43,7 @@ const USAGE_CODES = new Set<EvalrunErrorCode>([
   "STORE_INVALID",
   "STORE_UNWRITABLE",
   "STORE_TOO_NEW",
+  "SQLITE_ADDON",
   "NOT_FOUND",
   "IMPORT",
   "RESUME",

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
-import { EvalrunError } from "../define/errors.js";
+import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import { sqliteConnection } from "../util/sqlite-binding.js";
 import { migrate, SCHEMA_VERSION } from "./schema.js";
 import { WriteThread } from "./write-thread.js";
@@ -121,6 +121,7 @@ export function openStore(location: string | false, options: { create?: boolean 
   try {
     db = sqliteConnection(location);
   } catch (error) {
+    if (isEvalrunError(error)) throw error;
     throw storeError((error as { code?: string }).code, location, error);
   }
   const tooNew = (version: number) => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import BundledSqlite from "better-sqlite3";
+import { EvalrunError } from "../define/errors.js";
 
 const require = createRequire(import.meta.url);
 
@@ -66,5 +67,29 @@ export function bundledSqlite(): typeof BundledSqlite | undefined {
  */
 export function sqliteConnection(location: string): BundledSqlite.Database {
   const Sqlite = bundledSqlite() ?? (require("better-sqlite3") as typeof BundledSqlite);
-  return new Sqlite(location, { timeout: 10_000, nativeBinding: sqliteBinding() });
+  try {
+    return new Sqlite(location, { timeout: 10_000, nativeBinding: sqliteBinding() });
+  } catch (error) {
+    throw addonProblem(error) ?? error;
+  }
+}
+
+/**
+ * The addon not built (its install script skipped: `--ignore-scripts`, pnpm's or npm's blocked build scripts) or
+ * built for another Node: said as what it is, since every store, the in-memory one too, needs it.
+ */
+function addonProblem(error: unknown): EvalrunError | undefined {
+  const message = error instanceof Error ? error.message : "";
+  const code = (error as { code?: string } | null)?.code;
+  const missing = message.startsWith("Could not locate the bindings file");
+  if (!missing && code !== "ERR_DLOPEN_FAILED") return undefined;
+  const what = missing
+    ? "is not built: its install script did not run (npm's --ignore-scripts or ignore-scripts=true, or a package manager that blocks dependencies' build scripts)"
+    : `cannot be loaded (${message.split("\n")[0]}): it was built for another Node.js version or platform`;
+  return new EvalrunError(
+    "SQLITE_ADDON",
+    `better-sqlite3's native addon, which evalrun's store needs, ${what}.`,
+    "Run `npm rebuild better-sqlite3` in the project (it compiles SQLite when no prebuilt binary can be downloaded: python3, make and a C++ compiler are needed), or allow its install script (pnpm approve-builds), then run evalrun again.",
+    { cause: error },
+  );
 }

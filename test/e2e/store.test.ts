@@ -1,10 +1,22 @@
+import { spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, project, runCli, summaryOf } from "../helpers/cli.js";
+import { type CliResult, project, ROOT, runCli, summaryOf } from "../helpers/cli.js";
 import { experiments, type StoredRow, snapshot, storedRows, withStore } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
@@ -1021,5 +1033,48 @@ describe("a store evalrun cannot use", () => {
       expect(result.code).toBe(2);
     }
     expect(readdirSync(storeDir)).toEqual([]);
+  });
+});
+
+describe("an install without better-sqlite3's addon", () => {
+  it("says the addon is not built and how to build it, for --no-store too, instead of a permission hint or a trace", () => {
+    // What `npm i --ignore-scripts` (or a package manager blocking build scripts) leaves: the JavaScript, no build/.
+    const install = mkdtempSync(path.join(os.tmpdir(), "evalrun-noaddon-"));
+    const modules = path.join(install, "node_modules");
+    const evalrun = path.join(modules, "evalrun");
+    cpSync(path.join(ROOT, "dist"), path.join(evalrun, "dist"), { recursive: true });
+    cpSync(path.join(ROOT, "package.json"), path.join(evalrun, "package.json"));
+    const sqlite = path.join(ROOT, "node_modules", "better-sqlite3");
+    cpSync(path.join(sqlite, "lib"), path.join(modules, "better-sqlite3", "lib"), { recursive: true });
+    cpSync(path.join(sqlite, "package.json"), path.join(modules, "better-sqlite3", "package.json"));
+    for (const dep of ["bindings", "file-uri-to-path", "esbuild", "@esbuild"]) {
+      symlinkSync(path.join(ROOT, "node_modules", dep), path.join(modules, dep));
+    }
+    writeFileSync(
+      path.join(install, "package.json"),
+      JSON.stringify({ name: "app", private: true, type: "module" }),
+    );
+    writeFileSync(
+      path.join(install, "a.eval.ts"),
+      `import { Eval } from "evalrun";\nEval("a", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
+    );
+    try {
+      for (const args of [[], ["--no-store"]]) {
+        const child = spawnSync(process.execPath, [path.join(evalrun, "dist", "bin.js"), ...args], {
+          cwd: install,
+          encoding: "utf8",
+          env: { ...process.env, NO_COLOR: "1", EVALRUN_STORE: undefined },
+        });
+        expect(child.status, child.stderr).toBe(2);
+        expect(child.stderr).toContain(
+          "[SQLITE_ADDON] better-sqlite3's native addon, which evalrun's store needs, is not built",
+        );
+        expect(child.stderr).toContain("npm rebuild better-sqlite3");
+        expect(child.stderr).not.toContain("internal error");
+        expect(child.stderr).not.toContain("writable");
+      }
+    } finally {
+      rmSync(install, { recursive: true, force: true });
+    }
   });
 });
