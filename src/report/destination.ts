@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { EvalrunError } from "../define/errors.js";
@@ -41,12 +41,6 @@ export function emit(dest: Destination, text: string): void {
   }
   makeDir(dest.path);
   writeFileSync(dest.path, text);
-}
-
-/** Appends to a file (GitHub's step summary collects every step's). */
-export function append(file: string, text: string): void {
-  makeDir(file);
-  appendFileSync(file, text);
 }
 
 /** A stream that keeps what is written, for a streaming reporter whose output goes to a file at the end. */

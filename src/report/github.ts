@@ -1,6 +1,6 @@
+import { appendFileSync } from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
-import { append } from "./destination.js";
 import { renderMarkdown } from "./markdown.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
 import { printable } from "./safe-text.js";
@@ -33,8 +33,37 @@ export class GithubReporter implements Reporter {
       annotations: Writable;
       cwd: string;
       env: NodeJS.ProcessEnv;
+      /** Where a job summary that cannot be written is said (stderr). */
+      err?: Writable;
     },
   ) {}
+
+  /** Set once the job summary could not be written: said once, then left alone. */
+  private summaryFailed = false;
+
+  /**
+   * Appends to the job summary. A path that cannot be written (a runner exporting a host path a container job
+   * does not see, `act`, a read-only mount) must cost the summary only, not the run's verdict: it is said once on
+   * stderr and the run keeps its exit code. No directory is made: the runner reads only the file it made.
+   */
+  private appendSummary(text: string): void {
+    const file = this.o.env.GITHUB_STEP_SUMMARY;
+    if (!file || this.summaryFailed) return;
+    try {
+      appendFileSync(file, text);
+    } catch (error) {
+      this.summaryFailed = true;
+      const e = error as NodeJS.ErrnoException;
+      (this.o.err ?? process.stderr).write(
+        `evalrun: cannot write the job summary to $GITHUB_STEP_SUMMARY (${file}): ${e.code ?? "error"}: ${e.message.replace(/^[A-Z]+: /, "")}; the run goes on without it.\n`,
+      );
+    }
+  }
+
+  /** Checks the job summary before anything runs (appending nothing), so a bad path is said up front. */
+  onRunStart(): void {
+    this.appendSummary("");
+  }
 
   /** Paths relative to the workspace, as GitHub resolves annotation files. */
   private file(file: string | undefined): string | undefined {
@@ -92,7 +121,6 @@ export class GithubReporter implements Reporter {
       ].filter(Boolean);
       this.o.annotations.write(`::error ${props.join(",")}::${escapeData(a.message)}\n`);
     }
-    const summary = this.o.env.GITHUB_STEP_SUMMARY;
-    if (summary) append(summary, renderMarkdown(result, this.o.cwd));
+    if (this.o.env.GITHUB_STEP_SUMMARY) this.appendSummary(renderMarkdown(result, this.o.cwd));
   }
 }

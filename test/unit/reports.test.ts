@@ -1,6 +1,11 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { EvalInfo } from "../../src/engine/types.js";
 import type { GateCheck } from "../../src/gate/types.js";
+import { MemoryStream } from "../../src/report/destination.js";
+import { GithubReporter } from "../../src/report/github.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import type { EvalOutcome, RunResult } from "../../src/report/reporter.js";
 
@@ -109,5 +114,36 @@ describe("the markdown summary", () => {
     // Outside code spans (shown literally), no `<` is left for GitHub to read as HTML.
     expect(md.replace(/`[^`]*`/g, "")).not.toContain("<");
     expect([...md].filter((ch) => ch < " " && ch !== "\n")).toEqual([]);
+  });
+});
+
+describe("the github reporter's job summary", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-summary-"));
+
+  it("that cannot be written is said once on stderr, before the run, and the run goes on", () => {
+    writeFileSync(path.join(dir, "file"), "");
+    const bad = path.join(dir, "file", "summary.md");
+    const err = new MemoryStream();
+    const annotations = new MemoryStream();
+    const reporter = new GithubReporter({ annotations, cwd: dir, env: { GITHUB_STEP_SUMMARY: bad }, err });
+    reporter.onRunStart();
+    expect(err.text()).toBe(
+      `evalrun: cannot write the job summary to $GITHUB_STEP_SUMMARY (${bad}): ENOTDIR: not a directory, open '${bad}'; the run goes on without it.\n`,
+    );
+    expect(() => reporter.onRunEnd(run([outcome("a", "Acc")], { exitCode: 0 }))).not.toThrow();
+    expect(err.text().split("\n")).toHaveLength(2);
+  });
+
+  it("is appended to when it can be", () => {
+    const good = path.join(dir, "summary.md");
+    writeFileSync(good, "# earlier step\n");
+    const reporter = new GithubReporter({
+      annotations: new MemoryStream(),
+      cwd: dir,
+      env: { GITHUB_STEP_SUMMARY: good },
+    });
+    reporter.onRunStart();
+    reporter.onRunEnd(run([outcome("a", "Acc")], { exitCode: 0 }));
+    expect(readFileSync(good, "utf8")).toMatch(/^# earlier step\n### ✅ evalrun: passed\n/);
   });
 });
