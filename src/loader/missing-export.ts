@@ -21,13 +21,37 @@ export async function missingExportProblem(file: string, error: unknown): Promis
   const own = url.startsWith("file:") && fileURLToPath(url) === ownEntry();
   const shown = own ? "evalrun" : url.startsWith("file:") ? shortPath(fileURLToPath(url)) : url;
   let exports: string[] = [];
+  let atRunTime = false;
   try {
-    exports = Object.keys((await import(url)) as object).filter((key) => key !== "default");
+    const namespace = (await import(url)) as { default?: unknown };
+    exports = Object.keys(namespace).filter((key) => key !== "default");
+    // A CommonJS module that sets the name at run time (lodash): Node's ES loader only sees names it can detect in
+    // the source, so the name is there on module.exports, the default export, and nowhere else.
+    const value = namespace.default;
+    atRunTime =
+      !own && (typeof value === "object" || typeof value === "function") && value !== null && name in value;
   } catch {
     // The module did not load either: no suggestion, the message still names what is missing.
   }
   const near = closestName(name, exports);
   const at = importLine(file, name);
+  if (atRunTime) {
+    const pkg = url.startsWith("file:") ? packageName(fileURLToPath(url)) : url;
+    // A name for the default import: the package's, camel-cased (`runtime-cjs` → runtimeCjs).
+    const camel = (pkg.split("/").at(-1) ?? "").replace(
+      /[^\w$]+(.)?/g,
+      (_, c?: string) => c?.toUpperCase() ?? "",
+    );
+    const local = /^[A-Za-z_$]/.test(camel) ? camel : "pkg";
+    return {
+      code: "LOAD",
+      file,
+      line: at?.line,
+      column: at?.column,
+      message: `Failed to load: "${shown}" is a CommonJS module whose "${name}" Node cannot see from an ES module (the module sets it at run time), so it cannot be imported by name.`,
+      hint: `Import its default export and take the name from it: import ${local} from "${pkg}"; const { ${name} } = ${local}; (code compiled to require(), as Braintrust's CLI does, can; eval files load as ES modules, which cannot).`,
+    };
+  }
   return {
     code: "LOAD",
     file,
@@ -78,6 +102,15 @@ function elsewhere(name: string): string | undefined {
     return `"initDataset" reads a Braintrust-hosted dataset: evalrun reads local data (loadJsonl, loadJson, loadCsv, or an array). `;
   }
   return undefined;
+}
+
+/** The package a file of node_modules belongs to (`lodash`, `@scope/name`), or the file itself. */
+function packageName(file: string): string {
+  const parts = file.split(path.sep);
+  const at = parts.lastIndexOf("node_modules");
+  if (at < 0) return shortPath(file);
+  const first = parts[at + 1] ?? "";
+  return first.startsWith("@") ? `${first}/${parts[at + 2] ?? ""}` : first;
 }
 
 function shortPath(file: string): string {

@@ -511,6 +511,26 @@ Eval("typo", { data: [{ input: "a", expected: "a" }], task: (s: string) => s, sc
     expectNoStack(result.stderr);
     expect(result.stdout).toContain("✔ good");
   });
+
+  it("says how to import a name a CommonJS package sets at run time (as lodash does)", async () => {
+    const dir = project({
+      "node_modules/runtime-cjs/package.json": JSON.stringify({ name: "runtime-cjs", main: "index.js" }),
+      "node_modules/runtime-cjs/index.js":
+        "const api = {};\nfor (const n of ['camelCase']) api[n] = (s) => s.replace(/ (\\w)/g, (_, c) => c.toUpperCase());\nmodule.exports = api;\n",
+      "cjs.eval.ts": `import { Eval } from "evalrun";
+import { camelCase } from "runtime-cjs";
+Eval("cjs", { data: [{ input: "a b" }], task: (s: string) => camelCase(s), scores: [() => 1] });
+`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'cjs.eval.ts:2:10 [LOAD] Failed to load: "runtime-cjs/index.js" is a CommonJS module whose "camelCase" Node cannot see from an ES module',
+    );
+    expect(result.stderr).toContain(
+      'hint: Import its default export and take the name from it: import runtimeCjs from "runtime-cjs"; const { camelCase } = runtimeCjs;',
+    );
+  });
 });
 
 describe("a file ported from Braintrust and autoevals by changing its import", () => {
