@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
+import { CONFIG_NAMES } from "../loader/config.js";
 import { colorsFor } from "../report/colors.js";
 import { ownPackageRoot } from "../util/own-package.js";
 
@@ -22,6 +23,13 @@ export async function initCommand(cwd: string): Promise<number> {
       process.stdout.write(
         `${c.yellow("skip")}   ${target} (already exists; evalrun init never overwrites)\n`,
       );
+      continue;
+    }
+    // A config of another extension is the project's config already: a second one would take over from it.
+    const config =
+      target === "evalrun.config.ts" && CONFIG_NAMES.find((name) => existsSync(path.join(cwd, name)));
+    if (config) {
+      process.stdout.write(`${c.yellow("skip")}   ${target} (${config} is this project's config)\n`);
       continue;
     }
     try {

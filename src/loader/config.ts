@@ -12,6 +12,8 @@ export const CONFIG_NAMES = [
   "evalrun.config.mts",
   "evalrun.config.mjs",
   "evalrun.config.js",
+  "evalrun.config.cts",
+  "evalrun.config.cjs",
 ];
 
 export interface LoadedConfig {
@@ -28,10 +30,16 @@ export interface LoadedConfig {
 export function findConfigFile(cwd: string): string | undefined {
   let dir = cwd;
   for (;;) {
-    for (const name of CONFIG_NAMES) {
-      const candidate = path.join(dir, name);
-      if (existsSync(candidate)) return candidate;
+    const found = CONFIG_NAMES.map((name) => path.join(dir, name)).filter((file) => existsSync(file));
+    if (found.length > 1) {
+      // One would silently win (`evalrun init` beside a user's .mjs config used to add a .ts one that did).
+      throw new EvalrunError(
+        "CONFIG",
+        `There are ${found.length} config files in ${dir}: ${found.map((f) => path.basename(f)).join(", ")}; evalrun would use only the first.`,
+        "Keep one (merge their settings into it), or name the one to use with --config.",
+      );
     }
+    if (found[0]) return found[0];
     const parent = path.dirname(dir);
     if (existsSync(path.join(dir, "package.json")) || parent === dir) return undefined;
     dir = parent;

@@ -15,7 +15,13 @@ export class ConfigFiles {
   /** The config file in use, or the one that failed to load. */
   file(): string | undefined {
     if (this.explicit === false) return undefined;
-    return this.explicit ? path.resolve(this.cwd, this.explicit) : findConfigFile(this.cwd);
+    if (this.explicit) return path.resolve(this.cwd, this.explicit);
+    try {
+      return findConfigFile(this.cwd);
+    } catch {
+      // Two config files: loading says so; the directories are watched, so removing one restarts the session.
+      return undefined;
+    }
   }
 
   /** Directories a config file is looked for in: from the current directory up to the project root. */

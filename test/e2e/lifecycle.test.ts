@@ -239,6 +239,25 @@ describe("evalrun init", () => {
     expect(second.stdout).toContain("skip   evalrun.config.ts");
     expect(readFileSync(path.join(dir, "evalrun.config.ts"), "utf8")).toBe("// mine\nexport default {};\n");
   });
+
+  it("leaves a project's config of another extension alone, and a run refuses two config files", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "my-app", private: true, type: "module" }),
+      "evalrun.config.mjs": 'export default { paths: ["tests/evals"] };\n',
+      "tests/evals/mine.eval.ts": `${HEADER}Eval("mine", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
+    });
+    const init = await runCli(["init"], { cwd: dir });
+    expect(init.stdout).toContain("skip   evalrun.config.ts (evalrun.config.mjs is this project's config)");
+    expect(existsSync(path.join(dir, "evalrun.config.ts"))).toBe(false);
+    const run = await runCli(["--no-store"], { cwd: dir });
+    expect(run.stdout).toContain("✔ mine");
+    expect(run.stdout).not.toContain("example");
+    writeFileSync(path.join(dir, "evalrun.config.js"), "export default {};\n");
+    const two = await runCli(["--no-store"], { cwd: dir });
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain("config files in");
+    expect(two.stderr).toContain("evalrun.config.mjs, evalrun.config.js; evalrun would use only the first.");
+  });
 });
 
 describe("Eval() outside the CLI", () => {
