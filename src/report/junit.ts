@@ -177,6 +177,52 @@ export class JunitReporter implements Reporter {
     return t;
   }
 
+  /**
+   * What went wrong with the run rather than with one eval's rows, as errors in the "evalrun" suite: files that did
+   * not load, an interrupted run and misconfigured gates. Without them a report of an interrupted run (a cancelled
+   * CI job) or of a run that exited 2 reads as an all-green suite in test-report tools.
+   */
+  private runCases(result: RunResult): Testcase[] {
+    const cases: Testcase[] = result.problems.map((p) => ({
+      name: `${shownPath(p.file, this.o.cwd)}${p.line !== undefined ? `:${p.line}:${p.column ?? 0}` : ""}`,
+      classname: "evalrun.files",
+      error: {
+        type: p.code,
+        message: p.message,
+        body: [p.message, p.detail, p.hint].filter(Boolean).join("\n"),
+      },
+    }));
+    if (result.interrupted) {
+      const stopped = result.evals.filter((e) => e.interrupted).map((e) => e.info.name);
+      const message =
+        "The run was interrupted (Ctrl-C, or SIGTERM/SIGHUP from a cancelled job) before every row ran: this report has only the rows that finished.";
+      cases.push({
+        name: "interrupted",
+        classname: "evalrun.run",
+        error: {
+          type: "interrupted",
+          message,
+          body: [
+            message,
+            ...(stopped.length > 0 ? [`Evals stopped early: ${stopped.join(", ")}.`] : []),
+          ].join("\n"),
+        },
+      });
+    }
+    for (const error of result.gateErrors ?? []) {
+      cases.push({
+        name: "gate configuration",
+        classname: "evalrun.gates",
+        error: {
+          type: "gate-config",
+          message: error.message,
+          body: [error.message, ...(error.hint ? [`hint: ${error.hint}`] : [])].join("\n"),
+        },
+      });
+    }
+    return cases;
+  }
+
   onRunEnd(result: RunResult): void {
     const suites: string[] = [];
     let tests = 0;
@@ -187,16 +233,8 @@ export class JunitReporter implements Reporter {
       failures += cases.filter((t) => t.failure).length;
       errors += cases.filter((t) => t.error).length;
     };
-    if (result.problems.length > 0) {
-      const cases: Testcase[] = result.problems.map((p) => ({
-        name: `${shownPath(p.file, this.o.cwd)}${p.line !== undefined ? `:${p.line}:${p.column ?? 0}` : ""}`,
-        classname: "evalrun.files",
-        error: {
-          type: p.code,
-          message: p.message,
-          body: [p.message, p.detail, p.hint].filter(Boolean).join("\n"),
-        },
-      }));
+    const cases = this.runCases(result);
+    if (cases.length > 0) {
       count(cases);
       suites.push(
         suiteXml({ name: "evalrun", timestamp: timestamp(this.started), hostname: os.hostname() }, [], cases),

@@ -2,12 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { EvalrunError } from "../../src/define/errors.js";
 import type { EvalInfo } from "../../src/engine/types.js";
 import type { GateCheck } from "../../src/gate/types.js";
 import { MemoryStream } from "../../src/report/destination.js";
 import { GithubReporter } from "../../src/report/github.js";
+import { JunitReporter } from "../../src/report/junit.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import type { EvalOutcome, RunResult } from "../../src/report/reporter.js";
+import { checkJunit, findAll } from "../helpers/junit.js";
 
 const metric = (name: string, value: number) => ({ name, metric: value, unit: "" });
 
@@ -145,5 +148,53 @@ describe("the github reporter's job summary", () => {
     reporter.onRunStart();
     reporter.onRunEnd(run([outcome("a", "Acc")], { exitCode: 0 }));
     expect(readFileSync(good, "utf8")).toMatch(/^# earlier step\n### ✅ evalrun: passed\n/);
+  });
+});
+
+describe("the junit report of a run that did not end well", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-junit-"));
+
+  function junit(result: RunResult): ReturnType<typeof checkJunit> {
+    const file = path.join(dir, "junit.xml");
+    const reporter = new JunitReporter({
+      dest: { kind: "file", path: file, shown: file },
+      cwd: dir,
+      rowRules: [],
+    });
+    for (const e of result.evals) reporter.onEvalEnd(e.info, e.summary, e);
+    reporter.onRunEnd(result);
+    return checkJunit(readFileSync(file, "utf8"));
+  }
+
+  it("has an error in the evalrun suite when the run was interrupted, naming the evals stopped early", () => {
+    const stopped = { ...outcome("support", "Acc"), interrupted: true };
+    const root = junit(run([stopped, outcome("other", "Acc")], { interrupted: true, exitCode: 130 }));
+    expect(root.attrs.errors).toBe("1");
+    const suite = root.children.find((s) => s.attrs.name === "evalrun");
+    const error = findAll(suite as never, "error")[0];
+    expect(error?.attrs.type).toBe("interrupted");
+    expect(error?.attrs.message).toMatch(
+      /^The run was interrupted .* this report has only the rows that finished\.$/,
+    );
+    expect(error?.text).toContain("Evals stopped early: support.");
+  });
+
+  it("has an error in the evalrun suite for each misconfigured gate (exit 2)", () => {
+    const wrong = new EvalrunError(
+      "USAGE",
+      '--min-score Acuracy=0.5 names the score "Acuracy", which no eval of this run produced',
+      'Did you mean "Accuracy"?',
+    );
+    const root = junit(run([outcome("support", "Accuracy")], { exitCode: 2, gateErrors: [wrong] }));
+    expect(root.attrs).toMatchObject({ errors: "1", failures: "0" });
+    const suite = root.children.find((s) => s.attrs.name === "evalrun");
+    const error = findAll(suite as never, "error")[0];
+    expect(error?.attrs).toMatchObject({ type: "gate-config", message: wrong.message });
+    expect(error?.text).toContain('hint: Did you mean "Accuracy"?');
+  });
+
+  it("has no evalrun suite when the run ended well", () => {
+    const root = junit(run([outcome("support", "Acc")], { exitCode: 0 }));
+    expect(root.children.map((s) => s.attrs.name)).toEqual(["support"]);
   });
 });
