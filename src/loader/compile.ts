@@ -50,10 +50,14 @@ const sourceLocationPlugin: Plugin = {
       if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       const source = readFileSync(args.path, "utf8");
       if (!/__dirname|__filename|import\.meta/.test(source)) return undefined;
+      const url = JSON.stringify(pathToFileURL(args.path).href);
+      // import.meta.resolve from the source's place (the bundle's is a temporary directory): a relative specifier
+      // as ESM resolves one, a package through Node's resolution from the source file.
       const prelude =
         `var __evalrun_dirname=${JSON.stringify(path.dirname(args.path))},` +
         `__evalrun_filename=${JSON.stringify(args.path)},` +
-        `__evalrun_url=${JSON.stringify(pathToFileURL(args.path).href)};`;
+        `__evalrun_url=${url},` +
+        `__evalrun_resolve=(s)=>/^[a-z][a-z0-9+.-]*:/i.test(s)?s:/^\\.{0,2}\\//.test(s)?new URL(s,${url}).href:__evalrun_toUrl(__evalrun_createRequire(${url}).resolve(s)).href;`;
       const shebang = SHEBANG.exec(source)?.[0] ?? "";
       const ext = path.extname(args.path).slice(1).replace(/^[cm]/, "") as "ts" | "tsx" | "js" | "jsx";
       return { contents: shebang + prelude + source.slice(shebang.length), loader: ext };
@@ -67,6 +71,7 @@ const LOCATION_DEFINES = {
   "import.meta.url": "__evalrun_url",
   "import.meta.dirname": "__evalrun_dirname",
   "import.meta.filename": "__evalrun_filename",
+  "import.meta.resolve": "__evalrun_resolve",
 };
 
 /**
@@ -103,6 +108,9 @@ const externalPackagesPlugin: Plugin = {
       // Node; the running copy's built entry stands in for them.
       if (isSelf && /\.[cm]?tsx?$/.test(resolved.path)) return external(ownEntry());
       const inPackage = resolved.path.split(path.sep).includes("node_modules");
+      // A package's JSON is bundled, as a local JSON file is: loaded by Node, it would need `with { type: "json" }`,
+      // which the rewritten import loses (and CommonJS-style TypeScript never writes).
+      if (inPackage && !isSelf && resolved.path.endsWith(".json")) return { path: resolved.path };
       if (inPackage || isSelf) return external(resolved.path);
       return { path: resolved.path };
     });
@@ -128,11 +136,18 @@ function toMessage(m: Message, base: string): CompileMessage {
 /**
  * `require()` in an eval file (as Braintrust's CommonJS-compiled eval files may use it): an ESM bundle has none, and
  * esbuild's stand-in for an unbundled `require("fs")` threw "Dynamic require of "fs" is not supported". Packages are
- * required by absolute path (externalPackagesPlugin), so resolving from the bundle's own place is right. esbuild
- * renames a module's own top-level `require` apart from this one, since its stand-in refers to the global name.
+ * required by absolute path (externalPackagesPlugin); what it cannot see (`require(name)` with a variable,
+ * `require.resolve`) resolves from the eval file's place, as it would run in place, not from the bundle's temporary
+ * one. esbuild renames a module's own top-level `require` apart from this one, since its stand-in refers to the
+ * global name.
  */
-const REQUIRE_BANNER =
-  'import { createRequire as __evalrun_createRequire } from "node:module"; const require = __evalrun_createRequire(import.meta.url);';
+function requireBanner(source: string): string {
+  return (
+    'import { createRequire as __evalrun_createRequire } from "node:module"; ' +
+    'import { pathToFileURL as __evalrun_toUrl } from "node:url"; ' +
+    `const require = __evalrun_createRequire(${JSON.stringify(pathToFileURL(source).href)});`
+  );
+}
 
 /** esbuild's options for one eval file; watch mode builds an incremental context from the same. */
 export function buildOptions(source: string) {
@@ -152,7 +167,7 @@ export function buildOptions(source: string) {
     logLevel: "silent",
     outfile: path.join(bundleDir(), "out.mjs"),
     define: LOCATION_DEFINES,
-    banner: { js: REQUIRE_BANNER },
+    banner: { js: requireBanner(source) },
     plugins: [externalPackagesPlugin, sourceLocationPlugin],
   } satisfies BuildOptions;
 }

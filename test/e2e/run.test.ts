@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
+import { storedRows } from "../helpers/store.js";
 
 describe("running eval files", () => {
   it("runs every row, scores it and prints a summary per eval", async () => {
@@ -384,5 +386,43 @@ Eval("plain", { data: [{ input: "abc", expected: "abd" }], task: (s) => s, score
     const summary = summaryOf(result.stdout, "fixture");
     expect(summary.metrics.rows?.metric).toBe(4);
     expect(summary.scores.paths?.score).toBe(1);
+  });
+
+  it("resolves what Node resolves at run time from the eval file, and imports a package's JSON", async () => {
+    // require(name), require.resolve and import.meta.resolve used to resolve from the bundle's temporary directory.
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
+      "node_modules/dataset-pkg/package.json": JSON.stringify({ name: "dataset-pkg", version: "1.2.3" }),
+      "node_modules/dataset-pkg/rows.json": JSON.stringify([{ input: "r" }]),
+      "evals/cfg.json": JSON.stringify({ v: "json" }),
+      "evals/where.eval.ts": `
+        import { Eval } from "evalrun";
+        import rows from "dataset-pkg/rows.json" with { type: "json" };
+        import pkg from "dataset-pkg/package.json";
+        const name = "./cfg.json";
+        const found = {
+          required: require(name).v,
+          resolved: require.resolve("./cfg.json"),
+          metaResolved: import.meta.resolve("./cfg.json"),
+          packageFile: require.resolve("dataset-pkg/package.json"),
+          metaPackage: import.meta.resolve("dataset-pkg/package.json"),
+          version: pkg.version,
+        };
+        Eval("where", { data: rows, task: () => found, scores: [() => 1] });
+      `,
+    });
+    const result = await runCli(["--jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    const row = JSON.parse(storedRows(path.join(dir, ".evalrun", "evalrun.db"))[0]?.event ?? "{}");
+    const evals = path.join(realpathSync(dir), "evals");
+    const modules = path.join(realpathSync(dir), "node_modules", "dataset-pkg");
+    expect(row.output).toEqual({
+      required: "json",
+      resolved: path.join(evals, "cfg.json"),
+      metaResolved: pathToFileURL(path.join(evals, "cfg.json")).href,
+      packageFile: path.join(modules, "package.json"),
+      metaPackage: pathToFileURL(path.join(modules, "package.json")).href,
+      version: "1.2.3",
+    });
   });
 });
