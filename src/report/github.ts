@@ -14,12 +14,28 @@ const escapeData = (text: string) =>
   printable(text).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 const escapeProperty = (text: string) => escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 
+/** GitHub shows 10 error annotations per step and drops the rest without a word. */
+const MAX_ANNOTATIONS = 10;
+
 interface Annotation {
   file?: string | undefined;
   line?: number | undefined;
   col?: number | undefined;
   title: string;
   message: string;
+}
+
+/** At most MAX_ANNOTATIONS, the last saying how many more problems there are and where they are listed. */
+function capped(annotations: Annotation[]): Annotation[] {
+  if (annotations.length <= MAX_ANNOTATIONS) return annotations;
+  const more = annotations.length - (MAX_ANNOTATIONS - 1);
+  return [
+    ...annotations.slice(0, MAX_ANNOTATIONS - 1),
+    {
+      title: `evalrun: ${more} more problems`,
+      message: `${more} more problems are not annotated (GitHub shows ${MAX_ANNOTATIONS} error annotations per step): this step's log and the job summary list them all.`,
+    },
+  ];
 }
 
 /**
@@ -105,14 +121,15 @@ export class GithubReporter implements Reporter {
       title: `evalrun: ${p.code}`,
       message: `${p.message}${p.hint ? `\n${p.hint}` : ""}`,
     }));
-    for (const e of result.evals) annotations.push(...this.annotationsOf(e));
+    // Before the evals': with more than the cap, what made the exit code 2 must not be the part left out.
     for (const error of result.gateErrors ?? []) {
       annotations.push({
         title: "evalrun: gate misconfigured",
         message: `${error.message}\n${error.hint ?? ""}`,
       });
     }
-    for (const a of annotations) {
+    for (const e of result.evals) annotations.push(...this.annotationsOf(e));
+    for (const a of capped(annotations)) {
       const props = [
         a.file !== undefined && `file=${escapeProperty(a.file)}`,
         a.line !== undefined && `line=${a.line}`,

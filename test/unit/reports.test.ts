@@ -198,3 +198,43 @@ describe("the junit report of a run that did not end well", () => {
     expect(root.children.map((s) => s.attrs.name)).toEqual(["support"]);
   });
 });
+
+describe("the github reporter's annotations", () => {
+  const failed = (name: string): EvalOutcome =>
+    outcome(name, "Acc", [
+      { kind: "threshold", score: "Acc", status: "fail", message: "Acc 50.0% is below its minimum 90.0%" },
+    ]);
+
+  function annotate(result: RunResult): string[] {
+    const annotations = new MemoryStream();
+    new GithubReporter({ annotations, cwd: "/p", env: {} }).onRunEnd(result);
+    return annotations.text().trimEnd().split("\n");
+  }
+
+  it("are at most 10, as GitHub shows, the last saying how many more problems there are and where to read them", () => {
+    const lines = annotate(run(Array.from({ length: 30 }, (_, i) => failed(`eval${i}`))));
+    expect(lines).toHaveLength(10);
+    expect(lines[8]).toMatch(
+      /^::error file=evals\/a\.eval\.ts,line=1,title=evalrun%3A eval8 Acc threshold::/,
+    );
+    expect(lines[9]).toBe(
+      "::error title=evalrun%3A 21 more problems::21 more problems are not annotated (GitHub shows 10 error annotations per step): this step's log and the job summary list them all.",
+    );
+    expect(annotate(run(Array.from({ length: 10 }, (_, i) => failed(`eval${i}`))))).toHaveLength(10);
+  });
+
+  it("put a misconfigured gate before the evals' problems, so the cap never hides why the run exited 2", () => {
+    const wrong = new EvalrunError(
+      "USAGE",
+      "--min-score Acuracy=0.5 names no score",
+      "Did you mean Accuracy?",
+    );
+    const lines = annotate(
+      run(
+        Array.from({ length: 12 }, (_, i) => failed(`eval${i}`)),
+        { gateErrors: [wrong] },
+      ),
+    );
+    expect(lines[0]).toMatch(/^::error title=evalrun%3A gate misconfigured::--min-score Acuracy=0\.5/);
+  });
+});
