@@ -13,6 +13,8 @@ export type {
   EvalCase,
   EvalData,
   EvalHooks,
+  EvalScorer,
+  EvalScorerArgs,
   EvalTask,
   Evaluator,
   Metadata,

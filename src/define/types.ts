@@ -40,6 +40,21 @@ export type Scorer<Input = any, Output = any, Expected = any, Meta = any> = (
   args: ScorerArgs<Input, Output, Expected, Meta>,
 ) => Awaitable<ScorerResult>;
 
+/** Braintrust's names for a scorer and its arguments, so that files ported from it type-check unchanged. */
+// biome-ignore lint/suspicious/noExplicitAny: as Scorer's, for the same reason
+export type EvalScorer<Input = any, Output = any, Expected = any, Meta = any> = Scorer<
+  Input,
+  Output,
+  Expected,
+  Meta
+>;
+export type EvalScorerArgs<
+  Input = unknown,
+  Output = unknown,
+  Expected = unknown,
+  Meta = Metadata,
+> = ScorerArgs<Input, Output, Expected, Meta>;
+
 /** The second argument of a task. */
 export interface EvalHooks<Expected = unknown, Meta = Metadata> {
   /** The row's metadata; mutations are kept on the row's result. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Semaphore } from "../../src/engine/semaphore.js";
+import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
 import { codeFrame } from "../../src/loader/format-compile.js";
 import { userFrame } from "../../src/util/stack.js";
 import { closestName } from "../../src/util/suggest.js";
@@ -85,5 +86,22 @@ describe("result ids", () => {
     const counter = (id: string) => Number.parseInt(id.slice(24), 16);
     const steps = ids.slice(1).filter((id, i) => counter(id) !== counter(ids[i] as string) + 1);
     expect(steps).toEqual([]);
+  });
+});
+
+describe("Braintrust's type names", () => {
+  it("type a ported file's scorers as Braintrust's do (a compile-time check)", () => {
+    const exact: EvalScorer<string, string, string> = ({
+      output,
+      expected,
+    }: EvalScorerArgs<string, string, string>) => output === expected;
+    const evaluator: Evaluator<string, string, string> = {
+      data: [],
+      task: (input) => input,
+      scores: [exact],
+    };
+    expect(evaluator.scores[0]?.({ input: "a", output: "a", expected: "a", metadata: {} } as never)).toBe(
+      true,
+    );
   });
 });
