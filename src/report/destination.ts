@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:
 import path from "node:path";
 import { Writable } from "node:stream";
 import { EvalrunError } from "../define/errors.js";
+import { type EscapeStyle, inertForActions, onActions } from "./safe-text.js";
 
 /** Where a reporter's output goes. */
 export type Destination = { kind: "stdout" } | { kind: "file"; path: string; shown: string };
@@ -33,10 +34,13 @@ export function checkWritable(dest: Destination, what: string): void {
   }
 }
 
-/** Writes a whole report to its destination (a file is replaced, never appended to). */
-export function emit(dest: Destination, text: string): void {
+/**
+ * Writes a whole report to its destination (a file is replaced, never appended to). On stdout on GitHub Actions,
+ * a line of eval text that the runner would run as a workflow command is defused, in the report's own escapes.
+ */
+export function emit(dest: Destination, text: string, style: EscapeStyle = "text"): void {
   if (dest.kind === "stdout") {
-    process.stdout.write(text);
+    process.stdout.write(onActions() ? inertForActions(text, style) : text);
     return;
   }
   makeDir(dest.path);

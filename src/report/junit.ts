@@ -303,6 +303,7 @@ export class JunitReporter implements Reporter {
     emit(
       this.o.dest,
       `<?xml version="1.0" encoding="UTF-8"?>\n${root}>\n${suites.join("\n")}\n</testsuites>\n`,
+      "xml",
     );
     if (this.o.dest.kind === "file") this.o.onWritten?.(this.o.dest.shown);
   }

@@ -117,7 +117,7 @@ export class MarkdownReporter implements Reporter {
   constructor(private readonly o: { dest: Destination; cwd: string; onWritten?: (shown: string) => void }) {}
 
   onRunEnd(result: RunResult): void {
-    emit(this.o.dest, renderMarkdown(result, this.o.cwd));
+    emit(this.o.dest, renderMarkdown(result, this.o.cwd), "markdown");
     if (this.o.dest.kind === "file") this.o.onWritten?.(this.o.dest.shown);
   }
 }

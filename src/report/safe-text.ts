@@ -37,21 +37,34 @@ export function clip(text: string, limits: { chars: number; lines: number }): { 
   return end >= text.length ? { text, cut: 0 } : { text: text.slice(0, end), cut: text.length - end };
 }
 
+/** How a report writes a character it must keep the runner from reading: each format has its own escape. */
+export type EscapeStyle = "text" | "xml" | "markdown";
+
+const COLON: Record<EscapeStyle, string> = { text: "\\u003a", xml: "&#58;", markdown: "\\:" };
+const BRACKET: Record<EscapeStyle, string> = { text: "\\u005b", xml: "&#91;", markdown: "\\[" };
+
 /**
  * GitHub Actions runs a log line as a workflow command when, leading whitespace trimmed, it starts with `::`, or
  * when it holds `##[` anywhere (the older syntax the runner still reads): text from an eval could stop the run's
  * commands (`::stop-commands::`), mask words or fake annotations. Such a line's first `:` (or the `[`) is written
- * as `\u003a` (`\u005b`) instead; evalrun's own lines never start that way. Lines end where the runner ends
- * them: at `\n`, `\r\n` or a lone `\r`.
+ * escaped instead: `\u003a` (`\u005b`) in text, which is also a valid escape inside a JSON string (the only place
+ * `##[` can be in JSON, and no JSON line starts with `::`), a character reference in XML, a backslash escape in
+ * markdown. evalrun's own lines never start that way. Lines end where the runner ends them: at `\n`, `\r\n` or a
+ * lone `\r`.
  */
-export function inertForActions(text: string): string {
+export function inertForActions(text: string, style: EscapeStyle = "text"): string {
   return text
     .split(/(\r\n|\r|\n)/)
     .map((line, i) => {
       if (i % 2 === 1) return line;
-      const safe = line.replace(/##\[/g, "##\\u005b");
+      const safe = line.replace(/##\[/g, `##${BRACKET[style]}`);
       const start = /^[\s\u0085]*/.exec(safe)?.[0].length ?? 0;
-      return safe.startsWith("::", start) ? `${safe.slice(0, start)}\\u003a${safe.slice(start + 1)}` : safe;
+      return safe.startsWith("::", start)
+        ? `${safe.slice(0, start)}${COLON[style]}${safe.slice(start + 1)}`
+        : safe;
     })
     .join("");
 }
+
+/** True on GitHub Actions, where what evalrun prints to the log must not run as a workflow command. */
+export const onActions = (env: NodeJS.ProcessEnv = process.env): boolean => env.GITHUB_ACTIONS === "true";

@@ -4,7 +4,7 @@ import type { Problem } from "../loader/problems.js";
 import type { Colors } from "./colors.js";
 import { formatProblem } from "./problems.js";
 import type { Reporter, RunResult } from "./reporter.js";
-import { hanging, inertForActions, printable } from "./safe-text.js";
+import { hanging, inertForActions, onActions, printable } from "./safe-text.js";
 
 /**
  * When no terminal summary is printed (only machine reporters), a CI log must still say why a run failed: file
@@ -24,7 +24,7 @@ export class StderrVerdictReporter implements Reporter {
   ) {}
 
   private write(text: string): void {
-    const actions = this.o.githubActions ?? process.env.GITHUB_ACTIONS === "true";
+    const actions = this.o.githubActions ?? onActions();
     this.o.err.write(actions ? inertForActions(text) : text);
   }
 

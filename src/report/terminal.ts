@@ -9,7 +9,7 @@ import { gateFailed, gateLines, scoreIntervals } from "./gate-lines.js";
 import { formatProblem, indent } from "./problems.js";
 import type { Progress } from "./progress.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
-import { clip, hanging, inertForActions, oneLine, printable } from "./safe-text.js";
+import { clip, hanging, inertForActions, onActions, oneLine, printable } from "./safe-text.js";
 
 export interface TerminalReporterOptions {
   out: Writable;
@@ -55,7 +55,7 @@ export class TerminalReporter implements Reporter {
 
   constructor(private readonly o: TerminalReporterOptions) {
     this.maxShown = o.verbose ? Number.POSITIVE_INFINITY : (o.maxErrorsShown ?? 5);
-    this.actions = o.githubActions ?? process.env.GITHUB_ACTIONS === "true";
+    this.actions = o.githubActions ?? onActions();
   }
 
   private print(text: string): void {

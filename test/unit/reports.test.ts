@@ -5,12 +5,16 @@ import { describe, expect, it } from "vitest";
 import { EvalrunError } from "../../src/define/errors.js";
 import type { EvalInfo } from "../../src/engine/types.js";
 import type { GateCheck } from "../../src/gate/types.js";
+import { colorsFor } from "../../src/report/colors.js";
 import { MemoryStream } from "../../src/report/destination.js";
 import { GithubReporter } from "../../src/report/github.js";
+import { JsonlReporter } from "../../src/report/jsonl.js";
 import { JunitReporter } from "../../src/report/junit.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import type { EvalOutcome, RunResult } from "../../src/report/reporter.js";
-import { checkJunit, findAll } from "../helpers/junit.js";
+import { inertForActions } from "../../src/report/safe-text.js";
+import { xmlText } from "../../src/report/xml.js";
+import { checkJunit, findAll, parseXml } from "../helpers/junit.js";
 
 const metric = (name: string, value: number) => ({ name, metric: value, unit: "" });
 
@@ -236,5 +240,45 @@ describe("the github reporter's annotations", () => {
       ),
     );
     expect(lines[0]).toMatch(/^::error title=evalrun%3A gate misconfigured::--min-score Acuracy=0\.5/);
+  });
+});
+
+describe("machine-readable reports on stdout on GitHub Actions", () => {
+  const loud = "x\n::stop-commands::t ##[add-mask]y";
+
+  it("defuse workflow commands in each format's own escapes, so the report still reads back the same", () => {
+    const json = `${JSON.stringify({ a: loud, b: "##[error]z" }, null, 2)}\n`;
+    const safeJson = inertForActions(json);
+    expect(safeJson).not.toContain("##[");
+    expect(JSON.parse(safeJson)).toEqual(JSON.parse(json));
+
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<x a="##[y]">${xmlText(loud)}</x>`;
+    const safeXml = inertForActions(xml, "xml");
+    expect(safeXml.split("\n").some((l) => l.trimStart().startsWith("::") || l.includes("##["))).toBe(false);
+    expect(parseXml(safeXml)).toEqual(parseXml(xml));
+
+    expect(inertForActions("::x::y ##[z]", "markdown")).toBe("\\::x::y ##\\[z]");
+  });
+
+  it("the jsonl reporter writes summaries that parse back unchanged, and no workflow command", () => {
+    const out = new MemoryStream();
+    const err = new MemoryStream();
+    const reporter = new JsonlReporter({
+      out,
+      err,
+      cwd: "/p",
+      colors: colorsFor({}),
+      verbose: false,
+      githubActions: true,
+    });
+    const e = outcome("##[add-mask]secret", "Acc");
+    const failed = {
+      ...e,
+      failure: { code: "BAD_DATA" as const, message: "bad\n::error::fake", hint: undefined },
+    };
+    reporter.onEvalEnd(e.info, { ...e.summary, experiment_name: "##[add-mask]secret" }, failed);
+    expect(out.text()).not.toContain("##[");
+    expect(JSON.parse(out.text()).experiment_name).toBe("##[add-mask]secret");
+    expect(err.text()).toBe("[BAD_DATA] bad\n  \\u003a:error::fake\n");
   });
 });
