@@ -1,9 +1,11 @@
+import { spawnSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -441,6 +443,77 @@ describe("this repository", () => {
       };
       expect(summary.metrics.rows.metric).toBeGreaterThan(0);
       expect(summary.metrics.errors.metric).toBe(0);
+    }
+  });
+});
+
+describe("as installed from npm", () => {
+  it("runs with only its dependencies: the files it publishes and the packages it lists, nothing else", () => {
+    // What `npm i evalrun` gives: package.json's files, and its dependencies with theirs (npm installs them flat).
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      files: string[];
+      dependencies: Record<string, string>;
+    };
+    const app = mkdtempSync(path.join(os.tmpdir(), "evalrun-installed-"));
+    const modules = path.join(app, "node_modules");
+    try {
+      for (const entry of [...manifest.files, "package.json"]) {
+        cpSync(path.join(ROOT, entry), path.join(modules, "evalrun", entry), { recursive: true });
+      }
+      const wanted = [...Object.keys(manifest.dependencies)];
+      const linked = new Set<string>();
+      for (let name = wanted.shift(); name !== undefined; name = wanted.shift()) {
+        if (linked.has(name)) continue;
+        linked.add(name);
+        const source = path.join(ROOT, "node_modules", name);
+        mkdirSync(path.dirname(path.join(modules, name)), { recursive: true });
+        symlinkSync(source, path.join(modules, name));
+        const own = JSON.parse(readFileSync(path.join(source, "package.json"), "utf8")) as {
+          dependencies?: Record<string, string>;
+          optionalDependencies?: Record<string, string>;
+        };
+        for (const dep of [
+          ...Object.keys(own.dependencies ?? {}),
+          ...Object.keys(own.optionalDependencies ?? {}),
+        ]) {
+          if (existsSync(path.join(ROOT, "node_modules", dep))) wanted.push(dep);
+        }
+      }
+      writeFileSync(
+        path.join(app, "package.json"),
+        JSON.stringify({ name: "app", private: true, type: "module" }),
+      );
+      writeFileSync(path.join(app, "rows.csv"), "input,expected\nhello,hello\nworld,word\n");
+      writeFileSync(
+        path.join(app, "app.eval.ts"),
+        `import { Eval, Levenshtein, ValidJSON, loadCsv } from "evalrun";
+Eval("app", {
+  data: loadCsv("rows.csv"),
+  task: (x: string) => x,
+  scores: [Levenshtein, (a: { output: string }) => ValidJSON({ output: JSON.stringify({ text: a.output }), schema: { type: "object", required: ["text"] } })],
+  timeout: 5000,
+});
+`,
+      );
+      const bin = path.join(modules, "evalrun", "dist", "bin.js");
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, [bin, ...args], {
+          cwd: app,
+          encoding: "utf8",
+          env: { ...process.env, NO_COLOR: "1", EVALRUN_STORE: undefined, GITHUB_ACTIONS: undefined },
+        });
+      const first = run(["--workers", "2", "--ci", "--reporter", "default,junit,markdown"]);
+      expect(first.stderr).not.toMatch(/Cannot find|ERR_|internal error/);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/Levenshtein\s+90\.0%/);
+      expect(first.stdout).toMatch(/ValidJSON\s+100\.0%/);
+      expect(readFileSync(path.join(app, ".evalrun", "junit.xml"), "utf8")).toContain("<testsuites");
+      const listed = run(["experiments", "--json"]);
+      expect(listed.status).toBe(0);
+      expect(JSON.parse(listed.stdout)).toHaveLength(1);
+      expect(run(["init"]).stdout).toContain("create evals/example.eval.ts");
+    } finally {
+      rmSync(app, { recursive: true, force: true });
     }
   });
 });
