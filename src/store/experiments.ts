@@ -275,7 +275,10 @@ export class Experiments {
         dropIndex(this.db, seq);
         removed += experiment.run(seq).changes;
       }
-      if (removed > 0) {
+      // A running experiment writes rows whose large values its baseline's blobs already hold, without sending them
+      // again: collected now, they would be gone for those rows. They are collected by a removal with none running.
+      const running = this.db.prepare("SELECT 1 FROM experiments WHERE status = 'running' LIMIT 1").get();
+      if (removed > 0 && running === undefined) {
         this.db.exec(`DELETE FROM blobs WHERE hash NOT IN (
           SELECT input_ref FROM results WHERE input_ref IS NOT NULL
           UNION SELECT output_ref FROM results WHERE output_ref IS NOT NULL

@@ -286,4 +286,44 @@ Eval("err", {
     expect(missing.stderr).toContain("--keep");
     expect(readFileSync(path.join(dir, ".evalrun", ".gitignore"), "utf8")).toBe("*\n");
   });
+
+  it("keeps the large values a running experiment shares with the baseline that a prune removes", async () => {
+    // A run does not send again the blobs its baseline holds: pruning that baseline mid-run used to take them.
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
+      "blob.eval.ts": `import { Eval } from "evalrun";
+Eval("blob", {
+  data: Array.from({ length: 20 }, (_, i) => ({ input: String(i).padStart(3, "0") + "x".repeat(300) })),
+  task: async (x: string) => { if (process.env.SLOW) await new Promise((r) => setTimeout(r, 100)); return x; },
+  scores: [() => 1],
+  maxConcurrency: 1,
+});
+`,
+    });
+    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(0);
+    const slow = runCli(["--no-progress"], { cwd: dir, env: { SLOW: "1" } });
+    // Once the second run has started writing, remove every finished experiment.
+    for (let i = 0; i < 100; i++) {
+      const listed = JSON.parse((await runCli(["experiments", "--json"], { cwd: dir })).stdout) as Array<{
+        status: string;
+      }>;
+      if (listed.some((e) => e.status === "running")) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const pruned = await runCli(["prune", "--keep", "0", "--json"], { cwd: dir });
+    expect(JSON.parse(pruned.stdout).removed).toHaveLength(1);
+    const second = await slow;
+    expect(second.code).toBe(0);
+    const name = /experiment\s+(\S+)/.exec(second.stdout)?.[1] as string;
+    const rows = (await runCli(["export", name], { cwd: dir })).stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { input?: string; output?: string });
+    const data = rows.filter((r) => !("evalrun_export" in r));
+    expect(data).toHaveLength(20);
+    for (const row of data) {
+      expect(row.input?.length).toBe(303);
+      expect(row.output).toBe(row.input);
+    }
+  });
 });
