@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { rowKey } from "../engine/row-key.js";
 
 /**
  * The store's schema, as forward-only migrations: migration i takes the store from version i to i + 1 (SQLite's
@@ -65,6 +66,7 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
       ALTER TABLE events ADD COLUMN output_ref TEXT;
       ALTER TABLE events ADD COLUMN expected_ref TEXT;
     `);
+    rekeyStringInputs(db);
   },
   (db) => {
     // What a run needs from an experiment it uses as its baseline, in two values instead of one JSON parse per
@@ -127,6 +129,29 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Schema 2 came with cheaper row keys for string inputs (a digest of the string, not of its JSON). Stored rows keep
+ * the key they were written with, so those of a string input without an id are keyed again: else history from
+ * before never matches a new run, and --resume runs its rows a second time. (Inputs are inline in schema 1.)
+ */
+function rekeyStringInputs(db: Database.Database): void {
+  const changed: Array<[string, number]> = [];
+  const rows = db
+    .prepare(
+      "SELECT rows.rowid AS rid, row_key AS key, event FROM rows JOIN events ON events.rid = rows.rowid",
+    )
+    .iterate() as Iterable<{ rid: number; key: string; event: string }>;
+  for (const { rid, key, event } of rows) {
+    if (!key.startsWith("h:")) continue;
+    const input = (JSON.parse(event) as { input?: unknown }).input;
+    if (typeof input !== "string") continue;
+    const now = rowKey({ input });
+    if (now !== key) changed.push([now, rid]);
+  }
+  const update = db.prepare("UPDATE rows SET row_key = ? WHERE rowid = ?");
+  for (const [key, rid] of changed) update.run(key, rid);
+}
 
 /**
  * Brings a store up to SCHEMA_VERSION. The version is read inside the same immediate (write-locked) transaction

@@ -144,11 +144,35 @@ describe("schema migrations", () => {
       )
       .run(legacy.seq);
     old.prepare("INSERT INTO events (rid, event) VALUES (?, ?)").run(lastInsertRowid, event);
+    // Rows keyed by an id, or by a non-string input, kept the same keys in schema 2.
+    const others: Array<[string, unknown]> = [
+      ["id:q1", "text with an id"],
+      ["h:objectkey", { q: 1 }],
+    ];
+    for (const [key, input] of others) {
+      const row = old
+        .prepare(
+          "INSERT INTO rows (exp, id, row_key, row_index, trial_index, errored, scores) VALUES (?, 'r', ?, 1, 0, 0, '{}')",
+        )
+        .run(legacy.seq, key);
+      old
+        .prepare("INSERT INTO events (rid, event) VALUES (?, ?)")
+        .run(row.lastInsertRowid, JSON.stringify({ input }));
+    }
     old.close();
 
     const { db } = openStore(file);
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-    expect([...storedRows(db, legacy.seq)]).toEqual([JSON.parse(event)]);
+    expect([...storedRows(db, legacy.seq)][0]).toEqual({
+      ...JSON.parse(event),
+      row_key: rowKey({ input: big(7) }),
+    });
+    // A string input's key is today's, so this history matches (and resumes against) new runs.
+    const keys = db
+      .prepare("SELECT row_key FROM results WHERE exp = ? ORDER BY rowid")
+      .pluck()
+      .all(legacy.seq);
+    expect(keys).toEqual([rowKey({ input: big(7) }), "id:q1", "h:objectkey"]);
     // Its pages stay the size it was made with: only a new store takes evalrun's.
     expect(db.pragma("page_size", { simple: true })).toBe(4096);
     db.close();
