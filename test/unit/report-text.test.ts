@@ -1,8 +1,10 @@
+import pc from "picocolors";
 import { describe, expect, it } from "vitest";
 import { meanInterval } from "../../src/gate/bootstrap.js";
 import { regressionCheck } from "../../src/gate/evaluate.js";
 import { bracket, percent, scorePair, signedPercent } from "../../src/gate/format.js";
 import { worstRowLine } from "../../src/report/gate-lines.js";
+import { formatProblem } from "../../src/report/problems.js";
 import { clip, inertForActions, printable } from "../../src/report/safe-text.js";
 
 describe("percentages of changes too small for one decimal", () => {
@@ -71,6 +73,20 @@ describe("eval text made safe to print", () => {
     const text = "ok ::a::b\n  ::stop-commands::t\r::add-mask::x\r\n\u00a0::error::y\nsee ##[error]z";
     expect(inertForActions(text)).toBe(
       "ok ::a::b\n  \\u003a:stop-commands::t\r\\u003a:add-mask::x\r\n\u00a0\\u003a:error::y\nsee ##\\u005berror]z",
+    );
+  });
+});
+
+describe("a file problem", () => {
+  it("shows what the eval file threw with control characters escaped and later lines indented", () => {
+    const problem = {
+      code: "LOAD" as const,
+      file: "/p/evals/a.eval.ts",
+      message: "Error: model said:\n::stop-commands::t\u001b[31m",
+      hint: "Fix\u0007 it.",
+    };
+    expect(formatProblem(problem, "/p", pc.createColors(false), false)).toBe(
+      "✘ evals/a.eval.ts [LOAD] Error: model said:\n    ::stop-commands::t\\u001b[31m\n  hint: Fix\\u0007 it.",
     );
   });
 });
