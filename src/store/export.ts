@@ -32,10 +32,24 @@ export function exportHeader(e: Experiment): { evalrun_export: number; experimen
   };
 }
 
-/** Resolves once the stream has taken the chunk (respecting back-pressure, so a huge export stays small in memory). */
+/**
+ * Resolves once the stream has taken the chunk (respecting back-pressure, so a huge export stays small in memory),
+ * or can take nothing more: `evalrun export ... | head` closes the pipe, and no `drain` ever comes after EPIPE (the
+ * process then ended with exit 13, failing `set -o pipefail` scripts).
+ */
 function write(out: Writable, chunk: string): Promise<void> | undefined {
   if (out.write(chunk)) return undefined;
-  return new Promise((resolve) => out.once("drain", resolve));
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off("drain", done);
+      out.off("error", done);
+      out.off("close", done);
+      resolve();
+    };
+    out.once("drain", done);
+    out.once("error", done);
+    out.once("close", done);
+  });
 }
 
 const cell = (value: unknown) =>

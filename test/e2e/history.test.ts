@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { project, runCli, summaryOf } from "../helpers/cli.js";
+import { BIN, project, runCli, summaryOf } from "../helpers/cli.js";
 
 /** An eval whose outputs depend on VERSION, so two runs differ in known ways. */
 const EVAL = `import { Eval } from "evalrun";
@@ -325,5 +326,29 @@ Eval("blob", {
       expect(row.input?.length).toBe(303);
       expect(row.output).toBe(row.input);
     }
+  });
+
+  it("ends export with exit 0 when its reader stops early (export | head)", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
+      "many.eval.ts": `import { Eval } from "evalrun";
+Eval("many", { data: Array.from({ length: 300 }, (_, i) => ({ input: i })), task: (i: number) => String(i).repeat(200), scores: [() => 1] });
+`,
+    });
+    const run = await runCli(["--no-progress"], { cwd: dir });
+    const name = /experiment\s+(\S+)/.exec(run.stdout)?.[1] as string;
+    const child = spawn(process.execPath, [BIN, "export", name], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    // As `head -1` does: read the first line, then close the pipe.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
