@@ -1,9 +1,11 @@
 import { isEvalrunError } from "../define/errors.js";
 import { colorsFor } from "../report/colors.js";
+import { sqliteProblem } from "../store/sqlite-problem.js";
 
 /** The one place user errors are printed: a paragraph with the code and the hint, no stack unless --verbose. */
-export function printError(error: unknown, verbose: boolean): number {
+export function printError(thrown: unknown, verbose: boolean): number {
   const c = colorsFor(process.stderr);
+  const error = sqliteProblem(thrown) ?? thrown;
   if (isEvalrunError(error)) {
     let text = `${c.red("✘")} ${c.red(`[${error.code}]`)} ${error.message}\n`;
     if (error.hint) text += `  ${c.dim("hint:")} ${error.hint}\n`;

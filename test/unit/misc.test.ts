@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Semaphore } from "../../src/engine/semaphore.js";
 import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
 import { codeFrame } from "../../src/loader/format-compile.js";
+import { sqliteProblem } from "../../src/store/sqlite-problem.js";
 import { userFrame } from "../../src/util/stack.js";
 import { closestName } from "../../src/util/suggest.js";
 
@@ -103,5 +104,25 @@ describe("Braintrust's type names", () => {
     expect(evaluator.scores[0]?.({ input: "a", output: "a", expected: "a", metadata: {} } as never)).toBe(
       true,
     );
+  });
+});
+
+describe("SQLite failures after the store opened", () => {
+  const failure = (code: string, message: string) => Object.assign(new Error(message), { code });
+  it("are user errors naming the cause and what to do, not internal errors", () => {
+    const busy = sqliteProblem(failure("SQLITE_BUSY", "database is locked"));
+    expect(busy?.code).toBe("STORE_UNWRITABLE");
+    expect(busy?.message).toContain("locked by another evalrun for more than 10 s");
+    expect(busy?.exitCode).toBe(2);
+    expect(sqliteProblem(failure("SQLITE_READONLY_DBMOVED", "x"))?.message).toContain("read-only");
+    expect(sqliteProblem(failure("SQLITE_CORRUPT", "database disk image is malformed"))?.code).toBe(
+      "STORE_INVALID",
+    );
+    expect(sqliteProblem(failure("SQLITE_FULL", "database or disk is full"))?.hint).toContain(
+      "evalrun prune",
+    );
+    // Anything else is a bug, shown with its trace.
+    expect(sqliteProblem(failure("SQLITE_ERROR", "no such column: x"))).toBeUndefined();
+    expect(sqliteProblem(new TypeError("x is not a function"))).toBeUndefined();
   });
 });
