@@ -226,7 +226,13 @@ export class StoreSession {
     let plan: RunPlan | undefined;
     if (this.options.resume && source) {
       experiment = source;
-      this.experiments.reopen(source.seq);
+      if (!this.experiments.reopen(source.seq)) {
+        throw new EvalrunError(
+          "RESUME",
+          `Eval "${definition.name}": its interrupted experiment ${source.name} is being resumed by another evalrun already.`,
+          "Let that run finish; run again without --resume for a new experiment.",
+        );
+      }
       plan = skipDone(resultCounts(db, source.seq));
       // Its own trial count, whatever the eval or --trials now say: the pairs it lacks are of its trials.
       info.trialCount = source.trialCount;

@@ -241,14 +241,24 @@ export class Experiments {
   }
 
   /** Marks the experiment as run by this process (again), for a resume. */
-  reopen(seq: number): void {
-    // Its rows are about to change, so what its index says about them would be stale.
-    this.db.transaction(() => dropIndex(this.db, seq))();
-    this.db
-      .prepare(
-        "UPDATE experiments SET status = 'running', finished = NULL, owner_pid = ?, owner_host = ? WHERE seq = ?",
-      )
-      .run(process.pid, os.hostname(), seq);
+  /**
+   * Takes an interrupted experiment over to resume it; false when another process took it first. One write-locked
+   * transaction checks and sets, so two `--resume` at once never both run its missing rows.
+   */
+  reopen(seq: number): boolean {
+    return this.db
+      .transaction(() => {
+        const taken = this.db
+          .prepare(
+            "UPDATE experiments SET status = 'running', finished = NULL, owner_pid = ?, owner_host = ? WHERE seq = ? AND status = 'interrupted'",
+          )
+          .run(process.pid, os.hostname(), seq);
+        if (taken.changes === 0) return false;
+        // Its rows are about to change, so what its index says about them would be stale.
+        dropIndex(this.db, seq);
+        return true;
+      })
+      .immediate();
   }
 
   finish(

@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { rowKey } from "../../src/engine/row-key.js";
 import type { RowResult } from "../../src/engine/types.js";
+import { Experiments } from "../../src/store/experiments.js";
 import { openStore } from "../../src/store/open.js";
 import { RowWriter, storedRows } from "../../src/store/rows.js";
 import { migrate, SCHEMA_VERSION } from "../../src/store/schema.js";
@@ -219,5 +220,25 @@ describe("schema migrations", () => {
       writer.prepare("ROLLBACK").run();
       writer.close();
     }
+  });
+});
+
+describe("resuming", () => {
+  it("lets one process take an interrupted experiment over, and tells a second it was taken", () => {
+    const file = storeFile("resume.db");
+    const first = openStore(file).db;
+    const second = openStore(file).db;
+    const experiment = newExperiment(first, "run");
+    first.prepare("UPDATE experiments SET status = 'interrupted' WHERE seq = ?").run(experiment.seq);
+    expect(new Experiments(first).reopen(experiment.seq)).toBe(true);
+    expect(new Experiments(second).reopen(experiment.seq)).toBe(false);
+    expect(
+      first.prepare("SELECT status, owner_pid FROM experiments WHERE seq = ?").get(experiment.seq),
+    ).toEqual({
+      status: "running",
+      owner_pid: process.pid,
+    });
+    first.close();
+    second.close();
   });
 });
