@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { WorstRow } from "../gate/types.js";
 import { stable } from "../summary/stable.js";
-import { firstResultOf, PER_ROW } from "./compare.js";
+import { firstResultsOf, PER_ROW } from "./compare.js";
 
 /** One score's per-row values. */
 export interface ScoreRows {
@@ -66,9 +66,12 @@ export function worstRows(
        WHERE a.name = ? AND a.v < b.v - 1e-9 ORDER BY a.v - b.v ASC, a.row_key LIMIT ?`,
     )
     .all(seq, baselineSeq, score, limit) as Array<{ rowKey: string; before: number; after: number }>;
+  const keys = rows.map((r) => r.rowKey);
+  const nows = firstResultsOf(db, seq, keys);
+  const thens = firstResultsOf(db, baselineSeq, keys);
   return rows.map((r) => {
-    const now = firstResultOf(db, seq, r.rowKey);
-    const then = firstResultOf(db, baselineSeq, r.rowKey);
+    const now = nows.get(r.rowKey);
+    const then = thens.get(r.rowKey);
     return {
       rowKey: r.rowKey,
       before: stable(r.before),

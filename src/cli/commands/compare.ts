@@ -2,7 +2,7 @@ import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
 import { preview, table } from "../../report/values.js";
-import { compareExperiments, firstResultOf, mostRegressed } from "../../store/compare.js";
+import { compareExperiments, firstResultsOf, mostRegressed } from "../../store/compare.js";
 import { Experiments } from "../../store/experiments.js";
 import { experimentJson } from "./experiments.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
@@ -39,9 +39,13 @@ export async function compareCommand(
         regressions: m?.regressions ?? 0,
       };
     });
-    const regressed = mostRegressed(store.db, b.seq, a.seq, flags.rows ?? 5).map((d) => {
-      const before: Partial<RowResult> = firstResultOf(store.db, a.seq, d.rowKey) ?? {};
-      const after: Partial<RowResult> = firstResultOf(store.db, b.seq, d.rowKey) ?? {};
+    const deltas = mostRegressed(store.db, b.seq, a.seq, flags.rows ?? 5);
+    const keys = deltas.map((d) => d.rowKey);
+    const befores = firstResultsOf(store.db, a.seq, keys);
+    const afters = firstResultsOf(store.db, b.seq, keys);
+    const regressed = deltas.map((d) => {
+      const before: Partial<RowResult> = befores.get(d.rowKey) ?? {};
+      const after: Partial<RowResult> = afters.get(d.rowKey) ?? {};
       return {
         row_key: d.rowKey,
         score: d.score,

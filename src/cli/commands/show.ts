@@ -3,7 +3,7 @@ import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural } from "../../report/format.js";
 import { preview, shortDate } from "../../report/values.js";
-import { firstResultOf } from "../../store/compare.js";
+import { firstResultsOf } from "../../store/compare.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "../../store/events.js";
 import { Experiments } from "../../store/experiments.js";
 import { rowCount } from "../../store/rows.js";
@@ -30,8 +30,13 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
        WHERE exp = ? AND je.type IN ('integer', 'real') GROUP BY row_key ORDER BY mean ASC, row_key LIMIT ?`,
     )
     .all(e.seq, limit) as Array<{ key: string; mean: number }>;
+  const first = firstResultsOf(
+    db,
+    e.seq,
+    low.map((r) => r.key),
+  );
   return low.map(({ key, mean }) => {
-    const row = firstResultOf(db, e.seq, key) ?? ({ scores: {} } as unknown as RowResult);
+    const row = first.get(key) ?? ({ scores: {} } as unknown as RowResult);
     return {
       row_key: key,
       mean,
