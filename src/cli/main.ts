@@ -148,7 +148,7 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .action(async (file: string, flags: StoreFlags & { eval?: string; name?: string }) =>
       run(() => importCommand(file, flags))(),
     );
-  storeCommand("prune", "delete all but the newest N experiments of each eval")
+  storeCommand("prune", "keep each eval's newest N complete runs (and anything newer), delete the rest")
     .argument("[eval]", "only this eval's experiments")
     .requiredOption("--keep <n>", "how many experiments of each eval to keep", nonNegativeInteger)
     .action(async (name: string | undefined, flags: StoreFlags & { keep: number }) =>

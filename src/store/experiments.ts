@@ -164,12 +164,18 @@ export class Experiments {
     return record ? fromRecord(record) : undefined;
   }
 
-  /** Newest first; one eval's when `project` is given. */
+  /**
+   * Newest first (by when they were created: an imported experiment takes its place in time, not the import's;
+   * it used to become the default baseline and outlive the newer runs a prune deleted); one eval's when `project`
+   * is given.
+   */
   list(project?: string): Experiment[] {
     const records = (
       project === undefined
-        ? this.db.prepare("SELECT * FROM experiments ORDER BY seq DESC").all()
-        : this.db.prepare("SELECT * FROM experiments WHERE project = ? ORDER BY seq DESC").all(project)
+        ? this.db.prepare("SELECT * FROM experiments ORDER BY created DESC, seq DESC").all()
+        : this.db
+            .prepare("SELECT * FROM experiments WHERE project = ? ORDER BY created DESC, seq DESC")
+            .all(project)
     ) as ExperimentRecord[];
     return records.map(fromRecord);
   }
@@ -179,7 +185,7 @@ export class Experiments {
     const record = this.db
       .prepare(
         `SELECT * FROM experiments WHERE project = ? AND status = 'complete' AND selection IS NULL AND seq < ?
-         ORDER BY seq DESC LIMIT 1`,
+         ORDER BY created DESC, seq DESC LIMIT 1`,
       )
       .get(project, beforeSeq ?? Number.MAX_SAFE_INTEGER) as ExperimentRecord | undefined;
     return record ? fromRecord(record) : undefined;
@@ -189,7 +195,8 @@ export class Experiments {
   latest(project: string, status: ExperimentStatus | undefined, beforeSeq?: number): Experiment | undefined {
     const record = this.db
       .prepare(
-        `SELECT * FROM experiments WHERE project = ? AND (? IS NULL OR status = ?) AND seq < ? ORDER BY seq DESC LIMIT 1`,
+        `SELECT * FROM experiments WHERE project = ? AND (? IS NULL OR status = ?) AND seq < ?
+         ORDER BY created DESC, seq DESC LIMIT 1`,
       )
       .get(project, status ?? null, status ?? null, beforeSeq ?? Number.MAX_SAFE_INTEGER) as
       | ExperimentRecord
@@ -204,7 +211,7 @@ export class Experiments {
     const records = this.db
       .prepare(
         `SELECT * FROM experiments WHERE (name = ? OR (length(?) >= 6 AND substr(id, 1, length(?)) = ?))
-           AND (? IS NULL OR project = ?) ORDER BY seq DESC`,
+           AND (? IS NULL OR project = ?) ORDER BY created DESC, seq DESC`,
       )
       .all(ref, ref, ref, ref, project ?? null, project ?? null) as ExperimentRecord[];
     return records.map(fromRecord);

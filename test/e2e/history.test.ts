@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { BIN, project, runCli, summaryOf } from "../helpers/cli.js";
 
@@ -350,5 +351,46 @@ Eval("many", { data: Array.from({ length: 300 }, (_, i) => ({ input: i })), task
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(stderr).toBe("");
     expect(code).toBe(0);
+  });
+
+  it("prune keeps the newest complete runs (and anything newer), not crashed ones over them", async () => {
+    const { dir, two } = await twoRuns();
+    const store = path.join(dir, ".evalrun", "evalrun.db");
+    // Two later runs that crashed: they are newer, but hold no baseline.
+    await runCli([], { cwd: dir, env: { VERSION: "1" } });
+    await runCli([], { cwd: dir, env: { VERSION: "1" } });
+    const db = new Database(store);
+    const seqs = db
+      .prepare("SELECT seq FROM experiments ORDER BY seq DESC LIMIT 2")
+      .pluck()
+      .all() as number[];
+    db.prepare(`UPDATE experiments SET status = 'interrupted' WHERE seq IN (${seqs.join(",")})`).run();
+    db.close();
+    const pruned = await runCli(["prune", "--keep", "1", "--json"], { cwd: dir });
+    expect(JSON.parse(pruned.stdout).removed.map((e: { name: string }) => e.name)).toHaveLength(1);
+    const left = JSON.parse((await runCli(["experiments", "--json"], { cwd: dir })).stdout) as Array<{
+      name: string;
+      status: string;
+    }>;
+    expect(left.map((e) => e.status)).toEqual(["interrupted", "interrupted", "complete"]);
+    expect(left[2]?.name).toBe(two.experiment_name);
+    // The next run still has its baseline.
+    const next = await runCli(["--no-progress"], { cwd: dir, env: { VERSION: "1" } });
+    expect(next.stdout).toContain(`baseline    ${two.experiment_name}`);
+  });
+
+  it("places an imported experiment by when it was made: an old one is not the newest, nor the baseline", async () => {
+    const { dir: elsewhere, one } = await twoRuns();
+    const file = path.join(elsewhere, "old.jsonl");
+    writeFileSync(file, (await runCli(["export", one.experiment_name], { cwd: elsewhere })).stdout);
+    await new Promise((r) => setTimeout(r, 20));
+    const { dir, two } = await twoRuns();
+    expect((await runCli(["import", file], { cwd: dir })).code).toBe(0);
+    const listed = JSON.parse((await runCli(["experiments", "--json"], { cwd: dir })).stdout) as Array<{
+      source: string;
+    }>;
+    expect(listed.map((e) => e.source)).toEqual(["run", "run", "import"]);
+    const next = await runCli(["--no-progress"], { cwd: dir, env: { VERSION: "1" } });
+    expect(next.stdout).toContain(`baseline    ${two.experiment_name}`);
   });
 });

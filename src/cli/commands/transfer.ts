@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3";
 import { EvalrunError } from "../../define/errors.js";
 import { colorsFor } from "../../report/colors.js";
 import { plural, shownPath } from "../../report/format.js";
@@ -70,7 +71,12 @@ export async function importCommand(
   }
 }
 
-/** `evalrun prune --keep N [EVAL]`: deletes all but the newest N experiments of each eval (never running ones). */
+/**
+ * `evalrun prune --keep N [EVAL]`: keeps each eval's newest N complete runs of every row (what baselines are made
+ * of) and anything newer (an interrupted run may be resumed, a partial one was asked for); deletes the rest, never
+ * a running one. Counting every experiment, a few crashed runs used to be kept over the last complete one, and the
+ * next run had no baseline. Gives the space back when a quarter of the file or more is free.
+ */
 export async function pruneCommand(
   evalName: string | undefined,
   flags: StoreFlags & { keep: number },
@@ -87,26 +93,40 @@ export async function pruneCommand(
         evals.length > 0 ? `Its evals: ${evals.sort().join(", ")}.` : "The store has no experiments yet.",
       );
     }
-    const byProject = new Map<string, number>();
+    const fullKept = new Map<string, number>();
     const doomed = [];
     for (const e of listed) {
-      const kept = byProject.get(e.project) ?? 0;
-      if (e.status === "running" || kept < flags.keep) {
-        byProject.set(e.project, kept + (e.status === "running" ? 0 : 1));
+      const kept = fullKept.get(e.project) ?? 0;
+      if (e.status === "running") continue;
+      if (kept >= flags.keep) {
+        doomed.push(e);
         continue;
       }
-      doomed.push(e);
+      if (e.status === "complete" && e.selection === null) fullKept.set(e.project, kept + 1);
     }
     experiments.remove(doomed.map((e) => e.seq));
-    if (flags.json) writeJson({ removed: doomed.map(experimentJson) });
+    const reclaimed = doomed.length > 0 ? reclaimSpace(store.db) : 0;
+    if (flags.json) writeJson({ removed: doomed.map(experimentJson), reclaimedBytes: reclaimed });
     else {
       for (const e of doomed) process.stdout.write(`removed ${e.project} / ${e.name}\n`);
+      const space =
+        reclaimed > 0 ? ` ${(reclaimed / 1024 / 1024).toFixed(1)} MB given back to the disk.` : "";
       process.stdout.write(
-        `${plural(doomed.length, "experiment")} removed; kept the newest ${flags.keep} of each eval.\n`,
+        `${plural(doomed.length, "experiment")} removed; kept each eval's newest ${flags.keep} complete ${flags.keep === 1 ? "run" : "runs"} of every row, and any newer.${space}\n`,
       );
     }
     return 0;
   } finally {
     store.db.close();
   }
+}
+
+/** VACUUMs when a quarter of the store or more is free pages (SQLite keeps them for reuse, the file stays as big). */
+function reclaimSpace(db: Database.Database): number {
+  const free = db.pragma("freelist_count", { simple: true }) as number;
+  const pages = db.pragma("page_count", { simple: true }) as number;
+  if (free === 0 || free * 4 < pages) return 0;
+  const size = db.pragma("page_size", { simple: true }) as number;
+  db.exec("VACUUM");
+  return free * size;
 }
