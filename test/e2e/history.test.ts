@@ -393,4 +393,21 @@ Eval("many", { data: Array.from({ length: 300 }, (_, i) => ({ input: i })), task
     const next = await runCli(["--no-progress"], { cwd: dir, env: { VERSION: "1" } });
     expect(next.stdout).toContain(`baseline    ${two.experiment_name}`);
   });
+
+  it("says the config turns the store off, instead of importing into nothing", async () => {
+    const { dir: elsewhere, one } = await twoRuns();
+    const file = path.join(elsewhere, "one.jsonl");
+    writeFileSync(file, (await runCli(["export", one.experiment_name], { cwd: elsewhere })).stdout);
+    const dir = project({ "package.json": "{}", "evalrun.config.mjs": "export default { store: false };\n" });
+    for (const args of [["import", file], ["experiments"]]) {
+      const refused = await runCli(args, { cwd: dir });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        "The config sets `store: false`, so there is no history to read or write.",
+      );
+    }
+    expect((await runCli(["import", file, "--store", "kept.db"], { cwd: dir })).code).toBe(0);
+    const listed = await runCli(["experiments", "--json", "--store", "kept.db"], { cwd: dir });
+    expect(JSON.parse(listed.stdout)).toHaveLength(1);
+  });
 });

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { EvalrunError } from "../../define/errors.js";
 import { loadConfig } from "../../loader/config.js";
 import { loadEnvFile } from "../../loader/env-file.js";
 import { storeLocation } from "../../store/location.js";
@@ -26,7 +27,14 @@ export async function openCommandStore(flags: StoreFlags, create = false): Promi
     flag: flags.store,
     config: typeof config.store === "string" ? path.resolve(dir, config.store) : config.store,
   });
-  if (location === false) return openStore(false);
+  if (location === false) {
+    // An empty in-memory store would list nothing, and an import into it would say it kept what it threw away.
+    throw new EvalrunError(
+      "USAGE",
+      "The config sets `store: false`, so there is no history to read or write.",
+      "Name a store with --store PATH (or EVALRUN_STORE), or remove `store: false` from the config.",
+    );
+  }
   return openStore(location, { create });
 }
 
