@@ -44,17 +44,31 @@ function storeError(code: string | undefined, file: string, cause: unknown): Eva
 function markAbandoned(db: Database.Database): void {
   const host = os.hostname();
   const running = db
-    .prepare("SELECT seq, owner_pid AS pid, owner_host AS host FROM experiments WHERE status = 'running'")
-    .all() as Array<{ seq: number; pid: number | null; host: string | null }>;
+    .prepare(
+      "SELECT seq, owner_pid AS pid, owner_host AS host, created FROM experiments WHERE status = 'running'",
+    )
+    .all() as Array<{ seq: number; pid: number | null; host: string | null; created: string }>;
   const mark = db.prepare(
     "UPDATE experiments SET status = 'interrupted' WHERE seq = ? AND status = 'running'",
   );
+  const lastEnded = db.prepare("SELECT max(ended) FROM results WHERE exp = ?").pluck();
   for (const e of running) {
-    if (e.host !== host || e.pid === null) continue;
+    if (e.host !== host) {
+      // Another host's process cannot be asked (a killed container had a hostname of its own): its run is taken
+      // for abandoned once it has written nothing for an hour, else it could never be resumed or pruned.
+      const ended = lastEnded.get(e.seq) as number | null;
+      const last = ended !== null ? ended * 1000 : Date.parse(e.created);
+      if (Date.now() - last > OTHER_HOST_SILENCE_MS) mark.run(e.seq);
+      continue;
+    }
+    if (e.pid === null) continue;
     if (e.pid === process.pid || isAlive(e.pid)) continue;
     mark.run(e.seq);
   }
 }
+
+/** How long a run of another host may write nothing before it counts as abandoned (see markAbandoned). */
+const OTHER_HOST_SILENCE_MS = 60 * 60 * 1000;
 
 /**
  * Switches a new store to WAL. SQLite answers "database is locked" at once, without waiting on the busy timeout,

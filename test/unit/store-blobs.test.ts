@@ -241,4 +241,25 @@ describe("resuming", () => {
     first.close();
     second.close();
   });
+
+  it("takes another host's run for abandoned once it has written nothing for an hour", () => {
+    const file = storeFile("hosts.db");
+    const db = openStore(file).db;
+    const quiet = newExperiment(db, "quiet");
+    const busy = newExperiment(db, "busy");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const set = db.prepare(
+      "UPDATE experiments SET owner_host = 'container-abc123', owner_pid = 1, created = ? WHERE seq = ?",
+    );
+    set.run(twoHoursAgo, quiet.seq);
+    set.run(new Date().toISOString(), busy.seq);
+    db.close();
+    const reopened = openStore(file).db;
+    const status = reopened.prepare("SELECT name, status FROM experiments ORDER BY seq").all();
+    expect(status).toEqual([
+      { name: "quiet", status: "interrupted" },
+      { name: "busy", status: "running" },
+    ]);
+    reopened.close();
+  });
 });
