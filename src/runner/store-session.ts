@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
-import { onlyThese, pairKey, type RunPlan, skipDone } from "../engine/row-key.js";
+import { pairKey, type RunPlan, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
 import { importBaselineFile, isBaselineFileRef, readExportHeader } from "../store/baseline-file.js";
 import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
@@ -160,7 +160,7 @@ export class StoreSession {
         this.checkSameSelection(definition.name, source);
       } else if (this.options.retryErrors) {
         source = this.experiments.list(definition.name).find((e) => e.status !== "running");
-        const errored = source ? resultCounts(this.store.db, source.seq, true).size : 0;
+        const errored = source ? resultCounts(this.store.db, source.seq, "errored").size : 0;
         if (!source || errored === 0) {
           skipped.push({ definition, info, reason: "no errored rows in its last experiment" });
           continue;
@@ -252,8 +252,9 @@ export class StoreSession {
         selection: this.options.selection ?? null,
       });
       if (source) {
-        // --retry-errors: the new experiment starts with the last one's good rows and re-runs the rest.
-        plan = onlyThese(resultCounts(db, source.seq, true));
+        // --retry-errors: the new experiment starts with the last one's good rows and runs the rest: its errored
+        // rows, and rows the data has gained since (else it would be stored as a complete run that lacks them).
+        plan = skipDone(resultCounts(db, source.seq, "ok"));
         copyRows(db, source.seq, experiment.seq, true);
       }
     }

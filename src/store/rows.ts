@@ -178,10 +178,15 @@ export function* storedRows(db: Database.Database, seq: number): Generator<RowRe
 }
 
 /** How many results each (row key, trial) has, optionally only the errored ones. */
-export function resultCounts(db: Database.Database, seq: number, erroredOnly = false): Map<string, number> {
+export function resultCounts(
+  db: Database.Database,
+  seq: number,
+  which: "all" | "errored" | "ok" = "all",
+): Map<string, number> {
+  const only = which === "errored" ? "AND errored = 1" : which === "ok" ? "AND errored = 0" : "";
   const rows = db
     .prepare(
-      `SELECT row_key AS key, trial_index AS trial, count(*) AS n FROM results WHERE exp = ? ${erroredOnly ? "AND errored = 1" : ""} GROUP BY row_key, trial_index`,
+      `SELECT row_key AS key, trial_index AS trial, count(*) AS n FROM results WHERE exp = ? ${only} GROUP BY row_key, trial_index`,
     )
     .all(seq) as Array<{ key: string; trial: number; n: number }>;
   return new Map(rows.map((r) => [pairKey(r.key, r.trial), r.n]));

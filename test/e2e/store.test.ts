@@ -523,13 +523,13 @@ Eval("long", { data: rows, task: (x: string) => { n++; return x; }, scores: [fun
 });
 
 describe("--retry-errors", () => {
-  it("starts a new experiment from the last one's good rows and re-runs only the (row, trial) pairs that errored", async () => {
+  it("starts a new experiment from the last one's good rows and runs only the pairs that errored, or are new", async () => {
     const dir = project({
       "package.json": PACKAGE,
       "flaky.eval.ts": `${HEADER}
 import { appendFileSync } from "node:fs";
 Eval("flaky", {
-  data: Array.from({ length: 8 }, (_, i) => ({ input: i })),
+  data: Array.from({ length: Number(process.env.ROWS ?? 8) }, (_, i) => ({ input: i })),
   task: (i: number, { trialIndex }: { trialIndex: number }) => {
     appendFileSync(process.env.TASK_LOG!, i + " " + trialIndex + "\\n");
     if (process.env.FAIL === "1" && (i === 2 || (i === 5 && trialIndex === 1))) throw new Error("flaky " + i);
@@ -551,19 +551,20 @@ Eval("flaky", {
     expect(tasks()).toHaveLength(16);
     rmSync(taskLog);
 
+    // The data has gained a row since: it runs too, or the new experiment would be complete without it.
     const retried = await runCli(["--retry-errors", "--jsonl"], {
       cwd: dir,
-      env: { TASK_LOG: taskLog, FAIL: undefined },
+      env: { TASK_LOG: taskLog, FAIL: undefined, ROWS: "9" },
     });
     expect(retried.stderr).toBe("");
     expect(retried.code).toBe(0);
     const summary = summaryOf(retried.stdout, "flaky");
-    expect(summary.metrics.rows?.metric).toBe(16);
+    expect(summary.metrics.rows?.metric).toBe(18);
     expect(summary.metrics.errors?.metric).toBe(0);
     expect(summary.scores.right?.score).toBe(1);
-    expect(summary.scores.right?.scored).toBe(16);
-    // Row 2 failed in both trials, row 5 in its second only: three tasks ran, no others.
-    expect(tasks()).toEqual(["2 0", "2 1", "5 1"]);
+    expect(summary.scores.right?.scored).toBe(18);
+    // Row 2 failed in both trials, row 5 in its second only, row 8 is new: five tasks ran, no others.
+    expect(tasks()).toEqual(["2 0", "2 1", "5 1", "8 0", "8 1"]);
 
     const db = storeOf(dir);
     const [old, fresh, ...others] = experiments(db);
@@ -572,9 +573,9 @@ Eval("flaky", {
     expect(fresh?.name).not.toBe(old?.name);
     expect(fresh?.status).toBe("complete");
     const rows = storedRows(db, fresh?.seq);
-    expect(rows).toHaveLength(16);
+    expect(rows).toHaveLength(18);
     expect(rows.filter((r) => r.errored)).toEqual([]);
-    expect(new Set(pairs(rows)).size).toBe(16);
+    expect(new Set(pairs(rows)).size).toBe(18);
     for (const r of rows) expect(JSON.parse(r.event).output).toBe(r.row_index * 10);
     // The experiment retried from is left as it was.
     expect(storedRows(db, old?.seq).filter((r) => r.errored)).toHaveLength(3);
