@@ -163,6 +163,8 @@ export function openStore(location: string | false, options: { create?: boolean 
     // Read-only checks first: a file that is not a database, or a newer store, is refused before any write.
     const version = db.pragma("user_version", { simple: true }) as number;
     tooNew(version);
+    // Another program's database is refused before WAL mode is switched on (a change its own tools would see).
+    if (version === 0) refuse(version);
     // Only a file with no tables yet takes a page size; an existing store keeps the one it was made with.
     if (version === 0) db.pragma(`page_size = ${NEW_STORE_PAGE_SIZE}`);
     useWal(db);

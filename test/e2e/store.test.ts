@@ -996,6 +996,20 @@ describe("a store evalrun cannot use", () => {
     expect(readdirSync(path.join(dir, ".evalrun"))).toEqual(["evalrun.db"]);
   });
 
+  it("refuses another program's SQLite database without switching it to WAL mode", async () => {
+    const dir = project(files);
+    mkdirSync(path.join(dir, ".evalrun"));
+    const theirs = new Database(storeOf(dir));
+    theirs.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');");
+    theirs.close();
+    const result = await runCli(["--jsonl"], { cwd: dir, env: { EVALRUN_STORE: undefined } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is a SQLite database that evalrun did not create. Nothing was changed.");
+    const after = new Database(storeOf(dir), { readonly: true });
+    expect(after.pragma("journal_mode", { simple: true })).toBe("delete");
+    after.close();
+  });
+
   it("refuses a store written by a newer evalrun and leaves its version alone", async () => {
     const dir = project(files);
     const store = path.join(dir, "newer.db");
