@@ -6,9 +6,16 @@ import { EvalrunError } from "../define/errors.js";
 /**
  * Loads a dotenv file into process.env before eval files load. Variables already set in the environment win,
  * so CI secrets are never replaced by a stale local file. Returns the names set (never their values).
+ *
+ * Without one named, `.env` in the current directory, else in `projectDir` (the config's directory, else the
+ * project's root): run from `evals/`, a project's config and store were found but its `.env`, with the API keys,
+ * was not.
  */
-export function loadEnvFile(cwd: string, explicit: string | undefined): string[] {
-  const file = path.resolve(cwd, explicit ?? ".env");
+export function loadEnvFile(cwd: string, explicit: string | undefined, projectDir?: string): string[] {
+  let file = path.resolve(cwd, explicit ?? ".env");
+  if (explicit === undefined && !existsSync(file) && projectDir !== undefined) {
+    file = path.resolve(projectDir, ".env");
+  }
   if (!existsSync(file)) {
     if (explicit === undefined) return [];
     throw new EvalrunError(

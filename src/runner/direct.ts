@@ -52,8 +52,12 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
     definition.file = path.resolve(script);
   }
   // The project's config and env file apply as under the CLI: its store, and the keys its .env holds.
-  const { config, dir } = await loadConfig(cwd, undefined);
-  loadEnvFile(cwd, config.envFile ? path.resolve(dir, config.envFile) : undefined);
+  const { config, dir, file } = await loadConfig(cwd, undefined);
+  loadEnvFile(
+    cwd,
+    config.envFile ? path.resolve(dir, config.envFile) : undefined,
+    file ? dir : projectRoot(cwd),
+  );
   const info = evalInfo(definition, {}, new Date());
   const results: DirectRunResult["results"] = [];
   const result = await executeRun(

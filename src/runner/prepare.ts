@@ -161,7 +161,7 @@ export async function runSettings(options: RunEvalsOptions): Promise<RunSettings
   if (options.envFile !== false) {
     const envFile =
       options.envFile ?? (config.envFile ? path.resolve(loaded.dir, config.envFile) : undefined);
-    loadEnvFile(cwd, envFile);
+    loadEnvFile(cwd, envFile, loaded.file ? loaded.dir : projectRoot(cwd));
   }
   const fromFlags = options.paths !== undefined && options.paths.length > 0;
   return {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, ROOT, runCli, summaryOf } from "../helpers/cli.js";
@@ -251,6 +251,27 @@ Eval("env", {
     });
     expect(summaryOf(explicit.stdout, "env").scores.present?.score).toBe(1);
     expect(explicit.output).not.toContain("sk-ci");
+  });
+
+  it("loads the project's .env when run from a subdirectory, as it finds the project's config and store", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
+      "evals/env.eval.ts": ENV_EVAL,
+      ".env": "API_KEY=sk-root\nREGION=eu\n",
+    });
+    const env = { API_KEY: undefined, REGION: undefined };
+    const fromSub = await runCli(["--jsonl", "--no-store", "env.eval.ts"], {
+      cwd: path.join(dir, "evals"),
+      env,
+    });
+    expect(summaryOf(fromSub.stdout, "env").scores.present?.score).toBe(1);
+    // A .env in the current directory still comes first.
+    writeFileSync(path.join(dir, "evals", ".env"), "API_KEY=sk-here\n");
+    const near = await runCli(["--jsonl", "--no-store", "env.eval.ts"], {
+      cwd: path.join(dir, "evals"),
+      env,
+    });
+    expect(summaryOf(near.stdout, "env").scores.present?.score).toBe(0.5);
   });
 
   it("finds the store EVALRUN_STORE names in .env for the history commands too, as a run does", async () => {

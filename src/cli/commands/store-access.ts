@@ -2,7 +2,7 @@ import path from "node:path";
 import { EvalrunError } from "../../define/errors.js";
 import { loadConfig } from "../../loader/config.js";
 import { loadEnvFile } from "../../loader/env-file.js";
-import { storeLocation } from "../../store/location.js";
+import { projectRoot, storeLocation } from "../../store/location.js";
 import { type OpenedStore, openStore } from "../../store/open.js";
 
 export interface StoreFlags {
@@ -14,11 +14,15 @@ export interface StoreFlags {
 /** Opens the store the way a run would find it: --store, EVALRUN_STORE, the config's `store`, .evalrun/. */
 export async function openCommandStore(flags: StoreFlags, create = false): Promise<OpenedStore> {
   const cwd = process.cwd();
-  const { config, dir } = await loadConfig(cwd, flags.config);
+  const { config, dir, file } = await loadConfig(cwd, flags.config);
   // The store is found as a run finds it, EVALRUN_STORE from the env file included. A missing env file named by
   // the config is the run's concern, not a reason to refuse to list experiments.
   try {
-    loadEnvFile(cwd, config.envFile ? path.resolve(dir, config.envFile) : undefined);
+    loadEnvFile(
+      cwd,
+      config.envFile ? path.resolve(dir, config.envFile) : undefined,
+      file ? dir : projectRoot(cwd),
+    );
   } catch {
     // as above
   }
