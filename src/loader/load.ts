@@ -1,3 +1,4 @@
+import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeValue, isEvalrunError } from "../define/errors.js";
 import { getRegistry } from "../define/registry.js";
@@ -79,9 +80,11 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
             code: "DUPLICATE_EVAL",
             file: file.source,
             message: `Two evals are named "${definition.name}": ${where}. The second was not run.`,
-            hint: distinctExperiments(previous, definition)
-              ? `Give each eval a unique name; the name identifies its experiments and baselines. Where Braintrust groups evals of one project by experimentName, put it in the name: Eval("${definition.name} ${String(definition.evaluator.experimentName)}", ...).`
-              : "Give each eval a unique name; the name identifies its experiments and baselines.",
+            hint: compiledCopy(previous.file, file.source)
+              ? `One looks like the other compiled (tsc's outDir): leave the compiled files out, with exclude: ["${compiledCopy(previous.file, file.source)}/**"] in evalrun.config.ts or paths naming the sources' directory.`
+              : distinctExperiments(previous, definition)
+                ? `Give each eval a unique name; the name identifies its experiments and baselines. Where Braintrust groups evals of one project by experimentName, put it in the name: Eval("${definition.name} ${String(definition.evaluator.experimentName)}", ...).`
+                : "Give each eval a unique name; the name identifies its experiments and baselines.",
           });
           continue;
         }
@@ -137,4 +140,21 @@ function distinctExperiments(a: EvalDefinition, b: EvalDefinition): boolean {
   const x = a.evaluator.experimentName;
   const y = b.evaluator.experimentName;
   return typeof x === "string" && typeof y === "string" && x !== y;
+}
+
+/**
+ * The top directory of the compiled copy when one file is the other compiled (`lib/evals/x.eval.js` of
+ * `evals/x.eval.ts`), relative to the current directory; undefined otherwise.
+ */
+function compiledCopy(a: string | undefined, b: string): string | undefined {
+  if (a === undefined || a === b) return undefined;
+  const stem = (file: string) => path.basename(file).replace(/\.[cm]?[jt]sx?$/, "");
+  const isJs = (file: string) => /\.[cm]?jsx?$/.test(file);
+  if (stem(a) !== stem(b) || isJs(a) === isJs(b)) return undefined;
+  const [compiled, source] = isJs(a) ? [a, b] : [b, a];
+  // The compiled file's path ends with the source's directory path (relative to their common root).
+  const relative = path.relative(process.cwd(), compiled).split(path.sep);
+  const sourceParts = path.relative(process.cwd(), source).split(path.sep);
+  if (relative.length <= sourceParts.length || relative[0] === "..") return undefined;
+  return relative.slice(0, relative.length - sourceParts.length).join("/");
 }

@@ -467,6 +467,18 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
     );
     expect(result.stdout).toMatch(/✔ good/);
     expect(result.stderr).not.toContain("experimentName");
+    expect(result.stderr).not.toContain("compiled");
+  });
+
+  it("says how to leave out a compiled copy of an eval file (tsc's outDir) found beside its source", async () => {
+    const dir = project({
+      "evals/good.eval.ts": GOOD,
+      "lib/evals/good.eval.js": GOOD.replace("(x: number)", "(x)").replace("}: any)", "})"),
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.stderr).toContain(
+      'hint: One looks like the other compiled (tsc\'s outDir): leave the compiled files out, with exclude: ["lib/**"]',
+    );
   });
 
   it("suggests a name of each when two evals of one name differ by experimentName (Braintrust's projects)", async () => {
