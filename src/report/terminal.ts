@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import type { EvalInfo, RowResult } from "../engine/types.js";
-import { signedPercent } from "../gate/format.js";
+import { percent, signedPercent } from "../gate/format.js";
 import type { Problem } from "../loader/problems.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import type { Colors } from "./colors.js";
@@ -165,7 +165,10 @@ export class TerminalReporter implements Reporter {
       const width = Math.max(...scores.map((s) => oneLine(s.name).length));
       for (const s of scores) {
         const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
-        const change = cmp ? `  ${this.change(s.diff)}  ${this.movement(s.improvements, s.regressions)}` : "";
+        const before = cmp?.means[s.name];
+        const change = cmp
+          ? `  ${this.change(s.diff, typeof before === "number" && s.score === null ? before : undefined)}  ${this.movement(s.improvements, s.regressions)}`
+          : "";
         lines.push(
           `    ${oneLine(s.name).padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}${scoreIntervals(outcome.stats?.scores[s.name], outcome.stats?.confidence ?? 0.95, c)}`,
         );
@@ -224,9 +227,13 @@ export class TerminalReporter implements Reporter {
     return hanging(`${text}${note}`, "        ");
   }
 
-  /** `(+4.0%)`: the change of the mean in percentage points, green up, red down. */
-  private change(diff: number | null): string {
+  /**
+   * `(+4.0%)`: the change of the mean in percentage points, green up, red down. A score the baseline has but this
+   * run scored no row of is not new: it says what it was (it used to read "(new)").
+   */
+  private change(diff: number | null, lost?: number): string {
     const c = this.o.colors;
+    if (lost !== undefined) return c.red(`(was ${percent(lost)})`.padStart(8));
     if (diff === null) return c.dim("(new)".padStart(8));
     const text = `(${signedPercent(diff)})`.padStart(8);
     return Math.abs(diff) < 0.0005 ? c.dim(text) : diff > 0 ? c.green(text) : c.red(text);

@@ -177,6 +177,8 @@ Eval("shape", {
         `✘ FAIL  regression  Acc is in the baseline but could not be compared: ${why}`,
       );
       expect(run.stdout).toContain("save a new baseline (`evalrun baseline save`)");
+      // Not "(new)": the baseline has it.
+      if (env.NULL) expect(run.stdout).toMatch(/Acc\s+–\s+\(was 100\.0%\)/);
     }
     // Unchanged, it passes.
     const same = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir });
