@@ -410,4 +410,21 @@ Eval("many", { data: Array.from({ length: 300 }, (_, i) => ({ input: i })), task
     const listed = await runCli(["experiments", "--json", "--store", "kept.db"], { cwd: dir });
     expect(JSON.parse(listed.stdout)).toHaveLength(1);
   });
+
+  it("show prints stored error messages as text: escapes shown, no workflow command run on GitHub Actions", async () => {
+    const dir = project({
+      "package.json": "{}",
+      "inj.eval.ts": `import { Eval } from "evalrun";
+Eval("inj", { data: [{ input: 1 }], task: () => { throw new Error("model said:\\n::stop-commands::abc\\n\\u001b[31mred"); }, scores: [() => 1] });
+`,
+    });
+    const run = await runCli(["--no-progress"], { cwd: dir });
+    const name = /experiment\s+(\S+)/.exec(run.stdout)?.[1] as string;
+    const shown = await runCli(["show", name], { cwd: dir, env: { GITHUB_ACTIONS: "true" } });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(/^\s*::/m);
+    expect(shown.stdout).not.toContain("\u001b[31m");
+    expect(shown.stdout).toContain("\\u001b[31mred");
+    expect(shown.stdout).toMatch(/^ {6}\\u003a:stop-commands::abc$/m);
+  });
 });

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural } from "../../report/format.js";
+import { hanging, inertForActions, onActions, oneLine, printable } from "../../report/safe-text.js";
 import { preview, shortDate } from "../../report/values.js";
 import { firstResultsOf } from "../../store/compare.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "../../store/events.js";
@@ -122,7 +123,7 @@ export async function showCommand(
     const scores = Object.values(e.summary?.scores ?? {});
     if (scores.length > 0) {
       lines.push(`  ${c.dim("scores")}`);
-      const width = Math.max(...scores.map((s) => s.name.length));
+      const width = Math.max(...scores.map((s) => oneLine(s.name).length));
       for (const s of scores) {
         const diff =
           s.diff === null
@@ -130,7 +131,7 @@ export async function showCommand(
             : `  (${s.diff >= 0 ? "+" : "-"}${Math.abs(s.diff * 100).toFixed(1)}%)  ${s.improvements} up, ${s.regressions} down`;
         const failed = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
         lines.push(
-          `    ${s.name.padEnd(width)}  ${formatPercent(s.score).padStart(6)}  ${c.dim(`${s.scored} scored`)}${failed}${diff}`,
+          `    ${oneLine(s.name).padEnd(width)}  ${formatPercent(s.score).padStart(6)}  ${c.dim(`${s.scored} scored`)}${failed}${diff}`,
         );
       }
     }
@@ -142,7 +143,7 @@ export async function showCommand(
           .join(" · ");
         lines.push(`    ${c.bold(r.row_key)}  mean ${r.mean.toFixed(2)}  ${c.dim(each)}`);
         lines.push(`      ${c.dim("input   ")} ${preview(r.input)}`);
-        lines.push(`      ${c.dim("output  ")} ${r.error ? c.red(r.error) : preview(r.output)}`);
+        lines.push(`      ${c.dim("output  ")} ${r.error ? c.red(oneLine(r.error)) : preview(r.output)}`);
         lines.push(`      ${c.dim("expected")} ${preview(r.expected)}`);
       }
     }
@@ -152,10 +153,15 @@ export async function showCommand(
       );
       for (const r of errors) {
         const trial = r.trial_index > 0 ? ` trial ${r.trial_index}` : "";
-        lines.push(`    ${c.red(`row ${r.row_index}${trial}`)} ${c.dim(r.kind)}  ${r.message}`);
+        // A message is the user's text (a model's output, a stack): shown, not acted on by the terminal.
+        lines.push(
+          `    ${c.red(`row ${r.row_index}${trial}`)} ${c.dim(r.kind)}  ${hanging(printable(r.message), "      ")}`,
+        );
       }
     }
-    process.stdout.write(`${lines.join("\n")}\n`);
+    const text = `${lines.join("\n")}\n`;
+    // On GitHub Actions a stored message must not run as a workflow command (`::stop-commands::`...).
+    process.stdout.write(onActions() ? inertForActions(text) : text);
     return 0;
   } finally {
     store.db.close();
