@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { EvalrunConfig } from "../define/config.js";
@@ -7,7 +8,7 @@ import { parseFilter, type RowFilter } from "../engine/filters.js";
 import { scorerName } from "../engine/scores.js";
 import type { EvalInfo } from "../engine/types.js";
 import { type CompileFailure, compileEvalFile } from "../loader/compile.js";
-import { type LoadedConfig, loadConfig } from "../loader/config.js";
+import { CONFIG_NAMES, type LoadedConfig, loadConfig } from "../loader/config.js";
 import { discoverEvalFiles } from "../loader/discover.js";
 import { loadEnvFile } from "../loader/env-file.js";
 import { codeFrame, formatCompileMessage } from "../loader/format-compile.js";
@@ -237,8 +238,35 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     root,
     git,
     workers: settings.workers,
-    notices: settings.notices,
+    notices: [...settings.notices, ...nestedConfigs(files, settings.loaded, cwd)],
     baselineDir: settings.baselineDir,
     searched: settings.fromFlags ? undefined : { paths: settings.paths, base: settings.base },
   };
+}
+
+/**
+ * Config files beside eval files that are not the run's config: in a monorepo, running from the root runs a
+ * package's evals without its config (its paths, trials, env file, store), and the numbers then differ from a
+ * run in the package. Said once per such config.
+ */
+function nestedConfigs(files: readonly string[], loaded: LoadedConfig, cwd: string): string[] {
+  const root = loaded.file ? loaded.dir : cwd;
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  for (const file of files) {
+    for (let dir = path.dirname(file); dir !== root && !seen.has(dir); dir = path.dirname(dir)) {
+      seen.add(dir);
+      const relative = path.relative(root, dir);
+      if (relative.startsWith("..") || path.isAbsolute(relative) || relative === "") break;
+      const config = CONFIG_NAMES.find((name) => existsSync(path.join(dir, name)));
+      if (config) found.add(path.join(dir, config));
+    }
+  }
+  return [...found].map((config) => {
+    const shown = path.relative(cwd, config);
+    const used = loaded.file
+      ? `this run's config is ${path.relative(cwd, loaded.file) || loaded.file}`
+      : "this run has no config";
+    return `${shown} was not used (${used}): its evals ran with this run's settings. Run from ${path.dirname(shown)}, or pass --config ${shown}, for its own.`;
+  });
 }

@@ -34,6 +34,21 @@ describe("discovery and compile", () => {
     expect(names(result.stdout)).toEqual(["cjs", "cts", "js", "jsx", "mjs", "mts", "ts", "tsx"]);
   });
 
+  it("says when eval files found have a config of their own that this run does not use (a monorepo's package)", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "mono", private: true, type: "module" }),
+      "packages/app/evalrun.config.mjs": "export default { trials: 2 };\n",
+      "packages/app/evals/router.eval.ts": `import { Eval } from "evalrun";\nEval("router", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
+    });
+    const fromRoot = await runCli(["--no-store"], { cwd: dir });
+    expect(fromRoot.stdout).toContain(
+      "· packages/app/evalrun.config.mjs was not used (this run has no config): its evals ran with this run's settings. Run from packages/app, or pass --config packages/app/evalrun.config.mjs, for its own.",
+    );
+    const inPackage = await runCli(["--no-store"], { cwd: path.join(dir, "packages", "app") });
+    expect(inPackage.stdout).toContain("2 row results");
+    expect(inPackage.stdout).not.toContain("was not used");
+  });
+
   it("leaves out the config's exclude globs, written relative to the config file as the README shows", async () => {
     const dir = project({
       "evalrun.config.ts":
