@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { baselineFile } from "../helpers/baseline.js";
@@ -398,6 +398,23 @@ describe("bad gate input", () => {
 });
 
 describe("baseline save", () => {
+  it("refuses to save beside an eval file that has moved since its last run, where no run would look", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    await runCli(["--no-progress"], { cwd: dir });
+    mkdirSync(path.join(dir, "evals", "new"));
+    renameSync(path.join(dir, "evals", "support.eval.ts"), path.join(dir, "evals", "new", "support.eval.ts"));
+    const save = await runCli(["baseline", "save"], { cwd: dir });
+    expect(save.code).toBe(2);
+    expect(save.stderr).toContain(
+      "was of evals/support.eval.ts, which is no longer there (moved or renamed?)",
+    );
+    expect(existsSync(path.join(dir, "evals", "__baselines__"))).toBe(false);
+    // Run from its new place, it saves beside it.
+    await runCli(["--no-progress"], { cwd: dir });
+    expect((await runCli(["baseline", "save"], { cwd: dir })).code).toBe(0);
+    expect(existsSync(path.join(dir, "evals", "new", "__baselines__", "support.jsonl"))).toBe(true);
+  });
+
   it("writes each eval's latest run beside its file, one row per line, so a re-save differs only in changed rows", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     await runCli(["--no-progress"], { cwd: dir });

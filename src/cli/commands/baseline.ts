@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { EvalrunError } from "../../define/errors.js";
 import { loadConfig } from "../../loader/config.js";
@@ -86,6 +87,14 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
           "USAGE",
           `Experiment ${e.name} of eval "${project}" does not record its eval file, so its baseline has no place beside it.`,
           "Choose a directory for baselines: --baseline-dir DIR (or `baselineDir` in the config).",
+        );
+      }
+      if (!baselineDir && e.file && !existsSync(path.join(root, e.file))) {
+        // Runs look beside where the file is now: written beside where it was, it would compare with nothing.
+        throw new EvalrunError(
+          "USAGE",
+          `Eval "${project}"'s last run (${e.name}) was of ${e.file}, which is no longer there (moved or renamed?): its baseline would land where no run looks for it.`,
+          "Run the eval from its new place (`evalrun`), then save; or keep every baseline in one directory with --baseline-dir.",
         );
       }
       const rows = writeBaselineFile(store.db, e, file);
