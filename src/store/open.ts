@@ -5,6 +5,7 @@ import type Database from "better-sqlite3";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import { sqliteConnection } from "../util/sqlite-binding.js";
 import { migrate, SCHEMA_VERSION } from "./schema.js";
+import { sqliteProblem } from "./sqlite-problem.js";
 import { WriteThread } from "./write-thread.js";
 
 export interface OpenedStore {
@@ -24,6 +25,9 @@ const NEW_STORE_PAGE_SIZE = 8_192;
 
 function storeError(code: string | undefined, file: string, cause: unknown): EvalrunError {
   const reason = cause instanceof Error ? cause.message : String(cause);
+  // Locked by another evalrun (a migration of a big store, an import): not a permission problem.
+  if (code?.startsWith("SQLITE_BUSY"))
+    return sqliteProblem(cause) ?? new EvalrunError("STORE_UNWRITABLE", reason);
   if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
     return new EvalrunError(
       "STORE_INVALID",
@@ -172,7 +176,14 @@ export function openStore(location: string | false, options: { create?: boolean 
     // them. That trade doubles write speed here, and the store is history, not the only copy of anything.
     db.pragma("synchronous = OFF");
     // A current store needs no migration, nor the write lock that checking under it would take on every open.
-    if (version !== SCHEMA_VERSION) migrate(db, refuse);
+    if (version !== SCHEMA_VERSION) {
+      // Upgrading a big store can take a while (its results are rewritten): said, so a wait is not taken for a hang.
+      if (version > 0)
+        process.stderr.write(
+          `evalrun: upgrading the store ${location} (schema ${version} → ${SCHEMA_VERSION})…\n`,
+        );
+      migrate(db, refuse);
+    }
     markAbandoned(db);
   } catch (error) {
     db.close();

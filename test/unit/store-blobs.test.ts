@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { rowKey } from "../../src/engine/row-key.js";
 import type { RowResult } from "../../src/engine/types.js";
 import { Experiments } from "../../src/store/experiments.js";
@@ -162,7 +162,13 @@ describe("schema migrations", () => {
     }
     old.close();
 
+    const said = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     const { db } = openStore(file);
+    // An upgrade can take a while on a big store: it is said, so the wait is not taken for a hang.
+    expect(String(said.mock.calls[0]?.[0])).toContain(
+      `upgrading the store ${file} (schema 1 → ${SCHEMA_VERSION})`,
+    );
+    said.mockRestore();
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     expect([...storedRows(db, legacy.seq)][0]).toEqual({
       ...JSON.parse(event),
