@@ -2,7 +2,7 @@ import { bracket, confidenceLabel, scorePair } from "../gate/format.js";
 import type { EvalGate, GateCheck, ScoreStats, WorstRow } from "../gate/types.js";
 import type { Colors } from "./colors.js";
 import { oneLine, short } from "./safe-text.js";
-import { preview } from "./values.js";
+import { preview, previewPair } from "./values.js";
 
 /** True when a gate of the eval failed or is misconfigured. */
 export const gateFailed = (gate: EvalGate | undefined): boolean =>
@@ -28,10 +28,11 @@ const label: Record<GateCheck["kind"], string> = {
 
 /** A worst row on one line: key, before → after, input and the two outputs. */
 export function worstRowLine(r: WorstRow, width = 40): string {
-  const after = r.errorAfter ? `error: ${short(r.errorAfter, width)}` : preview(r.outputAfter, width);
+  const [outBefore, outAfter] = previewPair(r.outputBefore, r.outputAfter, width);
+  const after = r.errorAfter ? `error: ${short(r.errorAfter, width)}` : outAfter;
   const [before, afterScore] = scorePair(r.before, r.after);
   return oneLine(
-    `${r.rowKey}  ${before} → ${afterScore}  input ${preview(r.input, width)}  output ${preview(r.outputBefore, width)} → ${after}`,
+    `${r.rowKey}  ${before} → ${afterScore}  input ${preview(r.input, width)}  output ${outBefore} → ${after}`,
   );
 }
 

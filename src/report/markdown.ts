@@ -4,7 +4,7 @@ import { type Destination, emit } from "./destination.js";
 import { shownPath } from "./format.js";
 import type { Reporter, RunResult } from "./reporter.js";
 import { printable, short } from "./safe-text.js";
-import { preview } from "./values.js";
+import { preview, previewPair } from "./values.js";
 
 /**
  * Text from evals (names, messages, inputs, outputs) as markdown that shows as written, on one line (a table cell
@@ -84,10 +84,11 @@ export function renderMarkdown(result: RunResult, cwd: string): string {
         "|---|---|---|---|---|---|",
       );
       for (const r of c.worstRows) {
-        const after = r.errorAfter ? `error: ${short(r.errorAfter, 60)}` : preview(r.outputAfter, 60);
+        const [outBefore, outAfter] = previewPair(r.outputBefore, r.outputAfter, 60);
+        const after = r.errorAfter ? `error: ${short(r.errorAfter, 60)}` : outAfter;
         const [before, afterScore] = scorePair(r.before, r.after);
         lines.push(
-          `| ${code(r.rowKey, true)} | ${before} | ${afterScore} | ${cell(preview(r.input, 60))} | ${cell(preview(r.outputBefore, 60))} | ${cell(after)} |`,
+          `| ${code(r.rowKey, true)} | ${before} | ${afterScore} | ${cell(preview(r.input, 60))} | ${cell(outBefore)} | ${cell(after)} |`,
         );
       }
       lines.push("");

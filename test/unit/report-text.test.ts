@@ -90,3 +90,25 @@ describe("a file problem", () => {
     );
   });
 });
+
+describe("a worst row's outputs", () => {
+  const row = (before: string, after: string) => ({
+    rowKey: "id:1",
+    before: 1,
+    after: 0,
+    input: "q",
+    expected: undefined,
+    outputBefore: before,
+    outputAfter: after,
+    errorAfter: undefined,
+  });
+  it("show where two long outputs differ, not the start they share", () => {
+    const start = "The answer, after careful consideration of every clause in the contract, is ";
+    const line = worstRowLine(row(`${start}yes.`, `${start}no.`));
+    expect(line).toContain('output …tract, is yes." → …tract, is no."');
+  });
+
+  it("show short or early-differing outputs from their start", () => {
+    expect(worstRowLine(row("yes", "no"))).toContain('output "yes" → "no"');
+  });
+});
