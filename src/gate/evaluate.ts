@@ -7,6 +7,14 @@ import type { EvalGate, EvalStats, GateCheck, GateOptions, ScoreChange, WorstRow
 /** Differences smaller than this are float noise, not movement. */
 const EPSILON = 1e-9;
 
+/**
+ * Below this many matched rows the interval is of a handful of differences (of one, a point): a deterministic
+ * scorer's drop is still a drop, but a noisy judge's may be chance (1 row failed 30% of pure-noise runs).
+ */
+const FEW_ROWS = 10;
+const FEW_ROWS_NOTE =
+  " (few rows: a noisy scorer can fail this by chance; more rows, --trials or --max-drop make the gate steadier)";
+
 /** How many of the most regressed rows a failed regression shows. */
 export const WORST_ROWS = 5;
 
@@ -89,7 +97,7 @@ export function regressionCheck(
       kind: "regression",
       score,
       status: "fail",
-      message: `${score} dropped ${percent(drop)} ${ci} ${rows}`,
+      message: `${score} dropped ${percent(drop)} ${ci} ${rows}${change.matched < FEW_ROWS ? FEW_ROWS_NOTE : ""}`,
     };
   }
   const why = beyondNoise

@@ -103,6 +103,14 @@ describe("the regression decision", () => {
     );
   });
 
+  it("says a drop over a few rows may be a noisy scorer's chance", () => {
+    const one = regressionCheck("Factuality", change([-1]), options);
+    expect(one.status).toBe("fail");
+    expect(one.message).toMatch(
+      /over 1 matched row; 1 regressed, 0 improved \(few rows: a noisy scorer can fail/,
+    );
+  });
+
   it("passes noise, an improvement, and a drop within --max-drop", () => {
     const wobble = Array.from({ length: 200 }, () => noise(rand, 0.01) * (rand() < 0.5 ? 1 : -1));
     expect(regressionCheck("s", change(wobble), options).message).toMatch(/within noise$/);
