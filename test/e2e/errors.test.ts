@@ -6,6 +6,33 @@ import { experiments, storedRows } from "../helpers/store.js";
 const HEADER = `import { Eval } from "evalrun";\n`;
 const GOOD = `${HEADER}Eval("good", { data: [{ input: 1, expected: 1 }], task: (x: number) => x, scores: [function same({ output, expected }: any) { return output === expected; }] });\n`;
 
+// Evals whose row, or data, waits on a promise nothing can ever settle.
+const STUCK_ROW = `Eval("stuck-row", {
+  data: [{ input: 1 }, { input: 2 }, { input: 3 }],
+  task: (x: number) => (x === 2 ? new Promise(() => {}) : x),
+  scores: [function ok() { return 1; }],
+});
+`;
+const STUCK_DATA = `Eval("stuck-data", {
+  data: async function* () { yield { input: 1 }; yield { input: 2 }; await new Promise(() => {}); },
+  task: (x: number) => x,
+  scores: [function ok() { return 1; }],
+});
+`;
+
+/** The events a project's store holds, by eval. */
+function storedEventsOf(
+  dir: string,
+): (name: string) => Array<{ input: number; error?: { message: string } }> {
+  const db = path.join(dir, ".evalrun", "evalrun.db");
+  const rows = storedRows(db);
+  const events = rows.map((r) => JSON.parse(r.event) as { input: number; error?: { message: string } });
+  return (name) => {
+    const seq = experiments(db).find((e) => e.project === name)?.seq;
+    return events.filter((_, i) => rows[i]?.exp === seq);
+  };
+}
+
 /**
  * No user mistake may surface as a raw stack trace (unless --verbose asks for it). One `at file:line:col` line
  * naming the user's code is fine; a stack is two frames in a row, or a frame in node's internals.
@@ -225,22 +252,12 @@ Eval("values", {
     // Nothing is left for these promises to wait on: Node would end the process mid-run (exit 13, no output).
     const dir = project({
       "stuck.eval.ts": `${HEADER}
-Eval("stuck-row", {
-  data: [{ input: 1 }, { input: 2 }, { input: 3 }],
-  task: (x: number) => (x === 2 ? new Promise(() => {}) : x),
-  scores: [function ok() { return 1; }],
-});
-Eval("stuck-scorer", {
+${STUCK_ROW}Eval("stuck-scorer", {
   data: [{ input: 1 }],
   task: (x: number) => x,
   scores: [function never() { return new Promise<number>(() => {}); }],
 });
-Eval("stuck-data", {
-  data: async function* () { yield { input: 1 }; yield { input: 2 }; await new Promise(() => {}); },
-  task: (x: number) => x,
-  scores: [function ok() { return 1; }],
-});
-// In threads (it has a timeout): the pool must not keep the process alive once this eval is done.
+${STUCK_DATA}// In threads (it has a timeout): the pool must not keep the process alive once this eval is done.
 Eval("threaded", { data: [{ input: 1 }], task: (x: number) => x, scores: [function ok() { return 1; }], timeout: 5000 });
 `,
     });
@@ -250,12 +267,7 @@ Eval("threaded", { data: [{ input: 1 }], task: (x: number) => x, scores: [functi
       'Eval "stuck-data": the data source never settled: its promise (or its iterator\'s next()) was still pending after 2 rows',
     );
     expect(summaryOf(result.stdout, "threaded").scores.ok?.score).toBe(1);
-    const rows = storedRows(path.join(dir, ".evalrun", "evalrun.db"));
-    const events = rows.map((r) => JSON.parse(r.event) as { input: number; error?: { message: string } });
-    const byEval = (name: string) => {
-      const seq = experiments(path.join(dir, ".evalrun", "evalrun.db")).find((e) => e.project === name)?.seq;
-      return events.filter((_, i) => rows[i]?.exp === seq);
-    };
+    const byEval = storedEventsOf(dir);
     const stuckRow = byEval("stuck-row");
     expect(stuckRow.map((e) => e.input).sort()).toEqual([1, 2, 3]);
     expect(stuckRow.find((e) => e.input === 2)?.error?.message).toContain("The row never finished");
@@ -268,17 +280,7 @@ Eval("threaded", { data: [{ input: 1 }], task: (x: number) => x, scores: [functi
     // beforeExit never comes while threads run: the pool itself tells that nothing anywhere can settle these.
     const dir = project({
       "stuck.eval.ts": `${HEADER}
-Eval("stuck-row", {
-  data: [{ input: 1 }, { input: 2 }, { input: 3 }],
-  task: (x: number) => (x === 2 ? new Promise(() => {}) : x),
-  scores: [function ok() { return 1; }],
-});
-Eval("stuck-data", {
-  data: async function* () { yield { input: 1 }; yield { input: 2 }; await new Promise(() => {}); },
-  task: (x: number) => x,
-  scores: [function ok() { return 1; }],
-});
-`,
+${STUCK_ROW}${STUCK_DATA}`,
       // Waits that do end, on a timer, a child process and a timer in the data, longer than the pool's judgement.
       "slow.eval.ts": `${HEADER}import { execFile } from "node:child_process";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -300,13 +302,7 @@ Eval("slow-but-fine", {
     expect(result.stderr).toContain(
       'Eval "stuck-data": the data source never settled: its promise (or its iterator\'s next()) was still pending after 2 rows',
     );
-    const db = path.join(dir, ".evalrun", "evalrun.db");
-    const rows = storedRows(db);
-    const events = rows.map((r) => JSON.parse(r.event) as { input: number; error?: { message: string } });
-    const byEval = (name: string) => {
-      const seq = experiments(db).find((e) => e.project === name)?.seq;
-      return events.filter((_, i) => rows[i]?.exp === seq);
-    };
+    const byEval = storedEventsOf(dir);
     const stuckRow = byEval("stuck-row");
     expect(stuckRow.map((e) => e.input).sort()).toEqual([1, 2, 3]);
     expect(stuckRow.filter((e) => e.error).map((e) => [e.input, e.error?.message.slice(0, 23)])).toEqual([
