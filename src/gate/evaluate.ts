@@ -163,7 +163,18 @@ export function evaluateGate(input: EvalGateInput): EvalGate {
     const rule = effectiveRule(input.rules, evalName, score);
     if (rule) checks.push(thresholdCheck(input, score, rule));
   }
-  if (!options.failOnRegression) return { checks, notes };
+  if (!options.failOnRegression) {
+    // --require-baseline alone still asks that every eval have one (a config's requireBaseline was ignored).
+    if (options.requireBaseline && input.baseline === undefined) {
+      checks.push({
+        kind: "baseline",
+        score: undefined,
+        status: "fail",
+        message: "no baseline to compare with (--require-baseline)",
+      });
+    }
+    return { checks, notes };
+  }
   if (input.onlyNew > 0 || input.onlyBase > 0) {
     notes.push(`${input.onlyNew} rows only in this run, ${input.onlyBase} only in the baseline: not gated`);
   }

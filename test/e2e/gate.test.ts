@@ -256,6 +256,10 @@ Eval("shape", {
     const required = await runCli(["--fail-on-regression", "--require-baseline", "--no-store"], { cwd: dir });
     expect(required.code).toBe(1);
     expect(required.stdout).toContain("· support: no baseline to compare with (--require-baseline)");
+    // On its own too, as its help says.
+    const alone = await runCli(["--require-baseline", "--no-store"], { cwd: dir });
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toContain("· support: no baseline to compare with (--require-baseline)");
   });
 });
 
