@@ -1,7 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { EvalrunError } from "../define/errors.js";
+import { makeDirs } from "../util/make-dirs.js";
 import { type EscapeStyle, inertForActions, onActions } from "./safe-text.js";
 
 /** Where a reporter's output goes. */
@@ -11,7 +12,7 @@ export type Destination = { kind: "stdout" } | { kind: "file"; path: string; sho
 function makeDir(file: string): void {
   const dir = path.dirname(file);
   if (existsSync(dir)) return;
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   if (path.basename(dir) === ".evalrun") writeFileSync(path.join(dir, ".gitignore"), "*\n");
 }
 

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, renameSync, rmSync, writeFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type Database from "better-sqlite3";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
+import { makeDirs } from "../util/make-dirs.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
 import { Experiments } from "./experiments.js";
 import { EXPORT_VERSION } from "./export.js";
@@ -104,7 +105,7 @@ export function writeBaselineFile(db: Database.Database, experiment: Experiment,
   const lines = [...baselineLines(db, experiment)];
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     writeFileSync(temp, `${lines.join("\n")}\n`);
     renameSync(temp, file);
   } catch (error) {

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
+import { makeDirs } from "../util/make-dirs.js";
 import { sqliteConnection } from "../util/sqlite-binding.js";
 import { migrate, SCHEMA_VERSION } from "./schema.js";
 import { sqliteProblem } from "./sqlite-problem.js";
@@ -128,7 +129,7 @@ export function openStore(location: string | false, options: { create?: boolean 
   const dir = path.dirname(location);
   try {
     if (!existsSync(dir)) {
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       // Keep the store out of commits without asking the user to edit their .gitignore.
       if (path.basename(dir) === ".evalrun") writeFileSync(path.join(dir, ".gitignore"), "*\n");
     }

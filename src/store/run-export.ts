@@ -1,15 +1,8 @@
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { createWriteStream, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
+import { makeDirs } from "../util/make-dirs.js";
 import { EVENT_COLUMNS, EVENT_JOINS, type EventRecord, eventJson } from "./events.js";
 import { exportHeader } from "./export.js";
 import type { Experiment } from "./types.js";
@@ -37,7 +30,7 @@ export async function writeRunExport(
   const temp = `${file}.${process.pid}.tmp`;
   let count = 0;
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     const out = createWriteStream(temp);
     const opened = new Promise<void>((resolve, reject) =>
       out.once("open", () => resolve()).once("error", reject),
@@ -82,16 +75,7 @@ export async function writeRunExport(
 export function prepareExportDir(dir: string, shown = dir): void {
   const target = path.resolve(dir);
   try {
-    const missing: string[] = [];
-    let at = target;
-    while (!existsSync(at)) {
-      missing.unshift(at);
-      const parent = path.dirname(at);
-      if (parent === at) break;
-      at = parent;
-    }
-    if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`${at} is a file, not a directory`);
-    for (const made of missing) mkdirSync(made);
+    makeDirs(target);
     const probe = path.join(target, `.evalrun-probe-${process.pid}`);
     writeFileSync(probe, "");
     rmSync(probe);

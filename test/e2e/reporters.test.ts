@@ -330,6 +330,11 @@ describe("several reporters at once", () => {
         ["--reporter", "junit", "--outfile", "junit=file.txt/junit.xml"],
         "--outfile junit=file.txt/junit.xml: cannot write file.txt/junit.xml (ENOTDIR",
       ],
+      // Node 20's recursive mkdir loops forever here (a parent that refuses new entries with ENOENT).
+      [
+        ["--reporter", "junit", "--outfile", "junit=/proc/evalrun-nope/junit.xml"],
+        "--outfile junit=/proc/evalrun-nope/junit.xml: cannot write /proc/evalrun-nope/junit.xml (ENOENT",
+      ],
     ] as const) {
       const result = await runCli([...args], { cwd: dir });
       expect(result.code, args.join(" ")).toBe(2);
