@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
-import { CONFIG_NAMES } from "../loader/config.js";
+import { findConfigFile } from "../loader/config.js";
 import { colorsFor } from "../report/colors.js";
 import { ownPackageRoot } from "../util/own-package.js";
 
@@ -25,11 +25,12 @@ export async function initCommand(cwd: string): Promise<number> {
       );
       continue;
     }
-    // A config of another extension is the project's config already: a second one would take over from it.
-    const config =
-      target === "evalrun.config.ts" && CONFIG_NAMES.find((name) => existsSync(path.join(cwd, name)));
+    // A config here or in a parent (up to the project's root) is the project's config already: a second one
+    // would take over from it, for runs started here.
+    const config = target === "evalrun.config.ts" && findConfigFile(cwd);
     if (config) {
-      process.stdout.write(`${c.yellow("skip")}   ${target} (${config} is this project's config)\n`);
+      const shown = path.relative(cwd, config) || config;
+      process.stdout.write(`${c.yellow("skip")}   ${target} (${shown} is this project's config)\n`);
       continue;
     }
     try {

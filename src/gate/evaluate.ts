@@ -122,13 +122,16 @@ const SAVE_HINT = "if the change is intended, save a new baseline (`evalrun base
  */
 function nothingCompared(input: EvalGateInput, score: string): GateCheck {
   const scored = input.summary.scores[score]?.scored ?? 0;
-  const why = !(score in input.summary.scores)
-    ? "no scorer of this run produced it (renamed or removed?)"
-    : input.matchedRows === 0
-      ? "no row of this run has a row key of the baseline (were the inputs or ids changed?)"
-      : scored === 0
-        ? "this run scored no row of it (the scorer returned null or errored on every row)"
-        : "no row was scored in both this run and the baseline";
+  const why =
+    input.summary.metrics.rows.metric === 0
+      ? "this run has no rows (did a --filter, --first or the data select none?)"
+      : !(score in input.summary.scores)
+        ? "no scorer of this run produced it (renamed or removed?)"
+        : input.matchedRows === 0
+          ? "no row of this run has a row key of the baseline (were the inputs or ids changed?)"
+          : scored === 0
+            ? "this run scored no row of it (the scorer returned null or errored on every row)"
+            : "no row was scored in both this run and the baseline";
   return {
     kind: "regression",
     score,

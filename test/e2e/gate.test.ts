@@ -180,6 +180,12 @@ Eval("shape", {
       // Not "(new)": the baseline has it.
       if (env.NULL) expect(run.stdout).toMatch(/Acc\s+–\s+\(was 100\.0%\)/);
     }
+    const none = await runCli(["--ci", "--no-progress", "--no-store", "--filter", "metadata.lang=en"], {
+      cwd: dir,
+    });
+    expect(none.stdout).toContain(
+      "could not be compared: this run has no rows (did a --filter, --first or the data select none?)",
+    );
     // Unchanged, it passes.
     const same = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir });
     expect(same.code).toBe(0);

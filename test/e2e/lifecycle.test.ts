@@ -254,6 +254,13 @@ describe("evalrun init", () => {
     const run = await runCli(["--no-store"], { cwd: dir });
     expect(run.stdout).toContain("✔ mine");
     expect(run.stdout).not.toContain("example");
+    // In a subdirectory, the project's config is the parent's.
+    mkdirSync(path.join(dir, "sub"));
+    const inSub = await runCli(["init"], { cwd: path.join(dir, "sub") });
+    expect(inSub.stdout).toContain(
+      "skip   evalrun.config.ts (../evalrun.config.mjs is this project's config)",
+    );
+    expect(existsSync(path.join(dir, "sub", "evalrun.config.ts"))).toBe(false);
     writeFileSync(path.join(dir, "evalrun.config.js"), "export default {};\n");
     const two = await runCli(["--no-store"], { cwd: dir });
     expect(two.code).toBe(2);
