@@ -376,7 +376,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     });
     const script = `
       const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
-      for (const bad of [{ trials: 0 }, { maxConcurrency: -3 }, { timeout: 3000000000 }, { workers: "lots" }, { maxErrorRate: 5 }]) {
+      for (const bad of [{ trials: 0 }, { maxConcurrency: -3 }, { timeout: 3000000000 }, { workers: "lots" }, { maxErrorRate: 5 }, { maxConcurency: 2 }]) {
         try {
           await runEvals({ paths: ["."], cwd: ${JSON.stringify(dir)}, store: false, ...bad });
           console.log("ran", JSON.stringify(bad));
@@ -388,7 +388,11 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     const { spawnSync } = await import("node:child_process");
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
     const lines = child.stdout.trim().split("\n");
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
+    // A misspelt option is refused with the likely name, as a misspelt flag or config key is.
+    expect(lines.pop()).toBe(
+      'USAGE runEvals() was given unknown option "maxConcurency". Did you mean "maxConcurrency"?',
+    );
     for (const [line, key] of lines.map((l, i) => [
       l,
       ["trials", "maxConcurrency", "timeout", "workers", "maxErrorRate"][i],
