@@ -21,7 +21,7 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
     throw new EvalrunError(
       "ENV_FILE",
       `The env file "${explicit}" does not exist${file === explicit ? "" : ` (looked for ${file})`}.`,
-      "Pass an existing file to --env-file, or drop the flag (a .env in the current directory loads by itself).",
+      "Pass an existing file to --env-file (or the config's envFile), or drop it: a project's .env loads by itself.",
     );
   }
   let parsed: Record<string, string>;

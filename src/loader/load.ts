@@ -72,10 +72,12 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
         }
         const previous = byName.get(definition.name);
         if (previous) {
+          const shown = (f: string | undefined) =>
+            f ? path.relative(process.cwd(), f) || f : "an unknown file";
           const where =
             previous.file === file.source
-              ? `twice in ${file.source}`
-              : `in ${previous.file} and in ${file.source}`;
+              ? `twice in ${shown(file.source)}`
+              : `in ${shown(previous.file)} and in ${shown(file.source)}`;
           problems.push({
             code: "DUPLICATE_EVAL",
             file: file.source,

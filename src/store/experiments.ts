@@ -226,7 +226,7 @@ export class Experiments {
       throw new EvalrunError(
         "NOT_FOUND",
         `"${ref}" names ${found.length} experiments: ${options}.`,
-        "Use the experiment's id (or a unique prefix of it) instead.",
+        "Name the eval with --eval NAME, or use the experiment's id (or a unique prefix of it) instead.",
       );
     }
     throw this.notFound(ref, project);
