@@ -125,13 +125,15 @@ function nothingCompared(input: EvalGateInput, score: string): GateCheck {
   const why =
     input.summary.metrics.rows.metric === 0
       ? "this run has no rows (did a --filter, --first or the data select none?)"
-      : !(score in input.summary.scores)
-        ? "no scorer of this run produced it (renamed or removed?)"
-        : input.matchedRows === 0
-          ? "no row of this run has a row key of the baseline (were the inputs or ids changed?)"
-          : scored === 0
-            ? "this run scored no row of it (the scorer returned null or errored on every row)"
-            : "no row was scored in both this run and the baseline";
+      : (input.summary.metrics.errors?.metric ?? 0) >= input.summary.metrics.rows.metric
+        ? "every row of this run errored, so none was scored"
+        : !(score in input.summary.scores)
+          ? "no scorer of this run produced it (renamed or removed?)"
+          : input.matchedRows === 0
+            ? "no row of this run has a row key of the baseline (were the inputs or ids changed?)"
+            : scored === 0
+              ? "this run scored no row of it (the scorer returned null or errored on every row)"
+              : "no row was scored in both this run and the baseline";
   return {
     kind: "regression",
     score,

@@ -156,7 +156,7 @@ const shift = Number(process.env.SHIFT ?? 0);
 Eval("shape", {
   data: Array.from({ length: 20 }, (_, i) => ({ input: shift + i })),
   task: (i: number) => {
-    if (process.env.ERR && i < 5) throw new Error("the model is down");
+    if (process.env.ALLERR || (process.env.ERR && i < 5)) throw new Error("the model is down");
     return i;
   },
   scores: [() => ({ name: process.env.NAME ?? "Acc", score: process.env.NULL ? null : process.env.LOW ? 0 : 1 })],
@@ -169,6 +169,7 @@ Eval("shape", {
       [{ NAME: "Accuracy", LOW: "1" }, "no scorer of this run produced it (renamed or removed?)"],
       [{ NULL: "1" }, "this run scored no row of it (the scorer returned null or errored on every row)"],
       [{ SHIFT: "1000", LOW: "1" }, "no row of this run has a row key of the baseline"],
+      [{ ALLERR: "1" }, "every row of this run errored, so none was scored"],
     ];
     for (const [env, why] of cases) {
       const run = await runCli(["--ci", "--no-progress", "--no-store"], { cwd: dir, env });
