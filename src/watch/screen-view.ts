@@ -1,6 +1,7 @@
 import type { Problem } from "../loader/problems.js";
 import { plural, shownPath } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
+import { printable } from "../report/safe-text.js";
 import { evalBlock } from "./format-block.js";
 import type { EvalState } from "./state.js";
 import { KEYS_HELP, type ViewOptions, type WatchView } from "./views.js";
@@ -16,6 +17,8 @@ export interface ScreenState {
 /** Redraws at most this often while rows stream in. */
 const FRAME_MS = 80;
 const ACTIVITY_LINES = 5;
+/** Lines of what eval code printed (console.log of a model's answer) kept on screen. */
+const OUTPUT_LINES = 8;
 const CLEAR = "\x1b[H\x1b[2J";
 const HOME = "\x1b[H";
 /** Clears the rest of a line / everything below the cursor. */
@@ -23,14 +26,21 @@ const CLEAR_LINE = "\x1b[K";
 const CLEAR_BELOW = "\x1b[J";
 // biome-ignore lint/suspicious/noControlCharactersInRegex: colour escapes do not take up columns.
 const ANSI = /\x1b\[[0-9;]*m/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above.
+const COLOUR_AT_START = /^\x1b\[[0-9;]*m/;
 
 /** The terminal screen: cleared and redrawn from the session's state, one block per eval, recent activity below. */
 export class ScreenView implements WatchView {
   private readonly activity: string[] = [];
+  /** The last lines eval code wrote to stdout or stderr: the next frame would wipe them off the screen. */
+  private readonly output: string[] = [];
+  private partial = "";
   private timer: NodeJS.Timeout | undefined;
   private drawnAt = 0;
   private drawn = false;
   private readonly onResize = () => this.schedule();
+  private readonly write: (text: string) => void;
+  private readonly restore: () => void;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -38,6 +48,35 @@ export class ScreenView implements WatchView {
     private readonly o: ViewOptions,
   ) {
     out.on("resize", this.onResize);
+    // Everything else written to the terminal (a task's console.log, a worker thread's, a warning) is kept and
+    // shown in the frame, instead of being printed where the next redraw overwrites it within 80 ms.
+    const streams = [process.stdout, process.stderr] as const;
+    const originals = streams.map((stream) => stream.write);
+    const own = originals[streams.indexOf(out as typeof process.stdout)] ?? out.write;
+    this.write = (text) => {
+      own.call(out, text);
+    };
+    for (const stream of streams) {
+      stream.write = ((chunk: unknown, encoding?: unknown, done?: unknown) => {
+        this.captured(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+        const callback = typeof encoding === "function" ? encoding : done;
+        if (typeof callback === "function") queueMicrotask(() => (callback as () => void)());
+        return true;
+      }) as typeof stream.write;
+    }
+    this.restore = () => {
+      streams.forEach((stream, i) => {
+        stream.write = originals[i] as typeof stream.write;
+      });
+    };
+  }
+
+  private captured(text: string): void {
+    const lines = (this.partial + text).split(/\r?\n/);
+    this.partial = lines.pop() ?? "";
+    for (const line of lines) this.output.push(printable(line));
+    if (this.output.length > OUTPUT_LINES) this.output.splice(0, this.output.length - OUTPUT_LINES);
+    this.schedule();
   }
 
   refresh(): void {
@@ -45,6 +84,9 @@ export class ScreenView implements WatchView {
   }
 
   trigger(text: string): void {
+    // A new round: what the last one printed no longer belongs to what is shown.
+    this.output.length = 0;
+    this.partial = "";
     this.log(`${this.o.colors.cyan("»")} ${text}`);
   }
 
@@ -104,44 +146,62 @@ export class ScreenView implements WatchView {
     const body: string[] = [];
     for (const p of s.problems) body.push(formatProblem(p, this.o.cwd, c, this.o.verbose), "");
     for (const ev of s.evals) body.push(evalBlock(ev, this.o), "");
-    const tail: string[] = [];
-    if (this.activity.length > 0) tail.push(...this.activity, "");
-    if (this.o.keys) tail.push(c.dim(KEYS_HELP));
-    const lines = this.fit(head, body.join("\n").split("\n"), tail.join("\n").split("\n"));
+    const printed = this.partial ? [...this.output, printable(this.partial)] : this.output;
+    const output = printed.length > 0 ? [c.dim("output"), ...printed.map((line) => `  ${line}`), ""] : [];
+    const activity = this.activity.length > 0 ? [...this.activity, ""] : [];
+    const keys = this.o.keys ? [c.dim(KEYS_HELP)] : [];
+    const lines = this.fit(head, body.join("\n").split("\n"), output, activity, keys);
     // Overwritten in place, line by line, rather than cleared first: a redraw while rows stream in must not flicker.
     const text = lines.join(`${CLEAR_LINE}\n`);
-    this.out.write(`${this.drawn ? HOME : CLEAR}${text}${CLEAR_LINE}\n${CLEAR_BELOW}`);
+    this.write(`${this.drawn ? HOME : CLEAR}${text}${CLEAR_LINE}\n${CLEAR_BELOW}`);
     this.drawn = true;
   }
 
   /**
-   * The frame cut to the terminal's height: a frame taller than the screen scrolls, and every redraw would push a
-   * whole copy into the scrollback and leave the status line and the latest activity out of sight. The evals'
-   * blocks give way first, with a line saying how much is hidden.
+   * The frame cut to the terminal's size: a frame taller than the screen scrolls, and every redraw would push a
+   * whole copy into the scrollback and leave the status line and the latest activity out of sight. Each line is cut
+   * to the width (a wrapped line takes rows no count foresees); the evals' blocks give way first, with a line saying
+   * how much is hidden, but keep a few rows while the output and activity lines, oldest first, give way to them.
    */
-  private fit(head: string[], body: string[], tail: string[]): string[] {
+  private fit(
+    head: string[],
+    body: string[],
+    output: string[],
+    activity: string[],
+    keys: string[],
+  ): string[] {
     const rows = this.out.rows;
     const columns = Math.max(20, this.out.columns ?? 80);
-    // A line wider than the terminal takes several rows.
-    const height = (line: string) => Math.max(1, Math.ceil(line.replace(ANSI, "").length / columns));
-    const sum = (lines: string[]) => lines.reduce((n, line) => n + height(line), 0);
-    const all = [...head, ...body, ...tail];
-    if (!rows || sum(all) < rows) return all;
-    const room = rows - 1 - sum(head) - sum(tail) - 1;
-    const shown: string[] = [];
-    let used = 0;
-    for (const line of body) {
-      if (used + height(line) > room) break;
-      shown.push(line);
-      used += height(line);
-    }
-    const hidden = body.length - shown.length;
-    return [
-      ...head,
-      ...shown,
-      this.o.colors.dim(`… ${plural(hidden, "more line")} (a taller window shows every eval)`),
-      ...tail,
+    const cut = (lines: string[]) => lines.map((line) => cutToWidth(line, columns));
+    const [h, b, o, a, k] = [head, body, output, activity, keys].map(cut) as [
+      string[],
+      string[],
+      string[],
+      string[],
+      string[],
     ];
+    if (!rows || h.length + b.length + o.length + a.length + k.length < rows)
+      return [...h, ...b, ...o, ...a, ...k];
+    // One row stays free (the cursor's, after the last line); the evals keep half the rest (at least 4 rows) and
+    // the "… more" line: their scores are what a session is watched for.
+    const free = rows - 1;
+    const keepBody = Math.min(b.length, Math.max(4, Math.floor((free - h.length) / 2))) + 1;
+    // The output's oldest lines give way first (then its header), then the activity's, oldest first; keys stay.
+    while (h.length + keepBody + o.length + a.length + k.length > free) {
+      if (o.length > 2) o.splice(1, 1);
+      else if (o.length > 0) o.length = 0;
+      else if (a.length > 0) a.shift();
+      else break;
+    }
+    const tail = [...o, ...a, ...k];
+    const room = Math.max(0, free - h.length - tail.length - 1);
+    const shown = b.slice(0, room);
+    const hidden = b.length - shown.length;
+    const more =
+      hidden > 0
+        ? [this.o.colors.dim(`… ${plural(hidden, "more line")} (a taller window shows every eval)`)]
+        : [];
+    return [...h, ...shown, ...cut(more), ...tail].slice(0, free);
   }
 
   close(): void {
@@ -149,5 +209,26 @@ export class ScreenView implements WatchView {
     this.timer = undefined;
     this.out.off("resize", this.onResize);
     this.draw();
+    this.restore();
   }
+}
+
+/** A line cut to `columns` visible characters, colour escapes kept (and closed) and an ellipsis where it was cut. */
+function cutToWidth(line: string, columns: number): string {
+  if (line.replace(ANSI, "").length <= columns) return line;
+  let out = "";
+  let visible = 0;
+  let i = 0;
+  while (i < line.length && visible < columns - 1) {
+    const colour = line[i] === "\x1b" ? COLOUR_AT_START.exec(line.slice(i)) : null;
+    if (colour) {
+      out += colour[0];
+      i += colour[0].length;
+      continue;
+    }
+    out += line[i];
+    visible++;
+    i++;
+  }
+  return `${out}…\x1b[0m`;
 }

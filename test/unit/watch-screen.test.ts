@@ -63,4 +63,66 @@ describe("the watch screen", () => {
     expect(tall.text).toContain("eval-29");
     expect(tall.text).not.toContain("more line");
   });
+
+  const options = {
+    cwd: "/p",
+    colors: colorsFor({ isTTY: false } as NodeJS.WriteStream),
+    verbose: false,
+    keys: true,
+  };
+  const rowsOf = (text: string) =>
+    text
+      .slice(text.lastIndexOf(`${String.fromCharCode(27)}[H`))
+      .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, "g"), "")
+      .split("\n");
+
+  it("keeps what eval code prints in the frame, where the next redraw would have wiped it", () => {
+    const out = terminal(40, 80);
+    const view = new ScreenView(
+      out as unknown as NodeJS.WriteStream,
+      () => ({ evals: [running(1)], problems: [], busy: true }),
+      options,
+    );
+    try {
+      // As a task's console.log, or a worker thread's output forwarded to this process, would.
+      process.stdout.write("LLM said: row 1\n");
+      process.stderr.write("warning from a scorer\nLLM said: row ");
+      process.stdout.write("2\n");
+      view.draw();
+    } finally {
+      view.close();
+    }
+    const frame = rowsOf(out.text);
+    const at = frame.indexOf("output");
+    expect(at).toBeGreaterThan(0);
+    expect(frame.slice(at + 1, at + 4)).toEqual([
+      "  LLM said: row 1",
+      "  warning from a scorer",
+      "  LLM said: row 2",
+    ]);
+    // Closed, the process's own streams write again.
+    expect(process.stdout.write).not.toBe(undefined);
+    expect(String(process.stdout.write).includes("captured")).toBe(false);
+  });
+
+  it("never draws more rows than a small terminal has, cutting long lines to its width", () => {
+    const out = terminal(8, 30);
+    const view = new ScreenView(
+      out as unknown as NodeJS.WriteStream,
+      () => ({ evals: Array.from({ length: 4 }, (_, i) => running(i)), problems: [], busy: false }),
+      options,
+    );
+    try {
+      view.trigger(`lib/p.ts changed: re-running ${"an_eval_with_a_long_name, ".repeat(4)}`);
+      for (let i = 0; i < 12; i++) process.stdout.write(`output line ${i}\n`);
+      view.draw();
+    } finally {
+      view.close();
+    }
+    const frame = rowsOf(out.text).filter((line, i, all) => i < all.length - 1 || line !== "");
+    expect(frame.length).toBeLessThanOrEqual(7);
+    for (const line of frame) expect(line.length).toBeLessThanOrEqual(30);
+    expect(frame[0]).toContain("evalrun --watch");
+    expect(frame.at(-1)).toContain("r re-run all");
+  });
 });
