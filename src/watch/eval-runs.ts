@@ -182,7 +182,9 @@ export class EvalRuns {
       experimentId: outcome.info.experimentId,
       rerunOf: rerun ? sum(rerun.pairs) : undefined,
     };
-    state.previous = state.last;
+    // A run with no rows (its data failed, a filter selected none) has no means to compare with: the next run is
+    // compared with the one before it (it read "new vs previous" while its score had dropped 50%).
+    if (state.last === undefined || state.last.summary.metrics.rows.metric > 0) state.previous = state.last;
     state.last = record;
     if (state.base === undefined) {
       const cmp = outcome.comparison;

@@ -122,6 +122,16 @@ describe("evalrun --watch", () => {
     expect(section).toContain("− added is gone");
     expect(ranIn(section)).toEqual([]);
 
+    // A data file broken, then fixed with a change: the fixed run compares with the last run that had scores.
+    since = watch.mark();
+    watch.write("data/rows.jsonl", '{"input":"a","expected":"A"}\n{"input":\n');
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toContain("BAD_DATA");
+    since = watch.mark();
+    watch.write("data/rows.jsonl", '{"input":"a","expected":"A"}\n{"input":"b","expected":"b"}\n');
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toMatch(/Upper\s+50\.0%\s+-50\.0% vs previous/);
+
     await expectCleanExit(watch, () => watch.child.kill("SIGINT"), 130);
     // Every finished run was stored as a complete experiment.
     const history = await runCli(["experiments", "--json"], { cwd: dir });
