@@ -16,6 +16,7 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
   if (explicit === undefined && !existsSync(file) && projectDir !== undefined) {
     file = path.resolve(projectDir, ".env");
   }
+  lastFile = file;
   if (!existsSync(file)) {
     if (explicit === undefined) return [];
     throw new EvalrunError(
@@ -36,9 +37,19 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
   }
   const set: string[] = [];
   for (const [key, value] of Object.entries(parsed)) {
-    if (process.env[key] !== undefined) continue;
+    // Set by the environment (or code) wins; set by an earlier load of an env file (a watch session restarting on
+    // a changed .env), the file's new value applies.
+    if (process.env[key] !== undefined && setByUs.get(key) !== process.env[key]) continue;
     process.env[key] = value;
+    setByUs.set(key, value);
     set.push(key);
   }
   return set;
 }
+
+/** Variables loads of env files set, with the values they set. */
+const setByUs = new Map<string, string>();
+let lastFile: string | undefined;
+
+/** The env file the last load read, or would have (watch mode restarts when it changes or appears). */
+export const loadedEnvFile = (): string | undefined => lastFile;

@@ -341,6 +341,25 @@ Eval("${name}", {
     expect((await watch.exited).code).toBe(143);
   }, 90_000);
 
+  it("restarts when .env changes, and a changed value applies (not only a new one)", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      ".env": "MODE=plain\n",
+      "evals/env.eval.ts": `import { Eval } from "evalrun";
+Eval("env", { data: [{ input: 1 }], task: () => process.env.MODE, scores: [function IsUpper({ output }: { output: string }) { return output === "upper"; }] });
+`,
+    });
+    const watch = watchCli([], { cwd: dir, env: { MODE: undefined } });
+    expect(await watch.waitFor(IDLE, 0, 30_000)).toMatch(/IsUpper\s+0\.0%/);
+    const since = watch.mark();
+    watch.write(".env", "MODE=upper\n");
+    const section = await watch.waitFor(IDLE, since, 15_000);
+    expect(section).toContain("» .env changed: restarting");
+    expect(section).toMatch(/IsUpper\s+100\.0%/);
+    watch.child.kill("SIGTERM");
+    expect((await watch.exited).code).toBe(143);
+  }, 90_000);
+
   it("reads r, f and q from the keyboard (a pipe when EVALRUN_WATCH_KEYS=1)", async () => {
     const dir = project({
       "package.json": PACKAGE,
