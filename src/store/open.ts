@@ -169,7 +169,16 @@ export function openStore(location: string | false, options: { create?: boolean 
     const version = db.pragma("user_version", { simple: true }) as number;
     tooNew(version);
     // Another program's database is refused before WAL mode is switched on (a change its own tools would see).
-    if (version === 0) refuse(version);
+    // One statement reads both, from one snapshot: another evalrun creating this store meanwhile commits its tables
+    // and its version together.
+    if (version === 0) {
+      const seen = db
+        .prepare(
+          "SELECT (SELECT user_version FROM pragma_user_version) AS version, (SELECT count(*) FROM sqlite_master) AS tables",
+        )
+        .get() as { version: number; tables: number };
+      if (seen.version === 0 && seen.tables > 0) refuse(0);
+    }
     // Only a file with no tables yet takes a page size; an existing store keeps the one it was made with.
     if (version === 0) db.pragma(`page_size = ${NEW_STORE_PAGE_SIZE}`);
     useWal(db);
