@@ -28,6 +28,8 @@ export function displayUrl(raw: string): string {
     const url = new URL(raw);
     url.username = "";
     url.password = "";
+    url.search = "";
+    url.hash = "";
     return url.href.replace(/\/+$/, "");
   } catch {
     return "(an invalid URL)";
@@ -50,6 +52,14 @@ export function normalizeBaseUrl(raw: string, source: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw configError(
       `${source} must be an http:// or https:// URL, not ${JSON.stringify(displayUrl(raw))}.`,
+    );
+  }
+  // Paths are appended to it (/chat/completions), after a query, which would end up in the path; and a key put in
+  // the query or the credentials would be printed with every error, or dropped unsent.
+  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    throw configError(
+      `${source} must be the API's base URL alone, with no ${url.search || url.hash ? "query (?...) or fragment" : "user name or password"}: evalrun appends /chat/completions and /embeddings to it, and sends nothing else from it.`,
+      "Put a key in EVALRUN_LLM_API_KEY (or OPENAI_API_KEY), and anything else a gateway needs in init({ headers }) or a scorer's openAiDefaultHeaders.",
     );
   }
   return raw.replace(/\/+$/, "");

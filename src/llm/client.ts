@@ -1,11 +1,18 @@
 import { type ProviderOptions, resolveProvider } from "./config.js";
+import { secretsOf } from "./errors.js";
 import { createHttpClient } from "./http-client.js";
+import { getSettings } from "./settings.js";
 import type { LLMClient } from "./types.js";
 
 export interface ResolvedClient {
   client: LLMClient;
   /** Identifies the provider, for caches that must not mix answers of two providers. */
   providerKey: string;
+  /**
+   * What must never be stored or shown: the provider's key and header values; for a client given to init(), its
+   * own `apiKey` and the keys in the environment, since its errors and answers reach rows without evalrun's HTTP.
+   */
+  secrets: string[];
 }
 
 const injectedKeys = new WeakMap<LLMClient, string>();
@@ -23,7 +30,14 @@ export function clientFor(options: ProviderOptions = {}): ResolvedClient {
       key = `client#${nextInjected++}`;
       injectedKeys.set(provider.client, key);
     }
-    return { client: provider.client, providerKey: key };
+    const own = (provider.client as { apiKey?: unknown }).apiKey;
+    const known = [own, process.env.OPENAI_API_KEY, process.env.EVALRUN_LLM_API_KEY, getSettings().apiKey];
+    const secrets = known.filter((s): s is string => typeof s === "string" && s.length >= 4);
+    return { client: provider.client, providerKey: key, secrets };
   }
-  return { client: createHttpClient(provider.config), providerKey: provider.config.baseUrl };
+  return {
+    client: createHttpClient(provider.config),
+    providerKey: provider.config.baseUrl,
+    secrets: secretsOf(provider.config),
+  };
 }

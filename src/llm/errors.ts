@@ -16,6 +16,32 @@ export function redact(
 }
 
 /**
+ * An error with the secrets taken out of its message and stack (and its causes'), for errors evalrun's own HTTP
+ * client did not make: a client given to init() (a proxy echoing the key in a 401), a judge's unusable answer.
+ */
+export function redactError(error: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0) return error;
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    e.message = redact(e.message, secrets);
+    if (e.stack) e.stack = redact(e.stack, secrets);
+  }
+  return typeof error === "string" ? redact(error, secrets) : error;
+}
+
+/** A parsed value with every string redacted, recursively (objects and arrays are copied). */
+export function redactDeep(value: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0) return value;
+  if (typeof value === "string") return redact(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets));
+  if (typeof value === "object" && value !== null) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = redactDeep(item, secrets);
+    return copy;
+  }
+  return value;
+}
+
+/**
  * The secrets of a provider configuration: its key, and the values of its extra headers (a provider whose key is
  * not a Bearer token takes it in a header), with an authorization scheme's credentials on their own too.
  */

@@ -1,7 +1,7 @@
 import type { EvalrunError, EvalrunErrorCode } from "../define/errors.js";
 import { displayUrl } from "./checks.js";
 import type { HttpConfig } from "./config.js";
-import { llmError, preview, providerMessage, redact, secretsOf } from "./errors.js";
+import { llmError, preview, providerMessage, redact, redactDeep, secretsOf } from "./errors.js";
 import { limiterFor } from "./limiter.js";
 import { backoffMs, honouredWaitMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.js";
 import type { LLMClient, RequestOptions } from "./types.js";
@@ -91,7 +91,8 @@ async function attempt(
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       try {
-        return { ok: true, body: JSON.parse(text) };
+        // Again after parsing: a key the provider echoed JSON-escaped (\/ for /, \u002B for +) is whole only now.
+        return { ok: true, body: redactDeep(JSON.parse(text), secretsOf(config)) };
       } catch {
         const type = response.headers["content-type"];
         return {

@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isEvalrunError } from "../../src/define/errors.js";
 import type { Evaluator, Score } from "../../src/define/types.js";
@@ -208,6 +210,63 @@ describe("LLM judges", () => {
     ).resolves.toMatchObject({
       message: expect.stringContaining("reasoningEffort must be a string"),
     });
+  });
+
+  it("never keeps a key echoed back escaped in the judge's answer, nor in an error of a client given to init()", async () => {
+    const key = "sk-slash/plus+key==";
+    // A gateway that escapes / in its JSON, and a model that escapes + inside the tool call's own JSON.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const inner = JSON.stringify({ reasoning: `saw ${key}`, choice: "C" }).replaceAll("+", "\\u002B");
+        const body = JSON.stringify({
+          choices: [
+            {
+              message: {
+                role: "assistant",
+                tool_calls: [{ type: "function", function: { name: "select_choice", arguments: inner } }],
+              },
+            },
+          ],
+        }).replaceAll("/", "\\/");
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const judged = await Factuality({ input: "q", output: "a", expected: "a", baseUrl, apiKey: key });
+      expect(judged.metadata?.rationale).toBe("saw [redacted]");
+    } finally {
+      server.close();
+    }
+    vi.stubEnv("OPENAI_API_KEY", "sk-env-0123456789");
+    const client = {
+      chat: {
+        completions: {
+          create: async () => {
+            throw new Error("401 Incorrect API key provided: sk-env-0123456789");
+          },
+        },
+      },
+    };
+    init({ client });
+    const error = await rejection(Factuality({ input: "q", output: "a", expected: "a" }));
+    expect(error.message).toBe("401 Incorrect API key provided: [redacted]");
+    expect(error.stack).not.toContain("sk-env-0123456789");
+  });
+
+  it("refuses a base URL with a query, a fragment or credentials (they would be printed, or dropped unsent)", async () => {
+    for (const baseUrl of [
+      "http://127.0.0.1:9/v1?api-key=SECRETQUERY",
+      "http://user:SECRETPW@127.0.0.1:9/v1",
+    ]) {
+      const error = await rejection(Factuality({ input: "q", output: "a", expected: "a", baseUrl }));
+      expect(isEvalrunError(error) && error.code).toBe("LLM_CONFIG");
+      expect(error.message).toContain("must be the API's base URL alone");
+      expect(error.message).not.toContain("SECRET");
+    }
   });
 
   it("builds custom judges: template variables, JSON objects, metadata, partial, name and CoT off", async () => {

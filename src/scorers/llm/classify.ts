@@ -4,6 +4,7 @@ import type { Score } from "../../define/types.js";
 import { recordUsage } from "../../define/usage.js";
 import { clientFor } from "../../llm/client.js";
 import { chatModel, isReasoningModel } from "../../llm/config.js";
+import { redact, redactError } from "../../llm/errors.js";
 import type { ChatCompletion, ChatCompletionParams } from "../../llm/types.js";
 import { answerInstruction, parseAnswer, selectTool, TOOL_NAME } from "./choice.js";
 import type { JudgeSpec, LLMJudgeArgs } from "./classifier.js";
@@ -57,7 +58,7 @@ export async function classify(spec: JudgeSpec, args: LLMJudgeArgs): Promise<Sco
   const view = viewOf(spec, a);
   const useCoT = a.useCoT ?? spec.useCoT ?? true;
   const choices = Object.keys(spec.choiceScores);
-  const { client } = clientFor({
+  const { client, secrets } = clientFor({
     client: a.client ?? spec.client,
     baseUrl: a.baseUrl ?? spec.baseUrl,
     apiKey: a.apiKey ?? spec.apiKey,
@@ -89,12 +90,20 @@ export async function classify(spec: JudgeSpec, args: LLMJudgeArgs): Promise<Sco
   }
   if (effort !== undefined) params.reasoning_effort = effort;
   const signal = a.signal;
-  const response = (await client.chat.completions.create(
-    params,
-    signal === undefined ? undefined : { signal },
-  )) as ChatCompletion;
-  recordUsage(signal, response?.usage);
-  const { choice, rationale } = parseAnswer(response, choices);
+  let answer: ReturnType<typeof parseAnswer>;
+  try {
+    const response = (await client.chat.completions.create(
+      params,
+      signal === undefined ? undefined : { signal },
+    )) as ChatCompletion;
+    recordUsage(signal, response?.usage);
+    answer = parseAnswer(response, choices);
+  } catch (error) {
+    throw redactError(error, secrets);
+  }
+  // The tool call's arguments are JSON inside JSON: a key echoed escaped there (\u002B) is whole only now.
+  const { choice } = answer;
+  const rationale = answer.rationale === undefined ? undefined : redact(answer.rationale, secrets);
   return {
     name: spec.name,
     score: spec.choiceScores[choice] as number,

@@ -3,6 +3,7 @@ import { EvalrunError } from "../../define/errors.js";
 import { recordUsage } from "../../define/usage.js";
 import { clientFor } from "../../llm/client.js";
 import { embeddingModel } from "../../llm/config.js";
+import { redactError } from "../../llm/errors.js";
 import type { EmbeddingResponse, LLMClient } from "../../llm/types.js";
 import type { EmbeddingSimilarityArgs } from "./embedding.js";
 
@@ -161,7 +162,7 @@ export async function similarity(
   output: string,
   expected: string,
 ): Promise<number> {
-  const { client, providerKey } = clientFor(args);
+  const { client, providerKey, secrets } = clientFor(args);
   if (typeof client.embeddings?.create !== "function") {
     throw new EvalrunError(
       "LLM_CONFIG",
@@ -172,7 +173,9 @@ export async function similarity(
   const [x, y] = await Promise.all([
     embed(client, providerKey, model, output, args.signal),
     embed(client, providerKey, model, expected, args.signal),
-  ]);
+  ]).catch((error: unknown) => {
+    throw redactError(error, secrets);
+  });
   return cosine(x, y);
 }
 
