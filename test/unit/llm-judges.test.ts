@@ -251,7 +251,7 @@ describe("LLM judges", () => {
         },
       },
     };
-    init({ client });
+    init({ client: client as never });
     const error = await rejection(Factuality({ input: "q", output: "a", expected: "a" }));
     expect(error.message).toBe("401 Incorrect API key provided: [redacted]");
     expect(error.stack).not.toContain("sk-env-0123456789");
