@@ -71,11 +71,21 @@ export class ScreenView implements WatchView {
     };
   }
 
-  private captured(text: string): void {
-    const lines = (this.partial + text).split(/\r?\n/);
-    this.partial = lines.pop() ?? "";
-    for (const line of lines) this.output.push(printable(line));
-    if (this.output.length > OUTPUT_LINES) this.output.splice(0, this.output.length - OUTPUT_LINES);
+  private captured(raw: string): void {
+    // console colours what it formats on a terminal: those escapes are dropped, any other control is shown.
+    const text = raw.replace(ANSI, "");
+    // Only the new text is split, and the unfinished line keeps its last few KB: a streamed answer written a token
+    // at a time (no newline for thousands of writes) must cost what it costs without the screen.
+    const newline = text.search(/\r?\n/);
+    if (newline < 0) {
+      this.partial = keepTail(this.partial + text);
+    } else {
+      const lines = text.split(/\r?\n/);
+      lines[0] = this.partial + lines[0];
+      this.partial = keepTail(lines.pop() ?? "");
+      for (const line of lines.slice(-OUTPUT_LINES)) this.output.push(line.slice(0, 1000));
+      if (this.output.length > OUTPUT_LINES) this.output.splice(0, this.output.length - OUTPUT_LINES);
+    }
     this.schedule();
   }
 
@@ -146,7 +156,10 @@ export class ScreenView implements WatchView {
     const body: string[] = [];
     for (const p of s.problems) body.push(formatProblem(p, this.o.cwd, c, this.o.verbose), "");
     for (const ev of s.evals) body.push(evalBlock(ev, this.o), "");
-    const printed = this.partial ? [...this.output, printable(this.partial)] : this.output;
+    // The unfinished line (a streamed answer) shows its end, its newest tokens; finished lines their start.
+    const columns = Math.max(20, this.out.columns ?? 80) - 2;
+    const tail = (line: string) => (line.length > columns ? `…${line.slice(-(columns - 1))}` : line);
+    const printed = [...this.output.map(printable), ...(this.partial ? [tail(printable(this.partial))] : [])];
     const output = printed.length > 0 ? [c.dim("output"), ...printed.map((line) => `  ${line}`), ""] : [];
     const activity = this.activity.length > 0 ? [...this.activity, ""] : [];
     const keys = this.o.keys ? [c.dim(KEYS_HELP)] : [];
@@ -231,4 +244,9 @@ function cutToWidth(line: string, columns: number): string {
     i++;
   }
   return `${out}…\x1b[0m`;
+}
+
+/** The end of an unfinished line, a few KB of it: all the frame can show, and all a streamed answer needs. */
+function keepTail(line: string): string {
+  return line.length > 4096 ? line.slice(-4096) : line;
 }

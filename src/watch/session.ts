@@ -239,12 +239,24 @@ export class WatchSession {
   /** `f`: each eval's results that errored or scored below 1 in its last run run again; the others are kept. */
   private async runFailing(): Promise<void> {
     const picks = new Map<string, Rerun>();
+    const busy: string[] = [];
     for (const ev of this.evals.values()) {
       const last = ev.last;
-      if (ev.active && last?.experimentId && last.failing.size > 0)
-        picks.set(ev.name, { from: last.experimentId, pairs: last.failing });
+      if (!ev.active || !last?.experimentId || last.failing.size === 0) continue;
+      // Running (after a change): its last result's passing rows are of code that has since changed, and would be
+      // mixed with the new code's re-run of the failing ones. `f` applies to the result it is about to have.
+      if (ev.running !== undefined) {
+        busy.push(ev.name);
+        continue;
+      }
+      picks.set(ev.name, { from: last.experimentId, pairs: last.failing });
     }
+    if (busy.length > 0)
+      this.announce(
+        `f: ${busy.join(", ")} ${busy.length === 1 ? "is" : "are"} running; press f again once done`,
+      );
     if (picks.size === 0) {
+      if (busy.length > 0) return;
       this.announce("f: nothing to re-run (no result errored or scored below 1 in the last runs)");
       return;
     }

@@ -360,6 +360,32 @@ Eval("env", { data: [{ input: 1 }], task: () => process.env.MODE, scores: [funct
     expect((await watch.exited).code).toBe(143);
   }, 90_000);
 
+  it("does not let f mix an eval's old passing rows into a run of changed code that is still going", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "lib/ok.ts": "export const OK = [0, 1];\n",
+      "evals/slow.eval.ts": `import { Eval } from "evalrun";
+import { OK } from "../lib/ok.js";
+Eval("slowf", {
+  data: [0, 1, 2, 3].map((i) => ({ input: i, expected: i })),
+  task: async (i: number) => { await new Promise((r) => setTimeout(r, 1500)); return OK.includes(i) ? i : -1; },
+  scores: [function Same({ output, expected }: { output: number; expected: number }) { return output === expected; }],
+});
+`,
+    });
+    const watch = watchCli([], { cwd: dir, keys: true });
+    expect(await watch.waitFor(IDLE, 0, 30_000)).toMatch(/Same\s+50\.0%/);
+    const since = watch.mark();
+    watch.write("lib/ok.ts", "export const OK: number[] = [];\n");
+    await watch.waitFor("re-running slowf", since, 15_000);
+    watch.press("f");
+    const section = await watch.waitFor(IDLE, since, 30_000);
+    expect(section).toContain("f: slowf is running; press f again once done");
+    expect(section).toMatch(/Same\s+0\.0%\s+-50\.0% vs previous/);
+    watch.child.kill("SIGTERM");
+    expect((await watch.exited).code).toBe(143);
+  }, 90_000);
+
   it("reads r, f and q from the keyboard (a pipe when EVALRUN_WATCH_KEYS=1)", async () => {
     const dir = project({
       "package.json": PACKAGE,

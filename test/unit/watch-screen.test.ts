@@ -125,4 +125,31 @@ describe("the watch screen", () => {
     expect(frame[0]).toContain("evalrun --watch");
     expect(frame.at(-1)).toContain("r re-run all");
   });
+
+  it("takes a streamed answer a token at a time in time linear in its length, showing its newest tokens", () => {
+    const out = terminal(40, 80);
+    const view = new ScreenView(
+      out as unknown as NodeJS.WriteStream,
+      () => ({ evals: [running(1)], problems: [], busy: true }),
+      options,
+    );
+    const started = performance.now();
+    let streaming: string[];
+    try {
+      for (let k = 0; k < 50_000; k++) process.stdout.write(`tok${k} `);
+      view.draw();
+      streaming = rowsOf(out.text);
+      // console colours numbers on a terminal: shown as text, not as escapes.
+      process.stderr.write("\nstream took \x1b[33m15\x1b[39m ms\n");
+      view.draw();
+    } finally {
+      view.close();
+    }
+    // Quadratic, this took ~30 s; linear, well under one.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(streaming[streaming.indexOf("output") + 1]).toMatch(/^ {2}….*tok49999 $/);
+    const frame = rowsOf(out.text);
+    expect(frame[frame.indexOf("output") + 2]).toBe("  stream took 15 ms");
+    expect(out.text).not.toContain("\\u001b");
+  });
 });
