@@ -193,6 +193,15 @@ describe("the LLM HTTP client", () => {
       "The LLM provider at http://127.0.0.1:1/v1 could not be reached (ECONNREFUSED)",
     );
     expect(error.message).toContain("after 2 attempts");
+    // The next calls to a provider that could not be reached try once (a server down mid-run fails its remaining
+    // rows at once, not each after ~11 s of retries); an answer from it clears that.
+    const next = await rejection(
+      createHttpClient(config({ baseUrl: "http://127.0.0.1:1/v1", maxRetries: 1 })).chat.completions.create(
+        chat,
+      ),
+    );
+    expect(next.message).toContain("not retried, as the calls before it could not reach it either");
+    expect(next.message).not.toContain("attempts");
   });
 
   it("never leaks a key echoed in a long or non-JSON body, nor one sent in a header", async () => {
