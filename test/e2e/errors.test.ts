@@ -464,6 +464,19 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
     expect(result.stderr).not.toContain("compiled");
   });
 
+  it("says when a second eval file's init() replaces the LLM settings another file gave", async () => {
+    const file = (name: string, model: string) =>
+      `import { Eval, init } from "evalrun";\ninit({ model: "${model}" });\nEval("${name}", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`;
+    const dir = project({ "a.eval.ts": file("a", "model-a"), "b.eval.ts": file("b", "model-b") });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      "evalrun: init() in b.eval.ts replaces the LLM settings a.eval.ts gave init(): they are one per process",
+    );
+    const same = project({ "a.eval.ts": file("a", "m"), "b.eval.ts": file("b", "m") });
+    expect((await runCli(["--no-store"], { cwd: same })).stderr).not.toContain("init()");
+  });
+
   it("says how to leave out a compiled copy of an eval file (tsc's outDir) found beside its source", async () => {
     const dir = project({
       "evals/good.eval.ts": GOOD,

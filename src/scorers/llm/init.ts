@@ -1,4 +1,6 @@
+import path from "node:path";
 import { EvalrunError, MAX_TIMER_MS } from "../../define/errors.js";
+import { getRegistry } from "../../define/registry.js";
 import { checkInteger, normalizeBaseUrl } from "../../llm/checks.js";
 import { type InitOptions, setSettings } from "../../llm/settings.js";
 
@@ -22,5 +24,43 @@ export function init(options: InitOptions = {}): void {
   checkInteger("init({ timeoutMs })", options.timeoutMs, 1, MAX_TIMER_MS);
   checkInteger("init({ maxRetries })", options.maxRetries, 0);
   if (options.baseUrl !== undefined) normalizeBaseUrl(options.baseUrl, "init({ baseUrl })");
+  warnIfReplacing(options);
   setSettings(options);
+}
+
+let last: { file: string; options: InitOptions } | undefined;
+let warned = false;
+
+/**
+ * Two eval files calling init() with other settings: the settings are the process's (per thread), so the last file
+ * loaded sets every eval's judges, the first file's included, silently. Said once, with what to do.
+ */
+function warnIfReplacing(options: InitOptions): void {
+  const file = getRegistry().currentFile;
+  if (file === undefined) return;
+  const before = last;
+  last = { file, options };
+  if (warned || before === undefined || before.file === file || sameSettings(before.options, options)) return;
+  warned = true;
+  const name = (f: string) => path.relative(process.cwd(), f) || f;
+  process.stderr.write(
+    `evalrun: init() in ${name(file)} replaces the LLM settings ${name(before.file)} gave init(): they are one per process (per worker thread), so the judges of every eval now use ${name(file)}'s. Call init() once (in a module both import), or give a scorer its own options (model, baseUrl, apiKey).\n`,
+  );
+}
+
+function sameSettings(a: InitOptions, b: InitOptions): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof InitOptions>;
+  for (const key of keys) {
+    const [x, y] = [a[key], b[key]];
+    if (x === y) continue;
+    if (
+      typeof x === "object" &&
+      typeof y === "object" &&
+      JSON.stringify(x) === JSON.stringify(y) &&
+      key !== "client"
+    )
+      continue;
+    return false;
+  }
+  return true;
 }
