@@ -40,6 +40,7 @@ export class ScreenView implements WatchView {
   private drawn = false;
   private readonly onResize = () => this.schedule();
   private readonly write: (text: string) => void;
+  private closing = false;
   private readonly restore: () => void;
 
   constructor(
@@ -162,7 +163,8 @@ export class ScreenView implements WatchView {
     const printed = [...this.output.map(printable), ...(this.partial ? [tail(printable(this.partial))] : [])];
     const output = printed.length > 0 ? [c.dim("output"), ...printed.map((line) => `  ${line}`), ""] : [];
     const activity = this.activity.length > 0 ? [...this.activity, ""] : [];
-    const keys = this.o.keys ? [c.dim(KEYS_HELP)] : [];
+    // The last frame, left on the terminal after quitting, offers no keys that no longer work.
+    const keys = this.o.keys && !this.closing ? [c.dim(KEYS_HELP)] : [];
     const lines = this.fit(head, body.join("\n").split("\n"), output, activity, keys);
     // Overwritten in place, line by line, rather than cleared first: a redraw while rows stream in must not flicker.
     const text = lines.join(`${CLEAR_LINE}\n`);
@@ -218,6 +220,7 @@ export class ScreenView implements WatchView {
   }
 
   close(): void {
+    this.closing = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.out.off("resize", this.onResize);

@@ -44,14 +44,18 @@ describe("the watch screen", () => {
         keys: true,
       },
     );
-    view.close(); // draws once, now
+    view.draw();
+    const drawn = out.text;
+    view.close();
     // Escapes stripped; each line written is one row of the terminal.
     const esc = String.fromCharCode(27);
-    const frame = out.text.replace(new RegExp(`${esc}\\[[0-9;]*[A-Za-z]`, "g"), "").split("\n");
+    const frame = drawn.replace(new RegExp(`${esc}\\[[0-9;]*[A-Za-z]`, "g"), "").split("\n");
     expect(frame.length).toBeLessThanOrEqual(12);
     expect(frame[0]).toContain("evalrun --watch  30 evals · running");
-    expect(out.text).toContain("r re-run all · f re-run failing rows · q quit");
-    expect(out.text).toMatch(/… \d+ more lines \(a taller window shows every eval\)/);
+    expect(drawn).toContain("r re-run all · f re-run failing rows · q quit");
+    expect(drawn).toMatch(/… \d+ more lines \(a taller window shows every eval\)/);
+    // The frame left after quitting offers no keys.
+    expect(out.text.slice(drawn.length)).not.toContain("r re-run all");
     // On a tall terminal, everything.
     const tall = terminal(200, 80);
     new ScreenView(tall as unknown as NodeJS.WriteStream, () => ({ evals, problems: [], busy: true }), {
@@ -107,6 +111,7 @@ describe("the watch screen", () => {
 
   it("never draws more rows than a small terminal has, cutting long lines to its width", () => {
     const out = terminal(8, 30);
+    let drawn = "";
     const view = new ScreenView(
       out as unknown as NodeJS.WriteStream,
       () => ({ evals: Array.from({ length: 4 }, (_, i) => running(i)), problems: [], busy: false }),
@@ -117,9 +122,10 @@ describe("the watch screen", () => {
       for (let i = 0; i < 12; i++) process.stdout.write(`output line ${i}\n`);
       view.draw();
     } finally {
+      drawn = out.text;
       view.close();
     }
-    const frame = rowsOf(out.text).filter((line, i, all) => i < all.length - 1 || line !== "");
+    const frame = rowsOf(drawn).filter((line, i, all) => i < all.length - 1 || line !== "");
     expect(frame.length).toBeLessThanOrEqual(7);
     for (const line of frame) expect(line.length).toBeLessThanOrEqual(30);
     expect(frame[0]).toContain("evalrun --watch");
