@@ -254,7 +254,9 @@ class RowRun {
     scope.current = undefined;
     if (isThenable(output)) {
       return Promise.resolve(output).then(
-        (value) => this.score(value),
+        // A task that ignored the hard stop (a watch-mode restart, Ctrl-C's grace over) still finishes: its result
+        // is dropped, so its scorers (paid LLM judges) are not run on it.
+        (value) => (this.ctx.hardStop.aborted ? this.result(false, true) : this.score(value)),
         (error: unknown) => {
           this.failure = taskError(error);
           return this.result(false);

@@ -73,18 +73,20 @@ export class ScreenView implements WatchView {
   }
 
   private captured(raw: string): void {
-    // console colours what it formats on a terminal: those escapes are dropped, any other control is shown.
-    const text = raw.replace(ANSI, "");
+    // console colours what it formats on a terminal: those escapes are dropped, any other control is shown; a
+    // carriage return (a progress counter) starts its line again, as on a terminal.
+    const text = raw.replace(ANSI, "").replace(/\r\n/g, "\n");
     // Only the new text is split, and the unfinished line keeps its last few KB: a streamed answer written a token
     // at a time (no newline for thousands of writes) must cost what it costs without the screen.
     const newline = text.search(/\r?\n/);
+    const overwritten = (line: string) => line.slice(line.lastIndexOf("\r") + 1);
     if (newline < 0) {
-      this.partial = keepTail(this.partial + text);
+      this.partial = keepTail(overwritten(this.partial + text));
     } else {
       const lines = text.split(/\r?\n/);
       lines[0] = this.partial + lines[0];
-      this.partial = keepTail(lines.pop() ?? "");
-      for (const line of lines.slice(-OUTPUT_LINES)) this.output.push(line.slice(0, 1000));
+      this.partial = keepTail(overwritten(lines.pop() ?? ""));
+      for (const line of lines.slice(-OUTPUT_LINES)) this.output.push(overwritten(line).slice(0, 1000));
       if (this.output.length > OUTPUT_LINES) this.output.splice(0, this.output.length - OUTPUT_LINES);
     }
     this.schedule();

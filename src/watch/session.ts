@@ -430,7 +430,12 @@ export class WatchSession {
 
   private checkIdle(): void {
     if (!isEmpty(this.queue)) return;
-    if (this.stopping || this.idleShown || this.pumping || this.runs.size > 0) return;
+    if (this.stopping || this.pumping || this.runs.size > 0) return;
+    if (this.idleShown) {
+      // A round that ran nothing (an event of a file no eval uses) drew "running" while it was looked at.
+      this.view.refresh();
+      return;
+    }
     this.idleShown = true;
     this.view.idle();
     // The branch and commit go on the experiments; read them again while idle, off the path to the next first row.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { type ItemContext, runItem } from "../../src/engine/row.js";
 import { Semaphore } from "../../src/engine/semaphore.js";
 import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
 import { codeFrame } from "../../src/loader/format-compile.js";
@@ -124,5 +125,33 @@ describe("SQLite failures after the store opened", () => {
     // Anything else is a bug, shown with its trace.
     expect(sqliteProblem(failure("SQLITE_ERROR", "no such column: x"))).toBeUndefined();
     expect(sqliteProblem(new TypeError("x is not a function"))).toBeUndefined();
+  });
+});
+
+describe("a row whose run was hard-stopped while its task ran", () => {
+  it("is not scored when the task finishes anyway: its result is dropped, and judges cost money", async () => {
+    const hardStop = new AbortController();
+    let scored = 0;
+    let finish: (value: string) => void = () => {};
+    const ctx = {
+      evaluator: {
+        data: [],
+        task: () => new Promise<string>((resolve) => (finish = resolve)),
+        scores: [
+          () => {
+            scored++;
+            return 1;
+          },
+        ],
+      },
+      scorerNames: ["s"],
+      timeout: undefined,
+      hardStop: hardStop.signal,
+    } as unknown as ItemContext;
+    const outcome = runItem(ctx, { row: { input: 1 }, key: "k", rowIndex: 0, trial: 0 });
+    hardStop.abort();
+    finish("late");
+    await outcome;
+    expect(scored).toBe(0);
   });
 });
