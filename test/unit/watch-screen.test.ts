@@ -92,6 +92,8 @@ describe("the watch screen", () => {
       process.stdout.write("LLM said: row 1\n");
       process.stderr.write("warning from a scorer\nLLM said: row ");
       process.stdout.write("2\n");
+      // A progress counter rewrites its line with carriage returns.
+      process.stdout.write("progress 1%\rprogress 50%\rprogress 100%\n");
       view.draw();
     } finally {
       view.close();
@@ -99,10 +101,11 @@ describe("the watch screen", () => {
     const frame = rowsOf(out.text);
     const at = frame.indexOf("output");
     expect(at).toBeGreaterThan(0);
-    expect(frame.slice(at + 1, at + 4)).toEqual([
+    expect(frame.slice(at + 1, at + 5)).toEqual([
       "  LLM said: row 1",
       "  warning from a scorer",
       "  LLM said: row 2",
+      "  progress 100%",
     ]);
     // Closed, the process's own streams write again.
     expect(process.stdout.write).not.toBe(undefined);
