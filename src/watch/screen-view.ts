@@ -233,22 +233,52 @@ export class ScreenView implements WatchView {
 
 /** A line cut to `columns` visible characters, colour escapes kept (and closed) and an ellipsis where it was cut. */
 function cutToWidth(line: string, columns: number): string {
-  if (line.replace(ANSI, "").length <= columns) return line;
+  const plain = line.replace(ANSI, "");
+  if (plain.length <= columns / 2 || displayWidth(plain) <= columns) return line;
   let out = "";
   let visible = 0;
   let i = 0;
-  while (i < line.length && visible < columns - 1) {
+  while (i < line.length) {
     const colour = line[i] === "\x1b" ? COLOUR_AT_START.exec(line.slice(i)) : null;
     if (colour) {
       out += colour[0];
       i += colour[0].length;
       continue;
     }
-    out += line[i];
-    visible++;
-    i++;
+    const point = line.codePointAt(i) as number;
+    const char = String.fromCodePoint(point);
+    const width = charWidth(point);
+    if (visible + width > columns - 1) break;
+    out += char;
+    visible += width;
+    i += char.length;
   }
   return `${out}…\x1b[0m`;
+}
+
+/** Columns a text takes on a terminal: CJK and most emoji take two. */
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += charWidth(char.codePointAt(0) as number);
+  return width;
+}
+
+/** East Asian wide and full-width characters, and emoji, take two columns; combining marks none. */
+function charWidth(point: number): number {
+  if ((point >= 0x300 && point <= 0x36f) || point === 0x200d || (point >= 0xfe00 && point <= 0xfe0f))
+    return 0;
+  const wide =
+    (point >= 0x1100 && point <= 0x115f) ||
+    (point >= 0x2e80 && point <= 0xa4cf) ||
+    (point >= 0xac00 && point <= 0xd7a3) ||
+    (point >= 0xf900 && point <= 0xfaff) ||
+    (point >= 0xfe30 && point <= 0xfe4f) ||
+    (point >= 0xff00 && point <= 0xff60) ||
+    (point >= 0xffe0 && point <= 0xffe6) ||
+    (point >= 0x1f300 && point <= 0x1f64f) ||
+    (point >= 0x1f900 && point <= 0x1f9ff) ||
+    (point >= 0x20000 && point <= 0x3fffd);
+  return wide ? 2 : 1;
 }
 
 /** The end of an unfinished line, a few KB of it: all the frame can show, and all a streamed answer needs. */

@@ -161,4 +161,23 @@ describe("the watch screen", () => {
     expect(frame[frame.indexOf("output") + 2]).toBe("  stream took 15 ms");
     expect(out.text).not.toContain("\\u001b");
   });
+
+  it("cuts CJK text by the columns it takes (two a character), not by its length", () => {
+    const out = terminal(40, 30);
+    const view = new ScreenView(
+      out as unknown as NodeJS.WriteStream,
+      () => ({ evals: [running(1)], problems: [], busy: false }),
+      options,
+    );
+    try {
+      process.stdout.write(`${"日本語の回答です".repeat(6)}\n`);
+      view.draw();
+    } finally {
+      view.close();
+    }
+    const line = rowsOf(out.text).find((l) => l.includes("日")) ?? "";
+    const columns = [...line].reduce((n, c) => n + (/[\u3000-\u9fff]/.test(c) ? 2 : 1), 0);
+    expect(columns).toBeLessThanOrEqual(30);
+    expect(line.endsWith("…")).toBe(true);
+  });
 });
