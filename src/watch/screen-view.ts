@@ -78,12 +78,11 @@ export class ScreenView implements WatchView {
     const text = raw.replace(ANSI, "").replace(/\r\n/g, "\n");
     // Only the new text is split, and the unfinished line keeps its last few KB: a streamed answer written a token
     // at a time (no newline for thousands of writes) must cost what it costs without the screen.
-    const newline = text.search(/\r?\n/);
     const overwritten = (line: string) => line.slice(line.lastIndexOf("\r") + 1);
-    if (newline < 0) {
+    if (!text.includes("\n")) {
       this.partial = keepTail(overwritten(this.partial + text));
     } else {
-      const lines = text.split(/\r?\n/);
+      const lines = text.split("\n");
       lines[0] = this.partial + lines[0];
       this.partial = keepTail(overwritten(lines.pop() ?? ""));
       for (const line of lines.slice(-OUTPUT_LINES)) this.output.push(overwritten(line).slice(0, 1000));
