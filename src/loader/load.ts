@@ -3,6 +3,7 @@ import { pathToFileURL } from "node:url";
 import { describeValue, isEvalrunError } from "../define/errors.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
+import { unknownKeyNotices } from "../define/unknown-keys.js";
 import { validateDefinition } from "../define/validate.js";
 import { ExitCalled, guardExit } from "../engine/exit-guard.js";
 import { userFrame } from "../util/stack.js";
@@ -13,6 +14,8 @@ import type { Problem } from "./problems.js";
 export interface LoadResult {
   definitions: EvalDefinition[];
   problems: Problem[];
+  /** Evaluator keys evalrun ignores (a typo, or Braintrust's), one line each. */
+  notices: string[];
 }
 
 // A bundle with unchanged content keeps its URL; the query makes a second load in one process (tests, watch
@@ -37,6 +40,7 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
   const registry = getRegistry();
   const definitions: EvalDefinition[] = [];
   const problems: Problem[] = [];
+  const notices: string[] = [];
   const byName = new Map<string, EvalDefinition>();
   const previousMode = registry.mode;
   registry.mode = "collect";
@@ -92,6 +96,7 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
         }
         byName.set(definition.name, definition);
         definitions.push(definition);
+        notices.push(...unknownKeyNotices(definition));
       }
     }
   } finally {
@@ -100,7 +105,7 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
     registry.currentFile = undefined;
     registry.evals = [];
   }
-  return { definitions, problems };
+  return { definitions, problems, notices };
 }
 
 function loadProblem(file: string, error: unknown): Problem {

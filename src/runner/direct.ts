@@ -3,6 +3,7 @@ import path from "node:path";
 import { isEvalrunError } from "../define/errors.js";
 import type { DirectRunResult } from "../define/eval.js";
 import type { EvalDefinition } from "../define/types.js";
+import { unknownKeyNotices } from "../define/unknown-keys.js";
 import { validateDefinition } from "../define/validate.js";
 import { loadConfig } from "../loader/config.js";
 import { loadEnvFile } from "../loader/env-file.js";
@@ -79,7 +80,7 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
       root: projectRoot(cwd),
       git: gitInfo(projectRoot(cwd)),
       workers: 0,
-      notices: [],
+      notices: unknownKeyNotices(definition),
       ownProcess: true,
     },
     { reporters: [reporter, { onRow: (_, row) => results.push(row as unknown as Record<string, unknown>) }] },

@@ -219,7 +219,7 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     }
     problems.push(compileProblem(result, cwd));
   }
-  const { definitions, problems: loadProblems } = await loadEvalFiles(good);
+  const { definitions, problems: loadProblems, notices: keyNotices } = await loadEvalFiles(good);
   problems.push(...loadProblems);
   problems.sort((a, b) => a.file.localeCompare(b.file));
   const now = new Date();
@@ -238,7 +238,7 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     root,
     git,
     workers: settings.workers,
-    notices: [...settings.notices, ...nestedConfigs(files, settings.loaded, cwd)],
+    notices: [...settings.notices, ...keyNotices, ...nestedConfigs(files, settings.loaded, cwd)],
     baselineDir: settings.baselineDir,
     searched: settings.fromFlags ? undefined : { paths: settings.paths, base: settings.base },
   };

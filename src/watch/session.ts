@@ -354,7 +354,8 @@ export class WatchSession {
       const bundle = file.bundle;
       if (!bundle) return [];
       file.dataDeps = new Set();
-      const { definitions, problems } = await loadEvalFiles([bundle]);
+      const { definitions, problems, notices } = await loadEvalFiles([bundle]);
+      for (const notice of notices) this.view.note(notice);
       const mine: EvalDefinition[] = [];
       for (const definition of definitions) {
         const other = [...this.files.values()].find((f) => f !== file && f.evals.includes(definition.name));

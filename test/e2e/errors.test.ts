@@ -583,6 +583,29 @@ Eval("traced", { data: [{ input: 1 }], task: () => (client ? 1 : 0), scores: [()
     );
     expectNoStack(result.stderr);
   });
+
+  it("names evaluator keys it ignores: a typo with the option meant, Braintrust's only when results differ", async () => {
+    const dir = project({
+      "keys.eval.ts": `${HEADER}Eval("keys", {
+  data: [{ input: 1 }], task: (x: number) => x, scores: [function one() { return 1; }],
+  trials: 3, maxConcurency: 2, projectId: "p", isPublic: true, update: true, errorScoreHandler: () => ({}),
+} as any);
+`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(0);
+    // The typo ran the default, one trial: the notice is what tells the user.
+    expect(result.stdout).toMatch(/rows\s+1 · 0 errors/);
+    expect(result.stdout).toContain(
+      'Eval "keys": `trials` is not an option of Eval(), so it is ignored. Did you mean `trialCount`?',
+    );
+    expect(result.stdout).toContain(
+      "`maxConcurency` is not an option of Eval(), so it is ignored. Did you mean `maxConcurrency`?",
+    );
+    expect(result.stdout).toContain("`errorScoreHandler` is Braintrust's");
+    for (const quiet of ["projectId", "isPublic", "update"])
+      expect(result.stdout).not.toContain(`\`${quiet}\``);
+  });
 });
 
 describe("two scores under one name", () => {
