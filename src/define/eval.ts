@@ -36,8 +36,9 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
     evaluator: evaluator as unknown as EvalDefinition["evaluator"],
     file: registry.currentFile,
   };
-  if (registry.mode === "collect") {
-    registry.evals.push(definition);
+  const routed = registry.route?.(definition, callerScripts()) === true;
+  if (routed || registry.mode === "collect") {
+    if (!routed) registry.evals.push(definition);
     return Promise.resolve({
       name,
       summary: { project_name: name, experiment_name: "", scores: {}, metrics: {} },
@@ -45,4 +46,26 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
     });
   }
   return import("../core.js").then(({ runDirect }) => runDirect(definition));
+}
+
+/**
+ * The scripts on the stack of an Eval() call, as loaded (a bundle's URL with its load query, not the source that
+ * source maps would name): which load registered it, even when that load's top-level `await` resumed after
+ * others began.
+ */
+function callerScripts(): string[] {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 50;
+    Error.prepareStackTrace = (_, sites) => sites.map((site) => site.getFileName() ?? "");
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, Eval);
+    return Array.isArray(holder.stack) ? (holder.stack as string[]) : [];
+  } catch {
+    return [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
 }

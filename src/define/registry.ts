@@ -10,6 +10,12 @@ export interface Registry {
   /** Absolute path of the file being loaded in collect mode. */
   currentFile: string | undefined;
   evals: EvalDefinition[];
+  /**
+   * Set by a runner while its loads are pending: takes an Eval() whose call stack runs through a bundle it is
+   * loading (any mode: a load left to finish in the background may register after the runner moved on). False:
+   * not one of its loads (or an older evalrun copy, which gives no scripts); `evals` and `currentFile` apply.
+   */
+  route?: ((definition: EvalDefinition, scripts: readonly string[]) => boolean) | undefined;
   /** Set by a direct-mode run so Eval() can start it without importing the runner into every load. */
   runDirect?: (definition: EvalDefinition) => Promise<unknown>;
 }

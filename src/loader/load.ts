@@ -24,19 +24,75 @@ let loadCounter = 0;
 
 /**
  * Imports each bundle in turn with the registry in collect mode, so Eval() calls register instead of running.
- * Files load one at a time because the registry attributes registrations to the file being loaded.
+ * Each registration is attributed to the load whose bundle is on its call stack (see Registry.route).
  */
 export function loadEvalFiles(files: CompiledFile[]): Promise<LoadResult> {
-  // Two runEvals() at once in one process share the registry: their loads take turns, or one's files would
-  // register into the other's list, or run directly once the other put the registry back.
-  const turn = loadQueue.then(() => loadInTurn(files));
-  loadQueue = turn.catch(() => undefined);
+  // Two runEvals() at once in one process share the registry: their loads take turns, so that an evalrun copy
+  // too old to give its call stack registers into the right list. A turn whose import is still pending after
+  // SLOW_LOAD_MS (a top-level await) lets the next one start: attribution by call stack keeps them apart.
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const turn = loadQueue.then(() => loadInTurn(files, release));
+  loadQueue = Promise.race([turn, released]).catch(() => undefined);
   return turn;
 }
 
 let loadQueue: Promise<unknown> = Promise.resolve();
 
-async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
+/** How long an import may take before the next load may start beside it. */
+export const SLOW_LOAD_MS = 3000;
+
+/** A bundle being imported: its URL as imported, its source, and the evals that registered through it. */
+interface PendingLoad {
+  source: string;
+  evals: EvalDefinition[];
+}
+
+const pendingLoads = new Map<string, PendingLoad>();
+
+function route(definition: EvalDefinition, scripts: readonly string[]): boolean {
+  for (const script of scripts) {
+    const load = pendingLoads.get(script);
+    if (!load) continue;
+    definition.file = load.source;
+    load.evals.push(definition);
+    return true;
+  }
+  return false;
+}
+
+type Imported = { ok: true } | { ok: false; error: unknown } | { ok: "stuck" };
+
+/**
+ * Imports one bundle. A top-level `await` on a promise nothing can settle would leave the import pending while
+ * the process has nothing left to do: Node would end it with exit code 13 and no word. `beforeExit` says so, and
+ * the import counts as stuck.
+ */
+async function importBundle(href: string, onSlow: () => void): Promise<Imported> {
+  let onBeforeExit: (() => void) | undefined;
+  const stuck = new Promise<Imported>((resolve) => {
+    onBeforeExit = () => resolve({ ok: "stuck" });
+    process.on("beforeExit", onBeforeExit);
+  });
+  const slow = setTimeout(onSlow, SLOW_LOAD_MS);
+  slow.unref();
+  try {
+    return await Promise.race([
+      import(href).then(
+        (): Imported => ({ ok: true }),
+        (error: unknown): Imported => ({ ok: false, error }),
+      ),
+      stuck,
+    ]);
+  } finally {
+    clearTimeout(slow);
+    if (onBeforeExit) process.off("beforeExit", onBeforeExit);
+  }
+}
+
+async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Promise<LoadResult> {
   const registry = getRegistry();
   const definitions: EvalDefinition[] = [];
   const problems: Problem[] = [];
@@ -47,15 +103,29 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
   const release = guardExit();
   try {
     for (const file of files) {
+      const href = `${pathToFileURL(file.bundle).href}?load=${++loadCounter}`;
+      const load: PendingLoad = { source: file.source, evals: [] };
+      pendingLoads.set(href, load);
+      registry.route = route;
       registry.evals = [];
       registry.currentFile = file.source;
-      try {
-        await import(`${pathToFileURL(file.bundle).href}?load=${++loadCounter}`);
-      } catch (error) {
-        problems.push((await missingExportProblem(file.source, error)) ?? loadProblem(file.source, error));
+      const imported = await importBundle(href, letNextStart);
+      // A stuck load stays routed: should another file's code settle what it awaits, its evals still go to it.
+      if (imported.ok !== "stuck") pendingLoads.delete(href);
+      // Registrations of an older evalrun copy, which only the file loading at the time can claim.
+      if (registry.currentFile === file.source) load.evals.push(...registry.evals);
+      if (imported.ok === "stuck") {
+        problems.push(stuckProblem(file.source));
         continue;
       }
-      if (registry.evals.length === 0) {
+      if (imported.ok === false) {
+        problems.push(
+          (await missingExportProblem(file.source, imported.error)) ??
+            loadProblem(file.source, imported.error),
+        );
+        continue;
+      }
+      if (load.evals.length === 0) {
         problems.push({
           code: "LOAD",
           file: file.source,
@@ -64,7 +134,7 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
         });
         continue;
       }
-      for (const definition of registry.evals) {
+      for (const definition of load.evals) {
         definition.file = file.source;
         definition.bundle = file.bundle;
         try {
@@ -106,6 +176,16 @@ async function loadInTurn(files: CompiledFile[]): Promise<LoadResult> {
     registry.evals = [];
   }
   return { definitions, problems, notices };
+}
+
+function stuckProblem(file: string): Problem {
+  return {
+    code: "LOAD",
+    file,
+    message:
+      "Failed to load: its top-level code awaits a promise that can never settle (nothing was left for it to wait on: no timer, no I/O), so the evals after that `await` never registered.",
+    hint: "Look for a top-level `await` on a promise whose resolve is never called (the other files still ran).",
+  };
 }
 
 function loadProblem(file: string, error: unknown): Problem {

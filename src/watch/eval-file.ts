@@ -31,6 +31,8 @@ export class EvalFile {
   problems: Problem[] = [];
   /** The evals it defined when it last loaded. */
   evals: string[] = [];
+  /** Loads begun: a load that finishes after a later one began is stale. */
+  loads = 0;
 
   constructor(readonly path: string) {
     this.codeDeps = new Set([path]);

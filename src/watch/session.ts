@@ -5,7 +5,7 @@ import { type EvalrunError, isEvalrunError } from "../define/errors.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
 import { discoverEvalFiles } from "../loader/discover.js";
-import { loadEvalFiles } from "../loader/load.js";
+import { loadEvalFiles, SLOW_LOAD_MS } from "../loader/load.js";
 import type { Problem } from "../loader/problems.js";
 import { plural, shownPath } from "../report/format.js";
 import type { RunEvalsOptions } from "../runner/options.js";
@@ -339,22 +339,48 @@ export class WatchSession {
         for (const problem of file.problems) this.view.problem(problem);
         continue;
       }
-      const definitions = await this.load(file);
-      for (const problem of file.problems) this.view.problem(problem);
-      for (const definition of definitions) {
-        const rerun = pick?.(definition.name);
-        if (rerun !== false) this.startRun(file, definition, rerun);
+      const loading = this.load(file);
+      const definitions = await within(loading, SLOW_LOAD_MS);
+      if (definitions === undefined) {
+        // A top-level await (a dataset fetched, or a promise that never settles) must not hold up the other files:
+        // they load meanwhile, and this one's evals start once it has loaded, unless it has been loaded anew since.
+        this.view.note(
+          `${shownPath(file.path, this.cwd)} is still loading after ${SLOW_LOAD_MS / 1000} s: its top-level code awaits something. The other files go on; its evals run once it has loaded.`,
+        );
+        const generation = file.loads;
+        void loading.then((late) => {
+          if (this.stopping || this.files.get(file.path) !== file || file.loads !== generation) return;
+          this.startLoaded(file, late, pick);
+          this.kick();
+        });
+        continue;
       }
+      this.startLoaded(file, definitions, pick);
+    }
+  }
+
+  private startLoaded(
+    file: EvalFile,
+    definitions: EvalDefinition[],
+    pick?: (name: string) => Rerun | false,
+  ): void {
+    for (const problem of file.problems) this.view.problem(problem);
+    for (const definition of definitions) {
+      const rerun = pick?.(definition.name);
+      if (rerun !== false) this.startRun(file, definition, rerun);
     }
   }
 
   /** Imports the file's bundle afresh (one load at a time: the registry attributes evals to the file loading). */
   private load(file: EvalFile): Promise<EvalDefinition[]> {
+    const generation = ++file.loads;
     const loaded = this.loading.then(async () => {
       const bundle = file.bundle;
       if (!bundle) return [];
       file.dataDeps = new Set();
       const { definitions, problems, notices } = await loadEvalFiles([bundle]);
+      // Loaded anew while this load waited on its top-level await: the newer load's outcome stands.
+      if (file.loads !== generation) return [];
       for (const notice of notices) this.view.note(notice);
       const mine: EvalDefinition[] = [];
       for (const definition of definitions) {
@@ -383,7 +409,7 @@ export class WatchSession {
       for (const definition of mine) this.activate(definition.name, file.path);
       return mine;
     });
-    this.loading = loaded.catch(() => undefined);
+    this.loading = within(loaded, SLOW_LOAD_MS).catch(() => undefined);
     return loaded;
   }
 
@@ -568,4 +594,13 @@ export class WatchSession {
   private evalNames(files: EvalFile[]): string {
     return files.flatMap((f) => (f.evals.length > 0 ? f.evals : [shownPath(f.path, this.cwd)])).join(", ");
   }
+}
+
+/** The promise's value if it settles within `ms`, else undefined (the promise goes on). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -508,6 +508,20 @@ for (const model of ["small", "large"]) {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("This file registers no evals.");
   });
+
+  it("reports a file whose top-level await can never settle, and runs the others (not exit 13 and no word)", async () => {
+    const dir = project({
+      "a-stuck.eval.ts": `${HEADER}await new Promise(() => {});\nEval("never", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });\n`,
+      "b-good.eval.ts": GOOD,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("✔ good");
+    expect(result.stderr).toContain(
+      "a-stuck.eval.ts [LOAD] Failed to load: its top-level code awaits a promise that can never settle",
+    );
+    expectNoStack(result.stderr);
+  });
 });
 
 describe("an import of a name a module does not export", () => {

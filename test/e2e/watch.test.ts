@@ -288,6 +288,35 @@ Eval("waiting", {
     expect(hung.output()).toContain("Stopped watching.");
   }, 90_000);
 
+  it("loads and re-runs the other files while one's top-level await never ends, and runs a slow one's evals late", async () => {
+    const good = (n: number) =>
+      `import { Eval } from "evalrun";\nEval("good", { data: [{ input: ${n} }], task: (x: number) => x, scores: [function one() { return 1; }] });\n`;
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/a-stuck.eval.ts": `import { Eval } from "evalrun";
+await new Promise(() => setInterval(() => {}, 1000));
+Eval("never", { data: [{ input: 1 }], task: (x: number) => x, scores: [function one() { return 1; }] });
+`,
+      "evals/b-late.eval.ts": `import { Eval } from "evalrun";
+await new Promise((resolve) => setTimeout(resolve, 4500));
+Eval("late", { data: [{ input: 1 }], task: (x: number) => x, scores: [function one() { return 1; }] });
+`,
+      "evals/c-good.eval.ts": good(1),
+    });
+    const watch = watchCli([], { cwd: dir });
+    const first = await watch.waitFor(/✔ late /, 0, 40_000);
+    expect(first).toMatch(/a-stuck\.eval\.ts is still loading after 3 s/);
+    expect(first).toMatch(/✔ good /);
+    // The late file's evals ran as themselves, not as the file loading when its await resumed.
+    expect(first).not.toContain("never");
+    const since = watch.mark();
+    watch.write("evals/c-good.eval.ts", good(2));
+    const again = await watch.waitFor(/✔ good /, since, 20_000);
+    expect(again).toContain("c-good.eval.ts changed: re-running good");
+    watch.child.kill("SIGTERM");
+    expect((await watch.exited).code).toBe(143);
+  }, 90_000);
+
   it("re-runs an eval whose async generator reads a data file when that file changes, and no other", async () => {
     const gen = (name: string, file: string) => `import { Eval, loadJsonl } from "evalrun";
 Eval("${name}", {
