@@ -8,8 +8,25 @@ export type { DirectRunResult, EvalResultWithSummary } from "./define/eval.js";
 export { Eval } from "./define/eval.js";
 export type { CsvOptions, LoadedRow } from "./define/loaders.js";
 export { loadCsv, loadJson, loadJsonl } from "./define/loaders.js";
+export { Reporter } from "./define/reporter.js";
+export type { Logger, Span, SpanEvent } from "./define/tracing.js";
+export {
+  currentSpan,
+  defaultErrorScoreHandler,
+  flush,
+  initLogger,
+  NOOP_SPAN,
+  startSpan,
+  traced,
+  wrapAISDK,
+  wrapAISDKModel,
+  wrapAnthropic,
+  wrapOpenAI,
+  wrapTraced,
+} from "./define/tracing.js";
 export type {
   Awaitable,
+  ErrorScoreHandler,
   EvalCase,
   EvalData,
   EvalHooks,
@@ -28,7 +45,7 @@ export { recordUsage } from "./define/usage.js";
 export type { EvalInfo, RowError, RowResult } from "./engine/types.js";
 export type { EvalGate, EvalStats, GateCheck, GateOptions, ScoreStats } from "./gate/types.js";
 export type { Problem } from "./loader/problems.js";
-export type { EvalFailure, EvalOutcome, Reporter, RunResult } from "./report/reporter.js";
+export type { EvalFailure, EvalOutcome, RunResult } from "./report/reporter.js";
 export type { ListedEval } from "./runner/list.js";
 export type { RunEvalsOptions } from "./runner/options.js";
 export type { RunEvalsResult } from "./runner/run-evals.js";

@@ -29,6 +29,8 @@ export type DirectRunResult = EvalResultWithSummary;
 export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
   name: string,
   evaluator: Evaluator<Input, Output, Expected, Meta>,
+  /** Braintrust's reporter or options: evalrun reports through its own reporters (`--reporter`), so unused. */
+  _reporterOrOptions?: unknown,
 ): Promise<EvalResultWithSummary> {
   const registry = getRegistry();
   const definition: EvalDefinition = {

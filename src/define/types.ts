@@ -2,6 +2,8 @@
  * The shapes users write, kept close to Braintrust's `Eval()` and autoevals' scorers so that their eval files
  * run here with an import change.
  */
+import type { Span } from "./tracing.js";
+
 export type Awaitable<T> = T | Promise<T>;
 
 export type Metadata = Record<string, unknown>;
@@ -31,6 +33,8 @@ export interface ScorerArgs<Input = unknown, Output = unknown, Expected = unknow
   tags: string[];
   trialIndex: number;
   signal: AbortSignal;
+  /** The row's `id`, when the data gives one (as Braintrust passes it). */
+  id?: string | undefined;
 }
 
 export type ScorerResult = number | boolean | Score | Score[] | null;
@@ -69,6 +73,11 @@ export interface EvalHooks<Expected = unknown, Meta = Metadata> {
   /** Merges fields into the row's metadata (as Braintrust's `hooks.meta`). */
   meta(fields: Record<string, unknown>): void;
   /**
+   * Braintrust's task span. evalrun records no spans: `span.log({ metadata })` merges into the row's metadata, and
+   * everything else a span does (child spans, `traced`, other fields) runs and records nothing.
+   */
+  span: Span;
+  /**
    * The values of the evaluator's `parameters` (Braintrust's): each zod schema's default, each `{ default }`'s
    * default, any other value as it is. Locally nothing overrides them.
    */
@@ -89,7 +98,8 @@ export type EvalTask<Input, Output, Expected, Meta> = (
   hooks: EvalHooks<Expected, Meta>,
 ) => Awaitable<Output>;
 
-export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata> {
+export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata>
+  extends BraintrustServiceKeys {
   data: EvalData<Input, Expected, Meta>;
   task: EvalTask<Input, Output, Expected, Meta>;
   scores: Scorer<Input, Output, Expected, Meta>[];
@@ -113,6 +123,38 @@ export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown
   thresholds?: Record<string, number>;
   /** Braintrust's task parameters: zod schemas with defaults, `{ default }` objects or plain values (hooks.parameters). */
   parameters?: Record<string, unknown>;
+  /**
+   * Braintrust's: scores for a row whose task failed, or whose scorers threw (`unhandledScores` names them); e.g.
+   * `defaultErrorScoreHandler`, which gives each 0 so that errored rows count against the means. The row stays
+   * an error.
+   */
+  errorScoreHandler?: ErrorScoreHandler;
+}
+
+/** What Braintrust's `errorScoreHandler` is given and returns. */
+export type ErrorScoreHandler = (args: {
+  rootSpan: Span;
+  // biome-ignore lint/suspicious/noExplicitAny: Braintrust's own signature, so that its handlers type-check here
+  data: EvalCase<any, any, any>;
+  unhandledScores: string[];
+  // biome-ignore lint/suspicious/noConfusingVoidType: Braintrust's signature; a handler that returns nothing must type-check
+}) => Record<string, number | null> | undefined | void;
+
+/**
+ * Braintrust's evaluator keys that concern only its service: accepted so that a ported file type-checks, and
+ * ignored (projects, sharing, git settings, span flushing; `classifiers` and `signal` are named in the run's notes).
+ */
+export interface BraintrustServiceKeys {
+  projectId?: string;
+  isPublic?: boolean;
+  update?: boolean;
+  state?: unknown;
+  gitMetadataSettings?: unknown;
+  repoInfo?: unknown;
+  summarizeScores?: boolean;
+  flushBeforeScoring?: boolean;
+  classifiers?: unknown[];
+  signal?: AbortSignal;
 }
 
 /** An eval as the loader found it. */

@@ -1,8 +1,8 @@
 import { closestName } from "../util/suggest.js";
-import type { EvalDefinition, Evaluator } from "./types.js";
+import type { BraintrustServiceKeys, EvalDefinition, Evaluator } from "./types.js";
 
 // Every key evalrun reads; the type makes this list complete.
-const EVALRUN_KEYS: Record<keyof Evaluator, true> = {
+const EVALRUN_KEYS: Record<Exclude<keyof Evaluator, keyof BraintrustServiceKeys>, true> = {
   data: true,
   task: true,
   scores: true,
@@ -17,6 +17,7 @@ const EVALRUN_KEYS: Record<keyof Evaluator, true> = {
   baseExperimentId: true,
   thresholds: true,
   parameters: true,
+  errorScoreHandler: true,
 };
 
 /**
@@ -37,8 +38,6 @@ const BRAINTRUST_SERVICE_KEYS = new Set([
 /** Braintrust keys that change results there and are not run here: the user's numbers would differ silently. */
 const BRAINTRUST_NOT_RUN: Record<string, string> = {
   classifiers: "its classifiers are not run (evalrun records scores only)",
-  errorScoreHandler:
-    "its errorScoreHandler is not called (an errored row has no scores, and is counted as errored)",
   signal: "its signal is not watched (stop a run with Ctrl-C, or runEvals()'s signal)",
 };
 

@@ -4,6 +4,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { describeValue } from "../define/errors.js";
 import { rowScope } from "../define/row-scope.js";
+import { NOOP_SPAN, rowSpan, type Span } from "../define/tracing.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
 import { takeUsage } from "../define/usage.js";
 import { userFrame } from "../util/stack.js";
@@ -99,7 +100,8 @@ class Hooks implements EvalHooks {
 
   constructor(
     run: RowRun,
-    readonly metadata: Record<string, unknown>,
+    // Not readonly: Braintrust reads hooks.metadata back after the task, so a task may replace it (see RowRun).
+    public metadata: Record<string, unknown>,
     readonly expected: unknown,
     readonly tags: string[],
     readonly trialIndex: number,
@@ -119,13 +121,14 @@ class Hooks implements EvalHooks {
   reportProgress(): void {}
 
   /**
-   * Braintrust's task span. evalrun does not record spans (yet), so a task that logs to one fails its row with a
-   * message saying so, instead of "Cannot read properties of undefined".
+   * Braintrust's task span: evalrun records no spans, so it records nothing, except that what it is given as
+   * `metadata` merges into the row's metadata, as hooks.meta() would.
    */
-  get span(): never {
-    throw new Error(
-      "hooks.span: evalrun does not record spans; log fields with hooks.meta({ ... }) or hooks.metadata, and call traced code directly.",
-    );
+  get span(): Span {
+    const metadata = this.metadata;
+    return rowSpan((fields) => {
+      Object.assign(metadata, fields);
+    });
   }
 
   /** A getter, so that `({ meta }) => meta({...})` (destructured, as Braintrust's hooks allow) still has its row. */
@@ -148,12 +151,15 @@ class Args implements ScorerArgs {
   readonly metadata: Record<string, unknown>;
   readonly tags: string[];
   readonly trialIndex: number;
+  readonly id: string | undefined;
 
   constructor(
     run: RowRun,
     readonly output: unknown,
   ) {
     this.#run = run;
+    const id = run.item.row.id;
+    this.id = id == null ? undefined : String(id);
     this.input = run.item.row.input;
     this.expected = run.item.row.expected;
     this.metadata = run.metadata;
@@ -199,7 +205,7 @@ class RowRun {
   private onHardStop: (() => void) | undefined;
   readonly start = Date.now();
   readonly t0 = performance.now();
-  readonly metadata: Record<string, unknown>;
+  metadata: Record<string, unknown>;
   readonly tags: string[];
   readonly hooks: Hooks;
   phase: "task" | "scoring" = "task";
@@ -266,7 +272,20 @@ class RowRun {
     return this.score(output);
   }
 
+  /** A task that assigned hooks.metadata a new object meant it as the row's metadata (Braintrust keeps it). */
+  private adoptMetadata(): void {
+    const replaced: unknown = this.hooks.metadata;
+    if (
+      replaced !== this.metadata &&
+      typeof replaced === "object" &&
+      replaced !== null &&
+      !Array.isArray(replaced)
+    )
+      this.metadata = replaced as Record<string, unknown>;
+  }
+
   private score(output: unknown): RowResult | Promise<RowResult> {
+    this.adoptMetadata();
     this.output = output;
     this.phase = "scoring";
     const args = new Args(this, output);
@@ -346,11 +365,41 @@ class RowRun {
   }
 
   /**
+   * Braintrust's `errorScoreHandler`: called for a row whose task failed (every scorer unhandled) or whose scorers
+   * threw; its numbers become the row's scores for those scorers (`defaultErrorScoreHandler` gives 0 each, so
+   * that an errored row counts as a failure in the means). The row stays an error.
+   */
+  private handleErrorScores(result: RowResult, scored: boolean): void {
+    const handler = this.ctx.evaluator.errorScoreHandler;
+    if (handler === undefined) return;
+    const unhandledScores = scored
+      ? Object.keys(this.scoreErrors ?? {})
+      : this.ctx.scorerNames.map((name, i) => name ?? `scorer_${i}`);
+    if (unhandledScores.length === 0) return;
+    let given: unknown;
+    try {
+      given = handler({ rootSpan: NOOP_SPAN, data: this.item.row, unhandledScores });
+    } catch (error) {
+      this.scoreErrors ??= {};
+      this.scoreErrors.errorScoreHandler = `errorScoreHandler threw ${errorText(error)}`;
+      return;
+    }
+    if (typeof given !== "object" || given === null) return;
+    const scores = scored ? result.scores : { ...result.scores };
+    for (const [name, value] of Object.entries(given as Record<string, unknown>)) {
+      if (Object.hasOwn(scores, name) && scores[name] !== undefined) continue;
+      if (value === null || (typeof value === "number" && value >= 0 && value <= 1)) scores[name] = value;
+    }
+    result.scores = scores;
+  }
+
+  /**
    * The row's result. `scored` is false when scoring did not complete (the task failed, or the row was cut off);
    * a cut-off row copies its metadata and tags, which a task left running could still change.
    */
   result(scored: boolean, cutOff = false): RowResult {
     if (this.onHardStop) this.ctx.hardStop.removeEventListener("abort", this.onHardStop);
+    this.adoptMetadata();
     const row = this.item.row;
     const result: RowResult = {
       id: resultId(),
@@ -377,6 +426,8 @@ class RowRun {
     }
     if (this.item.digest !== undefined) result[INPUT_DIGEST] = this.item.digest;
     if (this.failure) result.error = this.failure;
+    if (this.ctx.evaluator.errorScoreHandler !== undefined && (this.failure || this.scoreErrors))
+      this.handleErrorScores(result, scored);
     if (scored && this.scoreErrors) result.score_errors = this.scoreErrors;
     if (scored && this.scoreMetadata) result.score_metadata = this.scoreMetadata;
     return result;

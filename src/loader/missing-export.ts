@@ -81,13 +81,11 @@ const AUTOEVALS_ONLY = new Set([
 
 // Braintrust SDK names for tracing and hosted data, which a file ported by changing its import still names.
 const TRACING = [
-  "wrapOpenAI",
-  "wrapAnthropic",
-  "wrapAISDKModel",
-  "wrapTraced",
-  "traced",
-  "currentSpan",
-  "startSpan",
+  "wrapGoogleGenAI",
+  "wrapMastraAgent",
+  "wrapClaudeAgentSDK",
+  "startSpanWithParents",
+  "logError",
 ];
 
 /** Where a name evalrun lacks comes from, and what to do instead; undefined for a plain typo. */
@@ -95,8 +93,8 @@ function elsewhere(name: string): string | undefined {
   if (AUTOEVALS_ONLY.has(name)) {
     return `"${name}" is an autoevals scorer evalrun does not have: import it from "autoevals" (npm i -D autoevals); it runs in evalrun as it is, with autoevals' own provider settings (OPENAI_API_KEY and OPENAI_BASE_URL, or autoevals' init()), not EVALRUN_LLM_*. `;
   }
-  if (TRACING.includes(name) || name === "initLogger") {
-    return `"${name}" is Braintrust's tracing, which evalrun does not record: use the client or function itself (wrapOpenAI(client) is client, traced(fn) is fn()). `;
+  if (TRACING.includes(name)) {
+    return `"${name}" is Braintrust's tracing, which evalrun does not record: use the client or function itself (evalrun's wrapOpenAI(client) is client, traced(fn) is fn(span)). `;
   }
   if (name === "initDataset") {
     return `"initDataset" reads a Braintrust-hosted dataset: evalrun reads local data (loadJsonl, loadJson, loadCsv, or an array). `;

@@ -191,6 +191,8 @@ Eval("bad-scores", {
     function nothing() { return undefined as any; },
     function list() { return [{ name: "ok", score: 1 }, 0.5] as any; },
     function unnamed() { return { score: 1 } as any; },
+    function yesNo() { return { name: "hit", score: true } as any; },
+    function badName() { return { name: 7, score: 1 } as any; },
     function fine() { return [{ name: "a", score: 0.25 }, { name: "b", score: null }]; },
   ],
 });
@@ -203,9 +205,12 @@ Eval("bad-scores", {
     expect(out).toContain('Scorer "tooBig" returned 1.5');
     expect(out).toContain('Scorer "negative" returned -0.1');
     expect(out).toContain('Scorer "text" returned a string ("0.5")');
-    expect(out).toContain('Scorer "nothing" returned undefined (return null to leave a row unscored)');
     expect(out).toContain('Scorer "list" returned an array whose item 1 is the number 0.5');
-    expect(out).toContain('Scorer "unnamed" returned an object without a string `name`');
+    expect(out).toContain('Scorer "badName" returned an object whose `name` is the number 7');
+    // As Braintrust reads them: undefined is not scored, a nameless score is the scorer's, a boolean is 1/0.
+    expect(out).toMatch(/nothing\s+–\s+0 scored/);
+    expect(out).toMatch(/unnamed\s+100\.0%\s+1 scored/);
+    expect(out).toMatch(/hit\s+100\.0%\s+1 scored/);
     expect(out).toMatch(/a\s+25\.0%\s+1 scored/);
     expect(out).toMatch(/b\s+–\s+0 scored/);
   });
@@ -578,8 +583,8 @@ Eval("judges", { data: [{ input: 1 }], task: () => 1, scores: [() => 1] });
       "rag.eval.ts": `import { Eval, Faithfulness } from "evalrun";
 Eval("rag", { data: [{ input: 1 }], task: () => 1, scores: [Faithfulness] });
 `,
-      "traced.eval.ts": `import { Eval, wrapOpenAI } from "evalrun";
-const client = wrapOpenAI({});
+      "traced.eval.ts": `import { Eval, wrapGoogleGenAI } from "evalrun";
+const client = wrapGoogleGenAI({});
 Eval("traced", { data: [{ input: 1 }], task: () => (client ? 1 : 0), scores: [() => 1] });
 `,
     });
@@ -593,8 +598,48 @@ Eval("traced", { data: [{ input: 1 }], task: () => (client ? 1 : 0), scores: [()
       'hint: "Faithfulness" is an autoevals scorer evalrun does not have: import it from "autoevals"',
     );
     expect(result.stderr).toContain(
-      `hint: "wrapOpenAI" is Braintrust's tracing, which evalrun does not record`,
+      `hint: "wrapGoogleGenAI" is Braintrust's tracing, which evalrun does not record`,
     );
+    expectNoStack(result.stderr);
+  });
+
+  it("runs Braintrust's tracing calls, span metadata, Reporter, errorScoreHandler and scorer ids as Braintrust would", async () => {
+    const dir = project({
+      "ported.eval.ts": `import { Eval, ExactMatch, Reporter, currentSpan, defaultErrorScoreHandler, initLogger, traced, wrapOpenAI, wrapTraced } from "evalrun";
+const logger = initLogger({ projectName: "app" });
+const client = wrapOpenAI({ answer: (q: string) => q.toUpperCase() });
+const answer = wrapTraced(async function answer(q: string) {
+  currentSpan().log({ metadata: { ignored: true } });
+  return traced((span) => { span.log({ input: q }); return client.answer(q); }, { name: "inner" });
+});
+Eval("ported", {
+  data: [{ id: "r1", input: "a", expected: "A" }, { id: "r2", input: "boom", expected: "BOOM" }, { id: "r3", input: "c", expected: "C" }],
+  task: async (input: string, hooks) => {
+    hooks.span.log({ metadata: { model: "m1" } });
+    if (input === "boom") throw new Error("model refused");
+    hooks.metadata = { ...hooks.metadata, replaced: true };
+    return answer(input);
+  },
+  scores: [ExactMatch, function SeesId({ id }: { id?: string }) { return id?.startsWith("r") ? 1 : 0; }],
+  errorScoreHandler: defaultErrorScoreHandler,
+}, Reporter("mine", { reportEval: () => true, reportRun: () => true }));
+void logger.flush();
+`,
+    });
+    const result = await runCli([], { cwd: dir });
+    expect(result.code).toBe(1);
+    // The errored row counts as 0 for both scorers, as Braintrust's defaultErrorScoreHandler makes it: 2 of 3.
+    expect(result.stdout).toMatch(/ExactMatch\s+66\.7%\s+3 scored/);
+    expect(result.stdout).toMatch(/SeesId\s+66\.7%\s+3 scored/);
+    const events = storedEventsOf(dir)("ported") as unknown as Array<{
+      input: string;
+      metadata?: Record<string, unknown>;
+      error?: unknown;
+    }>;
+    const byInput = new Map(events.map((e) => [e.input, e]));
+    expect(byInput.get("a")?.metadata).toEqual({ model: "m1", replaced: true });
+    expect(byInput.get("boom")?.metadata).toEqual({ model: "m1" });
+    expect(byInput.get("boom")?.error).toBeDefined();
     expectNoStack(result.stderr);
   });
 
@@ -602,7 +647,7 @@ Eval("traced", { data: [{ input: 1 }], task: () => (client ? 1 : 0), scores: [()
     const dir = project({
       "keys.eval.ts": `${HEADER}Eval("keys", {
   data: [{ input: 1 }], task: (x: number) => x, scores: [function one() { return 1; }],
-  trials: 3, maxConcurency: 2, projectId: "p", isPublic: true, update: true, errorScoreHandler: () => ({}),
+  trials: 3, maxConcurency: 2, projectId: "p", isPublic: true, update: true, classifiers: [],
 } as any);
 `,
     });
@@ -616,7 +661,7 @@ Eval("traced", { data: [{ input: 1 }], task: () => (client ? 1 : 0), scores: [()
     expect(result.stdout).toContain(
       "`maxConcurency` is not an option of Eval(), so it is ignored. Did you mean `maxConcurrency`?",
     );
-    expect(result.stdout).toContain("`errorScoreHandler` is Braintrust's");
+    expect(result.stdout).toContain("`classifiers` is Braintrust's; its classifiers are not run");
     for (const quiet of ["projectId", "isPublic", "update"])
       expect(result.stdout).not.toContain(`\`${quiet}\``);
   });

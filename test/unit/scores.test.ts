@@ -18,6 +18,26 @@ describe("normalizeScore", () => {
     });
   });
 
+  it("reads score objects as Braintrust does: no name is the scorer's, a boolean is 1/0, undefined is not scored", () => {
+    expect(normalizeScore(undefined, "s")).toEqual({ ok: true, scores: [{ name: "s", score: null }] });
+    expect(normalizeScore({ score: 0.5, metadata: { why: 1 } }, "s")).toEqual({
+      ok: true,
+      scores: [{ name: "s", score: 0.5, metadata: { why: 1 } }],
+    });
+    expect(normalizeScore({ name: "hit", score: true }, "s")).toEqual({
+      ok: true,
+      scores: [{ name: "hit", score: 1, metadata: undefined }],
+    });
+    expect(normalizeScore({ name: "hit", score: false }, "s")).toEqual({
+      ok: true,
+      scores: [{ name: "hit", score: 0, metadata: undefined }],
+    });
+    expect(normalizeScore({ name: "x" }, "s")).toEqual({
+      ok: true,
+      scores: [{ name: "x", score: null, metadata: undefined }],
+    });
+  });
+
   it("keeps Score objects' own names and metadata, and arrays of them", () => {
     const result = normalizeScore(
       [
@@ -41,10 +61,13 @@ describe("normalizeScore", () => {
     [-0.01, 'Scorer "s" returned -0.01'],
     [Number.POSITIVE_INFINITY, 'Scorer "s" returned Infinity'],
     ["0.5", 'Scorer "s" returned a string ("0.5")'],
-    [undefined, 'Scorer "s" returned undefined (return null to leave a row unscored)'],
     [[0.5], 'Scorer "s" returned an array whose item 0 is the number 0.5, not a { name, score } object.'],
     [[{ name: "ok", score: 1 }, null], 'Scorer "s" returned an array whose item 1 is null'],
-    [{ score: 1 }, 'Scorer "s" returned an object without a string `name`'],
+    [
+      { name: 3, score: 1 },
+      'Scorer "s" returned an object whose `name` is the number 3, not a non-empty string',
+    ],
+    [{ name: "x", score: "yes" }, 'score "x" = a string ("yes"); a score\'s `score` must be a finite number'],
     [{ name: "x", score: 2 }, 'Scorer "s" returned score "x" = 2'],
     [{ name: "x", score: "1" }, 'Scorer "s" returned score "x" = a string ("1")'],
     [[{ name: "x", score: Number.NaN }], 'Scorer "s" returned in item 0 score "x" = NaN'],
