@@ -9,6 +9,7 @@ import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { MessagePort } from "node:worker_threads";
+import { braintrustKey } from "../define/eval-key.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
 import { storableJson } from "../util/storable-json.js";
@@ -96,7 +97,14 @@ function contextOf(key: string): Promise<ItemContext> {
     const address = addresses.get(key);
     if (!address) return Promise.reject(new Error(`evalrun: no eval ${key} in this worker`));
     ctx = definitionsOf(address).then((definitions) => {
-      const definition = definitions.find((d) => d.name === address.name);
+      // An eval the loader told apart by its experimentName registered under its project's name.
+      const definition =
+        definitions.find((d) => d.name === address.name) ??
+        definitions.find(
+          (d) =>
+            typeof d.evaluator.experimentName === "string" &&
+            braintrustKey(d.name, d.evaluator.experimentName) === address.name,
+        );
       if (!definition)
         throw new Error(`the file did not register an eval named "${address.name}" in a worker thread`);
       return {

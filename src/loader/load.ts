@@ -1,6 +1,7 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeValue, isEvalrunError } from "../define/errors.js";
+import { braintrustKey } from "../define/eval-key.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
 import { unknownKeyNotices } from "../define/unknown-keys.js";
@@ -98,6 +99,8 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
   const problems: Problem[] = [];
   const notices: string[] = [];
   const byName = new Map<string, EvalDefinition>();
+  // Names registered by evals that experimentName tells apart: later ones of the name are told apart too.
+  const split = new Set<string>();
   const previousMode = registry.mode;
   registry.mode = "collect";
   const release = guardExit();
@@ -144,6 +147,20 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
           problems.push({ code: error.code, file: file.source, message: error.message, hint: error.hint });
           continue;
         }
+        // Braintrust runs evals of one project told apart by experimentName (a loop over models or prompts) as
+        // "<project> [experimentName=<name>]": so do they run here, each with its own history and baseline.
+        if (split.has(definition.name) && experimentNameOf(definition) !== undefined) {
+          definition.name = braintrustKey(definition.name, experimentNameOf(definition) as string);
+        } else {
+          const clashing = byName.get(definition.name);
+          if (clashing && distinctExperiments(clashing, definition)) {
+            split.add(definition.name);
+            byName.delete(clashing.name);
+            clashing.name = braintrustKey(clashing.name, experimentNameOf(clashing) as string);
+            byName.set(clashing.name, clashing);
+            definition.name = braintrustKey(definition.name, experimentNameOf(definition) as string);
+          }
+        }
         const previous = byName.get(definition.name);
         if (previous) {
           const shown = (f: string | undefined) =>
@@ -158,9 +175,7 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
             message: `Two evals are named "${definition.name}": ${where}. The second was not run.`,
             hint: compiledCopy(previous.file, file.source)
               ? `One looks like the other compiled (tsc's outDir): leave the compiled files out, with exclude: ["${compiledCopy(previous.file, file.source)}/**"] in evalrun.config.ts or paths naming the sources' directory.`
-              : distinctExperiments(previous, definition)
-                ? `Give each eval a unique name; the name identifies its experiments and baselines. Where Braintrust groups evals of one project by experimentName, put it in the name: Eval("${definition.name} ${String(definition.evaluator.experimentName)}", ...).`
-                : "Give each eval a unique name; the name identifies its experiments and baselines.",
+              : "Give each eval a unique name; the name identifies its experiments and baselines.",
           });
           continue;
         }
@@ -221,6 +236,11 @@ function loadProblem(file: string, error: unknown): Problem {
     detail: error instanceof Error ? error.stack : undefined,
   };
 }
+
+const experimentNameOf = (d: EvalDefinition): string | undefined =>
+  typeof d.evaluator.experimentName === "string" && d.evaluator.experimentName !== ""
+    ? d.evaluator.experimentName
+    : undefined;
 
 /** Two evals of one name told apart by experimentName, as Braintrust allows (a loop over models, say). */
 function distinctExperiments(a: EvalDefinition, b: EvalDefinition): boolean {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { project, runCli, summaryOf } from "../helpers/cli.js";
+import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
 import { experiments, storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
@@ -493,18 +493,27 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
     );
   });
 
-  it("suggests a name of each when two evals of one name differ by experimentName (Braintrust's projects)", async () => {
+  it("runs evals of one name told apart by experimentName as Braintrust keys them, in threads too", async () => {
     const dir = project({
       "models.eval.ts": `${HEADER}
-for (const model of ["small", "large"]) {
-  Eval("my-app", { experimentName: model, data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
+for (const model of ["small", "large", "xl"]) {
+  Eval("my-app", { experimentName: model, data: [{ input: 1 }], task: (x: number) => (model === "xl" ? 0 : x), scores: [function same({ output }: any) { return output === 1; }] });
 }
+Eval("my-app", { experimentName: "small", data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
 `,
     });
-    const result = await runCli(["--no-store"], { cwd: dir });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Two evals are named "my-app": twice in');
-    expect(result.stderr).toContain('put it in the name: Eval("my-app large", ...)');
+    for (const workers of ["0", "2"]) {
+      const result = await runCli(["--no-store", "--workers", workers, "--jsonl"], { cwd: dir });
+      expect(result.code).toBe(1);
+      const ran = jsonLines(result.stdout).map((s) => [s.project_name, (s.scores as any).same?.score]);
+      expect(ran.sort()).toEqual([
+        ["my-app [experimentName=large]", 1],
+        ["my-app [experimentName=small]", 1],
+        ["my-app [experimentName=xl]", 0],
+      ]);
+      // The same project and experiment name twice is still one name for two evals.
+      expect(result.stderr).toContain('Two evals are named "my-app [experimentName=small]": twice in');
+    }
   });
 
   it("says when a file registers no evals", async () => {
