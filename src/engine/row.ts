@@ -151,7 +151,8 @@ class Args implements ScorerArgs {
   readonly metadata: Record<string, unknown>;
   readonly tags: string[];
   readonly trialIndex: number;
-  readonly id: string | undefined;
+  // Set only for a row with an id: args of other rows hold no `id` key (their JSON and spreads stay as they were).
+  declare readonly id?: string;
 
   constructor(
     run: RowRun,
@@ -159,7 +160,7 @@ class Args implements ScorerArgs {
   ) {
     this.#run = run;
     const id = run.item.row.id;
-    this.id = id == null ? undefined : String(id);
+    if (id != null) (this as { id?: string }).id = String(id);
     this.input = run.item.row.input;
     this.expected = run.item.row.expected;
     this.metadata = run.metadata;
@@ -209,6 +210,11 @@ class RowRun {
   readonly tags: string[];
   readonly hooks: Hooks;
   phase: "task" | "scoring" = "task";
+  /** With a timeout: ms the task's and the scorers' synchronous parts held the thread (what no timer can cut). */
+  taskBlocked = 0;
+  scorersBlocked = 0;
+  /** Why the row was cut off (its timeout, the run's hard stop): its result is recorded already. */
+  cutReason: Error | undefined;
   output: unknown;
   failure: RowError | undefined;
   scores: Record<string, number | null> = {};
@@ -230,6 +236,11 @@ class RowRun {
       this.controller = new AbortController();
       // A task may hand its signal to many requests at once (each adds a listener); Node would warn past 10.
       setMaxListeners(0, this.controller.signal);
+      // Read first after its row was cut off (a task's second request, after an await): already aborted.
+      if (this.cutReason !== undefined) {
+        this.controller.abort(this.cutReason);
+        return this.controller.signal;
+      }
       // A row without a timeout is not raced against the hard stop, yet its signal must still say the run ended
       // (a watch-mode restart, Ctrl-C after the grace period); only rows that read the signal pay for this.
       const stop = this.ctx.hardStop;
@@ -243,26 +254,35 @@ class RowRun {
   }
 
   abort(reason: Error): void {
+    this.cutReason ??= reason;
     this.controller?.abort(reason);
   }
 
   /** Runs the task, then the scorers; synchronous all the way when they are. */
   execute(): RowResult | Promise<RowResult> {
     let output: unknown;
+    const timed = this.ctx.timeout !== undefined;
+    const began = timed ? performance.now() : 0;
     scope.current = this;
     try {
       output = this.ctx.evaluator.task(this.item.row.input, this.hooks);
     } catch (error) {
       scope.current = undefined;
+      if (timed) this.taskBlocked = performance.now() - began;
       this.failure = taskError(error);
       return this.result(false);
     }
     scope.current = undefined;
+    if (timed) this.taskBlocked = performance.now() - began;
     if (isThenable(output)) {
       return Promise.resolve(output).then(
         // A task that ignored the hard stop (a watch-mode restart, Ctrl-C's grace over) still finishes: its result
         // is dropped, so its scorers (paid LLM judges) are not run on it.
-        (value) => (this.ctx.hardStop.aborted ? this.result(false, true) : this.score(value)),
+        // A row cut off by its timeout is recorded already: its late output is not scored either.
+        (value) =>
+          this.ctx.hardStop.aborted || this.cutReason !== undefined
+            ? this.result(false, true)
+            : this.score(value),
         (error: unknown) => {
           this.failure = taskError(error);
           return this.result(false);
@@ -292,6 +312,7 @@ class RowRun {
     const scorers = this.ctx.evaluator.scores as Scorer[];
     const values: unknown[] = new Array(scorers.length);
     let pending = false;
+    const began = this.ctx.timeout !== undefined ? performance.now() : 0;
     scope.current = this;
     for (let i = 0; i < scorers.length; i++) {
       try {
@@ -302,6 +323,7 @@ class RowRun {
       }
     }
     scope.current = undefined;
+    if (began !== 0) this.scorersBlocked = performance.now() - began;
     if (!pending) {
       this.collect(values);
       return this.result(true);
@@ -460,6 +482,8 @@ export function failedResult(item: WorkItem, failure: RowError, startedAt: numbe
 /** Races a row against its timeout and the run's hard stop. */
 async function raced(run: RowRun): Promise<RowResult | undefined> {
   const { timeout, hardStop } = run.ctx;
+  // Past the run's hard stop no row starts (a queued item let through late would run only to be dropped).
+  if (hardStop.aborted) return undefined;
   let timer: NodeJS.Timeout | undefined;
   let onStop: (() => void) | undefined;
   const cut = new Promise<"timeout" | "stopped">((resolve) => {
@@ -477,17 +501,32 @@ async function raced(run: RowRun): Promise<RowResult | undefined> {
     run.abort(new Error("evalrun: the run was interrupted"));
     return undefined;
   }
-  if (outcome === "timeout") {
-    const reason = new Error(`Row timed out after ${timeout} ms`);
-    reason.name = "TimeoutError";
-    run.abort(reason);
-    run.failure = {
-      kind: "timeout",
-      message: `Timed out after ${timeout} ms${run.phase === "scoring" ? " while scoring" : ""}; the row's signal was aborted.`,
-    };
-    return run.result(false, true);
+  if (outcome === "timeout") return timedOut(run, timeout as number, "");
+  // A task or scorer that blocked its thread past the timeout finished before the timer could fire: over its
+  // limit all the same, as a thread would have been stopped for it, so the row is the same in every mode.
+  // Only the row's own synchronous time counts: time its thread spent on other rows' blocking work is not its own.
+  const blocked = run.taskBlocked + run.scorersBlocked;
+  if (timeout !== undefined && blocked > timeout) {
+    // A task that itself overran has no output to keep, as in a stopped thread.
+    if (run.taskBlocked > timeout) run.phase = "task";
+    return timedOut(
+      run,
+      timeout,
+      ` (its synchronous code ran for ${Math.round(blocked)} ms, blocking its thread, so nothing could stop it sooner)`,
+    );
   }
   return outcome;
+}
+
+function timedOut(run: RowRun, timeout: number, detail: string): RowResult {
+  const reason = new Error(`Row timed out after ${timeout} ms`);
+  reason.name = "TimeoutError";
+  run.abort(reason);
+  run.failure = {
+    kind: "timeout",
+    message: `Timed out after ${timeout} ms${run.phase === "scoring" ? " while scoring" : ""}${detail}; the row's signal was aborted.`,
+  };
+  return run.result(false, true);
 }
 
 /**

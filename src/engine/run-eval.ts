@@ -130,6 +130,7 @@ async function runRows(
   let drained: (() => void) | undefined;
   let rowsRead = 0;
   let failure: EvalrunError | undefined;
+  let closing: EvalrunError | undefined;
   const wake = () => slots.releaseAll();
   options.stop.addEventListener("abort", wake, { once: true });
 
@@ -156,7 +157,10 @@ async function runRows(
   }
 
   const launch = (item: WorkItem) => {
-    const outcome = options.globalLimit ? options.globalLimit(async () => execute(item)) : execute(item);
+    // An item queued behind the global cap when Ctrl-C came does not start: no new rows start after a stop.
+    const outcome = options.globalLimit
+      ? options.globalLimit(async () => (options.stop.aborted ? undefined : execute(item)))
+      : execute(item);
     if (!isPromise(outcome)) {
       settle(outcome);
       return;
@@ -275,7 +279,17 @@ async function runRows(
         if (holding) slots.release();
       }
     } finally {
-      await iterator.return?.();
+      try {
+        await iterator.return?.();
+      } catch (error) {
+        // The data source's own cleanup (a generator's `finally`) threw: the data's problem, not evalrun's, and
+        // the rows already read are kept.
+        closing = new EvalrunError(
+          "BAD_DATA",
+          `${label(info)}: the data source threw while being closed after ${rowsRead} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+          "Fix the data source's cleanup (a generator's finally block); the rows read before it ran and are kept.",
+        );
+      }
     }
   } catch (error) {
     if (!isEvalrunError(error)) throw error;
@@ -291,7 +305,7 @@ async function runRows(
       });
     }
   }
-  return { rowsRead, interrupted: options.stop.aborted, failure };
+  return { rowsRead, interrupted: options.stop.aborted, failure: failure ?? closing };
 }
 
 function badRow(raw: unknown, key: string, rowIndex: number, trialIndex: number, message: string): RowResult {

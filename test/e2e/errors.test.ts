@@ -151,6 +151,49 @@ Eval("abort", {
     expect(readFileSync(mark, "utf8")).toBe("TimeoutError");
   });
 
+  it("gives a task that reads its signal after the timeout an aborted one, and scores no late output", async () => {
+    const dir = project({
+      "late.eval.ts": `${HEADER}
+import { appendFileSync } from "node:fs";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+Eval("late", {
+  data: [{ input: 1 }],
+  task: async (x: number, hooks) => {
+    await sleep(600);
+    appendFileSync(process.env.LOG!, \`task aborted=\${hooks.signal.aborted} \${hooks.signal.reason?.name}\\n\`);
+    return x;
+  },
+  scores: [function judge({ output }: any) { appendFileSync(process.env.LOG!, \`scored \${output}\\n\`); return 1; }],
+  timeout: 200,
+});
+Eval("keepalive", { data: [{ input: 1 }], task: async () => { await sleep(1200); return 1; }, scores: [() => 1] });
+`,
+      "blocking.eval.ts": `${HEADER}
+Eval("blocking", {
+  data: [{ input: 1 }],
+  task: (x: number) => { const end = Date.now() + 700; while (Date.now() < end) {} return x; },
+  scores: [() => 1],
+  timeout: 300,
+});
+`,
+    });
+    const { readFileSync, rmSync } = await import("node:fs");
+    const log = `${dir}/log.txt`;
+    for (const workers of ["0", "2"]) {
+      rmSync(log, { force: true });
+      const late = await runCli(["late.eval.ts", "--no-store", "--workers", workers], {
+        cwd: dir,
+        env: { LOG: log },
+      });
+      expect(late.code).toBe(1);
+      expect(readFileSync(log, "utf8")).toBe("task aborted=true TimeoutError\n");
+      // A task that blocked past its timeout is a timeout in every mode, not a pass in the main thread only.
+      const result = await runCli(["blocking.eval.ts", "--no-store", "--workers", workers], { cwd: dir });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/✘ blocking[\s\S]*row 0 timeout {2}Timed out after 300 ms/);
+    }
+  });
+
   it("points a task's stack trace at the .eval.ts line (source maps)", async () => {
     const dir = project({
       "lines.eval.ts": `${HEADER}
@@ -505,7 +548,10 @@ Eval("my-app", { experimentName: "small", data: [{ input: 1 }], task: (x: number
     for (const workers of ["0", "2"]) {
       const result = await runCli(["--no-store", "--workers", workers, "--jsonl"], { cwd: dir });
       expect(result.code).toBe(1);
-      const ran = jsonLines(result.stdout).map((s) => [s.project_name, (s.scores as any).same?.score]);
+      const ran = jsonLines(result.stdout).map((s) => [
+        s.project_name,
+        (s.scores as Record<string, { score: number }>).same?.score,
+      ]);
       expect(ran.sort()).toEqual([
         ["my-app [experimentName=large]", 1],
         ["my-app [experimentName=small]", 1],

@@ -61,6 +61,56 @@ Eval("slow", {
   });
 });
 
+describe("Ctrl-C with rows queued behind --max-concurrency", () => {
+  it("starts no queued row after the stop, and a data source whose cleanup throws still gets its summary and 130", async () => {
+    const dir = project({
+      "queued.eval.ts": `${HEADER}
+import { appendFileSync, writeFileSync } from "node:fs";
+Eval("queued", {
+  data: Array.from({ length: 20 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    appendFileSync(process.env.LOG!, \`\${Date.now()}\\n\`);
+    if (i === 1) writeFileSync(process.env.STARTED!, "yes");
+    await new Promise((r) => setTimeout(r, 400));
+    return i;
+  },
+  scores: [function done() { return 1; }],
+  maxConcurrency: 10,
+});
+Eval("cleanup", {
+  data: async function* () { try { for (let i = 0; i < 100; i++) yield { input: i }; } finally { throw new Error("cleanup failed"); } },
+  task: async (i: number) => { await new Promise((r) => setTimeout(r, 200)); return i; },
+  scores: [function done() { return 1; }],
+  maxConcurrency: 1,
+});
+`,
+    });
+    const started = path.join(dir, "started");
+    const log = path.join(dir, "log");
+    for (const workers of ["0", "2"]) {
+      rmSync(log, { force: true });
+      rmSync(started, { force: true });
+      let stoppedAt = 0;
+      const result = await runCli(["--max-concurrency", "1", "--workers", workers, "--no-store"], {
+        cwd: dir,
+        env: { STARTED: started, LOG: log },
+        onSpawn: (child) => {
+          void waitFor(started, 10_000).then(() => {
+            stoppedAt = Date.now();
+            child.kill("SIGINT");
+          });
+        },
+      });
+      expect(result.code).toBe(130);
+      expect(result.stderr).not.toContain("internal error");
+      expect(result.stdout).toMatch(/■ cleanup/);
+      const starts = readFileSync(log, "utf8").trim().split("\n").map(Number);
+      // Rows 0 and 1 started before the stop; none after it (one may be starting as the signal lands).
+      expect(starts.filter((t) => t > stoppedAt + 50)).toEqual([]);
+    }
+  }, 60_000);
+});
+
 describe("Ctrl-C twice", () => {
   const files = {
     "stubborn.eval.ts": `${HEADER}
