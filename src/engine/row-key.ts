@@ -40,30 +40,65 @@ export function stringDigest(value: string): string {
 
 /** Decides which (row, trial) pairs run, for --resume (skip what is done) and --retry-errors (only what failed). */
 export interface RunPlan {
-  take(rowKey: string, trial: number): boolean;
+  take(rowKey: string, trial: number, rowIndex: number): boolean;
 }
 
 /** The key of a (row, trial) pair in the counts that --resume and --retry-errors work from. */
-export const pairKey = (rowKey: string, trial: number) => `${trial}\u0000${rowKey}`;
+const pairKey = (rowKey: string, trial: number) => `${trial}\u0000${rowKey}`;
 
-/** Skips as many results of each (row, trial) as `done` counts; runs the rest. */
-export function skipDone(done: Map<string, number>): RunPlan {
+/** The key of one result: its (row, trial) pair at its place in the data (rows may share a row key). */
+export const resultKey = (rowKey: string, trial: number, rowIndex: number) =>
+  `${trial}\u0000${rowIndex}\u0000${rowKey}`;
+
+/** A stored result's place: what a plan matches a row against. */
+export interface StoredPair {
+  key: string;
+  trial: number;
+  index: number;
+}
+
+/**
+ * Skips the (row, trial) pairs `done` holds; runs the rest. A result is matched to the row at its own place in the
+ * data first: rows may share a row key (a repeated question, a repeated id), and the one that errored or never
+ * ran must be the one that runs. Only where the data has changed (the earlier run had another row at this place)
+ * or a result's own place has already gone by unclaimed is it matched by key alone, so that reordered data keeps
+ * its results. `keyAt` is the row key the earlier run had at each place (from all its results).
+ */
+export function skipDone(done: readonly StoredPair[], keyAt: ReadonlyMap<number, string>): RunPlan {
+  const places = new Map<string, number[]>();
+  for (const d of done) {
+    const k = pairKey(d.key, d.trial);
+    const list = places.get(k);
+    if (list) list.push(d.index);
+    else places.set(k, [d.index]);
+  }
   return {
-    take(key, trial) {
-      const k = pairKey(key, trial);
-      const n = done.get(k) ?? 0;
-      if (n === 0) return true;
-      done.set(k, n - 1);
+    take(key, trial, rowIndex) {
+      const list = places.get(pairKey(key, trial));
+      if (list === undefined || list.length === 0) return true;
+      const own = list.indexOf(rowIndex);
+      if (own >= 0) {
+        list.splice(own, 1);
+        return false;
+      }
+      const before = keyAt.get(rowIndex);
+      // The earlier run had this row here: it lacks this pair.
+      if (before === key) return true;
+      let at = list.findIndex((index) => index < rowIndex);
+      // Another row was here before: the data moved, and a result of this key anywhere is this row's.
+      if (at < 0 && before !== undefined) at = 0;
+      if (at < 0) return true;
+      list.splice(at, 1);
       return false;
     },
   };
 }
 
-/** Runs only as many results of each (row, trial) as `wanted` counts. */
+/** Runs only as many results of each (row, trial) at its place (see resultKey) as `wanted` counts. */
 export function onlyThese(wanted: Map<string, number>): RunPlan {
   return {
-    take(key, trial) {
-      const k = pairKey(key, trial);
+    take(key, trial, rowIndex) {
+      const k = resultKey(key, trial, rowIndex);
       const n = wanted.get(k) ?? 0;
       if (n === 0) return false;
       wanted.set(k, n - 1);

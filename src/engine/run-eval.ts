@@ -247,7 +247,7 @@ async function runRows(
             rowsRead++;
             const key = `bad:${rowIndex}`;
             for (let trial = 0; trial < info.trialCount; trial++) {
-              if (options.plan && !options.plan.take(key, trial)) continue;
+              if (options.plan && !options.plan.take(key, trial, rowIndex)) continue;
               options.onRow(badRow(raw, key, rowIndex, trial, problem));
             }
           }
@@ -264,7 +264,7 @@ async function runRows(
         // The slot acquired before reading the row goes to its first trial that runs.
         let holding = true;
         for (let trial = 0; trial < info.trialCount; trial++) {
-          if (options.plan && !options.plan.take(key, trial)) continue;
+          if (options.plan && !options.plan.take(key, trial, rowIndex)) continue;
           if (!holding) {
             const more = slots.acquire();
             if (more) await more;

@@ -81,7 +81,7 @@ export interface PreparedRun {
 export interface Rerun {
   /** The id of the experiment whose other results the new one starts with. */
   from: string;
-  /** How many results of each (row, trial) pair (see pairKey) to run again. */
+  /** How many results of each (row, trial) at its place (see resultKey) to run again. */
   pairs: Map<string, number>;
 }
 

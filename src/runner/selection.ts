@@ -131,10 +131,10 @@ export async function selectionPlan(
 export function combinePlans(selection: RunPlan[], store: RunPlan | undefined): RunPlan | undefined {
   if (selection.length === 0) return store;
   return {
-    take(key, trial) {
+    take(key, trial, rowIndex) {
       let selected = true;
-      for (const plan of selection) if (!plan.take(key, trial)) selected = false;
-      return selected && (store ? store.take(key, trial) : true);
+      for (const plan of selection) if (!plan.take(key, trial, rowIndex)) selected = false;
+      return selected && (store ? store.take(key, trial, rowIndex) : true);
     },
   };
 }

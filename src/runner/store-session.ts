@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
-import { pairKey, type RunPlan, skipDone } from "../engine/row-key.js";
+import { type RunPlan, resultKey, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
 import { importBaselineFile, isBaselineFileRef, readExportHeader } from "../store/baseline-file.js";
 import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
@@ -11,7 +11,7 @@ import { importFile } from "../store/import.js";
 import type { SinkOutcome } from "../store/ledger.js";
 import { closeStore, type OpenedStore, openStore } from "../store/open.js";
 import type { ScoreRows } from "../store/paired.js";
-import { copyRows, resultCounts, storedRows } from "../store/rows.js";
+import { copyRows, keysByIndex, storedPairs, storedRows } from "../store/rows.js";
 import type { Experiment, GitInfo } from "../store/types.js";
 import type { EvalAggregate } from "../summary/aggregate.js";
 import { type BaselineComparison, baselineComparison } from "../summary/comparison.js";
@@ -160,7 +160,7 @@ export class StoreSession {
         this.checkSameSelection(definition.name, source);
       } else if (this.options.retryErrors) {
         source = this.experiments.list(definition.name).find((e) => e.status !== "running");
-        const errored = source ? resultCounts(this.store.db, source.seq, "errored").size : 0;
+        const errored = source ? storedPairs(this.store.db, source.seq, "errored").length : 0;
         if (!source || errored === 0) {
           skipped.push({ definition, info, reason: "no errored rows in its last experiment" });
           continue;
@@ -233,7 +233,8 @@ export class StoreSession {
           "Let that run finish; run again without --resume for a new experiment.",
         );
       }
-      plan = skipDone(resultCounts(db, source.seq));
+      const done = storedPairs(db, source.seq);
+      plan = skipDone(done, keysByIndex(done));
       // Its own trial count, whatever the eval or --trials now say: the pairs it lacks are of its trials.
       info.trialCount = source.trialCount;
     } else {
@@ -254,7 +255,7 @@ export class StoreSession {
       if (source) {
         // --retry-errors: the new experiment starts with the last one's good rows and runs the rest: its errored
         // rows, and rows the data has gained since (else it would be stored as a complete run that lacks them).
-        plan = skipDone(resultCounts(db, source.seq, "ok"));
+        plan = skipDone(storedPairs(db, source.seq, "ok"), keysByIndex(storedPairs(db, source.seq)));
         copyRows(db, source.seq, experiment.seq, true);
       }
     }
@@ -284,7 +285,7 @@ export class StoreSession {
     const skip = new Map(rerun.pairs);
     // Read them all first: a large batch makes the writer flush, which cannot happen while a query iterates.
     for (const row of [...storedRows(this.store.db, source.seq)]) {
-      const key = pairKey(row.row_key, row.trial_index);
+      const key = resultKey(row.row_key, row.trial_index, row.row_index);
       const n = skip.get(key) ?? 0;
       if (n > 0) {
         skip.set(key, n - 1);

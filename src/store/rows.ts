@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { pairKey } from "../engine/row-key.js";
+import type { StoredPair } from "../engine/row-key.js";
 import type { ResultSink, RowResult } from "../engine/types.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
 import { type EncodedRows, emptyBatch, encodeRow, joinBatches, SentBlobs } from "./row-encoding.js";
@@ -177,19 +177,25 @@ export function* storedRows(db: Database.Database, seq: number): Generator<RowRe
   for (const record of query.iterate(seq)) yield decodeEvent(record as EventRecord);
 }
 
-/** How many results each (row key, trial) has, optionally only the errored ones. */
-export function resultCounts(
+/** Where each stored result of an experiment is (row key, trial, row index), optionally only the (not) errored. */
+export function storedPairs(
   db: Database.Database,
   seq: number,
   which: "all" | "errored" | "ok" = "all",
-): Map<string, number> {
+): StoredPair[] {
   const only = which === "errored" ? "AND errored = 1" : which === "ok" ? "AND errored = 0" : "";
-  const rows = db
+  return db
     .prepare(
-      `SELECT row_key AS key, trial_index AS trial, count(*) AS n FROM results WHERE exp = ? ${only} GROUP BY row_key, trial_index`,
+      `SELECT row_key AS key, trial_index AS trial, row_index AS "index" FROM results WHERE exp = ? ${only} ORDER BY rowid`,
     )
-    .all(seq) as Array<{ key: string; trial: number; n: number }>;
-  return new Map(rows.map((r) => [pairKey(r.key, r.trial), r.n]));
+    .all(seq) as StoredPair[];
+}
+
+/** The row key an experiment's results have at each row index (what a re-run compares its data with). */
+export function keysByIndex(pairs: readonly StoredPair[]): Map<number, string> {
+  const keys = new Map<number, string>();
+  for (const p of pairs) keys.set(p.index, p.key);
+  return keys;
 }
 
 /** Copies the results of one experiment into another (all, or only those that did not error). */

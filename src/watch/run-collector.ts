@@ -1,4 +1,4 @@
-import { pairKey } from "../engine/row-key.js";
+import { resultKey } from "../engine/row-key.js";
 import type { EvalInfo, RowResult } from "../engine/types.js";
 import { stackLocation } from "../report/format.js";
 import type { EvalOutcome, Reporter } from "../report/reporter.js";
@@ -30,7 +30,7 @@ export class RunCollector implements Reporter {
   onRow(_ev: EvalInfo, row: RowResult): void {
     this.rows++;
     if (isFailing(row)) {
-      const key = pairKey(row.row_key, row.trial_index);
+      const key = resultKey(row.row_key, row.trial_index, row.row_index);
       this.failing.set(key, (this.failing.get(key) ?? 0) + 1);
     }
     if (row.error !== undefined || row.score_errors !== undefined) {

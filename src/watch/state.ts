@@ -18,7 +18,7 @@ export interface RunRecord {
   errors: ErrorSample[];
   /** Rows that errored, of which `errors` shows the first few. */
   errorRows: number;
-  /** (row, trial) pairs (see pairKey) that errored or scored below 1, with their counts: what `f` re-runs. */
+  /** (row, trial) results at their places (see resultKey) that errored or scored below 1, with their counts: what `f` re-runs. */
   failing: Map<string, number>;
   experimentId: string | undefined;
   /** Set for a run of `f`: how many results ran again (the others were kept from the run before). */

@@ -591,6 +591,38 @@ Eval("flaky", {
   });
 });
 
+describe("--retry-errors and --resume with rows that share a row key", () => {
+  it("re-run the row that errored, not another row with its key, and store each row once", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "same.eval.ts": `${HEADER}
+Eval("same", {
+  // One question asked three times, expecting three answers: one row key for three rows.
+  data: ["first", "second", "third"].map((expected) => ({ input: "q", expected })),
+  task: (q: string, { expected }: { expected?: string }) => {
+    if (process.env.FAIL === "1" && expected === "first") throw new Error("first fails");
+    return "answer " + expected;
+  },
+  scores: [function right({ output, expected }: { output: string; expected?: string }) { return output === "answer " + expected; }],
+});
+`,
+    });
+    const failing = await runCli(["--jsonl"], { cwd: dir, env: { FAIL: "1" } });
+    expect(failing.code).toBe(1);
+    const retried = await runCli(["--retry-errors", "--jsonl"], { cwd: dir, env: { FAIL: undefined } });
+    expect(retried.code).toBe(0);
+    expect(summaryOf(retried.stdout, "same").metrics.errors?.metric).toBe(0);
+    const db = storeOf(dir);
+    const fresh = experiments(db).at(-1);
+    const rows = storedRows(db, fresh?.seq).map((r) => [r.row_index, JSON.parse(r.event).output]);
+    expect(rows.sort()).toEqual([
+      [0, "answer first"],
+      [1, "answer second"],
+      [2, "answer third"],
+    ]);
+  });
+});
+
 /**
  * An eval of `rows` rows that waits while loading until START_AT (epoch ms; the last 30 ms spinning, for
  * precision), so that processes started together open the store at the same moment.

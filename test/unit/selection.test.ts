@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { EvalDefinition } from "../../src/define/types.js";
-import { rowKey } from "../../src/engine/row-key.js";
+import { rowKey, type StoredPair, skipDone } from "../../src/engine/row-key.js";
 import { parseShard, selectionPlan, shardOf } from "../../src/runner/selection.js";
 
 /** The documented assignment, computed independently: SHA-1 of the row key, first 52 bits, mod N, from 1. */
@@ -51,7 +51,7 @@ async function selected(
   selection: Parameters<typeof selectionPlan>[2],
 ) {
   const plan = await selectionPlan(definition(rows), [], selection);
-  return rows.map((r) => rowKey(r)).filter((key) => plan?.take(key, 0) ?? true);
+  return rows.map((r) => rowKey(r)).filter((key, i) => plan?.take(key, 0, i) ?? true);
 }
 
 describe("row selection", () => {
@@ -72,5 +72,43 @@ describe("row selection", () => {
       [1, 2, 3].map((index) => selected(rows, { first: 5, shard: { index, total: 3 } })),
     );
     expect(parts.flat().sort()).toEqual([...first].sort());
+  });
+});
+
+describe("skipDone (--resume, --retry-errors)", () => {
+  const runs = (plan: ReturnType<typeof skipDone>, rows: string[]) =>
+    rows.map((key, index) => plan.take(key, 0, index));
+
+  it("matches a stored result to the row at its own place when rows share a key", () => {
+    // Row 0 never ran, row 1 (same key) did: row 0 runs, row 1 does not.
+    expect(runs(skipDone([{ key: "q", trial: 0, index: 1 }], new Map([[1, "q"]])), ["q", "q"])).toEqual([
+      true,
+      false,
+    ]);
+    // Row 0 errored (stored, not done), rows 1 and 2 are done.
+    const done = [
+      { key: "q", trial: 0, index: 1 },
+      { key: "q", trial: 0, index: 2 },
+    ];
+    const keyAt = new Map([
+      [0, "q"],
+      [1, "q"],
+      [2, "q"],
+    ]);
+    expect(runs(skipDone(done, keyAt), ["q", "q", "q"])).toEqual([true, false, false]);
+  });
+
+  it("keeps the results of reordered data by key", () => {
+    const done = [
+      { key: "a", trial: 0, index: 0 },
+      { key: "b", trial: 0, index: 1 },
+    ];
+    const keyAt = new Map([
+      [0, "a"],
+      [1, "b"],
+    ]);
+    expect(runs(skipDone(done, keyAt), ["b", "a", "c"])).toEqual([false, false, true]);
+    // Only "a" had run, at place 0; the data now has it at place 1.
+    expect(runs(skipDone([done[0] as StoredPair], new Map([[0, "a"]])), ["b", "a"])).toEqual([true, false]);
   });
 });
