@@ -133,8 +133,14 @@ export class StoreSession {
     const named = e.baseExperimentId ?? e.baseExperimentName;
     if (named) {
       const found = this.experiments.find(named, project)[0];
-      if (!found) throw this.experiments.notFound(named, project);
-      return found;
+      if (found) return found;
+      // A ported file names a base experiment that lives in Braintrust's cloud, never in a fresh local store: as
+      // Braintrust does when it cannot find one, say so and compare with the default. (--baseline still refuses.)
+      const fallback = this.experiments.latestFull(project, before);
+      this.notes.push(
+        `Eval "${project}": its ${e.baseExperimentId !== undefined ? "baseExperimentId" : "baseExperimentName"} "${named}" names no experiment in this store; ${fallback ? `compared with ${fallback.name}, its last complete run, instead` : "it runs without a baseline"}.`,
+      );
+      return fallback;
     }
     return this.experiments.latestFull(project, before);
   }

@@ -799,6 +799,17 @@ describe("baselines", () => {
     expect(fromEval.code).toBe(0);
     expectVersion2AgainstVersion1(summaryOf(fromEval.stdout, "cmp"), "v1");
 
+    // One the store does not have (a ported file's, kept in Braintrust's cloud): said, and the default is used.
+    const elsewhere = await runCli(["--no-progress"], {
+      cwd: dir,
+      env: { VERSION: "2", BASE: "main-baseline" },
+    });
+    expect(elsewhere.code).toBe(0);
+    expect(elsewhere.stdout).toMatch(
+      /its baseExperimentName "main-baseline" names no experiment in this store; compared with \S+, its last complete run, instead/,
+    );
+    expect(elsewhere.stdout).toMatch(/baseline {4}\S+ · 6 rows matched/);
+
     // --baseline by a prefix of the id.
     const byId = await runCli(["--jsonl", "--baseline", v1Id.slice(0, 8)], {
       cwd: dir,
