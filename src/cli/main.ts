@@ -88,6 +88,10 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .option("--resume", "continue each eval's last interrupted experiment, running only the rows it lacks")
     .option("--retry-errors", "re-run only the rows that errored in each eval's last experiment")
     .addOption(new Option("--verbose", "show stack traces for errors"))
+    // Braintrust's CLI flag, in ported CI scripts: evalrun never sends logs anywhere, so it changes nothing.
+    .addOption(
+      new Option("--no-send-logs", "accepted for Braintrust's CLI; evalrun never sends logs").hideHelp(),
+    )
     .addHelpText("after", AFTER_HELP)
     .showSuggestionAfterError(true)
     // Subcommands have their own --store; the run's flags belong to the run.

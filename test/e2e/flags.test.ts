@@ -84,6 +84,15 @@ describe("usage errors exit 2 with a clear message", () => {
     expect(result.stderr).toContain("evalrun --help");
   });
 
+  it("takes Braintrust's --no-send-logs from a ported CI script, and runs as without it", async () => {
+    const dir = project({ "router.eval.ts": ROUTER });
+    const plain = await runCli(["--no-store", "--jsonl"], { cwd: dir });
+    const result = await runCli(["--no-send-logs", "--no-store", "--jsonl"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(plain.code);
+    expect(summaryOf(result.stdout, "router").scores).toEqual(summaryOf(plain.stdout, "router").scores);
+  });
+
   it("rejects bad numbers for numeric flags", async () => {
     const dir = project({ "router.eval.ts": ROUTER });
     for (const args of [
