@@ -4,7 +4,7 @@ export type { EvalrunConfig } from "./define/config.js";
 export { defineConfig } from "./define/config.js";
 export type { EvalrunErrorCode } from "./define/errors.js";
 export { EvalrunError, isEvalrunError } from "./define/errors.js";
-export type { DirectRunResult, EvalResultWithSummary } from "./define/eval.js";
+export type { DirectRunResult, EvalResultWithSummary, EvalScoreSummary, EvalSummary } from "./define/eval.js";
 export { Eval } from "./define/eval.js";
 export type { CsvOptions, LoadedRow } from "./define/loaders.js";
 export { loadCsv, loadJson, loadJsonl } from "./define/loaders.js";

@@ -9,14 +9,59 @@ import type { EvalDefinition, Evaluator, Metadata } from "./types.js";
  */
 export interface EvalResultWithSummary {
   name: string;
-  summary: {
-    project_name: string;
-    experiment_name: string;
-    scores: Record<string, unknown>;
-    metrics: Record<string, unknown>;
-    [key: string]: unknown;
+  summary: EvalSummary;
+  results: EvalResultRow[];
+}
+
+/** One result of a file run by itself (a RowResult, as the store keeps it). */
+export interface EvalResultRow {
+  input: unknown;
+  output?: unknown;
+  expected?: unknown;
+  scores: Record<string, number | null>;
+  metadata?: Record<string, unknown>;
+  error?: unknown;
+  [key: string]: unknown;
+}
+
+/** A score's summary, as `summary.scores` holds it (the API's shape, which Braintrust's ExperimentSummary shares). */
+export interface EvalScoreSummary {
+  name: string;
+  score: number | null;
+  diff: number | null;
+  improvements: number;
+  regressions: number;
+  [key: string]: unknown;
+}
+
+/**
+ * The API's SummarizeExperimentResponse (snake_case, as `--jsonl` prints it), with Braintrust's camelCase names of
+ * the same fields beside them, so that a ported script reading `summary.experimentName` gets it.
+ */
+export interface EvalSummary {
+  project_name: string;
+  experiment_name: string;
+  comparison_experiment_name?: string | null;
+  projectName: string;
+  experimentName: string;
+  comparisonExperimentName?: string | undefined;
+  scores: Record<string, EvalScoreSummary>;
+  metrics: Record<string, { name: string; metric: number; unit: string; [key: string]: unknown }>;
+  [key: string]: unknown;
+}
+
+/** The summary with Braintrust's camelCase names added (not enumerable: JSON and spreads keep the API's shape). */
+export function withCamelCase(
+  summary: Omit<EvalSummary, "projectName" | "experimentName" | "comparisonExperimentName">,
+): EvalSummary {
+  const aliases = {
+    projectName: summary.project_name,
+    experimentName: summary.experiment_name,
+    comparisonExperimentName: summary.comparison_experiment_name ?? undefined,
   };
-  results: Array<Record<string, unknown>>;
+  for (const [key, value] of Object.entries(aliases))
+    Object.defineProperty(summary, key, { value, enumerable: false, configurable: true });
+  return summary as EvalSummary;
 }
 
 /** The former name of EvalResultWithSummary. */
@@ -43,7 +88,7 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
     if (!routed) registry.evals.push(definition);
     return Promise.resolve({
       name,
-      summary: { project_name: name, experiment_name: "", scores: {}, metrics: {} },
+      summary: withCamelCase({ project_name: name, experiment_name: "", scores: {}, metrics: {} }),
       results: [],
     });
   }

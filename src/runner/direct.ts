@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { isEvalrunError } from "../define/errors.js";
-import type { DirectRunResult } from "../define/eval.js";
+import { type DirectRunResult, withCamelCase } from "../define/eval.js";
 import type { EvalDefinition } from "../define/types.js";
 import { unknownKeyNotices } from "../define/unknown-keys.js";
 import { validateDefinition } from "../define/validate.js";
@@ -31,12 +31,8 @@ export async function runDirect(definition: EvalDefinition): Promise<DirectRunRe
   }
 }
 
-const emptySummary = (name: string): DirectRunResult["summary"] => ({
-  project_name: name,
-  experiment_name: "",
-  scores: {},
-  metrics: {},
-});
+const emptySummary = (name: string): DirectRunResult["summary"] =>
+  withCamelCase({ project_name: name, experiment_name: "", scores: {}, metrics: {} });
 
 async function run(definition: EvalDefinition): Promise<DirectRunResult> {
   const cwd = process.cwd();
@@ -83,9 +79,19 @@ async function run(definition: EvalDefinition): Promise<DirectRunResult> {
       notices: unknownKeyNotices(definition),
       ownProcess: true,
     },
-    { reporters: [reporter, { onRow: (_, row) => results.push(row as unknown as Record<string, unknown>) }] },
+    {
+      reporters: [
+        reporter,
+        { onRow: (_, row) => results.push(row as unknown as DirectRunResult["results"][number]) },
+      ],
+    },
   );
   if (result.exitCode !== 0) process.exitCode = result.exitCode;
-  const summary = result.summaries[0] as unknown as DirectRunResult["summary"] | undefined;
-  return { name: definition.name, summary: summary ?? emptySummary(definition.name), results };
+  const summary = result.summaries[0];
+  return {
+    name: definition.name,
+    // A copy: the run's own summary object stays as reporters and the store have it.
+    summary: summary ? withCamelCase({ ...summary }) : emptySummary(definition.name),
+    results,
+  };
 }

@@ -329,6 +329,8 @@ const result = await Eval("direct", {
   scores: [function exact({ output, expected }) { return output === expected; }],
 });
 console.log("resolved", result.name, result.summary.scores.exact.score);
+// Braintrust's camelCase names, beside the API's snake_case ones (which JSON keeps).
+console.log("names", result.summary.projectName, result.summary.experimentName === result.summary.experiment_name, "projectName" in JSON.parse(JSON.stringify(result.summary)));
 console.log("results", JSON.stringify(result.results.map((r) => [r.input, r.output, r.scores.exact])));
 `,
       // Run by itself, the file still follows the project's config (its store) and .env.
@@ -344,6 +346,7 @@ console.log("results", JSON.stringify(result.results.map((r) => [r.input, r.outp
     expect(child.stdout).toMatch(/✔ direct {2}direct\.eval\.mjs/);
     expect(child.stdout).toMatch(/exact\s+50\.0%\s+2 scored/);
     expect(child.stdout).toContain("resolved direct 0.5");
+    expect(child.stdout).toContain("names direct true false");
     expect(child.stdout).toContain('results [["a","a",1],["b","b",0]]');
     expect(existsSync(path.join(dir, "custom.db"))).toBe(true);
     expect(existsSync(path.join(dir, ".evalrun"))).toBe(false);
