@@ -47,7 +47,15 @@ function errorText(error: unknown, depth = 0): string {
   if (!(error instanceof Error)) return thrownValue(error);
   const cause = error.cause;
   const because = cause === undefined || depth >= 3 ? "" : ` (cause: ${errorText(cause, depth + 1)})`;
-  return `${error.name}: ${error.message}${because}`;
+  // Promise.any's AggregateError (several providers tried, each failed) says nothing without its errors.
+  const inner =
+    error instanceof AggregateError && Array.isArray(error.errors) && error.errors.length > 0 && depth < 3
+      ? ` (errors: ${error.errors
+          .slice(0, 5)
+          .map((e) => errorText(e, depth + 1))
+          .join("; ")}${error.errors.length > 5 ? `; and ${error.errors.length - 5} more` : ""})`
+      : "";
+  return `${error.name}: ${error.message}${inner}${because}`;
 }
 
 const PREVIEW_CHARS = 300;

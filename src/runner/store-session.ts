@@ -242,6 +242,10 @@ export class StoreSession {
       const done = storedPairs(db, source.seq);
       plan = skipDone(done, keysByIndex(done));
       // Its own trial count, whatever the eval or --trials now say: the pairs it lacks are of its trials.
+      if (info.trialCount !== source.trialCount)
+        this.notes.push(
+          `Eval "${definition.name}": resumed with its interrupted experiment's ${source.trialCount} trial(s) per row, not the ${info.trialCount} that --trials or trialCount now say (run without --resume for a new experiment with those).`,
+        );
       info.trialCount = source.trialCount;
     } else {
       const e = definition.evaluator;

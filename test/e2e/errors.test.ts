@@ -94,6 +94,7 @@ const throwers: Record<string, () => unknown> = {
   object: () => { throw { status: 429, detail: "slow down" }; },
   string: () => Promise.reject("quota exceeded"),
   cause: () => { throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") }); },
+  aggregate: () => Promise.any([Promise.reject(new Error("provider a down")), Promise.reject("provider b quota")]),
 };
 Eval("thrown", {
   data: Object.keys(throwers).map((input) => ({ input })),
@@ -118,6 +119,9 @@ Eval("thrown-scorer", {
         },
     );
     const message = (input: string) => events.find((e) => e.input === input)?.error?.message;
+    expect(message("aggregate")).toBe(
+      'AggregateError: All promises were rejected (errors: Error: provider a down; the string "provider b quota")',
+    );
     expect(message("object")).toBe('threw an object {"status":429,"detail":"slow down"}');
     expect(message("string")).toBe('threw the string "quota exceeded"');
     expect(message("cause")).toBe("TypeError: fetch failed (cause: Error: connect ECONNREFUSED 127.0.0.1:9)");

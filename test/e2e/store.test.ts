@@ -405,6 +405,9 @@ describe("interrupted runs", () => {
     expect(resumed.code).toBe(0);
     // No "(N rows × 2 trials)": this run read rows it did not run, and the product would not be its 120 results.
     expect(resumed.stdout).toContain("rows        120 · 0 errors");
+    expect(resumed.stdout).toContain(
+      "resumed with its interrupted experiment's 2 trial(s) per row, not the 1 that --trials or trialCount now say",
+    );
     const rows = storedRows(db, slow?.seq);
     expect(rows).toHaveLength(120);
     expect(new Set(pairs(rows)).size).toBe(120);
