@@ -16,6 +16,8 @@ export interface EvalCase<Input = unknown, Expected = unknown, Meta = Metadata> 
   tags?: string[];
   /** Stable identity of the row across runs (used to match rows against a baseline); a number counts as its text. */
   id?: string | number;
+  /** How many times this row runs, instead of the eval's `trialCount` (Braintrust's; `--trials` beats both). */
+  trialCount?: number;
 }
 
 /** A named score in [0, 1]; `score: null` means "not scored". */

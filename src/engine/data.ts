@@ -80,6 +80,10 @@ export function checkRow(row: unknown, index: number): string | undefined {
   if (r.tags != null && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === "string"))) {
     return `Row ${index} has \`tags\` that are not an array of strings.`;
   }
+  const trials = r.trialCount as unknown;
+  if (trials != null && !(typeof trials === "number" && Number.isInteger(trials) && trials >= 1)) {
+    return `Row ${index} has a \`trialCount\` that is ${describeValue(trials)}; it must be a whole number of 1 or more.`;
+  }
   const id = r.id as unknown;
   if (id != null && typeof id !== "string" && !(typeof id === "number" && Number.isFinite(id))) {
     return `Row ${index} has an \`id\` that is ${describeValue(id)}; it must be a string or a finite number.`;

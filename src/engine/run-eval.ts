@@ -263,7 +263,8 @@ async function runRows(
         const key = rowKey(row, digest);
         // The slot acquired before reading the row goes to its first trial that runs.
         let holding = true;
-        for (let trial = 0; trial < info.trialCount; trial++) {
+        const trials = row.trialCount == null || info.trialsFixed ? info.trialCount : row.trialCount;
+        for (let trial = 0; trial < trials; trial++) {
           if (options.plan && !options.plan.take(key, trial, rowIndex)) continue;
           if (!holding) {
             const more = slots.acquire();

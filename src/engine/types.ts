@@ -60,6 +60,8 @@ export interface EvalInfo {
   metadata: Record<string, unknown>;
   tags: string[];
   trialCount: number;
+  /** --trials was given: it beats a row's own `trialCount` too. */
+  trialsFixed?: boolean | undefined;
   maxConcurrency: number;
   timeout: number | undefined;
   /** Score names in the order the scorers were given (names scorers return are added as they appear). */

@@ -105,6 +105,7 @@ export function evalInfo(
     metadata: e.metadata ?? {},
     tags: e.tags ?? [],
     trialCount: overrides.trials ?? e.trialCount ?? 1,
+    trialsFixed: overrides.trials !== undefined,
     maxConcurrency: e.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
     timeout: overrides.timeout ?? e.timeout,
     scorerNames: e.scores.map((scorer, i) => scorerName(scorer, i)),

@@ -172,6 +172,33 @@ describe("running eval files", () => {
     expect(text.stdout).toContain("6 (2 rows × 3 trials)");
   });
 
+  it("runs a row its own trialCount times (Braintrust's EvalCase), unless --trials says otherwise", async () => {
+    const dir = project({
+      "rows.eval.ts": `
+        import { Eval } from "evalrun";
+        Eval("row-trials", {
+          data: [{ input: "a" }, { input: "flaky", trialCount: 3 }, { input: "bad", trialCount: 0 }],
+          task: (input: string, { trialIndex }) => input + trialIndex,
+          scores: [function one() { return 1; }],
+        });
+      `,
+    });
+    const own = await runCli(["--store", "s.db", "--no-progress"], { cwd: dir });
+    expect(own.code).toBe(1);
+    expect(own.stdout).toContain(
+      "Row 2 has a `trialCount` that is the number 0; it must be a whole number of 1 or more.",
+    );
+    const outputs = (file: string) =>
+      storedRows(path.join(dir, file))
+        .map((r) => JSON.parse(r.event).output as string | undefined)
+        .filter((o) => o !== undefined)
+        .sort();
+    expect(outputs("s.db")).toEqual(["a0", "flaky0", "flaky1", "flaky2"]);
+    const forced = await runCli(["--store", "t.db", "--trials", "2", "--no-progress"], { cwd: dir });
+    expect(forced.code).toBe(1);
+    expect(outputs("t.db")).toEqual(["a0", "a1", "flaky0", "flaky1"]);
+  });
+
   it("hands tasks and scorers hooks and args that log, spread and destructure as plain objects", async () => {
     const dir = project({
       "plain.eval.ts": `
