@@ -400,7 +400,16 @@ export class WorkerPool {
       return;
     }
     if (reason !== "blocked") {
-      this.notices.push(`A worker thread stopped (${reason}); the ${rows.length} row(s) it held ran again.`);
+      // A row that was alone in its thread (already run again once) is recorded as an error, not run again.
+      const again = rows.filter((p) => !p.isolated).length;
+      const failed = rows.length - again;
+      const outcome = [
+        again > 0 ? `${again} row(s) it held run again, each alone in a thread` : "",
+        failed > 0 ? `${failed} row(s) that had killed a thread before are recorded as errors` : "",
+      ]
+        .filter(Boolean)
+        .join("; ");
+      this.notices.push(`A worker thread stopped (${reason})${outcome ? `: ${outcome}` : ""}.`);
     }
     for (const p of rows) {
       if (!p.isolated) {

@@ -62,16 +62,22 @@ Eval("oom", {
 });
 `,
     });
-    const result = await runCli(["--jsonl", "--workers", "2", "--store", "s.db"], {
-      cwd: dir,
-      env: { EVALRUN_WORKER_HEAP_MB: "48" },
-      timeoutMs: 60_000,
-    });
+    const result = await runCli(
+      ["--reporter", "jsonl,json", "--outfile", "json=report.json", "--workers", "2", "--store", "s.db"],
+      { cwd: dir, env: { EVALRUN_WORKER_HEAP_MB: "48" }, timeoutMs: 60_000 },
+    );
     expect(result.code).toBe(1);
+    // The notes tell rows run again from the row recorded as an error (it had killed a thread before).
+    const notes = (JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8")) as { notes: string[] })
+      .notes;
+    expect(notes.join("\n")).toMatch(
+      /A worker thread stopped \(ERR_WORKER_OUT_OF_MEMORY.*\): \d+ row\(s\) it held run again/,
+    );
+    expect(notes.join("\n")).toContain("1 row(s) that had killed a thread before are recorded as errors");
     const summary = summaryOf(result.stdout, "oom");
     expect(summary.metrics.rows?.metric).toBe(40);
     expect(summary.metrics.errors?.metric).toBe(1);
-    expect(result.stderr).toBe("");
+    expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
     const rows = storedRows(path.join(dir, "s.db"));
     expect(rows).toHaveLength(40);
     expect(new Set(rows.map((r) => r.row_index)).size).toBe(40);
