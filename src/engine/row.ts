@@ -3,6 +3,7 @@ import { setMaxListeners } from "node:events";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { describeValue } from "../define/errors.js";
+import { promptParameter } from "../define/prompt-parameter.js";
 import { rowScope } from "../define/row-scope.js";
 import { NOOP_SPAN, rowSpan, type Span } from "../define/tracing.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
@@ -190,15 +191,17 @@ function parametersOf(evaluator: Evaluator<unknown, unknown, unknown, Metadata>)
     values = {};
     const declared = evaluator.parameters;
     if (typeof declared === "object" && declared !== null) {
-      for (const [name, spec] of Object.entries(declared)) values[name] = parameterValue(spec);
+      for (const [name, spec] of Object.entries(declared)) values[name] = parameterValue(name, spec);
     }
     parameterValues.set(evaluator, values);
   }
   return values;
 }
 
-function parameterValue(spec: unknown): unknown {
+function parameterValue(name: string, spec: unknown): unknown {
   if (typeof spec !== "object" || spec === null) return spec;
+  if ((spec as { type?: unknown }).type === "prompt")
+    return promptParameter(name, spec as Record<string, unknown>);
   const safeParse = (spec as { safeParse?: unknown }).safeParse;
   if (typeof safeParse === "function") {
     const parsed = (safeParse as (v: unknown) => { success: boolean; data?: unknown }).call(spec, undefined);

@@ -255,10 +255,16 @@ describe("running eval files", () => {
         const model = { safeParse: (v: unknown) => ({ success: true, data: v ?? "small-model" }) };
         Eval("params", {
           data: [{ input: "a" }],
-          parameters: { model, prompt: { type: "prompt", default: "Say {{input}}" }, retries: 2 },
+          parameters: {
+            model,
+            prompt: { type: "prompt", default: "Say {{input}}" },
+            main: { type: "prompt", default: { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Greet {{input}}" }], model: "gpt-4o", temperature: 0 } },
+            retries: 2,
+          },
           task: (input: string, hooks) => {
             hooks.reportProgress({ format: "code", event: "json_delta", data: "1" });
-            return JSON.stringify(hooks.parameters);
+            const main = hooks.parameters.main as { build(vars: object): unknown };
+            return JSON.stringify({ ...hooks.parameters, built: main.build({ input }) });
           },
           scores: [function ok() { return 1; }],
         });
@@ -281,10 +287,21 @@ describe("running eval files", () => {
     const [, row] = jsonLines(readFileSync(path.join(dir, "out", "params.jsonl"), "utf8")) as Array<{
       output: string;
     }>;
+    const messages = [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Greet {{input}}" },
+    ];
     expect(JSON.parse(row?.output ?? "")).toEqual({
       model: "small-model",
       prompt: "Say {{input}}",
+      main: { model: "gpt-4o", temperature: 0, messages },
       retries: 2,
+      // Braintrust's prompt parameter: build() renders its messages with the variables given.
+      built: {
+        model: "gpt-4o",
+        temperature: 0,
+        messages: [messages[0], { role: "user", content: "Greet a" }],
+      },
     });
   });
 
