@@ -161,6 +161,12 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
   const stray = strays.get(id);
   strays.delete(id);
   if (result && stray && !result.error) result.error = stray;
+  // As the main thread's store takes them when the row ends: a task's callback that meta()s or tags after
+  // it returned must not reach the result in whichever rows happen to wait in the outbox.
+  if (result) {
+    result.metadata = { ...result.metadata };
+    result.tags = [...result.tags];
+  }
   outbox.push([id, result ?? null]);
   if (outbox.length >= 200 || Date.now() - lastPost > 50) flush();
   else if (!scheduled) {

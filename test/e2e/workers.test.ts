@@ -148,6 +148,8 @@ Eval("same", {
   task: async (input: { n: number; text: string }, hooks) => {
     if (input.n % 11 === 5) throw new Error("task fails for " + input.n);
     hooks.meta({ seen: input.n, trial: hooks.trialIndex });
+    // After the row's end: in no result, in either mode (threads posted whichever rows still waited to be sent).
+    setImmediate(() => { hooks.meta({ late: true }); hooks.tags.push("late"); });
     return input.n % 3 === hooks.trialIndex % 3 ? input.n % 3 : -1;
   },
   scores: [
@@ -178,6 +180,7 @@ Eval("same", {
         .sort((a, b) => a.row_index - b.row_index || a.trial_index - b.trial_index);
     expect(comparable("threads.db")).toEqual(comparable("main.db"));
     expect(comparable("main.db")).toHaveLength(80);
+    expect(JSON.stringify(comparable("threads.db"))).not.toContain("late");
   });
 
   it("never takes a busy thread for a blocked one: no false timeouts, no row run twice", async () => {
