@@ -3,6 +3,7 @@ import type { LimitFunction } from "p-limit";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { checkRow, openData } from "./data.js";
+import { ExitCalled } from "./exit-guard.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 import {
   type Execute,
@@ -226,6 +227,13 @@ async function runRows(
           next = isPromise(pulled) ? await pulled : (pulled as IteratorResult<unknown>);
         } catch (error) {
           slots.release();
+          if (error instanceof ExitCalled) {
+            throw new EvalrunError(
+              "BAD_DATA",
+              `${label(info)}: the data source called process.exit(${error.code === undefined ? "" : String(error.code)}) after ${index} rows; under evalrun that ends this eval's data, not the run.`,
+              "Rows read before it were run and are kept; end the data by returning from the generator instead.",
+            );
+          }
           throw new EvalrunError(
             "BAD_DATA",
             `${label(info)}: the data source threw after ${index} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,

@@ -850,6 +850,13 @@ Eval("quits", {
 process.exit(4);
 Eval("never", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });
 `,
+    "data.eval.ts": `${HEADER}
+Eval("data-quits", {
+  data: async function* () { yield { input: 1 }; process.exit(5); },
+  task: (x: number) => x,
+  scores: [function one() { return 1; }],
+});
+`,
   };
 
   for (const workers of ["0", "auto"]) {
@@ -862,9 +869,10 @@ Eval("never", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });
       );
       expect(result.stdout).toMatch(/rows\s+4 · 2 errors \(1 task, 1 scorer\)/);
       expectNoStack(result.stdout);
-      const [experiment] = experiments(path.join(dir, "s.db"));
+      const experiment = experiments(path.join(dir, "s.db")).find((e) => e.project === "quits");
       expect(experiment?.status).toBe("complete");
       const rows = storedRows(path.join(dir, "s.db"))
+        .filter((r) => r.exp === experiment?.seq)
         .map((r) => JSON.parse(r.event))
         .sort((a, b) => a.row_index - b.row_index);
       expect(rows.map((r) => r.row_index)).toEqual([0, 1, 2, 3]);
@@ -875,6 +883,9 @@ Eval("never", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });
         'Scorer "picky" threw ProcessExit: process.exit(0) was called; under evalrun it ends this row',
       );
       expect(rows[0].scores).toEqual({ picky: 1 });
+      expect(result.stdout).toContain(
+        'Eval "data-quits": the data source called process.exit(5) after 1 rows; under evalrun that ends this eval\'s data, not the run.',
+      );
     });
   }
 });
