@@ -294,6 +294,10 @@ describe("interrupted runs", () => {
     expect(listed.stdout).toMatch(
       new RegExp(`^slow\\s+${killed.name}\\s.*\\s${stored.length}\\s+–\\s+interrupted`, "m"),
     );
+    // Shown with the scores of the rows it holds, worked out from them.
+    const shown = await runCli(["show", killed.name], { cwd: dir });
+    expect(shown.stdout).toContain("scores of the rows stored (the run did not finish)");
+    expect(shown.stdout).toMatch(new RegExp(`finished\\s+100\\.0%\\s+${stored.length} scored`));
 
     // --resume opens the store, sees the owner is dead, and continues that experiment.
     const linesBefore = logged.length;

@@ -7,8 +7,11 @@ import { preview, shortDate } from "../../report/values.js";
 import { firstResultsOf } from "../../store/compare.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "../../store/events.js";
 import { Experiments } from "../../store/experiments.js";
-import { rowCount } from "../../store/rows.js";
+import { rowCount, storedRows } from "../../store/rows.js";
 import type { Experiment } from "../../store/types.js";
+import { EvalAggregate } from "../../summary/aggregate.js";
+import { summarize } from "../../summary/summarize.js";
+import type { ExperimentSummary } from "../../summary/types.js";
 import { experimentJson } from "./experiments.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
 
@@ -116,13 +119,15 @@ export async function showCommand(
     if (e.description) lines.push(`  ${c.dim("description")} ${e.description}`);
     if (e.selection) lines.push(`  ${c.dim("selection")}   ${e.selection} (some rows only)`);
     if (base) lines.push(`  ${c.dim("baseline")}    ${base.name}`);
+    // A run that never finished (killed, crashed) stored no summary: its scores are worked out from its rows.
+    const summary = e.summary ?? summaryOfRows(store.db, e);
     const m = e.summary?.metrics;
     lines.push(
       `  ${c.dim("rows")}        ${rowCount(store.db, e.seq)} results · ${erroredRows > 0 ? c.red(plural(erroredRows, "error")) : "0 errors"}${m ? ` · ${formatSeconds(m.duration.metric)}` : ""}`,
     );
-    const scores = Object.values(e.summary?.scores ?? {});
+    const scores = Object.values(summary?.scores ?? {});
     if (scores.length > 0) {
-      lines.push(`  ${c.dim("scores")}`);
+      lines.push(`  ${c.dim(e.summary ? "scores" : "scores of the rows stored (the run did not finish)")}`);
       const width = Math.max(...scores.map((s) => oneLine(s.name).length));
       for (const s of scores) {
         const diff =
@@ -166,4 +171,17 @@ export async function showCommand(
   } finally {
     store.db.close();
   }
+}
+
+/** The summary of an experiment's stored rows, without a baseline: for one that stored none (it never finished). */
+function summaryOfRows(db: Database.Database, e: Experiment): ExperimentSummary | undefined {
+  const aggregate = new EvalAggregate();
+  let any = false;
+  for (const row of storedRows(db, e.seq)) {
+    aggregate.add(row);
+    any = true;
+  }
+  if (!any) return undefined;
+  aggregate.finish();
+  return summarize(aggregate, { projectName: e.project, experimentName: e.name });
 }
