@@ -47,6 +47,13 @@ export function validateDefinition(d: EvalDefinition): void {
       `${label(d)}: \`task\` must be a function (input, hooks) => output; got ${describeValue(e.task)}.`,
     );
   }
+  if (!Array.isArray(e.scores) && e.scores === undefined && Array.isArray(e.classifiers)) {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: it has Braintrust's \`classifiers\` and no \`scores\`; evalrun records scores only, and does not run classifiers.`,
+      "Turn each classifier into a scorer: ({ output, expected }) => ({ name, score, metadata: { label } }).",
+    );
+  }
   if (!Array.isArray(e.scores)) {
     throw new EvalrunError(
       "BAD_EVALUATOR",
