@@ -723,6 +723,14 @@ void logger.flush();
     expect(result.stdout).toContain("`classifiers` is Braintrust's; its classifiers are not run");
     for (const quiet of ["projectId", "isPublic", "update"])
       expect(result.stdout).not.toContain(`\`${quiet}\``);
+
+    // classifiers alone: not a missing `scores` array, but what evalrun does not run.
+    const only = project({
+      "cls.eval.ts": `${HEADER}Eval("cls", { data: [{ input: 1 }], task: (x: number) => x, classifiers: [() => ({ name: "c", id: "a" })] } as any);\n`,
+    });
+    const refused = await runCli(["--no-store"], { cwd: only });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("it has Braintrust's `classifiers` and no `scores`");
   });
 });
 
