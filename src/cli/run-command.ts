@@ -11,6 +11,7 @@ import { formatProblem } from "../report/problems.js";
 import { createProgress } from "../report/progress.js";
 import type { Reporter } from "../report/reporter.js";
 import { TerminalReporter } from "../report/terminal.js";
+import { gateOptions } from "../runner/gate-step.js";
 import { listEvals } from "../runner/list.js";
 import type { RunEvalsOptions } from "../runner/options.js";
 import { prepareRun } from "../runner/prepare.js";
@@ -264,7 +265,9 @@ async function makeReporters(
       stored,
     });
   };
-  return createReporters(plan, { cwd, verbose, env: process.env, rowRules: flags.rowThreshold, terminal });
+  // The config's gate.rowThreshold specs count as the flags' do (the gate itself merges both the same way).
+  const rowRules = gateOptions({ rowThresholds: flags.rowThreshold }, config.gate).rowThresholds;
+  return createReporters(plan, { cwd, verbose, env: process.env, rowRules, terminal });
 }
 
 async function listCommand(

@@ -70,6 +70,22 @@ function fixture(extra: Record<string, string> = {}) {
 }
 
 describe("the junit reporter", () => {
+  it("fails rows below the config's gate.rowThreshold as it does rows below --row-threshold", async () => {
+    const dir = fixture({
+      "evalrun.config.mjs": 'export default { gate: { rowThreshold: ["router:Partial=0.5"] } };\n',
+    });
+    const result = await runCli(["--no-store", "--reporter", "junit", "--outfile", "junit=junit.xml"], {
+      cwd: dir,
+      env: { GITHUB_ACTIONS: "" },
+    });
+    expect(result.code).toBe(1);
+    const root = checkJunit(readFileSync(path.join(dir, "junit.xml"), "utf8"));
+    const failures = findAll(root as never, "failure").filter((f) => f.attrs.type === "row-threshold");
+    expect(failures.map((f) => f.attrs.message)).toEqual([
+      'Partial 0.25 < 0.5 (gate.rowThreshold "router:Partial=0.5" in the config)',
+    ]);
+  });
+
   it("writes a testsuite per eval and a testcase per row, with errors, row thresholds and gates, valid JUnit XML", async () => {
     const dir = fixture({ "evals/broken.eval.ts": BROKEN });
     const result = await runCli(

@@ -105,7 +105,7 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
       cwd,
       verbose,
       env: process.env,
-      rowRules: flags.rowThreshold,
+      rowRules: gate.rowThresholds,
       terminal: async () =>
         new TerminalReporter({
           out: process.stdout,
