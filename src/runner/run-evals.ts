@@ -65,6 +65,8 @@ export async function executeRun(
   started = performance.now(),
 ): Promise<RunEvalsResult> {
   const reporters = options.reporters ?? [];
+  // The first error a reporter's onRow threw: rethrown once every row is stored and reported.
+  let reporterError: unknown;
   const gate = gateOptions(options.gate, prepared.config.gate);
   checkRuleEvals(
     [...gate.minScores, ...gate.rowThresholds],
@@ -172,7 +174,14 @@ export async function executeRun(
           if (hardStop.signal.aborted) return;
           aggregate.add(row);
           p.writer.write(row);
-          for (const r of reporters) r.onRow?.(info, row);
+          for (const r of reporters) {
+            try {
+              r.onRow?.(info, row);
+            } catch (error) {
+              // A reporter's bug must not cost the run its rows: the run goes on, and fails once they are stored.
+              reporterError ??= error;
+            }
+          }
         },
         onSize(rows) {
           p.writer.expect?.(rows * info.trialCount);
@@ -270,6 +279,7 @@ export async function executeRun(
       durationSeconds: (performance.now() - started) / 1000,
     };
     for (const r of reporters) await r.onRunEnd?.(result);
+    if (reporterError !== undefined) throw reporterError;
     return result;
   } finally {
     releaseExit();

@@ -14,6 +14,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { project, ROOT, runCli, summaryOf } from "../helpers/cli.js";
+import { storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
 
@@ -407,6 +408,30 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     expect(out.summaries[0]?.scores.doubled?.score).toBeCloseTo(2 / 3, 10);
     // exportDir is relative to cwd, as paths and the store are.
     expect(existsSync(path.join(dir, "out", "api.jsonl"))).toBe(true);
+  });
+
+  it("runEvals() keeps every row when a reporter's onRow throws, and rejects with that error once they are stored", async () => {
+    const dir = project({
+      "api.eval.ts": `${HEADER}Eval("api", { data: Array.from({ length: 12 }, (_, i) => ({ input: i })), task: (x: number) => x, scores: [function one() { return 1; }] });\n`,
+    });
+    const script = `
+      const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
+      let seen = 0;
+      const broken = { onRow(ev, row) { if (row.row_index === 1) throw new Error("boom in onRow"); } };
+      const counter = { onRow() { seen++; } };
+      try {
+        await runEvals({ cwd: ${JSON.stringify(dir)}, store: "s.db", workers: 0, reporters: [broken, counter] });
+        console.log("resolved");
+      } catch (error) {
+        console.log(JSON.stringify({ rejected: error.message, seen }));
+      }
+    `;
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ rejected: "boom in onRow", seen: 12 });
+    const db = path.join(dir, "s.db");
+    expect(storedRows(db)).toHaveLength(12);
   });
 
   it('runEvals() is there for CommonJS code too: require("evalrun")', async () => {
