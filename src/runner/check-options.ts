@@ -54,8 +54,19 @@ export async function checkRunOptions(options: RunEvalsOptions): Promise<void> {
       `Its options: ${Object.keys(KNOWN).join(", ")} (README: Programmatic API).`,
     );
   }
+  checkCombinations(options);
+  checkGate(options.gate);
+  checkSelectionOption(options.selection);
   const given: Record<string, unknown> = {};
   for (const key of SHARED) if (options[key] !== undefined) given[key] = options[key];
+  // The config's gate keys are checked by the config's own schema (minScore strings, confidence in (0, 1)...).
+  const gate = options.gate as Record<string, unknown> | undefined;
+  if (gate) {
+    const asConfig = Object.fromEntries(
+      Object.entries(gate).filter(([k]) => k !== "minScores" && k !== "rowThresholds"),
+    );
+    if (Object.keys(asConfig).length > 0) given.gate = asConfig;
+  }
   if (Object.keys(given).length === 0) return;
   const { configSchema } = await import("../define/config-schema.js");
   const parsed = configSchema.safeParse(given);
@@ -68,4 +79,116 @@ export async function checkRunOptions(options: RunEvalsOptions): Promise<void> {
     `runEvals() was given invalid options: ${problems.join("; ")}.`,
     "They take the values of the config keys of the same names (README: Configuration).",
   );
+}
+
+const usage = (message: string, hint: string) => new EvalrunError("USAGE", message, hint);
+
+/** What the CLI refuses as a pair of flags, refused as a pair of options. */
+function checkCombinations(options: RunEvalsOptions): void {
+  if ((options.resume || options.retryErrors) && options.store === false) {
+    throw usage(
+      `runEvals(): ${options.resume ? "resume" : "retryErrors"} cannot be used with store: false; it works from the store's earlier experiments.`,
+      "Drop store: false (or give store: PATH, the store the earlier run used).",
+    );
+  }
+  if (options.resume && options.retryErrors) {
+    throw usage(
+      "runEvals(): resume and retryErrors cannot be used together.",
+      "resume finishes an interrupted experiment; retryErrors re-runs the errored rows of a finished one. Pick one.",
+    );
+  }
+}
+
+// The config's names (strings for rules) and the names the CLI's gate is built with (parsed rules).
+const GATE_KEYS = [
+  "failOnRegression",
+  "maxDrop",
+  "confidence",
+  "requireBaseline",
+  "minScore",
+  "rowThreshold",
+  "minScores",
+  "rowThresholds",
+];
+
+function checkGate(gate: unknown): void {
+  if (gate === undefined) return;
+  if (typeof gate !== "object" || gate === null || Array.isArray(gate)) {
+    throw usage(
+      "runEvals(): gate must be an object, as the config's gate.",
+      'e.g. gate: { failOnRegression: true, minScore: ["Factuality=0.8"] }',
+    );
+  }
+  const unknown = Object.keys(gate).filter((key) => !GATE_KEYS.includes(key));
+  if (unknown.length > 0) {
+    const near = closestName(unknown[0] as string, GATE_KEYS);
+    throw usage(
+      `runEvals() was given unknown gate option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"gate.${k}"`).join(", ")}.${near ? ` Did you mean "gate.${near}"?` : ""}`,
+      'gate takes the config\'s gate keys: failOnRegression, maxDrop, confidence, requireBaseline, minScore and rowThreshold (strings such as "Factuality=0.8").',
+    );
+  }
+  // The parsed-rule keys take rule objects (as the CLI builds them); strings belong under the config's names.
+  for (const key of ["minScores", "rowThresholds"] as const) {
+    const rules = (gate as Record<string, unknown>)[key];
+    if (rules === undefined) continue;
+    const parsed = (rule: unknown) =>
+      typeof rule === "object" && rule !== null && typeof (rule as { value?: unknown }).value === "number";
+    if (!Array.isArray(rules) || !rules.every(parsed)) {
+      const config = key === "minScores" ? "minScore" : "rowThreshold";
+      throw usage(
+        `runEvals(): gate.${key} takes parsed rules; got ${JSON.stringify(rules)}.`,
+        `Give rule strings under the config's name: gate: { ${config}: ["Factuality=0.8"] }.`,
+      );
+    }
+  }
+}
+
+const SELECTION_KEYS = ["first", "sample", "seed", "shard"];
+
+function wholeAtLeast(value: unknown, min: number): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= min;
+}
+
+function checkSelectionOption(selection: unknown): void {
+  if (selection === undefined) return;
+  const hint =
+    "selection takes { first: N } or { sample: N, seed: S }, and shard: { index: I, total: N } (1 <= I <= N).";
+  if (typeof selection !== "object" || selection === null || Array.isArray(selection)) {
+    throw usage("runEvals(): selection must be an object.", hint);
+  }
+  const s = selection as Record<string, unknown>;
+  const unknown = Object.keys(s).filter((key) => !SELECTION_KEYS.includes(key));
+  if (unknown.length > 0) {
+    const near = closestName(unknown[0] as string, SELECTION_KEYS);
+    throw usage(
+      `runEvals() was given unknown selection option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"selection.${k}"`).join(", ")}.${near ? ` Did you mean "selection.${near}"?` : ""}`,
+      hint,
+    );
+  }
+  for (const key of ["first", "sample"] as const) {
+    if (s[key] !== undefined && !wholeAtLeast(s[key], 1))
+      throw usage(
+        `runEvals(): selection.${key} must be a whole number of 1 or more; got ${String(s[key])}.`,
+        hint,
+      );
+  }
+  if (s.first !== undefined && s.sample !== undefined)
+    throw usage("runEvals(): selection.first and selection.sample cannot be used together.", hint);
+  if (s.seed !== undefined && !wholeAtLeast(s.seed, Number.MIN_SAFE_INTEGER))
+    throw usage(`runEvals(): selection.seed must be a whole number; got ${String(s.seed)}.`, hint);
+  if (s.shard !== undefined) {
+    const shard = s.shard as { index?: unknown; total?: unknown } | null;
+    if (
+      typeof shard !== "object" ||
+      shard === null ||
+      !wholeAtLeast(shard.total, 1) ||
+      !wholeAtLeast(shard.index, 1) ||
+      (shard.index as number) > (shard.total as number)
+    ) {
+      throw usage(
+        `runEvals(): selection.shard must be { index, total } with 1 <= index <= total; got ${JSON.stringify(s.shard)}.`,
+        hint,
+      );
+    }
+  }
 }

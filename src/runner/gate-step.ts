@@ -24,30 +24,40 @@ export const STATS_MAX_RESULTS = 50_000;
  * The gate options of a run: the defaults, then the config's `gate`, then what was given (flags). Score rules add
  * up, the given ones last, so that they win where both name the same score.
  */
-export function gateOptions(given: Partial<GateOptions> | undefined, config?: GateConfig): GateOptions {
-  const fromConfig = configGate(config);
+export function gateOptions(
+  given: (Partial<GateOptions> & Pick<GateConfig, "minScore" | "rowThreshold">) | undefined,
+  config?: GateConfig,
+): GateOptions {
+  const fromConfig = configGate(config, "the config");
+  // runEvals({ gate }) takes the config's rule strings too (the CLI passes parsed rules).
+  const { minScore, rowThreshold, ...rest } = given ?? {};
+  const fromStrings = configGate({ minScore, rowThreshold }, "runEvals()'s gate");
   return {
     ...DEFAULT_GATE,
     ...fromConfig,
-    ...given,
-    minScores: [...(fromConfig.minScores ?? []), ...(given?.minScores ?? [])],
-    rowThresholds: [...(fromConfig.rowThresholds ?? []), ...(given?.rowThresholds ?? [])],
+    ...rest,
+    minScores: [...(fromConfig.minScores ?? []), ...(fromStrings.minScores ?? []), ...(rest.minScores ?? [])],
+    rowThresholds: [
+      ...(fromConfig.rowThresholds ?? []),
+      ...(fromStrings.rowThresholds ?? []),
+      ...(rest.rowThresholds ?? []),
+    ],
   };
 }
 
-function configGate(config: GateConfig | undefined): Partial<GateOptions> {
+function configGate(config: GateConfig | undefined, where: string): Partial<GateOptions> {
   if (!config) return {};
   const rules = (specs: string[] | undefined, key: string) =>
     (specs ?? []).map((spec) => {
       const rule = parseScoreRule(spec, `gate.${key}`);
       if ("problem" in rule) {
         throw new EvalrunError(
-          "CONFIG",
-          `The config's gate.${key} entry ${rule.problem.replace(/ \(e\.g\. .*\)$/, "")}.`,
+          where === "the config" ? "CONFIG" : "USAGE",
+          `${where === "the config" ? "The config's" : "runEvals()'s"} gate.${key} entry ${rule.problem.replace(/ \(e\.g\. .*\)$/, "")}.`,
           `Write each as a --${key === "minScore" ? "min-score" : "row-threshold"} value, e.g. "Factuality=0.8" or "0.5".`,
         );
       }
-      return { ...rule, source: `gate.${key} "${spec}" in the config` };
+      return { ...rule, source: `gate.${key} "${spec}" in ${where}` };
     });
   const { failOnRegression, maxDrop, confidence, requireBaseline } = config;
   return {

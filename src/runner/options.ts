@@ -1,3 +1,4 @@
+import type { GateConfig } from "../define/config.js";
 import type { GateOptions } from "../gate/types.js";
 import type { Reporter } from "../report/reporter.js";
 import type { Selection } from "./selection.js";
@@ -30,8 +31,12 @@ export interface RunEvalsOptions {
   retryErrors?: boolean;
   /** Compare with this experiment (name or id) or export file instead of the newest complete experiment. */
   baseline?: string;
-  /** Thresholds and the regression gate (README: CI); by default only an eval's own `thresholds` apply. */
-  gate?: Partial<GateOptions>;
+  /**
+   * Thresholds and the regression gate (README: CI), under the config's gate keys: failOnRegression, maxDrop,
+   * confidence, requireBaseline, and minScore / rowThreshold as the flags' strings ("Factuality=0.8"). Added to the
+   * config's gate, as flags are. By default only an eval's own `thresholds` apply.
+   */
+  gate?: Partial<GateOptions> & Pick<GateConfig, "minScore" | "rowThreshold">;
   /** Which rows run: --first, --sample, --shard. */
   selection?: Selection;
   /** Write each eval's experiment to `<dir>/<eval>.jsonl` when the run ends (e.g. for `evalrun merge`). */

@@ -479,6 +479,45 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     }
   });
 
+  it("runEvals() checks gate and selection as the CLI checks their flags, and takes the config's rule strings", async () => {
+    const dir = project({
+      "api.eval.ts": `${HEADER}Eval("api", { data: Array.from({ length: 4 }, (_, i) => ({ input: i })), task: (x: number) => x, scores: [function low({ input }: any) { return input < 2 ? 0 : 1; }] });\n`,
+    });
+    const script = `
+      const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
+      const tries = [
+        { gate: { minScore: ["low=0.9"] } },
+        { gate: { failOnRegresion: true } },
+        { gate: { confidence: 2 } },
+        { gate: { minScores: ["low=0.9"] } },
+        { selection: { first: 0 } },
+        { selection: { shard: { index: 3, total: 2 } } },
+        { selection: { frist: 2 } },
+        { resume: true, retryErrors: true, store: "s.db" },
+      ];
+      for (const extra of tries) {
+        try {
+          const result = await runEvals({ cwd: ${JSON.stringify(dir)}, store: false, ...extra });
+          console.log("exit", result.exitCode, result.reasons.join(" | "));
+        } catch (error) {
+          console.log(error.code, error.message);
+        }
+      }
+    `;
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(child.stdout.trim().split("\n")).toEqual([
+      'exit 1 api: low 50.0% is below its minimum 90.0% (gate.minScore "low=0.9" in runEvals()\'s gate)',
+      'USAGE runEvals() was given unknown gate option "gate.failOnRegresion". Did you mean "gate.failOnRegression"?',
+      "USAGE runEvals() was given invalid options: gate.confidence: Too big: expected number to be <1.",
+      'USAGE runEvals(): gate.minScores takes parsed rules; got ["low=0.9"].',
+      "USAGE runEvals(): selection.first must be a whole number of 1 or more; got 0.",
+      'USAGE runEvals(): selection.shard must be { index, total } with 1 <= index <= total; got {"index":3,"total":2}.',
+      'USAGE runEvals() was given unknown selection option "selection.frist". Did you mean "selection.first"?',
+      "USAGE runEvals(): resume and retryErrors cannot be used together.",
+    ]);
+  });
+
   it("runs two runEvals() at once in one process, each with its own evals", async () => {
     // The second run's load starts while the first's waits in a top-level await, and outlasts it: without turns,
     // the first put the registry back mid-load, and the second's eval ran directly instead of registering.
