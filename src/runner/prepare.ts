@@ -206,7 +206,7 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
   if (files.length === 0 && !passWithNoEvals) {
     throw new EvalrunError(
       "NO_EVALS",
-      `No eval files found in ${paths.join(", ")} (looked for *.eval.ts, .mts, .cts, .tsx, .js, .mjs, .cjs, .jsx; node_modules, dist, build, .git and .evalrun are skipped).`,
+      `No eval files found in ${paths.map((p) => shownDir(p, settings.base, cwd)).join(", ")} (looked for *.eval.ts, .mts, .cts, .tsx, .js, .mjs, .cjs, .jsx; node_modules, dist, build, .git and .evalrun are skipped).`,
       "Create one with `npx evalrun init`, pass the files to run, or use --pass-with-no-evals.",
     );
   }
@@ -270,4 +270,11 @@ function nestedConfigs(files: readonly string[], loaded: LoadedConfig, cwd: stri
       : "this run has no config";
     return `${shown} was not used (${used}): its evals ran with this run's settings. Run from ${path.dirname(shown)}, or pass --config ${shown}, for its own.`;
   });
+}
+
+/** A searched path as the user can find it: relative to the current directory ("." is the config's directory). */
+function shownDir(given: string, base: string, cwd: string): string {
+  const absolute = path.resolve(base, given);
+  const relative = path.relative(cwd, absolute);
+  return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? absolute : relative;
 }

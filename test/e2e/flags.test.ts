@@ -151,6 +151,10 @@ describe("usage errors exit 2 with a clear message", () => {
     const pass = await runCli(["--pass-with-no-evals"], { cwd: dir });
     expect(pass.code).toBe(0);
     expect(pass.stdout).toContain("no eval files found; passing (--pass-with-no-evals)");
+    // A config elsewhere searches its own directory: the message names it, not ".".
+    writeFileSync(path.join(dir, "src", "x.config.mjs"), "export default { trials: 2 };\n");
+    const elsewhere = await runCli(["--config", "src/x.config.mjs"], { cwd: dir });
+    expect(elsewhere.stderr).toContain("[NO_EVALS] No eval files found in src (looked for");
   });
 
   it("prints help with every flag and the version", async () => {
