@@ -81,13 +81,18 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) => {
       if (issue.code === "unrecognized_keys") {
+        // A key inside an object key (gate.maxdrop) is named with its path, and suggested from that object's keys.
+        const prefix = issue.path.length > 0 ? `${issue.path.join(".")}.` : "";
+        const siblings = issue.path[0] === "gate" ? GATE_CONFIG_KEYS : configKeys;
         return issue.keys.map((key) => {
-          const near = closestName(key, configKeys);
-          return `unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ""}`;
+          const near = closestName(key, siblings);
+          return `unknown key "${prefix}${key}"${near ? ` (did you mean "${prefix}${near}"?)` : ""}`;
         });
       }
       const where = issue.path.length > 0 ? `"${issue.path.join(".")}"` : "the config";
-      return [`${where}: ${issue.message}`];
+      const message =
+        issue.path.length === 1 ? (UNION_HINTS[String(issue.path[0])] ?? issue.message) : issue.message;
+      return [`${where}: ${message}`];
     });
     throw new EvalrunError(
       "CONFIG",
@@ -97,3 +102,18 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   }
   return { config: parsed.data, file, dir: path.dirname(file), inputs: compiled.inputs };
 }
+
+const GATE_CONFIG_KEYS = [
+  "failOnRegression",
+  "maxDrop",
+  "confidence",
+  "requireBaseline",
+  "minScore",
+  "rowThreshold",
+];
+
+/** What the keys whose schema is a union take: zod says only "Invalid input" for them. */
+const UNION_HINTS: Record<string, string> = {
+  workers: 'expected "auto" or a whole number of 0 or more',
+  store: "expected a file path, or false to keep nothing",
+};

@@ -213,7 +213,7 @@ describe("evalrun.config.*", () => {
   it("rejects an unknown key (suggesting the right one) and a wrong type, exit 2", async () => {
     const dir = project({
       "router.eval.ts": ROUTER,
-      "evalrun.config.mjs": `export default { maxConcurency: 4, trials: "3" };\n`,
+      "evalrun.config.mjs": `export default { maxConcurency: 4, trials: "3", workers: "4", gate: { maxdrop: 0.1 } };\n`,
     });
     const result = await runCli([], { cwd: dir });
     expect(result.code).toBe(2);
@@ -221,6 +221,9 @@ describe("evalrun.config.*", () => {
     expect(result.stderr).toContain('unknown key "maxConcurency" (did you mean "maxConcurrency"?)');
     // zod's English messages (its mini build has none without the locale the schema sets).
     expect(result.stderr).toContain('"trials": Invalid input: expected number, received string');
+    // Inside gate: named with its path, suggested from gate's keys; a union says what it takes.
+    expect(result.stderr).toContain('unknown key "gate.maxdrop" (did you mean "gate.maxDrop"?)');
+    expect(result.stderr).toContain('"workers": expected "auto" or a whole number of 0 or more');
     expect(result.stderr).toContain("Valid keys:");
   });
 
