@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { EvalrunConfig } from "../define/config.js";
-import { EvalrunError } from "../define/errors.js";
+import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import { parseFilter, type RowFilter } from "../engine/filters.js";
 import { scorerName } from "../engine/scores.js";
@@ -159,7 +159,10 @@ export async function runSettings(options: RunEvalsOptions): Promise<RunSettings
       ? { config: {}, file: undefined, dir: cwd, inputs: [] }
       : await loadConfig(cwd, options.config);
   const config = loaded.config;
-  const filters = (options.filter ?? config.filter ?? []).map(parseFilter);
+  const filters =
+    options.filter !== undefined || loaded.file === undefined
+      ? (options.filter ?? []).map(parseFilter)
+      : (config.filter ?? []).map((spec) => configFilter(spec, loaded.file as string, cwd));
   if (options.envFile !== false) {
     const envFile =
       options.envFile ?? (config.envFile ? path.resolve(loaded.dir, config.envFile) : undefined);
@@ -277,4 +280,18 @@ function shownDir(given: string, base: string, cwd: string): string {
   const absolute = path.resolve(base, given);
   const relative = path.relative(cwd, absolute);
   return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? absolute : relative;
+}
+
+/** A config `filter` entry, parsed as --filter's are; a bad one is the config's problem, named as such. */
+function configFilter(spec: string, file: string, cwd: string) {
+  try {
+    return parseFilter(spec);
+  } catch (error) {
+    if (!isEvalrunError(error)) throw error;
+    throw new EvalrunError(
+      "CONFIG",
+      `The config file ${path.relative(cwd, file) || file} is invalid: its filter entry ${error.message.replace(/^--filter /, "")}`,
+      error.hint?.replaceAll("--filter ", "filter: "),
+    );
+  }
 }

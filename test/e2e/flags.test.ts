@@ -224,6 +224,15 @@ describe("evalrun.config.*", () => {
     // Inside gate: named with its path, suggested from gate's keys; a union says what it takes.
     expect(result.stderr).toContain('unknown key "gate.maxdrop" (did you mean "gate.maxDrop"?)');
     expect(result.stderr).toContain('"workers": expected "auto" or a whole number of 0 or more');
+    const filtered = project({
+      "router.eval.ts": ROUTER,
+      "evalrun.config.mjs": `export default { filter: ["nope"] };\n`,
+    });
+    const bad = await runCli([], { cwd: filtered });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '[CONFIG] The config file evalrun.config.mjs is invalid: its filter entry "nope" is not of the form PATH=REGEX.',
+    );
     expect(result.stderr).toContain("Valid keys:");
   });
 
