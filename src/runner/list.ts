@@ -1,6 +1,7 @@
 import { isEvalrunError } from "../define/errors.js";
 import { countRows } from "../engine/count.js";
 import type { Problem } from "../loader/problems.js";
+import { checkRunOptions } from "./check-options.js";
 import type { RunEvalsOptions } from "./options.js";
 import { prepareRun } from "./prepare.js";
 
@@ -17,6 +18,8 @@ export interface ListedEval {
 export async function listEvals(
   options: RunEvalsOptions = {},
 ): Promise<{ evals: ListedEval[]; problems: Problem[] }> {
+  // Checked as runEvals() checks them: a trials of "abc" was listed back as the evals' trial count.
+  await checkRunOptions(options);
   const prepared = await prepareRun(options);
   const evals: ListedEval[] = [];
   for (const [i, definition] of prepared.definitions.entries()) {

@@ -503,6 +503,8 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
           console.log(error.code, error.message);
         }
       }
+      const { listEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
+      await listEvals({ cwd: ${JSON.stringify(dir)}, trials: "abc" }).then(() => console.log("listed"), (error) => console.log(error.code));
     `;
     const { spawnSync } = await import("node:child_process");
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
@@ -515,6 +517,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
       'USAGE runEvals(): selection.shard must be { index, total } with 1 <= index <= total; got {"index":3,"total":2}.',
       'USAGE runEvals() was given unknown selection option "selection.frist". Did you mean "selection.first"?',
       "USAGE runEvals(): resume and retryErrors cannot be used together.",
+      "USAGE",
     ]);
   });
 
