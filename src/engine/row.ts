@@ -226,6 +226,7 @@ class RowRun {
   scorersBlocked = 0;
   /** Why the row was cut off (its timeout, the run's hard stop): its result is recorded already. */
   cutReason: Error | undefined;
+  private errorScoresHandled = false;
   output: unknown;
   failure: RowError | undefined;
   scores: Record<string, number | null> = {};
@@ -404,7 +405,9 @@ class RowRun {
    */
   private handleErrorScores(result: RowResult, scored: boolean): void {
     const handler = this.ctx.evaluator.errorScoreHandler;
-    if (handler === undefined) return;
+    // Once a row: a timed-out row's late output makes a second result, which is dropped.
+    if (handler === undefined || this.errorScoresHandled) return;
+    this.errorScoresHandled = true;
     const unhandledScores = scored
       ? Object.keys(this.scoreErrors ?? {})
       : this.ctx.scorerNames.map((name, i) => name ?? `scorer_${i}`);
@@ -462,6 +465,8 @@ class RowRun {
     if (this.ctx.evaluator.errorScoreHandler !== undefined && (this.failure || this.scoreErrors))
       this.handleErrorScores(result, scored);
     if (scored && this.scoreErrors) result.score_errors = this.scoreErrors;
+    else if (this.scoreErrors?.errorScoreHandler !== undefined)
+      result.score_errors = { errorScoreHandler: this.scoreErrors.errorScoreHandler };
     if (scored && this.scoreMetadata) result.score_metadata = this.scoreMetadata;
     return result;
   }
