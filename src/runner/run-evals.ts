@@ -125,11 +125,16 @@ export async function executeRun(
     if (options.signal?.aborted) onInterrupt();
     else options.signal?.addEventListener("abort", onInterrupt, { once: true });
 
-    for (const r of reporters)
-      await r.onRunStart?.(
-        planned.map((p) => p.info),
-        prepared.problems,
-      );
+    try {
+      for (const r of reporters)
+        await r.onRunStart?.(
+          planned.map((p) => p.info),
+          prepared.problems,
+        );
+    } catch (error) {
+      session.discard(planned);
+      throw error;
+    }
     const globalLimit = prepared.maxConcurrency ? pLimit(prepared.maxConcurrency) : undefined;
     // The pool closes once its last eval is done: its threads would keep the process alive, and so keep Node from
     // saying (beforeExit, see Stalls) that an eval left in this thread waits on something that can never come.

@@ -80,6 +80,8 @@ export class StoreSession {
 
   /** What the run's closing lines should say about the store's choices (a --baseline some evals lack). */
   readonly notes: string[] = [];
+  /** Experiments created by this session (not resumed ones). */
+  private readonly created = new Set<number>();
 
   static async open(options: StoreSessionOptions): Promise<StoreSession> {
     if (
@@ -262,6 +264,7 @@ export class StoreSession {
         baseExperimentId: baseline?.id ?? null,
         selection: this.options.selection ?? null,
       });
+      this.created.add(experiment.seq);
       if (source) {
         // --retry-errors: the new experiment starts with the last one's good rows and runs the rest: its errored
         // rows, and rows the data has gained since (else it would be stored as a complete run that lacks them).
@@ -342,6 +345,15 @@ export class StoreSession {
       base?.id ?? null,
     );
     return { summary, comparison, rows: outcome.rows };
+  }
+
+  /**
+   * Removes the experiments this session created for evals that never started (a reporter's onRunStart threw):
+   * left behind, each would read as an interrupted run with no rows, and be what --resume picks.
+   */
+  discard(planned: readonly PlannedEval[]): void {
+    const seqs = planned.map((p) => p.experiment.seq).filter((seq) => this.created.has(seq));
+    if (seqs.length > 0) this.experiments.remove(seqs);
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { project, ROOT, runCli, summaryOf } from "../helpers/cli.js";
-import { storedRows } from "../helpers/store.js";
+import { experiments, storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
 
@@ -425,6 +425,9 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
       } catch (error) {
         console.log(JSON.stringify({ rejected: error.message, seen }));
       }
+      // A throwing onRunStart: nothing ran, and no empty "interrupted" experiment is left for --resume.
+      const early = { onRunStart() { throw new Error("boom at start"); } };
+      await runEvals({ cwd: ${JSON.stringify(dir)}, store: "t.db", workers: 0, reporters: [early] }).catch(() => {});
     `;
     const { spawnSync } = await import("node:child_process");
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
@@ -432,6 +435,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     expect(JSON.parse(child.stdout)).toEqual({ rejected: "boom in onRow", seen: 12 });
     const db = path.join(dir, "s.db");
     expect(storedRows(db)).toHaveLength(12);
+    expect(experiments(path.join(dir, "t.db"))).toEqual([]);
   });
 
   it('runEvals() is there for CommonJS code too: require("evalrun")', async () => {
