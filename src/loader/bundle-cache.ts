@@ -17,8 +17,9 @@ import { evalrunVersion } from "../util/version.js";
 /**
  * Remembers which bundle an eval file compiled to and from which files, so an unchanged eval skips esbuild (and
  * loading it) altogether. A bundle is reused only when every input file, the project's package.json, its
- * installed packages (node_modules/.package-lock.json) and the nearest tsconfig.json are as they were, and when
- * evalrun itself is the same copy.
+ * installed packages (node_modules/.package-lock.json), the nearest tsconfig.json and the files of compileContext
+ * (configs it extends, the package.json and tsconfig of each input's package) are as they were, and when evalrun
+ * itself is the same copy.
  */
 interface Manifest {
   key: string;
@@ -60,9 +61,52 @@ export function contextFiles(source: string): string[] {
   return files.filter((f): f is string => f !== undefined);
 }
 
+/** The `extends` targets of a tsconfig that are files (relative or absolute), followed through their own. */
+function extendedConfigs(tsconfig: string, seen: Set<string>): void {
+  if (seen.has(tsconfig)) return;
+  seen.add(tsconfig);
+  let text: string;
+  try {
+    text = readFileSync(tsconfig, "utf8");
+  } catch {
+    return;
+  }
+  // JSON with comments and trailing commas: only the "extends" value is wanted, so it is matched, not parsed.
+  const match = /"extends"\s*:\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\])/.exec(text);
+  if (!match) return;
+  const targets = [...(match[1] as string).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] as string);
+  for (const target of targets) {
+    // A package's config (@tsconfig/node20) changes with an install, which .package-lock.json stamps.
+    if (!target.startsWith(".") && !path.isAbsolute(target)) continue;
+    const resolved = path.resolve(path.dirname(tsconfig), target);
+    const file = existsSync(resolved) ? resolved : `${resolved}.json`;
+    extendedConfigs(file, seen);
+  }
+}
+
+/**
+ * Every file whose change can change a bundle besides its inputs, worked out when it is built: the eval's context
+ * files, and for each directory an input lives in (a workspace package's source, say) the nearest tsconfig.json
+ * with the configs it extends and the nearest package.json (its `exports` pick what an import resolves to).
+ */
+export function compileContext(source: string, inputs: readonly string[]): string[] {
+  const files = new Set(contextFiles(source));
+  const dirs = new Set([path.dirname(source), ...inputs.map((input) => path.dirname(input))]);
+  const tsconfigs = new Set<string>();
+  for (const dir of dirs) {
+    const tsconfig = nearest(dir, "tsconfig.json");
+    if (tsconfig) extendedConfigs(tsconfig, tsconfigs);
+    const pkg = nearest(dir, "package.json");
+    if (pkg) files.add(pkg);
+  }
+  for (const tsconfig of tsconfigs) files.add(tsconfig);
+  return [...files];
+}
+
 // The same evalrun copy, version and esbuild options: another may compile differently (an upgrade in place keeps
-// the path). KEY_VERSION changes with the options between releases; 2: `require` (compile.ts's banner).
-const KEY_VERSION = "2";
+// the path). KEY_VERSION changes with the options between releases; 2: `require` (compile.ts's banner); 3: the
+// context worked out at build time (compileContext), which older manifests lack.
+const KEY_VERSION = "3";
 const cacheKey = () => `${KEY_VERSION}:${evalrunVersion()}:${ownEntry()}`;
 
 function manifestPath(dir: string, source: string): string {
@@ -94,13 +138,15 @@ export function cachedBundle(dir: string, source: string): { bundle: string; inp
     return undefined;
   }
   if (manifest.key !== cacheKey()) return undefined;
-  const expected = new Set([...manifest.inputs, ...contextFiles(source)]);
-  if (expected.size !== manifest.stamps.length) return undefined;
+  // Every stamp as it was (the inputs, and the context worked out at build time: configs an input's tsconfig
+  // extends...), and the eval's own context among them (a tsconfig.json created nearer since is a change too).
+  const stamped = new Set<string>();
   for (const [input, mtime, size] of manifest.stamps) {
-    if (!expected.has(input)) return undefined;
     const [, now, nowSize] = stamp(input);
     if (now !== mtime || nowSize !== size) return undefined;
+    stamped.add(input);
   }
+  for (const file of [...manifest.inputs, ...contextFiles(source)]) if (!stamped.has(file)) return undefined;
   // Only a hit is marked used (and the bundle's stat doubles as its existence check).
   if (!markUsed(manifest.bundle)) return undefined;
   markUsed(file);
@@ -113,7 +159,7 @@ export async function rememberBundle(
   bundle: string,
   inputs: string[],
 ): Promise<void> {
-  const files = [...new Set([...inputs, ...contextFiles(source)])];
+  const files = [...new Set([...inputs, ...compileContext(source, inputs)])];
   const manifest: Manifest = { key: cacheKey(), bundle, inputs, stamps: files.map(stamp) };
   await mkdir(dir, { recursive: true });
   const file = manifestPath(dir, source);

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { BuildContext } from "esbuild";
-import { contextFiles } from "../loader/bundle-cache.js";
+import { compileContext } from "../loader/bundle-cache.js";
 import {
   buildOptions,
   type CompiledFile,
@@ -69,7 +69,7 @@ export class EvalFile {
     this.codeDeps = new Set([
       this.path,
       ...this.bundle.inputs.filter((file) => !inPackage(file)),
-      ...contextFiles(this.path),
+      ...compileContext(this.path, this.bundle.inputs),
     ]);
     this.problems = [];
     // So that the next plain `evalrun` reuses this bundle; off the path to the first row.

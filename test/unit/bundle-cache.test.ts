@@ -103,4 +103,41 @@ describe("the compiled-bundle cache", () => {
     pruneBundles(cache);
     expect(existsSync(bundle)).toBe(true);
   });
+
+  it("is stale when a tsconfig the eval's extends, or an input's package's package.json, changes", async () => {
+    const { cache, source } = setup();
+    const project = path.dirname(source);
+    writeFileSync(
+      path.join(project, "tsconfig.base.json"),
+      '{ "compilerOptions": { "paths": { "@/*": ["v1/*"] } } }\n',
+    );
+    // JSON with comments, as tsconfigs are written.
+    writeFileSync(
+      path.join(project, "tsconfig.json"),
+      '{\n  // shared settings\n  "extends": "./tsconfig.base.json",\n}\n',
+    );
+    const sibling = path.join(path.dirname(project), "core");
+    mkdirSync(path.join(sibling, "src"), { recursive: true });
+    writeFileSync(path.join(sibling, "package.json"), '{ "name": "core", "exports": "./src/index.ts" }\n');
+    const input = path.join(sibling, "src", "index.ts");
+    writeFileSync(input, "export const x = 1;\n");
+    const bundle = path.join(cache, "a_eval_ts-1.mjs");
+    writeFileSync(bundle, "export {};\n");
+    await rememberBundle(cache, source, bundle, [source, input]);
+    expect(cachedBundle(cache, source)?.bundle).toBe(bundle);
+    const later = (file: string, text: string) => {
+      writeFileSync(file, text);
+      const t = Date.now() / 1000 + 5;
+      utimesSync(file, t, t);
+    };
+    later(
+      path.join(project, "tsconfig.base.json"),
+      '{ "compilerOptions": { "paths": { "@/*": ["v2/*"] } } }\n',
+    );
+    expect(cachedBundle(cache, source)).toBeUndefined();
+    await rememberBundle(cache, source, bundle, [source, input]);
+    expect(cachedBundle(cache, source)?.bundle).toBe(bundle);
+    later(path.join(sibling, "package.json"), '{ "name": "core", "exports": "./src/other.ts" }\n');
+    expect(cachedBundle(cache, source)).toBeUndefined();
+  });
 });
