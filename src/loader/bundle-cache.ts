@@ -105,7 +105,7 @@ export function compileContext(source: string, inputs: readonly string[]): strin
 
 // The same evalrun copy, version and esbuild options: another may compile differently (an upgrade in place keeps
 // the path). KEY_VERSION changes with the options between releases; 2: `require` (compile.ts's banner); 3: the
-// context worked out at build time (compileContext), which older manifests lack.
+// context worked out at build time (compileContext), which older manifests lack, and conditions: [].
 const KEY_VERSION = "3";
 const cacheKey = () => `${KEY_VERSION}:${evalrunVersion()}:${ownEntry()}`;
 

@@ -158,6 +158,9 @@ export function buildOptions(source: string) {
     write: false,
     format: "esm",
     platform: "node",
+    // Resolve packages' exports as Node does: esbuild's implicit `module` condition (which Node never uses) would
+    // load another file than Node (two copies of a dual package: instanceof fails; uuid@9's ESM read as CommonJS).
+    conditions: [],
     target: "node20",
     sourcemap: "inline",
     sourcesContent: false,

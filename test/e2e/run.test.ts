@@ -438,6 +438,30 @@ Eval("plain", { data: [{ input: "abc", expected: "abd" }], task: (s) => s, score
     expect(summary.scores.paths?.score).toBe(1);
   });
 
+  it("resolves a package's exports as Node does (no `module` condition), so a dual package is one copy", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
+      "node_modules/dualpkg/package.json": JSON.stringify({
+        name: "dualpkg",
+        exports: { ".": { module: "./esm.mjs", import: "./wrapper.mjs", require: "./index.cjs" } },
+      }),
+      "node_modules/dualpkg/index.cjs": "class Thing {}\nmodule.exports = { Thing };\n",
+      "node_modules/dualpkg/wrapper.mjs": 'import c from "./index.cjs";\nexport const Thing = c.Thing;\n',
+      "node_modules/dualpkg/esm.mjs": "export class Thing {}\n",
+      "node_modules/maker/package.json": JSON.stringify({ name: "maker", main: "index.js" }),
+      "node_modules/maker/index.js":
+        'const { Thing } = require("dualpkg");\nexports.make = () => new Thing();\n',
+      "dual.eval.ts": `import { Eval } from "evalrun";
+import { Thing } from "dualpkg";
+import { make } from "maker";
+Eval("dual", { data: [{ input: 1 }], task: () => make() instanceof Thing, scores: [function same({ output }: any) { return output === true; }] });
+`,
+    });
+    const result = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(summaryOf(result.stdout, "dual").scores.same?.score).toBe(1);
+  });
+
   it("resolves what Node resolves at run time from the eval file, and imports a package's JSON", async () => {
     // require(name), require.resolve and import.meta.resolve used to resolve from the bundle's temporary directory.
     const dir = project({
