@@ -209,14 +209,20 @@ function loadProblem(file: string, error: unknown): Problem {
     return { code: "LOAD", file, message: `Failed to load: ${error.message}`, hint: error.hint };
   }
   const frame = error instanceof Error ? userFrame(error, file) : undefined;
+  // Thrown in a module the eval file imports (the app's code): that module, at its line, is the place to fix.
+  const elsewhere = frame !== undefined && frame.file !== file;
+  const at = elsewhere ? { file: frame.file, line: frame.line, column: frame.column } : { file, ...frame };
+  const loading = elsewhere
+    ? ` (while loading ${path.relative(process.cwd(), file) || file}, which imports it)`
+    : "";
   if (error instanceof ExitCalled) {
     return {
       code: "LOAD",
-      file,
-      message: `Failed to load: its top-level code called process.exit(${error.code === undefined ? "" : String(error.code)}).`,
+      file: at.file,
+      message: `Failed to load: its top-level code called process.exit(${error.code === undefined ? "" : String(error.code)})${loading}.`,
       hint: "An eval file is imported by evalrun, which runs the evals it registers; remove the process.exit() call (the other files still ran).",
-      line: frame?.line,
-      column: frame?.column,
+      line: at.line,
+      column: at.column,
     };
   }
   const message =
@@ -225,14 +231,14 @@ function loadProblem(file: string, error: unknown): Problem {
       : `threw ${describeValue(error)} (not an Error)`;
   return {
     code: "LOAD",
-    file,
-    message: `Failed to load: ${message}`,
+    file: at.file,
+    message: `Failed to load: ${message}${loading}`,
     // An EvalrunError thrown at load (a scorer's .partial() with a bad option) knows better what to do.
     hint: isEvalrunError(error)
       ? (error.hint ?? "Fix the call it names.")
       : "The file threw while being imported; fix its top-level code (or the module it imports).",
-    line: frame?.line,
-    column: frame?.column,
+    line: at.line,
+    column: at.column,
     detail: error instanceof Error ? error.stack : undefined,
   };
 }

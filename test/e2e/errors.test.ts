@@ -479,6 +479,19 @@ describe("problems with eval files fail the run after the other files ran", () =
     expect(verbose.stderr).toMatch(/at .*throws\.eval\.ts:3:\d+/);
   });
 
+  it("points a throw in a module the eval imports at that module's line, naming the eval file it was loading", async () => {
+    const dir = project({
+      "src/config.ts": `export const model = "m";\n\nexport const limits = JSON.parse(process.env.LIMITS ?? "{");\n`,
+      "evals/app.eval.ts": `${HEADER}import { limits } from "../src/config";\nEval("app", { data: [{ input: 1 }], task: () => limits, scores: [] });\n`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /src\/config\.ts:3:\d+ \[LOAD\] Failed to load: SyntaxError: .* \(while loading evals\/app\.eval\.ts, which imports it\)/,
+    );
+    expectNoStack(result.stderr);
+  });
+
   it("rejects an evaluator whose scores are not functions, naming the eval, file and index", async () => {
     const dir = project({
       "good.eval.ts": GOOD,
