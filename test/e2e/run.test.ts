@@ -438,7 +438,7 @@ Eval("plain", { data: [{ input: "abc", expected: "abd" }], task: (s) => s, score
     expect(summary.scores.paths?.score).toBe(1);
   });
 
-  it("resolves a package's exports as Node does (no `module` condition), so a dual package is one copy", async () => {
+  it("resolves a package's exports as Node does (no `module` condition; server-only is Next's empty module)", async () => {
     const dir = project({
       "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
       "node_modules/dualpkg/package.json": JSON.stringify({
@@ -451,9 +451,16 @@ Eval("plain", { data: [{ input: "abc", expected: "abd" }], task: (s) => s, score
       "node_modules/maker/package.json": JSON.stringify({ name: "maker", main: "index.js" }),
       "node_modules/maker/index.js":
         'const { Thing } = require("dualpkg");\nexports.make = () => new Thing();\n',
+      // Next.js's server-only throws outside Next's react-server condition; an eval runs on the server.
+      "node_modules/server-only/package.json": JSON.stringify({ name: "server-only", main: "index.js" }),
+      "node_modules/server-only/index.js":
+        'throw new Error("This module cannot be imported from a Client Component module.");\n',
+      "lib/db.ts": 'import "server-only";\nexport const db = "db";\n',
       "dual.eval.ts": `import { Eval } from "evalrun";
 import { Thing } from "dualpkg";
 import { make } from "maker";
+import { db } from "./lib/db";
+if (db !== "db") throw new Error("server-only app code did not load");
 Eval("dual", { data: [{ input: 1 }], task: () => make() instanceof Thing, scores: [function same({ output }: any) { return output === true; }] });
 `,
     });
