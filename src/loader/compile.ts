@@ -83,9 +83,12 @@ const LOCATION_DEFINES = {
 const externalPackagesPlugin: Plugin = {
   name: "evalrun-external-packages",
   setup(build) {
-    // Next.js's `server-only` throws unless the react-server condition is set, which only Next's server sets: an eval
-    // runs on the server by definition, so it is the empty module Next resolves it to there.
-    build.onLoad({ filter: /.*/, namespace: "evalrun-empty" }, () => ({ contents: "export {};", loader: "js" }));
+    // Next.js's `server-only` throws unless the react-server condition is set, which only Next's server sets: an
+    // eval runs on the server by definition, so it is the empty module Next resolves it to there.
+    build.onLoad({ filter: /.*/, namespace: "evalrun-empty" }, () => ({
+      contents: "export {};",
+      loader: "js",
+    }));
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === "evalrun-resolving" || path.isAbsolute(args.path)) return undefined;
       if (args.path === "server-only") return { path: args.path, namespace: "evalrun-empty" };
