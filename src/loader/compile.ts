@@ -156,9 +156,30 @@ function requireBanner(source: string): string {
   );
 }
 
+/**
+ * Whether the tsconfig nearest the eval says `"jsx": "preserve"` (Next.js writes it: Next compiles JSX itself, with
+ * the automatic runtime). esbuild then emits classic React.createElement calls that fail with "React is not
+ * defined" in components that never import React; the automatic runtime is what such a project means.
+ */
+function preservesJsx(source: string): boolean {
+  for (let dir = path.dirname(source); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "tsconfig.json");
+    if (existsSync(file)) {
+      try {
+        const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "");
+        return /"jsx"\s*:\s*"preserve"/.test(text);
+      } catch {
+        return false;
+      }
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
 /** esbuild's options for one eval file; watch mode builds an incremental context from the same. */
 export function buildOptions(source: string) {
   return {
+    ...(preservesJsx(source) && { jsx: "automatic" as const }),
     entryPoints: [source],
     absWorkingDir: path.dirname(source),
     bundle: true,

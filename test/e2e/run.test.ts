@@ -469,6 +469,31 @@ Eval("dual", { data: [{ input: 1 }], task: () => make() instanceof Thing, scores
     expect(summaryOf(result.stdout, "dual").scores.same?.score).toBe(1);
   });
 
+  it("compiles JSX with the automatic runtime when the tsconfig says preserve (Next.js), as Next does", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
+      "tsconfig.json":
+        '{\n  // Next.js writes this\n  "compilerOptions": { "jsx": "preserve", "strict": true }\n}\n',
+      // A stand-in for react's automatic runtime: what it is called with is what the test reads.
+      "node_modules/react/package.json": JSON.stringify({
+        name: "react",
+        exports: { "./jsx-runtime": "./jsx-runtime.js" },
+        type: "module",
+      }),
+      "node_modules/react/jsx-runtime.js":
+        "export const jsx = (type, props) => ({ type, props });\nexport const jsxs = jsx;\nexport const Fragment = 'f';\n",
+      "components/Card.tsx":
+        'export function Card({ title }: { title: string }) {\n  return <div className="card">{title}</div>;\n}\n',
+      "card.eval.ts": `import { Eval } from "evalrun";
+import { Card } from "./components/Card";
+Eval("card", { data: [{ input: "a" }], task: (title: string) => Card({ title }), scores: [function div({ output }: any) { return output.type === "div" && output.props.children === "a"; }] });
+`,
+    });
+    const result = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(summaryOf(result.stdout, "card").scores.div?.score).toBe(1);
+  });
+
   it("resolves what Node resolves at run time from the eval file, and imports a package's JSON", async () => {
     // require(name), require.resolve and import.meta.resolve used to resolve from the bundle's temporary directory.
     const dir = project({
