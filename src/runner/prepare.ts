@@ -124,10 +124,23 @@ export function compileProblem(result: CompileFailure, cwd: string): Problem {
     column: first?.column !== undefined ? first.column + 1 : undefined,
     message: `Compile error: ${first?.text ?? "unknown"}${rest.length > 0 ? ` (and ${rest.length} more)` : ""}`,
     detail: [frame, ...others].filter(Boolean).join("\n") || undefined,
-    hint: first?.text.startsWith("Could not resolve")
-      ? "Install the package (npm i <name>) or fix the import path; the other eval files still ran."
-      : "Fix the error and run again; the other eval files still ran.",
+    hint: compileHint(first?.text ?? ""),
   };
+}
+
+function compileHint(text: string): string {
+  const resolve = /^Could not resolve "([^"]+)"/.exec(text);
+  if (resolve) {
+    // An alias (@/lib/x, ~/x, #x) is not a package: installing nothing would fix it.
+    return /^[@~#]\//.test(resolve[1] as string) || (resolve[1] as string).startsWith("#")
+      ? `"${resolve[1]}" looks like a tsconfig paths alias: evalrun reads the paths of the tsconfig.json nearest the file (not a referenced tsconfig.app.json); define it there. The other eval files still ran.`
+      : "Install the package (npm i <name>) or fix the import path; the other eval files still ran.";
+  }
+  const loader = /^No loader is configured for "(\.[^"]+)" files/.exec(text);
+  if (loader) {
+    return `evalrun compiles scripts, JSON and text (.txt) imports: read a ${loader[1]} file at run time instead, readFileSync(new URL("./file${loader[1]}", import.meta.url), "utf8"). The other eval files still ran.`;
+  }
+  return "Fix the error and run again; the other eval files still ran.";
 }
 
 /** What the options and the config decide before any eval file is read (watch mode keeps them between runs). */

@@ -462,6 +462,19 @@ describe("problems with eval files fail the run after the other files ran", () =
     expectNoStack(result.output);
   });
 
+  it("says what to do for an alias tsconfig does not define and for a file type with no loader", async () => {
+    const dir = project({
+      "alias.eval.ts": `${HEADER}import { slug } from "@/lib/slug";\nEval("alias", { data: [], task: () => slug, scores: [] });\n`,
+      "prompt.md": "Be brief.\n",
+      "md.eval.ts": `${HEADER}import prompt from "./prompt.md";\nEval("md", { data: [], task: () => prompt, scores: [] });\n`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.stderr).toContain('hint: "@/lib/slug" looks like a tsconfig paths alias');
+    expect(result.stderr).toContain(
+      'read a .md file at run time instead, readFileSync(new URL("./file.md", import.meta.url), "utf8")',
+    );
+  });
+
   it("reports a file that throws on import with its location, and a stack only with --verbose", async () => {
     const dir = project({
       "good.eval.ts": GOOD,
