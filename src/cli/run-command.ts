@@ -165,15 +165,32 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     // SIGTERM (a CI job cancelled, a container stopped) and SIGHUP (the terminal closed) stop the run as Ctrl-C
     // does, summaries and store included, and exit with their own codes (143, 129).
     let signalCode = 130;
+    // Until the files are compiled and loaded, nothing is stored that a stop could lose: a signal then ends the
+    // process at once (a file's top-level await could otherwise hold it for good, past a CI job's timeout).
+    let loading = true;
     const onSignal = (code: number, name: string) => () => {
       if (!isNew()) return;
       interrupts++;
       if (interrupts > 1) exitNow(code);
       signalCode = code;
+      if (loading) {
+        process.stderr.write(
+          `\nStopped${name === "SIGINT" ? "" : ` (${name})`} while loading the eval files; nothing ran.\n`,
+        );
+        exitNow(code);
+      }
       process.stderr.write(
         `\nStopping${name === "SIGINT" ? "" : ` (${name})`}: no new rows start; waiting briefly for rows in flight (Ctrl-C again to quit now)…\n`,
       );
       interrupt.abort();
+      // Rows are cut at the end of the grace period; whatever still holds the run then (a task that ignores its
+      // signal and blocks, a stuck write) must not outlast a CI job's timeout: rows committed so far are kept.
+      setTimeout(() => {
+        process.stderr.write(
+          `evalrun: the run had not ended ${STOP_DEADLINE_MS / 1000} s after the stop; exiting.\n`,
+        );
+        exitNow(code);
+      }, STOP_DEADLINE_MS).unref();
     };
     const handlers = [
       ["SIGINT", onSignal(130, "SIGINT")],
@@ -187,6 +204,7 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     try {
       const started = performance.now();
       const prepared = await prepareRun(options);
+      loading = false;
       const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose, plan);
       const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);
       // A rejection nobody handled is reported only once the event loop turns; rows that finish in microtasks (an
@@ -300,3 +318,6 @@ async function listCommand(
   }
   return problems.length > 0 || evals.some((e) => e.rows === null) ? 1 : 0;
 }
+
+/** How long after a stop signal the run may take to end (rows get 2 s, summaries and the store the rest). */
+const STOP_DEADLINE_MS = 15_000;

@@ -62,6 +62,27 @@ Eval("slow", {
   });
 });
 
+describe("a stop signal while the eval files load", () => {
+  it("ends the run at once when a file's top-level await holds the process (a CI timeout's SIGTERM)", async () => {
+    const dir = project({
+      "hang.eval.ts": `${HEADER}setInterval(() => {}, 1000);\nawait new Promise(() => {});\nEval("hang", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
+    });
+    let sentAt = 0;
+    const result = await runCli(["--no-store"], {
+      cwd: dir,
+      onSpawn: (child) => {
+        setTimeout(() => {
+          sentAt = Date.now();
+          child.kill("SIGTERM");
+        }, 2500);
+      },
+    });
+    expect(result.code).toBe(143);
+    expect(Date.now() - sentAt).toBeLessThan(3000);
+    expect(result.stderr).toContain("Stopped (SIGTERM) while loading the eval files; nothing ran.");
+  }, 30_000);
+});
+
 describe("Ctrl-C with rows queued behind --max-concurrency", () => {
   it("starts no queued row after the stop, and a data source whose cleanup throws still gets its summary and 130", async () => {
     const dir = project({
