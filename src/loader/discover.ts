@@ -20,6 +20,8 @@ export interface DiscoverOptions {
   exclude?: string[];
   /** Directory the exclusion globs are relative to (the config's), when not `base` (paths given as flags). */
   excludeBase?: string;
+  /** The config file whose `paths` these are, when they came from it (not from the command line). */
+  fromConfig?: string | undefined;
 }
 
 /**
@@ -39,8 +41,10 @@ export async function discoverEvalFiles(paths: string[], options: DiscoverOption
     if (!info && !GLOB_CHARS.test(given)) {
       throw new EvalrunError(
         "PATH_NOT_FOUND",
-        `The path "${given}" does not exist (looked for ${absolute}).`,
-        "Pass eval files or directories that exist, or run evalrun with no paths to search the current directory.",
+        `The path "${given}" does not exist (looked for ${absolute})${options.fromConfig ? `; it is in the paths of ${options.fromConfig}` : ""}.`,
+        options.fromConfig
+          ? "Fix the config's paths (relative to the config file), or remove them to search the config's directory."
+          : "Pass eval files or directories that exist, or run evalrun with no paths to search the current directory (or, with a config, its paths).",
       );
     }
     // fast-glob costs ~50 ms to load; only pay it when a directory or glob needs searching.

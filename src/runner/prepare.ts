@@ -218,6 +218,10 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
     base: settings.base,
     exclude: config.exclude,
     excludeBase: settings.loaded.dir,
+    fromConfig:
+      !settings.fromFlags && config.paths !== undefined && settings.loaded.file
+        ? path.relative(cwd, settings.loaded.file) || settings.loaded.file
+        : undefined,
   });
   if (files.length === 0 && !passWithNoEvals) {
     throw new EvalrunError(

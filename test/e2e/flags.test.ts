@@ -114,6 +114,16 @@ describe("usage errors exit 2 with a clear message", () => {
     const result = await runCli(["evals/missing.eval.ts"], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[PATH_NOT_FOUND] The path "evals/missing.eval.ts" does not exist');
+    // A path from the config's paths: named as the config's, with the fix there.
+    const configured = project({
+      "router.eval.ts": ROUTER,
+      "evalrun.config.mjs": 'export default { paths: ["nothing"] };\n',
+    });
+    const fromConfig = await runCli([], { cwd: configured });
+    expect(fromConfig.code).toBe(2);
+    expect(fromConfig.stderr).toContain("does not exist (looked for");
+    expect(fromConfig.stderr).toContain("; it is in the paths of evalrun.config.mjs.");
+    expect(fromConfig.stderr).toContain("hint: Fix the config's paths");
   });
 
   it("refuses flags that contradict each other or that --watch would ignore", async () => {
