@@ -70,6 +70,13 @@ export function validateDefinition(d: EvalDefinition): void {
       );
     }
   });
+  if (e.errorScoreHandler !== undefined && typeof e.errorScoreHandler !== "function") {
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `${label(d)}: \`errorScoreHandler\` must be a function ({ rootSpan, data, unhandledScores }) => scores; got ${describeValue(e.errorScoreHandler)}.`,
+      'Give a function such as defaultErrorScoreHandler (import { defaultErrorScoreHandler } from "evalrun"), or remove it.',
+    );
+  }
   positiveInteger(d, "trialCount", e.trialCount);
   positiveInteger(d, "maxConcurrency", e.maxConcurrency);
   positiveInteger(d, "timeout", e.timeout);

@@ -422,11 +422,17 @@ class RowRun {
     }
     if (typeof given !== "object" || given === null) return;
     const scores = scored ? result.scores : { ...result.scores };
+    const refused: string[] = [];
     for (const [name, value] of Object.entries(given as Record<string, unknown>)) {
       if (Object.hasOwn(scores, name) && scores[name] !== undefined) continue;
       if (value === null || (typeof value === "number" && value >= 0 && value <= 1)) scores[name] = value;
+      else refused.push(`${name} = ${describeValue(value)}`);
     }
     result.scores = scores;
+    if (refused.length > 0) {
+      this.scoreErrors ??= {};
+      this.scoreErrors.errorScoreHandler = `errorScoreHandler returned ${refused.join(", ")}: a score is a number in [0, 1] or null`;
+    }
   }
 
   /**

@@ -728,6 +728,28 @@ void logger.flush();
     expectNoStack(result.stderr);
   });
 
+  it("says when an errorScoreHandler throws, returns what is not a score, or is not a function", async () => {
+    const dir = project({
+      "handlers.eval.ts": `${HEADER}
+const failing = { data: [{ input: 1 }], task: () => { throw new Error("task fails"); }, scores: [function Good() { return 1; }] };
+Eval("throws", { ...failing, errorScoreHandler: () => { throw new Error("handler boom"); } });
+Eval("bad-values", { ...failing, errorScoreHandler: () => ({ Good: 2 }) });
+`,
+      "not-fn.eval.ts": `${HEADER}Eval("not-fn", { data: [{ input: 1 }], task: (x: number) => x, scores: [], errorScoreHandler: "zero" } as any);\n`,
+    });
+    const result = await runCli(["--store", "s.db", "--no-progress"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("`errorScoreHandler` must be a function");
+    const errors = storedRows(path.join(dir, "s.db")).map(
+      (r) =>
+        (JSON.parse(r.event) as { score_errors?: Record<string, string> }).score_errors?.errorScoreHandler,
+    );
+    expect(errors.sort()).toEqual([
+      "errorScoreHandler returned Good = the number 2: a score is a number in [0, 1] or null",
+      "errorScoreHandler threw Error: handler boom",
+    ]);
+  });
+
   it("names evaluator keys it ignores: a typo with the option meant, Braintrust's only when results differ", async () => {
     const dir = project({
       "keys.eval.ts": `${HEADER}Eval("keys", {
