@@ -37,28 +37,35 @@ export function promptParameter(name: string, spec: Record<string, unknown>): un
   const messages = (stored?.messages ?? given.messages) as unknown;
   if (!Array.isArray(messages) || !messages.every((m) => isRecord(m) && typeof m.role === "string"))
     return given;
-  const { prompt: _prompt, options: _options, messages: _messages, ...settings } = given;
+  const { prompt: _prompt, options: _options, messages: _messages, params, ...settings } = given;
+  // Settings are flat in what build() returns (Braintrust's does so), ready to spread into a chat completion.
   const base: Record<string, unknown> = {
     ...settings,
+    ...(isRecord(params) ? params : {}),
     ...(isRecord(options?.params) ? options.params : {}),
     ...(typeof options?.model === "string" ? { model: options.model } : {}),
   };
-  const templates = (messages as Message[]).map((m, i) =>
-    typeof m.content === "string"
-      ? parseTemplate(m.content, `The prompt parameter "${name}", message ${i},`)
-      : undefined,
-  );
+  const where = (i: number, part?: number) =>
+    `The prompt parameter "${name}", message ${i}${part === undefined ? "" : ` part ${part}`},`;
+  // Text is rendered wherever it is: a message's content, or the text parts of a content array.
+  const render = (m: Message, i: number, vars: Record<string, unknown>): Message => {
+    if (typeof m.content === "string")
+      return { ...m, content: parseTemplate(m.content, where(i)).render(vars) };
+    if (!Array.isArray(m.content)) return { ...m };
+    const content = m.content.map((part: unknown, j) =>
+      isRecord(part) && part.type === "text" && typeof part.text === "string"
+        ? { ...part, text: parseTemplate(part.text, where(i, j)).render(vars) }
+        : part,
+    );
+    return { ...m, content };
+  };
+  // Parsed once here, so that a malformed template is said when the parameter is first read, not per row.
+  for (const [i, m] of (messages as Message[]).entries()) render(m, i, {});
   return {
     ...base,
     messages,
     build(vars = {}) {
-      return {
-        ...base,
-        messages: (messages as Message[]).map((m, i) => {
-          const template = templates[i];
-          return template ? { ...m, content: template.render(vars) } : { ...m };
-        }),
-      } as BuiltPrompt;
+      return { ...base, messages: (messages as Message[]).map((m, i) => render(m, i, vars)) } as BuiltPrompt;
     },
   };
 }

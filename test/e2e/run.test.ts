@@ -258,7 +258,7 @@ describe("running eval files", () => {
           parameters: {
             model,
             prompt: { type: "prompt", default: "Say {{input}}" },
-            main: { type: "prompt", default: { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Greet {{input}}" }], model: "gpt-4o", temperature: 0 } },
+            main: { type: "prompt", default: { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: [{ type: "text", text: "Greet {{input}}" }] }], model: "gpt-4o", params: { temperature: 0 } } },
             retries: 2,
           },
           task: (input: string, hooks) => {
@@ -289,7 +289,7 @@ describe("running eval files", () => {
     }>;
     const messages = [
       { role: "system", content: "Be brief." },
-      { role: "user", content: "Greet {{input}}" },
+      { role: "user", content: [{ type: "text", text: "Greet {{input}}" }] },
     ];
     expect(JSON.parse(row?.output ?? "")).toEqual({
       model: "small-model",
@@ -300,7 +300,8 @@ describe("running eval files", () => {
       built: {
         model: "gpt-4o",
         temperature: 0,
-        messages: [messages[0], { role: "user", content: "Greet a" }],
+        // Text parts are rendered too, and params are flat.
+        messages: [messages[0], { role: "user", content: [{ type: "text", text: "Greet a" }] }],
       },
     });
   });
