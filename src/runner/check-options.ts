@@ -55,6 +55,7 @@ export async function checkRunOptions(options: RunEvalsOptions): Promise<void> {
     );
   }
   checkCombinations(options);
+  checkApiOnly(options);
   checkGate(options.gate);
   checkSelectionOption(options.selection);
   const given: Record<string, unknown> = {};
@@ -190,5 +191,31 @@ function checkSelectionOption(selection: unknown): void {
         hint,
       );
     }
+  }
+}
+
+/** The options only the API has (no flag checks them). */
+function checkApiOnly(options: RunEvalsOptions): void {
+  const { reporters, graceMs, passWithNoEvals } = options;
+  if (
+    reporters !== undefined &&
+    (!Array.isArray(reporters) || !reporters.every((r) => typeof r === "object" && r !== null))
+  ) {
+    throw usage(
+      "runEvals(): reporters must be an array of reporter objects.",
+      "e.g. reporters: [{ onRow(ev, row) { ... } }] (hooks: onRunStart, onEvalStart, onEvalSize, onRow, onEvalEnd, onRunEnd).",
+    );
+  }
+  if (graceMs !== undefined && !(typeof graceMs === "number" && graceMs >= 0 && Number.isFinite(graceMs))) {
+    throw usage(
+      `runEvals(): graceMs must be a number of milliseconds, 0 or more; got ${String(graceMs)}.`,
+      "It is how long rows in flight may finish after the signal aborts (default 2000).",
+    );
+  }
+  if (passWithNoEvals !== undefined && typeof passWithNoEvals !== "boolean") {
+    throw usage(
+      `runEvals(): passWithNoEvals must be true or false; got ${JSON.stringify(passWithNoEvals)}.`,
+      "e.g. passWithNoEvals: true",
+    );
   }
 }

@@ -519,6 +519,9 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
         { selection: { shard: { index: 3, total: 2 } } },
         { selection: { frist: 2 } },
         { resume: true, retryErrors: true, store: "s.db" },
+        { reporters: {} },
+        { graceMs: -100 },
+        { passWithNoEvals: "no" },
       ];
       for (const extra of tries) {
         try {
@@ -542,6 +545,9 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
       'USAGE runEvals(): selection.shard must be { index, total } with 1 <= index <= total; got {"index":3,"total":2}.',
       'USAGE runEvals() was given unknown selection option "selection.frist". Did you mean "selection.first"?',
       "USAGE runEvals(): resume and retryErrors cannot be used together.",
+      "USAGE runEvals(): reporters must be an array of reporter objects.",
+      "USAGE runEvals(): graceMs must be a number of milliseconds, 0 or more; got -100.",
+      'USAGE runEvals(): passWithNoEvals must be true or false; got "no".',
       "USAGE",
     ]);
   });
