@@ -46,6 +46,19 @@ export interface GateConfig {
   rowThreshold?: string[];
 }
 
+// Every key of GateConfig; the type makes this list complete.
+const GATE_CONFIG: Record<keyof GateConfig, true> = {
+  failOnRegression: true,
+  maxDrop: true,
+  confidence: true,
+  requireBaseline: true,
+  minScore: true,
+  rowThreshold: true,
+};
+
+/** The config's gate keys, for suggestions when one is misspelt. */
+export const GATE_CONFIG_KEYS = Object.keys(GATE_CONFIG);
+
 export function defineConfig(config: EvalrunConfig): EvalrunConfig {
   return config;
 }

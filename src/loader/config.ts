@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { EvalrunConfig } from "../define/config.js";
+import { type EvalrunConfig, GATE_CONFIG_KEYS } from "../define/config.js";
 import { describeValue, EvalrunError } from "../define/errors.js";
 import { closestName } from "../util/suggest.js";
 import { compileEvalFile } from "./compile.js";
@@ -102,15 +102,6 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   }
   return { config: parsed.data, file, dir: path.dirname(file), inputs: compiled.inputs };
 }
-
-const GATE_CONFIG_KEYS = [
-  "failOnRegression",
-  "maxDrop",
-  "confidence",
-  "requireBaseline",
-  "minScore",
-  "rowThreshold",
-];
 
 /** What the keys whose schema is a union take: zod says only "Invalid input" for them. */
 const UNION_HINTS: Record<string, string> = {

@@ -1,3 +1,4 @@
+import { GATE_CONFIG_KEYS } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
 import { closestName } from "../util/suggest.js";
 import type { RunEvalsOptions } from "./options.js";
@@ -101,16 +102,7 @@ function checkCombinations(options: RunEvalsOptions): void {
 }
 
 // The config's names (strings for rules) and the names the CLI's gate is built with (parsed rules).
-const GATE_KEYS = [
-  "failOnRegression",
-  "maxDrop",
-  "confidence",
-  "requireBaseline",
-  "minScore",
-  "rowThreshold",
-  "minScores",
-  "rowThresholds",
-];
+const GATE_KEYS = [...GATE_CONFIG_KEYS, "minScores", "rowThresholds"];
 
 function checkGate(gate: unknown): void {
   if (gate === undefined) return;
