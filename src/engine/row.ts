@@ -324,7 +324,8 @@ class RowRun {
     const scorers = this.ctx.evaluator.scores as Scorer[];
     const values: unknown[] = new Array(scorers.length);
     let pending = false;
-    const began = this.ctx.timeout !== undefined ? performance.now() : 0;
+    const timed = this.ctx.timeout !== undefined;
+    const began = timed ? performance.now() : 0;
     scope.current = this;
     for (let i = 0; i < scorers.length; i++) {
       try {
@@ -335,7 +336,7 @@ class RowRun {
       }
     }
     scope.current = undefined;
-    if (began !== 0) this.scorersBlocked = performance.now() - began;
+    if (timed) this.scorersBlocked = performance.now() - began;
     if (!pending) {
       this.collect(values);
       return this.result(true);
