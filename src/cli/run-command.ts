@@ -5,6 +5,7 @@ import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
 import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
+import { isLoadFailure, loadingFiles } from "../loader/load.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
@@ -233,6 +234,13 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
 function watchStrayErrors(cwd: string): { count(): number; stop(): void } {
   let count = 0;
   const onStray = (error: unknown) => {
+    // Node also rejects an internal promise with the error of a CommonJS module that throws while an eval file
+    // imports it; that error is the file's load problem, reported as such (one turn later, it is known).
+    if (loadingFiles()) setImmediate(() => report(error));
+    else report(error);
+  };
+  const report = (error: unknown) => {
+    if (isLoadFailure(error)) return;
     count++;
     if (count === 4)
       process.stderr.write("  … more errors escaped the eval code: counted at the end, not shown.\n");

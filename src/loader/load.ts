@@ -53,6 +53,20 @@ interface PendingLoad {
 
 const pendingLoads = new Map<string, PendingLoad>();
 
+/** Errors that failed an eval file's import: reported as its load problem, not again as an escaped error. */
+const loadFailures = new WeakSet<object>();
+
+export function isLoadFailure(error: unknown): boolean {
+  return typeof error === "object" && error !== null && loadFailures.has(error);
+}
+
+let turnsRunning = 0;
+
+/** Whether eval files are being imported now. */
+export function loadingFiles(): boolean {
+  return turnsRunning > 0;
+}
+
 function route(definition: EvalDefinition, scripts: readonly string[]): boolean {
   for (const script of scripts) {
     const load = pendingLoads.get(script);
@@ -104,6 +118,7 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
   const previousMode = registry.mode;
   registry.mode = "collect";
   const release = guardExit();
+  turnsRunning++;
   try {
     for (const file of files) {
       const href = `${pathToFileURL(file.bundle).href}?load=${++loadCounter}`;
@@ -122,6 +137,7 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
         continue;
       }
       if (imported.ok === false) {
+        if (typeof imported.error === "object" && imported.error !== null) loadFailures.add(imported.error);
         problems.push(
           (await missingExportProblem(file.source, imported.error)) ??
             loadProblem(file.source, imported.error),
@@ -185,6 +201,7 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
       }
     }
   } finally {
+    turnsRunning--;
     release();
     registry.mode = previousMode;
     registry.currentFile = undefined;

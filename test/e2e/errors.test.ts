@@ -492,6 +492,20 @@ describe("problems with eval files fail the run after the other files ran", () =
     expect(verbose.stderr).toMatch(/at .*throws\.eval\.ts:3:\d+/);
   });
 
+  it("reports a CommonJS package that throws at import once, as the file's load problem", async () => {
+    const dir = project({
+      "node_modules/boomcjs/package.json": JSON.stringify({ name: "boomcjs", main: "index.js" }),
+      "node_modules/boomcjs/index.js": 'throw new Error("cjs boom");\n',
+      "boom.eval.ts": `${HEADER}import "boomcjs";\nEval("boom", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
+      "good.eval.ts": GOOD,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[LOAD] Failed to load: Error: cjs boom");
+    expect(result.stderr).not.toContain("[UNHANDLED]");
+    expect(result.stdout).toMatch(/✔ good/);
+  });
+
   it("points a throw in a module the eval imports at that module's line, naming the eval file it was loading", async () => {
     const dir = project({
       "src/config.ts": `export const model = "m";\n\nexport const limits = JSON.parse(process.env.LIMITS ?? "{");\n`,
