@@ -62,6 +62,16 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   try {
     const module = (await import(pathToFileURL(compiled.bundle).href)) as { default?: unknown };
     exported = await module.default;
+    // CommonJS compiled from `export default` (tsc's `exports.default = ...`, marked __esModule) holds the config
+    // under `default`, as bundlers read it.
+    const wrapped = exported as { __esModule?: unknown; default?: unknown } | null;
+    if (
+      typeof wrapped === "object" &&
+      wrapped !== null &&
+      wrapped.__esModule === true &&
+      "default" in wrapped
+    )
+      exported = await wrapped.default;
   } catch (error) {
     throw new EvalrunError(
       "CONFIG",

@@ -220,6 +220,17 @@ describe("evalrun.config.*", () => {
     expect(summaryOf(nested.stdout, "router").metrics.rows?.metric).toBe(6);
   });
 
+  it("reads a CommonJS config compiled from export default (tsc's exports.default)", async () => {
+    const dir = project({
+      "router.eval.ts": ROUTER,
+      "evalrun.config.cjs":
+        '"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.default = { trials: 2 };\n',
+    });
+    const result = await runCli(["--jsonl", "--no-store"], { cwd: dir });
+    expect(result.stderr).toBe("");
+    expect(summaryOf(result.stdout, "router").metrics.rows?.metric).toBe(8);
+  });
+
   it("rejects an unknown key (suggesting the right one) and a wrong type, exit 2", async () => {
     const dir = project({
       "router.eval.ts": ROUTER,
