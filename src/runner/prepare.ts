@@ -167,6 +167,13 @@ export interface RunSettings {
 /** Loads the config and the env file and resolves every setting; throws for bad config or flags. */
 export async function runSettings(options: RunEvalsOptions): Promise<RunSettings> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
+  if (options.cwd !== undefined && !existsSync(cwd)) {
+    throw new EvalrunError(
+      "USAGE",
+      `runEvals(): cwd ${cwd} does not exist.`,
+      "Give cwd the project directory (where paths, the config, .env and the store are looked for).",
+    );
+  }
   const loaded: LoadedConfig =
     options.config === false
       ? { config: {}, file: undefined, dir: cwd, inputs: [] }

@@ -522,6 +522,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
         { reporters: {} },
         { graceMs: -100 },
         { passWithNoEvals: "no" },
+        { cwd: ${JSON.stringify(dir)} + "/nope" },
       ];
       for (const extra of tries) {
         try {
@@ -548,6 +549,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
       "USAGE runEvals(): reporters must be an array of reporter objects.",
       "USAGE runEvals(): graceMs must be a number of milliseconds, 0 or more; got -100.",
       'USAGE runEvals(): passWithNoEvals must be true or false; got "no".',
+      `USAGE runEvals(): cwd ${path.join(dir, "nope")} does not exist.`,
       "USAGE",
     ]);
   });
