@@ -1,4 +1,4 @@
-import { isEvalrunError } from "../define/errors.js";
+import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import { countRows } from "../engine/count.js";
 import type { Problem } from "../loader/problems.js";
 import { checkRunOptions } from "./check-options.js";
@@ -19,7 +19,10 @@ export async function listEvals(
   options: RunEvalsOptions = {},
 ): Promise<{ evals: ListedEval[]; problems: Problem[] }> {
   // Checked as runEvals() checks them: a trials of "abc" was listed back as the evals' trial count.
-  await checkRunOptions(options);
+  await checkRunOptions(options).catch((error: unknown) => {
+    if (!isEvalrunError(error)) throw error;
+    throw new EvalrunError(error.code, error.message.replaceAll("runEvals()", "listEvals()"), error.hint);
+  });
   const prepared = await prepareRun(options);
   const evals: ListedEval[] = [];
   for (const [i, definition] of prepared.definitions.entries()) {

@@ -533,7 +533,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
         }
       }
       const { listEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
-      await listEvals({ cwd: ${JSON.stringify(dir)}, trials: "abc" }).then(() => console.log("listed"), (error) => console.log(error.code));
+      await listEvals({ cwd: ${JSON.stringify(dir)}, trials: "abc" }).then(() => console.log("listed"), (error) => console.log(error.code, error.message.slice(0, 37)));
     `;
     const { spawnSync } = await import("node:child_process");
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
@@ -550,7 +550,7 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
       "USAGE runEvals(): graceMs must be a number of milliseconds, 0 or more; got -100.",
       'USAGE runEvals(): passWithNoEvals must be true or false; got "no".',
       `USAGE runEvals(): cwd ${path.join(dir, "nope")} does not exist.`,
-      "USAGE",
+      "USAGE listEvals() was given invalid options",
     ]);
   });
 
