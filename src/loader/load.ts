@@ -197,7 +197,6 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
         }
         byName.set(definition.name, definition);
         definitions.push(definition);
-        notices.push(...unknownKeyNotices(definition));
       }
     }
   } finally {
@@ -207,6 +206,8 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
     registry.currentFile = undefined;
     registry.evals = [];
   }
+  // Worked out once every name is final (an eval told apart by experimentName is renamed when its twin loads).
+  for (const definition of definitions) notices.push(...unknownKeyNotices(definition));
   return { definitions, problems, notices };
 }
 

@@ -604,6 +604,15 @@ Eval("my-app", { experimentName: "small", data: [{ input: 1 }], task: (x: number
       // The same project and experiment name twice is still one name for two evals.
       expect(result.stderr).toContain('Two evals are named "my-app [experimentName=small]": twice in');
     }
+    // Notes name each eval by its final name, the first one renamed when its twin loaded too.
+    const typo = project({
+      "ab.eval.ts": `${HEADER}for (const m of ["a", "b"]) Eval("ab", { experimentName: m, data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1], trials: 2 } as any);\n`,
+    });
+    const noted = await runCli(["--no-store"], { cwd: typo });
+    for (const m of ["a", "b"])
+      expect(noted.stdout).toContain(
+        `Eval "ab [experimentName=${m}]": \`trials\` is not an option of Eval()`,
+      );
   });
 
   it("says when a file registers no evals", async () => {
