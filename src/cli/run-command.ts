@@ -5,7 +5,7 @@ import type { EvalrunConfig } from "../define/config.js";
 import { EvalrunError } from "../define/errors.js";
 import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
-import { isLoadFailure, loadingFiles } from "../loader/load.js";
+import { isLoadFailure, loadingFiles, onSlowLoad } from "../loader/load.js";
 import { colorsFor } from "../report/colors.js";
 import { plural, shownPath, stackLocation } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
@@ -204,7 +204,12 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     const stalls = watchForStalls();
     try {
       const started = performance.now();
-      const prepared = await prepareRun(options);
+      onSlowLoad((source, afterMs) => {
+        process.stderr.write(
+          `evalrun: still loading ${path.relative(cwd, source) || source} after ${afterMs / 1000} s: its top-level code awaits something (a download, a connection) that has not come. Ctrl-C stops the run.\n`,
+        );
+      });
+      const prepared = await prepareRun(options).finally(() => onSlowLoad(undefined));
       loading = false;
       const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose, plan);
       const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);

@@ -47,7 +47,7 @@ let beatTimer: NodeJS.Timeout | undefined;
 let watcher: { worker: Worker; slots: Int32Array } | undefined;
 
 /** EVALRUN_STALL_NOTICE_MS: how long the loop may not turn before the notice (0: never). */
-function noticeAfterMs(): number {
+export function noticeAfterMs(): number {
   const raw = process.env.EVALRUN_STALL_NOTICE_MS;
   const value = raw === undefined || raw === "" ? DEFAULT_NOTICE_AFTER_MS : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_NOTICE_AFTER_MS;

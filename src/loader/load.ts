@@ -7,6 +7,7 @@ import type { EvalDefinition } from "../define/types.js";
 import { unknownKeyNotices } from "../define/unknown-keys.js";
 import { validateDefinition } from "../define/validate.js";
 import { ExitCalled, guardExit } from "../engine/exit-guard.js";
+import { noticeAfterMs } from "../engine/stall-notice.js";
 import { userFrame } from "../util/stack.js";
 import type { CompiledFile } from "./compile.js";
 import { missingExportProblem } from "./missing-export.js";
@@ -58,6 +59,16 @@ const loadFailures = new WeakSet<object>();
 
 export function isLoadFailure(error: unknown): boolean {
   return typeof error === "object" && error !== null && loadFailures.has(error);
+}
+
+let slowLoadListener: ((source: string, afterMs: number) => void) | undefined;
+
+/**
+ * Told when an eval file has been importing for the stall notice's delay (EVALRUN_STALL_NOTICE_MS): its top-level
+ * code awaits something (a download, a connection) that may never come, and a run that says nothing looks hung.
+ */
+export function onSlowLoad(listener: ((source: string, afterMs: number) => void) | undefined): void {
+  slowLoadListener = listener;
 }
 
 let turnsRunning = 0;
@@ -127,7 +138,11 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
       registry.route = route;
       registry.evals = [];
       registry.currentFile = file.source;
+      const afterMs = slowLoadListener ? noticeAfterMs() : 0;
+      const notice =
+        afterMs > 0 ? setTimeout(() => slowLoadListener?.(file.source, afterMs), afterMs).unref() : undefined;
       const imported = await importBundle(href, letNextStart);
+      clearTimeout(notice);
       // A stuck load stays routed: should another file's code settle what it awaits, its evals still go to it.
       if (imported.ok !== "stuck") pendingLoads.delete(href);
       // Registrations of an older evalrun copy, which only the file loading at the time can claim.

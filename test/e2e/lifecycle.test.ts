@@ -70,6 +70,7 @@ describe("a stop signal while the eval files load", () => {
     let sentAt = 0;
     const result = await runCli(["--no-store"], {
       cwd: dir,
+      env: { EVALRUN_STALL_NOTICE_MS: "500" },
       onSpawn: (child) => {
         setTimeout(() => {
           sentAt = Date.now();
@@ -78,6 +79,10 @@ describe("a stop signal while the eval files load", () => {
       },
     });
     expect(result.code).toBe(143);
+    // Before the signal, the run said what it waits on.
+    expect(result.stderr).toContain(
+      "evalrun: still loading hang.eval.ts after 0.5 s: its top-level code awaits something",
+    );
     expect(Date.now() - sentAt).toBeLessThan(3000);
     expect(result.stderr).toContain("Stopped (SIGTERM) while loading the eval files; nothing ran.");
   }, 30_000);
