@@ -314,7 +314,7 @@ async function listCommand(
   if (jsonl) {
     for (const e of evals)
       process.stdout.write(
-        `${JSON.stringify({ name: e.name, file: shownPath(e.file, cwd), rows: e.rows, trialCount: e.trialCount, ...(e.error && { error: e.error }) })}\n`,
+        `${JSON.stringify({ name: e.name, file: shownPath(e.file, cwd), rows: e.rows, trialCount: e.trialCount, results: e.results, ...(e.error && { error: e.error }) })}\n`,
       );
   } else {
     const width = Math.max(0, ...evals.map((e) => e.name.length));
@@ -322,7 +322,9 @@ async function listCommand(
       const rows =
         e.rows === null
           ? c.red(`data error: ${e.error}`)
-          : `${plural(e.rows, "row")}${e.trialCount > 1 ? ` × ${e.trialCount} trials` : ""}`;
+          : e.results !== null && e.results !== e.rows * e.trialCount
+            ? `${plural(e.rows, "row")}, ${plural(e.results, "result")} (rows give their own trialCount)`
+            : `${plural(e.rows, "row")}${e.trialCount > 1 ? ` × ${e.trialCount} trials` : ""}`;
       process.stdout.write(`${c.bold(e.name.padEnd(width))}  ${c.dim(shownPath(e.file, cwd))}  ${rows}\n`);
     }
     process.stdout.write(

@@ -11,6 +11,8 @@ export interface ListedEval {
   /** Rows after filters (each runs trialCount times); null when the data could not be read. */
   rows: number | null;
   trialCount: number;
+  /** Results a run would make: rows × trialCount, unless rows give their own trialCount. */
+  results: number | null;
   error?: string;
 }
 
@@ -32,9 +34,15 @@ export async function listEvals(
       file: definition.file,
       rows: null,
       trialCount: info?.trialCount ?? 1,
+      results: null,
     };
     try {
-      entry.rows = await countRows(definition, prepared.filters);
+      const counted = await countRows(definition, prepared.filters, {
+        count: entry.trialCount,
+        fixed: info?.trialsFixed === true,
+      });
+      entry.rows = counted.rows;
+      entry.results = counted.results;
     } catch (error) {
       if (!isEvalrunError(error)) throw error;
       entry.error = error.message;

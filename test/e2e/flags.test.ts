@@ -67,10 +67,22 @@ describe("--list", () => {
       env: { RAN_MARK: mark },
     });
     expect(jsonLines(filtered.stdout)).toEqual([
-      { name: "router", file: "router.eval.ts", rows: 1, trialCount: 1 },
-      { name: "other", file: "router.eval.ts", rows: 0, trialCount: 2 },
+      { name: "router", file: "router.eval.ts", rows: 1, trialCount: 1, results: 1 },
+      { name: "other", file: "router.eval.ts", rows: 0, trialCount: 2, results: 0 },
     ]);
     expect(existsSync(mark)).toBe(false);
+    // Rows that give their own trialCount: the results a run makes, as it makes them.
+    const own = project({
+      "own.eval.ts": `${HEADER}Eval("own", { data: [{ input: 1, trialCount: 4 }, { input: 2 }], task: (x: number) => x, scores: [], trialCount: 2 });\n`,
+    });
+    const listed = await runCli(["--list"], { cwd: own });
+    expect(listed.stdout).toMatch(
+      /own\s+own\.eval\.ts\s+2 rows, 6 results \(rows give their own trialCount\)/,
+    );
+    const forced = await runCli(["--list", "--jsonl", "--trials", "3"], { cwd: own });
+    expect(jsonLines(forced.stdout)).toEqual([
+      { name: "own", file: "own.eval.ts", rows: 2, trialCount: 3, results: 6 },
+    ]);
   });
 });
 
