@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import type Database from "better-sqlite3";
 import { describeValue, EvalrunError } from "../define/errors.js";
 import { rowKey } from "../engine/row-key.js";
@@ -11,6 +9,7 @@ import { EvalAggregate } from "../summary/aggregate.js";
 import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { Experiments } from "./experiments.js";
+import { readLinesSync } from "./lines.js";
 import { RowWriter } from "./rows.js";
 import type { Experiment, ExperimentStatus, GitInfo } from "./types.js";
 
@@ -170,14 +169,11 @@ export async function importFile(
     return undefined;
   };
 
-  // The read is asynchronous, so the transaction is opened by hand; nothing else writes through this connection.
+  // Read synchronously: the transaction (opened by hand for the streamed read) spans no await, so another
+  // connection of this process never waits on it.
   db.exec("BEGIN IMMEDIATE");
   try {
-    const lines = createInterface({
-      input: createReadStream(file, "utf8"),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    for await (const read of lines) {
+    for (const read of readLinesSync(file)) {
       lineNo++;
       const line = lineNo === 1 ? withoutBom(read) : read;
       if (line.trim() === "") continue;

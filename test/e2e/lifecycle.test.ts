@@ -379,6 +379,36 @@ console.log("results", JSON.stringify(result.results.map((r) => [r.input, r.outp
     expect(existsSync(path.join(dir, ".evalrun"))).toBe(false);
   });
 
+  it("runs two Eval()s of one file at once against their committed baselines (the imports shared no lock)", async () => {
+    const evalrun = JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href);
+    const dir = project({
+      "two.eval.mjs": `import { Eval } from ${evalrun};
+const data = [{ input: 1, expected: 1 }, { input: 2, expected: 3 }];
+const scores = [function eq({ output, expected }) { return output === expected; }];
+await Promise.all([
+  Eval("alpha", { data, task: async (x) => x, scores }),
+  Eval("beta", { data, task: async (x) => x, scores }),
+]);
+`,
+    });
+    const run = () =>
+      spawnSync(process.execPath, ["two.eval.mjs"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1" },
+        timeout: 60_000,
+      });
+    expect(run().status).toBe(0);
+    expect((await runCli(["baseline", "save"], { cwd: dir })).code).toBe(0);
+    // A fresh store: each run imports its eval's committed baseline as it starts, both in one process.
+    rmSync(path.join(dir, ".evalrun"), { recursive: true });
+    const second = run();
+    expect(second.stderr).not.toContain("SQLITE_BUSY");
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/baseline\s+__baselines__\/alpha\.jsonl@\w+ · 2 rows matched/);
+    expect(second.stdout).toMatch(/baseline\s+__baselines__\/beta\.jsonl@\w+ · 2 rows matched/);
+  });
+
   it("resolves Eval() at once under the CLI, with an empty summary (as Braintrust's CLI does), and runs the eval", async () => {
     const dir = project({
       "awaited.eval.ts": `${HEADER}

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ItemContext, runItem } from "../../src/engine/row.js";
 import { Semaphore } from "../../src/engine/semaphore.js";
 import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
 import { codeFrame } from "../../src/loader/format-compile.js";
+import { readLinesSync } from "../../src/store/lines.js";
 import { sqliteProblem } from "../../src/store/sqlite-problem.js";
 import { userFrame } from "../../src/util/stack.js";
 import { closestName } from "../../src/util/suggest.js";
@@ -153,5 +157,22 @@ describe("a row whose run was hard-stopped while its task ran", () => {
     finish("late");
     await outcome;
     expect(scored).toBe(0);
+  });
+});
+
+describe("readLinesSync", () => {
+  it("reads JSON Lines: \\n or \\r\\n ends, characters split across chunks whole, no end needed", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-lines-"));
+    try {
+      const file = path.join(dir, "rows.jsonl");
+      // The emoji's four bytes straddle the first 64 KiB chunk's end.
+      const long = `${"x".repeat(65_534)}😀y`;
+      writeFileSync(file, `a\r\n\nb\n${long}\nlast\r`);
+      expect([...readLinesSync(file)]).toEqual(["a", "", "b", long, "last"]);
+      writeFileSync(file, "");
+      expect([...readLinesSync(file)]).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
