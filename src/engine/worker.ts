@@ -59,8 +59,10 @@ function flush(): void {
 function escaped(error: unknown): void {
   const id = rowOf.getStore();
   const failure = taskError(error);
-  failure.message = `An error escaped the task (a promise nobody awaited, or a throw in a callback): ${failure.message}`;
-  if (id !== undefined && pending.has(id)) strays.set(id, failure);
+  const row = id !== undefined && pending.has(id);
+  // Outside any row: a file's top-level code (a timer, a pool connecting) that fails in this thread.
+  failure.message = `An error escaped ${row ? "the task" : "the eval code in a worker thread, outside any row"} (a promise nobody awaited, or a throw in a callback): ${failure.message}`;
+  if (row) strays.set(id, failure);
   else post({ t: "stray", error: failure });
 }
 

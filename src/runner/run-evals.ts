@@ -278,7 +278,7 @@ export async function executeRun(
         ...skipped.map((s) => `${s.definition.name}: skipped, ${s.reason}`),
         ...session.notes,
         ...(pool?.notices ?? []),
-        ...strays.map((e) => `${e.message}${e.stack ? ` (${userLocation(e.stack)})` : ""}`),
+        ...countedNotes(strays.map((e) => `${e.message}${e.stack ? ` (${userLocation(e.stack)})` : ""}`)),
       ],
       store: session.store.location,
       durationSeconds: (performance.now() - started) / 1000,
@@ -323,4 +323,11 @@ function verdict(evals: EvalOutcome[], prepared: PreparedRun): { exitCode: numbe
   if (prepared.files.length === 0)
     return { exitCode: 0, reasons: ["no eval files found; passing (--pass-with-no-evals)"] };
   return { exitCode: 0, reasons: [] };
+}
+
+/** Notes once each, counted: a file's top-level error repeats in every worker thread that imports the file. */
+function countedNotes(notes: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const n of notes) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts].map(([note, n]) => (n === 1 ? note : `${note} (${n} times)`));
 }

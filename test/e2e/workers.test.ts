@@ -316,6 +316,28 @@ Eval("rude", {
     expect(failed[1].error.message).toContain("nobody awaited this");
   });
 
+  it("names an error a file's top-level code leaves in each worker thread once, as the eval code's, not a task's", async () => {
+    const dir = project({
+      "pool.eval.ts": `${HEADER}import { isMainThread } from "node:worker_threads";
+// A client that fails to connect only in the threads, after the file has loaded.
+if (!isMainThread) setTimeout(() => void Promise.reject(new Error("pool connect failed")), 5);
+Eval("pool", {
+  data: Array.from({ length: 6 }, (_, i) => ({ input: i })),
+  task: async (i: number) => { await new Promise((r) => setTimeout(r, 30)); return i; },
+  scores: [() => 1],
+});
+`,
+    });
+    const result = await runCli(["--workers", "2", "--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/rows\s+6 · 0 errors/);
+    const notes = result.stdout.split("\n").filter((l) => l.includes("pool connect failed"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(
+      /An error escaped the eval code in a worker thread, outside any row .*pool\.eval\.ts:4:\d+\) \(2 times\)/,
+    );
+  });
+
   it("validates --workers", async () => {
     const dir = project({
       "a.eval.ts": `${HEADER}Eval("a", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
