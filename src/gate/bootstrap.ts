@@ -73,14 +73,18 @@ function mean(values: ArrayLike<number>): number {
  * The mean of `values` with a two-sided interval at `confidence` (e.g. 0.95): the 2.5th and 97.5th percentiles of
  * the means of RESAMPLES resamples drawn with replacement. Null for no values. The values are sorted first, so
  * the interval depends on them alone, never on the order rows finished, were stored or were sharded in.
+ * With `weights` (each row's count of results), the mean is over results, Σ w·v / Σ w, as the summary's is, and
+ * rows are resampled whole (a row's trials stay together).
  */
 export function meanInterval(
   input: ArrayLike<number>,
   confidence: number,
   seed: number = BOOTSTRAP_SEED,
+  weights?: ArrayLike<number>,
 ): MeanEstimate | null {
   const n = input.length;
   if (n === 0) return null;
+  if (weights && !allOnes(weights)) return weightedInterval(input, weights, confidence, seed);
   // Identical values (every row passed, a re-run that changed nothing) have an exact interval, and a sum that
   // no order changes: no copy, no sort, no resampling. One pass finds them and sums them, term by term in the
   // order mean() would.
@@ -143,6 +147,10 @@ export function meanInterval(
     }
     means[b] = sum / n;
   }
+  return percentiles(means, m, alpha, n);
+}
+
+function percentiles(means: Float64Array, m: number, alpha: number, n: number): MeanEstimate {
   means.sort();
   const lowAt = Math.floor((RESAMPLES * alpha) / 2);
   const highAt = Math.ceil(RESAMPLES * (1 - alpha / 2)) - 1;
@@ -153,4 +161,70 @@ export function meanInterval(
     method: "bootstrap",
     n,
   };
+}
+
+function allOnes(weights: ArrayLike<number>): boolean {
+  for (let i = 0; i < weights.length; i++) if (weights[i] !== 1) return false;
+  return true;
+}
+
+/**
+ * meanInterval over rows of unequal weight (trials, or scores null on some trials): the ratio Σ w·v / Σ w of each
+ * resample of whole rows. Its point is the mean over results that the summary prints, so the interval brackets
+ * the number shown beside it; rows averaged with equal weight (what the interval was before) could leave it outside.
+ */
+function weightedInterval(
+  input: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  confidence: number,
+  seed: number,
+): MeanEstimate {
+  const n = input.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (input[a] as number) - (input[b] as number) || (weights[a] as number) - (weights[b] as number),
+  );
+  const values = Float64Array.from(order, (i) => input[i] as number);
+  const w = Float64Array.from(order, (i) => weights[i] as number);
+  let total = 0;
+  let weighted = 0;
+  for (let i = 0; i < n; i++) {
+    total += w[i] as number;
+    weighted += (w[i] as number) * (values[i] as number);
+  }
+  const m = weighted / total;
+  const alpha = 1 - confidence;
+  if (values[0] === values[n - 1])
+    return { mean: stable(m), low: stable(m), high: stable(m), method: "bootstrap", n };
+  if (n > BOOTSTRAP_MAX_VALUES) {
+    // The ratio estimator's linearised spread: Σ w²(v − m)² / (Σ w)², the bootstrap's limit; clamped to the data.
+    let spread = 0;
+    for (let i = 0; i < n; i++) spread += ((w[i] as number) * ((values[i] as number) - m)) ** 2;
+    const se = Math.sqrt(spread) / total;
+    const z = normalQuantile(1 - alpha / 2);
+    return {
+      mean: stable(m),
+      low: stable(Math.max(values[0] as number, m - z * se)),
+      high: stable(Math.min(values[n - 1] as number, m + z * se)),
+      method: "normal",
+      n,
+    };
+  }
+  const means = new Float64Array(RESAMPLES);
+  const scale = n / 4294967296;
+  let s = seed >>> 0;
+  for (let b = 0; b < RESAMPLES; b++) {
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const at = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
+      sum += (w[at] as number) * (values[at] as number);
+      count += w[at] as number;
+    }
+    means[b] = sum / count;
+  }
+  return percentiles(means, m, alpha, n);
 }

@@ -4,7 +4,10 @@ import { meanInterval } from "./bootstrap.js";
 import type { EvalStats, ScoreStats } from "./types.js";
 
 /** Per score: values of the rows this run scored and paired differences with the baseline, in row-key order. */
-export type RowsByScore = ReadonlyMap<string, { values: ArrayLike<number>; diffs: ArrayLike<number> }>;
+export type RowsByScore = ReadonlyMap<
+  string,
+  { values: ArrayLike<number>; diffs: ArrayLike<number>; weights?: ArrayLike<number> | undefined }
+>;
 
 /**
  * Each score's mean with its interval over rows, and its change against the baseline with the interval of the mean
@@ -25,7 +28,7 @@ export function scoreStats(
     scores[s.name] = {
       name: s.name,
       mean: s.score,
-      interval: own ? meanInterval(own.values, confidence) : null,
+      interval: own ? meanInterval(own.values, confidence, undefined, own.weights) : null,
       change:
         inBaseline && rows
           ? {

@@ -1,4 +1,4 @@
-import { bracket, confidenceLabel, scorePair } from "../gate/format.js";
+import { bracket, confidenceLabel, scorePair, signedPercent } from "../gate/format.js";
 import type { EvalGate, GateCheck, ScoreStats, WorstRow } from "../gate/types.js";
 import type { Colors } from "./colors.js";
 import { oneLine, short } from "./safe-text.js";
@@ -8,14 +8,29 @@ import { preview, previewPair } from "./values.js";
 export const gateFailed = (gate: EvalGate | undefined): boolean =>
   gate?.checks.some((c) => c.status !== "pass") ?? false;
 
-/** What the terminal adds to a score's line: its interval and, with a baseline, the change's interval. */
-export function scoreIntervals(stats: ScoreStats | undefined, confidence: number, c: Colors): string {
+/**
+ * What the terminal adds to a score's line: its interval and, with a baseline, the change's interval. The change is
+ * the mean paired difference over matched rows; where it reads differently from the line's `diff` (the two means'
+ * difference: rows on one side only, a subset run, unequal trials), its own value and row count are shown too, so
+ * the line never pairs one number with another's interval.
+ */
+export function scoreIntervals(
+  stats: ScoreStats | undefined,
+  confidence: number,
+  c: Colors,
+  diff?: number | null,
+): string {
   if (!stats?.interval) return "";
   let text = `  ${c.dim(`${confidenceLabel(confidence)} CI`)} ${bracket(stats.interval)}`;
   const est = stats.change?.estimate;
   if (est) {
-    const shown = bracket(est, true);
-    text += `  ${c.dim("change")} ${est.high < -1e-9 ? c.red(shown) : est.low > 1e-9 ? c.green(shown) : shown}`;
+    const own =
+      typeof diff === "number" && signedPercent(diff) !== signedPercent(est.mean)
+        ? `${signedPercent(est.mean)} `
+        : "";
+    const rows = own ? ` ${c.dim(`over ${est.n} matched ${est.n === 1 ? "row" : "rows"}`)}` : "";
+    const shown = `${own}${bracket(est, true)}`;
+    text += `  ${c.dim("change")} ${est.high < -1e-9 ? c.red(shown) : est.low > 1e-9 ? c.green(shown) : shown}${rows}`;
   }
   return text;
 }

@@ -170,7 +170,7 @@ export class TerminalReporter implements Reporter {
           ? `  ${this.change(s.diff, typeof before === "number" && s.score === null ? before : undefined)}  ${this.movement(s.improvements, s.regressions)}`
           : "";
         lines.push(
-          `    ${oneLine(s.name).padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}${scoreIntervals(outcome.stats?.scores[s.name], outcome.stats?.confidence ?? 0.95, c)}`,
+          `    ${oneLine(s.name).padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}${scoreIntervals(outcome.stats?.scores[s.name], outcome.stats?.confidence ?? 0.95, c, cmp ? s.diff : undefined)}`,
         );
       }
     }

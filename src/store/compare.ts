@@ -13,7 +13,7 @@ export interface Comparison {
 }
 
 // Per (row, score): the mean over trials of the non-null values. Rows match on row_key.
-export const PER_ROW = `SELECT row_key, je.key AS name, avg(je.value) AS v
+export const PER_ROW = `SELECT row_key, je.key AS name, avg(je.value) AS v, count(*) AS n
   FROM results, json_each(results.scores) AS je
   WHERE exp = ? AND je.type IN ('integer', 'real')
   GROUP BY row_key, je.key`;

@@ -9,6 +9,8 @@ export interface ScoreRows {
   values: ArrayLike<number>;
   /** This run's minus the baseline's, for each row both scored. */
   diffs: ArrayLike<number>;
+  /** How many results each value averages (its trials scored), beside `values`; absent when each is one. */
+  weights?: ArrayLike<number> | undefined;
 }
 
 export function resultCount(db: Database.Database, seq: number): number {
@@ -27,25 +29,27 @@ export function scoreRows(
 ): Map<string, ScoreRows> {
   const query =
     baselineSeq === null
-      ? db.prepare(`WITH a AS (${PER_ROW}) SELECT name, v AS after, NULL AS before FROM a`)
+      ? db.prepare(`WITH a AS (${PER_ROW}) SELECT name, v AS after, n, NULL AS before FROM a`)
       : db.prepare(
           `WITH a AS (${PER_ROW}), b AS (${PER_ROW})
-           SELECT a.name AS name, a.v AS after, b.v AS before FROM a LEFT JOIN b USING (row_key, name)`,
+           SELECT a.name AS name, a.v AS after, a.n AS n, b.v AS before FROM a LEFT JOIN b USING (row_key, name)`,
         );
   const args = baselineSeq === null ? [seq] : [seq, baselineSeq];
-  const byScore = new Map<string, { values: number[]; diffs: number[] }>();
+  const byScore = new Map<string, { values: number[]; diffs: number[]; weights: number[] }>();
   for (const r of query.iterate(...args) as Iterable<{
     name: string;
     after: number;
+    n: number;
     before: number | null;
   }>) {
     let entry = byScore.get(r.name);
     if (!entry) {
-      entry = { values: [], diffs: [] };
+      entry = { values: [], diffs: [], weights: [] };
       byScore.set(r.name, entry);
     }
     const after = stable(r.after);
     entry.values.push(after);
+    entry.weights.push(r.n);
     if (r.before !== null) entry.diffs.push(stable(after - stable(r.before)));
   }
   return byScore;

@@ -29,6 +29,8 @@ export class RowMeans {
   private index: Map<string, number> | undefined;
   /** The baseline key list (and its length) these keys were last found equal to, position by position. */
   private alignedTo: { keys: string[]; length: number } | undefined;
+  /** Once settled by grouping, per score, how many results each slot's mean averages; undefined: one each. */
+  private counts: Map<string, Uint32Array> | undefined;
 
   /** Slots: results added, or distinct row keys once settled. */
   get size(): number {
@@ -109,9 +111,11 @@ export class RowMeans {
     let capacity = 1024;
     while (capacity < keys.length) capacity *= 2;
     const values = new Map<string, Float64Array>();
+    const allCounts = new Map<string, Uint32Array>();
     for (const [name, column] of this.values) {
       const sums = new Float64Array(capacity);
       const counts = new Uint32Array(capacity);
+      allCounts.set(name, counts);
       for (let i = 0; i < this.keys.length; i++) {
         const value = column[i] as number;
         if (Number.isNaN(value)) continue;
@@ -127,6 +131,7 @@ export class RowMeans {
     this.keys = keys;
     this.alignedTo = undefined;
     this.values = values;
+    this.counts = allCounts;
     this.capacity = capacity;
     this.distinct = true;
     this.index = slots;
@@ -195,6 +200,8 @@ export class RowMeans {
     for (const [name, column] of this.values) {
       const values = new Float64Array(n);
       const diffs = new Float64Array(n);
+      const counts = this.counts?.get(name);
+      const weights = counts && new Uint32Array(n);
       let nv = 0;
       let nd = 0;
       const baseColumn = base?.values.get(name);
@@ -203,6 +210,7 @@ export class RowMeans {
         if (Number.isNaN(mean)) continue; // not scored
         // stable() leaves small integers (most scores: 0 or 1) as they are, -0 as 0.
         const after = (mean | 0) === mean ? mean + 0 : stable(mean);
+        if (weights) weights[nv] = counts[i] as number;
         values[nv++] = after;
         if (baseColumn === undefined) continue;
         const j = matches === null ? i : (matches[i] as number);
@@ -212,7 +220,12 @@ export class RowMeans {
         const diff = (before | 0) === before ? after - before : after - stable(before);
         diffs[nd++] = (diff | 0) === diff ? diff + 0 : stable(diff);
       }
-      if (nv > 0) byScore.set(name, { values: values.subarray(0, nv), diffs: diffs.subarray(0, nd) });
+      if (nv > 0)
+        byScore.set(name, {
+          values: values.subarray(0, nv),
+          diffs: diffs.subarray(0, nd),
+          weights: weights?.subarray(0, nv),
+        });
     }
     return byScore;
   }

@@ -270,6 +270,50 @@ Eval("shape", {
   });
 });
 
+describe("the numbers on a score's line", () => {
+  const TRIALS = `import { Eval } from "evalrun";
+const shift = Number(process.env.SHIFT ?? "0");
+// Row r0 runs 5 trials, the others 1: 5 of 14 results pass where 1 of 10 rows does.
+Eval("trials", {
+  data: Array.from({ length: 10 }, (_, i) => ({ input: "r" + i, trialCount: i === 0 ? 5 : 1 })),
+  task: (input: string) => input,
+  scores: [function A({ input }: { input: string }) { return input === "r0" || Number(input.slice(1)) < shift ? 1 : 0; }],
+});
+`;
+
+  it("gives each mean an interval that brackets it, also when rows ran different numbers of trials", async () => {
+    const dir = project({ "package.json": PACKAGE, "trials.eval.ts": TRIALS });
+    const result = await runCli(["--no-progress"], { cwd: dir, env: { NO_COLOR: "1" } });
+    expect(result.code).toBe(0);
+    const line = /A\s+35\.7%\s+14 scored\s+95% CI \[(\d+\.\d)%, (\d+\.\d)%\]/.exec(result.stdout);
+    expect(line, result.stdout).not.toBeNull();
+    expect(Number(line?.[1])).toBeLessThanOrEqual(35.7);
+    expect(Number(line?.[2])).toBeGreaterThanOrEqual(35.7);
+  });
+
+  it("labels the matched rows' change when it differs from the change of the means (a subset run)", async () => {
+    const dir = project({ "package.json": PACKAGE, "trials.eval.ts": TRIALS });
+    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(0);
+    // Rows r1 and r2 now pass; the first 3 rows are r0 (5 trials), r1 and r2.
+    const subset = await runCli(["--no-progress", "--first", "3"], {
+      cwd: dir,
+      env: { NO_COLOR: "1", SHIFT: "3" },
+    });
+    expect(subset.code).toBe(0);
+    // Means: 7/7 against 5/14; matched rows: r0 unchanged, r1 and r2 up by 1, so +66.7% over 3 rows.
+    expect(subset.stdout).toMatch(/A\s+100\.0%\s+\(\+64\.3%\)/);
+    expect(subset.stdout).toMatch(/change \+66\.7% \[[^\]]+\] over 3 matched rows/);
+    // Where the two agree (the same run again), the line keeps its short form.
+    const env = { NO_COLOR: "1", SHIFT: "3" };
+    const full = await runCli(["--no-progress"], { cwd: dir, env });
+    expect(full.stdout).toMatch(
+      /A\s+50\.0%\s+\(\+14\.3%\).*change \+20\.0% \[[^\]]+\] over 10 matched rows$/m,
+    );
+    const again = await runCli(["--no-progress"], { cwd: dir, env });
+    expect(again.stdout).toMatch(/A\s+50\.0%\s+\(\+0\.0%\).*change \[\+0\.0%, \+0\.0%\]$/m);
+  });
+});
+
 describe("the gate in the config", () => {
   it("takes a team's gate policy from evalrun.config.ts, flags still winning", async () => {
     const dir = project({

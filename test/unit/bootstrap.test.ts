@@ -73,6 +73,35 @@ describe("the paired bootstrap", () => {
     expect(meanInterval(nearlyAll, 0.95)?.high).toBeLessThanOrEqual(1);
   });
 
+  it("with weights (trials per row), is the mean over results and brackets it, resampling rows whole", () => {
+    // One row of 5 passing trials among 9 failing rows of one: 5 of 14 results pass, 1 of 10 rows.
+    const values = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const weights = [5, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+    const ci = meanInterval(values, 0.95, undefined, weights);
+    expect(ci?.mean).toBeCloseTo(5 / 14, 12);
+    expect(ci?.low).toBeLessThanOrEqual(5 / 14);
+    expect(ci?.high).toBeGreaterThanOrEqual(5 / 14);
+    // Unweighted, the interval is the row mean's, which can leave the mean over results outside it.
+    expect(meanInterval(values, 0.95)?.high).toBeLessThan(5 / 14);
+    // Weights of one are no weights; order never matters.
+    const rand = random(9);
+    const many = Array.from({ length: 200 }, () => rand());
+    expect(meanInterval(many, 0.95, undefined, new Array(200).fill(1))).toEqual(meanInterval(many, 0.95));
+    const w = many.map((_, i) => 1 + (i % 3));
+    const reversed = meanInterval([...many].reverse(), 0.95, undefined, [...w].reverse());
+    expect(reversed).toEqual(meanInterval(many, 0.95, undefined, w));
+    // Large samples: the normal interval around the same point, within the data's range.
+    const big = Array.from({ length: BOOTSTRAP_MAX_VALUES + 1 }, (_, i) => (i % 4 === 0 ? 1 : 0));
+    const bigWeights = big.map((v) => (v === 1 ? 3 : 1));
+    const normal = meanInterval(big, 0.95, undefined, bigWeights);
+    const results = 3 * Math.ceil(big.length / 4);
+    const expected = results / (results + big.length - Math.ceil(big.length / 4));
+    expect(normal?.method).toBe("normal");
+    expect(normal?.mean).toBeCloseTo(expected, 10);
+    expect(normal?.low).toBeLessThan(expected);
+    expect(normal?.high).toBeGreaterThan(expected);
+  });
+
   it("has no interval for no values", () => {
     expect(meanInterval([], 0.95)).toBeNull();
   });
