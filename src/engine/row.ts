@@ -144,6 +144,10 @@ class Hooks implements EvalHooks {
   get meta(): (fields: Record<string, unknown>) => void {
     const metadata = this.metadata;
     return (fields) => {
+      if (typeof fields !== "object" || fields === null || Array.isArray(fields))
+        throw new TypeError(
+          `hooks.meta() takes an object of fields to merge into the row's metadata, e.g. meta({ model: "gpt-4o" }); it was given ${describeValue(fields)}.`,
+        );
       Object.assign(metadata, fields);
     };
   }
@@ -452,7 +456,7 @@ class RowRun {
       expected: row.expected,
       scores: scored ? this.scores : {},
       metadata: cutOff ? { ...this.metadata } : this.metadata,
-      tags: cutOff ? [...this.tags] : this.tags,
+      tags: textTags(cutOff ? [...this.tags] : this.tags),
       metrics: {
         start: this.start / 1000,
         end: Date.now() / 1000,
@@ -477,6 +481,25 @@ class RowRun {
     if (scored && this.scoreMetadata) result.score_metadata = this.scoreMetadata;
     return result;
   }
+}
+
+/**
+ * Tags as the API has them, strings: a task's `hooks.tags.push(5)` is kept as "5" (an object as its JSON, null and
+ * undefined left out), so that every stored row is an InsertEvent and its export imports again. The same array when
+ * it holds strings only (every row, nearly always).
+ */
+export function textTags(tags: unknown[]): string[] {
+  for (let i = 0; i < tags.length; i++) {
+    if (typeof tags[i] !== "string") {
+      const text: string[] = [];
+      for (const t of tags) {
+        if (t == null) continue;
+        text.push(typeof t === "object" ? (storableJson(t) ?? String(t)) : String(t));
+      }
+      return text;
+    }
+  }
+  return tags as string[];
 }
 
 export const NEVER_SETTLED =

@@ -15,7 +15,7 @@ import type { EvalDefinition } from "../define/types.js";
 import { storableJson } from "../util/storable-json.js";
 import { ExitCalled } from "./exit-guard.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
-import { type ItemContext, runItem, taskError, type WorkItem } from "./row.js";
+import { type ItemContext, runItem, taskError, textTags, type WorkItem } from "./row.js";
 import type { RowError, RowResult } from "./types.js";
 
 const rowOf = new AsyncLocalStorage<number>();
@@ -167,7 +167,7 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
   // it returned must not reach the result in whichever rows happen to wait in the outbox.
   if (result) {
     result.metadata = { ...result.metadata };
-    result.tags = [...result.tags];
+    result.tags = [...textTags(result.tags)];
   }
   outbox.push([id, result ?? null]);
   if (outbox.length >= 200 || Date.now() - lastPost > 50) flush();

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
-import { storedRows } from "../helpers/store.js";
+import { experiments, storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
 
@@ -181,6 +181,41 @@ Eval("same", {
     expect(comparable("threads.db")).toEqual(comparable("main.db"));
     expect(comparable("main.db")).toHaveLength(80);
     expect(JSON.stringify(comparable("threads.db"))).not.toContain("late");
+  });
+
+  it("stores a task's non-string tags as text, in either mode, so the run's export imports again", async () => {
+    const dir = project({
+      "tags.eval.ts": `${HEADER}
+Eval("tags", {
+  data: [{ input: 0 }, { input: 1 }, { input: 2 }],
+  task: (i: number, hooks) => {
+    if (i === 1) (hooks.tags as unknown[]).push(5, null, { a: 1 }, "ok");
+    if (i === 2) (hooks.meta as (x: unknown) => void)("not fields");
+    return i;
+  },
+  scores: [() => 1],
+});
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const store = `w${workers}.db`;
+      const run = await runCli(["--workers", workers, "--store", store], {
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+      });
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stdout).toContain(
+        'hooks.meta() takes an object of fields to merge into the row\'s metadata, e.g. meta({ model: "gpt-4o" }); it was given a string ("not fields").',
+      );
+      const rows = storedRows(path.join(dir, store)).map((r) => JSON.parse(r.event));
+      expect(rows.find((r) => r.row_index === 1)?.tags, workers).toEqual(["5", '{"a":1}', "ok"]);
+      const id = experiments(path.join(dir, store))[0]?.id as string;
+      const exported = await runCli(["export", id, "--store", store], { cwd: dir });
+      writeFileSync(path.join(dir, "e.jsonl"), exported.stdout);
+      const imported = await runCli(["import", "e.jsonl", "--store", `again${workers}.db`], { cwd: dir });
+      expect(imported.stderr).toBe("");
+      expect(imported.code).toBe(0);
+    }
   });
 
   it("never takes a busy thread for a blocked one: no false timeouts, no row run twice", async () => {
