@@ -216,13 +216,10 @@ export async function importFile(
     writer?.close();
     aggregate.finish();
     const done = experiment as Experiment;
-    // The header's summary (with its comparison) stands only for the rows it describes: a file cut short or edited
-    // gets a summary of the rows it holds.
-    const described = header?.summary?.metrics?.rows?.metric;
-    const summary =
-      header?.summary && described === rows
-        ? header.summary
-        : summarize(aggregate, { projectName: done.project, experimentName: done.name });
+    // The header's summary (with its comparison) stands only for the rows it describes: a file cut short, edited
+    // or rescored gets a summary of the rows it holds.
+    const own = summarize(aggregate, { projectName: done.project, experimentName: done.name });
+    const summary = header?.summary && describes(header.summary, own) ? header.summary : own;
     db.prepare("UPDATE experiments SET summary = ?, trial_count = ? WHERE seq = ?").run(
       JSON.stringify(summary),
       header?.trial_count ?? maxTrial + 1,
@@ -235,4 +232,19 @@ export async function importFile(
     if (db.inTransaction) db.exec("ROLLBACK");
     throw error;
   }
+}
+
+/** Whether a header's summary has the rows' count, errors and every score's mean and count, as computed from them. */
+function describes(given: ExperimentSummary, own: ExperimentSummary): boolean {
+  if (given.metrics?.rows?.metric !== own.metrics.rows.metric) return false;
+  if (given.metrics?.errors?.metric !== own.metrics.errors.metric) return false;
+  const names = Object.keys(own.scores);
+  if (!isObject(given.scores) || Object.keys(given.scores).length !== names.length) return false;
+  return names.every((name) => {
+    const a = given.scores[name];
+    const b = own.scores[name] as ExperimentSummary["scores"][string];
+    if (!a || a.scored !== b.scored) return false;
+    if (a.score === null || b.score === null) return a.score === b.score;
+    return Math.abs(a.score - b.score) <= 1e-9;
+  });
 }

@@ -145,6 +145,28 @@ describe("history commands", () => {
     const twice = await runCli(["import", file, "--store", other], { cwd: dir });
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain("which the store already has");
+
+    // Rows rescored by hand under a new id: the header's summary no longer describes them, so it is not believed.
+    const edited = exported.stdout
+      .trim()
+      .split("\n")
+      .map((line, i) => {
+        const value = JSON.parse(line);
+        if (i === 0)
+          value.experiment = {
+            ...value.experiment,
+            id: "5f0c0c9e-7a7e-4c4e-9d47-000000000001",
+            name: "rescored",
+          };
+        else value.scores.exact = 1;
+        return JSON.stringify(value);
+      });
+    writeFileSync(path.join(dir, "rescored.jsonl"), `${edited.join("\n")}\n`);
+    expect((await runCli(["import", "rescored.jsonl", "--store", other], { cwd: dir })).code).toBe(0);
+    const rescored = JSON.parse(
+      (await runCli(["experiments", "--json", "--store", other], { cwd: dir })).stdout,
+    ).find((e: { name: string }) => e.name === "rescored");
+    expect(rescored.summary.scores.exact).toMatchObject({ score: 1, scored: 4 });
   });
 
   it("exports json and csv", async () => {
