@@ -181,7 +181,9 @@ export function evaluateGate(input: EvalGateInput): EvalGate {
     return { checks, notes };
   }
   if (input.onlyNew > 0 || input.onlyBase > 0) {
-    notes.push(`${input.onlyNew} rows only in this run, ${input.onlyBase} only in the baseline: not gated`);
+    notes.push(
+      `${input.onlyNew} ${input.onlyNew === 1 ? "row" : "rows"} only in this run, ${input.onlyBase} only in the baseline: not gated`,
+    );
   }
   if (input.baseline === undefined) {
     checks.push({
