@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { EvalrunError } from "../define/errors.js";
@@ -18,13 +18,16 @@ function makeDir(file: string): void {
 
 /**
  * Checks, before anything runs, that a report can be written where asked: an unwritable path found after a long
- * run would lose the report. Creates the file (empty) when it does not exist.
+ * run would lose the report. A file made to check is removed again: a run refused before it starts (a bad flag, a
+ * missing baseline) must not leave an empty report for a CI step to upload or parse.
  */
 export function checkWritable(dest: Destination, what: string): void {
   if (dest.kind !== "file") return;
   try {
     makeDir(dest.path);
+    const existed = existsSync(dest.path);
     closeSync(openSync(dest.path, "a"));
+    if (!existed) unlinkSync(dest.path);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     throw new EvalrunError(

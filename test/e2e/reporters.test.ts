@@ -357,4 +357,23 @@ describe("several reporters at once", () => {
       expect(result.stderr).toContain(text);
     }
   });
+
+  it("leaves no empty report behind when the run is refused before it starts", async () => {
+    const dir = fixture();
+    const result = await runCli(
+      [
+        "--no-store",
+        "--baseline",
+        "nosuch",
+        "--reporter",
+        "default,json",
+        "--outfile",
+        "json=reports/run.json",
+      ],
+      { cwd: dir },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('"nosuch"');
+    expect(existsSync(path.join(dir, "reports", "run.json"))).toBe(false);
+  });
 });
