@@ -138,11 +138,18 @@ export function dropIndex(db: Database.Database, seq: number): void {
     | { means: string; blobs: string }
     | undefined;
   if (!own) return;
+  // Only the indexes naming this one, as writeIndex writes the name (`{"keysOf":7,` and `{"same":7}`): parsing
+  // every index that names any other, once per experiment removed, made pruning thousands quadratic.
   const naming = db
     .prepare(
-      `SELECT exp, means, blobs FROM row_index WHERE exp <> ? AND (means LIKE '{"keysOf":%' OR blobs LIKE '{"same":%') ORDER BY exp`,
+      `SELECT exp, means, blobs FROM row_index
+       WHERE exp <> @seq AND (substr(means, 1, length(@keysOf)) = @keysOf OR blobs = @same) ORDER BY exp`,
     )
-    .all(seq) as Array<{ exp: number; means: string; blobs: string }>;
+    .all({ seq, keysOf: `{"keysOf":${seq},`, same: `{"same":${seq}}` }) as Array<{
+    exp: number;
+    means: string;
+    blobs: string;
+  }>;
   const update = db.prepare("UPDATE row_index SET means = ?, blobs = ? WHERE exp = ?");
   const ownKeys = (parsed(own.means) as { keys?: unknown } | undefined)?.keys;
   let keysHeir: number | undefined;
