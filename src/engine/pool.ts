@@ -78,6 +78,9 @@ class Session {
       this.idle = message.t === "alive" ? message.idle : undefined;
       owner.onMessage(this, message);
     });
+    // A message the thread could send but this thread cannot read (a value nested thousands of levels deep overflows
+    // the stack as it is copied in): its results are gone, so the thread's rows are dealt with as if it had died.
+    port1.on("messageerror", (error: Error) => owner.onUnreadable(this, error));
     const task: SessionTask = { port: port2, sourceMaps: true };
     this.done = pool
       .run(task, { transferList: [port2], signal: this.stopper.signal })
@@ -371,6 +374,11 @@ export class WorkerPool {
     );
   }
 
+  onUnreadable(s: Session, error: Error): void {
+    if (s.killed) return;
+    this.lost(s, `${UNREADABLE} (${describeCrash(error)})`);
+  }
+
   /** Called when a session's task ends with an error: the thread died, or was stopped here. */
   onSessionEnd(s: Session, error: unknown): void {
     if (s.killed) return;
@@ -423,7 +431,12 @@ export class WorkerPool {
               kind: "timeout",
               message: `Timed out after ${p.timeout} ms; the task kept its worker thread busy, so the thread was stopped and replaced.`,
             }
-          : { kind: "task", message: `Its worker thread died while running it, twice: ${reason}` };
+          : reason.startsWith(UNREADABLE)
+            ? {
+                kind: "task",
+                message: `Its result could not be copied out of its worker thread, twice: ${reason}. A value nested thousands of levels deep cannot cross threads; return a flatter value, or run this eval with --workers 0.`,
+              }
+            : { kind: "task", message: `Its worker thread died while running it, twice: ${reason}` };
       p.resolve(failedResult(p.item, failure, p.started));
     }
     this.drain();
@@ -485,6 +498,8 @@ function countPorts(): number {
   for (const resource of process.getActiveResourcesInfo()) if (resource === "MessagePort") ports++;
   return ports;
 }
+
+const UNREADABLE = "a result it sent could not be read in the main thread";
 
 function describeCrash(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

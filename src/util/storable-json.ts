@@ -17,7 +17,14 @@ export function storableJson(value: unknown): string | undefined {
   try {
     return tolerant(value);
   } catch {
+    // below
+  }
+  try {
     return JSON.stringify(plainCopy(value, "", new Set()));
+  } catch (error) {
+    // Every path recurses: a value nested thousands of levels deep (a long linked list, a deep tree) overflows the
+    // stack in each. The row keeps a marker instead of being lost.
+    return JSON.stringify(marker("storing this value (nested too deeply?)", error));
   }
 }
 

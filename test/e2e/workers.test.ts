@@ -218,6 +218,42 @@ Eval("tags", {
     }
   });
 
+  it("keeps every row when a value is nested too deeply to copy or store: an error in threads, a marker in the main thread", async () => {
+    const dir = project({
+      "deep.eval.ts": `${HEADER}
+function nest(depth: number) { let o: unknown = { leaf: 1 }; for (let i = 0; i < depth; i++) o = { c: o }; return o; }
+const depth = Number(process.env.DEPTH);
+Eval("deep", {
+  data: Array.from({ length: 20 }, (_, i) => ({ input: i })),
+  task: async (i: number) => { await new Promise((r) => setTimeout(r, 2)); return i === 5 ? nest(depth) : i; },
+  scores: [() => 1],
+});
+`,
+    });
+    // Threads: the main thread cannot read the result back (it hung, its batch's rows lost, before).
+    const threads = await runCli(["--workers", "2", "--store", "t.db"], { cwd: dir, env: { DEPTH: "3000" } });
+    expect(threads.code).toBe(1);
+    const stored = storedRows(path.join(dir, "t.db")).map((r) => JSON.parse(r.event));
+    expect(stored.map((r) => r.row_index).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    const failed = stored.filter((r) => r.error);
+    expect(failed.map((r) => r.row_index)).toEqual([5]);
+    expect(failed[0].error.message).toContain(
+      "Its result could not be copied out of its worker thread, twice",
+    );
+    // The main thread: deeper than JSON can write here (the run crashed, the row lost, before).
+    const main = await runCli(["--workers", "0", "--store", "m.db"], { cwd: dir, env: { DEPTH: "30000" } });
+    expect(main.stderr).toBe("");
+    expect(main.code).toBe(0);
+    const row5 = storedRows(path.join(dir, "m.db"))
+      .map((r) => JSON.parse(r.event))
+      .find((r) => r.row_index === 5);
+    expect(row5.output).toMatch(
+      /^\[unserializable: storing this value \(nested too deeply\?\) threw RangeError/,
+    );
+  });
+
   it("never takes a busy thread for a blocked one: no false timeouts, no row run twice", async () => {
     // Each row logs its start. Threads that are busy (rows whose synchronous parts run back to back, a slow
     // top-level import) or whose heartbeats wait unread (the main thread running a synchronous task of its own)
