@@ -203,18 +203,20 @@ async function runRows(
       turned = true;
     };
     setImmediate(markTurned);
+    /** Lets the event loop go round, unless it has since the last call. */
+    const turn = async () => {
+      if (!turned) await new Promise((resolve) => setImmediate(resolve));
+      turned = false;
+      setImmediate(markTurned);
+      yielded = performance.now();
+    };
     try {
       for (;;) {
         // Rows that finish in microtasks (synchronous tasks, async generators) would otherwise keep the event loop
         // from timers, signals (Ctrl-C) and I/O until the eval ends. Rows that wait on timers or I/O let it go
         // round by themselves; yielding there anyway moved the next rows' start to the check phase, after the
         // timers that were due (each of W3's 20 ms sleeps then ran ~1 ms late).
-        if (performance.now() - yielded > YIELD_EVERY_MS) {
-          if (!turned) await new Promise((resolve) => setImmediate(resolve));
-          turned = false;
-          setImmediate(markTurned);
-          yielded = performance.now();
-        }
+        if (performance.now() - yielded > YIELD_EVERY_MS) await turn();
         const gate = slots.acquire();
         if (gate) await gate;
         if (options.stop.aborted) {
@@ -274,6 +276,8 @@ async function runRows(
         const trials = row.trialCount == null || info.trialsFixed ? info.trialCount : row.trialCount;
         for (let trial = 0; trial < trials; trial++) {
           if (options.plan && !options.plan.take(key, trial, rowIndex)) continue;
+          // A row's trials yield as rows do: a row of a million synchronous trials kept Ctrl-C from being heard.
+          if (trial > 0 && performance.now() - yielded > YIELD_EVERY_MS) await turn();
           if (!holding) {
             const more = slots.acquire();
             if (more) await more;

@@ -60,6 +60,34 @@ Eval("slow", {
     expect(result.stdout).toMatch(/done\s+100\.0%/);
     expect(result.stdout).toContain("Interrupted:");
   });
+
+  it("is heard during a row of millions of synchronous trials (a typo'd trialCount)", async () => {
+    const dir = project({
+      "many.eval.ts": `${HEADER}
+import { writeFileSync } from "node:fs";
+Eval("many", {
+  data: [{ input: 1 }],
+  task: (i: number, { trialIndex }) => {
+    if (trialIndex === 1000) writeFileSync(process.env.STARTED!, "yes");
+    return i;
+  },
+  scores: [],
+  trialCount: 1e9,
+});
+`,
+    });
+    const started = path.join(dir, "started");
+    const result = await runCli(["--no-store"], {
+      cwd: dir,
+      env: { STARTED: started },
+      onSpawn: (child) => {
+        void waitFor(started, 10_000).then(() => setTimeout(() => child.kill("SIGINT"), 300));
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain("Interrupted:");
+    expect(Number(/rows\s+(\d+)/.exec(result.stdout)?.[1])).toBeGreaterThan(1000);
+  });
 });
 
 describe("a stop signal while the eval files load", () => {
