@@ -18,6 +18,7 @@ import type { RunEvalsOptions } from "../runner/options.js";
 import { prepareRun } from "../runner/prepare.js";
 import { executeRun } from "../runner/run-evals.js";
 import { projectRoot } from "../store/location.js";
+import { withoutSecrets } from "../util/secrets.js";
 import { closestName } from "../util/suggest.js";
 import { watchCommand } from "../watch/watch-command.js";
 import { type CiFlags, gateFromFlags, selectionFromFlags } from "./ci-options.js";
@@ -250,7 +251,7 @@ function watchStrayErrors(cwd: string): { count(): number; stop(): void } {
     if (count === 4)
       process.stderr.write("  … more errors escaped the eval code: counted at the end, not shown.\n");
     if (count > 3) return;
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const text = withoutSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     const where = error instanceof Error ? stackLocation(error.stack, cwd) : undefined;
     const c = colorsFor(process.stderr);
     process.stderr.write(

@@ -8,6 +8,7 @@ import { rowScope } from "../define/row-scope.js";
 import { NOOP_SPAN, rowSpan, type Span } from "../define/tracing.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
 import { takeUsage } from "../define/usage.js";
+import { withoutSecrets } from "../util/secrets.js";
 import { userFrame } from "../util/stack.js";
 import { storableJson } from "../util/storable-json.js";
 import { resultId } from "./row-id.js";
@@ -70,11 +71,13 @@ function thrownValue(value: unknown): string {
   return describeValue(value);
 }
 
+/** A task's error as recorded: with the environment's secrets taken out (an SDK's 401 often quotes the key). */
 export function taskError(error: unknown): RowError {
+  const stack = error instanceof Error ? error.stack : undefined;
   return {
     kind: "task",
-    message: error instanceof Error ? errorText(error) : `threw ${errorText(error)}`,
-    stack: error instanceof Error ? error.stack : undefined,
+    message: withoutSecrets(error instanceof Error ? errorText(error) : `threw ${errorText(error)}`),
+    stack: stack === undefined ? undefined : withoutSecrets(stack),
   };
 }
 
@@ -83,7 +86,9 @@ function scorerError(name: string, error: unknown): string {
   // Relative to the working directory when under it, as task errors' locations are shown.
   const relative = frame ? path.relative(process.cwd(), frame.file) : "";
   const file = relative === "" || relative.startsWith("..") ? frame?.file : relative;
-  return `Scorer "${name}" threw ${errorText(error)}${frame ? ` (at ${file}:${frame.line}:${frame.column})` : ""}`;
+  return withoutSecrets(
+    `Scorer "${name}" threw ${errorText(error)}${frame ? ` (at ${file}:${frame.line}:${frame.column})` : ""}`,
+  );
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -422,7 +427,7 @@ class RowRun {
       given = handler({ rootSpan: NOOP_SPAN, data: this.item.row, unhandledScores });
     } catch (error) {
       this.scoreErrors ??= {};
-      this.scoreErrors.errorScoreHandler = `errorScoreHandler threw ${errorText(error)}`;
+      this.scoreErrors.errorScoreHandler = withoutSecrets(`errorScoreHandler threw ${errorText(error)}`);
       return;
     }
     if (typeof given !== "object" || given === null) return;

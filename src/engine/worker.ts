@@ -61,7 +61,12 @@ function escaped(error: unknown): void {
   const failure = taskError(error);
   const row = id !== undefined && pending.has(id);
   // Outside any row: a file's top-level code (a timer, a pool connecting) that fails in this thread.
-  failure.message = `An error escaped ${row ? "the task" : "the eval code in a worker thread, outside any row"} (a promise nobody awaited, or a throw in a callback): ${failure.message}`;
+  const source = row
+    ? "the task"
+    : id !== undefined
+      ? "a task after its row ended"
+      : "the eval code in a worker thread, outside any row";
+  failure.message = `An error escaped ${source} (a promise nobody awaited, or a throw in a callback): ${failure.message}`;
   if (row) strays.set(id, failure);
   else post({ t: "stray", error: failure });
 }

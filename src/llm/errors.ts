@@ -1,19 +1,8 @@
 import { EvalrunError, type EvalrunErrorCode } from "../define/errors.js";
+import { redact } from "../util/secrets.js";
 
-/**
- * Replaces every occurrence of each secret, so that a provider echoing one (some do, in 401s) cannot leak it.
- * Applied to a body before it is cut to a preview: a key cut in two by the preview no longer matches.
- */
-export function redact(
-  text: string,
-  secrets: ReadonlyArray<string | undefined> | string | undefined,
-): string {
-  let out = text;
-  for (const secret of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
-    if (secret !== undefined && secret.length >= 4) out = out.split(secret).join("[redacted]");
-  }
-  return out;
-}
+// Applied to a body before it is cut to a preview: a key cut in two by the preview no longer matches.
+export { redact };
 
 /**
  * An error with the secrets taken out of its message and stack (and its causes'), for errors evalrun's own HTTP

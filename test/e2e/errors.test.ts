@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
@@ -858,6 +859,60 @@ Eval("names", {
     expect(text.stdout).toContain(
       'returned a score named "__proto__", which an object cannot hold as a key of its own',
     );
+  });
+});
+
+describe("secrets in errors", () => {
+  it("takes the values of secret-named variables out of recorded errors, in either mode", async () => {
+    const KEY = "sk-fromDotenv1234567890abcdef";
+    const TOKEN = "tok-fromEnvironment99887766";
+    const dir = project({
+      ".env": `OPENAI_API_KEY=${KEY}\nMODEL=gpt-4o-mini-long\n`,
+      "leak.eval.ts": `import { Eval } from "evalrun";
+Eval("leak", {
+  data: [{ input: "a" }, { input: "b" }, { input: "c" }],
+  task: async (input: string) => {
+    if (input === "b") throw new Error("401 for " + process.env.OPENAI_API_KEY + " (model " + process.env.MODEL + ")");
+    return input;
+  },
+  scores: [function Exact({ output }: { output: string }) {
+    if (output === "c") throw new Error("judge refused " + process.env.DB_AUTH_TOKEN);
+    return 1;
+  }],
+});
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const store = `w${workers}.db`;
+      const result = await runCli(
+        [
+          "--workers",
+          workers,
+          "--store",
+          store,
+          "--reporter",
+          "default,junit",
+          "--outfile",
+          `junit=j${workers}.xml`,
+        ],
+        { cwd: dir, env: { NO_COLOR: "1", DB_AUTH_TOKEN: TOKEN } },
+      );
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("401 for [redacted] (model gpt-4o-mini-long)");
+      expect(result.stdout).toContain("judge refused [redacted]");
+      const id = experiments(path.join(dir, store))[0]?.id as string;
+      const exported = await runCli(["export", id, "--store", store], { cwd: dir });
+      const everything = [
+        result.stdout,
+        result.stderr,
+        exported.stdout,
+        readFileSync(path.join(dir, `j${workers}.xml`), "utf8"),
+        readFileSync(path.join(dir, store)).toString("latin1"),
+      ].join("\n");
+      expect(everything).toContain("[redacted]");
+      expect(everything).not.toContain(KEY);
+      expect(everything).not.toContain(TOKEN);
+    }
   });
 });
 
