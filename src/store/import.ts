@@ -188,7 +188,7 @@ export async function importFile(
         if (value.evalrun_export !== 1 || !isObject(value.experiment)) {
           throw fail(lineNo, `unsupported export version ${describeValue(value.evalrun_export)}`);
         }
-        header = value.experiment as Header;
+        header = checkedHeader(value.experiment, (message) => fail(lineNo, message));
         const reused = start();
         if (reused) {
           db.exec("ROLLBACK");
@@ -247,4 +247,30 @@ function describes(given: ExperimentSummary, own: ExperimentSummary): boolean {
     if (a.score === null || b.score === null) return a.score === b.score;
     return Math.abs(a.score - b.score) <= 1e-9;
   });
+}
+
+/**
+ * The header with its times as ISO timestamps, which the store sorts as text: a date in another form ("Mon, 01 Jan
+ * 2024", an epoch number) would sort as newest or oldest whatever its time, and become the default baseline, or
+ * make `prune` delete newer runs. A date that parses is converted; one that does not is refused.
+ */
+function checkedHeader(experiment: Record<string, unknown>, fail: (message: string) => Error): Header {
+  const header = { ...experiment } as Header & Record<string, unknown>;
+  for (const field of ["created", "finished"] as const) {
+    const given: unknown = experiment[field];
+    if (given == null) continue;
+    const time =
+      typeof given === "string" || typeof given === "number" ? new Date(given).getTime() : Number.NaN;
+    if (Number.isNaN(time))
+      throw fail(
+        `the header's experiment.${field} is ${describeValue(given)}, not a date (an ISO timestamp)`,
+      );
+    header[field] = new Date(time).toISOString();
+  }
+  for (const field of ["project", "name", "id"] as const) {
+    const given: unknown = experiment[field];
+    if (given != null && typeof given !== "string")
+      throw fail(`the header's experiment.${field} is ${describeValue(given)}, not a string`);
+  }
+  return header;
 }

@@ -414,6 +414,27 @@ Eval("many", { data: Array.from({ length: 300 }, (_, i) => ({ input: i })), task
     expect(listed.map((e) => e.source)).toEqual(["run", "run", "import"]);
     const next = await runCli(["--no-progress"], { cwd: dir, env: { VERSION: "1" } });
     expect(next.stdout).toContain(`baseline    ${two.experiment_name}`);
+
+    // A header whose date is written another way is placed by that date too; one that is no date is refused.
+    const [head, ...rows] = readFileSync(file, "utf8").trim().split("\n");
+    const withCreated = (created: unknown, name: string) => {
+      const header = JSON.parse(head as string);
+      header.experiment = { ...header.experiment, id: undefined, name, created };
+      return `${[JSON.stringify(header), ...rows].join("\n")}\n`;
+    };
+    writeFileSync(path.join(dir, "rfc.jsonl"), withCreated("Mon, 01 Jan 2024 00:00:00 GMT", "rfc"));
+    expect((await runCli(["import", "rfc.jsonl"], { cwd: dir })).code).toBe(0);
+    const after = JSON.parse((await runCli(["experiments", "--json"], { cwd: dir })).stdout) as Array<{
+      name: string;
+      created: string;
+    }>;
+    expect(after.at(-1)).toMatchObject({ name: "rfc", created: "2024-01-01T00:00:00.000Z" });
+    writeFileSync(path.join(dir, "nodate.jsonl"), withCreated("last tuesday", "nodate"));
+    const refused = await runCli(["import", "nodate.jsonl"], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      'nodate.jsonl:1: the header\'s experiment.created is a string ("last tuesday"), not a date (an ISO timestamp). Nothing was imported.',
+    );
   });
 
   it("says the config turns the store off, instead of importing into nothing", async () => {
