@@ -26,13 +26,26 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
     );
   }
   let parsed: Record<string, string>;
+  let text: string;
   try {
-    parsed = parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
+    text = readFileSync(file, "utf8");
+    parsed = parseEnv(text) as Record<string, string>;
   } catch (error) {
     throw new EvalrunError(
       "ENV_FILE",
       `The env file ${file} could not be read: ${(error as Error).message}`,
       "Check the file's permissions and that it is a KEY=value text file.",
+    );
+  }
+  for (const key of Object.keys(parsed)) {
+    if (VARIABLE_NAME.test(key)) continue;
+    // Node's parser runs a line with no `=` into the next line's name: both variables would silently be unset.
+    const first = key.split("\n")[0] as string;
+    const line = text.split(/\r?\n/).findIndex((l) => l.trimStart().startsWith(first.trimStart())) + 1;
+    throw new EvalrunError(
+      "ENV_FILE",
+      `The env file ${file}: line ${line || "?"} is not KEY=value (its text is not shown: it may hold a secret). As written it sets no variable, and a line without = takes the next line's variable with it.`,
+      "Write each variable as KEY=value on a line of its own, or comment the line out with #.",
     );
   }
   const set: string[] = [];
@@ -46,6 +59,9 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
   }
   return set;
 }
+
+/** A name a dotenv line can give (dotenv allows dots and dashes, which a shell would not). */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Variables loads of env files set, with the values they set. */
 const setByUs = new Map<string, string>();

@@ -342,6 +342,19 @@ Eval("env", {
     expect((JSON.parse(listed.stdout) as Array<{ project: string }>).map((e) => e.project)).toEqual(["env"]);
   });
 
+  it("refuses an env file with a line that is not KEY=value, naming the line and never showing it", async () => {
+    const dir = project({
+      "env.eval.ts": ENV_EVAL,
+      ".env": 'REGION=eu\nOPENAI_API_KEY sk-pasted-without-equals-123\nAPI_KEY="from-file\n',
+    });
+    const result = await runCli(["--no-store"], { cwd: dir, env: { API_KEY: undefined, REGION: undefined } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `[ENV_FILE] The env file ${path.join(dir, ".env")}: line 2 is not KEY=value`,
+    );
+    expect(result.stderr).not.toContain("sk-pasted");
+  });
+
   it("keeps variables already in the environment, and rejects a missing env file", async () => {
     const dir = project({
       "env.eval.ts": `${HEADER}Eval("env", { data: [{ input: 1 }], task: () => process.env.API_KEY, scores: [function fromShell({ output }: any) { return output === "from-shell"; }] });`,
