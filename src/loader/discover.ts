@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
@@ -79,7 +80,26 @@ export async function discoverEvalFiles(paths: string[], options: DiscoverOption
     );
     for (const file of excluded) found.delete(file);
   }
-  return [...found].sort();
+  return onePathEach([...found]);
+}
+
+/**
+ * One path per file, the shortest: a symlinked directory leading back into the tree (`sub/up -> ..`) made the
+ * search find each eval file again under every path through it, each a "duplicate eval".
+ */
+function onePathEach(files: string[]): string[] {
+  if (files.length < 2) return files;
+  const byFile = new Map<string, string>();
+  for (const file of files.sort((a, b) => a.length - b.length || (a < b ? -1 : 1))) {
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      real = file;
+    }
+    if (!byFile.has(real)) byFile.set(real, file);
+  }
+  return [...byFile.values()].sort();
 }
 
 /** Glob patterns use "/" on every platform. */

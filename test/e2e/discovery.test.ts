@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
@@ -67,6 +67,15 @@ describe("discovery and compile", () => {
     // Paths given on the command line are the user's; the config's globs still say what is left out.
     const given = await runCli(["--jsonl", ".."], { cwd: path.join(dir, "evals", "deep") });
     expect(names(given.stdout)).toEqual(["deep", "kept"]);
+  });
+
+  it("finds a file once through a symlinked directory that leads back into the tree", async () => {
+    const dir = project({ "evals/ok.eval.ts": evalIn("ok"), "evals/sub/keep.txt": "" });
+    symlinkSync("..", path.join(dir, "evals", "sub", "up"));
+    const result = await runCli(["--jsonl", "--no-store", "evals"], { cwd: dir });
+    expect(result.stderr).not.toContain("DUPLICATE_EVAL");
+    expect(result.code).toBe(0);
+    expect(names(result.stdout)).toEqual(["ok"]);
   });
 
   it("takes explicit files whatever their name, directories and globs", async () => {
