@@ -27,6 +27,8 @@ export type EvalrunErrorCode =
   | "IMPORT"
   | "RESUME"
   | "INIT"
+  // A report file could not be written after the run (a full disk): the results are stored.
+  | "REPORT"
   // The LLM scorers: no usable provider configuration, a provider that failed or could not be reached, and an
   // answer that could not be used (malformed body, no tool call, unknown choice).
   | "LLM_CONFIG"

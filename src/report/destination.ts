@@ -47,8 +47,18 @@ export function emit(dest: Destination, text: string, style: EscapeStyle = "text
     process.stdout.write(onActions() ? inertForActions(text, style) : text);
     return;
   }
-  makeDir(dest.path);
-  writeFileSync(dest.path, text);
+  try {
+    makeDir(dest.path);
+    writeFileSync(dest.path, text);
+  } catch (error) {
+    // A full disk on a CI runner is the usual cause; the run's rows are stored by now.
+    const e = error as NodeJS.ErrnoException;
+    throw new EvalrunError(
+      "REPORT",
+      `Could not write the report ${dest.shown} (${e.code ?? "error"}: ${e.message.replace(/^[A-Z]+: /, "")}). The run's results are stored.`,
+      "Free space on the disk or point --outfile at another file; `evalrun show` and `evalrun export` give the results again.",
+    );
+  }
 }
 
 /** A stream that keeps what is written, for a streaming reporter whose output goes to a file at the end. */

@@ -283,7 +283,14 @@ export async function executeRun(
       store: session.store.location,
       durationSeconds: (performance.now() - started) / 1000,
     };
-    for (const r of reporters) await r.onRunEnd?.(result);
+    // Each reporter gets the end of the run even when one before it could not write its report.
+    for (const r of reporters) {
+      try {
+        await r.onRunEnd?.(result);
+      } catch (error) {
+        reporterError ??= error;
+      }
+    }
     if (reporterError !== undefined) throw reporterError;
     return result;
   } finally {

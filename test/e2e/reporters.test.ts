@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { baselineFile } from "../helpers/baseline.js";
 import { jsonLines, project, runCli } from "../helpers/cli.js";
 import { checkJunit, findAll } from "../helpers/junit.js";
+import { storedRows } from "../helpers/store.js";
 
 const PACKAGE = JSON.stringify({ name: "app", private: true, type: "module" });
 
@@ -356,6 +357,28 @@ describe("several reporters at once", () => {
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toContain(text);
     }
+  });
+
+  it("says a report it could not write after the run (a full disk) with the results kept, and still writes the others", async () => {
+    const dir = fixture();
+    const result = await runCli(
+      [
+        "--store",
+        "s.db",
+        "--reporter",
+        "default,junit,json",
+        "--outfile",
+        "junit=/dev/full",
+        "--outfile",
+        "json=run.json",
+      ],
+      { cwd: dir },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("[REPORT] Could not write the report /dev/full (ENOSPC");
+    expect(result.stderr).not.toContain("internal error");
+    expect(JSON.parse(readFileSync(path.join(dir, "run.json"), "utf8"))).toBeTruthy();
+    expect(storedRows(path.join(dir, "s.db")).length).toBeGreaterThan(0);
   });
 
   it("leaves no empty report behind when the run is refused before it starts", async () => {
