@@ -11,6 +11,7 @@ import { JunitReporter } from "../report/junit.js";
 import { MarkdownReporter } from "../report/markdown.js";
 import type { Reporter } from "../report/reporter.js";
 import { StderrVerdictReporter } from "../report/stderr-verdict.js";
+import { stdoutStream } from "../report/stdout.js";
 import { TerminalReporter } from "../report/terminal.js";
 import { closestName } from "../util/suggest.js";
 import type { CiFlags } from "./ci-options.js";
@@ -35,6 +36,8 @@ export interface ReporterPlan {
   reporters: PlannedReporter[];
   /** GitHub's workflow commands go to stdout unless another machine-readable report owns it. */
   annotationsOnStdout: boolean;
+  /** A machine-readable report owns stdout: nothing else may be written there (report/stdout.ts). */
+  machineOnStdout: boolean;
 }
 
 /**
@@ -122,7 +125,7 @@ export function planReporters(
     checkWritable(dest, given !== undefined ? `--outfile ${name}=${given}` : `The ${name} report`);
     reporters.push({ name, dest });
   }
-  return { reporters, annotationsOnStdout: !machineOnStdout };
+  return { reporters, annotationsOnStdout: !machineOnStdout, machineOnStdout };
 }
 
 /** Writes a buffered report to its file when the run ends. */
@@ -173,7 +176,7 @@ export async function createReporters(
         break;
       case "jsonl": {
         const common = { err: process.stderr, cwd: ctx.cwd, colors: errColors, verbose: ctx.verbose };
-        if (dest.kind === "stdout") machine.push(new JsonlReporter({ ...common, out: process.stdout }));
+        if (dest.kind === "stdout") machine.push(new JsonlReporter({ ...common, out: stdoutStream() }));
         else {
           const out = new MemoryStream();
           machine.push(new JsonlReporter({ ...common, out }), flushAtEnd(out, dest, written(name)));

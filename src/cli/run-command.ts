@@ -11,6 +11,7 @@ import { plural, shownPath, stackLocation } from "../report/format.js";
 import { formatProblem } from "../report/problems.js";
 import { createProgress } from "../report/progress.js";
 import type { Reporter } from "../report/reporter.js";
+import { reserveStdout } from "../report/stdout.js";
 import { TerminalReporter } from "../report/terminal.js";
 import { gateOptions } from "../runner/gate-step.js";
 import { listEvals } from "../runner/list.js";
@@ -203,6 +204,8 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
     const strays = watchStrayErrors(cwd);
     // Ctrl-C is handled here, on the event loop: say so when eval code keeps the loop from turning.
     const stalls = watchForStalls();
+    // From before the files load: their top-level logs would land among the JSON lines too.
+    const releaseStdout = plan.machineOnStdout ? reserveStdout() : () => {};
     try {
       const started = performance.now();
       onSlowLoad((source, afterMs) => {
@@ -224,6 +227,7 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       }
       return result.exitCode === 130 ? signalCode : result.exitCode;
     } finally {
+      releaseStdout();
       stalls();
       for (const [name, handler] of handlers) process.off(name, handler);
       strays.stop();

@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import { EvalrunError } from "../define/errors.js";
 import { makeDirs } from "../util/make-dirs.js";
 import { type EscapeStyle, inertForActions, onActions } from "./safe-text.js";
+import { writeStdout } from "./stdout.js";
 
 /** Where a reporter's output goes. */
 export type Destination = { kind: "stdout" } | { kind: "file"; path: string; shown: string };
@@ -44,7 +45,7 @@ export function checkWritable(dest: Destination, what: string): void {
  */
 export function emit(dest: Destination, text: string, style: EscapeStyle = "text"): void {
   if (dest.kind === "stdout") {
-    process.stdout.write(onActions() ? inertForActions(text, style) : text);
+    writeStdout(onActions() ? inertForActions(text, style) : text);
     return;
   }
   try {

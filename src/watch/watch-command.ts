@@ -2,6 +2,7 @@ import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
 import { colorsFor } from "../report/colors.js";
 import { stackLocation } from "../report/format.js";
+import { reserveStdout, stdoutStream } from "../report/stdout.js";
 import type { RunEvalsOptions } from "../runner/options.js";
 import { listenForKeys } from "./keys.js";
 import { ScreenView } from "./screen-view.js";
@@ -26,8 +27,10 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
   const base = { cwd, verbose: flags.verbose, keys };
   let session: WatchSession | undefined;
   let view: WatchView;
+  // With --jsonl, stdout holds the summary lines alone: eval code's logs go to stderr (report/stdout.ts).
+  const releaseStdout = flags.jsonl ? reserveStdout() : () => {};
   if (flags.jsonl) {
-    view = new JsonlView(process.stdout, process.stderr, { ...base, colors: colorsFor(process.stderr) });
+    view = new JsonlView(stdoutStream(), process.stderr, { ...base, colors: colorsFor(process.stderr) });
   } else if (screen) {
     const snapshot = () => session?.snapshot() ?? { evals: [], problems: [], busy: true };
     view = new ScreenView(process.stdout, snapshot, { ...base, colors: colorsFor(process.stdout) });
@@ -96,6 +99,7 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
   } finally {
     stalls();
     view.close();
+    releaseStdout();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
     process.off("unhandledRejection", onStray);

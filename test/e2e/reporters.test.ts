@@ -381,6 +381,32 @@ describe("several reporters at once", () => {
     expect(storedRows(path.join(dir, "s.db")).length).toBeGreaterThan(0);
   });
 
+  it("keeps stdout for the machine-readable report alone: eval code's logs go to stderr, in either mode", async () => {
+    const dir = project({
+      "logs.eval.ts": `import { Eval } from "evalrun";
+console.log("top-level log");
+Eval("logs", {
+  data: [{ input: 1 }, { input: 2 }],
+  task: (i: number) => { console.log("task log", i); process.stdout.write("raw write\\n"); return i; },
+  scores: [() => 1],
+});
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const jsonl = await runCli(["--jsonl", "--no-store", "--workers", workers], { cwd: dir });
+      expect(jsonl.code).toBe(0);
+      expect(jsonLines(jsonl.stdout).map((s) => s.project_name)).toEqual(["logs"]);
+      expect(jsonl.stdout.trim().split("\n")).toHaveLength(1);
+      expect(jsonl.stderr).toContain("top-level log");
+      expect(jsonl.stderr).toContain("task log 2");
+      const json = await runCli(["--reporter", "json", "--no-store", "--workers", workers], { cwd: dir });
+      expect(JSON.parse(json.stdout)).toBeTruthy();
+    }
+    // With the terminal summary on stdout, logs stay where the user put them.
+    const plain = await runCli(["--no-store"], { cwd: dir });
+    expect(plain.stdout).toContain("task log 1");
+  });
+
   it("leaves no empty report behind when the run is refused before it starts", async () => {
     const dir = fixture();
     const result = await runCli(
