@@ -1,4 +1,4 @@
-import { describeValue, EvalrunError, MAX_TIMER_MS } from "./errors.js";
+import { describeValue, EvalrunError, isEvalrunError, MAX_TIMER_MS } from "./errors.js";
 import type { EvalDefinition } from "./types.js";
 
 const label = (d: EvalDefinition) => `Eval "${d.name}"${d.file ? ` in ${d.file}` : ""}`;
@@ -19,6 +19,20 @@ function positiveInteger(d: EvalDefinition, key: string, value: unknown): void {
  * produced (it may be a function or a promise), rows as they are read.
  */
 export function validateDefinition(d: EvalDefinition): void {
+  try {
+    checkDefinition(d);
+  } catch (error) {
+    if (isEvalrunError(error)) throw error;
+    // A getter of the evaluator (or a Proxy) that throws is the file's mistake, not evalrun's.
+    throw new EvalrunError(
+      "BAD_EVALUATOR",
+      `Eval "${String(d.name)}": reading its options threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}.`,
+      "Give Eval() plain values (data, task, scores); a getter that throws, or a Proxy, cannot be read.",
+    );
+  }
+}
+
+function checkDefinition(d: EvalDefinition): void {
   if (typeof d.name !== "string" || d.name.trim() === "") {
     throw new EvalrunError(
       "BAD_EVALUATOR",

@@ -211,7 +211,13 @@ export class WorkerPool {
       // Every row is looked at, not only the first: structured cloning does not fail on a class instance, it
       // sends its data without its methods, so a later row of another kind would silently reach the task changed.
       if (!ev.inProcess) {
-        const problem = cloneProblem(item.row, `row ${item.rowIndex}`);
+        let problem: string | undefined;
+        try {
+          problem = cloneProblem(item.row, `row ${item.rowIndex}`);
+        } catch {
+          // A getter in the row threw while it was looked over: the main thread records that row's error.
+          problem = `row ${item.rowIndex} holds a value whose getter throws`;
+        }
         if (problem) this.runHere(ev, `${problem}, which cannot be sent to a worker thread`);
       }
       if (ev.inProcess || this.closed) return ev.local(item);

@@ -376,7 +376,17 @@ class RowRun {
         this.scoreErrors[name] = scorerError(name, value.error);
         continue;
       }
-      const normalized = normalizeScore(value, name);
+      let normalized: ReturnType<typeof normalizeScore>;
+      try {
+        normalized = normalizeScore(value, name);
+      } catch (error) {
+        // A returned object whose `score` (or name) getter throws.
+        this.scoreErrors ??= {};
+        this.scoreErrors[name] = withoutSecrets(
+          `Scorer "${name}" returned a value that could not be read: ${errorText(error)}`,
+        );
+        continue;
+      }
       if (!normalized.ok) {
         this.scoreErrors ??= {};
         this.scoreErrors[name] = normalized.error;
@@ -510,6 +520,25 @@ export function textTags(tags: unknown[]): string[] {
 export const NEVER_SETTLED =
   "The row never finished: its task or a scorer returned a promise that was still pending when nothing was left for it to wait on (no timer, no I/O), so it never could settle. Look for a promise whose resolve is never called; a `timeout` in Eval() bounds every row.";
 
+function unreadableRow(item: WorkItem, error: unknown): RowResult {
+  const now = Date.now() / 1000;
+  return {
+    id: resultId(),
+    input: item.row.input,
+    scores: {},
+    metadata: {},
+    tags: [],
+    metrics: { start: now, end: now, duration: 0 },
+    error: {
+      kind: "data",
+      message: `Row ${item.rowIndex} could not be read: copying its metadata or tags threw ${errorText(error)}. Give rows plain values.`,
+    },
+    row_key: item.key,
+    row_index: item.rowIndex,
+    trial_index: item.trial,
+  };
+}
+
 /** The result of an item that never produced one: its worker was stopped or crashed while running it. */
 export function failedResult(item: WorkItem, failure: RowError, startedAt: number): RowResult {
   const row = item.row;
@@ -587,7 +616,13 @@ function timedOut(run: RowRun, timeout: number, detail: string): RowResult {
  * without a promise.
  */
 export function runItem(ctx: ItemContext, item: WorkItem): ItemOutcome {
-  const run = new RowRun(ctx, item);
+  let run: RowRun;
+  try {
+    run = new RowRun(ctx, item);
+  } catch (error) {
+    // Copying the row's metadata or tags ran a getter that threw (a lazy object in the data).
+    return unreadableRow(item, error);
+  }
   if (ctx.timeout !== undefined || ctx.hardStop.aborted) return raced(run);
   return run.execute();
 }

@@ -249,7 +249,7 @@ async function runRows(
         }
         const rowIndex = index++;
         const raw = next.value;
-        const problem = checkRow(raw, rowIndex);
+        const problem = readableRow(raw, rowIndex);
         if (problem !== undefined) {
           slots.release();
           // A malformed row cannot match a filter; without filters it is reported, never silently dropped.
@@ -321,10 +321,29 @@ async function runRows(
   return { rowsRead, interrupted: options.stop.aborted, failure: failure ?? closing };
 }
 
+/**
+ * checkRow's answer, or why the row cannot be read at all: a getter or a Proxy trap of the row that throws (a lazy
+ * ORM object) fails its row, as a malformed row does, not the run.
+ */
+function readableRow(raw: unknown, rowIndex: number): string | undefined {
+  try {
+    const problem = checkRow(raw, rowIndex);
+    if (problem === undefined) void (raw as EvalCase).input;
+    return problem;
+  } catch (error) {
+    return `Row ${rowIndex} could not be read: a getter or Proxy of the row threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}. Give rows plain values.`;
+  }
+}
+
 function badRow(raw: unknown, key: string, rowIndex: number, trialIndex: number, message: string): RowResult {
   const now = Date.now() / 1000;
-  const input =
-    typeof raw === "object" && raw !== null && "input" in raw ? (raw as { input: unknown }).input : raw;
+  let input: unknown;
+  try {
+    input =
+      typeof raw === "object" && raw !== null && "input" in raw ? (raw as { input: unknown }).input : raw;
+  } catch {
+    input = undefined;
+  }
   return {
     id: resultId(),
     input,

@@ -171,7 +171,16 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
   // As the main thread's store takes them when the row ends: a task's callback that meta()s or tags after
   // it returned must not reach the result in whichever rows happen to wait in the outbox.
   if (result) {
-    result.metadata = { ...result.metadata };
+    try {
+      result.metadata = { ...result.metadata };
+    } catch (error) {
+      // A task set hooks.metadata to an object whose getter throws: the row keeps its error, not a lost result.
+      result.metadata = {};
+      result.error ??= {
+        kind: "task",
+        message: `Reading the row's metadata threw ${taskError(error).message}`,
+      };
+    }
     result.tags = [...textTags(result.tags)];
   }
   outbox.push([id, result ?? null]);

@@ -862,6 +862,49 @@ Eval("names", {
   });
 });
 
+describe("values whose getters throw", () => {
+  it("fail their row (or their file), never the run, in either mode", async () => {
+    const dir = project({
+      "rows.eval.ts": `import { Eval } from "evalrun";
+async function* rows() {
+  for (let i = 0; i < 6; i++)
+    yield i === 2 ? { get input(): number { throw new Error("lazy field failed"); } }
+      : i === 3 ? { input: i, metadata: { get bad() { throw new Error("meta boom"); } } }
+      : { input: i };
+}
+Eval("rows", {
+  data: rows,
+  task: (i: number) => i,
+  scores: [function G({ input }: { input: number }) {
+    return input === 4 ? ({ get score() { throw new Error("score getter boom"); } } as unknown as number) : 1;
+  }],
+});
+`,
+      "options.eval.ts": `import { Eval } from "evalrun";
+Eval("options", { get data(): any { throw new Error("data getter boom"); }, task: (i: any) => i, scores: [] });
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const result = await runCli(["--no-store", "--workers", workers], { cwd: dir, env: { NO_COLOR: "1" } });
+      expect(result.code).toBe(1);
+      expect(result.stderr + result.stdout).not.toContain("internal error");
+      expect(result.stdout).toMatch(/rows\s+6 · 3 errors/);
+      expect(result.stdout).toContain(
+        "row 2 data  Row 2 could not be read: a getter or Proxy of the row threw Error: lazy field failed.",
+      );
+      expect(result.stdout).toContain(
+        "row 3 data  Row 3 could not be read: copying its metadata or tags threw Error: meta boom.",
+      );
+      expect(result.stdout).toContain(
+        'row 4 score  Scorer "G" returned a value that could not be read: Error: score getter boom',
+      );
+      expect(result.stdout + result.stderr).toContain(
+        '[BAD_EVALUATOR] Eval "options": reading its options threw Error: data getter boom.',
+      );
+    }
+  });
+});
+
 describe("secrets in errors", () => {
   it("takes the values of secret-named variables out of recorded errors, in either mode", async () => {
     const KEY = "sk-fromDotenv1234567890abcdef";
