@@ -27,6 +27,24 @@ describe("codeFrame", () => {
       codeFrame({ text: "x", file: "/a.ts", line: 12, column: 4, lineText: "let a b = 1;", length: 1 }),
     ).toBe("12 | let a b = 1;\n   |     ^");
   });
+  it("shows a window of a long line around the column, with the caret under it", () => {
+    const lineText = `[${'{"input":1},'.repeat(100_000)}]`;
+    const column = lineText.length - 2;
+    const frame = codeFrame({
+      text: "x",
+      file: "/rows.json",
+      line: 1,
+      column,
+      lineText,
+      length: 1,
+    }) as string;
+    expect(frame.length).toBeLessThan(400);
+    const [code, marks] = frame.split("\n") as [string, string];
+    expect(code.startsWith("1 | …")).toBe(true);
+    expect(code.endsWith('{"input":1},]')).toBe(true);
+    // The caret is under the trailing comma the message is about.
+    expect(code[marks.indexOf("^")]).toBe(",");
+  });
 });
 
 describe("userFrame", () => {
