@@ -3,6 +3,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { type EvalrunConfig, GATE_CONFIG_KEYS } from "../define/config.js";
 import { describeValue, EvalrunError } from "../define/errors.js";
+import { ExitCalled, guardExit } from "../engine/exit-guard.js";
 import { closestName } from "../util/suggest.js";
 import { compileEvalFile } from "./compile.js";
 import { formatCompileMessage } from "./format-compile.js";
@@ -59,6 +60,8 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     throw new EvalrunError("CONFIG", `The config file ${shown} does not compile:\n${detail}`);
   }
   let exported: unknown;
+  // process.exit() in the config (or a helper it imports) must not end the run silently: exit 0 would pass CI.
+  const releaseExit = guardExit();
   try {
     const module = (await import(pathToFileURL(compiled.bundle).href)) as { default?: unknown };
     exported = await module.default;
@@ -75,9 +78,13 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   } catch (error) {
     throw new EvalrunError(
       "CONFIG",
-      `The config file ${shown} threw while loading: ${error instanceof Error ? error.message : String(error)}`,
+      error instanceof ExitCalled
+        ? `The config file ${shown} called process.exit(${error.code === undefined ? "" : String(error.code)}) while loading; nothing ran.`
+        : `The config file ${shown} threw while loading: ${error instanceof Error ? error.message : String(error)}`,
       "Fix the config file's top-level code.",
     );
+  } finally {
+    releaseExit();
   }
   if (typeof exported !== "object" || exported === null) {
     throw new EvalrunError(
@@ -87,7 +94,17 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     );
   }
   const { configSchema, configKeys } = await import("../define/config-schema.js");
-  const parsed = configSchema.safeParse(exported);
+  let parsed: ReturnType<typeof configSchema.safeParse>;
+  try {
+    parsed = configSchema.safeParse(exported);
+  } catch (error) {
+    // A getter of the exported object (or a Proxy) that throws.
+    throw new EvalrunError(
+      "CONFIG",
+      `The config file ${shown}: reading its settings threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}.`,
+      "Export a plain object of settings.",
+    );
+  }
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) => {
       if (issue.code === "unrecognized_keys") {

@@ -269,6 +269,23 @@ describe("evalrun.config.*", () => {
     expect(result.stderr).toContain("Valid keys:");
   });
 
+  it("refuses a config that calls process.exit() or whose settings cannot be read, instead of ending silently", async () => {
+    for (const [config, text] of [
+      ["process.exit(0);\nexport default {};\n", "called process.exit(0) while loading; nothing ran."],
+      [
+        'export default { get paths() { throw new Error("no paths today"); } };\n',
+        "reading its settings threw Error: no paths today.",
+      ],
+    ] as const) {
+      const dir = project({ "router.eval.ts": ROUTER, "evalrun.config.mjs": config });
+      const result = await runCli(["--no-store"], { cwd: dir });
+      expect(result.code, config).toBe(2);
+      expect(result.stderr).toContain("[CONFIG] The config file evalrun.config.mjs");
+      expect(result.stderr).toContain(text);
+      expect(result.stderr).not.toContain("internal error");
+    }
+  });
+
   it("reports a config file that does not compile or exports nothing", async () => {
     const broken = project({ "router.eval.ts": ROUTER, "evalrun.config.ts": "export default {{;\n" });
     const a = await runCli([], { cwd: broken });
