@@ -9,14 +9,18 @@ const SECRET_NAME = /(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENT
 /** Shorter values are too likely to occur in ordinary text ("true", a port) to be taken out of it. */
 const MIN_SECRET = 8;
 
-/** Replaces every occurrence of each secret (at least 4 characters) with `[redacted]`. */
+/**
+ * Replaces every occurrence of each secret with `[redacted]`. Values shorter than MIN_SECRET are left: a local
+ * server's placeholder key (`ollama`, `EMPTY`) is no secret, and taking it out hid the host of the URL to fix
+ * (`http://[redacted]:11434`).
+ */
 export function redact(
   text: string,
   secrets: ReadonlyArray<string | undefined> | string | undefined,
 ): string {
   let out = text;
   for (const secret of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
-    if (secret !== undefined && secret.length >= 4) out = out.split(secret).join("[redacted]");
+    if (secret !== undefined && secret.length >= MIN_SECRET) out = out.split(secret).join("[redacted]");
   }
   return out;
 }

@@ -8,6 +8,7 @@ import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
 import { codeFrame } from "../../src/loader/format-compile.js";
 import { readLinesSync } from "../../src/store/lines.js";
 import { sqliteProblem } from "../../src/store/sqlite-problem.js";
+import { environmentSecrets, redact } from "../../src/util/secrets.js";
 import { userFrame } from "../../src/util/stack.js";
 import { closestName } from "../../src/util/suggest.js";
 
@@ -192,5 +193,28 @@ describe("readLinesSync", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("secrets", () => {
+  it("takes out keys, not a local server's placeholder that is also its host", () => {
+    expect(redact("http://ollama:11434/v1 refused the key ollama", ["ollama"])).toBe(
+      "http://ollama:11434/v1 refused the key ollama",
+    );
+    expect(redact("401 for sk-abcdef123456 (sk-abcdef123456)", ["sk-abcdef123456"])).toBe(
+      "401 for [redacted] ([redacted])",
+    );
+  });
+
+  it("finds secret-named variables' values, longest first, and no others", () => {
+    const env = {
+      OPENAI_API_KEY: "sk-0123456789",
+      GITHUB_TOKEN: "ghp_0123456789abcdef",
+      DB_PASSWORD: "hunter2hunter2",
+      MODEL: "gpt-4o-mini-long",
+      MONKEY: "not-a-secret-value",
+      SHORT_TOKEN: "abc",
+    };
+    expect(environmentSecrets(env)).toEqual(["ghp_0123456789abcdef", "hunter2hunter2", "sk-0123456789"]);
   });
 });
