@@ -65,7 +65,7 @@ function envInteger(env: Env, name: string, min: number, max = Number.MAX_SAFE_I
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw configError(
-      `${name} must be an integer of at least ${min}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max} (Node's longest timer)` : ""}, not ${JSON.stringify(raw)}.`,
+      `${name} must be an integer of at least ${min}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max} (Node's longest timer)` : ""}, not ${raw.length <= 12 ? JSON.stringify(raw) : `a value of ${raw.length} characters (not shown: a key pasted into the wrong variable would be)`}.`,
       `Fix or unset ${name}.`,
     );
   }

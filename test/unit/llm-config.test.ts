@@ -169,6 +169,12 @@ describe("LLM provider configuration", () => {
     expect(
       thrown(() => resolveProvider({}, { OPENAI_API_KEY: "k", EVALRUN_LLM_CONCURRENCY: "lots" })).message,
     ).toBe('EVALRUN_LLM_CONCURRENCY must be an integer of at least 1, not "lots".');
+    // A key pasted into a number's variable is not quoted (it would be, in every row's stored error).
+    const pasted = thrown(() =>
+      resolveProvider({}, { OPENAI_API_KEY: "k", EVALRUN_LLM_MAX_RETRIES: "sk-PASTED-abcdef0123456789" }),
+    );
+    expect(pasted.message).toContain("not a value of 26 characters (not shown");
+    expect(pasted.message).not.toContain("PASTED");
     expect(() => init({ concurrency: 0 })).toThrow(
       "init({ concurrency }) must be an integer of at least 1, not 0.",
     );
