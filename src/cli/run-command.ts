@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
-import { EvalrunError } from "../define/errors.js";
+import { describeValue, EvalrunError } from "../define/errors.js";
 import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
 import { isLoadFailure, loadingFiles, onSlowLoad } from "../loader/load.js";
@@ -20,6 +20,7 @@ import { prepareRun } from "../runner/prepare.js";
 import { executeRun } from "../runner/run-evals.js";
 import { projectRoot } from "../store/location.js";
 import { withoutSecrets } from "../util/secrets.js";
+import { storableJson } from "../util/storable-json.js";
 import { closestName } from "../util/suggest.js";
 import { watchCommand } from "../watch/watch-command.js";
 import { type CiFlags, gateFromFlags, selectionFromFlags } from "./ci-options.js";
@@ -255,7 +256,9 @@ function watchStrayErrors(cwd: string): { count(): number; stop(): void } {
     if (count === 4)
       process.stderr.write("  … more errors escaped the eval code: counted at the end, not shown.\n");
     if (count > 3) return;
-    const text = withoutSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    const text = withoutSecrets(
+      error instanceof Error ? `${error.name}: ${error.message}` : strayValue(error),
+    );
     const where = error instanceof Error ? stackLocation(error.stack, cwd) : undefined;
     const c = colorsFor(process.stderr);
     process.stderr.write(
@@ -341,3 +344,14 @@ async function listCommand(
 
 /** How long after a stop signal the run may take to end (rows get 2 s, summaries and the store the rest). */
 const STOP_DEADLINE_MS = 15_000;
+
+/** A rejected value that is not an Error, as text: String() throws on an object without a prototype. */
+function strayValue(value: unknown): string {
+  try {
+    return typeof value === "object" && value !== null
+      ? `${describeValue(value)} ${storableJson(value) ?? ""}`
+      : String(value);
+  } catch {
+    return describeValue(value);
+  }
+}

@@ -95,7 +95,7 @@ export function describeValue(value: unknown): string {
     case "bigint":
       return `the bigint ${value}n`;
     case "symbol":
-      return "a symbol";
+      return `a symbol${value.description === undefined ? "" : ` (${value.toString()})`}`;
     default: {
       const ctor = (value as object).constructor?.name;
       return ctor && ctor !== "Object" ? `an instance of ${ctor}` : "an object";

@@ -96,6 +96,8 @@ const throwers: Record<string, () => unknown> = {
   string: () => Promise.reject("quota exceeded"),
   cause: () => { throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") }); },
   aggregate: () => Promise.any([Promise.reject(new Error("provider a down")), Promise.reject("provider b quota")]),
+  symbol: () => { throw Symbol("rate-limited"); },
+  stray: () => { void Promise.reject(Object.assign(Object.create(null), { code: 7 })); return 1; },
 };
 Eval("thrown", {
   data: Object.keys(throwers).map((input) => ({ input })),
@@ -126,6 +128,9 @@ Eval("thrown-scorer", {
     expect(message("object")).toBe('threw an object {"status":429,"detail":"slow down"}');
     expect(message("string")).toBe('threw the string "quota exceeded"');
     expect(message("cause")).toBe("TypeError: fetch failed (cause: Error: connect ECONNREFUSED 127.0.0.1:9)");
+    expect(message("symbol")).toBe("threw a symbol (Symbol(rate-limited))");
+    // A rejection of an object without a prototype is said, not replaced by evalrun's own TypeError.
+    expect(result.stderr).toContain('An error escaped the eval code: an object {"code":7}');
     expect(events.find((e) => e.input === 1)?.score_errors?.rejects).toBe(
       'Scorer "rejects" threw the string "no judge"',
     );
