@@ -437,6 +437,16 @@ Eval("many", { data: Array.from({ length: 300 }, (_, i) => ({ input: i })), task
     );
   });
 
+  it("shows an imported eval name's control characters escaped (an artifact cannot write to the terminal)", async () => {
+    const dir = project({
+      "esc.jsonl": `${JSON.stringify({ evalrun_export: 1, experiment: { project: "bad\u001b[31mRED\nname", name: "x" } })}\n${JSON.stringify({ input: 1, output: 1, scores: { s: 1 } })}\n`,
+    });
+    const result = await runCli(["import", "esc.jsonl", "--store", "esc.db"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("as bad\\u001b[31mRED\\nname / x");
+    expect(result.stdout).not.toContain("\u001b");
+  });
+
   it("says the config turns the store off, instead of importing into nothing", async () => {
     const { dir: elsewhere, one } = await twoRuns();
     const file = path.join(elsewhere, "one.jsonl");

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { EvalrunError } from "../../define/errors.js";
 import { colorsFor } from "../../report/colors.js";
 import { plural, shownPath } from "../../report/format.js";
+import { oneLine } from "../../report/safe-text.js";
 import { Experiments } from "../../store/experiments.js";
 import { type ExportFormat, exportExperiment } from "../../store/export.js";
 import { importFile } from "../../store/import.js";
@@ -62,7 +63,7 @@ export async function importCommand(
     else {
       const c = colorsFor(process.stdout);
       process.stdout.write(
-        `${c.green("imported")} ${plural(rows, "row")} from ${shownPath(file, process.cwd())} as ${c.bold(`${e.project} / ${e.name}`)} (id ${e.id})\n`,
+        `${c.green("imported")} ${plural(rows, "row")} from ${shownPath(file, process.cwd())} as ${c.bold(oneLine(`${e.project} / ${e.name}`))} (id ${e.id})\n`,
       );
     }
     return 0;
