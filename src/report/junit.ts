@@ -1,4 +1,5 @@
 import os from "node:os";
+import { EvalrunError } from "../define/errors.js";
 import type { EvalInfo, RowResult } from "../engine/types.js";
 import { scorePair } from "../gate/format.js";
 import { effectiveRule, type ScoreRule } from "../gate/thresholds.js";
@@ -122,9 +123,9 @@ export class JunitReporter implements Reporter {
     c.trials++;
     c.seconds += row.metrics.duration;
     const trial = ev.trialCount > 1 ? ` (trial ${row.trial_index})` : "";
-    if (row.error) c.errors.push({ kind: row.error.kind, message: `${row.error.message}${trial}` });
+    if (row.error) c.errors.push({ kind: row.error.kind, message: `${cut(row.error.message)}${trial}` });
     for (const message of Object.values(row.score_errors ?? {}))
-      c.errors.push({ kind: "scorer", message: `${message}${trial}` });
+      c.errors.push({ kind: "scorer", message: `${cut(message)}${trial}` });
     for (const name in row.scores) {
       const v = row.scores[name];
       if (typeof v !== "number") continue;
@@ -300,11 +301,27 @@ export class JunitReporter implements Reporter {
       errors,
       time: seconds(result.durationSeconds),
     });
-    emit(
-      this.o.dest,
-      `<?xml version="1.0" encoding="UTF-8"?>\n${root}>\n${suites.join("\n")}\n</testsuites>\n`,
-      "xml",
-    );
+    let xml: string;
+    try {
+      xml = `<?xml version="1.0" encoding="UTF-8"?>\n${root}>\n${suites.join("\n")}\n</testsuites>\n`;
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new EvalrunError(
+        "REPORT",
+        `The JUnit report${this.o.dest.kind === "file" ? ` ${this.o.dest.shown}` : ""} is too large to write (over 512 MB of XML: one testcase per row). The run's results are stored.`,
+        "Leave the junit reporter out of runs this large, or gate with --jsonl; `evalrun export` gives every row.",
+      );
+    }
+    emit(this.o.dest, xml, "xml");
     if (this.o.dest.kind === "file") this.o.onWritten?.(this.o.dest.shown);
   }
 }
+
+/** Characters of an error message a testcase keeps, as the terminal shows: an API error embedding a 100 KB body, on
+ * every tenth row, made a JUnit file of hundreds of MB. */
+const MESSAGE_CHARS = 1000;
+
+const cut = (message: string): string =>
+  message.length > MESSAGE_CHARS
+    ? `${message.slice(0, MESSAGE_CHARS)}… (${message.length - MESSAGE_CHARS} more characters; \`evalrun export\` has the whole message)`
+    : message;

@@ -87,6 +87,28 @@ describe("the junit reporter", () => {
     ]);
   });
 
+  it("cuts a long error message to 1,000 characters in its testcase, as the terminal does", async () => {
+    const dir = project({
+      "long.eval.ts": `import { Eval } from "evalrun";
+Eval("long", {
+  data: [{ input: 1 }, { input: 2 }],
+  task: (i: number) => { if (i === 2) throw new Error("upstream said: " + "E".repeat(200_000)); return i; },
+  scores: [() => 1],
+});
+`,
+    });
+    const result = await runCli(["--no-store", "--reporter", "junit", "--outfile", "junit=junit.xml"], {
+      cwd: dir,
+    });
+    expect(result.code).toBe(1);
+    const xml = readFileSync(path.join(dir, "junit.xml"), "utf8");
+    expect(xml.length).toBeLessThan(10_000);
+    const errors = findAll(checkJunit(xml) as never, "error");
+    expect(errors[0]?.attrs.message).toMatch(
+      /^Error: upstream said: E+… \(199\d{3} more characters; `evalrun export` has the whole message\)$/,
+    );
+  });
+
   it("writes a testsuite per eval and a testcase per row, with errors, row thresholds and gates, valid JUnit XML", async () => {
     const dir = fixture({ "evals/broken.eval.ts": BROKEN });
     const result = await runCli(
