@@ -37,6 +37,11 @@ export class RowMeans {
     return this.keys.length;
   }
 
+  /** Values held: a column per score name, each as long as the keys (score names × rows). */
+  get cells(): number {
+    return this.values.size * this.capacity;
+  }
+
   private grow(): void {
     this.capacity *= 2;
     for (const [name, values] of this.values) {

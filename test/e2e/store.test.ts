@@ -1026,6 +1026,31 @@ Eval("broken", {
 });
 
 /** Spawns the built CLI as another user (uid/gid 65534), for permission checks that root would bypass. */
+describe("many score names", () => {
+  it("keeps no dense index for per-category score names, and compares them from the rows", async () => {
+    // 300 names over 20,000 rows, each row scored under one: a column per name would hold 6,000,000 cells.
+    const dir = project({
+      "package.json": PACKAGE,
+      "cat.eval.ts": `${HEADER}
+Eval("cat", {
+  data: Array.from({ length: 20000 }, (_, i) => ({ input: i, metadata: { category: "c" + (i % 300) } })),
+  task: (i: number) => i,
+  scores: [function acc({ output, metadata }: any) { return { name: "acc_" + metadata.category, score: output % 3 ? 1 : 0 }; }],
+});
+`,
+    });
+    const first = await runCli(["--jsonl"], { cwd: dir, timeoutMs: 60_000 });
+    expect(first.code).toBe(0);
+    expect(Object.keys(summaryOf(first.stdout, "cat").scores)).toHaveLength(300);
+    const second = await runCli(["--no-progress"], { cwd: dir, timeoutMs: 60_000, env: { NO_COLOR: "1" } });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("20000 rows matched");
+    expect(second.stdout).toMatch(/acc_c1\s+100\.0%\s+\(\+0\.0%\)\s+0 improvements\s+0 regressions/);
+    const indexed = withStore(storeOf(dir), (d) => d.prepare("SELECT count(*) FROM row_index").pluck().get());
+    expect(indexed).toBe(0);
+  });
+});
+
 describe("a store evalrun cannot use", () => {
   const files = {
     "package.json": PACKAGE,
