@@ -41,6 +41,8 @@ export function stringDigest(value: string): string {
 /** Decides which (row, trial) pairs run, for --resume (skip what is done) and --retry-errors (only what failed). */
 export interface RunPlan {
   take(rowKey: string, trial: number, rowIndex: number): boolean;
+  /** True once no row read from now on would be taken (`--first N` has its N): the engine stops reading the data. */
+  exhausted?(): boolean;
 }
 
 /** The key of a (row, trial) pair in the counts that --resume and --retry-errors work from. */

@@ -217,6 +217,7 @@ async function runRows(
         // round by themselves; yielding there anyway moved the next rows' start to the check phase, after the
         // timers that were due (each of W3's 20 ms sleeps then ran ~1 ms late).
         if (performance.now() - yielded > YIELD_EVERY_MS) await turn();
+        if (options.plan?.exhausted?.()) break;
         const gate = slots.acquire();
         if (gate) await gate;
         if (options.stop.aborted) {

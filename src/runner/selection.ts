@@ -53,7 +53,10 @@ export function sampleRank(key: string, seed: number): number {
   return rank(`${seed}\u0000${key}`);
 }
 
-/** Runs only the first `n` distinct rows, in data order. */
+/**
+ * Runs only the first `n` distinct rows, in data order, and then ends the data: a paginated source is not read to
+ * its end for ten rows.
+ */
 function firstRows(n: number): RunPlan {
   const chosen = new Set<string>();
   return {
@@ -63,6 +66,7 @@ function firstRows(n: number): RunPlan {
       chosen.add(key);
       return true;
     },
+    exhausted: () => chosen.size >= n,
   };
 }
 
@@ -136,6 +140,8 @@ export function combinePlans(selection: RunPlan[], store: RunPlan | undefined): 
       for (const plan of selection) if (!plan.take(key, trial, rowIndex)) selected = false;
       return selected && (store ? store.take(key, trial, rowIndex) : true);
     },
+    // A row is taken only when every selection takes it: one that takes no more ends the data.
+    exhausted: () => selection.some((plan) => plan.exhausted?.() === true),
   };
 }
 

@@ -226,4 +226,24 @@ describe("row selection", () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("--first and --sample cannot be used together.");
   });
+
+  it("--first N stops reading the data once it has its N rows (a paginated source is not read to its end)", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "paged.eval.ts": `import { Eval } from "evalrun";
+import { appendFileSync } from "node:fs";
+async function* pages() {
+  for (let page = 0; page < 20; page++) {
+    appendFileSync("pages.log", page + "\\n");
+    for (let i = 0; i < 10; i++) yield { input: page * 10 + i };
+  }
+}
+Eval("paged", { data: pages, task: (i: number) => i, scores: [() => 1] });
+`,
+    });
+    const result = await runCli(["--no-store", "--first", "15", "--jsonl"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).metrics.rows.metric).toBe(15);
+    expect(readFileSync(path.join(dir, "pages.log"), "utf8").trim().split("\n")).toEqual(["0", "1"]);
+  });
 });
