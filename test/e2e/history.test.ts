@@ -74,6 +74,23 @@ describe("history commands", () => {
     ]);
   });
 
+  it("show gives a low row's scores as its trials' means, the numbers its mean is made of", async () => {
+    const dir = project({
+      "trials.eval.ts": `import { Eval } from "evalrun";
+Eval("trials", {
+  data: [{ input: "a" }, { input: "b" }],
+  task: (x: string) => x,
+  scores: [function alt() { return 1; }, function half({ trialIndex }: any) { return trialIndex % 2; }],
+  trialCount: 4,
+});
+`,
+    });
+    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(0);
+    const [{ id }] = JSON.parse((await runCli(["experiments", "--json"], { cwd: dir })).stdout);
+    const shown = JSON.parse((await runCli(["show", id, "--json", "--rows", "1"], { cwd: dir })).stdout);
+    expect(shown.lowest[0]).toMatchObject({ mean: 0.75, scores: { alt: 1, half: 0.5 } });
+  });
+
   it("compares two experiments: score movement and the regressed rows side by side", async () => {
     const { dir, one, two } = await twoRuns();
     const text = await runCli(["compare", one.experiment_name, two.experiment_name], { cwd: dir });

@@ -10,6 +10,7 @@ import { Experiments } from "../../store/experiments.js";
 import { rowCount, storedRows } from "../../store/rows.js";
 import type { Experiment } from "../../store/types.js";
 import { EvalAggregate } from "../../summary/aggregate.js";
+import { stable } from "../../summary/stable.js";
 import { summarize } from "../../summary/summarize.js";
 import type { ExperimentSummary } from "../../summary/types.js";
 import { experimentJson } from "./experiments.js";
@@ -19,6 +20,7 @@ export interface LowRow {
   row_key: string;
   /** Mean of the row's numeric scores over all its trials. */
   mean: number;
+  /** Each score's mean over the row's trials (the first trial's alone did not make up `mean`). */
   scores: Record<string, number | null>;
   input: unknown;
   output: unknown;
@@ -26,7 +28,7 @@ export interface LowRow {
   error: string | undefined;
 }
 
-/** The rows whose mean score (over every score and trial) is lowest, with their first result's values. */
+/** The rows whose mean score (over every score and trial) is lowest, with each score's mean and their first result's values. */
 export function lowestRows(db: Database.Database, e: Experiment, limit: number): LowRow[] {
   const low = db
     .prepare(
@@ -39,12 +41,25 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
     e.seq,
     low.map((r) => r.key),
   );
+  const means = new Map<string, Record<string, number | null>>();
+  const perScore = db.prepare(
+    `SELECT je.key AS name, avg(je.value) AS mean FROM results, json_each(results.scores) AS je
+     WHERE exp = ? AND row_key = ? AND je.type IN ('integer', 'real') GROUP BY je.key`,
+  );
+  for (const { key } of low) {
+    const scores: Record<string, number | null> = {};
+    for (const r of perScore.all(e.seq, key) as Array<{ name: string; mean: number }>)
+      scores[r.name] = stable(r.mean);
+    means.set(key, scores);
+  }
   return low.map(({ key, mean }) => {
     const row = first.get(key) ?? ({ scores: {} } as unknown as RowResult);
+    // Scores no trial gave a number (null, or the scorer errored) stay as the first result has them.
+    const scores = { ...row.scores, ...means.get(key) };
     return {
       row_key: key,
       mean,
-      scores: row.scores,
+      scores,
       input: row.input,
       output: row.output,
       expected: row.expected,
