@@ -28,7 +28,8 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
   let parsed: Record<string, string>;
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    // Without the byte-order mark Windows editors write: it would be part of the first name.
+    text = readFileSync(file, "utf8").replace(/^\uFEFF/, "");
     parsed = parseEnv(text) as Record<string, string>;
   } catch (error) {
     throw new EvalrunError(
@@ -37,8 +38,14 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
       "Check the file's permissions and that it is a KEY=value text file.",
     );
   }
-  for (const key of Object.keys(parsed)) {
-    if (VARIABLE_NAME.test(key)) continue;
+  const variables: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(parsed)) {
+    // An indented line (a tab before the name) is read with the tab in the name.
+    const name = key.trim();
+    if (VARIABLE_NAME.test(name)) {
+      variables.push([name, value]);
+      continue;
+    }
     // Node's parser runs a line with no `=` into the next line's name: both variables would silently be unset.
     const first = key.split("\n")[0] as string;
     const line = text.split(/\r?\n/).findIndex((l) => l.trimStart().startsWith(first.trimStart())) + 1;
@@ -49,7 +56,7 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
     );
   }
   const set: string[] = [];
-  for (const [key, value] of Object.entries(parsed)) {
+  for (const [key, value] of variables) {
     // Set by the environment (or code) wins; set by an earlier load of an env file (a watch session restarting on
     // a changed .env), the file's new value applies.
     if (process.env[key] !== undefined && setByUs.get(key) !== process.env[key]) continue;

@@ -370,6 +370,18 @@ Eval("env", {
       `[ENV_FILE] The env file ${path.join(dir, ".env")}: line 2 is not KEY=value`,
     );
     expect(result.stderr).not.toContain("sk-pasted");
+    // What dotenv files hold besides: a byte-order mark, `export`, an indented line, a quoted multi-line value,
+    // comments and CRLF line ends.
+    const fine = project({
+      "env.eval.ts": ENV_EVAL,
+      ".env": '\uFEFFexport API_KEY=k1\r\n# a comment\r\n\tREGION="eu\r\nwest" # trailing\r\n',
+    });
+    const ok = await runCli(["--jsonl", "--no-store"], {
+      cwd: fine,
+      env: { API_KEY: undefined, REGION: undefined },
+    });
+    expect(ok.stderr).toBe("");
+    expect(summaryOf(ok.stdout, "env").scores.present?.score).toBe(1);
   });
 
   it("keeps variables already in the environment, and rejects a missing env file", async () => {
