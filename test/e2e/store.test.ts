@@ -289,10 +289,13 @@ describe("interrupted runs", () => {
     expect(stored.filter((r) => !loggedIndexes.has(r.row_index))).toEqual([]);
     expect(new Set(pairs(stored)).size).toBe(stored.length);
     expect(stored.length).toBeLessThan(200);
-    // Listed with the rows it holds, though its run never wrote a summary.
-    const listed = await runCli(["experiments"], { cwd: dir });
+    // Listed with the rows it holds and their scores, though its run never wrote a summary.
+    const listed = await runCli(["experiments"], { cwd: dir, env: { NO_COLOR: "1" } });
     expect(listed.stdout).toMatch(
-      new RegExp(`^slow\\s+${killed.name}\\s.*\\s${stored.length}\\s+–\\s+interrupted`, "m"),
+      new RegExp(
+        `^slow\\s+${killed.name}\\s.*\\s${stored.length}\\s+0\\s+interrupted\\s+finished 100\\.0%`,
+        "m",
+      ),
     );
     // Shown with the scores of the rows it holds, worked out from them.
     const shown = await runCli(["show", killed.name], { cwd: dir });
@@ -407,8 +410,8 @@ describe("interrupted runs", () => {
       env: { SCORE_LOG: log },
     });
     expect(resumed.code).toBe(0);
-    // No "(N rows × 2 trials)": this run read rows it did not run, and the product would not be its 120 results.
-    expect(resumed.stdout).toContain("rows        120 · 0 errors");
+    // --first stops reading at its 60 rows, so the rows read times the trials are the experiment's results.
+    expect(resumed.stdout).toContain("rows        120 (60 rows × 2 trials) · 0 errors");
     expect(resumed.stdout).toContain(
       "resumed with its interrupted experiment's 2 trial(s) per row, not the 1 that --trials or trialCount now say",
     );

@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
 import { shortDate, table } from "../../report/values.js";
@@ -35,7 +36,9 @@ export async function experimentsCommand(evalName: string | undefined, flags: St
     ];
     for (const e of list) {
       const m = e.summary?.metrics;
-      const scores = Object.values(e.summary?.scores ?? {})
+      // A run that was killed stored no summary: its scores and errors come from the rows it committed.
+      const stored = !e.summary && e.status !== "running" ? storedScores(store.db, e.seq) : undefined;
+      const scores = (stored?.scores ?? Object.values(e.summary?.scores ?? {}))
         .map((s) => `${s.name} ${formatPercent(s.score)}`)
         .join(" · ");
       const status =
@@ -47,10 +50,13 @@ export async function experimentsCommand(evalName: string | undefined, flags: St
         e.git.commit ? `${e.git.commit}${e.git.dirty ? "*" : ""}` : "–",
         // An experiment whose run crashed has no summary, yet holds the rows it committed.
         m ? String(m.rows.metric) : String(rowCount(store.db, e.seq)),
-        m ? (m.errors.metric > 0 ? c.red(String(m.errors.metric)) : "0") : "–",
+        errorCell(m?.errors.metric ?? stored?.errors),
         e.source === "import" ? `${status} (imported)` : status,
         scores,
       ]);
+    }
+    function errorCell(errors: number | undefined): string {
+      return errors === undefined ? "–" : errors > 0 ? c.red(String(errors)) : "0";
     }
     process.stdout.write(
       `${table(rows)}\n${c.dim(`${plural(list.length, "experiment")}; * = uncommitted changes`)}\n`,
@@ -59,4 +65,22 @@ export async function experimentsCommand(evalName: string | undefined, flags: St
   } finally {
     store.db.close();
   }
+}
+
+/** Each score's mean and the errored results of an experiment's stored rows, in SQL (no row is decoded). */
+function storedScores(
+  db: Database.Database,
+  seq: number,
+): { scores: Array<{ name: string; score: number }>; errors: number } {
+  const scores = db
+    .prepare(
+      `SELECT je.key AS name, avg(je.value) AS score FROM results, json_each(results.scores) AS je
+       WHERE exp = ? AND je.type IN ('integer', 'real') GROUP BY je.key ORDER BY min(results.rowid)`,
+    )
+    .all(seq) as Array<{ name: string; score: number }>;
+  const errors = db
+    .prepare("SELECT count(*) FROM results WHERE exp = ? AND errored = 1")
+    .pluck()
+    .get(seq) as number;
+  return { scores, errors };
 }
