@@ -418,6 +418,10 @@ Eval("logs", {
       const jsonl = await runCli(["--jsonl", "--no-store", "--workers", workers], { cwd: dir });
       expect(jsonl.code).toBe(0);
       expect(jsonLines(jsonl.stdout).map((s) => s.project_name)).toEqual(["logs"]);
+      // Percentiles to the microsecond, without a clock difference's float noise.
+      const metrics = (jsonLines(jsonl.stdout)[0] as { metrics: Record<string, { metric: number }> }).metrics;
+      for (const name of ["duration_p50", "duration_p95"])
+        expect(String(metrics[name]?.metric)).toMatch(/^\d+(\.\d{1,6})?(e-\d+)?$/);
       expect(jsonl.stdout.trim().split("\n")).toHaveLength(1);
       expect(jsonl.stderr).toContain("top-level log");
       expect(jsonl.stderr).toContain("task log 2");
