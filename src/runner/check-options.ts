@@ -1,5 +1,5 @@
 import { GATE_CONFIG_KEYS } from "../define/config.js";
-import { EvalrunError } from "../define/errors.js";
+import { describeValue, EvalrunError } from "../define/errors.js";
 import { closestName } from "../util/suggest.js";
 import type { RunEvalsOptions } from "./options.js";
 
@@ -45,6 +45,11 @@ const KNOWN: Record<keyof RunEvalsOptions, true> = {
 
 /** Refuses runEvals() options the CLI would refuse as flags. Not on the CLI's path: its flags are checked as parsed. */
 export async function checkRunOptions(options: RunEvalsOptions): Promise<void> {
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw usage(
+      `runEvals() takes an object of options (or nothing); it was given ${describeValue(options)}.`,
+      'e.g. runEvals({ paths: ["evals"] }), or runEvals() for every eval under the current directory.',
+    );
   // A misspelt option (maxConcurency) would be ignored, as an unknown flag or config key never is.
   const unknown = Object.keys(options).filter((key) => !Object.hasOwn(KNOWN, key));
   if (unknown.length > 0) {
@@ -188,7 +193,16 @@ function checkSelectionOption(selection: unknown): void {
 
 /** The options only the API has (no flag checks them). */
 function checkApiOnly(options: RunEvalsOptions): void {
-  const { reporters, graceMs, passWithNoEvals } = options;
+  const { reporters, graceMs, passWithNoEvals, signal } = options;
+  if (
+    signal !== undefined &&
+    !(typeof signal === "object" && signal !== null && typeof signal.addEventListener === "function")
+  ) {
+    throw usage(
+      `runEvals(): signal must be an AbortSignal; got ${describeValue(signal)}.`,
+      "e.g. const stop = new AbortController(); runEvals({ signal: stop.signal }); stop.abort() ends the run.",
+    );
+  }
   if (
     reporters !== undefined &&
     (!Array.isArray(reporters) || !reporters.every((r) => typeof r === "object" && r !== null))

@@ -550,9 +550,21 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
           console.log(error.code, error.message);
         }
       }
+      for (const call of [() => runEvals(null), () => runEvals({ cwd: ${JSON.stringify(dir)}, signal: "stop" })]) {
+        try {
+          await call();
+        } catch (error) {
+          console.error(error.code, error.message);
+        }
+      }
     `;
     const { spawnSync } = await import("node:child_process");
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    // Not an options object, and a signal that is not an AbortSignal: said as such, not as a TypeError.
+    expect(child.stderr).toContain(
+      "USAGE runEvals() takes an object of options (or nothing); it was given null.",
+    );
+    expect(child.stderr).toContain('USAGE runEvals(): signal must be an AbortSignal; got a string ("stop").');
     const lines = child.stdout.trim().split("\n");
     expect(lines).toHaveLength(6);
     // A misspelt option is refused with the likely name, as a misspelt flag or config key is.
