@@ -108,7 +108,13 @@ export async function importFile(
 ): Promise<Experiment> {
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) {
-    throw new EvalrunError("IMPORT", `The file ${file} does not exist.`, "Pass the path of a .jsonl export.");
+    throw new EvalrunError(
+      "IMPORT",
+      info?.isDirectory()
+        ? `${file} is a directory, not an export file.`
+        : `The file ${file} does not exist.`,
+      "Pass the path of a .jsonl export.",
+    );
   }
   const fail = (line: number, message: string) =>
     new EvalrunError(

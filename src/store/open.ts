@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
@@ -37,6 +37,13 @@ function storeError(code: string | undefined, file: string, cause: unknown): Eva
       { cause },
     );
   }
+  if (isDirectory(file))
+    return new EvalrunError(
+      "STORE_UNWRITABLE",
+      `The store ${file} is a directory; the store is a file.`,
+      `Point --store (or EVALRUN_STORE) at a file, e.g. ${path.join(file, "evalrun.db")}, or run with --no-store.`,
+      { cause },
+    );
   return new EvalrunError(
     "STORE_UNWRITABLE",
     `Cannot write the store ${file}: ${reason}.`,
@@ -207,4 +214,12 @@ export function openStore(location: string | false, options: { create?: boolean 
 export function closeStore(store: OpenedStore): void {
   WriteThread.shutdown(store.location);
   store.db.close();
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }

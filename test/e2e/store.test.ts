@@ -1127,6 +1127,22 @@ describe("a store evalrun cannot use", () => {
     }
     expect(readdirSync(storeDir)).toEqual([]);
   });
+
+  it("says a --store that is a directory is one, for runs, history commands and import", async () => {
+    const dir = project({ ...files, "storedir/keep.txt": "" });
+    for (const args of [
+      ["--no-progress", "--store", "storedir"],
+      ["experiments", "--store", "storedir"],
+    ]) {
+      const result = await runCli(args, { cwd: dir });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(
+        `The store ${path.join(dir, "storedir")} is a directory; the store is a file.`,
+      );
+    }
+    const imported = await runCli(["import", "storedir"], { cwd: dir });
+    expect(imported.stderr).toContain("storedir is a directory, not an export file.");
+  });
 });
 
 describe("an install without better-sqlite3's addon", () => {
