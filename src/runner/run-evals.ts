@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import os from "node:os";
 import path from "node:path";
 import pLimit from "p-limit";
+import { EvalrunError } from "../define/errors.js";
 import { guardExit } from "../engine/exit-guard.js";
 import { startWorkerPool, type WorkerPool } from "../engine/pool.js";
 import { runItem } from "../engine/row.js";
@@ -40,12 +41,26 @@ function userLocation(stack: string): string {
 }
 
 function startPool(prepared: PreparedRun): Promise<WorkerPool> {
-  const heap = Number(process.env.EVALRUN_WORKER_HEAP_MB);
   return startWorkerPool({
     workers: prepared.workers === "auto" ? os.availableParallelism() : prepared.workers,
     filename: path.join(ownPackageRoot(), "dist", "worker.js"),
-    heapMb: Number.isFinite(heap) && heap > 0 ? heap : undefined,
+    heapMb: workerHeapMb(process.env.EVALRUN_WORKER_HEAP_MB),
   });
+}
+
+/** Below this a thread cannot start at all (at 4 MB it died before its first row, and the run waited forever). */
+const MIN_WORKER_HEAP_MB = 8;
+
+function workerHeapMb(given: string | undefined): number | undefined {
+  if (given === undefined || given.trim() === "") return undefined;
+  const heap = Number(given);
+  if (!Number.isInteger(heap) || heap < MIN_WORKER_HEAP_MB)
+    throw new EvalrunError(
+      "USAGE",
+      `EVALRUN_WORKER_HEAP_MB must be a whole number of megabytes, ${MIN_WORKER_HEAP_MB} or more; it is ${JSON.stringify(given.length > 12 ? `${given.slice(0, 12)}…` : given)}.`,
+      "e.g. EVALRUN_WORKER_HEAP_MB=512, or unset it for Node's default.",
+    );
+  return heap;
 }
 
 /**

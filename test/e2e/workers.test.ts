@@ -421,5 +421,14 @@ Eval("pool", {
     const huge = await runCli(["--workers", "1000", "--no-store"], { cwd: dir });
     expect(huge.code).toBe(0);
     expect(huge.stdout).toMatch(/--workers 1000 was capped at \d+ \(4 per core on this machine\)/);
+    // A heap cap no thread can start under (the run waited forever), or no number at all (ignored), is refused.
+    for (const heap of ["4", "lots"]) {
+      const bad = await runCli(["--workers", "1", "--no-store"], {
+        cwd: dir,
+        env: { EVALRUN_WORKER_HEAP_MB: heap },
+      });
+      expect(bad.code, heap).toBe(2);
+      expect(bad.stderr).toContain("EVALRUN_WORKER_HEAP_MB must be a whole number of megabytes, 8 or more");
+    }
   });
 });
