@@ -389,7 +389,7 @@ class RowRun {
       }
       if (!normalized.ok) {
         this.scoreErrors ??= {};
-        this.scoreErrors[name] = normalized.error;
+        this.scoreErrors[name] = withoutSecrets(normalized.error);
         continue;
       }
       for (const s of normalized.scores) {

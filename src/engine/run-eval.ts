@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { LimitFunction } from "p-limit";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
+import { withoutSecrets } from "../util/secrets.js";
 import { checkRow, openData } from "./data.js";
 import { ExitCalled } from "./exit-guard.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
@@ -239,7 +240,9 @@ async function runRows(
           }
           throw new EvalrunError(
             "BAD_DATA",
-            `${label(info)}: the data source threw after ${index} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+            withoutSecrets(
+              `${label(info)}: the data source threw after ${index} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+            ),
             "Rows read before the failure were run and are kept; fix the data source and run again.",
             { cause: error },
           );
@@ -300,7 +303,9 @@ async function runRows(
         // the rows already read are kept.
         closing = new EvalrunError(
           "BAD_DATA",
-          `${label(info)}: the data source threw while being closed after ${rowsRead} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+          withoutSecrets(
+            `${label(info)}: the data source threw while being closed after ${rowsRead} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+          ),
           "Fix the data source's cleanup (a generator's finally block); the rows read before it ran and are kept.",
         );
       }

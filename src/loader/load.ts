@@ -8,6 +8,7 @@ import { unknownKeyNotices } from "../define/unknown-keys.js";
 import { validateDefinition } from "../define/validate.js";
 import { ExitCalled, guardExit } from "../engine/exit-guard.js";
 import { noticeAfterMs } from "../engine/stall-notice.js";
+import { withoutSecrets } from "../util/secrets.js";
 import { userFrame } from "../util/stack.js";
 import type { CompiledFile } from "./compile.js";
 import { missingExportProblem } from "./missing-export.js";
@@ -265,14 +266,14 @@ function loadProblem(file: string, error: unknown): Problem {
   return {
     code: "LOAD",
     file: at.file,
-    message: `Failed to load: ${message}${loading}`,
+    message: withoutSecrets(`Failed to load: ${message}${loading}`),
     // An EvalrunError thrown at load (a scorer's .partial() with a bad option) knows better what to do.
     hint: isEvalrunError(error)
       ? (error.hint ?? "Fix the call it names.")
       : "The file threw while being imported; fix its top-level code (or the module it imports).",
     line: at.line,
     column: at.column,
-    detail: error instanceof Error ? error.stack : undefined,
+    detail: error instanceof Error && error.stack !== undefined ? withoutSecrets(error.stack) : undefined,
   };
 }
 

@@ -3,11 +3,38 @@
  * the terminal, the store, exports or reports.
  */
 
-/** Environment variables whose names say they hold a secret: OPENAI_API_KEY, GITHUB_TOKEN, DB_PASSWORD, ... */
-const SECRET_NAME = /(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|AUTH)(?:$|_)/i;
+/**
+ * Whether a variable's name says it holds a secret: a word of it (split at `_`) is KEY, TOKEN, SECRET, PASSWORD...,
+ * or it ends in one (PGPASSWORD, GITHUBTOKEN). MONKEY is not KEY.
+ */
+const SECRET_WORDS = new Set([
+  "KEY",
+  "APIKEY",
+  "TOKEN",
+  "SECRET",
+  "PASSWORD",
+  "PASSWD",
+  "PWD",
+  "PAT",
+  "CREDENTIAL",
+  "CREDENTIALS",
+  "AUTH",
+]);
+const SECRET_END = /(?:APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$/;
+
+function secretName(name: string): boolean {
+  const upper = name.toUpperCase();
+  return SECRET_END.test(upper) || upper.split("_").some((word) => SECRET_WORDS.has(word));
+}
 
 /** Shorter values are too likely to occur in ordinary text ("true", a port) to be taken out of it. */
 const MIN_SECRET = 8;
+
+/** A path or a URL without credentials (GOOGLE_APPLICATION_CREDENTIALS, SSH_AUTH_SOCK, AUTH_URL) names, not hides. */
+const NOT_SECRET = /^(?:[/~.]|[A-Za-z]:[\\/]|[a-z][a-z0-9+.-]*:\/\/[^@/\s]*(?:[/?#]|$))/;
+
+/** The password of a URL with credentials (DATABASE_URL=postgres://app:pw@db/app), whatever the variable's name. */
+const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@/\s]+)@/i;
 
 /**
  * Replaces every occurrence of each secret with `[redacted]`. Values shorter than MIN_SECRET are left: a local
@@ -25,20 +52,31 @@ export function redact(
   return out;
 }
 
-let cached: { env: NodeJS.ProcessEnv; count: number; secrets: string[] } | undefined;
+/** The names looked at, kept while the environment has the same names; values are read at every call. */
+let names: { env: NodeJS.ProcessEnv; count: number; names: string[] } | undefined;
 
-/** The values of the environment's secret-named variables, longest first (read again when the environment changes). */
+/**
+ * The values of the environment's secret-named variables and the passwords in its URLs, longest first. Read at
+ * every call: a watch session restarted on a changed .env has new values under the same names.
+ */
 export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = Object.keys(env);
-  if (cached?.env === env && cached.count === names.length) return cached.secrets;
-  const secrets = new Set<string>();
-  for (const name of names) {
-    const value = env[name];
-    if (value !== undefined && value.length >= MIN_SECRET && SECRET_NAME.test(name)) secrets.add(value);
+  const all = Object.keys(env);
+  if (names?.env !== env || names.count !== all.length) {
+    names = {
+      env,
+      count: all.length,
+      names: all.filter((name) => secretName(name) || URL_PASSWORD.test(env[name] ?? "")),
+    };
   }
-  const sorted = [...secrets].sort((a, b) => b.length - a.length);
-  cached = { env, count: names.length, secrets: sorted };
-  return sorted;
+  const secrets = new Set<string>();
+  for (const name of names.names) {
+    const value = env[name];
+    if (value === undefined) continue;
+    const password = URL_PASSWORD.exec(value)?.[1];
+    if (password !== undefined && password.length >= MIN_SECRET) secrets.add(password);
+    if (value.length >= MIN_SECRET && secretName(name) && !NOT_SECRET.test(value)) secrets.add(value);
+  }
+  return [...secrets].sort((a, b) => b.length - a.length);
 }
 
 /** `text` without the environment's secrets. */

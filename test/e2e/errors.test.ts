@@ -916,6 +916,14 @@ describe("secrets in errors", () => {
     const TOKEN = "tok-fromEnvironment99887766";
     const dir = project({
       ".env": `OPENAI_API_KEY=${KEY}\nMODEL=gpt-4o-mini-long\n`,
+      "paged.eval.ts": `import { Eval } from "evalrun";
+Eval("paged", {
+  data: async function* () { yield { input: 1 }; throw new Error("page 2 refused key " + process.env.OPENAI_API_KEY); },
+  task: (i: number) => i,
+  scores: [() => 1],
+});
+`,
+      "top.eval.ts": `throw new Error("client init failed for " + process.env.OPENAI_API_KEY);\n`,
       "leak.eval.ts": `import { Eval } from "evalrun";
 Eval("leak", {
   data: [{ input: "a" }, { input: "b" }, { input: "c" }],
@@ -948,7 +956,9 @@ Eval("leak", {
       expect(result.code).toBe(1);
       expect(result.stdout).toContain("401 for [redacted] (model gpt-4o-mini-long)");
       expect(result.stdout).toContain("judge refused [redacted]");
-      const id = experiments(path.join(dir, store))[0]?.id as string;
+      expect(result.stdout + result.stderr).toContain("page 2 refused key [redacted]");
+      expect(result.stdout + result.stderr).toContain("client init failed for [redacted]");
+      const id = experiments(path.join(dir, store)).find((e) => e.project === "leak")?.id as string;
       const exported = await runCli(["export", id, "--store", store], { cwd: dir });
       const everything = [
         result.stdout,

@@ -217,4 +217,23 @@ describe("secrets", () => {
     };
     expect(environmentSecrets(env)).toEqual(["ghp_0123456789abcdef", "hunter2hunter2", "sk-0123456789"]);
   });
+
+  it("knows secrets by other names too, not paths or plain URLs, and reads changed values", () => {
+    const env: NodeJS.ProcessEnv = {
+      PGPASSWORD: "pg-password-1",
+      MYSQL_PWD: "mysql-pwd-22",
+      DATABASE_URL: "postgres://app:db-pass-333@db.internal:5432/app",
+      GOOGLE_APPLICATION_CREDENTIALS: "/home/ci/gcp-sa.json",
+      SSH_AUTH_SOCK: "/tmp/ssh-XXXX/agent.1234",
+      AUTH_URL: "https://auth.example.com/login",
+      OPENAI_API_KEY: "sk-first-aaaaaaaa",
+    };
+    expect(environmentSecrets(env).sort()).toEqual(
+      ["db-pass-333", "mysql-pwd-22", "pg-password-1", "sk-first-aaaaaaaa"].sort(),
+    );
+    // A watch session restarted on an edited .env: the same names, new values.
+    env.OPENAI_API_KEY = "sk-second-bbbbbbbb";
+    expect(environmentSecrets(env)).toContain("sk-second-bbbbbbbb");
+    expect(environmentSecrets(env)).not.toContain("sk-first-aaaaaaaa");
+  });
 });
