@@ -28,9 +28,10 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
   let parsed: Record<string, string>;
   let text: string;
   try {
-    // Without the byte-order mark Windows editors write: it would be part of the first name.
+    // Without the byte-order mark Windows editors write (it would be part of the first name), and with blank and
+    // comment lines emptied: Node's parser runs a line of spaces, or an indented comment, into the next line's name.
     text = readFileSync(file, "utf8").replace(/^\uFEFF/, "");
-    parsed = parseEnv(text) as Record<string, string>;
+    parsed = parseEnv(text.replace(/^[ \t\r]*(?:#.*)?$/gm, "")) as Record<string, string>;
   } catch (error) {
     throw new EvalrunError(
       "ENV_FILE",
@@ -38,6 +39,8 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
       "Check the file's permissions and that it is a KEY=value text file.",
     );
   }
+  const stray = lineWithoutValue(text);
+  if (stray !== undefined) throw notKeyValue(file, stray);
   const variables: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(parsed)) {
     // An indented line (a tab before the name) is read with the tab in the name.
@@ -47,13 +50,13 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
       continue;
     }
     // Node's parser runs a line with no `=` into the next line's name: both variables would silently be unset.
-    const first = key.split("\n")[0] as string;
-    const line = text.split(/\r?\n/).findIndex((l) => l.trimStart().startsWith(first.trimStart())) + 1;
-    throw new EvalrunError(
-      "ENV_FILE",
-      `The env file ${file}: line ${line || "?"} is not KEY=value (its text is not shown: it may hold a secret). As written it sets no variable, and a line without = takes the next line's variable with it.`,
-      "Write each variable as KEY=value on a line of its own, or comment the line out with #.",
-    );
+    const first =
+      key
+        .split("\n")
+        .find((part) => part.trim() !== "")
+        ?.trim() ?? "";
+    const line = text.split(/\r?\n/).findIndex((l) => first !== "" && l.trimStart().startsWith(first)) + 1;
+    throw notKeyValue(file, line || undefined);
   }
   const set: string[] = [];
   for (const [key, value] of variables) {
@@ -65,6 +68,36 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
     set.push(key);
   }
   return set;
+}
+
+function notKeyValue(file: string, line: number | undefined): EvalrunError {
+  return new EvalrunError(
+    "ENV_FILE",
+    `The env file ${file}: line ${line ?? "?"} is not KEY=value (its text is not shown: it may hold a secret). As written it sets no variable, and a line without = takes the next line's variable with it.`,
+    "Write each variable as KEY=value on a line of its own, or comment the line out with #.",
+  );
+}
+
+/**
+ * The first line (from 1) that is neither blank, a comment, KEY=value, nor inside a quoted value spanning lines.
+ * Node's parser drops such a line when it is the last (a key pasted without `=` at the end of .env: silently unset).
+ */
+function lineWithoutValue(text: string): number | undefined {
+  const lines = text.split(/\r?\n/);
+  let open: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (open !== undefined) {
+      if (line.includes(open)) open = undefined;
+      continue;
+    }
+    if (/^\s*(?:#.*)?$/.test(line)) continue;
+    const start = /^\s*(?:export\s+)?[^\s=#]+\s*=\s*(["'`])?/.exec(line);
+    if (!start) return i + 1;
+    const quote = start[1];
+    if (quote !== undefined && !line.slice(start[0].length).includes(quote)) open = quote;
+  }
+  return undefined;
 }
 
 /** A name a dotenv line can give (dotenv allows dots and dashes, which a shell would not). */

@@ -370,11 +370,17 @@ Eval("env", {
       `[ENV_FILE] The env file ${path.join(dir, ".env")}: line 2 is not KEY=value`,
     );
     expect(result.stderr).not.toContain("sk-pasted");
+    // The same line last in the file, which Node's parser drops without a word.
+    writeFileSync(path.join(dir, ".env"), "REGION=eu\nOPENAI_API_KEY sk-pasted-at-the-end-456\n");
+    const last = await runCli(["--no-store"], { cwd: dir, env: { API_KEY: undefined, REGION: undefined } });
+    expect(last.code).toBe(2);
+    expect(last.stderr).toContain("line 2 is not KEY=value");
     // What dotenv files hold besides: a byte-order mark, `export`, an indented line, a quoted multi-line value,
     // comments and CRLF line ends.
     const fine = project({
       "env.eval.ts": ENV_EVAL,
-      ".env": '\uFEFFexport API_KEY=k1\r\n# a comment\r\n\tREGION="eu\r\nwest" # trailing\r\n',
+      ".env":
+        '\uFEFFexport API_KEY=k1\r\n  \r\n    # an indented comment\r\n\tREGION="eu\r\nwest" # trailing\r\n',
     });
     const ok = await runCli(["--jsonl", "--no-store"], {
       cwd: fine,
