@@ -315,7 +315,15 @@ async function listCommand(
   cwd: string,
   verbose: boolean,
 ): Promise<number> {
-  const { evals, problems } = await listEvals(options);
+  // With --jsonl, the eval files' top-level logs go to stderr, as in a run.
+  const release = jsonl ? reserveStdout() : () => {};
+  let listed: Awaited<ReturnType<typeof listEvals>>;
+  try {
+    listed = await listEvals(options);
+  } finally {
+    release();
+  }
+  const { evals, problems } = listed;
   const c = colorsFor(process.stdout);
   for (const p of problems)
     process.stderr.write(`${formatProblem(p, cwd, colorsFor(process.stderr), verbose)}\n\n`);

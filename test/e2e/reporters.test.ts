@@ -428,6 +428,9 @@ Eval("logs", {
       const json = await runCli(["--reporter", "json", "--no-store", "--workers", workers], { cwd: dir });
       expect(JSON.parse(json.stdout)).toBeTruthy();
     }
+    const listed = await runCli(["--list", "--jsonl"], { cwd: dir });
+    expect(jsonLines(listed.stdout).map((e) => e.name)).toEqual(["logs"]);
+    expect(listed.stderr).toContain("top-level log");
     // With the terminal summary on stdout, logs stay where the user put them.
     const plain = await runCli(["--no-store"], { cwd: dir });
     expect(plain.stdout).toContain("task log 1");
