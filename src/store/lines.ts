@@ -14,20 +14,27 @@ export function* readLinesSync(file: string): Generator<string> {
   try {
     const decoder = new StringDecoder("utf8");
     const buffer = Buffer.allocUnsafe(CHUNK);
-    let rest = "";
+    // The line being read, in pieces: only each new chunk is searched for its end, so a line of megabytes (a
+    // base64 image in an output) costs its length once, not once per chunk.
+    const pending: string[] = [];
     for (;;) {
       const read = readSync(fd, buffer, 0, CHUNK, null);
-      const text = rest + (read > 0 ? decoder.write(buffer.subarray(0, read)) : decoder.end());
+      const text = read > 0 ? decoder.write(buffer.subarray(0, read)) : decoder.end();
       let start = 0;
       for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
-        yield text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+        pending.push(text.slice(start, end));
+        yield withoutCr(pending.join(""));
+        pending.length = 0;
         start = end + 1;
       }
-      rest = text.slice(start);
+      if (start < text.length) pending.push(text.slice(start));
       if (read === 0) break;
     }
-    if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+    const last = pending.join("");
+    if (last !== "") yield withoutCr(last);
   } finally {
     closeSync(fd);
   }
 }
+
+const withoutCr = (line: string): string => (line.endsWith("\r") ? line.slice(0, -1) : line);
