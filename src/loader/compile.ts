@@ -130,13 +130,21 @@ function bundleDir(): string {
 }
 
 function toMessage(m: Message, base: string): CompileMessage {
+  const at = m.location;
+  // esbuild counts columns and lengths in UTF-8 bytes; editors, and the code frame cutting lineText, in characters.
+  const chars = (from: number, bytes: number) =>
+    at?.lineText === undefined
+      ? bytes
+      : Buffer.from(at.lineText)
+          .subarray(from, from + bytes)
+          .toString("utf8").length;
   return {
     text: m.text,
-    file: m.location?.file ? path.resolve(base, m.location.file) : undefined,
-    line: m.location?.line,
-    column: m.location?.column,
-    lineText: m.location?.lineText,
-    length: m.location?.length ?? 1,
+    file: at?.file ? path.resolve(base, at.file) : undefined,
+    line: at?.line,
+    column: at ? chars(0, at.column) : undefined,
+    lineText: at?.lineText,
+    length: at ? chars(at.column, at.length ?? 1) : 1,
   };
 }
 

@@ -78,6 +78,25 @@ describe("discovery and compile", () => {
     expect(names(result.stdout)).toEqual(["ok"]);
   });
 
+  it("shows a compile error in a long one-line JSON file of non-ASCII text at its character column, in a short frame", async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ input: `質問 ${i}`, expected: "答え" }));
+    const json = `${JSON.stringify(rows).slice(0, -1)},]`;
+    const dir = project({
+      "d.json": json,
+      "j.eval.ts":
+        'import data from "./d.json";\nimport { Eval } from "evalrun";\nEval("j", { data, task: (i: string) => i, scores: [] });\n',
+    });
+    const result = await runCli(["--no-store", "j.eval.ts"], { cwd: dir, env: { NO_COLOR: "1" } });
+    expect(result.code).toBe(1);
+    const output = result.stdout + result.stderr;
+    expect(output).toContain(`d.json:1:${json.length - 1} [COMPILE]`);
+    expect(Math.max(...output.split("\n").map((l) => l.length))).toBeLessThan(400);
+    const lines = output.split("\n");
+    const caretLine = lines.find((l) => /^\s+\|\s+\^/.test(l)) as string;
+    const codeLine = lines[lines.indexOf(caretLine) - 1] as string;
+    expect(codeLine[caretLine.indexOf("^")]).toBe(",");
+  });
+
   it("takes explicit files whatever their name, directories and globs", async () => {
     const dir = project({
       "evals/a.eval.ts": evalIn("a"),
