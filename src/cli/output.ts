@@ -1,5 +1,6 @@
 import { isEvalrunError } from "../define/errors.js";
 import { colorsFor } from "../report/colors.js";
+import { printable } from "../report/safe-text.js";
 import { sqliteProblem } from "../store/sqlite-problem.js";
 
 /** The one place user errors are printed: a paragraph with the code and the hint, no stack unless --verbose. */
@@ -7,8 +8,9 @@ export function printError(thrown: unknown, verbose: boolean): number {
   const c = colorsFor(process.stderr);
   const error = sqliteProblem(thrown) ?? thrown;
   if (isEvalrunError(error)) {
-    let text = `${c.red("✘")} ${c.red(`[${error.code}]`)} ${error.message}\n`;
-    if (error.hint) text += `  ${c.dim("hint:")} ${error.hint}\n`;
+    // Messages quote names and values from eval files and imported artifacts: their control characters are shown.
+    let text = `${c.red("✘")} ${c.red(`[${error.code}]`)} ${printable(error.message)}\n`;
+    if (error.hint) text += `  ${c.dim("hint:")} ${printable(error.hint)}\n`;
     if (verbose && error.stack) text += `${c.dim(error.stack)}\n`;
     process.stderr.write(text);
     return error.exitCode;

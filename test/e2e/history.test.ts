@@ -462,6 +462,14 @@ Eval("many", { data: Array.from({ length: 300 }, (_, i) => ({ input: i })), task
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("as bad\\u001b[31mRED\\nname / x");
     expect(result.stdout).not.toContain("\u001b");
+    // And wherever else the history commands print the names.
+    const store = ["--store", "esc.db"];
+    const id = JSON.parse((await runCli(["experiments", "--json", ...store], { cwd: dir })).stdout)[0].id;
+    for (const args of [["experiments"], ["show", id], ["prune", "--keep", "0"]]) {
+      const out = await runCli([...args, ...store], { cwd: dir, env: { NO_COLOR: "1" } });
+      expect(out.stdout + out.stderr, args.join(" ")).toContain("bad\\u001b[31mRED");
+      expect(out.stdout + out.stderr, args.join(" ")).not.toContain("\u001b");
+    }
   });
 
   it("says the config turns the store off, instead of importing into nothing", async () => {

@@ -1,6 +1,7 @@
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
+import { oneLine } from "../../report/safe-text.js";
 import { preview, table } from "../../report/values.js";
 import { compareExperiments, firstResultsOf, mostRegressed } from "../../store/compare.js";
 import { Experiments } from "../../store/experiments.js";
@@ -73,10 +74,10 @@ export async function compareCommand(
     }
     const c = colorsFor(process.stdout);
     const lines = [
-      `${c.bold(a.project === b.project ? a.project : `${a.project} vs ${b.project}`)}: ${a.name} → ${b.name}`,
+      `${c.bold(oneLine(a.project === b.project ? a.project : `${a.project} vs ${b.project}`))}: ${oneLine(a.name)} → ${oneLine(b.name)}`,
     ];
     lines.push(
-      `  ${plural(moved.matchedRows, "row")} matched · ${moved.onlyBase} only in ${a.name} · ${moved.onlyNew} only in ${b.name}`,
+      `  ${plural(moved.matchedRows, "row")} matched · ${moved.onlyBase} only in ${oneLine(a.name)} · ${moved.onlyNew} only in ${oneLine(b.name)}`,
     );
     const header = ["score", a.name, b.name, "diff", "improvements", "regressions"].map((h) => c.dim(h));
     const body = scores.map((s) => [

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
+import { oneLine } from "../../report/safe-text.js";
 import { shortDate, table } from "../../report/values.js";
 import { Experiments } from "../../store/experiments.js";
 import { rowCount } from "../../store/rows.js";
@@ -39,13 +40,13 @@ export async function experimentsCommand(evalName: string | undefined, flags: St
       // A run that was killed stored no summary: its scores and errors come from the rows it committed.
       const stored = !e.summary && e.status !== "running" ? storedScores(store.db, e.seq) : undefined;
       const scores = (stored?.scores ?? Object.values(e.summary?.scores ?? {}))
-        .map((s) => `${s.name} ${formatPercent(s.score)}`)
+        .map((s) => `${oneLine(s.name)} ${formatPercent(s.score)}`)
         .join(" · ");
       const status =
         e.status === "complete" ? e.status : e.status === "running" ? c.cyan(e.status) : c.yellow(e.status);
       rows.push([
-        e.project,
-        e.name,
+        oneLine(e.project),
+        oneLine(e.name),
         shortDate(e.created),
         e.git.commit ? `${e.git.commit}${e.git.dirty ? "*" : ""}` : "–",
         // An experiment whose run crashed has no summary, yet holds the rows it committed.

@@ -123,7 +123,7 @@ export async function showCommand(
     const c = colorsFor(process.stdout);
     const base = e.baseExperimentId ? experiments.byId(e.baseExperimentId) : undefined;
     const lines = [
-      `${c.bold(`${e.project} / ${e.name}`)}  ${c.dim(`(${e.status}${e.source === "import" ? ", imported" : ""})`)}`,
+      `${c.bold(oneLine(`${e.project} / ${e.name}`))}  ${c.dim(`(${e.status}${e.source === "import" ? ", imported" : ""})`)}`,
     ];
     const git = e.git.commit
       ? ` · git ${e.git.branch ?? "?"}@${e.git.commit}${e.git.dirty ? " (uncommitted changes)" : ""}`
@@ -133,7 +133,7 @@ export async function showCommand(
     if (e.file) lines.push(`  ${c.dim("file")}        ${e.file}`);
     if (e.description) lines.push(`  ${c.dim("description")} ${e.description}`);
     if (e.selection) lines.push(`  ${c.dim("selection")}   ${e.selection} (some rows only)`);
-    if (base) lines.push(`  ${c.dim("baseline")}    ${base.name}`);
+    if (base) lines.push(`  ${c.dim("baseline")}    ${oneLine(base.name)}`);
     // A run that never finished (killed, crashed) stored no summary: its scores are worked out from its rows.
     const summary = e.summary ?? summaryOfRows(store.db, e);
     const m = e.summary?.metrics;

@@ -109,7 +109,7 @@ export async function pruneCommand(
     const reclaimed = doomed.length > 0 ? reclaimSpace(store.db) : 0;
     if (flags.json) writeJson({ removed: doomed.map(experimentJson), reclaimedBytes: reclaimed });
     else {
-      for (const e of doomed) process.stdout.write(`removed ${e.project} / ${e.name}\n`);
+      for (const e of doomed) process.stdout.write(`removed ${oneLine(`${e.project} / ${e.name}`)}\n`);
       const space =
         reclaimed > 0 ? ` ${(reclaimed / 1024 / 1024).toFixed(1)} MB given back to the disk.` : "";
       process.stdout.write(
