@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import { findConfigFile } from "../loader/config.js";
+import { ALWAYS_EXCLUDED, EVAL_FILE_GLOB } from "../loader/discover.js";
 import { colorsFor } from "../report/colors.js";
 import { ownPackageRoot } from "../util/own-package.js";
 
@@ -35,7 +36,22 @@ export async function initCommand(cwd: string): Promise<number> {
     }
     try {
       await mkdir(path.dirname(destination), { recursive: true });
-      await copyFile(path.join(templates, template), destination);
+      if (target === "evalrun.config.ts") {
+        // Eval files already elsewhere (a ported project's src/**/*.eval.ts): `paths: ["evals"]` would silently
+        // stop `npx evalrun` from running them, so the config leaves paths out and every eval file runs.
+        const elsewhere = await evalFilesOutside(cwd, "evals");
+        let text = await readFile(path.join(templates, template), "utf8");
+        if (elsewhere.length > 0) {
+          text = text.replace(
+            /^(\s*)paths: \["evals"\],/m,
+            '$1// paths: ["evals"],  // left out: eval files outside evals/ run too (every *.eval.ts here)',
+          );
+          process.stdout.write(
+            `${c.dim(`found ${elsewhere.length} eval file(s) outside evals/ (${elsewhere.slice(0, 3).join(", ")}${elsewhere.length > 3 ? ", …" : ""}): the config sets no paths, so npx evalrun runs them too`)}\n`,
+          );
+        }
+        await writeFile(destination, text, { flag: "wx" });
+      } else await copyFile(path.join(templates, template), destination);
     } catch (error) {
       throw new EvalrunError(
         "INIT",
@@ -52,4 +68,11 @@ export async function initCommand(cwd: string): Promise<number> {
       : "\nNothing to do: the starter files are already here.\n",
   );
   return 0;
+}
+
+/** Eval files under `cwd` that are not in `dir`, relative to `cwd`. */
+async function evalFilesOutside(cwd: string, dir: string): Promise<string[]> {
+  const { default: fg } = await import("fast-glob");
+  const found = await fg(EVAL_FILE_GLOB, { cwd, ignore: [...ALWAYS_EXCLUDED, `${dir}/**`], onlyFiles: true });
+  return found.sort();
 }

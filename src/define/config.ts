@@ -8,9 +8,9 @@ export interface EvalrunConfig {
   maxConcurrency?: number;
   /** Worker threads that run rows; 0 runs them in the main thread; "auto" (default): evals with a timeout (`--workers`). */
   workers?: number | "auto";
-  /** Trials per row for every eval, overriding `trialCount` (`--trials`). */
+  /** Trials per row for evals that set no `trialCount` of their own (`--trials` overrides every eval's). */
   trials?: number;
-  /** Per-row time limit in ms for every eval, overriding `timeout` (`--timeout`). */
+  /** Per-row time limit in ms for evals that set no `timeout` of their own (`--timeout` overrides every eval's). */
   timeout?: number;
   /** Row filters `path=regex`, all of which must match (`--filter`). */
   filter?: string[];

@@ -85,15 +85,18 @@ export interface Rerun {
   pairs: Map<string, number>;
 }
 
+/** --trials and --timeout (or runEvals' options), and the config's values, which only fill in for an eval's own. */
+export interface Overrides {
+  trials?: number | undefined;
+  timeout?: number | undefined;
+  defaults?: { trials?: number | undefined; timeout?: number | undefined };
+}
+
 function timestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 }
 
-export function evalInfo(
-  definition: EvalDefinition,
-  overrides: { trials?: number; timeout?: number },
-  now: Date,
-): EvalInfo {
+export function evalInfo(definition: EvalDefinition, overrides: Overrides, now: Date): EvalInfo {
   const e = definition.evaluator;
   return {
     name: definition.name,
@@ -104,10 +107,11 @@ export function evalInfo(
     description: e.description,
     metadata: e.metadata ?? {},
     tags: e.tags ?? [],
-    trialCount: overrides.trials ?? e.trialCount ?? 1,
+    // A flag (or runEvals option) beats the eval's own value; the config's is a default that the eval's beats.
+    trialCount: overrides.trials ?? e.trialCount ?? overrides.defaults?.trials ?? 1,
     trialsFixed: overrides.trials !== undefined,
     maxConcurrency: e.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
-    timeout: overrides.timeout ?? e.timeout,
+    timeout: overrides.timeout ?? e.timeout ?? overrides.defaults?.timeout,
     scorerNames: e.scores.map((scorer, i) => scorerName(scorer, i)),
   };
 }
@@ -151,7 +155,7 @@ export interface RunSettings {
   /** What to discover, and the directory those paths are relative to. */
   paths: string[];
   base: string;
-  overrides: { trials?: number | undefined; timeout?: number | undefined };
+  overrides: Overrides;
   maxConcurrency: number | undefined;
   passWithNoEvals: boolean;
   maxErrorRate: number;
@@ -196,7 +200,11 @@ export async function runSettings(options: RunEvalsOptions): Promise<RunSettings
     paths: fromFlags ? (options.paths ?? []) : (config.paths ?? ["."]),
     fromFlags,
     base: fromFlags ? cwd : loaded.dir,
-    overrides: { trials: options.trials ?? config.trials, timeout: options.timeout ?? config.timeout },
+    overrides: {
+      trials: options.trials,
+      timeout: options.timeout,
+      defaults: { trials: config.trials, timeout: config.timeout },
+    },
     maxConcurrency: options.maxConcurrency ?? config.maxConcurrency,
     passWithNoEvals: options.passWithNoEvals ?? config.passWithNoEvals ?? false,
     maxErrorRate: options.maxErrorRate ?? config.maxErrorRate ?? 0,

@@ -213,7 +213,9 @@ describe("evalrun.config.*", () => {
       "package.json": JSON.stringify({ name: "app", type: "module" }),
       "evals/router.eval.ts": ROUTER,
       "scratch/ignored.eval.ts": `${HEADER}Eval("ignored", { data: [{ input: 1 }], task: () => { throw new Error("should not run"); }, scores: [] });`,
-      "evalrun.config.ts": `import { defineConfig } from "evalrun";\nexport default defineConfig({ paths: ["evals"], trials: 3, filter: ["metadata.lang=en"] });\n`,
+      // Its own trialCount and timeout beat the config's defaults (a flag beats both).
+      "evals/own.eval.ts": `${HEADER}Eval("own", { data: [{ input: 1, metadata: { lang: "en" } }], task: async (x: number) => { await new Promise((r) => setTimeout(r, 300)); return x; }, scores: [], trialCount: 2, timeout: 5000 });`,
+      "evalrun.config.ts": `import { defineConfig } from "evalrun";\nexport default defineConfig({ paths: ["evals"], trials: 3, timeout: 100, filter: ["metadata.lang=en"] });\n`,
     });
     const fromConfig = await runCli(["--jsonl"], { cwd: dir });
     expect(fromConfig.code).toBe(0);
@@ -221,8 +223,10 @@ describe("evalrun.config.*", () => {
       jsonLines(fromConfig.stdout)
         .map((s) => s.project_name)
         .sort(),
-    ).toEqual(["other", "router"]);
+    ).toEqual(["other", "own", "router"]);
     expect(summaryOf(fromConfig.stdout, "router").metrics.rows?.metric).toBe(6); // 2 en rows × 3 trials
+    expect(summaryOf(fromConfig.stdout, "own").metrics.rows?.metric).toBe(2);
+    expect(summaryOf(fromConfig.stdout, "own").metrics.errors?.metric).toBe(0);
     const overridden = await runCli(["--jsonl", "--trials", "1", "--filter", "metadata.lang=de"], {
       cwd: dir,
     });
