@@ -327,6 +327,24 @@ describe("a reader that closes the pipe early (evalrun | head)", () => {
 });
 
 describe("evalrun init", () => {
+  it("leaves paths out of the config when eval files exist outside evals/, so they keep running", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "ported", private: true, type: "module" }),
+      "src/mine.eval.ts": `${HEADER}Eval("mine", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
+    });
+    const init = await runCli(["init"], { cwd: dir });
+    expect(init.stdout).toContain("found 1 eval file(s) outside evals/ (src/mine.eval.ts)");
+    expect(readFileSync(path.join(dir, "evalrun.config.ts"), "utf8")).toMatch(/^\s*\/\/ paths: \["evals"\]/m);
+    const listed = await runCli(["--list", "--jsonl"], { cwd: dir });
+    expect(
+      listed.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).name)
+        .sort(),
+    ).toEqual(["example", "mine"]);
+  });
+
   it("writes a starter eval and config that run, and never overwrites a file", async () => {
     const dir = project({ "package.json": JSON.stringify({ name: "my-app", private: true }) });
     const first = await runCli(["init"], { cwd: dir });
