@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { type Comparison, compareExperiments } from "./compare.js";
 import type { ScoreRows } from "./paired.js";
 import { SentBlobs } from "./row-encoding.js";
-import { baselineMeans, CELL_LIMIT, INDEX_LIMIT, readRows, writeIndex } from "./row-index.js";
+import { baselineMeans, INDEX_LIMIT, readRows, writeIndex } from "./row-index.js";
 import type { RowMeans } from "./row-means.js";
 
 /** What an experiment's writer reports when the eval ends. */
@@ -52,7 +52,7 @@ export class Ledger {
   add(key: string, scores: Record<string, number | null>): void {
     if (!this.current) return;
     this.current.add(key, scores);
-    if (this.current.size > INDEX_LIMIT || this.current.cells > CELL_LIMIT) this.current = undefined;
+    if (this.current.size > INDEX_LIMIT || this.current.oversized) this.current = undefined;
   }
 
   /** Writes the experiment's index; returns its comparison with the baseline and its per-row values. */

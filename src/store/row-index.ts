@@ -5,13 +5,6 @@ import { RowMeans, type RowMeansJson } from "./row-means.js";
 /** Experiments with more row keys than this get no index: its JSON would cost more memory than it saves time. */
 export const INDEX_LIMIT = 300_000;
 
-/**
- * Nor do experiments whose dense means (a column per score name, a cell per row) would pass this many cells:
- * per-category score names (`acc_<category>`, 300 of them over 100,000 rows) made a 150 MB index and 1.5 GB of
- * memory, where the scores themselves were 7.6 MB. Comparisons then come from SQL, as past INDEX_LIMIT.
- */
-export const CELL_LIMIT = 4_000_000;
-
 function indexText(db: Database.Database, seq: number, column: "means" | "blobs"): string | undefined {
   const text: unknown = db.prepare(`SELECT ${column} FROM row_index WHERE exp = ?`).pluck().get(seq);
   return typeof text === "string" ? text : undefined;
@@ -204,7 +197,8 @@ export function readRows(db: Database.Database, seq: number, withBlobs = true): 
     [string, string, ...Array<string | null>]
   >) {
     means.add(key, JSON.parse(scores) as Record<string, number | null>);
-    if (means.cells > CELL_LIMIT) return undefined;
+    // Mostly empty dense columns (per-category score names): comparisons come from SQL, as past INDEX_LIMIT.
+    if (means.oversized) return undefined;
     for (const ref of refs) if (ref !== null) blobs.add(ref);
   }
   return { means, blobs };

@@ -5,6 +5,11 @@ import type { ScoreRows } from "./paired.js";
 
 const EPSILON = 1e-9;
 
+/** Cells (score names × rows) past which mostly empty columns are not kept (see RowMeans.oversized). */
+export const CELL_LIMIT = 4_000_000;
+/** Cells past which no columns are kept: 512 MB of them. */
+const CELL_CEILING = 64_000_000;
+
 /** What RowMeans stores (row_index.means): per score, each row key's trial-averaged value, null when unscored. */
 export interface RowMeansJson {
   keys: string[];
@@ -37,9 +42,17 @@ export class RowMeans {
     return this.keys.length;
   }
 
-  /** Values held: a column per score name, each as long as the keys (score names × rows). */
-  get cells(): number {
-    return this.values.size * this.capacity;
+  /** Scores added (numbers): how much of the dense columns (score names × rows) is not empty. */
+  private filled = 0;
+
+  /**
+   * Too big to keep as dense columns: past CELL_LIMIT cells mostly empty (a score name per category, each row scored
+   * under one), or past CELL_CEILING whatever they hold. Dense scores (300 scorers on every row) are what the index
+   * is for: the SQL that replaces it pairs rows in a join that took minutes at that size.
+   */
+  get oversized(): boolean {
+    const cells = this.values.size * this.capacity;
+    return cells > CELL_CEILING || (cells > CELL_LIMIT && this.filled * 8 < cells);
   }
 
   private grow(): void {
@@ -70,7 +83,10 @@ export class RowMeans {
     this.alignedTo = undefined;
     for (const name in scores) {
       const value = scores[name];
-      if (typeof value === "number") this.column(name)[i] = value;
+      if (typeof value === "number") {
+        this.column(name)[i] = value;
+        this.filled++;
+      }
     }
   }
 

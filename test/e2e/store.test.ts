@@ -1052,6 +1052,23 @@ Eval("cat", {
     const indexed = withStore(storeOf(dir), (d) => d.prepare("SELECT count(*) FROM row_index").pluck().get());
     expect(indexed).toBe(0);
   });
+
+  it("keeps the index for many scorers that each score every row (what the SQL fallback pairs slowly)", async () => {
+    // 250 scorers over 10,000 rows: as many cells as the per-category case above, every one filled.
+    const dir = project({
+      "package.json": PACKAGE,
+      "dense.eval.ts": `${HEADER}
+const scorers = Array.from({ length: 250 }, (_, k) => Object.defineProperty(({ input }: any) => ((input + k) % 3 ? 1 : 0), "name", { value: "s" + k }));
+Eval("dense", { data: Array.from({ length: 10000 }, (_, i) => ({ input: i })), task: (i: number) => i, scores: scorers });
+`,
+    });
+    expect((await runCli(["--no-progress"], { cwd: dir, timeoutMs: 60_000 })).code).toBe(0);
+    const second = await runCli(["--no-progress"], { cwd: dir, timeoutMs: 60_000, env: { NO_COLOR: "1" } });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("10000 rows matched");
+    const indexed = withStore(storeOf(dir), (d) => d.prepare("SELECT count(*) FROM row_index").pluck().get());
+    expect(indexed).toBe(2);
+  });
 });
 
 describe("a store evalrun cannot use", () => {
