@@ -42,8 +42,29 @@ function post(message: FromWorker): void {
   try {
     port?.postMessage(message);
   } catch {
-    // A value that cannot be cloned (a function in an output): send what the store would keep, its JSON.
-    port?.postMessage(JSON.parse(storableJson(message) ?? "{}"));
+    // A value that cannot be cloned (a function in an output, a value nested too deeply to copy): each result is
+    // sent as what the store would keep, field by field, so that one row's value never loses the batch's others.
+    if (message.t === "results")
+      port?.postMessage({ t: "results", results: message.results.map(([id, r]) => [id, r && sendable(r)]) });
+    else port?.postMessage(JSON.parse(storableJson(message) ?? "{}"));
+  }
+}
+
+/** A result whose fields the main thread can receive: each that cannot be cloned as its JSON, or a marker. */
+function sendable(result: RowResult): RowResult {
+  try {
+    return structuredClone(result);
+  } catch {
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(result)) {
+      try {
+        copy[key] = structuredClone(value);
+      } catch {
+        const json = storableJson(value);
+        copy[key] = json === undefined ? undefined : JSON.parse(json);
+      }
+    }
+    return copy as unknown as RowResult;
   }
 }
 

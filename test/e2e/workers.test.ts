@@ -242,6 +242,13 @@ Eval("deep", {
     expect(failed[0].error.message).toContain(
       "Its result could not be copied out of its worker thread, twice",
     );
+    // Deeper than a thread can even send: the value is sent as its marker (the run hung, its batch lost, before).
+    const deeper = await runCli(["--workers", "2", "--store", "d.db"], { cwd: dir, env: { DEPTH: "30000" } });
+    expect(deeper.code).toBe(0);
+    const deepRow = storedRows(path.join(dir, "d.db"))
+      .map((r) => JSON.parse(r.event))
+      .find((r) => r.row_index === 5);
+    expect(deepRow.output).toMatch(/^\[unserializable: storing this value \(nested too deeply\?\)/);
     // The main thread: deeper than JSON can write here (the run crashed, the row lost, before).
     const main = await runCli(["--workers", "0", "--store", "m.db"], { cwd: dir, env: { DEPTH: "30000" } });
     expect(main.stderr).toBe("");
