@@ -531,7 +531,7 @@ function unreadableRow(item: WorkItem, error: unknown): RowResult {
     metrics: { start: now, end: now, duration: 0 },
     error: {
       kind: "data",
-      message: `Row ${item.rowIndex} could not be read: copying its metadata or tags threw ${errorText(error)}. Give rows plain values.`,
+      message: `Row ${item.rowIndex} could not be read: reading its fields (metadata, tags, expected) threw ${errorText(error)}. Give rows plain values.`,
     },
     row_key: item.key,
     row_index: item.rowIndex,

@@ -56,7 +56,7 @@ export function emit(dest: Destination, text: string, style: EscapeStyle = "text
     const e = error as NodeJS.ErrnoException;
     throw new EvalrunError(
       "REPORT",
-      `Could not write the report ${dest.shown} (${e.code ?? "error"}: ${e.message.replace(/^[A-Z]+: /, "")}). The run's results are stored.`,
+      `Could not write the report ${dest.shown} (${e.code ?? "error"}: ${e.message.replace(/^[A-Z]+: /, "")}). The run itself finished (its results are in the store, unless it ran with --no-store).`,
       "Free space on the disk or point --outfile at another file; `evalrun show` and `evalrun export` give the results again.",
     );
   }

@@ -308,7 +308,7 @@ export class JunitReporter implements Reporter {
       if (!(error instanceof RangeError)) throw error;
       throw new EvalrunError(
         "REPORT",
-        `The JUnit report${this.o.dest.kind === "file" ? ` ${this.o.dest.shown}` : ""} is too large to write (over 512 MB of XML: one testcase per row). The run's results are stored.`,
+        `The JUnit report${this.o.dest.kind === "file" ? ` ${this.o.dest.shown}` : ""} is too large to write (over 512 MB of XML: one testcase per row). The run itself finished (its results are in the store, unless it ran with --no-store).`,
         "Leave the junit reporter out of runs this large, or gate with --jsonl; `evalrun export` gives every row.",
       );
     }

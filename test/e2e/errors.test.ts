@@ -898,7 +898,7 @@ Eval("options", { get data(): any { throw new Error("data getter boom"); }, task
         "row 2 data  Row 2 could not be read: a getter or Proxy of the row threw Error: lazy field failed.",
       );
       expect(result.stdout).toContain(
-        "row 3 data  Row 3 could not be read: copying its metadata or tags threw Error: meta boom.",
+        "row 3 data  Row 3 could not be read: reading its fields (metadata, tags, expected) threw Error: meta boom.",
       );
       expect(result.stdout).toContain(
         'row 4 score  Scorer "G" returned a value that could not be read: Error: score getter boom',
