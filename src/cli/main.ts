@@ -177,6 +177,16 @@ export async function main(argv: string[]): Promise<number> {
   const { program, result } = buildProgram(runCommand);
   let code: number;
   try {
+    try {
+      process.cwd();
+    } catch {
+      // uv_cwd fails when the directory the shell is in was deleted (a rebuilt checkout, a cleaned temp dir).
+      throw new EvalrunError(
+        "USAGE",
+        "The current directory no longer exists (it was deleted or moved while this shell was in it).",
+        'cd into the project again (cd "$PWD" is enough when it was recreated) and run evalrun from there.',
+      );
+    }
     // Both map to one option, where the later would silently win.
     if (argv.includes("--no-store") && argv.some((a) => a === "--store" || a.startsWith("--store="))) {
       throw new EvalrunError(

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BuildOptions, BuildResult, Message, Plugin } from "esbuild";
+import { EvalrunError } from "../define/errors.js";
 import { ownEntry } from "../util/own-package.js";
 import { cachedBundle, rememberBundle } from "./bundle-cache.js";
 
@@ -226,11 +227,21 @@ export async function emitBundle(source: string, result: BuildResult<ReturnType<
   const dir = bundleDir();
   const bundle = path.join(dir, `${path.basename(source).replace(/\W+/g, "_")}-${hash}.mjs`);
   if (!existsSync(bundle)) {
-    await mkdir(dir, { recursive: true });
-    // Write then rename, so a concurrent evalrun never imports a half-written bundle.
-    const temp = `${bundle}.${process.pid}.tmp`;
-    await writeFile(temp, output.contents);
-    await rename(temp, bundle);
+    try {
+      await mkdir(dir, { recursive: true });
+      // Write then rename, so a concurrent evalrun never imports a half-written bundle.
+      const temp = `${bundle}.${process.pid}.tmp`;
+      await writeFile(temp, output.contents);
+      await rename(temp, bundle);
+    } catch (error) {
+      // Compiled files go to the OS temp directory: a TMPDIR that is a file, or full, stops every run.
+      const e = error as NodeJS.ErrnoException;
+      throw new EvalrunError(
+        "USAGE",
+        `Cannot write compiled eval files to ${dir} (${e.code ?? "error"}: ${e.message.replace(/^[A-Z]+: /, "")}).`,
+        `They go to the temp directory (${os.tmpdir()}, from TMPDIR): point TMPDIR at a writable directory.`,
+      );
+    }
   }
   const cwd = path.dirname(source);
   const inputs = Object.keys(result.metafile?.inputs ?? {})

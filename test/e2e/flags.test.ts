@@ -207,6 +207,31 @@ describe("usage errors exit 2 with a clear message", () => {
   });
 });
 
+describe("the machine around the run", () => {
+  it("says a TMPDIR it cannot write compiled files to, and a working directory that was deleted", async () => {
+    const dir = project({
+      "t.eval.ts": `import { Eval } from "evalrun";\nEval("t-${Date.now()}", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
+      tmpfile: "a file, not a directory\n",
+    });
+    const tmp = await runCli(["--no-store"], { cwd: dir, env: { TMPDIR: path.join(dir, "tmpfile") } });
+    expect(tmp.code).toBe(2);
+    expect(tmp.stderr).toContain("[USAGE] Cannot write compiled eval files to");
+    expect(tmp.stderr).toContain("point TMPDIR at a writable directory");
+    const { spawnSync } = await import("node:child_process");
+    const gone = spawnSync(
+      "bash",
+      [
+        "-c",
+        `mkdir gone && cd gone && rmdir ../gone && exec "${process.execPath}" "${path.join(ROOT, "dist/bin.js")}" --no-store`,
+      ],
+      { cwd: dir, encoding: "utf8" },
+    );
+    expect(gone.status).toBe(2);
+    expect(gone.stderr).toContain("The current directory no longer exists");
+    expect(gone.stderr).not.toContain("internal error");
+  });
+});
+
 describe("evalrun.config.*", () => {
   it("sets defaults that flags override", async () => {
     const dir = project({
