@@ -91,6 +91,18 @@ Eval("trials", {
     expect(shown.lowest[0]).toMatchObject({ mean: 0.75, scores: { alt: 1, half: 0.5 } });
   });
 
+  it("does not call a score new that the previous run had but never scored", async () => {
+    const dir = project({
+      "nul.eval.ts": `import { Eval } from "evalrun";
+Eval("nul", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scores: [function Nul() { return null; }, function One() { return 1; }] });
+`,
+    });
+    await runCli(["--no-progress"], { cwd: dir });
+    const second = await runCli(["--no-progress"], { cwd: dir, env: { NO_COLOR: "1" } });
+    expect(second.stdout).toMatch(/Nul\s+–\s+\(–\)\s+0 improvements/);
+    expect(second.stdout).not.toContain("(new)");
+  });
+
   it("compares two experiments: score movement and the regressed rows side by side", async () => {
     const { dir, one, two } = await twoRuns();
     const text = await runCli(["compare", one.experiment_name, two.experiment_name], { cwd: dir });
