@@ -9,6 +9,7 @@ import { validateDefinition } from "../define/validate.js";
 import { ExitCalled, guardExit } from "../engine/exit-guard.js";
 import { noticeAfterMs } from "../engine/stall-notice.js";
 import { withoutSecrets } from "../util/secrets.js";
+import { evalLine } from "../util/source-line.js";
 import { userFrame } from "../util/stack.js";
 import type { CompiledFile } from "./compile.js";
 import { missingExportProblem } from "./missing-export.js";
@@ -176,7 +177,15 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
           validateDefinition(definition);
         } catch (error) {
           if (!isEvalrunError(error)) throw error;
-          problems.push({ code: error.code, file: file.source, message: error.message, hint: error.hint });
+          problems.push({
+            code: error.code,
+            file: file.source,
+            message: error.message,
+            hint: error.hint,
+            // At the Eval() call, as a compile or load error is at its line.
+            line: evalLine(file.source, definition.name),
+            column: 1,
+          });
           continue;
         }
         // Braintrust runs evals of one project told apart by experimentName (a loop over models or prompts) as

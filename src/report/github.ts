@@ -1,10 +1,10 @@
 import { appendFileSync } from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
+import { evalLine } from "../util/source-line.js";
 import { renderMarkdown } from "./markdown.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
 import { printable } from "./safe-text.js";
-import { evalLine } from "./source-line.js";
 
 /**
  * Workflow-command escaping: the message part, then properties (which also cannot hold `:` or `,`); control

@@ -904,7 +904,7 @@ Eval("options", { get data(): any { throw new Error("data getter boom"); }, task
         'row 4 score  Scorer "G" returned a value that could not be read: Error: score getter boom',
       );
       expect(result.stdout + result.stderr).toContain(
-        '[BAD_EVALUATOR] Eval "options": reading its options threw Error: data getter boom.',
+        'options.eval.ts:2:1 [BAD_EVALUATOR] Eval "options": reading its options threw Error: data getter boom.',
       );
     }
   });
