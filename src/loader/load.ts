@@ -249,7 +249,15 @@ function stuckProblem(file: string): Problem {
 function loadProblem(file: string, error: unknown): Problem {
   // An EvalrunError thrown while loading (a malformed data file read at the top level) says where and why itself.
   if (isEvalrunError(error)) {
-    return { code: "LOAD", file, message: `Failed to load: ${error.message}`, hint: error.hint };
+    // Its code says what went wrong (BAD_SCORER_OPTIONS for a bad .partial()), and the eval file's frame where.
+    const frame = userFrame(error, file);
+    return {
+      code: error.code,
+      file,
+      message: withoutSecrets(`Failed to load: ${error.message}`),
+      hint: error.hint,
+      ...(frame?.file === file ? { line: frame.line, column: frame.column } : {}),
+    };
   }
   const frame = error instanceof Error ? userFrame(error, file) : undefined;
   // Thrown in a module the eval file imports (the app's code): that module, at its line, is the place to fix.

@@ -643,6 +643,23 @@ Eval("my-app", { experimentName: "small", data: [{ input: 1 }], task: (x: number
   });
 });
 
+describe("a scorer given a bad option at load", () => {
+  it("is the file's problem with its code and the eval file's line", async () => {
+    const dir = project({
+      "opts.eval.ts": `import { Eval, JSONDiff } from "evalrun";
+
+const scorer = JSONDiff.partial({ stringScorr: 1 } as any);
+Eval("opts", { data: [{ input: 1 }], task: (x: number) => x, scores: [scorer] });
+`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /opts\.eval\.ts:3:\d+ \[BAD_SCORER_OPTIONS\] Failed to load: JSONDiff\.partial\(\) was given an unknown option "stringScorr"/,
+    );
+  });
+});
+
 describe("an import of a name a module does not export", () => {
   it("names the module, the name, the likely one meant and the import's line, and runs the other files", async () => {
     const dir = project({
