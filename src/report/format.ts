@@ -28,3 +28,10 @@ export function stackLocation(stack: string | undefined, cwd: string): string | 
   const frame = userFrame(stack);
   return frame ? `${shownPath(frame.file, cwd)}:${frame.line}:${frame.column}` : undefined;
 }
+
+/** A summary's token totals, `1,220 (1,150 prompt, 70 completion)`, or undefined when no call reported usage. */
+export function tokenTotals(metrics: Record<string, { metric: number } | undefined>): string | undefined {
+  if (metrics.tokens === undefined) return undefined;
+  const count = (name: string) => (metrics[name]?.metric ?? 0).toLocaleString("en-US");
+  return `${count("tokens")} (${count("prompt_tokens")} prompt, ${count("completion_tokens")} completion)`;
+}

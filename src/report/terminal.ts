@@ -4,7 +4,7 @@ import { percent, signedPercent } from "../gate/format.js";
 import type { Problem } from "../loader/problems.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import type { Colors } from "./colors.js";
-import { formatPercent, formatSeconds, plural, shownPath, stackLocation } from "./format.js";
+import { formatPercent, formatSeconds, plural, shownPath, stackLocation, tokenTotals } from "./format.js";
 import { gateFailed, gateLines, scoreIntervals } from "./gate-lines.js";
 import { formatProblem, indent } from "./problems.js";
 import type { Progress } from "./progress.js";
@@ -153,12 +153,8 @@ export class TerminalReporter implements Reporter {
     lines.push(
       `  ${c.dim("duration")}    ${formatSeconds(m.duration.metric)} · per row p50 ${formatSeconds(m.duration_p50.metric)}, p95 ${formatSeconds(m.duration_p95.metric)}`,
     );
-    if (m.tokens !== undefined) {
-      const count = (name: string) => (m[name]?.metric ?? 0).toLocaleString("en-US");
-      lines.push(
-        `  ${c.dim("tokens")}      ${count("tokens")} (${count("prompt_tokens")} prompt, ${count("completion_tokens")} completion)`,
-      );
-    }
+    const tokens = tokenTotals(m);
+    if (tokens !== undefined) lines.push(`  ${c.dim("tokens")}      ${tokens}`);
     const scores = Object.values(summary.scores);
     if (scores.length > 0) {
       lines.push(`  ${c.dim("scores")}`);

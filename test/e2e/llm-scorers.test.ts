@@ -118,6 +118,14 @@ describe("LLM scorers in a run", () => {
     expect(summary.metrics.tokens?.metric).toBe(all.tokens);
     expect(summary.metrics.prompt_tokens?.metric).toBe(all.prompt_tokens);
     expect(summary.metrics.completion_tokens?.metric).toBe(all.completion_tokens);
+    // `show` gives the same totals the run printed.
+    const shown = await runCli(["show", summary.experiment_name as string, "--store", "s.db"], {
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    });
+    expect(shown.stdout).toContain(
+      `tokens      ${all.tokens.toLocaleString("en-US")} (${all.prompt_tokens.toLocaleString("en-US")} prompt, ${all.completion_tokens.toLocaleString("en-US")} completion)`,
+    );
   });
 
   it("sends OPENAI_API_KEY as a bearer token to OPENAI_BASE_URL, here a proxy", async () => {

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
-import { formatPercent, formatSeconds, plural } from "../../report/format.js";
+import { formatPercent, formatSeconds, plural, tokenTotals } from "../../report/format.js";
 import { hanging, inertForActions, onActions, oneLine, printable } from "../../report/safe-text.js";
 import { preview, shortDate } from "../../report/values.js";
 import { firstResultsOf } from "../../store/compare.js";
@@ -140,6 +140,8 @@ export async function showCommand(
     lines.push(
       `  ${c.dim("rows")}        ${rowCount(store.db, e.seq)} results · ${erroredRows > 0 ? c.red(plural(erroredRows, "error")) : "0 errors"}${m ? ` · ${formatSeconds(m.duration.metric)}` : ""}`,
     );
+    const tokens = summary ? tokenTotals(summary.metrics) : undefined;
+    if (tokens !== undefined) lines.push(`  ${c.dim("tokens")}      ${tokens}`);
     const scores = Object.values(summary?.scores ?? {});
     if (scores.length > 0) {
       lines.push(`  ${c.dim(e.summary ? "scores" : "scores of the rows stored (the run did not finish)")}`);
