@@ -85,12 +85,18 @@ export async function exportExperiment(
     await write(out, "\n]}\n");
     return count;
   }
-  const names = db
+  // Score columns in the order the summary lists the scores (the scorers'), then any other the rows hold.
+  const stored = db
     .prepare(
-      "SELECT DISTINCT je.key FROM results, json_each(results.scores) AS je WHERE exp = ? ORDER BY je.key",
+      "SELECT je.key FROM results, json_each(results.scores) AS je WHERE exp = ? GROUP BY je.key ORDER BY min(results.rowid), min(je.id)",
     )
     .pluck()
     .all(experiment.seq) as string[];
+  const summaryOrder = Object.keys(experiment.summary?.scores ?? {});
+  const names = [
+    ...summaryOrder.filter((n) => stored.includes(n)),
+    ...stored.filter((n) => !summaryOrder.includes(n)),
+  ];
   const columns = ["id", "row_key", "row_index", "trial_index", "input", "output", "expected", "error"];
   const header = [...columns, ...names.map((n) => `score:${n}`), "metadata", "tags", "duration_s"];
   // Loaded for CSV only: this module is also read at start-up (baseline files share its header format).

@@ -103,6 +103,18 @@ Eval("nul", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x, scores
     expect(second.stdout).not.toContain("(new)");
   });
 
+  it("exports CSV score columns in the scorers' order, as the summary lists them", async () => {
+    const dir = project({
+      "order.eval.ts": `import { Eval } from "evalrun";
+Eval("order", { data: [{ input: 1 }], task: (x: number) => x, scores: [function Zeta() { return 1; }, function Alpha() { return 0; }, function Mid() { return 0.5; }] });
+`,
+    });
+    await runCli(["--no-progress"], { cwd: dir });
+    const [{ id }] = JSON.parse((await runCli(["experiments", "--json"], { cwd: dir })).stdout);
+    const csv = await runCli(["export", id, "--format", "csv"], { cwd: dir });
+    expect(csv.stdout.split("\n")[0]).toContain("score:Zeta,score:Alpha,score:Mid");
+  });
+
   it("compares two experiments: score movement and the regressed rows side by side", async () => {
     const { dir, one, two } = await twoRuns();
     const text = await runCli(["compare", one.experiment_name, two.experiment_name], { cwd: dir });
