@@ -102,3 +102,7 @@ export function describeValue(value: unknown): string {
     }
   }
 }
+
+/** A thrown value on one line: an Error's name and message, anything else as String() gives it. */
+export const errorLine = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,4 +1,4 @@
-import { describeValue, EvalrunError, isEvalrunError, MAX_TIMER_MS } from "./errors.js";
+import { describeValue, EvalrunError, errorLine, isEvalrunError, MAX_TIMER_MS } from "./errors.js";
 import type { EvalDefinition } from "./types.js";
 
 const label = (d: EvalDefinition) => `Eval "${d.name}"${d.file ? ` in ${d.file}` : ""}`;
@@ -26,7 +26,7 @@ export function validateDefinition(d: EvalDefinition): void {
     // A getter of the evaluator (or a Proxy) that throws is the file's mistake, not evalrun's.
     throw new EvalrunError(
       "BAD_EVALUATOR",
-      `Eval "${String(d.name)}": reading its options threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}.`,
+      `Eval "${String(d.name)}": reading its options threw ${errorLine(error)}.`,
       "Give Eval() plain values (data, task, scores); a getter that throws, or a Proxy, cannot be read.",
     );
   }

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { LimitFunction } from "p-limit";
-import { EvalrunError, isEvalrunError } from "../define/errors.js";
+import { EvalrunError, errorLine, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { withoutSecrets } from "../util/secrets.js";
 import { checkRow, openData } from "./data.js";
@@ -240,9 +240,7 @@ async function runRows(
           }
           throw new EvalrunError(
             "BAD_DATA",
-            withoutSecrets(
-              `${label(info)}: the data source threw after ${index} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-            ),
+            withoutSecrets(`${label(info)}: the data source threw after ${index} rows: ${errorLine(error)}`),
             "Rows read before the failure were run and are kept; fix the data source and run again.",
             { cause: error },
           );
@@ -304,7 +302,7 @@ async function runRows(
         closing = new EvalrunError(
           "BAD_DATA",
           withoutSecrets(
-            `${label(info)}: the data source threw while being closed after ${rowsRead} rows: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+            `${label(info)}: the data source threw while being closed after ${rowsRead} rows: ${errorLine(error)}`,
           ),
           "Fix the data source's cleanup (a generator's finally block); the rows read before it ran and are kept.",
         );
@@ -337,7 +335,7 @@ function readableRow(raw: unknown, rowIndex: number): string | undefined {
     if (problem === undefined) void (raw as EvalCase).input;
     return problem;
   } catch (error) {
-    return `Row ${rowIndex} could not be read: a getter or Proxy of the row threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}. Give rows plain values.`;
+    return `Row ${rowIndex} could not be read: a getter or Proxy of the row threw ${errorLine(error)}. Give rows plain values.`;
   }
 }
 

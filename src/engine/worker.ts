@@ -9,6 +9,7 @@ import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { MessagePort } from "node:worker_threads";
+import { errorLine } from "../define/errors.js";
 import { braintrustKey } from "../define/eval-key.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
@@ -175,7 +176,7 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
     pending.delete(id);
     if (!reportedLoadErrors.has(key)) {
       reportedLoadErrors.add(key);
-      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const text = errorLine(error);
       post({ t: "load-error", evalKey: key, message: text });
     }
     return;

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { type EvalrunConfig, GATE_CONFIG_KEYS } from "../define/config.js";
-import { describeValue, EvalrunError } from "../define/errors.js";
+import { describeValue, EvalrunError, errorLine } from "../define/errors.js";
 import { ExitCalled, guardExit } from "../engine/exit-guard.js";
 import { closestName } from "../util/suggest.js";
 import { compileEvalFile } from "./compile.js";
@@ -101,7 +101,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     // A getter of the exported object (or a Proxy) that throws.
     throw new EvalrunError(
       "CONFIG",
-      `The config file ${shown}: reading its settings threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}.`,
+      `The config file ${shown}: reading its settings threw ${errorLine(error)}.`,
       "Export a plain object of settings.",
     );
   }

@@ -1,4 +1,5 @@
 import { configure } from "safe-stable-stringify";
+import { errorLine } from "../define/errors.js";
 
 // Cycles and BigInts, which JSON.stringify throws on, as safe-stable-stringify writes them.
 const tolerant = configure({ bigint: true, circularValue: "[Circular]", deterministic: false });
@@ -28,8 +29,7 @@ export function storableJson(value: unknown): string | undefined {
   }
 }
 
-const marker = (what: string, error: unknown) =>
-  `[unserializable: ${what} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}]`;
+const marker = (what: string, error: unknown) => `[unserializable: ${what} threw ${errorLine(error)}]`;
 
 /** A copy JSON.stringify cannot throw on: toJSON applied, getters read, cycles and failures as marker strings. */
 function plainCopy(value: unknown, key: string, seen: Set<object>): unknown {

@@ -1,3 +1,4 @@
+import { errorLine } from "../define/errors.js";
 import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
 import { colorsFor } from "../report/colors.js";
@@ -42,7 +43,7 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
 
   // An error that escapes eval code (a promise nobody awaited, a throw in a timer) must not end the session.
   const onStray = (error: unknown) => {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const text = errorLine(error);
     const where = error instanceof Error ? stackLocation(error.stack, cwd) : undefined;
     view.note(`✘ [UNHANDLED] An error escaped the eval code${where ? ` at ${where}` : ""}: ${text}`);
   };
