@@ -521,21 +521,42 @@ export const NEVER_SETTLED =
   "The row never finished: its task or a scorer returned a promise that was still pending when nothing was left for it to wait on (no timer, no I/O), so it never could settle. Look for a promise whose resolve is never called; a `timeout` in Eval() bounds every row.";
 
 function unreadableRow(item: WorkItem, error: unknown): RowResult {
+  return badRow(
+    item.row,
+    item.key,
+    item.rowIndex,
+    item.trial,
+    `Row ${item.rowIndex} could not be read: reading its fields (metadata, tags, expected) threw ${errorText(error)}. Give rows plain values.`,
+  );
+}
+
+/** The result of a row that cannot run (malformed, or unreadable): a data error, with its input when it has one. */
+export function badRow(
+  raw: unknown,
+  key: string,
+  rowIndex: number,
+  trialIndex: number,
+  message: string,
+): RowResult {
   const now = Date.now() / 1000;
+  let input: unknown;
+  try {
+    input =
+      typeof raw === "object" && raw !== null && "input" in raw ? (raw as { input: unknown }).input : raw;
+  } catch {
+    input = undefined;
+  }
   return {
     id: resultId(),
-    input: item.row.input,
+    input,
     scores: {},
     metadata: {},
     tags: [],
     metrics: { start: now, end: now, duration: 0 },
-    error: {
-      kind: "data",
-      message: `Row ${item.rowIndex} could not be read: reading its fields (metadata, tags, expected) threw ${errorText(error)}. Give rows plain values.`,
-    },
-    row_key: item.key,
-    row_index: item.rowIndex,
-    trial_index: item.trial,
+    error: { kind: "data", message },
+    row_key: key,
+    row_index: rowIndex,
+    trial_index: trialIndex,
   };
 }
 

@@ -7,6 +7,7 @@ import { checkRow, openData } from "./data.js";
 import { ExitCalled } from "./exit-guard.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 import {
+  badRow,
   type Execute,
   failedResult,
   type ItemContext,
@@ -14,7 +15,6 @@ import {
   runItem,
   type WorkItem,
 } from "./row.js";
-import { resultId } from "./row-id.js";
 import { type RunPlan, rowKey, stringDigest } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
 import type { Stalls } from "./stalls.js";
@@ -337,27 +337,4 @@ function readableRow(raw: unknown, rowIndex: number): string | undefined {
   } catch (error) {
     return `Row ${rowIndex} could not be read: a getter or Proxy of the row threw ${errorLine(error)}. Give rows plain values.`;
   }
-}
-
-function badRow(raw: unknown, key: string, rowIndex: number, trialIndex: number, message: string): RowResult {
-  const now = Date.now() / 1000;
-  let input: unknown;
-  try {
-    input =
-      typeof raw === "object" && raw !== null && "input" in raw ? (raw as { input: unknown }).input : raw;
-  } catch {
-    input = undefined;
-  }
-  return {
-    id: resultId(),
-    input,
-    scores: {},
-    metadata: {},
-    tags: [],
-    metrics: { start: now, end: now, duration: 0 },
-    error: { kind: "data", message },
-    row_key: key,
-    row_index: rowIndex,
-    trial_index: trialIndex,
-  };
 }
