@@ -216,11 +216,15 @@ try {
 
 const s = (n) => (Number.isFinite(n) ? `${n.toFixed(3)} s` : "–");
 const mib = (n) => (Number.isFinite(n) && n > 0 ? `${n.toFixed(0)} MiB` : "–");
-function verdict(r) {
+const mark = (ok) => (ok ? "✓" : "✗");
+/** The target cell: the issue's own words, then the ratio to the floor they imply (see workloads.mjs). */
+function targetCell(r) {
   const t = r.w.target;
-  if (t.speedup) return r.floor.seconds / r.ours.seconds >= t.speedup;
-  if (t.ratio) return r.ours.seconds / r.floor.seconds <= t.ratio;
-  return r.ours.seconds < t.seconds && (!t.rssMiB || r.ours.rss < t.rssMiB);
+  if (t.speedup) return `${t.label} ${mark(r.floor.seconds / r.ours.seconds >= t.speedup)}`;
+  if (t.ratio) return `${t.label} ${mark(r.ours.seconds / r.floor.seconds <= t.ratio)}`;
+  const inTime = r.ours.seconds < t.seconds && (!t.rssMiB || r.ours.rss < t.rssMiB);
+  const ratio = t.seconds / t.issueFloor;
+  return `${t.label} ${mark(inTime)}; ≤ ${ratio.toFixed(2)}x floor ${mark(r.ours.seconds / r.floor.seconds <= ratio)}`;
 }
 console.log(
   `evalrun bench: median of ${runs} runs, whole processes, store on; node ${process.version}, ${os.availableParallelism()} cores\n`,
@@ -237,7 +241,7 @@ for (const r of rows) {
   const peer = (p) => (p ? `${s(p.seconds)}, ${mib(p.rss)}` : "–");
   const peerCells = peers ? ` ${peer(r.peers.braintrust)} | ${peer(r.peers.evalite)} |` : "";
   console.log(
-    `| ${r.w.title} | ${s(r.ours.seconds)} | ${mib(r.ours.rss)} | ${floor} | ${ratio} | ${r.w.target.label} ${verdict(r) ? "✓" : "✗"} |${peerCells}`,
+    `| ${r.w.title} | ${s(r.ours.seconds)} | ${mib(r.ours.rss)} | ${floor} | ${ratio} | ${targetCell(r)} |${peerCells}`,
   );
 }
 if (extraCa) {
