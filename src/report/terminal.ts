@@ -146,9 +146,14 @@ export class TerminalReporter implements Reporter {
       ev.trialCount > 1 && outcome.rowsRead * ev.trialCount === m.rows.metric
         ? ` (${plural(outcome.rowsRead, "row")} × ${ev.trialCount} trials)`
         : "";
+    // Said, since such a run passes: an empty export or a query that returned nothing looks like a clean run.
+    const empty =
+      outcome.rowsRead === 0 && !outcome.interrupted && outcome.failure === undefined
+        ? ` · ${c.yellow("its data gave no rows")} (no baseline for later runs)`
+        : "";
     const errorText = m.errors.metric > 0 ? c.red(plural(m.errors.metric, "error")) : "0 errors";
     lines.push(
-      `  ${c.dim("rows")}        ${m.rows.metric}${trials} · ${errorText}${this.errorBreakdown(outcome)}`,
+      `  ${c.dim("rows")}        ${m.rows.metric}${trials} · ${errorText}${this.errorBreakdown(outcome)}${empty}`,
     );
     lines.push(
       `  ${c.dim("duration")}    ${formatSeconds(m.duration.metric)} · per row p50 ${formatSeconds(m.duration_p50.metric)}, p95 ${formatSeconds(m.duration_p95.metric)}`,

@@ -180,11 +180,17 @@ export class Experiments {
     return records.map(fromRecord);
   }
 
-  /** The newest complete experiment of `project` that ran every row (a default baseline), before `beforeSeq`. */
+  /**
+   * The newest complete experiment of `project` that ran every row (a default baseline), before `beforeSeq`. One
+   * with no row, or none that did not error (an empty file, a query that returned nothing, a missing key), is
+   * passed over: compared with it, a next run's 100% -> 0% had nothing to regress from and passed every gate.
+   */
   latestFull(project: string, beforeSeq?: number): Experiment | undefined {
     const record = this.db
       .prepare(
         `SELECT * FROM experiments WHERE project = ? AND status = 'complete' AND selection IS NULL AND seq < ?
+           AND coalesce(json_extract(summary, '$.metrics.rows.metric'), 1)
+             > coalesce(json_extract(summary, '$.metrics.errors.metric'), 0)
          ORDER BY created DESC, seq DESC LIMIT 1`,
       )
       .get(project, beforeSeq ?? Number.MAX_SAFE_INTEGER) as ExperimentRecord | undefined;

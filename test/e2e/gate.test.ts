@@ -253,6 +253,33 @@ Eval("shape", {
     expect(run.stdout).toContain("· support: Factuality dropped 8.0%");
   });
 
+  it("never takes a run that gave no rows, or only errors, as the default baseline", async () => {
+    // An empty export, a query that returned nothing, a key that was missing: each such run is stored as complete.
+    const EMPTY = `import { Eval } from "evalrun";
+const mode = process.env.MODE ?? "good";
+Eval("faq", {
+  data: mode === "empty" ? [] : [{ input: "a", expected: "a" }, { input: "b", expected: "b" }],
+  task: (input: string) => {
+    if (mode === "broken") throw new Error("no API key");
+    return mode === "wrong" ? "nope" : input;
+  },
+  scores: [function Eq({ output, expected }: { output: string; expected?: string }) { return output === expected ? 1 : 0; }],
+});
+`;
+    const dir = project({ "package.json": PACKAGE, "faq.eval.ts": EMPTY });
+    expect((await runCli([], { cwd: dir })).code).toBe(0);
+    const good = experiments(path.join(dir, ".evalrun", "evalrun.db")).find((e) => e.project === "faq");
+    const empty = await runCli([], { cwd: dir, env: { MODE: "empty" } });
+    expect(empty.stdout).toContain(
+      "rows        0 · 0 errors · its data gave no rows (no baseline for later runs)",
+    );
+    await runCli([], { cwd: dir, env: { MODE: "broken" } });
+    const wrong = await runCli(["--fail-on-regression"], { cwd: dir, env: { MODE: "wrong" } });
+    expect(wrong.stdout).toContain(`baseline    ${good?.name} · 2 rows matched`);
+    expect(wrong.stdout).toMatch(/Eq\s+0\.0%\s+\(-100\.0%\)/);
+    expect(wrong.code).toBe(1);
+  });
+
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     const passed = await runCli(["--fail-on-regression", "--no-store"], { cwd: dir });
