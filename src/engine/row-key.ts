@@ -6,12 +6,13 @@ const canonical = configure({ bigint: true, circularValue: "[Circular]", determi
 
 /**
  * A row's identity across runs, for matching against a baseline and for --resume: `id:<id>` when the data gives
- * an id, else `h:` and the first 16 hex digits of a SHA-1 of the input: over its canonical JSON (object keys
+ * an id (not blank), else `h:` and the first 16 hex digits of a SHA-1 of the input: over its canonical JSON (object keys
  * sorted), or for a string input over a NUL byte and the string. Reordering the data or an object's keys keeps
  * each row's key.
  */
 export function rowKey(row: { input: unknown; id?: unknown }, inputDigest?: string): string {
-  if (row.id !== undefined && row.id !== null) return `id:${String(row.id)}`;
+  // A blank id (a CSV's empty cell) is not given: as one id, every such row was compared as one row.
+  if (row.id != null && (typeof row.id !== "string" || row.id.trim() !== "")) return `id:${String(row.id)}`;
   if (inputDigest !== undefined) return `h:${inputDigest.slice(0, 16)}`;
   const input = row.input;
   if (typeof input === "string") return `h:${stringDigest(input).slice(0, 16)}`;

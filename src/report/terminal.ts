@@ -137,8 +137,16 @@ export class TerminalReporter implements Reporter {
         cmp.onlyNew > 0 ? `${cmp.onlyNew} only in this run` : "",
         cmp.onlyBase > 0 ? `${cmp.onlyBase} only in the baseline` : "",
       ].filter(Boolean);
+      // Rows of one key (a repeated id, or the same input without ids) are compared as one row: "2 rows matched" of
+      // 4 needs saying. Only for a whole run, whose rows read are the rows it ran.
+      const keys = cmp.matchedRows + cmp.onlyNew;
+      const whole = outcome.rowsRead * ev.trialCount === m.rows.metric;
+      const shared =
+        whole && outcome.rowsRead > keys
+          ? ` · ${plural(outcome.rowsRead - keys, "row")} repeat another row's id or input (compared as one)`
+          : "";
       lines.push(
-        `  ${c.dim("baseline")}    ${cmp.experimentName} · ${plural(cmp.matchedRows, "row")} matched${unmatched.length ? ` · ${unmatched.join(", ")}` : ""}`,
+        `  ${c.dim("baseline")}    ${cmp.experimentName} · ${plural(cmp.matchedRows, "row")} matched${unmatched.length ? ` · ${unmatched.join(", ")}` : ""}${shared}`,
       );
     }
     // Only when it is the product: an interrupted, resumed or partly re-run eval has other counts.

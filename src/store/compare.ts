@@ -72,8 +72,13 @@ export function mostRegressed(
     .all(newer, baseline, limit) as RowDelta[];
 }
 
+/** A result's mean over its numeric scores, in SQL; NULL when it has none. */
+const RESULT_MEAN = "(SELECT avg(value) FROM json_each(e.scores) WHERE type IN ('integer', 'real'))";
+
 /**
- * The first stored result (trial 0 first) of each of some rows of an experiment, for showing inputs and outputs.
+ * One stored result of each of some rows of an experiment, for showing inputs and outputs: the first (trial 0
+ * first), or with `lowest` the one whose scores are lowest (first among equals), for rows shown as low or
+ * regressed: of rows sharing a key (a repeated id or input) or of a row's trials, the first may be a good one.
  * One pass over the experiment for all of them: row keys have no index (inserts stay appends), so a query per row
  * cost a scan per row (200 rows of a 300,000-row experiment: 22 s).
  */
@@ -81,6 +86,7 @@ export function firstResultsOf(
   db: Database.Database,
   seq: number,
   rowKeys: readonly string[],
+  pick: "first" | "lowest" = "first",
 ): Map<string, RowResult> {
   const found = new Map<string, RowResult>();
   if (rowKeys.length === 0) return found;
@@ -88,7 +94,7 @@ export function firstResultsOf(
     .prepare(
       `SELECT e.row_key AS wanted, ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS}
        WHERE e.exp = ? AND e.row_key IN (SELECT value FROM json_each(?))
-       ORDER BY e.row_key, e.trial_index, e.rowid`,
+       ORDER BY e.row_key, ${pick === "lowest" ? `${RESULT_MEAN} ASC NULLS LAST, ` : ""}e.trial_index, e.rowid`,
     )
     .iterate(seq, JSON.stringify(rowKeys)) as Iterable<EventRecord & { wanted: string }>;
   for (const record of records) {

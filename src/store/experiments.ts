@@ -182,15 +182,19 @@ export class Experiments {
 
   /**
    * The newest complete experiment of `project` that ran every row (a default baseline), before `beforeSeq`. One
-   * with no row, or none that did not error (an empty file, a query that returned nothing, a missing key), is
-   * passed over: compared with it, a next run's 100% -> 0% had nothing to regress from and passed every gate.
+   * with no row, or whose every row errored and no score has a value (an empty file, a query that returned
+   * nothing, a missing key), is passed over: compared with it, a next run's 100% -> 0% had nothing to regress from
+   * and passed every gate. Errors counted in rows include scorers': one judge failing on every row (its key
+   * missing) leaves the other scores, and the run stays a baseline for them.
    */
   latestFull(project: string, beforeSeq?: number): Experiment | undefined {
     const record = this.db
       .prepare(
         `SELECT * FROM experiments WHERE project = ? AND status = 'complete' AND selection IS NULL AND seq < ?
-           AND coalesce(json_extract(summary, '$.metrics.rows.metric'), 1)
-             > coalesce(json_extract(summary, '$.metrics.errors.metric'), 0)
+           AND (coalesce(json_extract(summary, '$.metrics.rows.metric'), 1)
+                  > coalesce(json_extract(summary, '$.metrics.errors.metric'), 0)
+                OR EXISTS (SELECT 1 FROM json_each(summary, '$.scores') AS s
+                           WHERE json_extract(s.value, '$.score') IS NOT NULL))
          ORDER BY created DESC, seq DESC LIMIT 1`,
       )
       .get(project, beforeSeq ?? Number.MAX_SAFE_INTEGER) as ExperimentRecord | undefined;

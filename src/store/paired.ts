@@ -71,7 +71,7 @@ export function worstRows(
     )
     .all(seq, baselineSeq, score, limit) as Array<{ rowKey: string; before: number; after: number }>;
   const keys = rows.map((r) => r.rowKey);
-  const nows = firstResultsOf(db, seq, keys);
+  const nows = firstResultsOf(db, seq, keys, "lowest");
   const thens = firstResultsOf(db, baselineSeq, keys);
   return rows.map((r) => {
     const now = nows.get(r.rowKey);

@@ -256,28 +256,36 @@ Eval("shape", {
   it("never takes a run that gave no rows, or only errors, as the default baseline", async () => {
     // An empty export, a query that returned nothing, a key that was missing: each such run is stored as complete.
     const EMPTY = `import { Eval } from "evalrun";
-const mode = process.env.MODE ?? "good";
+const mode = process.env.FAQ_MODE ?? "good";
 Eval("faq", {
   data: mode === "empty" ? [] : [{ input: "a", expected: "a" }, { input: "b", expected: "b" }],
   task: (input: string) => {
     if (mode === "broken") throw new Error("no API key");
     return mode === "wrong" ? "nope" : input;
   },
-  scores: [function Eq({ output, expected }: { output: string; expected?: string }) { return output === expected ? 1 : 0; }],
+  scores: [
+    function Eq({ output, expected }: { output: string; expected?: string }) { return output === expected ? 1 : 0; },
+    function Judge() { if (mode !== "good") throw new Error("judge: no API key"); return 1; },
+  ],
 });
 `;
     const dir = project({ "package.json": PACKAGE, "faq.eval.ts": EMPTY });
     expect((await runCli([], { cwd: dir })).code).toBe(0);
     const good = experiments(path.join(dir, ".evalrun", "evalrun.db")).find((e) => e.project === "faq");
-    const empty = await runCli([], { cwd: dir, env: { MODE: "empty" } });
+    const empty = await runCli([], { cwd: dir, env: { FAQ_MODE: "empty" } });
     expect(empty.stdout).toContain(
       "rows        0 · 0 errors · its data gave no rows (no baseline for later runs)",
     );
-    await runCli([], { cwd: dir, env: { MODE: "broken" } });
-    const wrong = await runCli(["--fail-on-regression"], { cwd: dir, env: { MODE: "wrong" } });
+    await runCli([], { cwd: dir, env: { FAQ_MODE: "broken" } });
+    const wrong = await runCli(["--fail-on-regression"], { cwd: dir, env: { FAQ_MODE: "wrong" } });
     expect(wrong.stdout).toContain(`baseline    ${good?.name} · 2 rows matched`);
     expect(wrong.stdout).toMatch(/Eq\s+0\.0%\s+\(-100\.0%\)/);
     expect(wrong.code).toBe(1);
+    // One scorer erring on every row (its judge's key missing) leaves the other's scores: still a baseline.
+    await runCli([], { cwd: dir, env: { FAQ_MODE: "judgeless" } });
+    const judgeless = experiments(path.join(dir, ".evalrun", "evalrun.db")).at(-1);
+    const next = await runCli([], { cwd: dir, env: { FAQ_MODE: "wrong" } });
+    expect(next.stdout).toContain(`baseline    ${judgeless?.name} · 2 rows matched`);
   });
 
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {

@@ -977,9 +977,44 @@ Eval("cmp", {
     );
   });
 
+  it("keys rows with a blank id by their input, says when rows share a key, and shows a shared key's low row", async () => {
+    // A CSV's id column with empty cells; a JSONL with a repeated id and a repeated input.
+    const dir = project({
+      "package.json": PACKAGE,
+      "rows.csv": "id,input,expected\nq1,a,a\n,b,b\n,c,c\n,d,d\n",
+      "rows.jsonl": [
+        '{"id":"faq","input":"a","expected":"a"}',
+        '{"id":"faq","input":"b","expected":"b"}',
+        '{"input":"c"}',
+        '{"input":"c"}',
+      ].join("\n"),
+      "rows.eval.ts": `import { Eval, loadCsv, loadJsonl } from "evalrun";
+const wrong = (process.env.WRONG ?? "").split(",");
+const task = (input: string) => (wrong.includes(input) ? "nope" : input);
+const scores = [function Eq({ input, output }: { input: string; output: string }) { return output === input ? 1 : 0; }];
+Eval("csv", { data: loadCsv("rows.csv") as never, task, scores });
+Eval("jsonl", { data: loadJsonl("rows.jsonl"), task, scores });
+`,
+    });
+    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(0);
+    const again = await runCli(["--no-progress"], { cwd: dir, env: { WRONG: "b,d" } });
+    expect(again.stdout).toMatch(/✔ csv[^✘✔]*· 4 rows matched\n/);
+    expect(again.stdout).toMatch(/✔ csv[^✘✔]*Eq\s+50\.0%\s+\(-50\.0%\)\s+0 improvements\s+2 regressions/);
+    expect(again.stdout).toMatch(
+      /✔ jsonl[^✘✔]*· 2 rows matched · 2 rows repeat another row's id or input \(compared as one\)\n/,
+    );
+    const jsonl = experiments(storeOf(dir)).filter((e) => e.project === "jsonl");
+    // The shared key's wrong row is what `show` and `compare` print, not the first (right) one.
+    const shown = await runCli(["show", jsonl[1]?.id ?? "", "--rows", "1"], { cwd: dir });
+    expect(shown.stdout).toMatch(/id:faq[^\n]*\n\s+input\s+"b"\n\s+output\s+"nope"/);
+    const compared = await runCli(["compare", jsonl[0]?.id ?? "", jsonl[1]?.id ?? ""], { cwd: dir });
+    expect(compared.stdout).toMatch(/id:faq[^\n]*\n\s+input\s+"b"/);
+  });
+
   it("counts rows matched with the baseline whether or not they were scored", async () => {
-    // An eval without scorers (output only, read later) and one whose only scorer always throws: their rows still
-    // match the previous run's, by key, on the terminal and in `evalrun compare`.
+    // An eval without scorers (output only, read later) and one whose only scorer never scores: their rows still
+    // match the previous run's, by key, on the terminal and in `evalrun compare`. (One whose only scorer always
+    // throws is no baseline: every row errored.)
     const dir = project({
       "package.json": PACKAGE,
       "plain.eval.ts": `${HEADER}
@@ -987,14 +1022,14 @@ Eval("plain", { data: [{ input: "a" }, { input: "b" }, { input: "c" }], task: (i
 Eval("broken", {
   data: [{ input: "a" }, { input: "b" }],
   task: (i: string) => i,
-  scores: [function bad() { throw new Error("no"); }],
+  scores: [function skipped() { return null; }],
 });
 `,
     });
-    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(1); // broken's scorer errors
+    expect((await runCli(["--no-progress"], { cwd: dir })).code).toBe(0);
     const again = await runCli(["--no-progress"], { cwd: dir });
     expect(again.stdout).toMatch(/✔ plain[^✘✔]*· 3 rows matched\n/);
-    expect(again.stdout).toMatch(/✘ broken[^✘✔]*· 2 rows matched\n/);
+    expect(again.stdout).toMatch(/✔ broken[^✘✔]*· 2 rows matched\n/);
     const [first, second] = experiments(storeOf(dir)).filter((e) => e.project === "plain");
     const compared = await runCli(["compare", first?.id ?? "", second?.id ?? ""], { cwd: dir });
     expect(compared.code).toBe(0);

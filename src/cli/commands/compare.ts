@@ -43,7 +43,7 @@ export async function compareCommand(
     const deltas = mostRegressed(store.db, b.seq, a.seq, flags.rows ?? 5);
     const keys = deltas.map((d) => d.rowKey);
     const befores = firstResultsOf(store.db, a.seq, keys);
-    const afters = firstResultsOf(store.db, b.seq, keys);
+    const afters = firstResultsOf(store.db, b.seq, keys, "lowest");
     const regressed = deltas.map((d) => {
       const before: Partial<RowResult> = befores.get(d.rowKey) ?? {};
       const after: Partial<RowResult> = afters.get(d.rowKey) ?? {};

@@ -28,7 +28,7 @@ export interface LowRow {
   error: string | undefined;
 }
 
-/** The rows whose mean score (over every score and trial) is lowest, with each score's mean and their first result's values. */
+/** The rows whose mean score (over every score and trial) is lowest, with each score's mean and their lowest result's values. */
 export function lowestRows(db: Database.Database, e: Experiment, limit: number): LowRow[] {
   const low = db
     .prepare(
@@ -40,6 +40,7 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
     db,
     e.seq,
     low.map((r) => r.key),
+    "lowest",
   );
   const means = new Map<string, Record<string, number | null>>();
   const perScore = db.prepare(
