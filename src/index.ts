@@ -6,7 +6,7 @@ export type { EvalrunErrorCode } from "./define/errors.js";
 export { EvalrunError, isEvalrunError } from "./define/errors.js";
 export type { DirectRunResult, EvalResultWithSummary, EvalScoreSummary, EvalSummary } from "./define/eval.js";
 export { Eval } from "./define/eval.js";
-export type { CsvOptions, LoadedRow } from "./define/loaders.js";
+export type { CsvOptions, LoadedRow, LoadOptions } from "./define/loaders.js";
 export { loadCsv, loadJson, loadJsonl } from "./define/loaders.js";
 export { Reporter } from "./define/reporter.js";
 export type { Logger, Span, SpanEvent } from "./define/tracing.js";

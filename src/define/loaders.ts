@@ -1,17 +1,27 @@
+import { isUtf8 } from "node:buffer";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { noteDependency } from "./dependencies.js";
 import { EvalrunError, isEvalrunError } from "./errors.js";
 import { jsonErrorOffset, lineAndColumn } from "./json-position.js";
+import { noteRowSource } from "./row-source.js";
 import type { EvalCase } from "./types.js";
 
 /** A row as read from a file: its shape is only known at run time, when each row is checked. */
 // biome-ignore lint/suspicious/noExplicitAny: rows read from files are as loosely typed as the files themselves
 export type LoadedRow = EvalCase<any, any, any>;
 
-export interface CsvOptions {
-  /** The field separator (default ","; "\t" for TSV). */
+export interface LoadOptions {
+  /**
+   * The file's text encoding, when it is not UTF-8: a WHATWG label such as "windows-1252" (Excel's plain "CSV" on
+   * Windows), "latin1" or "utf-16le". UTF-16 with a byte-order mark is read without it.
+   */
+  encoding?: string;
+}
+
+export interface CsvOptions extends LoadOptions {
+  /** The field separator (default "," and "\t" for a .tsv file). */
   delimiter?: string;
 }
 
@@ -25,15 +35,17 @@ interface DataFile {
   text: string;
 }
 
-async function readDataFile(file: string | URL, loader: string): Promise<DataFile> {
+async function readDataFile(
+  file: string | URL,
+  loader: string,
+  options: LoadOptions = {},
+): Promise<DataFile> {
   const absolute = path.resolve(file instanceof URL ? fileURLToPath(file) : file);
-  // Noted before reading: in watch mode a file that is missing or malformed now is watched for its fix.
-  noteDependency(absolute);
   const relative = path.relative(process.cwd(), absolute);
   const shown = relative === "" || relative.startsWith("..") ? absolute : relative;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(absolute, "utf8");
+    bytes = await readFile(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -46,16 +58,92 @@ async function readDataFile(file: string | URL, loader: string): Promise<DataFil
       cause: error,
     });
   }
-  return { absolute, shown, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+  return { absolute, shown, text: decode(bytes, shown, loader, options.encoding) };
+}
+
+/** Past this, Node cannot hold a file's text as one string. */
+const MAX_TEXT = 0x1fffffe8;
+
+/**
+ * The file's text: UTF-8 (its byte-order mark dropped), UTF-16 with a byte-order mark, or `encoding`. Bytes that
+ * are not UTF-8 are an error, not U+FFFD: Excel's plain "CSV" (Windows-1252) turned every "café" into "caf\uFFFD",
+ * and "café" and "cafè" into one input, without a word.
+ */
+function decode(bytes: Buffer, shown: string, loader: string, encoding: string | undefined): string {
+  const bom16 =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? "utf-16le"
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? "utf-16be"
+        : undefined;
+  const label = encoding ?? bom16;
+  if (bytes.length > (label?.startsWith("utf-16") ? 2 * MAX_TEXT : MAX_TEXT)) {
+    throw new EvalrunError(
+      "BAD_DATA",
+      `${loader} could not read ${shown}: at ${Math.round(bytes.length / 2 ** 20)} MB it is larger than the 512 MB of text Node can hold as one string, and ${loader} reads a file whole.`,
+      "Read a file this size a line at a time: give `data` an async generator over readline's interface on fs.createReadStream(file), parsing each line; rows are then never all held in memory.",
+    );
+  }
+  if (label !== undefined) {
+    let decoder: InstanceType<typeof TextDecoder>;
+    try {
+      decoder = new TextDecoder(label);
+    } catch {
+      throw new EvalrunError(
+        "USAGE",
+        `${loader}(${JSON.stringify(shown)}): the encoding ${JSON.stringify(label)} is not one Node knows.`,
+        'Pass a WHATWG encoding label, such as "utf-8", "windows-1252", "latin1" or "utf-16le".',
+      );
+    }
+    return decoder.decode(bytes);
+  }
+  // UTF-16 without its byte-order mark: every other byte of ASCII text is NUL, which is valid UTF-8 (and which no
+  // JSON or CSV text holds).
+  const utf16 = bytes.subarray(0, 64).includes(0);
+  if (utf16 || !isUtf8(bytes)) {
+    const text = bytes.toString("utf8");
+    const at = text.indexOf("\uFFFD");
+    const line = at < 0 ? undefined : lineAndColumn(text, at).line;
+    throw new EvalrunError(
+      "BAD_DATA",
+      utf16
+        ? `${shown} is not UTF-8 text: it looks like UTF-16 without a byte-order mark (as some Windows tools write it).`
+        : `${shown}${line ? `:${line}` : ""} is not UTF-8 text${line ? ` (line ${line} has a byte that is not)` : ""}: it was likely saved as Windows-1252 or Latin-1, as Excel's plain "CSV" format is, and reading it as UTF-8 would change its accented letters.`,
+      utf16
+        ? `Save it as UTF-8, or pass its encoding: ${loader}(file, { encoding: "utf-16le" }).`
+        : `Save it as UTF-8 (Excel: "CSV UTF-8"), or pass its encoding: ${loader}(file, { encoding: "windows-1252" }).`,
+    );
+  }
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**
- * `data: loadJsonl("rows.jsonl")` keeps the promise until the eval runs, which awaits it; a read that fails before
- * then must not count as an unhandled rejection (which a run reports as an error escaping the eval code).
+ * A loader's promise reads its file only once something awaits it. `data: loadJsonl(file)` is evaluated in each
+ * worker thread that imports the eval file too, where the rows are never used: each thread read and parsed the
+ * whole file (100 MB of JSONL: 1.5 GB instead of 460 MB with a `timeout`). It also never counts as an unhandled
+ * rejection before the eval awaits it. The file is noted for --watch at once, so that a missing or malformed one
+ * is watched for its fix.
  */
-function handled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
+function lazily<T>(file: string | URL, read: () => Promise<T>): Promise<T> {
+  try {
+    noteDependency(path.resolve(file instanceof URL ? fileURLToPath(file) : file));
+  } catch {
+    // Not a path: the read says so when awaited.
+  }
+  let started: Promise<T> | undefined;
+  const run = () => {
+    started ??= read();
+    return started;
+  };
+  const lazy: Promise<T> = {
+    // biome-ignore lint/suspicious/noThenProperty: this object is the loader's promise, read when awaited
+    then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
+    catch: (onRejected) => run().catch(onRejected),
+    finally: (onFinally) => run().finally(onFinally),
+    [Symbol.toStringTag]: "Promise",
+  };
+  return lazy;
 }
 
 /** V8's reason without the text it quotes, and the offset when it names one. */
@@ -74,12 +162,28 @@ function jsonReason(error: unknown): { reason: string; offset: number | undefine
  * Reads a JSON Lines file: one JSON value per line (typically a row, `{"input": ..., "expected": ...}`); blank
  * lines are skipped. A malformed line is an error naming the file and line.
  */
-export function loadJsonl<T = LoadedRow>(file: string | URL): Promise<T[]> {
-  return handled(readJsonl<T>(file));
+export function loadJsonl<T = LoadedRow>(file: string | URL, options: LoadOptions = {}): Promise<T[]> {
+  return lazily(file, () => readJsonl<T>(file, options));
 }
 
-async function readJsonl<T>(file: string | URL): Promise<T[]> {
-  const { shown, text } = await readDataFile(file, "loadJsonl");
+/**
+ * A number id past 2^53 is rounded by JSON.parse (1234567890123456789 -> ...800): rows with nearby ids then share
+ * one, and are compared as one row, silently.
+ */
+function checkId(row: unknown, where: string, text: string): void {
+  const id = typeof row === "object" && row !== null ? (row as { id?: unknown }).id : undefined;
+  if (typeof id !== "number" || !Number.isInteger(id) || Number.isSafeInteger(id)) return;
+  // As written: the line's id, or in a whole JSON file the first id of 16 digits or more.
+  const written = /"id"\s*:\s*(-?\d{16,})/.exec(text)?.[1] ?? String(id);
+  throw new EvalrunError(
+    "BAD_DATA",
+    `${where}: the id ${written} is a number too large for JavaScript to hold exactly: it reads as ${id}, and rows with nearby ids would share one and be compared as one row.`,
+    `Write ids this long as strings: "id": "${written}".`,
+  );
+}
+
+async function readJsonl<T>(file: string | URL, options: LoadOptions): Promise<T[]> {
+  const { shown, text } = await readDataFile(file, "loadJsonl", options);
   const rows: T[] = [];
   let start = 0;
   for (let line = 1; start <= text.length; line++) {
@@ -87,8 +191,9 @@ async function readJsonl<T>(file: string | URL): Promise<T[]> {
     if (end === -1) end = text.length;
     const content = text.slice(start, end);
     if (content.trim() !== "") {
+      let row: T;
       try {
-        rows.push(JSON.parse(content) as T);
+        row = JSON.parse(content) as T;
       } catch (error) {
         const { reason, offset } = jsonReason(error);
         const column = (offset ?? Math.max(0, jsonErrorOffset(content))) + 1;
@@ -98,6 +203,10 @@ async function readJsonl<T>(file: string | URL): Promise<T[]> {
           'Each line of a .jsonl file holds one JSON value, such as {"input": "...", "expected": "..."}; blank lines are skipped.',
         );
       }
+      const where = `${shown}:${line}`;
+      checkId(row, where, content);
+      noteRowSource(row, where);
+      rows.push(row);
     }
     start = end + 1;
   }
@@ -105,14 +214,15 @@ async function readJsonl<T>(file: string | URL): Promise<T[]> {
 }
 
 /** Reads a JSON file (by default typed as an array of rows). A malformed file is an error naming its line. */
-export function loadJson<T = LoadedRow[]>(file: string | URL): Promise<T> {
-  return handled(readJson<T>(file));
+export function loadJson<T = LoadedRow[]>(file: string | URL, options: LoadOptions = {}): Promise<T> {
+  return lazily(file, () => readJson<T>(file, options));
 }
 
-async function readJson<T>(file: string | URL): Promise<T> {
-  const { shown, text } = await readDataFile(file, "loadJson");
+async function readJson<T>(file: string | URL, options: LoadOptions): Promise<T> {
+  const { shown, text } = await readDataFile(file, "loadJson", options);
+  let value: T;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text) as T;
   } catch (error) {
     const { reason, offset } = jsonReason(error);
     const found = offset ?? jsonErrorOffset(text);
@@ -123,6 +233,9 @@ async function readJson<T>(file: string | URL): Promise<T> {
       "Check the file at that line (a missing comma or quote, or a trailing comma, is the usual cause).",
     );
   }
+  if (Array.isArray(value))
+    for (let i = 0; i < value.length; i++) checkId(value[i], `${shown}: row ${i}`, text);
+  return value;
 }
 
 /**
@@ -134,15 +247,28 @@ export function loadCsv<T = Record<string, string>>(
   file: string | URL,
   options: CsvOptions = {},
 ): Promise<T[]> {
-  return handled(readCsv<T>(file, options));
+  return lazily(file, () => readCsv<T>(file, options));
 }
 
+/** Separators a one-column header holds when the file is not comma-separated (Excel writes ";" in much of Europe). */
+const OTHER_SEPARATORS = [";", "\t", "|"];
+
 async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]> {
-  const { shown, text } = await readDataFile(file, "loadCsv");
+  const { absolute, shown, text } = await readDataFile(file, "loadCsv", options);
+  const delimiter = options.delimiter ?? (absolute.toLowerCase().endsWith(".tsv") ? "\t" : ",");
   // Loaded here only: most eval files never read a CSV.
   const { parse } = await import("csv-parse/sync");
   // Two columns of one name would leave only the later one's values in each row, silently.
   const columns = (header: string[]) => {
+    const other = OTHER_SEPARATORS.find((sep) => sep !== delimiter && header[0]?.includes(sep));
+    if (header.length === 1 && options.delimiter === undefined && other !== undefined) {
+      const sep = JSON.stringify(other);
+      throw new EvalrunError(
+        "BAD_DATA",
+        `${shown}:1: the header is one column, ${JSON.stringify(header[0])}: its names look separated by ${sep}, not by commas.`,
+        `Pass the separator: loadCsv(file, { delimiter: ${sep} }).`,
+      );
+    }
     const seen = new Map<string, number>();
     header.forEach((name, i) => {
       const first = seen.get(name);
@@ -161,7 +287,11 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
     return parse(text, {
       columns,
       skip_empty_lines: true,
-      delimiter: options.delimiter ?? ",",
+      delimiter,
+      on_record: (record: T, context: { lines: number }) => {
+        noteRowSource(record, `${shown}:${context.lines}`);
+        return record;
+      },
     }) as T[];
   } catch (error) {
     if (isEvalrunError(error)) throw error;

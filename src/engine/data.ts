@@ -1,4 +1,5 @@
 import { describeValue, EvalrunError, isEvalrunError } from "../define/errors.js";
+import { rowSource } from "../define/row-source.js";
 import type { EvalCase } from "../define/types.js";
 
 const isObject = (v: unknown): v is Record<string | symbol, unknown> => typeof v === "object" && v !== null;
@@ -39,10 +40,20 @@ export async function openData(data: unknown, evalLabel: string): Promise<Opened
     const size = Array.isArray(source) ? source.length : undefined;
     return { iterator: (source as unknown as Iterable<unknown>)[Symbol.iterator](), size };
   }
+  const keys = isObject(source) ? Object.keys(source) : [];
+  const file =
+    typeof source === "string"
+      ? /\.(jsonl|json|csv|tsv)$/i.exec(source.trim())?.[1]?.toLowerCase()
+      : undefined;
+  const loader = file === "jsonl" ? "loadJsonl" : file === "json" ? "loadJson" : "loadCsv";
   throw new EvalrunError(
     "BAD_DATA",
-    `${evalLabel}: \`data\` gave ${describeValue(source)}, which is not a list of rows.`,
-    "Give `data` an array of rows ({ input, expected? }), an iterable or async iterable of them, or a function (sync or async) returning one.",
+    `${evalLabel}: \`data\` gave ${describeValue(source)}${keys.length > 0 ? ` with the keys ${keys.slice(0, 6).join(", ")}${keys.length > 6 ? ", ..." : ""}` : ""}, which is not a list of rows.`,
+    file !== undefined
+      ? `To read the file, pass it to a loader: data: ${loader}(${JSON.stringify(source)}) (import { ${loader} } from "evalrun").`
+      : keys.length > 0
+        ? `If the rows are under one of its keys, give that: data: async () => (await loadJson(file)).${keys[0]}.`
+        : "Give `data` an array of rows ({ input, expected? }), an iterable or async iterable of them, or a function (sync or async) returning one.",
   );
 }
 
@@ -62,31 +73,59 @@ function dataThrew(evalLabel: string, error: unknown): EvalrunError {
   );
 }
 
-/** Checks one row; returns an error message naming the row and field, or undefined when it is usable. */
+/** A field meant as `name` but spelt with spaces or capitals (a CSV header "id, input"), quoted. */
+function nearMiss(keys: string[], name: string): string | undefined {
+  const found = keys.find((k) => k !== name && k.trim().toLowerCase() === name);
+  return found === undefined ? undefined : JSON.stringify(found);
+}
+
+/**
+ * Checks one row; returns an error message naming the row (and its file and line, for rows from evalrun's loaders)
+ * and field, or undefined when it is usable.
+ */
 export function checkRow(row: unknown, index: number): string | undefined {
   if (!isObject(row) || Array.isArray(row)) {
-    return `Row ${index} is ${describeValue(row)}, not an object; each row looks like { input, expected?, metadata? }.`;
+    return `${rowName(row, index)} is ${describeValue(row)}, not an object; each row looks like { input, expected?, metadata? }.`;
   }
   if (!("input" in row)) {
     const keys = Object.keys(row);
-    return `Row ${index} has no \`input\` field${keys.length ? ` (its fields: ${keys.slice(0, 6).join(", ")})` : ""}; each row needs one.`;
+    const fields = keys.slice(0, 6).map((k) => JSON.stringify(k));
+    const meant = nearMiss(keys, "input");
+    return `${rowName(row, index)} has no \`input\` field${keys.length ? ` (its fields: ${fields.join(", ")}${keys.length > 6 ? ", ..." : ""})` : ""}; each row needs one.${meant ? ` Its field ${meant} differs only in spaces or capitals: rename it \`input\` (in a CSV, in the header line).` : ""}`;
   }
   // null is "not given" for the optional fields, as in exported datasets that write every key.
   const r = row as unknown as EvalCase;
   // A Map or a Date is an object too, but stores as {} or a string: metadata's fields would be lost.
   if (r.metadata != null && Object.prototype.toString.call(r.metadata) !== "[object Object]") {
-    return `Row ${index} has \`metadata\` that is ${describeValue(r.metadata)}; it must be a plain object of fields.`;
+    return `${rowName(row, index)} has \`metadata\` that is ${describeValue(r.metadata)}; it must be a plain object of fields.${typeof r.metadata === "string" ? FROM_TEXT("metadata") : ""}`;
   }
-  if (r.tags != null && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === "string"))) {
-    return `Row ${index} has \`tags\` that are not an array of strings.`;
+  if (r.tags != null) {
+    const tags = r.tags as unknown;
+    const bad = Array.isArray(tags) ? tags.findIndex((t) => typeof t !== "string") : -1;
+    if (!Array.isArray(tags) || bad >= 0) {
+      const what = Array.isArray(tags)
+        ? `item ${bad} is ${describeValue(tags[bad])}`
+        : `they are ${describeValue(tags)}`;
+      return `${rowName(row, index)} has \`tags\` that are not an array of strings (${what}).${typeof tags === "string" ? FROM_TEXT("tags") : ""}`;
+    }
   }
   const trials = r.trialCount as unknown;
   if (trials != null && !(typeof trials === "number" && Number.isInteger(trials) && trials >= 1)) {
-    return `Row ${index} has a \`trialCount\` that is ${describeValue(trials)}; it must be a whole number of 1 or more.`;
+    return `${rowName(row, index)} has a \`trialCount\` that is ${describeValue(trials)}; it must be a whole number of 1 or more.`;
   }
   const id = r.id as unknown;
   if (id != null && typeof id !== "string" && !(typeof id === "number" && Number.isFinite(id))) {
-    return `Row ${index} has an \`id\` that is ${describeValue(id)}; it must be a string or a finite number.`;
+    return `${rowName(row, index)} has an \`id\` that is ${describeValue(id)}; it must be a string or a finite number.`;
   }
   return undefined;
 }
+
+/** "Row 2", with "(rows.jsonl:5)" for a row read by evalrun's loaders. */
+function rowName(row: unknown, index: number): string {
+  const where = rowSource(row);
+  return where === undefined ? `Row ${index}` : `Row ${index} (${where})`;
+}
+
+/** A field of a CSV (or a text column) holding JSON as text. */
+const FROM_TEXT = (field: string) =>
+  ` A CSV's cells are text: map the rows to parse it, e.g. rows.map((r) => ({ ...r, ${field}: JSON.parse(r.${field}) })).`;

@@ -34,9 +34,17 @@ describe("openData", () => {
 
   it("rejects strings, numbers and objects that are not iterable", async () => {
     await expect(openData("abc", 'Eval "x"')).rejects.toThrow('Eval "x": `data` gave a string ("abc")');
-    await expect(openData({ rows: [] }, 'Eval "x"')).rejects.toThrow(
-      "`data` gave an object, which is not a list of rows",
+    // An object names its keys and the likely one; a data file's path names its loader.
+    const object = openData({ rows: [] }, 'Eval "x"');
+    await expect(object).rejects.toThrow(
+      "`data` gave an object with the keys rows, which is not a list of rows",
     );
+    await expect(object).rejects.toMatchObject({
+      hint: expect.stringContaining("(await loadJson(file)).rows"),
+    });
+    await expect(openData("data/rows.jsonl", 'Eval "x"')).rejects.toMatchObject({
+      hint: expect.stringContaining('data: loadJsonl("data/rows.jsonl")'),
+    });
     await expect(openData(async () => 5, 'Eval "x"')).rejects.toThrow("gave the number 5");
   });
 
@@ -76,8 +84,14 @@ describe("checkRow", () => {
     expect(checkRow(null, 3)).toContain("Row 3 is null, not an object");
     expect(checkRow([1], 4)).toContain("Row 4 is an array of 1, not an object");
     expect(checkRow({ question: "q" }, 5)).toBe(
-      "Row 5 has no `input` field (its fields: question); each row needs one.",
+      'Row 5 has no `input` field (its fields: "question"); each row needs one.',
     );
+    // A CSV header "id, input": the field list shows the space, and the message names the field meant.
+    expect(checkRow({ id: "1", " input": " a" }, 0)).toBe(
+      'Row 0 has no `input` field (its fields: "id", " input"); each row needs one. Its field " input" differs only in spaces or capitals: rename it `input` (in a CSV, in the header line).',
+    );
+    expect(checkRow({ input: 1, tags: ["a", 2] }, 7)).toContain("(item 1 is the number 2)");
+    expect(checkRow({ input: 1, metadata: "{}" }, 7)).toContain("A CSV's cells are text");
     expect(checkRow({ input: 1, metadata: [] }, 6)).toContain("Row 6 has `metadata` that is an array of 0");
     expect(checkRow({ input: 1, metadata: new Map([["a", 1]]) }, 6)).toBe(
       "Row 6 has `metadata` that is an instance of Map; it must be a plain object of fields.",

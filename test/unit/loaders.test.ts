@@ -7,6 +7,7 @@ import { setDependencyListener } from "../../src/define/dependencies.js";
 import { isEvalrunError } from "../../src/define/errors.js";
 import { jsonErrorOffset, lineAndColumn } from "../../src/define/json-position.js";
 import { loadCsv, loadJson, loadJsonl } from "../../src/define/loaders.js";
+import { checkRow } from "../../src/engine/data.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-loaders-"));
 function file(name: string, content: string): string {
@@ -72,6 +73,67 @@ describe("loadJsonl", () => {
   });
 });
 
+describe("every loader", () => {
+  it("reads its file only when awaited: worker threads that import the eval file never read it", async () => {
+    const later = path.join(dir, "later.jsonl");
+    const pending = loadJsonl(later);
+    writeFileSync(later, '{"input":"written after the call"}\n');
+    expect(await pending).toEqual([{ input: "written after the call" }]);
+    // Read once, however often awaited.
+    writeFileSync(later, '{"input":"changed"}\n');
+    expect(await pending).toEqual([{ input: "written after the call" }]);
+  });
+
+  it("reads UTF-16 with a byte-order mark, and any encoding it is given", async () => {
+    const utf16 = path.join(dir, "utf16.csv");
+    writeFileSync(
+      utf16,
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("input,expected\r\ncafé,x\r\n", "utf16le")]),
+    );
+    expect(await loadCsv(utf16)).toEqual([{ input: "café", expected: "x" }]);
+    const latin = path.join(dir, "latin.jsonl");
+    writeFileSync(latin, Buffer.from('{"input":"a"}\n{"input":"caf\u00e9"}\n', "latin1"));
+    expect(await loadJsonl(latin, { encoding: "windows-1252" })).toEqual([{ input: "a" }, { input: "café" }]);
+  });
+
+  it("refuses text that is not UTF-8 instead of changing its letters, naming the line and the encoding to pass", async () => {
+    // Excel's plain "CSV" on Windows: Windows-1252, where "é" is one byte that UTF-8 would read as U+FFFD.
+    const excel = path.join(dir, "excel.csv");
+    writeFileSync(excel, Buffer.from("input,expected\ntea,tea\ncaf\u00e9,caf\u00e9\n", "latin1"));
+    const { message, hint } = await failure(loadCsv(excel));
+    expect(message).toContain("excel.csv:3 is not UTF-8 text (line 3 has a byte that is not)");
+    expect(hint).toContain('loadCsv(file, { encoding: "windows-1252" })');
+    const noBom = path.join(dir, "nobom.jsonl");
+    writeFileSync(noBom, Buffer.from('{"input":"a"}\n', "utf16le"));
+    expect((await failure(loadJsonl(noBom))).message).toContain(
+      "looks like UTF-16 without a byte-order mark",
+    );
+  });
+
+  it("refuses a number id too large to hold exactly, naming the line and the digits written", async () => {
+    const big = file("big.jsonl", '{"id":1,"input":"a"}\n\n{"id":1234567890123456789,"input":"b"}\n');
+    const { message, hint } = await failure(loadJsonl(big));
+    expect(message).toContain("big.jsonl:3: the id 1234567890123456789 is a number too large");
+    expect(hint).toBe('Write ids this long as strings: "id": "1234567890123456789".');
+    const json = file(
+      "big.json",
+      '[{"id": "1234567890123456789", "input": 1}, {"id": 98765432109876543210, "input": 2}]',
+    );
+    expect((await failure(loadJson(json))).message).toContain("big.json: row 1: the id 98765432109876543210");
+  });
+
+  it("gives each row its file and line, which a malformed row's message names", async () => {
+    const rows = await loadJsonl(file("lines.jsonl", '{"input":"a"}\n\n{"question":"b"}\n'));
+    expect(checkRow(rows[1], 1)).toContain(
+      'lines.jsonl:3) has no `input` field (its fields: "question")',
+    );
+    const records = await loadCsv(file("lines.csv", 'input,tags\na,\n"b\nc",x\n'));
+    expect(checkRow(records[1], 1)).toContain(
+      "lines.csv:4) has `tags` that are not an array of strings",
+    );
+  });
+});
+
 describe("loadJson", () => {
   it("reads a JSON file", async () => {
     expect(await loadJson(file("ok.json", '[{"input": 1}]'))).toEqual([{ input: 1 }]);
@@ -106,6 +168,19 @@ describe("loadCsv", () => {
     expect((await failure(loadCsv(file("quote.csv", 'input\n"open\n')))).message).toMatch(
       /quote\.csv:2: not valid CSV \(Quote Not Closed/,
     );
+  });
+
+  it("reads a .tsv file as tab-separated, and says which separator a one-column header holds", async () => {
+    expect(await loadCsv(file("plain.tsv", "input\texpected\nx\ty\n"))).toEqual([
+      { input: "x", expected: "y" },
+    ]);
+    const semi = file("semi.csv", "input;expected\na;a\n");
+    const { message, hint } = await failure(loadCsv(semi));
+    expect(message).toContain(
+      'semi.csv:1: the header is one column, "input;expected": its names look separated by ";"',
+    );
+    expect(hint).toBe('Pass the separator: loadCsv(file, { delimiter: ";" }).');
+    expect(await loadCsv(semi, { delimiter: ";" })).toEqual([{ input: "a", expected: "a" }]);
   });
 
   it("refuses a header that names a column twice", async () => {
