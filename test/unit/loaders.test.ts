@@ -124,13 +124,9 @@ describe("every loader", () => {
 
   it("gives each row its file and line, which a malformed row's message names", async () => {
     const rows = await loadJsonl(file("lines.jsonl", '{"input":"a"}\n\n{"question":"b"}\n'));
-    expect(checkRow(rows[1], 1)).toContain(
-      'lines.jsonl:3) has no `input` field (its fields: "question")',
-    );
+    expect(checkRow(rows[1], 1)).toContain('lines.jsonl:3) has no `input` field (its fields: "question")');
     const records = await loadCsv(file("lines.csv", 'input,tags\na,\n"b\nc",x\n'));
-    expect(checkRow(records[1], 1)).toContain(
-      "lines.csv:4) has `tags` that are not an array of strings",
-    );
+    expect(checkRow(records[1], 1)).toContain("lines.csv:4) has `tags` that are not an array of strings");
   });
 });
 
