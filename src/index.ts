@@ -4,20 +4,33 @@ export type { EvalrunConfig } from "./define/config.js";
 export { defineConfig } from "./define/config.js";
 export type { EvalrunErrorCode } from "./define/errors.js";
 export { EvalrunError, isEvalrunError } from "./define/errors.js";
-export type { DirectRunResult, EvalResultWithSummary, EvalScoreSummary, EvalSummary } from "./define/eval.js";
+export type {
+  DirectRunResult,
+  EvalResult,
+  EvalResultRow,
+  EvalResultWithSummary,
+  EvalScoreSummary,
+  EvalSummary,
+} from "./define/eval.js";
 export { Eval } from "./define/eval.js";
 export type { CsvOptions, LoadedRow, LoadOptions } from "./define/loaders.js";
 export { loadCsv, loadJson, loadJsonl } from "./define/loaders.js";
+export type { ReporterBody, ReporterDef, ReporterOpts } from "./define/reporter.js";
 export { Reporter } from "./define/reporter.js";
-export type { Logger, Span, SpanEvent } from "./define/tracing.js";
+export type { Logger, Span, SpanEvent, StartSpanArgs } from "./define/tracing.js";
 export {
+  currentLogger,
   currentSpan,
   defaultErrorScoreHandler,
   flush,
   initLogger,
+  logError,
   NOOP_SPAN,
   startSpan,
+  traceable,
   traced,
+  updateSpan,
+  withCurrent,
   wrapAISDK,
   wrapAISDKModel,
   wrapAnthropic,
@@ -26,15 +39,21 @@ export {
 } from "./define/tracing.js";
 export type {
   Awaitable,
+  BaseMetadata,
+  DefaultMetadataType,
   ErrorScoreHandler,
   EvalCase,
+  EvalClassifier,
   EvalData,
   EvalHooks,
+  EvalParameters,
   EvalScorer,
   EvalScorerArgs,
   EvalTask,
   Evaluator,
+  InferParameters,
   Metadata,
+  MetadataOf,
   Score,
   Scorer,
   ScorerArgs,
@@ -50,7 +69,7 @@ export type { ListedEval } from "./runner/list.js";
 export type { RunEvalsOptions } from "./runner/options.js";
 export type { RunEvalsResult } from "./runner/run-evals.js";
 export * from "./scorers/index.js";
-export type { ExperimentSummary, Metric, ScoreSummary } from "./summary/types.js";
+export type { ExperimentSummary, Metric, Metric as MetricSummary, ScoreSummary } from "./summary/types.js";
 
 /** Finds, compiles and runs evals; resolves to their summaries (see RunEvalsOptions). */
 export async function runEvals(

@@ -1,5 +1,5 @@
 import { getRegistry } from "./registry.js";
-import type { EvalDefinition, Evaluator, Metadata } from "./types.js";
+import type { EvalDefinition, EvalParameters, Evaluator, Metadata, MetadataOf } from "./types.js";
 
 /**
  * What `Eval()` resolves to, as Braintrust's `EvalResultWithSummary`: in a file run by itself, the eval's summary
@@ -7,22 +7,36 @@ import type { EvalDefinition, Evaluator, Metadata } from "./types.js";
  * loaded, an empty summary and no results at once (Braintrust's CLI does the same), so that `await Eval(...)` and
  * `.then((r) => r.summary)` at a file's top level still work.
  */
-export interface EvalResultWithSummary {
+export interface EvalResultWithSummary<
+  Input = unknown,
+  Output = unknown,
+  Expected = unknown,
+  Meta = Metadata,
+> {
   name: string;
   summary: EvalSummary;
-  results: EvalResultRow[];
+  results: EvalResultRow<Input, Output, Expected, Meta>[];
 }
 
-/** One result of a file run by itself (a RowResult, as the store keeps it). */
-export interface EvalResultRow {
-  input: unknown;
-  output?: unknown;
-  expected?: unknown;
+/** One result of a file run by itself (a RowResult, as the store keeps it); Braintrust's EvalResult. */
+export interface EvalResultRow<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata> {
+  input: Input;
+  /** Undefined when the task failed (typed as Braintrust types it). */
+  output: Output;
+  expected?: Expected;
   scores: Record<string, number | null>;
-  metadata?: Record<string, unknown>;
+  metadata?: MetadataOf<Meta>;
   error?: unknown;
   [key: string]: unknown;
 }
+
+/** Braintrust's name for one result. */
+export type EvalResult<
+  Input = unknown,
+  Output = unknown,
+  Expected = unknown,
+  Meta = Metadata,
+> = EvalResultRow<Input, Output, Expected, Meta>;
 
 /** A score's summary, as `summary.scores` holds it (the API's shape, which Braintrust's ExperimentSummary shares). */
 export interface EvalScoreSummary {
@@ -45,6 +59,11 @@ export interface EvalSummary {
   projectName: string;
   experimentName: string;
   comparisonExperimentName?: string | undefined;
+  /** Braintrust's links and ids of its service: never set locally, typed so that a ported script reading them compiles. */
+  projectId?: string | undefined;
+  experimentId?: string | undefined;
+  projectUrl?: string | undefined;
+  experimentUrl?: string | undefined;
   scores: Record<string, EvalScoreSummary>;
   metrics: Record<string, { name: string; metric: number; unit: string; [key: string]: unknown }>;
   [key: string]: unknown;
@@ -71,12 +90,12 @@ export type DirectRunResult = EvalResultWithSummary;
  * Declares an eval. Under `evalrun` (or `runEvals()`), this only registers it; in a file run directly
  * (`tsx my.eval.ts`) it runs the eval at once and prints its summary, as Braintrust's `Eval()` does.
  */
-export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
+export function Eval<Input, Output, Expected = unknown, Meta = Metadata, Parameters = EvalParameters>(
   name: string,
-  evaluator: Evaluator<Input, Output, Expected, Meta>,
+  evaluator: Evaluator<Input, Output, Expected, Meta, Parameters>,
   /** Braintrust's reporter or options: evalrun reports through its own reporters (`--reporter`), so unused. */
   _reporterOrOptions?: unknown,
-): Promise<EvalResultWithSummary> {
+): Promise<EvalResultWithSummary<Input, Output, Expected, Meta>> {
   const registry = getRegistry();
   const definition: EvalDefinition = {
     name,
@@ -92,7 +111,10 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata>(
       results: [],
     });
   }
-  return import("../core.js").then(({ runDirect }) => runDirect(definition));
+  // The results are the rows the evaluator's own task and data made.
+  return import("../core.js").then(
+    ({ runDirect }) => runDirect(definition) as Promise<EvalResultWithSummary<Input, Output, Expected, Meta>>,
+  );
 }
 
 /**

@@ -113,6 +113,28 @@ export function wrapTraced<F extends (...args: never[]) => unknown>(fn: F, _args
   return fn;
 }
 
+/** Braintrust's synonym of `wrapTraced`, for code ported from LangSmith's `traceable`. */
+export const traceable = wrapTraced;
+
+/** Braintrust's `withCurrent(span, fn)`: calls `fn` with the span. */
+export function withCurrent<R>(span: Span, callback: (span: Span) => R, _state?: unknown): R {
+  return callback(span);
+}
+
+/** Braintrust's `updateSpan({ exported, ... })`: spans record nothing here. */
+export function updateSpan(_event: { exported: string; [key: string]: unknown }): void {}
+
+/** Braintrust's `logError(span, error)`: spans record nothing here. */
+export function logError(_span: Span, _error: unknown): void {}
+
+/** Braintrust's `currentLogger()`: the logger whose logs go nowhere. */
+export function currentLogger(_options?: unknown): Logger {
+  return LOGGER;
+}
+
+/** Braintrust's span arguments: accepted, and unused. */
+export type StartSpanArgs = Record<string, unknown>;
+
 /** Braintrust's `wrapOpenAI(client)`: the client itself (its calls are not traced). */
 export function wrapOpenAI<T>(client: T): T {
   return client;

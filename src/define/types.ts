@@ -2,22 +2,36 @@
  * The shapes users write, kept close to Braintrust's `Eval()` and autoevals' scorers so that their eval files
  * run here with an import change.
  */
+import type { PromptParameter } from "./prompt-parameter.js";
 import type { Span } from "./tracing.js";
 
 export type Awaitable<T> = T | Promise<T>;
 
 export type Metadata = Record<string, unknown>;
 
-/** One dataset row. */
+/** Braintrust's names: metadata is an object, or `void` for "none" (then typed as an object of any fields). */
+// biome-ignore lint/suspicious/noConfusingVoidType: Braintrust's spelling of "no metadata type", which ported files use
+export type BaseMetadata = Record<string, unknown> | void;
+// biome-ignore lint/suspicious/noConfusingVoidType: as BaseMetadata
+export type DefaultMetadataType = void;
+
+/** The metadata a task or scorer is given: an object of any fields when the eval's metadata type is `void`. */
+// biome-ignore lint/suspicious/noConfusingVoidType: see BaseMetadata
+export type MetadataOf<Meta> = [Meta] extends [void] ? Metadata : Meta;
+
+/**
+ * One dataset row. `undefined` is accepted for each optional field (`exactOptionalPropertyTypes` projects write
+ * `expected: undefined`, as Braintrust's types make them).
+ */
 export interface EvalCase<Input = unknown, Expected = unknown, Meta = Metadata> {
   input: Input;
-  expected?: Expected;
-  metadata?: Meta;
-  tags?: string[];
+  expected?: Expected | undefined;
+  metadata?: Meta | undefined;
+  tags?: string[] | undefined;
   /** Stable identity of the row across runs (used to match rows against a baseline); a number counts as its text. */
-  id?: string | number;
+  id?: string | number | undefined;
   /** How many times this row runs, instead of the eval's `trialCount` (Braintrust's; `--trials` beats both). */
-  trialCount?: number;
+  trialCount?: number | undefined;
 }
 
 /** A named score in [0, 1]; `score: null` means "not scored". */
@@ -25,13 +39,19 @@ export interface Score {
   name: string;
   score: number | null;
   metadata?: Record<string, unknown>;
+  /** autoevals' deprecated field, accepted so that its scorers' code type-checks; not recorded (throw instead). */
+  error?: unknown;
 }
 
 export interface ScorerArgs<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata> {
   input: Input;
   output: Output;
-  expected?: Expected;
-  metadata: Meta;
+  /**
+   * The row's `expected`, typed as the rows give it (as Braintrust does), so that `expected.trim()` type-checks
+   * in an eval whose rows all have one. A row without one passes `undefined`; evalrun's own scorers say so.
+   */
+  expected: Expected;
+  metadata: MetadataOf<Meta>;
   tags: string[];
   trialIndex: number;
   signal: AbortSignal;
@@ -61,11 +81,17 @@ export type EvalScorerArgs<
   Meta = Metadata,
 > = ScorerArgs<Input, Output, Expected, Meta>;
 
+/** Braintrust's classifier (its `classifiers`, which evalrun names in the run's notes and does not run). */
+export type EvalClassifier<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata> = (
+  args: ScorerArgs<Input, Output, Expected, Meta>,
+) => unknown;
+
 /** The second argument of a task. */
-export interface EvalHooks<Expected = unknown, Meta = Metadata> {
+export interface EvalHooks<Expected = unknown, Meta = Metadata, Parameters = EvalParameters> {
   /** The row's metadata; mutations are kept on the row's result. */
-  metadata: Meta;
-  expected: Expected | undefined;
+  metadata: MetadataOf<Meta>;
+  /** The row's `expected` (see ScorerArgs.expected). */
+  expected: Expected;
   /** The row's tags; push to add tags to the row's result. */
   tags: string[];
   /** 0-based index of this trial of the row (see `trialCount`). */
@@ -83,7 +109,7 @@ export interface EvalHooks<Expected = unknown, Meta = Metadata> {
    * The values of the evaluator's `parameters` (Braintrust's): each zod schema's default, each `{ default }`'s
    * default, any other value as it is. Locally nothing overrides them.
    */
-  parameters: Record<string, unknown>;
+  parameters: InferParameters<Parameters>;
   /** Braintrust's progress events for its playground; evalrun has no playground, and ignores them. */
   reportProgress(event: unknown): void;
 }
@@ -95,15 +121,37 @@ export type EvalData<Input, Expected, Meta> =
   | Promise<DataSource<EvalCase<Input, Expected, Meta>>>
   | (() => Awaitable<DataSource<EvalCase<Input, Expected, Meta>>>);
 
-export type EvalTask<Input, Output, Expected, Meta> = (
+/** An evaluator's `parameters`: zod schemas (with defaults), `{ default }` objects, or plain values. */
+export type EvalParameters = Record<string, unknown>;
+
+/** What a task's `hooks.parameters` holds for one parameter (see Evaluator.parameters). */
+type ParameterValue<P> = P extends { _output: infer Out }
+  ? Out
+  : P extends { type: "prompt" }
+    ? PromptParameter
+    : P extends { type: "model" }
+      ? string
+      : P extends { default: infer D }
+        ? D
+        : P;
+
+/** The values `hooks.parameters` holds for an evaluator's `parameters` (Braintrust's InferParameters). */
+export type InferParameters<Parameters> = { [K in keyof Parameters]: ParameterValue<Parameters[K]> };
+
+export type EvalTask<Input, Output, Expected, Meta, Parameters = EvalParameters> = (
   input: Input,
-  hooks: EvalHooks<Expected, Meta>,
+  hooks: EvalHooks<Expected, Meta, Parameters>,
 ) => Awaitable<Output>;
 
-export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata>
-  extends BraintrustServiceKeys {
+export interface Evaluator<
+  Input = unknown,
+  Output = unknown,
+  Expected = unknown,
+  Meta = Metadata,
+  Parameters = EvalParameters,
+> extends BraintrustServiceKeys {
   data: EvalData<Input, Expected, Meta>;
-  task: EvalTask<Input, Output, Expected, Meta>;
+  task: EvalTask<Input, Output, Expected, Meta, Parameters>;
   scores: Scorer<Input, Output, Expected, Meta>[];
   /** Name of this run; by default `<eval name>-<timestamp>`. */
   experimentName?: string;
@@ -123,8 +171,11 @@ export interface Evaluator<Input = unknown, Output = unknown, Expected = unknown
   baseExperimentId?: string;
   /** Minimum mean per score, e.g. `{ Factuality: 0.8 }`: a score below its minimum fails the run. */
   thresholds?: Record<string, number>;
-  /** Braintrust's task parameters: zod schemas with defaults, `{ default }` objects or plain values (hooks.parameters). */
-  parameters?: Record<string, unknown>;
+  /**
+   * Braintrust's task parameters: zod schemas with defaults, `{ default }` objects, `{ type: "prompt" }` prompts or
+   * plain values; the task gets their values, typed, as `hooks.parameters`.
+   */
+  parameters?: Parameters;
   /**
    * Braintrust's: scores for a row whose task failed, or whose scorers threw (`unhandledScores` names them); e.g.
    * `defaultErrorScoreHandler`, which gives each 0 so that errored rows count against the means. The row stays

@@ -707,3 +707,18 @@ describe("partial()", () => {
     expect(evaluator.scores).toHaveLength(6);
   });
 });
+
+describe("makePartial (autoevals')", () => {
+  it("fixes arguments in advance, call-time ones winning unless undefined, and keeps the scorer's name", async () => {
+    const { makePartial } = await import("../../src/scorers/make-partial.js");
+    const atMost = makePartial<string, { max: number }>(
+      ({ output, max }) => ({ name: "AtMost", score: output.length <= max ? 1 : 0 }),
+      "AtMost",
+    );
+    const short = atMost.partial({ max: 3 });
+    expect(short.name).toBe("AtMost");
+    expect(await short({ output: "abcd", expected: undefined })).toEqual({ name: "AtMost", score: 0 });
+    expect(await short({ output: "abcd", max: 5 })).toEqual({ name: "AtMost", score: 1 });
+    expect(await short.partial({ max: 4 })({ output: "abcd" })).toEqual({ name: "AtMost", score: 1 });
+  });
+});

@@ -1,10 +1,12 @@
 // LLM-as-judge scorers, embedding similarity and their configuration (see docs/llm-scorers.md).
 export type { LLMClient } from "../../llm/types.js";
+/** autoevals' name for a judge's model and client options. */
 export type {
   LLMClassifierArgs,
   LLMClassifierOptions,
   LLMJudgeArgs,
   LLMJudgeOptions,
+  LLMJudgeOptions as LLMArgs,
   ModelGradedSpec,
 } from "./classifier.js";
 export { LLMClassifier, LLMClassifierFromSpec, LLMClassifierFromTemplate } from "./classifier.js";
