@@ -296,6 +296,21 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
   } catch (error) {
     if (isEvalrunError(error)) throw error;
     const lines = (error as { lines?: number }).lines;
+    // A line of spaces is a record of one field to csv-parse, where an empty line is skipped: say so.
+    const atLine = lines === undefined ? undefined : text.split("\n", lines)[lines - 1];
+    if (
+      lines !== undefined &&
+      atLine !== undefined &&
+      atLine.trim() === "" &&
+      atLine !== "" &&
+      atLine !== "\r"
+    ) {
+      throw new EvalrunError(
+        "BAD_DATA",
+        `${shown}:${lines}: line ${lines} holds only spaces or tabs, which CSV reads as a record of one empty field.`,
+        "Delete the line, or its spaces (empty lines are skipped).",
+      );
+    }
     const reason = ((error as Error).message ?? String(error)).replace(/ (on|at) line \d+.*$/s, "");
     throw new EvalrunError(
       "BAD_DATA",

@@ -179,6 +179,12 @@ describe("loadCsv", () => {
     expect(await loadCsv(semi, { delimiter: ";" })).toEqual([{ input: "a", expected: "a" }]);
   });
 
+  it("says a line of only spaces is one, where CSV reads a record of one field", async () => {
+    const { message, hint } = await failure(loadCsv(file("spaces.csv", "input,expected\na,a\n   \nb,b\n")));
+    expect(message).toMatch(/spaces\.csv:3: line 3 holds only spaces or tabs/);
+    expect(hint).toContain("Delete the line");
+  });
+
   it("refuses a header that names a column twice", async () => {
     const { message } = await failure(loadCsv(file("twice.csv", "input,expected,input\na,b,c\n")));
     expect(message).toMatch(/twice\.csv:1: the column "input" appears twice \(columns 1 and 3\)/);
