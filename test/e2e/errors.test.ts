@@ -413,7 +413,7 @@ Eval("rows", {
     const result = await runCli([], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('Row 1 is a string ("just a string"), not an object');
-    expect(result.stdout).toContain("Row 2 has no `input` field (its fields: expected)");
+    expect(result.stdout).toContain('Row 2 has no `input` field (its fields: "expected")');
     expect(result.stdout).toContain("Row 3 is null, not an object");
     expect(result.stdout).toContain("Row 4 has `metadata` that is a string");
     expect(result.stdout).toMatch(/rows\s+6 · 4 errors \(4 bad row\)/);
