@@ -15,9 +15,14 @@ export type BaseMetadata = Record<string, unknown> | void;
 // biome-ignore lint/suspicious/noConfusingVoidType: as BaseMetadata
 export type DefaultMetadataType = void;
 
-/** The metadata a task or scorer is given: an object of any fields when the eval's metadata type is `void`. */
+/**
+ * The metadata a task or scorer is given: the rows' type, and for Braintrust's `void` ("none") an object of any
+ * fields. `Meta &` keeps it the rows' type where a bare conditional type would not: one over a type parameter stays
+ * unresolved (generic helpers `<M extends { lang: string }>` read `lang` as unknown), and `any` (rows from
+ * loadJsonl) matched `void`. A typo in a typed field (`metadata.lnag`) is still an error.
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: see BaseMetadata
-export type MetadataOf<Meta> = [Meta] extends [void] ? Metadata : Meta;
+export type MetadataOf<Meta> = Meta & ([Meta] extends [void] ? Metadata : unknown);
 
 /**
  * One dataset row. `undefined` is accepted for each optional field (`exactOptionalPropertyTypes` projects write
@@ -80,6 +85,9 @@ export type EvalScorerArgs<
   Expected = unknown,
   Meta = Metadata,
 > = ScorerArgs<Input, Output, Expected, Meta>;
+
+/** `T`, but not a place TypeScript infers `T` from (TypeScript 5.4's NoInfer, for older compilers too). */
+type FromElsewhere<T> = [T][T extends unknown ? 0 : never];
 
 /** Braintrust's classifier (its `classifiers`, which evalrun names in the run's notes and does not run). */
 export type EvalClassifier<Input = unknown, Output = unknown, Expected = unknown, Meta = Metadata> = (
@@ -152,7 +160,11 @@ export interface Evaluator<
 > extends BraintrustServiceKeys {
   data: EvalData<Input, Expected, Meta>;
   task: EvalTask<Input, Output, Expected, Meta, Parameters>;
-  scores: Scorer<Input, Output, Expected, Meta>[];
+  /**
+   * `Input` is inferred from `data` and `task`, not from scorers: a built-in scorer takes any input, and inferring
+   * from it made `data: loadJsonl(file)`'s `input` unknown in the task, where it is any.
+   */
+  scores: Scorer<FromElsewhere<Input>, Output, Expected, Meta>[];
   /** Name of this run; by default `<eval name>-<timestamp>`. */
   experimentName?: string;
   description?: string;

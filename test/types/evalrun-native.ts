@@ -1,0 +1,55 @@
+// Type-checked by `npm run typecheck` (never run): evalrun-style code, as the README writes it, that must keep
+// type-checking as the types follow Braintrust's.
+import {
+  Eval,
+  type EvalCase,
+  type EvalHooks,
+  ExactMatch,
+  Factuality,
+  Levenshtein,
+  loadJsonl,
+  type Scorer,
+  type ScorerArgs,
+} from "evalrun";
+
+// Rows from a loader are loosely typed in every field, metadata included.
+Eval("loaded", {
+  data: loadJsonl("data/rows.jsonl"),
+  task: async (input, { metadata }) => `${input.question} (${metadata.lang.toUpperCase()})`,
+  scores: [({ metadata }) => (metadata.tags.includes("hard") ? 0.5 : 1), Levenshtein, Factuality],
+});
+
+// Generic helpers over the metadata type.
+export function byLang<M extends { lang: string }>(args: ScorerArgs<string, string, string, M>) {
+  return args.metadata.lang.length > 0 ? 1 : 0;
+}
+export function metaOf<M>(hooks: EvalHooks<string, M>): M {
+  return hooks.metadata;
+}
+export function langScorer<M extends { lang: string }>(): Scorer<string, string, string, M> {
+  return ({ metadata }) => (metadata.lang.toUpperCase() === "EN" ? 1 : 0);
+}
+export function suite<M extends { lang: string }>(rows: EvalCase<string, string, M>[]) {
+  return Eval("suite", {
+    data: rows,
+    task: async (input, { metadata }) => input + metadata.lang.trim(),
+    scores: [langScorer<M>(), ExactMatch.partial({})],
+  });
+}
+
+// Some rows without `expected`; a scorer that checks for it.
+Eval("mixed", {
+  data: [
+    { input: "a", expected: "A", metadata: { lang: "en" } },
+    { input: "b", metadata: { lang: "fr" } },
+  ],
+  task: (input, hooks) => {
+    // @ts-expect-error a typo in a typed metadata field is caught
+    const typo = hooks.metadata.lnag;
+    return `${input.toUpperCase()}${typo}`;
+  },
+  scores: [
+    ({ output, expected }: { output: string; expected?: string }) =>
+      expected === undefined ? null : output === expected,
+  ],
+});
