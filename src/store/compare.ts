@@ -72,33 +72,101 @@ export function mostRegressed(
     .all(newer, baseline, limit) as RowDelta[];
 }
 
-/** A result's mean over its numeric scores, in SQL; NULL when it has none. */
-const RESULT_MEAN = "(SELECT avg(value) FROM json_each(e.scores) WHERE type IN ('integer', 'real'))";
+/** Which of a row key's results to show (a key holds a row's trials, and every row sharing the key). */
+export type ResultChoice =
+  | { kind: "first" }
+  /** The lowest by `score`, or by the mean of its scores; errored results last. */
+  | { kind: "lowest"; score?: string | undefined }
+  /** The result at this place in the data (the baseline's side of a result shown), else the first. */
+  | { kind: "at"; rowIndex: number; trial: number };
+
+/** A result's value under a choice: lower is preferred; NaN when it has none. */
+function lowness(scores: string, score: string | undefined): number {
+  const values = JSON.parse(scores) as Record<string, unknown>;
+  if (score !== undefined) {
+    const v = values[score];
+    return typeof v === "number" ? v : Number.NaN;
+  }
+  let sum = 0;
+  let n = 0;
+  for (const v of Object.values(values)) {
+    if (typeof v === "number") {
+      sum += v;
+      n++;
+    }
+  }
+  return n > 0 ? sum / n : Number.NaN;
+}
 
 /**
- * One stored result of each of some rows of an experiment, for showing inputs and outputs: the first (trial 0
- * first), or with `lowest` the one whose scores are lowest (first among equals), for rows shown as low or
- * regressed: of rows sharing a key (a repeated id or input) or of a row's trials, the first may be a good one.
- * One pass over the experiment for all of them: row keys have no index (inserts stay appends), so a query per row
- * cost a scan per row (200 rows of a 300,000-row experiment: 22 s).
+ * One stored result of each of some row keys of an experiment, for showing inputs and outputs, as `choices` say:
+ * of rows sharing a key or of a row's trials, the first may be a good one where a low or regressed row is shown,
+ * and a regressed row's baseline side must be the same row as its newer side. One pass over the experiment's
+ * narrow columns for all of them (row keys have no index: a query per row cost a scan per row, 200 rows of a
+ * 300,000-row experiment: 22 s), then the chosen results whole.
  */
+export function chosenResultsOf(
+  db: Database.Database,
+  seq: number,
+  choices: ReadonlyMap<string, ResultChoice>,
+): Map<string, RowResult> {
+  const found = new Map<string, RowResult>();
+  if (choices.size === 0) return found;
+  const candidates = db
+    .prepare(
+      `SELECT rowid, row_key, row_index, trial_index, scores FROM results
+       WHERE exp = ? AND row_key IN (SELECT value FROM json_each(?)) ORDER BY row_key, trial_index, rowid`,
+    )
+    .iterate(seq, JSON.stringify([...choices.keys()])) as Iterable<{
+    rowid: number;
+    row_key: string;
+    row_index: number;
+    trial_index: number;
+    scores: string;
+  }>;
+  const chosen = new Map<string, { rowid: number; rank: number }>();
+  for (const c of candidates) {
+    const choice = choices.get(c.row_key);
+    if (!choice) continue;
+    // Lower rank wins; the first candidate of equal rank (trial 0 first) is kept.
+    let rank = 0;
+    if (choice.kind === "lowest") {
+      const value = lowness(c.scores, choice.score);
+      rank = Number.isNaN(value) ? Number.POSITIVE_INFINITY : value;
+    } else if (choice.kind === "at") {
+      rank = c.row_index === choice.rowIndex && c.trial_index === choice.trial ? 0 : 1;
+    }
+    const best = chosen.get(c.row_key);
+    if (!best || rank < best.rank) chosen.set(c.row_key, { rowid: c.rowid, rank });
+  }
+  const records = db
+    .prepare(
+      `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS} WHERE e.rowid IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify([...chosen.values()].map((c) => c.rowid))) as EventRecord[];
+  for (const record of records) found.set(record.row_key, decodeEvent(record));
+  return found;
+}
+
+/** The first result (trial 0 first), or the lowest-scoring one, of each of some row keys (see chosenResultsOf). */
 export function firstResultsOf(
   db: Database.Database,
   seq: number,
   rowKeys: readonly string[],
   pick: "first" | "lowest" = "first",
 ): Map<string, RowResult> {
-  const found = new Map<string, RowResult>();
-  if (rowKeys.length === 0) return found;
-  const records = db
-    .prepare(
-      `SELECT e.row_key AS wanted, ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS}
-       WHERE e.exp = ? AND e.row_key IN (SELECT value FROM json_each(?))
-       ORDER BY e.row_key, ${pick === "lowest" ? `${RESULT_MEAN} ASC NULLS LAST, ` : ""}e.trial_index, e.rowid`,
-    )
-    .iterate(seq, JSON.stringify(rowKeys)) as Iterable<EventRecord & { wanted: string }>;
-  for (const record of records) {
-    if (!found.has(record.wanted)) found.set(record.wanted, decodeEvent(record));
-  }
-  return found;
+  const choice: ResultChoice = { kind: pick };
+  return chosenResultsOf(db, seq, new Map(rowKeys.map((key) => [key, choice])));
+}
+
+/** For each result shown from the newer experiment, the baseline's result of the same row (see ResultChoice). */
+export function sameRowsIn(
+  db: Database.Database,
+  baselineSeq: number,
+  shown: ReadonlyMap<string, RowResult>,
+): Map<string, RowResult> {
+  const choices = new Map<string, ResultChoice>();
+  for (const [key, row] of shown)
+    choices.set(key, { kind: "at", rowIndex: row.row_index, trial: row.trial_index });
+  return chosenResultsOf(db, baselineSeq, choices);
 }

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { WorstRow } from "../gate/types.js";
 import { stable } from "../summary/stable.js";
-import { firstResultsOf, PER_ROW } from "./compare.js";
+import { chosenResultsOf, PER_ROW, sameRowsIn } from "./compare.js";
 
 /** One score's per-row values. */
 export interface ScoreRows {
@@ -71,8 +71,9 @@ export function worstRows(
     )
     .all(seq, baselineSeq, score, limit) as Array<{ rowKey: string; before: number; after: number }>;
   const keys = rows.map((r) => r.rowKey);
-  const nows = firstResultsOf(db, seq, keys, "lowest");
-  const thens = firstResultsOf(db, baselineSeq, keys);
+  // Each row's lowest result by this score, and the baseline's result of that same row.
+  const nows = chosenResultsOf(db, seq, new Map(keys.map((key) => [key, { kind: "lowest", score }])));
+  const thens = sameRowsIn(db, baselineSeq, nows);
   return rows.map((r) => {
     const now = nows.get(r.rowKey);
     const then = thens.get(r.rowKey);

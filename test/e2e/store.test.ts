@@ -1008,7 +1008,10 @@ Eval("jsonl", { data: loadJsonl("rows.jsonl"), task, scores });
     const shown = await runCli(["show", jsonl[1]?.id ?? "", "--rows", "1"], { cwd: dir });
     expect(shown.stdout).toMatch(/id:faq[^\n]*\n\s+input\s+"b"\n\s+output\s+"nope"/);
     const compared = await runCli(["compare", jsonl[0]?.id ?? "", jsonl[1]?.id ?? ""], { cwd: dir });
-    expect(compared.stdout).toMatch(/id:faq[^\n]*\n\s+input\s+"b"/);
+    // Both sides are the same row's: "b" before, "nope" after (not row "a"'s output as "b"'s before).
+    expect(compared.stdout).toMatch(
+      /id:faq[^\n]*\n\s+input\s+"b"\n\s+expected\s+"b"\n\s+\S+\s+"b"\n\s+\S+\s+"nope"/,
+    );
   });
 
   it("counts rows matched with the baseline whether or not they were scored", async () => {

@@ -3,7 +3,13 @@ import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
 import { oneLine } from "../../report/safe-text.js";
 import { preview, table } from "../../report/values.js";
-import { compareExperiments, firstResultsOf, mostRegressed } from "../../store/compare.js";
+import {
+  chosenResultsOf,
+  compareExperiments,
+  mostRegressed,
+  type ResultChoice,
+  sameRowsIn,
+} from "../../store/compare.js";
 import { Experiments } from "../../store/experiments.js";
 import { experimentJson } from "./experiments.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
@@ -41,9 +47,12 @@ export async function compareCommand(
       };
     });
     const deltas = mostRegressed(store.db, b.seq, a.seq, flags.rows ?? 5);
-    const keys = deltas.map((d) => d.rowKey);
-    const befores = firstResultsOf(store.db, a.seq, keys);
-    const afters = firstResultsOf(store.db, b.seq, keys, "lowest");
+    // Each key's lowest result by the score it regressed most in, and the baseline's result of that same row.
+    const choices = new Map<string, ResultChoice>();
+    for (const d of deltas)
+      if (!choices.has(d.rowKey)) choices.set(d.rowKey, { kind: "lowest", score: d.score });
+    const afters = chosenResultsOf(store.db, b.seq, choices);
+    const befores = sameRowsIn(store.db, a.seq, afters);
     const regressed = deltas.map((d) => {
       const before: Partial<RowResult> = befores.get(d.rowKey) ?? {};
       const after: Partial<RowResult> = afters.get(d.rowKey) ?? {};
