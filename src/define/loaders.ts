@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { noteDependency } from "./dependencies.js";
 import { EvalrunError, isEvalrunError } from "./errors.js";
 import { jsonErrorOffset, lineAndColumn } from "./json-position.js";
-import { noteRowSource } from "./row-source.js";
+import { noteLoadedRows } from "./row-source.js";
 import type { EvalCase } from "./types.js";
 
 /** A row as read from a file: its shape is only known at run time, when each row is checked. */
@@ -104,14 +104,27 @@ function decode(bytes: Buffer, shown: string, loader: string, encoding: string |
     const text = bytes.toString("utf8");
     const at = text.indexOf("\uFFFD");
     const line = at < 0 ? undefined : lineAndColumn(text, at).line;
+    const where = `${shown}${line ? `:${line}` : ""}`;
+    if (utf16) {
+      throw new EvalrunError(
+        "BAD_DATA",
+        `${shown} is not UTF-8 text: it looks like UTF-16 without a byte-order mark (as some Windows tools write it).`,
+        `Save it as UTF-8, or pass its encoding: ${loader}(file, { encoding: "utf-16le" }).`,
+      );
+    }
+    // Letters other than ASCII read fine elsewhere: a UTF-8 file with a few bad bytes (text cut mid-character), which
+    // Windows-1252 would misread throughout.
+    if (/[\u0080-\uFFFC\uFFFE\uFFFF]/.test(text)) {
+      throw new EvalrunError(
+        "BAD_DATA",
+        `${where}: line ${line ?? "?"} holds bytes that are not UTF-8, in a file that is UTF-8 elsewhere (a character cut short?).`,
+        `Fix that line, or read the file with such bytes replaced by "\uFFFD": ${loader}(file, { encoding: "utf-8" }).`,
+      );
+    }
     throw new EvalrunError(
       "BAD_DATA",
-      utf16
-        ? `${shown} is not UTF-8 text: it looks like UTF-16 without a byte-order mark (as some Windows tools write it).`
-        : `${shown}${line ? `:${line}` : ""} is not UTF-8 text${line ? ` (line ${line} has a byte that is not)` : ""}: it was likely saved as Windows-1252 or Latin-1, as Excel's plain "CSV" format is, and reading it as UTF-8 would change its accented letters.`,
-      utf16
-        ? `Save it as UTF-8, or pass its encoding: ${loader}(file, { encoding: "utf-16le" }).`
-        : `Save it as UTF-8 (Excel: "CSV UTF-8"), or pass its encoding: ${loader}(file, { encoding: "windows-1252" }).`,
+      `${where} is not UTF-8 text${line ? ` (line ${line} has a byte that is not)` : ""}: it was likely saved as Windows-1252 or Latin-1, as Excel's plain "CSV" format is, and reading it as UTF-8 would change its accented letters.`,
+      `Save it as UTF-8 (Excel: "CSV UTF-8"), or pass its encoding: ${loader}(file, { encoding: "windows-1252" }).`,
     );
   }
   const text = bytes.toString("utf8");
@@ -185,6 +198,7 @@ function checkId(row: unknown, where: string, text: string): void {
 async function readJsonl<T>(file: string | URL, options: LoadOptions): Promise<T[]> {
   const { shown, text } = await readDataFile(file, "loadJsonl", options);
   const rows: T[] = [];
+  const lines: number[] = [];
   let start = 0;
   for (let line = 1; start <= text.length; line++) {
     let end = text.indexOf("\n", start);
@@ -203,13 +217,13 @@ async function readJsonl<T>(file: string | URL, options: LoadOptions): Promise<T
           'Each line of a .jsonl file holds one JSON value, such as {"input": "...", "expected": "..."}; blank lines are skipped.',
         );
       }
-      const where = `${shown}:${line}`;
-      checkId(row, where, content);
-      noteRowSource(row, where);
+      checkId(row, `${shown}:${line}`, content);
+      lines.push(line);
       rows.push(row);
     }
     start = end + 1;
   }
+  noteLoadedRows(rows, shown, Int32Array.from(lines));
   return rows;
 }
 
@@ -233,8 +247,10 @@ async function readJson<T>(file: string | URL, options: LoadOptions): Promise<T>
       "Check the file at that line (a missing comma or quote, or a trailing comma, is the usual cause).",
     );
   }
-  if (Array.isArray(value))
+  if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) checkId(value[i], `${shown}: row ${i}`, text);
+    noteLoadedRows(value, shown);
+  }
   return value;
 }
 
@@ -284,15 +300,19 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
     return header;
   };
   try {
-    return parse(text, {
+    const lines: number[] = [];
+    const rows = parse(text, {
       columns,
       skip_empty_lines: true,
       delimiter,
+      // The line a record ends on: a record spanning lines (a quoted line break) is named by its last.
       on_record: (record: T, context: { lines: number }) => {
-        noteRowSource(record, `${shown}:${context.lines}`);
+        lines.push(context.lines);
         return record;
       },
     }) as T[];
+    noteLoadedRows(rows, shown, Int32Array.from(lines));
+    return rows;
   } catch (error) {
     if (isEvalrunError(error)) throw error;
     const lines = (error as { lines?: number }).lines;

@@ -122,7 +122,7 @@ export function checkRow(row: unknown, index: number): string | undefined {
 
 /** "Row 2", with "(rows.jsonl:5)" for a row read by evalrun's loaders. */
 function rowName(row: unknown, index: number): string {
-  const where = rowSource(row);
+  const where = rowSource(row, index);
   return where === undefined ? `Row ${index}` : `Row ${index} (${where})`;
 }
 

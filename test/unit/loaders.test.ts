@@ -103,6 +103,22 @@ describe("every loader", () => {
     const { message, hint } = await failure(loadCsv(excel));
     expect(message).toContain("excel.csv:3 is not UTF-8 text (line 3 has a byte that is not)");
     expect(hint).toContain('loadCsv(file, { encoding: "windows-1252" })');
+    // UTF-8 elsewhere, with an emoji cut short: not Windows-1252, which would misread every "é".
+    const cut = path.join(dir, "cut.jsonl");
+    writeFileSync(
+      cut,
+      Buffer.concat([
+        Buffer.from('{"input":"café"}\n{"input":"naïve '),
+        Buffer.from([0xf0, 0x9f, 0x98]),
+        Buffer.from('"}\n'),
+      ]),
+    );
+    const cutShort = await failure(loadJsonl(cut));
+    expect(cutShort.message).toContain(
+      "cut.jsonl:2: line 2 holds bytes that are not UTF-8, in a file that is UTF-8 elsewhere",
+    );
+    expect(cutShort.hint).toContain('loadJsonl(file, { encoding: "utf-8" })');
+    expect((await loadJsonl(cut, { encoding: "utf-8" }))[1]).toEqual({ input: "naïve \uFFFD" });
     const noBom = path.join(dir, "nobom.jsonl");
     writeFileSync(noBom, Buffer.from('{"input":"a"}\n', "utf16le"));
     expect((await failure(loadJsonl(noBom))).message).toContain(
@@ -125,6 +141,12 @@ describe("every loader", () => {
   it("gives each row its file and line, which a malformed row's message names", async () => {
     const rows = await loadJsonl(file("lines.jsonl", '{"input":"a"}\n\n{"question":"b"}\n'));
     expect(checkRow(rows[1], 1)).toContain('lines.jsonl:3) has no `input` field (its fields: "question")');
+    // A row the user's code moved is named by its index alone; loadJson's rows by their file.
+    expect(checkRow(rows[1], 0)).toMatch(/^Row 0 has no/);
+    const json = await loadJson(file("rows.json", '[{"input":1},{"inp":2}]'));
+    expect(checkRow((json as unknown[])[1], 1)).toContain(
+      'rows.json) has no `input` field (its fields: "inp")',
+    );
     const records = await loadCsv(file("lines.csv", 'input,tags\na,\n"b\nc",x\n'));
     expect(checkRow(records[1], 1)).toContain("lines.csv:4) has `tags` that are not an array of strings");
   });
