@@ -42,6 +42,8 @@ export interface RunEvalOptions {
 export interface RunEvalOutcome {
   /** Rows read from the data (after filtering). */
   rowsRead: number;
+  /** Rows the data gave, before filtering; undefined when the eval was stopped while waiting for its data. */
+  rowsGiven?: number | undefined;
   interrupted: boolean;
   /** Set when the eval could not run to the end (bad data, a failing data source). */
   failure: EvalrunError | undefined;
@@ -131,6 +133,7 @@ async function runRows(
   let pending = 0;
   let drained: (() => void) | undefined;
   let rowsRead = 0;
+  let rowsGiven = 0;
   let failure: EvalrunError | undefined;
   let closing: EvalrunError | undefined;
   const wake = () => slots.releaseAll();
@@ -250,6 +253,7 @@ async function runRows(
           break;
         }
         const rowIndex = index++;
+        rowsGiven = index;
         const raw = next.value;
         const problem = readableRow(raw, rowIndex);
         if (problem !== undefined) {
@@ -322,7 +326,7 @@ async function runRows(
       });
     }
   }
-  return { rowsRead, interrupted: options.stop.aborted, failure: failure ?? closing };
+  return { rowsRead, rowsGiven, interrupted: options.stop.aborted, failure: failure ?? closing };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface EvalOutcome {
   summary: ExperimentSummary;
   /** Rows read from the data after filtering (results = rows × trials when nothing was interrupted). */
   rowsRead: number;
+  /** Rows the data gave before any filter, when known. */
+  rowsGiven?: number | undefined;
   taskErrors: number;
   timeouts: number;
   dataErrors: number;

@@ -156,7 +156,7 @@ export class TerminalReporter implements Reporter {
         : "";
     // Said, since such a run passes: an empty export or a query that returned nothing looks like a clean run.
     const empty =
-      outcome.rowsRead === 0 && !outcome.interrupted && outcome.failure === undefined
+      outcome.rowsGiven === 0 && !outcome.interrupted && outcome.failure === undefined
         ? ` · ${c.yellow("its data gave no rows")} (no baseline for later runs)`
         : "";
     const errorText = m.errors.metric > 0 ? c.red(plural(m.errors.metric, "error")) : "0 errors";

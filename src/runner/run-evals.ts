@@ -219,6 +219,7 @@ export async function executeRun(
         info,
         summary,
         rowsRead: ran.rowsRead,
+        rowsGiven: ran.rowsGiven,
         taskErrors: aggregate.taskErrors,
         timeouts: aggregate.timeouts,
         dataErrors: aggregate.dataErrors,

@@ -276,7 +276,14 @@ Eval("faq", {
     expect(empty.stdout).toContain(
       "rows        0 · 0 errors · its data gave no rows (no baseline for later runs)",
     );
+    // A filter that kept none is not the data giving none.
+    const filtered = await runCli(["--filter", "input=^zzz"], { cwd: dir });
+    expect(filtered.stdout).toContain("rows        0 · 0 errors\n");
     await runCli([], { cwd: dir, env: { FAQ_MODE: "broken" } });
+    // Nor the one `baseline save` writes (here where runs do not look): the empty and broken runs are passed over.
+    const saved = await runCli(["baseline", "save", "--baseline-dir", "saved"], { cwd: dir });
+    expect(saved.stdout).toContain(`from ${good?.name}`);
+    expect(saved.stdout).toContain("2 newer runs had no rows, or only errors and no score: not saved.");
     const wrong = await runCli(["--fail-on-regression"], { cwd: dir, env: { FAQ_MODE: "wrong" } });
     expect(wrong.stdout).toContain(`baseline    ${good?.name} · 2 rows matched`);
     expect(wrong.stdout).toMatch(/Eq\s+0\.0%\s+\(-100\.0%\)/);

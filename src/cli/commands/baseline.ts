@@ -25,7 +25,41 @@ export interface BaselineFlags {
 function latestRun(experiments: Experiments, project: string): Experiment | undefined {
   return experiments
     .list(project)
-    .find((e) => e.status === "complete" && e.selection === null && !e.id.startsWith(BASELINE_ID_PREFIX));
+    .find(
+      (e) =>
+        e.status === "complete" &&
+        e.selection === null &&
+        !e.id.startsWith(BASELINE_ID_PREFIX) &&
+        comparable(e),
+    );
+}
+
+/**
+ * A run with a row that did not error, or a score (as Experiments.latestFull asks of a default baseline): a run
+ * whose data gave no rows, saved, made every later run refuse its empty file; one whose rows all errored passed the
+ * next run's 0% for lack of scores to compare.
+ */
+function comparable(e: Experiment): boolean {
+  const m = e.summary?.metrics;
+  if (!m?.rows || !m.errors) return true;
+  return (
+    m.rows.metric > m.errors.metric || Object.values(e.summary?.scores ?? {}).some((s) => s.score !== null)
+  );
+}
+
+/** How many newer complete runs of every row `latestRun` passed over, for a note. */
+function passedOver(experiments: Experiments, project: string, saved: Experiment): number {
+  return experiments
+    .list(project)
+    .filter(
+      (e) =>
+        e.seq !== saved.seq &&
+        e.created >= saved.created &&
+        e.status === "complete" &&
+        e.selection === null &&
+        !e.id.startsWith(BASELINE_ID_PREFIX) &&
+        !comparable(e),
+    ).length;
 }
 
 /**
@@ -111,6 +145,12 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
         if (errors > 0) {
           process.stdout.write(
             `  ${c.yellow("note:")} ${plural(errors, "result")} errored; they are kept without scores and are not compared.\n`,
+          );
+        }
+        const skipped = passedOver(experiments, project, e);
+        if (skipped > 0) {
+          process.stdout.write(
+            `  ${c.yellow("note:")} ${plural(skipped, "newer run")} had no rows, or only errors and no score: not saved.\n`,
           );
         }
       }
