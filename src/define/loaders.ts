@@ -132,6 +132,38 @@ function decode(bytes: Buffer, shown: string, loader: string, encoding: string |
 }
 
 /**
+ * A promise whose work starts at its first `then` (which `await`, `catch`, `finally`, `Promise.all` and the rest
+ * call): still a Promise to `instanceof` and `util.types.isPromise`. Its derived promises are plain ones.
+ */
+class DeferredPromise<T> extends Promise<T> {
+  static override get [Symbol.species]() {
+    return Promise;
+  }
+
+  private start: (() => void) | undefined;
+
+  constructor(start: (resolve: (value: T) => void, reject: (reason: unknown) => void) => void) {
+    let settle: { resolve: (value: T) => void; reject: (reason: unknown) => void } | undefined;
+    super((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    const { resolve, reject } = settle as NonNullable<typeof settle>;
+    this.start = () => start(resolve, reject);
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: the point of the class: the work starts at the first then
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    const start = this.start;
+    this.start = undefined;
+    start?.();
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/**
  * A loader's promise reads its file only once something awaits it. `data: loadJsonl(file)` is evaluated in each
  * worker thread that imports the eval file too, where the rows are never used: each thread read and parsed the
  * whole file (100 MB of JSONL: 1.5 GB instead of 460 MB with a `timeout`). It also never counts as an unhandled
@@ -144,19 +176,9 @@ function lazily<T>(file: string | URL, read: () => Promise<T>): Promise<T> {
   } catch {
     // Not a path: the read says so when awaited.
   }
-  let started: Promise<T> | undefined;
-  const run = () => {
-    started ??= read();
-    return started;
-  };
-  const lazy: Promise<T> = {
-    // biome-ignore lint/suspicious/noThenProperty: this object is the loader's promise, read when awaited
-    then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
-    catch: (onRejected) => run().catch(onRejected),
-    finally: (onFinally) => run().finally(onFinally),
-    [Symbol.toStringTag]: "Promise",
-  };
-  return lazy;
+  return new DeferredPromise<T>((resolve, reject) => {
+    read().then(resolve, reject);
+  });
 }
 
 /** V8's reason without the text it quotes, and the offset when it names one. */
@@ -186,8 +208,10 @@ export function loadJsonl<T = LoadedRow>(file: string | URL, options: LoadOption
 function checkId(row: unknown, where: string, text: string): void {
   const id = typeof row === "object" && row !== null ? (row as { id?: unknown }).id : undefined;
   if (typeof id !== "number" || !Number.isInteger(id) || Number.isSafeInteger(id)) return;
-  // As written: the line's id, or in a whole JSON file the first id of 16 digits or more.
-  const written = /"id"\s*:\s*(-?\d{16,})/.exec(text)?.[1] ?? String(id);
+  // As written: an id of 16 digits or more on the line (or in the JSON file) that reads as this one.
+  const written =
+    [...text.matchAll(/"id"\s*:\s*(-?\d{16,})/g)].map((m) => m[1] as string).find((d) => Number(d) === id) ??
+    String(id);
   throw new EvalrunError(
     "BAD_DATA",
     `${where}: the id ${written} is a number too large for JavaScript to hold exactly: it reads as ${id}, and rows with nearby ids would share one and be compared as one row.`,
@@ -281,7 +305,7 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
       const sep = JSON.stringify(other);
       throw new EvalrunError(
         "BAD_DATA",
-        `${shown}:1: the header is one column, ${JSON.stringify(header[0])}: its names look separated by ${sep}, not by commas.`,
+        `${shown}:1: the header is one column, ${JSON.stringify(header[0])}: its names look separated by ${sep}, not by ${delimiter === "\t" ? "tabs" : JSON.stringify(delimiter)}.`,
         `Pass the separator: loadCsv(file, { delimiter: ${sep} }).`,
       );
     }

@@ -23,7 +23,8 @@ export interface ReporterBody<EvalReport> {
     result: EvalResultWithSummary<any, any, any, any>,
     opts: ReporterOpts,
   ): EvalReport | Promise<EvalReport>;
-  reportRun(reports: EvalReport[]): boolean | Promise<boolean>;
+  /** Braintrust requires it; evalrun never calls either, so a body written without it still type-checks. */
+  reportRun?(reports: EvalReport[]): boolean | Promise<boolean>;
 }
 
 export type ReporterDef<EvalReport> = { name: string } & ReporterBody<EvalReport>;
@@ -32,6 +33,10 @@ export type ReporterDef<EvalReport> = { name: string } & ReporterBody<EvalReport
  * Braintrust's `Reporter(name, body)`, whose result a ported file passes as `Eval()`'s third argument: evalrun
  * reports through its own reporters (`--reporter`), so the definition is returned as it is, and never called.
  */
-export function Reporter<EvalReport>(name: string, body: ReporterBody<EvalReport>): ReporterDef<EvalReport> {
+export function Reporter<EvalReport>(
+  name: string,
+  // Other keys (a description, helpers) are kept, as they always were.
+  body: ReporterBody<EvalReport> & Record<string, unknown>,
+): ReporterDef<EvalReport> {
   return { ...body, name };
 }

@@ -97,7 +97,7 @@ export function checkRow(row: unknown, index: number): string | undefined {
   const r = row as unknown as EvalCase;
   // A Map or a Date is an object too, but stores as {} or a string: metadata's fields would be lost.
   if (r.metadata != null && Object.prototype.toString.call(r.metadata) !== "[object Object]") {
-    return `${rowName(row, index)} has \`metadata\` that is ${describeValue(r.metadata)}; it must be a plain object of fields.${typeof r.metadata === "string" ? FROM_TEXT("metadata") : ""}`;
+    return `${rowName(row, index)} has \`metadata\` that is ${describeValue(r.metadata)}; it must be a plain object of fields.${typeof r.metadata === "string" ? fromText(row, index, "metadata") : ""}`;
   }
   if (r.tags != null) {
     const tags = r.tags as unknown;
@@ -106,7 +106,7 @@ export function checkRow(row: unknown, index: number): string | undefined {
       const what = Array.isArray(tags)
         ? `item ${bad} is ${describeValue(tags[bad])}`
         : `they are ${describeValue(tags)}`;
-      return `${rowName(row, index)} has \`tags\` that are not an array of strings (${what}).${typeof tags === "string" ? FROM_TEXT("tags") : ""}`;
+      return `${rowName(row, index)} has \`tags\` that are not an array of strings (${what}).${typeof tags === "string" ? fromText(row, index, "tags") : ""}`;
     }
   }
   const trials = r.trialCount as unknown;
@@ -126,6 +126,10 @@ function rowName(row: unknown, index: number): string {
   return where === undefined ? `Row ${index}` : `Row ${index} (${where})`;
 }
 
-/** A field of a CSV (or a text column) holding JSON as text. */
-const FROM_TEXT = (field: string) =>
-  ` A CSV's cells are text: map the rows to parse it, e.g. rows.map((r) => ({ ...r, ${field}: JSON.parse(r.${field}) })).`;
+/** For a row read from a CSV, whose cells are text: how to parse the field's JSON. */
+function fromText(row: unknown, index: number, field: string): string {
+  const where = rowSource(row, index);
+  return where !== undefined && /\.(csv|tsv)(:\d+)?$/i.test(where)
+    ? ` A CSV's cells are text: map the rows to parse it, e.g. rows.map((r) => ({ ...r, ${field}: JSON.parse(r.${field}) })).`
+    : "";
+}

@@ -98,8 +98,10 @@ const reporter = Reporter("counts", {
   reportRun: (reports) => reports.every((n) => n > 0),
 });
 const body: ReporterBody<number> = reporter;
-// @ts-expect-error a misspelled reporter key is caught
+// @ts-expect-error a misspelled reportEval is caught (it is missing)
 Reporter("typo", { reportEvals: () => 1, reportRun: () => true });
+// A body without reportRun, with keys of its own, as evalrun always accepted.
+Reporter("partial", { reportEval: () => 1, description: "counts" });
 
 // What `await Eval()` gives a file run by itself: results typed by the evaluator.
 export async function direct() {

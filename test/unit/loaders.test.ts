@@ -79,6 +79,9 @@ describe("every loader", () => {
     const pending = loadJsonl(later);
     writeFileSync(later, '{"input":"written after the call"}\n');
     expect(await pending).toEqual([{ input: "written after the call" }]);
+    // Still a Promise to code that checks.
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await import("node:util")).types.isPromise(pending)).toBe(true);
     // Read once, however often awaited.
     writeFileSync(later, '{"input":"changed"}\n');
     expect(await pending).toEqual([{ input: "written after the call" }]);
@@ -133,7 +136,7 @@ describe("every loader", () => {
     expect(hint).toBe('Write ids this long as strings: "id": "1234567890123456789".');
     const json = file(
       "big.json",
-      '[{"id": "1234567890123456789", "input": 1}, {"id": 98765432109876543210, "input": 2}]',
+      '[{"id": 1000000000000001, "input": 1}, {"id": 98765432109876543210, "input": 2}]',
     );
     expect((await failure(loadJson(json))).message).toContain("big.json: row 1: the id 98765432109876543210");
   });
@@ -147,6 +150,8 @@ describe("every loader", () => {
     expect(checkRow((json as unknown[])[1], 1)).toContain(
       'rows.json) has no `input` field (its fields: "inp")',
     );
+    const meta = await loadCsv(file("meta.csv", 'input,metadata\na,"{""k"":1}"\n'));
+    expect(checkRow(meta[0], 0)).toContain("A CSV's cells are text: map the rows");
     const records = await loadCsv(file("lines.csv", 'input,tags\na,\n"b\nc",x\n'));
     expect(checkRow(records[1], 1)).toContain("lines.csv:4) has `tags` that are not an array of strings");
   });
