@@ -329,6 +329,9 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
       columns,
       skip_empty_lines: true,
       delimiter,
+      // Any line ending, mixed too: rows appended with "\n" to a file Excel or Python wrote with "\r\n" ran into one
+      // record, since csv-parse takes the first line's ending for the whole file.
+      record_delimiter: ["\r\n", "\n", "\r"],
       // The line a record ends on: a record spanning lines (a quoted line break) is named by its last.
       on_record: (record: T, context: { lines: number }) => {
         lines.push(context.lines);

@@ -206,6 +206,16 @@ describe("loadCsv", () => {
     expect(await loadCsv(semi, { delimiter: ";" })).toEqual([{ input: "a", expected: "a" }]);
   });
 
+  it("reads a file whose line endings are mixed (rows appended to a file Excel wrote)", async () => {
+    const mixed = file("mixed.csv", 'input,expected\r\na,a\r\nb,"x\r\ny"\nc,c\nd,d\n');
+    expect(await loadCsv(mixed)).toEqual([
+      { input: "a", expected: "a" },
+      { input: "b", expected: "x\r\ny" },
+      { input: "c", expected: "c" },
+      { input: "d", expected: "d" },
+    ]);
+  });
+
   it("says a line of only spaces is one, where CSV reads a record of one field", async () => {
     const { message, hint } = await failure(loadCsv(file("spaces.csv", "input,expected\na,a\n   \nb,b\n")));
     expect(message).toMatch(/spaces\.csv:3: line 3 holds only spaces or tabs/);
