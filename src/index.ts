@@ -55,6 +55,7 @@ export type {
   Metadata,
   MetadataOf,
   Score,
+  ScoreObject,
   Scorer,
   ScorerArgs,
   ScorerResult,

@@ -64,7 +64,20 @@ export interface ScorerArgs<Input = unknown, Output = unknown, Expected = unknow
   id?: string | undefined;
 }
 
-export type ScorerResult = number | boolean | Score | Score[] | null;
+/**
+ * A score as a scorer may return it: its name (the scorer's when left out), and a score in [0, 1], a boolean as
+ * 1 / 0, or `null` / `undefined` for "not scored" (README's scorer table). `Score`, which built-in scorers return,
+ * is one of these.
+ */
+export interface ScoreObject {
+  name?: string | undefined;
+  score: number | boolean | null | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  /** autoevals' deprecated field (see Score.error). */
+  error?: unknown;
+}
+
+export type ScorerResult = number | boolean | ScoreObject | ScoreObject[] | null;
 
 // biome-ignore lint/suspicious/noExplicitAny: scorers written for autoevals take loosely typed arguments
 export type Scorer<Input = any, Output = any, Expected = any, Meta = any> = (

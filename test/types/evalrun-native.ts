@@ -53,3 +53,18 @@ Eval("mixed", {
       expected === undefined ? null : output === expected,
   ],
 });
+
+// Several named scores, booleans and nulls among them (README's scorer table).
+const LABELS = ["billing", "account"];
+Eval("per-label", {
+  data: [{ input: "refund please", expected: "billing" }],
+  task: () => "billing",
+  scores: [
+    ({ output, expected }) =>
+      LABELS.flatMap((l) => [
+        { name: `recall:${l}`, score: expected === l ? output === l : null },
+        { name: `precision:${l}`, score: output === l ? expected === l : null },
+      ]),
+    ({ output }) => ({ score: output.length > 0 }),
+  ],
+});
