@@ -4,6 +4,7 @@ import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
 import { type RunPlan, resultKey, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
+import { codeDigest } from "../loader/code-digest.js";
 import { importBaselineFile, isBaselineFileRef, readExportHeader } from "../store/baseline-file.js";
 import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
 import { Experiments } from "../store/experiments.js";
@@ -166,6 +167,7 @@ export class StoreSession {
           continue;
         }
         this.checkSameSelection(definition.name, source);
+        this.checkSameCode(definition, source);
       } else if (this.options.retryErrors) {
         source = this.experiments.list(definition.name).find((e) => e.status !== "running");
         const errored = source ? storedPairs(this.store.db, source.seq, "errored").length : 0;
@@ -200,6 +202,32 @@ export class StoreSession {
       wanted
         ? `Resume with the same flags: evalrun --resume ${wanted}.`
         : "Resume without --first, --sample, --shard or --filter, or start a new experiment without --resume.",
+    );
+  }
+
+  /** Digests of the code of each bundle, read once (loader/code-digest.ts). */
+  private codes = new Map<string, string | undefined>();
+
+  private codeOf(definition: EvalDefinition): string | undefined {
+    const bundle = definition.bundle;
+    if (bundle === undefined) return undefined;
+    if (!this.codes.has(bundle)) this.codes.set(bundle, codeDigest(bundle));
+    return this.codes.get(bundle);
+  }
+
+  /**
+   * --resume continues an experiment with the code it ran: resumed after an edit (the usual Ctrl-C, fix the prompt,
+   * resume), it stored rows of two versions as one complete experiment, whose means matched neither, and which
+   * became the next run's baseline.
+   */
+  private checkSameCode(definition: EvalDefinition, source: Experiment): void {
+    const now = this.codeOf(definition);
+    if (source.code === null || now === undefined || now === source.code) return;
+    const file = definition.file ? path.relative(this.options.root, definition.file) : "its eval file";
+    throw new EvalrunError(
+      "RESUME",
+      `Eval "${definition.name}": its code has changed since its experiment ${source.name} was interrupted (${file} or a module it imports); resuming would store results of two versions of it as one experiment.`,
+      "Run without --resume to start a new experiment with the code as it is now (or undo the change to resume).",
     );
   }
 
@@ -263,9 +291,14 @@ export class StoreSession {
         trialCount: info.trialCount,
         baseExperimentId: baseline?.id ?? null,
         selection: this.options.selection ?? null,
+        code: this.codeOf(definition) ?? null,
       });
       this.created.add(experiment.seq);
       if (source) {
+        if (source.code && this.codeOf(definition) !== source.code)
+          this.notes.push(
+            `Eval "${definition.name}": the rows kept from ${source.name} ran an earlier version of its code (its file or a module it imports has changed since); run without --retry-errors to run them all again.`,
+          );
         // --retry-errors: the new experiment starts with the last one's good rows and runs the rest: its errored
         // rows, and rows the data has gained since (else it would be stored as a complete run that lacks them).
         plan = skipDone(storedPairs(db, source.seq, "ok"), keysByIndex(storedPairs(db, source.seq)));

@@ -31,6 +31,7 @@ export interface ExperimentRecord {
   owner_pid: number | null;
   owner_host: string | null;
   selection: string | null;
+  code: string | null;
 }
 
 function fromRecord(r: ExperimentRecord): Experiment {
@@ -57,6 +58,7 @@ function fromRecord(r: ExperimentRecord): Experiment {
     summary: r.summary ? (JSON.parse(r.summary) as ExperimentSummary) : null,
     baseExperimentId: r.base_experiment_id,
     selection: r.selection ?? null,
+    code: r.code ?? null,
   };
 }
 
@@ -80,6 +82,8 @@ export interface NewExperiment {
   baseExperimentId?: string | null;
   /** The flags that selected the run's rows; absent for a run of every row. */
   selection?: string | null;
+  /** A digest of the eval code it runs, when known. */
+  code?: string | null;
 }
 
 /** The experiments of one store: naming, creating, finding, listing and finishing them. */
@@ -113,10 +117,10 @@ export class Experiments {
     const insert = this.db.prepare(`
       INSERT INTO experiments (id, project, name, created, finished, status, source, git_commit, git_branch, git_dirty,
         evalrun_version, file, description, metadata, tags, trial_count, summary, base_experiment_id, owner_pid, owner_host,
-        selection)
+        selection, code)
       VALUES (@id, @project, @name, @created, @finished, @status, @source, @git_commit, @git_branch, @git_dirty,
         @evalrun_version, @file, @description, @metadata, @tags, @trial_count, @summary, @base_experiment_id, @owner_pid, @owner_host,
-        @selection)`);
+        @selection, @code)`);
     const create = this.db.transaction(() => {
       const status = input.status ?? "running";
       const record = {
@@ -141,6 +145,7 @@ export class Experiments {
         owner_pid: status === "running" ? process.pid : null,
         owner_host: status === "running" ? os.hostname() : null,
         selection: input.selection ?? null,
+        code: input.code ?? null,
       };
       const { lastInsertRowid } = insert.run(record);
       return Number(lastInsertRowid);

@@ -126,6 +126,11 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
     // `baseline save` does not take it for the eval's scores.
     db.exec("ALTER TABLE experiments ADD COLUMN selection TEXT");
   },
+  (db) => {
+    // A digest of the compiled eval code a run ran (its bundle, less its source map): --resume refuses to continue
+    // an experiment with other code, which stored two versions' rows as one complete experiment.
+    db.exec("ALTER TABLE experiments ADD COLUMN code TEXT");
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -33,4 +33,6 @@ export interface Experiment {
   baseExperimentId: string | null;
   /** The flags that selected this run's rows (`--first 30`), or null when it ran every row. */
   selection: string | null;
+  /** A digest of the compiled eval code the run ran (see loader/code-digest.ts), or null when not known. */
+  code: string | null;
 }

@@ -380,6 +380,36 @@ describe("interrupted runs", () => {
     expect(ranAgain).toEqual(range(200).filter((i) => !had.has(i)));
   });
 
+  it("--resume refuses code changed since the interruption, and resumes past a changed comment", async () => {
+    // The usual story: Ctrl-C, fix the prompt, --resume. Two versions' rows would make one "complete" experiment.
+    const dir = project({
+      "package.json": PACKAGE,
+      "slow.eval.ts": SLOW_EVAL,
+      "prompt.ts": 'export const P = "v1";\n',
+    });
+    const eval_ = path.join(dir, "slow.eval.ts");
+    writeFileSync(
+      eval_,
+      SLOW_EVAL.replace("return i;", "return P + i;").replace(
+        HEADER,
+        `${HEADER}import { P } from "./prompt";\n`,
+      ),
+    );
+    const log = path.join(dir, "scores.log");
+    expect((await interruptSlowRun(dir, log, "SIGINT", 20)).result.code).toBe(130);
+    writeFileSync(path.join(dir, "prompt.ts"), 'export const P = "v2";\n');
+    const refused = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Eval "slow": its code has changed since its experiment');
+    expect(refused.stderr).toContain("(slow.eval.ts or a module it imports)");
+    expect(experiments(storeOf(dir)).map((e) => e.status)).toEqual(["interrupted"]);
+    // Back to v1, with a comment: the code is the same.
+    writeFileSync(path.join(dir, "prompt.ts"), '// the first prompt\nexport const P = "v1";\n');
+    const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
+    expect(resumed.code).toBe(0);
+    expect(experiments(storeOf(dir)).map((e) => e.status)).toEqual(["complete"]);
+  });
+
   it("--resume continues with the interrupted run's trials and only with its selection of rows", async () => {
     const dir = project({ "package.json": PACKAGE, "slow.eval.ts": SLOW_EVAL });
     const log = path.join(dir, "scores.log");
