@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { baselineFile } from "../helpers/baseline.js";
@@ -495,15 +495,41 @@ describe("bad gate input", () => {
 });
 
 describe("baseline save", () => {
+  it("saves a project's evals when one it ran before is gone (evalrun init's example, replaced), and says so", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/example.eval.ts": SUPPORT.replace('Eval("support"', 'Eval("example"'),
+    });
+    await runCli(["--no-progress"], { cwd: dir });
+    renameSync(path.join(dir, "evals", "example.eval.ts"), path.join(dir, "evals", "support.eval.ts"));
+    writeFileSync(path.join(dir, "evals", "support.eval.ts"), SUPPORT);
+    await runCli(["--no-progress"], { cwd: dir });
+    const save = await runCli(["baseline", "save"], { cwd: dir });
+    expect(save.code).toBe(0);
+    expect(save.stdout).toContain("saved evals/__baselines__/support.jsonl");
+    expect(save.stdout).toContain(
+      "skipped example (its last run's file evals/example.eval.ts is no longer there): run it from its new place, or forget an eval that is gone with `evalrun prune --keep 0 EVAL`.",
+    );
+    // Forgotten, it is not mentioned again.
+    expect((await runCli(["prune", "--keep", "0", "example"], { cwd: dir })).code).toBe(0);
+    expect((await runCli(["baseline", "save"], { cwd: dir })).stdout).not.toContain("example");
+  });
+
   it("refuses to save beside an eval file that has moved since its last run, where no run would look", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     await runCli(["--no-progress"], { cwd: dir });
     mkdirSync(path.join(dir, "evals", "new"));
     renameSync(path.join(dir, "evals", "support.eval.ts"), path.join(dir, "evals", "new", "support.eval.ts"));
-    const save = await runCli(["baseline", "save"], { cwd: dir });
+    const save = await runCli(["baseline", "save", "support"], { cwd: dir });
     expect(save.code).toBe(2);
     expect(save.stderr).toContain(
-      "was of evals/support.eval.ts, which is no longer there (moved or renamed?)",
+      "was of evals/support.eval.ts, which is no longer there (moved, renamed or deleted?)",
+    );
+    expect(save.stderr).toContain('`evalrun prune --keep 0 "support"`');
+    const all = await runCli(["baseline", "save"], { cwd: dir });
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain(
+      "No eval to save: support (its last run's file evals/support.eval.ts is no longer there).",
     );
     expect(existsSync(path.join(dir, "evals", "__baselines__"))).toBe(false);
     // Run from its new place, it saves beside it.

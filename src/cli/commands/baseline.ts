@@ -102,6 +102,7 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
       );
     }
     const saved: Array<{ eval: string; file: string; rows: number; experiment: string }> = [];
+    const gone: string[] = [];
     const c = colorsFor(process.stdout);
     for (const project of projects) {
       const e = latestRun(experiments, project);
@@ -124,11 +125,17 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
         );
       }
       if (!baselineDir && e.file && !existsSync(path.join(root, e.file))) {
+        // Without names, an eval the project no longer has (`evalrun init`'s example, replaced) is passed over:
+        // every save failed on it.
+        if (names.length === 0) {
+          gone.push(`${project} (its last run's file ${e.file} is no longer there)`);
+          continue;
+        }
         // Runs look beside where the file is now: written beside where it was, it would compare with nothing.
         throw new EvalrunError(
           "USAGE",
-          `Eval "${project}"'s last run (${e.name}) was of ${e.file}, which is no longer there (moved or renamed?): its baseline would land where no run looks for it.`,
-          "Run the eval from its new place (`evalrun`), then save; or keep every baseline in one directory with --baseline-dir.",
+          `Eval "${project}"'s last run (${e.name}) was of ${e.file}, which is no longer there (moved, renamed or deleted?): its baseline would land where no run looks for it.`,
+          `Run the eval from its new place (\`evalrun\`), then save; keep every baseline in one directory with --baseline-dir; or, if the eval is gone for good, forget its runs: \`evalrun prune --keep 0 "${project}"\`.`,
         );
       }
       const rows = writeBaselineFile(store.db, e, file);
@@ -155,8 +162,21 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
         }
       }
     }
-    if (flags.json) writeJson({ saved });
-    else process.stdout.write(c.dim("Commit the files: runs compare with them from now on.\n"));
+    if (saved.length === 0 && gone.length > 0) {
+      throw new EvalrunError(
+        "NOT_FOUND",
+        `No eval to save: ${gone.join(", ")}.`,
+        "Run the evals from where their files are now (`evalrun`), then save; forget an eval that is gone with `evalrun prune --keep 0 EVAL`.",
+      );
+    }
+    if (flags.json) writeJson({ saved, skipped: gone });
+    else {
+      if (gone.length > 0)
+        process.stdout.write(
+          `${c.yellow("skipped")} ${gone.join(", ")}: run it from its new place, or forget an eval that is gone with \`evalrun prune --keep 0 EVAL\`.\n`,
+        );
+      process.stdout.write(c.dim("Commit the files: runs compare with them from now on.\n"));
+    }
     return 0;
   } finally {
     store.db.close();
