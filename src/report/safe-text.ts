@@ -68,3 +68,13 @@ export function inertForActions(text: string, style: EscapeStyle = "text"): stri
 
 /** True on GitHub Actions, where what evalrun prints to the log must not run as a workflow command. */
 export const onActions = (env: NodeJS.ProcessEnv = process.env): boolean => env.GITHUB_ACTIONS === "true";
+
+/**
+ * "row 38" (its place in the data, from 0) and, when the data gives ids, "row 38 (id q39)": the id is what the
+ * user's file and the other views (show's low rows, the gate's worst rows) name it by.
+ */
+export function rowLabel(index: number, id: string | undefined): string {
+  if (id === undefined || id === "") return `row ${index}`;
+  const shown = oneLine(id);
+  return `row ${index} (id ${shown.length > 40 ? `${shown.slice(0, 39)}…` : shown})`;
+}

@@ -9,7 +9,7 @@ import { gateFailed, gateLines, scoreIntervals } from "./gate-lines.js";
 import { formatProblem, indent } from "./problems.js";
 import type { Progress } from "./progress.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
-import { clip, hanging, inertForActions, onActions, oneLine, printable } from "./safe-text.js";
+import { clip, hanging, inertForActions, onActions, oneLine, printable, rowLabel } from "./safe-text.js";
 
 export interface TerminalReporterOptions {
   out: Writable;
@@ -31,6 +31,8 @@ const MESSAGE_LIMITS = { chars: 1000, lines: 20 };
 
 interface ErrorSample {
   row: number;
+  /** The row's id, when the data gives one. */
+  id: string | undefined;
   trial: number;
   kind: string;
   message: string;
@@ -102,6 +104,7 @@ export class TerminalReporter implements Reporter {
       }
       fresh.push({
         row: row.row_index,
+        id: row.row_id,
         trial: row.trial_index,
         kind: m.kind,
         message: m.message,
@@ -151,14 +154,20 @@ export class TerminalReporter implements Reporter {
     }
     // Only when it is the product: an interrupted, resumed or partly re-run eval has other counts.
     const trials =
-      ev.trialCount > 1 && outcome.rowsRead * ev.trialCount === m.rows.metric
+      ev.trialCount > 1 && outcome.rowsRead > 0 && outcome.rowsRead * ev.trialCount === m.rows.metric
         ? ` (${plural(outcome.rowsRead, "row")} × ${ev.trialCount} trials)`
         : "";
-    // Said, since such a run passes: an empty export or a query that returned nothing looks like a clean run.
+    // Said, since such a run passes: an empty export, a query that returned nothing, or a --filter with a typo in
+    // its field looks like a clean run.
+    const given = outcome.rowsGiven;
     const empty =
-      outcome.rowsGiven === 0 && !outcome.interrupted && outcome.failure === undefined
-        ? ` · ${c.yellow("its data gave no rows")} (no baseline for later runs)`
-        : "";
+      outcome.interrupted || outcome.failure !== undefined || given === undefined
+        ? ""
+        : given === 0
+          ? ` · ${c.yellow("its data gave no rows")} (no baseline for later runs)`
+          : outcome.rowsRead === 0
+            ? ` · ${c.yellow(`--filter kept none of its ${plural(given, "row")}`)}`
+            : "";
     const errorText = m.errors.metric > 0 ? c.red(plural(m.errors.metric, "error")) : "0 errors";
     lines.push(
       `  ${c.dim("rows")}        ${m.rows.metric}${trials} · ${errorText}${this.errorBreakdown(outcome)}${empty}`,
@@ -198,7 +207,7 @@ export class TerminalReporter implements Reporter {
         const trial = ev.trialCount > 1 ? ` trial ${e.trial}` : "";
         const again = e.repeats > 0 ? c.dim(` (and ${e.repeats} more with this error)`) : "";
         lines.push(
-          `    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${this.message(e.message, summary)}${again}`,
+          `    ${c.red(`${rowLabel(e.row, e.id)}${trial}`)} ${c.dim(e.kind)}  ${this.message(e.message, summary)}${again}`,
         );
         if (this.o.verbose && e.stack)
           lines.push(indent(printable(e.stack).split("\n").slice(1).join("\n"), "      "));

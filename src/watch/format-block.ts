@@ -1,5 +1,6 @@
 import type { Colors } from "../report/colors.js";
 import { formatPercent, formatSeconds, plural, shownPath } from "../report/format.js";
+import { rowLabel } from "../report/safe-text.js";
 import type { EvalState, RunRecord } from "./state.js";
 
 export interface BlockOptions {
@@ -66,7 +67,9 @@ export function evalBlock(ev: EvalState, o: BlockOptions): string {
   for (const e of last.errors) {
     const trial = last.outcome.info.trialCount > 1 ? ` trial ${e.trial}` : "";
     const where = e.where ? c.dim(` (${e.where})`) : "";
-    lines.push(shade(`    ${c.red(`row ${e.row}${trial}`)} ${c.dim(e.kind)}  ${e.message}${where}`));
+    lines.push(
+      shade(`    ${c.red(`${rowLabel(e.row, e.id)}${trial}`)} ${c.dim(e.kind)}  ${e.message}${where}`),
+    );
   }
   const more = last.errorRows - new Set(last.errors.map((e) => `${e.row}:${e.trial}`)).size;
   if (more > 0) lines.push(shade(`    ${c.dim(`… and ${plural(more, "more errored row")}`)}`));

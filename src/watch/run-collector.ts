@@ -41,7 +41,7 @@ export class RunCollector implements Reporter {
   }
 
   private samples(row: RowResult): ErrorSample[] {
-    const base = { row: row.row_index, trial: row.trial_index };
+    const base = { row: row.row_index, id: row.row_id, trial: row.trial_index };
     if (row.error) {
       const where = stackLocation(row.error.stack, this.o.cwd);
       return [{ ...base, kind: row.error.kind, message: row.error.message, where }];

@@ -4,6 +4,8 @@ import type { ExperimentSummary } from "../summary/types.js";
 /** An errored row as the watch screen shows it. */
 export interface ErrorSample {
   row: number;
+  /** The row's id, when the data gives one. */
+  id?: string | undefined;
   trial: number;
   kind: string;
   message: string;

@@ -88,6 +88,24 @@ Eval("mixed", {
     expect(notEnough.code).toBe(1);
   });
 
+  it("names an errored row by its id too, where the data gives ids, on the terminal and in show", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ type: "module" }),
+      "ids.eval.ts": `${HEADER}Eval("ids", {
+  data: [{ id: "q1", input: 1 }, { id: "q2", input: 2 }],
+  task: (x: number) => { if (x === 2) throw new Error("no answer"); return x; },
+  scores: [],
+});
+`,
+    });
+    const run = await runCli(["--no-progress"], { cwd: dir });
+    expect(run.stdout).toContain("row 1 (id q2) task  Error: no answer");
+    const shown = await runCli(["show", experiments(path.join(dir, ".evalrun", "evalrun.db"))[0]?.id ?? ""], {
+      cwd: dir,
+    });
+    expect(shown.stdout).toContain("row 1 (id q2) task  Error: no answer");
+  });
+
   it("says what a thrown non-Error held, and an Error's cause", async () => {
     const dir = project({
       "thrown.eval.ts": `${HEADER}

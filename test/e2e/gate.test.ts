@@ -278,7 +278,7 @@ Eval("faq", {
     );
     // A filter that kept none is not the data giving none.
     const filtered = await runCli(["--filter", "input=^zzz"], { cwd: dir });
-    expect(filtered.stdout).toContain("rows        0 · 0 errors\n");
+    expect(filtered.stdout).toContain("rows        0 · 0 errors · --filter kept none of its 2 rows\n");
     await runCli([], { cwd: dir, env: { FAQ_MODE: "broken" } });
     // Nor the one `baseline save` writes (here where runs do not look): the empty and broken runs are passed over.
     const saved = await runCli(["baseline", "save", "--baseline-dir", "saved"], { cwd: dir });

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural, tokenTotals } from "../../report/format.js";
-import { hanging, inertForActions, onActions, oneLine, printable } from "../../report/safe-text.js";
+import { hanging, inertForActions, onActions, oneLine, printable, rowLabel } from "../../report/safe-text.js";
 import { preview, shortDate } from "../../report/values.js";
 import { firstResultsOf } from "../../store/compare.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "../../store/events.js";
@@ -71,6 +71,8 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
 
 export interface ErroredRow {
   row_index: number;
+  /** The row's id, when the data gives one. */
+  row_id?: string | undefined;
   trial_index: number;
   /** "task", "timeout", "data", or "score" for a scorer's error. */
   kind: string;
@@ -87,7 +89,7 @@ export function firstErrors(db: Database.Database, e: Experiment, limit: number)
   const found: ErroredRow[] = [];
   for (const record of records) {
     const row = decodeEvent(record);
-    const at = { row_index: row.row_index, trial_index: row.trial_index };
+    const at = { row_index: row.row_index, row_id: row.row_id, trial_index: row.trial_index };
     if (row.error) found.push({ ...at, kind: row.error.kind, message: row.error.message });
     for (const message of Object.values(row.score_errors ?? {}))
       found.push({ ...at, kind: "score", message });
@@ -178,7 +180,7 @@ export async function showCommand(
         const trial = r.trial_index > 0 ? ` trial ${r.trial_index}` : "";
         // A message is the user's text (a model's output, a stack): shown, not acted on by the terminal.
         lines.push(
-          `    ${c.red(`row ${r.row_index}${trial}`)} ${c.dim(r.kind)}  ${hanging(printable(r.message), "      ")}`,
+          `    ${c.red(`${rowLabel(r.row_index, r.row_id)}${trial}`)} ${c.dim(r.kind)}  ${hanging(printable(r.message), "      ")}`,
         );
       }
     }
