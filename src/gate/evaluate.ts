@@ -74,10 +74,19 @@ function unknownScore(input: EvalGateInput, rule: ScoreRule & { score: string })
   };
 }
 
+/**
+ * The means' change where it differs from the matched rows' by more than this: said beside a passing gate, since
+ * rows scored on one side only (a per-label score newly scored on rows, a subset run) are not gated, and a 100% ->
+ * 48.5% mean read "+0.0% ... within noise".
+ */
+const APART = 0.05;
+
 export function regressionCheck(
   score: string,
   change: ScoreChange,
   options: Pick<GateOptions, "maxDrop" | "confidence" | "requireBaseline">,
+  /** The change of the two means (the summary's `diff`), when known. */
+  meansDiff?: number | null,
 ): GateCheck {
   const est = change.estimate;
   if (!est || change.matched === 0) {
@@ -105,11 +114,15 @@ export function regressionCheck(
     : est.low > EPSILON
       ? "improved"
       : "within noise";
+  const apart =
+    typeof meansDiff === "number" && Math.abs(meansDiff - est.mean) > APART
+      ? `; its mean moved ${signedPercent(meansDiff)}, on rows scored on one side only, which are not gated`
+      : "";
   return {
     kind: "regression",
     score,
     status: "pass",
-    message: `${score} ${signedPercent(est.mean)} ${ci} ${rows}: ${why}`,
+    message: `${score} ${signedPercent(est.mean)} ${ci} ${rows}: ${why}${apart}`,
   };
 }
 
@@ -213,7 +226,7 @@ export function evaluateGate(input: EvalGateInput): EvalGate {
       checks.push(nothingCompared(input, stats.name));
       continue;
     }
-    const check = regressionCheck(stats.name, stats.change, options);
+    const check = regressionCheck(stats.name, stats.change, options, summary.scores[stats.name]?.diff);
     if (check.status === "fail" && check.kind === "regression" && stats.change.matched > 0) {
       check.worstRows = input.worstRows(stats.name);
     }

@@ -59,8 +59,11 @@ export function renderMarkdown(result: RunResult, cwd: string): string {
         const stats = e.stats?.scores[s.name];
         const mean = `${percent(s.score)}${stats?.interval ? ` ${bracket(stats.interval)}` : ""}`;
         const est = stats?.change?.estimate;
+        // The matched rows' change, and the means' where it differs (rows on one side only): "+0.0%" alone hid
+        // a 100% -> 48.5% drop of a score newly scored on rows.
+        const apart = est && s.diff !== null && signedPercent(s.diff) !== signedPercent(est.mean);
         const change = est
-          ? `${signedPercent(est.mean)} ${bracket(est, true)}`
+          ? `${signedPercent(est.mean)} ${bracket(est, true)}${apart ? ` over ${est.n} matched (mean ${signedPercent(s.diff as number)})` : ""}`
           : s.diff !== null
             ? signedPercent(s.diff)
             : "–";

@@ -185,7 +185,7 @@ export class TerminalReporter implements Reporter {
         const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
         const before = cmp?.means[s.name];
         const change = cmp
-          ? `  ${this.change(s.diff, typeof before === "number" && s.score === null ? before : undefined, s.name in cmp.means)}  ${this.movement(s.improvements, s.regressions)}`
+          ? `  ${this.change(s.diff, typeof before === "number" && s.score === null ? before : undefined, s.name in cmp.means, cmp.onlyBase + cmp.onlyNew > 0)}  ${this.movement(s.improvements, s.regressions)}`
           : "";
         lines.push(
           `    ${oneLine(s.name).padEnd(width)}  ${c.bold(formatPercent(s.score).padStart(6))}${change}  ${c.dim(`${s.scored} scored`)}${extra}${scoreIntervals(outcome.stats?.scores[s.name], outcome.stats?.confidence ?? 0.95, c, cmp ? s.diff : undefined)}`,
@@ -249,13 +249,18 @@ export class TerminalReporter implements Reporter {
    * `(+4.0%)`: the change of the mean in percentage points, green up, red down. A score the baseline has but this
    * run scored no row of is not new: it says what it was (it used to read "(new)").
    */
-  private change(diff: number | null, lost: number | undefined, inBaseline: boolean): string {
+  /**
+   * The change of the means. Not coloured when the two means are over different rows (`--first`, `--filter`, rows
+   * added or removed): a subset's mean against the whole baseline's read as a red -62% on rows that had not changed;
+   * the line's paired change over matched rows is then shown, coloured, beside it.
+   */
+  private change(diff: number | null, lost: number | undefined, inBaseline: boolean, otherRows: boolean): string {
     const c = this.o.colors;
     if (lost !== undefined) return c.red(`(was ${percent(lost)})`.padStart(8));
     // A score the baseline had but never scored (null on every row there too) is not new.
     if (diff === null) return c.dim((inBaseline ? "(–)" : "(new)").padStart(8));
     const text = `(${signedPercent(diff)})`.padStart(8);
-    return Math.abs(diff) < 0.0005 ? c.dim(text) : diff > 0 ? c.green(text) : c.red(text);
+    return Math.abs(diff) < 0.0005 || otherRows ? c.dim(text) : diff > 0 ? c.green(text) : c.red(text);
   }
 
   private movement(improvements: number, regressions: number): string {

@@ -323,6 +323,60 @@ Eval("trials", {
 });
 `;
 
+  it("does not colour a subset run's means' change against the whole baseline red (its rows did not change)", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "subset.eval.ts": `import { Eval } from "evalrun";
+Eval("subset", {
+  data: Array.from({ length: 10 }, (_, i) => ({ input: i })),
+  task: (i: number) => i,
+  scores: [function A({ input }: { input: number }) { return input < 5 ? 0 : 1; }],
+});
+`,
+    });
+    await runCli(["--no-progress"], { cwd: dir });
+    const colours = { FORCE_COLOR: "1", NO_COLOR: undefined };
+    const first = await runCli(["--no-progress", "--first", "5"], { cwd: dir, env: colours });
+    // 0% of the first 5 rows against 50% of all 10: the means' -50% is shown, not in red; the rows' change is +0.0%.
+    expect(first.stdout).toContain("(-50.0%)");
+    expect(first.stdout).not.toContain("\u001b[31m(-50.0%)");
+    expect(first.stdout).toContain("+0.0%");
+  });
+
+  it("says beside a passing gate when a score's mean moved on rows scored on one side only", async () => {
+    // Per-label precision: null where the label was not predicted. The change predicts "x" for 10 more rows, all
+    // wrong: 100% -> 50%, while the 10 rows scored on both sides did not move.
+    const dir = project({
+      "package.json": PACKAGE,
+      "labels.eval.ts": `import { Eval } from "evalrun";
+const wider = process.env.WIDER === "1";
+Eval("labels", {
+  data: Array.from({ length: 20 }, (_, i) => ({ input: i, expected: i < 10 ? "x" : "y" })),
+  task: (i: number) => (i < 10 || wider ? "x" : "y"),
+  scores: [({ output, expected }: { output: string; expected: string }) => ({ name: "precision:x", score: output === "x" ? expected === "x" : null })],
+});
+`,
+    });
+    await runCli(["--no-progress"], { cwd: dir });
+    const summaryFile = path.join(dir, "summary.md");
+    const wider = await runCli(
+      [
+        "--no-progress",
+        "--fail-on-regression",
+        "--reporter",
+        "default,markdown",
+        "--outfile",
+        `markdown=${summaryFile}`,
+      ],
+      { cwd: dir, env: { WIDER: "1" } },
+    );
+    expect(wider.stdout).toMatch(/precision:x\s+50\.0%\s+\(-50\.0%\)/);
+    expect(wider.stdout).toContain(
+      "over 10 matched rows; 0 regressed, 0 improved: within noise; its mean moved -50.0%, on rows scored on one side only, which are not gated",
+    );
+    expect(readFileSync(summaryFile, "utf8")).toContain("+0.0% [+0.0%, +0.0%] over 10 matched (mean -50.0%)");
+  });
+
   it("gives each mean an interval that brackets it, also when rows ran different numbers of trials", async () => {
     const dir = project({ "package.json": PACKAGE, "trials.eval.ts": TRIALS });
     const result = await runCli(["--no-progress"], { cwd: dir, env: { NO_COLOR: "1" } });
