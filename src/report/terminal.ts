@@ -254,7 +254,12 @@ export class TerminalReporter implements Reporter {
    * added or removed): a subset's mean against the whole baseline's read as a red -62% on rows that had not changed;
    * the line's paired change over matched rows is then shown, coloured, beside it.
    */
-  private change(diff: number | null, lost: number | undefined, inBaseline: boolean, otherRows: boolean): string {
+  private change(
+    diff: number | null,
+    lost: number | undefined,
+    inBaseline: boolean,
+    otherRows: boolean,
+  ): string {
     const c = this.o.colors;
     if (lost !== undefined) return c.red(`(was ${percent(lost)})`.padStart(8));
     // A score the baseline had but never scored (null on every row there too) is not new.
