@@ -74,6 +74,30 @@ describe("history commands", () => {
     ]);
   });
 
+  it("show and compare print a judge's reason for a low or regressed row (its choice and rationale)", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ type: "module" }),
+      "why.eval.ts": `import { Eval } from "evalrun";
+const wrong = process.env.WRONG === "1";
+Eval("why", {
+  data: [{ input: "capital of France", expected: "Paris" }],
+  task: () => (wrong ? "Lyon" : "Paris"),
+  scores: [({ output, expected }: { output: string; expected: string }) => ({
+    name: "Factuality",
+    score: output === expected ? 1 : 0,
+    metadata: { choice: output === expected ? "C" : "D", rationale: output === expected ? "Same answer." : "They disagree on the city." },
+  })],
+});
+`,
+    });
+    const one = summaryOf((await runCli(["--jsonl"], { cwd: dir })).stdout, "why");
+    const two = summaryOf((await runCli(["--jsonl"], { cwd: dir, env: { WRONG: "1" } })).stdout, "why");
+    const shown = await runCli(["show", two.experiment_name], { cwd: dir });
+    expect(shown.stdout).toContain("why      Factuality: (D) They disagree on the city.");
+    const compared = await runCli(["compare", one.experiment_name, two.experiment_name], { cwd: dir });
+    expect(compared.stdout).toMatch(/why\s+\(D\) They disagree on the city\./);
+  });
+
   it("show gives a low row's scores as its trials' means, the numbers its mean is made of", async () => {
     const dir = project({
       "trials.eval.ts": `import { Eval } from "evalrun";

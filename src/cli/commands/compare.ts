@@ -1,7 +1,7 @@
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
-import { oneLine } from "../../report/safe-text.js";
+import { oneLine, short } from "../../report/safe-text.js";
 import { preview, table } from "../../report/values.js";
 import {
   chosenResultsOf,
@@ -12,6 +12,7 @@ import {
 } from "../../store/compare.js";
 import { Experiments } from "../../store/experiments.js";
 import { experimentJson } from "./experiments.js";
+import { reasonsOf } from "./show.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
 
 const pct = (d: number | null) =>
@@ -65,6 +66,7 @@ export async function compareCommand(
         expected: after.expected,
         output_before: before.error ? undefined : before.output,
         output_after: after.error ? undefined : after.output,
+        why_after: reasonsOf(after)[d.score],
         error_before: before.error?.message,
         error_after: after.error?.message,
       };
@@ -125,6 +127,8 @@ export async function compareCommand(
         lines.push(
           `      ${c.dim(b.name.padEnd(width))} ${r.error_after ? c.red(r.error_after) : preview(r.output_after)}`,
         );
+        if (r.why_after)
+          lines.push(`      ${c.dim("why".padEnd(width))} ${short(oneLine(r.why_after), 200)}`);
       }
     }
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -2,7 +2,15 @@ import type Database from "better-sqlite3";
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural, tokenTotals } from "../../report/format.js";
-import { hanging, inertForActions, onActions, oneLine, printable, rowLabel } from "../../report/safe-text.js";
+import {
+  hanging,
+  inertForActions,
+  onActions,
+  oneLine,
+  printable,
+  rowLabel,
+  short,
+} from "../../report/safe-text.js";
 import { preview, shortDate } from "../../report/values.js";
 import { firstResultsOf } from "../../store/compare.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "../../store/events.js";
@@ -26,6 +34,20 @@ export interface LowRow {
   output: unknown;
   expected: unknown;
   error: string | undefined;
+  /** Each score's reason, where its scorer gave one (an LLM judge's choice and rationale). */
+  reasons: Record<string, string>;
+}
+
+/** A score's reason from its metadata: a judge's `rationale` (with its `choice`), or a `reason`/`explanation`. */
+export function reasonsOf(row: Pick<RowResult, "score_metadata">): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [name, meta] of Object.entries(row.score_metadata ?? {})) {
+    const text = [meta.rationale, meta.reason, meta.explanation].find((v) => typeof v === "string");
+    if (typeof text !== "string" || text.trim() === "") continue;
+    const choice = typeof meta.choice === "string" ? ` (${meta.choice})` : "";
+    found[name] = `${choice.trim()} ${text.trim()}`.trim();
+  }
+  return found;
 }
 
 /** The rows whose mean score (over every score and trial) is lowest, with each score's mean and their lowest result's values. */
@@ -65,6 +87,7 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
       output: row.output,
       expected: row.expected,
       error: row.error?.message,
+      reasons: reasonsOf(row),
     };
   });
 }
@@ -170,6 +193,9 @@ export async function showCommand(
         lines.push(`      ${c.dim("input   ")} ${preview(r.input)}`);
         lines.push(`      ${c.dim("output  ")} ${r.error ? c.red(oneLine(r.error)) : preview(r.output)}`);
         lines.push(`      ${c.dim("expected")} ${preview(r.expected)}`);
+        // Why a judge scored it so: the first question after a drop; it was only in `export`.
+        for (const [name, why] of Object.entries(r.reasons))
+          lines.push(`      ${c.dim("why     ")} ${oneLine(name)}: ${short(why, 200)}`);
       }
     }
     if (errors.length > 0) {
