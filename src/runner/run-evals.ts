@@ -244,7 +244,11 @@ export async function executeRun(
           gatesLeftTo:
             shard && shard.total > 1
               ? `gates are left to \`evalrun merge\` (this run is shard ${shard.index}/${shard.total})`
-              : undefined,
+              : ran.failure !== undefined && ran.rowsRead === 0
+                ? // One line, not a FAIL per score ("save a new baseline" among them) burying the cause: the
+                  // eval has failed already, with its error.
+                  `gates not evaluated: the eval stopped before any row (${ran.failure.code})`
+                : undefined,
         }),
       };
       for (const r of reporters) await r.onEvalEnd?.(info, summary, outcome);

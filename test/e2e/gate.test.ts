@@ -295,6 +295,23 @@ Eval("faq", {
     expect(next.stdout).toContain(`baseline    ${judgeless?.name} · 2 rows matched`);
   });
 
+  it("says once that gates were not evaluated when the data failed, instead of a FAIL per score", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
+    await runCli(["--no-progress"], { cwd: dir });
+    writeFileSync(
+      path.join(dir, "evals", "support.eval.ts"),
+      SUPPORT.replace(
+        "data: Array.from(",
+        'data: () => { throw new Error("the dataset is gone"); }, _data: Array.from(',
+      ),
+    );
+    const run = await runCli(["--no-progress", "--fail-on-regression", "--min-score", "0.5"], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("· gates not evaluated: the eval stopped before any row (BAD_DATA)");
+    expect(run.stdout).not.toContain("FAIL");
+    expect(run.stdout).toContain("the dataset is gone");
+  });
+
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {
     const dir = project({ "package.json": PACKAGE, "evals/support.eval.ts": SUPPORT });
     const passed = await runCli(["--fail-on-regression", "--no-store"], { cwd: dir });
