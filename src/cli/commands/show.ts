@@ -34,8 +34,8 @@ export interface LowRow {
   output: unknown;
   expected: unknown;
   error: string | undefined;
-  /** Each score's reason, where its scorer gave one (an LLM judge's choice and rationale). */
-  reasons: Record<string, string>;
+  /** Each score's reason, where its scorer gave one (an LLM judge's choice and rationale); absent when none did. */
+  reasons?: Record<string, string>;
 }
 
 /** A score's reason from its metadata: a judge's `rationale` (with its `choice`), or a `reason`/`explanation`. */
@@ -77,6 +77,7 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
   }
   return low.map(({ key, mean }) => {
     const row = first.get(key) ?? ({ scores: {} } as unknown as RowResult);
+    const reasons = reasonsOf(row);
     // Scores no trial gave a number (null, or the scorer errored) stay as the first result has them.
     const scores = { ...row.scores, ...means.get(key) };
     return {
@@ -87,7 +88,7 @@ export function lowestRows(db: Database.Database, e: Experiment, limit: number):
       output: row.output,
       expected: row.expected,
       error: row.error?.message,
-      reasons: reasonsOf(row),
+      ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
     };
   });
 }
@@ -194,7 +195,7 @@ export async function showCommand(
         lines.push(`      ${c.dim("output  ")} ${r.error ? c.red(oneLine(r.error)) : preview(r.output)}`);
         lines.push(`      ${c.dim("expected")} ${preview(r.expected)}`);
         // Why a judge scored it so: the first question after a drop; it was only in `export`.
-        for (const [name, why] of Object.entries(r.reasons))
+        for (const [name, why] of Object.entries(r.reasons ?? {}))
           lines.push(`      ${c.dim("why     ")} ${oneLine(name)}: ${short(why, 200)}`);
       }
     }
