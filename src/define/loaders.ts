@@ -1,7 +1,8 @@
-import { isUtf8 } from "node:buffer";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { decode } from "./data-text.js";
+import { DeferredPromise } from "./deferred-promise.js";
 import { noteDependency } from "./dependencies.js";
 import { EvalrunError, isEvalrunError } from "./errors.js";
 import { jsonErrorOffset, lineAndColumn } from "./json-position.js";
@@ -59,108 +60,6 @@ async function readDataFile(
     });
   }
   return { absolute, shown, text: decode(bytes, shown, loader, options.encoding) };
-}
-
-/** Past this, Node cannot hold a file's text as one string. */
-const MAX_TEXT = 0x1fffffe8;
-
-/**
- * The file's text: UTF-8 (its byte-order mark dropped), UTF-16 with a byte-order mark, or `encoding`. Bytes that
- * are not UTF-8 are an error, not U+FFFD: Excel's plain "CSV" (Windows-1252) turned every "café" into "caf\uFFFD",
- * and "café" and "cafè" into one input, without a word.
- */
-function decode(bytes: Buffer, shown: string, loader: string, encoding: string | undefined): string {
-  const bom16 =
-    bytes[0] === 0xff && bytes[1] === 0xfe
-      ? "utf-16le"
-      : bytes[0] === 0xfe && bytes[1] === 0xff
-        ? "utf-16be"
-        : undefined;
-  const label = encoding ?? bom16;
-  if (bytes.length > (label?.startsWith("utf-16") ? 2 * MAX_TEXT : MAX_TEXT)) {
-    throw new EvalrunError(
-      "BAD_DATA",
-      `${loader} could not read ${shown}: at ${Math.round(bytes.length / 2 ** 20)} MB it is larger than the 512 MB of text Node can hold as one string, and ${loader} reads a file whole.`,
-      "Read a file this size a line at a time: give `data` an async generator over readline's interface on fs.createReadStream(file), parsing each line; rows are then never all held in memory.",
-    );
-  }
-  if (label !== undefined) {
-    let decoder: InstanceType<typeof TextDecoder>;
-    try {
-      decoder = new TextDecoder(label);
-    } catch {
-      throw new EvalrunError(
-        "USAGE",
-        `${loader}(${JSON.stringify(shown)}): the encoding ${JSON.stringify(label)} is not one Node knows.`,
-        'Pass a WHATWG encoding label, such as "utf-8", "windows-1252", "latin1" or "utf-16le".',
-      );
-    }
-    return decoder.decode(bytes);
-  }
-  // UTF-16 without its byte-order mark: every other byte of ASCII text is NUL, which is valid UTF-8 (and which no
-  // JSON or CSV text holds).
-  const utf16 = bytes.subarray(0, 64).includes(0);
-  if (utf16 || !isUtf8(bytes)) {
-    const text = bytes.toString("utf8");
-    const at = text.indexOf("\uFFFD");
-    const line = at < 0 ? undefined : lineAndColumn(text, at).line;
-    const where = `${shown}${line ? `:${line}` : ""}`;
-    if (utf16) {
-      throw new EvalrunError(
-        "BAD_DATA",
-        `${shown} is not UTF-8 text: it looks like UTF-16 without a byte-order mark (as some Windows tools write it).`,
-        `Save it as UTF-8, or pass its encoding: ${loader}(file, { encoding: "utf-16le" }).`,
-      );
-    }
-    // Letters other than ASCII read fine elsewhere: a UTF-8 file with a few bad bytes (text cut mid-character), which
-    // Windows-1252 would misread throughout.
-    if (/[\u0080-\uFFFC\uFFFE\uFFFF]/.test(text)) {
-      throw new EvalrunError(
-        "BAD_DATA",
-        `${where}: line ${line ?? "?"} holds bytes that are not UTF-8, in a file that is UTF-8 elsewhere (a character cut short?).`,
-        `Fix that line, or read the file with such bytes replaced by "\uFFFD": ${loader}(file, { encoding: "utf-8" }).`,
-      );
-    }
-    throw new EvalrunError(
-      "BAD_DATA",
-      `${where} is not UTF-8 text${line ? ` (line ${line} has a byte that is not)` : ""}: it was likely saved as Windows-1252 or Latin-1, as Excel's plain "CSV" format is, and reading it as UTF-8 would change its accented letters.`,
-      `Save it as UTF-8 (Excel: "CSV UTF-8"), or pass its encoding: ${loader}(file, { encoding: "windows-1252" }).`,
-    );
-  }
-  const text = bytes.toString("utf8");
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
-
-/**
- * A promise whose work starts at its first `then` (which `await`, `catch`, `finally`, `Promise.all` and the rest
- * call): still a Promise to `instanceof` and `util.types.isPromise`. Its derived promises are plain ones.
- */
-class DeferredPromise<T> extends Promise<T> {
-  static override get [Symbol.species]() {
-    return Promise;
-  }
-
-  private start: (() => void) | undefined;
-
-  constructor(start: (resolve: (value: T) => void, reject: (reason: unknown) => void) => void) {
-    let settle: { resolve: (value: T) => void; reject: (reason: unknown) => void } | undefined;
-    super((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    const { resolve, reject } = settle as NonNullable<typeof settle>;
-    this.start = () => start(resolve, reject);
-  }
-
-  // biome-ignore lint/suspicious/noThenProperty: the point of the class: the work starts at the first then
-  override then<A = T, B = never>(
-    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): Promise<A | B> {
-    const start = this.start;
-    this.start = undefined;
-    start?.();
-    return super.then(onFulfilled, onRejected);
-  }
 }
 
 /**
