@@ -146,7 +146,7 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
         throw new EvalrunError(
           "USAGE",
           `--watch does not take ${unused.join(", ")}: ${unused.length > 1 ? "they select rows for, or gate and report on, one run" : "it selects rows for, or gates and reports on, one run"}.`,
-          "Run without --watch for a gated or partial run; in watch mode, --filter narrows the rows and f re-runs the failing ones.",
+          "Run without --watch for a gated or partial run; in watch mode, --filter narrows the rows (a few by id: --filter 'id=^(q1|q2|q3)$') and f re-runs the failing ones.",
         );
       }
       return await watchCommand(options, { jsonl: flags.jsonl === true, verbose });
