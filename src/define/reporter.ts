@@ -33,10 +33,14 @@ export type ReporterDef<EvalReport> = { name: string } & ReporterBody<EvalReport
  * Braintrust's `Reporter(name, body)`, whose result a ported file passes as `Eval()`'s third argument: evalrun
  * reports through its own reporters (`--reporter`), so the definition is returned as it is, and never called.
  */
-export function Reporter<EvalReport>(
+// biome-ignore lint/suspicious/noRedeclare: overloads of the function that shares its name with the type above
+export function Reporter<EvalReport>(name: string, body: ReporterBody<EvalReport>): ReporterDef<EvalReport>;
+/** A body with keys of its own (a description, helpers), which evalrun always accepted and keeps. */
+// biome-ignore lint/suspicious/noRedeclare: as above
+export function Reporter<Body extends ReporterBody<unknown>>(
   name: string,
-  // Other keys (a description, helpers) are kept, as they always were.
-  body: ReporterBody<EvalReport> & Record<string, unknown>,
-): ReporterDef<EvalReport> {
+  body: Body,
+): Body & { name: string };
+export function Reporter(name: string, body: ReporterBody<unknown>): ReporterDef<unknown> {
   return { ...body, name };
 }

@@ -17,12 +17,15 @@ export type DefaultMetadataType = void;
 
 /**
  * The metadata a task or scorer is given: the rows' type, and for Braintrust's `void` ("none") an object of any
- * fields. `Meta &` keeps it the rows' type where a bare conditional type would not: one over a type parameter stays
- * unresolved (generic helpers `<M extends { lang: string }>` read `lang` as unknown), and `any` (rows from
- * loadJsonl) matched `void`. A typo in a typed field (`metadata.lnag`) is still an error.
+ * fields (spreadable, truthy). Two halves, not one conditional type: a conditional over a type parameter stays
+ * unresolved, and generic helpers (`<M extends { lang: string }>`) then read `lang` as unknown; `any` (rows from
+ * loadJsonl) must not count as `void`. A typo in a typed field (`metadata.lnag`) is still an error.
  */
-// biome-ignore lint/suspicious/noConfusingVoidType: see BaseMetadata
-export type MetadataOf<Meta> = Meta & ([Meta] extends [void] ? Metadata : unknown);
+export type MetadataOf<Meta> = (Meta extends Nothing ? unknown : Meta) &
+  ([Meta] extends [Nothing] ? Metadata : unknown);
+
+// biome-ignore lint/suspicious/noConfusingVoidType: Braintrust's "no metadata" is `void` (see BaseMetadata)
+type Nothing = void;
 
 /**
  * One dataset row. `undefined` is accepted for each optional field (`exactOptionalPropertyTypes` projects write
@@ -77,7 +80,8 @@ export interface ScoreObject {
   error?: unknown;
 }
 
-export type ScorerResult = number | boolean | ScoreObject | ScoreObject[] | null;
+/** Several scores need their names: unnamed, each would take the scorer's and hide the others. */
+export type ScorerResult = number | boolean | ScoreObject | Array<ScoreObject & { name: string }> | null;
 
 // biome-ignore lint/suspicious/noExplicitAny: scorers written for autoevals take loosely typed arguments
 export type Scorer<Input = any, Output = any, Expected = any, Meta = any> = (

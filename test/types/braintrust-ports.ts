@@ -77,7 +77,9 @@ Eval("parameters", {
 // Braintrust's "no metadata" type: hooks and scorers still get an object of any fields.
 const noMeta: EvalCase<string, string, DefaultMetadataType>[] = [{ input: "a", expected: "a" }];
 function MetaSeen(args: EvalScorerArgs<string, string, string, void>): Score {
-  return { name: "MetaSeen", score: args.metadata.seen === true ? 1 : 0 };
+  const all = { weight: 1, ...args.metadata };
+  if (!args.metadata) return { name: "MetaSeen", score: null };
+  return { name: "MetaSeen", score: args.metadata.seen === true ? Number(all.weight) : 0 };
 }
 Eval<string, string, string, void>("void-metadata", {
   data: noMeta,
@@ -100,8 +102,10 @@ const reporter = Reporter("counts", {
 const body: ReporterBody<number> = reporter;
 // @ts-expect-error a misspelled reportEval is caught (it is missing)
 Reporter("typo", { reportEvals: () => 1, reportRun: () => true });
-// A body without reportRun, with keys of its own, as evalrun always accepted.
+// A body without reportRun, with keys of its own, as evalrun always accepted; one declared as ReporterBody.
 Reporter("partial", { reportEval: () => 1, description: "counts" });
+const declared: ReporterBody<boolean> = { reportEval: () => true, reportRun: (all) => all.every(Boolean) };
+Reporter("declared", declared);
 
 // What `await Eval()` gives a file run by itself: results typed by the evaluator.
 export async function direct() {

@@ -23,8 +23,8 @@ Eval("loaded", {
 export function byLang<M extends { lang: string }>(args: ScorerArgs<string, string, string, M>) {
   return args.metadata.lang.length > 0 ? 1 : 0;
 }
-export function metaOf<M>(hooks: EvalHooks<string, M>): M {
-  return hooks.metadata;
+export function langOf<M extends { lang: string }>(hooks: EvalHooks<string, M>): string {
+  return hooks.metadata.lang;
 }
 export function langScorer<M extends { lang: string }>(): Scorer<string, string, string, M> {
   return ({ metadata }) => (metadata.lang.toUpperCase() === "EN" ? 1 : 0);
@@ -66,5 +66,7 @@ Eval("per-label", {
         { name: `precision:${l}`, score: output === l ? expected === l : null },
       ]),
     ({ output }) => ({ score: output.length > 0 }),
+    // @ts-expect-error several scores need names (each unnamed one would take the scorer's)
+    () => [{ score: 1 }, { score: 0 }],
   ],
 });
