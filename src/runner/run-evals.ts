@@ -244,7 +244,12 @@ export async function executeRun(
           gatesLeftTo:
             shard && shard.total > 1
               ? `gates are left to \`evalrun merge\` (this run is shard ${shard.index}/${shard.total})`
-              : ran.failure !== undefined && ran.rowsRead === 0
+              : ran.failure !== undefined &&
+                  ran.rowsRead === 0 &&
+                  (gate.failOnRegression ||
+                    gate.requireBaseline ||
+                    gate.minScores.length > 0 ||
+                    Object.keys(p.definition.evaluator.thresholds ?? {}).length > 0)
                 ? // One line, not a FAIL per score ("save a new baseline" among them) burying the cause: the
                   // eval has failed already, with its error.
                   `gates not evaluated: the eval stopped before any row (${ran.failure.code})`

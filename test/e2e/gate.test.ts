@@ -310,6 +310,10 @@ Eval("faq", {
     expect(run.stdout).toContain("· gates not evaluated: the eval stopped before any row (BAD_DATA)");
     expect(run.stdout).not.toContain("FAIL");
     expect(run.stdout).toContain("the dataset is gone");
+    // Without gates, nothing about them.
+    const plain = await runCli(["--no-progress"], { cwd: dir });
+    expect(plain.stdout).toContain("the dataset is gone");
+    expect(plain.stdout).not.toContain("gates");
   });
 
   it("says there is no baseline and passes, or fails with --require-baseline", async () => {
