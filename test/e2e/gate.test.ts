@@ -393,7 +393,7 @@ Eval("labels", {
     );
     expect(wider.stdout).toMatch(/precision:x\s+50\.0%\s+\(-50\.0%\)/);
     expect(wider.stdout).toContain(
-      "over 10 matched rows; 0 regressed, 0 improved: within noise; its mean moved -50.0%, on rows scored on one side only, which are not gated",
+      "over 10 matched rows; 0 regressed, 0 improved: within noise; its mean moved -50.0%: rows scored on one side only, and rows sharing a key, count in the mean but not in the gate",
     );
     expect(readFileSync(summaryFile, "utf8")).toContain("+0.0% [+0.0%, +0.0%] over 10 matched (mean -50.0%)");
   });
