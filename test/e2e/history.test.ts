@@ -85,7 +85,7 @@ Eval("why", {
   scores: [({ output, expected }: { output: string; expected: string }) => ({
     name: "Factuality",
     score: output === expected ? 1 : 0,
-    metadata: { choice: output === expected ? "C" : "D", rationale: output === expected ? "Same answer." : "They disagree on the city." },
+    metadata: { choice: output === expected ? "C" : "D", rationale: output === expected ? "Same answer." : "They disagree on the city. ##[error]not an annotation" },
   })],
 });
 `,
@@ -95,7 +95,13 @@ Eval("why", {
     const shown = await runCli(["show", two.experiment_name], { cwd: dir });
     expect(shown.stdout).toContain("why      Factuality: (D) They disagree on the city.");
     const compared = await runCli(["compare", one.experiment_name, two.experiment_name], { cwd: dir });
-    expect(compared.stdout).toMatch(/why\s+\(D\) They disagree on the city\./);
+    expect(compared.stdout).toMatch(/why\s+\(D\) They disagree on the city\. ##\[error\]not an annotation/);
+    // Model text: on GitHub Actions it must not run as a workflow command.
+    const onActions = await runCli(["compare", one.experiment_name, two.experiment_name], {
+      cwd: dir,
+      env: { GITHUB_ACTIONS: "true" },
+    });
+    expect(onActions.stdout).not.toContain("##[error]");
   });
 
   it("show gives a low row's scores as its trials' means, the numbers its mean is made of", async () => {

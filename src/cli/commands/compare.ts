@@ -1,7 +1,7 @@
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
-import { oneLine, short } from "../../report/safe-text.js";
+import { inertForActions, onActions, oneLine, short } from "../../report/safe-text.js";
 import { preview, table } from "../../report/values.js";
 import {
   chosenResultsOf,
@@ -48,15 +48,18 @@ export async function compareCommand(
       };
     });
     const deltas = mostRegressed(store.db, b.seq, a.seq, flags.rows ?? 5);
-    // Each key's lowest result by the score it regressed most in, and the baseline's result of that same row.
-    const choices = new Map<string, ResultChoice>();
-    for (const d of deltas)
-      if (!choices.has(d.rowKey)) choices.set(d.rowKey, { kind: "lowest", score: d.score });
-    const afters = chosenResultsOf(store.db, b.seq, choices);
-    const befores = sameRowsIn(store.db, a.seq, afters);
+    // Each (row, score) listed shows the row's lowest result by that score, and the baseline's result of that same
+    // row: one pick per score, since a row listed under two scores may have a different lowest result in each.
+    const picked = new Map<string, { afters: Map<string, RowResult>; befores: Map<string, RowResult> }>();
+    for (const score of new Set(deltas.map((d) => d.score))) {
+      const choices = new Map<string, ResultChoice>();
+      for (const d of deltas) if (d.score === score) choices.set(d.rowKey, { kind: "lowest", score });
+      const afters = chosenResultsOf(store.db, b.seq, choices);
+      picked.set(score, { afters, befores: sameRowsIn(store.db, a.seq, afters) });
+    }
     const regressed = deltas.map((d) => {
-      const before: Partial<RowResult> = befores.get(d.rowKey) ?? {};
-      const after: Partial<RowResult> = afters.get(d.rowKey) ?? {};
+      const before: Partial<RowResult> = picked.get(d.score)?.befores.get(d.rowKey) ?? {};
+      const after: Partial<RowResult> = picked.get(d.score)?.afters.get(d.rowKey) ?? {};
       return {
         row_key: d.rowKey,
         score: d.score,
@@ -131,7 +134,9 @@ export async function compareCommand(
           lines.push(`      ${c.dim("why".padEnd(width))} ${short(oneLine(r.why_after), 200)}`);
       }
     }
-    process.stdout.write(`${lines.join("\n")}\n`);
+    const text = `${lines.join("\n")}\n`;
+    // Outputs and judges' reasons are model text: on GitHub Actions none may run as a workflow command.
+    process.stdout.write(onActions() ? inertForActions(text) : text);
     return 0;
   } finally {
     store.db.close();
