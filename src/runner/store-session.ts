@@ -211,7 +211,7 @@ export class StoreSession {
   private codeOf(definition: EvalDefinition): string | undefined {
     const bundle = definition.bundle;
     if (bundle === undefined) return undefined;
-    if (!this.codes.has(bundle)) this.codes.set(bundle, codeDigest(bundle));
+    if (!this.codes.has(bundle)) this.codes.set(bundle, codeDigest(bundle, definition.file));
     return this.codes.get(bundle);
   }
 

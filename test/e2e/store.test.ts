@@ -403,11 +403,17 @@ describe("interrupted runs", () => {
     expect(refused.stderr).toContain('Eval "slow": its code has changed since its experiment');
     expect(refused.stderr).toContain("(slow.eval.ts or a module it imports)");
     expect(experiments(storeOf(dir)).map((e) => e.status)).toEqual(["interrupted"]);
-    // Back to v1, with a comment: the code is the same.
+    // Back to v1, with a comment, in a project moved elsewhere (its bundle names other paths): the code is the same.
     writeFileSync(path.join(dir, "prompt.ts"), '// the first prompt\nexport const P = "v1";\n');
-    const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
-    expect(resumed.code).toBe(0);
-    expect(experiments(storeOf(dir)).map((e) => e.status)).toEqual(["complete"]);
+    const moved = `${dir}-moved`;
+    cpSync(dir, moved, { recursive: true });
+    try {
+      const resumed = await runCli(["--resume", "--no-progress"], { cwd: moved, env: { SCORE_LOG: log } });
+      expect(resumed.code).toBe(0);
+      expect(experiments(storeOf(moved)).map((e) => e.status)).toEqual(["complete"]);
+    } finally {
+      rmSync(moved, { recursive: true, force: true });
+    }
   });
 
   it("--resume continues with the interrupted run's trials and only with its selection of rows", async () => {
