@@ -583,11 +583,29 @@ describe("baseline save", () => {
     expect(save.code).toBe(0);
     expect(save.stdout).toContain("saved evals/__baselines__/support.jsonl");
     expect(save.stdout).toContain(
-      "skipped example (its last run's file evals/example.eval.ts is no longer there): run it from its new place, or forget an eval that is gone with `evalrun prune --keep 0 EVAL`.",
+      "skipped example (its last run's file evals/example.eval.ts is no longer there); an eval whose file is gone is forgotten with `evalrun prune --keep 0 EVAL`.",
     );
     // Forgotten, it is not mentioned again.
     expect((await runCli(["prune", "--keep", "0", "example"], { cwd: dir })).code).toBe(0);
     expect((await runCli(["baseline", "save"], { cwd: dir })).stdout).not.toContain("example");
+  });
+
+  it("says which evals it passed over because their runs had no rows or only errors", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "evals/two.eval.ts": `import { Eval } from "evalrun";
+Eval("empty", { data: [], task: (x: string) => x, scores: [function Eq() { return 1; }] });
+Eval("fine", { data: [{ input: "a" }], task: (x: string) => x, scores: [function Eq() { return 1; }] });
+`,
+    });
+    await runCli(["--no-progress"], { cwd: dir });
+    const save = await runCli(["baseline", "save"], { cwd: dir });
+    expect(save.code).toBe(0);
+    expect(save.stdout).toContain("saved evals/__baselines__/fine.jsonl");
+    expect(save.stdout).toContain("skipped empty (its runs had no rows, or only errors and no score)");
+    const named = await runCli(["baseline", "save", "empty"], { cwd: dir });
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain('Eval "empty"\'s complete runs had no rows, or only errors and no score');
   });
 
   it("refuses to save beside an eval file that has moved since its last run, where no run would look", async () => {

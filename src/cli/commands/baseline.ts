@@ -23,16 +23,12 @@ export interface BaselineFlags {
  * file, and not a partial run (--first, --sample, --shard, --filter), whose means cover some rows only.
  */
 function latestRun(experiments: Experiments, project: string): Experiment | undefined {
-  return experiments
-    .list(project)
-    .find(
-      (e) =>
-        e.status === "complete" &&
-        e.selection === null &&
-        !e.id.startsWith(BASELINE_ID_PREFIX) &&
-        comparable(e),
-    );
+  return experiments.list(project).find((e) => fullRun(e) && comparable(e));
 }
+
+/** A complete run of every row, made by a run (not read back from a baseline file). */
+const fullRun = (e: Experiment) =>
+  e.status === "complete" && e.selection === null && !e.id.startsWith(BASELINE_ID_PREFIX);
 
 /**
  * A run with a row that did not error, or a score (as Experiments.latestFull asks of a default baseline): a run
@@ -93,7 +89,14 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
     const projects =
       names.length > 0
         ? names
-        : [...new Set(experiments.list().map((e) => e.project))].filter((p) => latestRun(experiments, p));
+        : [
+            ...new Set(
+              experiments
+                .list()
+                .filter(fullRun)
+                .map((e) => e.project),
+            ),
+          ];
     if (projects.length === 0) {
       throw new EvalrunError(
         "NOT_FOUND",
@@ -106,6 +109,18 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
     const c = colorsFor(process.stdout);
     for (const project of projects) {
       const e = latestRun(experiments, project);
+      const empty = !e && experiments.list(project).some(fullRun);
+      if (empty && names.length === 0) {
+        gone.push(`${project} (its runs had no rows, or only errors and no score)`);
+        continue;
+      }
+      if (empty) {
+        throw new EvalrunError(
+          "NOT_FOUND",
+          `Eval "${project}"'s complete runs had no rows, or only errors and no score: there is nothing to compare later runs with.`,
+          "Fix what failed (its data, a missing key), run it again, then save.",
+        );
+      }
       if (!e) {
         const known = [...new Set(experiments.list().map((x) => x.project))];
         throw new EvalrunError(
@@ -173,7 +188,7 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
     else {
       if (gone.length > 0)
         process.stdout.write(
-          `${c.yellow("skipped")} ${gone.join(", ")}: run it from its new place, or forget an eval that is gone with \`evalrun prune --keep 0 EVAL\`.\n`,
+          `${c.yellow("skipped")} ${gone.join(", ")}; an eval whose file is gone is forgotten with \`evalrun prune --keep 0 EVAL\`.\n`,
         );
       process.stdout.write(c.dim("Commit the files: runs compare with them from now on.\n"));
     }
