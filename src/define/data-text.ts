@@ -56,6 +56,16 @@ export function decode(bytes: Buffer, shown: string, loader: string, encoding: s
     // Letters other than ASCII read fine elsewhere: a UTF-8 file with a few bad bytes (text cut mid-character), which
     // Windows-1252 would misread throughout.
     if (/[\u0080-\uFFFC\uFFFE\uFFFF]/.test(text)) {
+      const lines = badLines(text);
+      // Many lines: rows pasted from a file in another encoding, not a character cut short; a lossy read would
+      // turn every accented letter of theirs into U+FFFD.
+      if (lines.length > 2) {
+        throw new EvalrunError(
+          "BAD_DATA",
+          `${shown}: lines ${lines.slice(0, 5).join(", ")}${lines.length > 5 ? ", ..." : ""} hold bytes that are not UTF-8, in a file that is UTF-8 elsewhere: it mixes two encodings (rows pasted from a file saved as Windows-1252?).`,
+          "Save those lines as UTF-8 (re-type or re-export them); no one encoding reads both parts.",
+        );
+      }
       throw new EvalrunError(
         "BAD_DATA",
         `${where}: line ${line ?? "?"} holds bytes that are not UTF-8, in a file that is UTF-8 elsewhere (a character cut short?).`,
@@ -70,4 +80,19 @@ export function decode(bytes: Buffer, shown: string, loader: string, encoding: s
   }
   const text = bytes.toString("utf8");
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The numbers of the lines holding U+FFFD (bytes that were not UTF-8), up to six. */
+function badLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let from = 0;
+  for (let at = text.indexOf("\uFFFD"); at >= 0 && lines.length < 6; at = text.indexOf("\uFFFD", at + 1)) {
+    for (let nl = text.indexOf("\n", from); nl >= 0 && nl < at; nl = text.indexOf("\n", nl + 1)) {
+      line++;
+      from = nl + 1;
+    }
+    if (lines.at(-1) !== line) lines.push(line);
+  }
+  return lines;
 }

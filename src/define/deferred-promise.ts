@@ -1,6 +1,7 @@
 /**
  * A promise whose work starts at its first `then` (which `await`, `catch`, `finally`, `Promise.all` and the rest
- * call): still a Promise to `instanceof` and `util.types.isPromise`. Its derived promises are plain ones.
+ * call): still a Promise to `instanceof` and `util.types.isPromise`. Its derived promises are plain ones. The
+ * native `Promise.prototype.then.call(p)` skips the override, so the work never starts (README says so).
  */
 export class DeferredPromise<T> extends Promise<T> {
   static override get [Symbol.species]() {

@@ -190,7 +190,7 @@ export function loadCsv<T = Record<string, string>>(
 }
 
 /** Separators a one-column header holds when the file is not comma-separated (Excel writes ";" in much of Europe). */
-const OTHER_SEPARATORS = [";", "\t", "|"];
+const OTHER_SEPARATORS = [",", ";", "\t", "|"];
 
 async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]> {
   const { absolute, shown, text } = await readDataFile(file, "loadCsv", options);

@@ -222,6 +222,12 @@ export class StoreSession {
    */
   private checkSameCode(definition: EvalDefinition, source: Experiment): void {
     const now = this.codeOf(definition);
+    if (source.code === null && now !== undefined) {
+      this.notes.push(
+        `Eval "${definition.name}": ${source.name} was interrupted under an earlier evalrun, which recorded no digest of its code, so the resume could not check it; if its code changed since, run without --resume.`,
+      );
+      return;
+    }
     if (source.code === null || now === undefined || now === source.code) return;
     const file = definition.file ? path.relative(this.options.root, definition.file) : "its eval file";
     throw new EvalrunError(

@@ -416,6 +416,20 @@ describe("interrupted runs", () => {
     }
   });
 
+  it("--resume says it cannot check the code of a run interrupted under an evalrun that recorded none", async () => {
+    const dir = project({ "package.json": PACKAGE, "slow.eval.ts": SLOW_EVAL });
+    const log = path.join(dir, "scores.log");
+    expect((await interruptSlowRun(dir, log, "SIGINT", 20)).result.code).toBe(130);
+    const db = new Database(storeOf(dir));
+    db.prepare("UPDATE experiments SET code = NULL").run();
+    db.close();
+    const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(
+      "which recorded no digest of its code, so the resume could not check it",
+    );
+  });
+
   it("--resume continues with the interrupted run's trials and only with its selection of rows", async () => {
     const dir = project({ "package.json": PACKAGE, "slow.eval.ts": SLOW_EVAL });
     const log = path.join(dir, "scores.log");

@@ -122,6 +122,18 @@ describe("every loader", () => {
     );
     expect(cutShort.hint).toContain('loadJsonl(file, { encoding: "utf-8" })');
     expect((await loadJsonl(cut, { encoding: "utf-8" }))[1]).toEqual({ input: "naïve \uFFFD" });
+    // Rows pasted in from a Windows-1252 file: no one encoding reads both halves, so no lossy read is offered.
+    const pasted = path.join(dir, "pasted.csv");
+    writeFileSync(
+      pasted,
+      Buffer.concat([
+        Buffer.from("input,expected\ncafé,naïve\n", "utf8"),
+        Buffer.from("résumé,déjà\nfiancée,crème\nthé,été\n", "latin1"),
+      ]),
+    );
+    const mixed = await failure(loadCsv(pasted));
+    expect(mixed.message).toContain("pasted.csv: lines 3, 4, 5 hold bytes that are not UTF-8");
+    expect(mixed.message).toContain("it mixes two encodings");
     const noBom = path.join(dir, "nobom.jsonl");
     writeFileSync(noBom, Buffer.from('{"input":"a"}\n', "utf16le"));
     expect((await failure(loadJsonl(noBom))).message).toContain(
@@ -204,6 +216,10 @@ describe("loadCsv", () => {
     );
     expect(hint).toBe('Pass the separator: loadCsv(file, { delimiter: ";" }).');
     expect(await loadCsv(semi, { delimiter: ";" })).toEqual([{ input: "a", expected: "a" }]);
+    const commas = file("commas.tsv", "input,expected\na,a\n");
+    expect((await failure(loadCsv(commas))).message).toContain(
+      'its names look separated by ",", not by tabs.',
+    );
   });
 
   it("reads a file whose line endings are mixed (rows appended to a file Excel wrote)", async () => {
