@@ -176,6 +176,25 @@ Eval("order", { data: [{ input: 1 }], task: (x: number) => x, scores: [function 
     ]);
   });
 
+  it("compares a name several evals share with one only one eval has, taking that eval", async () => {
+    const dir = project({
+      "package.json": "{}",
+      "two.eval.ts": `import { Eval } from "evalrun";
+Eval("one", { experimentName: process.env.NAME_ONE, data: [{ input: 1 }], task: (x: number) => x, scores: [function s() { return 1; }] });
+Eval("two", { experimentName: process.env.NAME_TWO, data: [{ input: 1 }], task: (x: number) => x, scores: [function s() { return 1; }] });
+`,
+    });
+    await runCli(["--no-progress"], { cwd: dir, env: { NAME_ONE: "base", NAME_TWO: "base" } });
+    await runCli(["--no-progress"], { cwd: dir, env: { NAME_ONE: "next", NAME_TWO: "other" } });
+    const compared = await runCli(["compare", "base", "next"], { cwd: dir });
+    expect(compared.code).toBe(0);
+    expect(compared.stdout).toContain("one: base → next");
+    // Both names in both evals: still ambiguous, and said so.
+    const both = await runCli(["compare", "base", "base"], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('"base" names 2 experiments');
+  });
+
   it("exports jsonl that imports into another store and exports again byte for byte", async () => {
     const { dir, two } = await twoRuns();
     const exported = await runCli(["export", two.experiment_name], { cwd: dir });

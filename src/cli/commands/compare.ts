@@ -11,12 +11,40 @@ import {
   sameRowsIn,
 } from "../../store/compare.js";
 import { Experiments } from "../../store/experiments.js";
+import type { Experiment } from "../../store/types.js";
 import { experimentJson } from "./experiments.js";
 import { reasonsOf } from "./show.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
 
 const pct = (d: number | null) =>
   d === null ? "–" : `${d >= 0 ? "+" : "-"}${Math.abs(d * 100).toFixed(1)}%`;
+
+/**
+ * A and B, of one eval. Default names repeat across evals (one run names each eval's experiment alike), so a name
+ * that names one experiment settles the eval of the other; only when neither does is --eval needed.
+ */
+function resolvePair(
+  experiments: Experiments,
+  refA: string,
+  refB: string,
+  project: string | undefined,
+): [Experiment, Experiment] {
+  if (project !== undefined || experiments.find(refA).length === 1) {
+    const a = experiments.resolve(refA, project);
+    return [a, experiments.resolve(refB, project ?? a.project)];
+  }
+  const unique = experiments.find(refB);
+  if (unique.length === 1 && unique[0]) return [experiments.resolve(refA, unique[0].project), unique[0]];
+  // Each names several: the evals both name, if one.
+  const shared = experiments
+    .find(refA)
+    .map((e) => e.project)
+    .filter((p) => unique.some((e) => e.project === p));
+  if (shared.length === 1 && shared[0] !== undefined) {
+    return [experiments.resolve(refA, shared[0]), experiments.resolve(refB, shared[0])];
+  }
+  return [experiments.resolve(refA), experiments.resolve(refB)];
+}
 
 /** `evalrun compare A B`: how B's scores moved from A's, and the rows that fell the most. */
 export async function compareCommand(
@@ -27,8 +55,7 @@ export async function compareCommand(
   const store = await openCommandStore(flags);
   try {
     const experiments = new Experiments(store.db);
-    const a = experiments.resolve(refA, flags.eval);
-    const b = experiments.resolve(refB, flags.eval ?? a.project);
+    const [a, b] = resolvePair(experiments, refA, refB, flags.eval);
     const moved = compareExperiments(store.db, b.seq, a.seq);
     const names = [
       ...new Set([...Object.keys(a.summary?.scores ?? {}), ...Object.keys(b.summary?.scores ?? {})]),
