@@ -198,6 +198,12 @@ export async function createReporters(
         break;
       }
       case "github": {
+        // Asked for by name away from GitHub Actions (trying it locally): its summary would go nowhere, silently.
+        if (!ctx.env.GITHUB_STEP_SUMMARY) {
+          process.stderr.write(
+            "evalrun: the github reporter writes its summary to $GITHUB_STEP_SUMMARY, which is not set (not on GitHub Actions?): only its annotations are written; --reporter markdown writes the same summary to a file.\n",
+          );
+        }
         machine.push(
           new GithubReporter({
             annotations: plan.annotationsOnStdout ? process.stdout : process.stderr,

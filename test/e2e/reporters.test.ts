@@ -189,6 +189,15 @@ Eval("long", {
 });
 
 describe("the github reporter", () => {
+  it("says, when asked for away from GitHub Actions, that its summary goes nowhere and what writes it instead", async () => {
+    const dir = fixture({});
+    const result = await runCli(["--reporter", "default,github", "--no-store"], { cwd: dir });
+    expect(result.stderr).toContain(
+      "the github reporter writes its summary to $GITHUB_STEP_SUMMARY, which is not set (not on GitHub Actions?)",
+    );
+    expect(result.stderr).toContain("--reporter markdown writes the same summary to a file");
+  });
+
   it("appends the summary to $GITHUB_STEP_SUMMARY and annotates gate failures and compile errors with file and line", async () => {
     const dir = fixture({ "evals/broken.eval.ts": BROKEN, "summary.md": "# earlier step\n" });
     const summaryFile = path.join(dir, "summary.md");
