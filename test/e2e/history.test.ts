@@ -61,7 +61,7 @@ describe("history commands", () => {
     const show = await runCli(["show", two.experiment_name], { cwd: dir });
     expect(show.code).toBe(0);
     expect(show.stdout).toContain(`hist / ${two.experiment_name}  (complete)`);
-    expect(show.stdout).toMatch(/exact\s+75\.0%\s+4 scored\s+\(\+0\.0%\)\s+1 up, 1 down/);
+    expect(show.stdout).toMatch(/exact\s+75\.0%\s+4 scored\s+\(\+0\.0%\)\s+1 improvement\s+1 regression/);
     expect(show.stdout).toMatch(/id:b\s+mean 0\.00/);
     expect(show.stdout).toContain('output   "x"');
     expect(show.stdout).toContain('expected "B"');

@@ -177,7 +177,7 @@ export async function showCommand(
         const diff =
           s.diff === null
             ? ""
-            : `  (${s.diff >= 0 ? "+" : "-"}${Math.abs(s.diff * 100).toFixed(1)}%)  ${s.improvements} up, ${s.regressions} down`;
+            : `  (${s.diff >= 0 ? "+" : "-"}${Math.abs(s.diff * 100).toFixed(1)}%)  ${plural(s.improvements, "improvement")}  ${plural(s.regressions, "regression")}`;
         const failed = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
         lines.push(
           `    ${oneLine(s.name).padEnd(width)}  ${formatPercent(s.score).padStart(6)}  ${c.dim(`${s.scored} scored`)}${failed}${diff}`,
