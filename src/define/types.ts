@@ -17,12 +17,13 @@ export type DefaultMetadataType = void;
 
 /**
  * The metadata a task or scorer is given: the rows' type, and for Braintrust's `void` ("none") an object of any
- * fields (spreadable, truthy). Two halves, not one conditional type: a conditional over a type parameter stays
- * unresolved, and generic helpers (`<M extends { lang: string }>`) then read `lang` as unknown; `any` (rows from
- * loadJsonl) must not count as `void`. A typo in a typed field (`metadata.lnag`) is still an error.
+ * fields. `Meta &`, not a conditional type over `Meta`: one stays unresolved for a type parameter, and code generic
+ * over the metadata (`<M extends { lang: string }>`, passing `hooks.metadata` on as `M`) then failed. The cost:
+ * `void` metadata reads and writes fields but cannot be spread (`{ ...metadata }`), and Braintrust's
+ * `BaseMetadata` union (`Record | void`) as a type argument reads as that union. A typo in a typed field
+ * (`metadata.lnag`) is still an error.
  */
-export type MetadataOf<Meta> = (Meta extends Nothing ? unknown : Meta) &
-  ([Meta] extends [Nothing] ? Metadata : unknown);
+export type MetadataOf<Meta> = Meta & ([Meta] extends [Nothing] ? Metadata : unknown);
 
 // biome-ignore lint/suspicious/noConfusingVoidType: Braintrust's "no metadata" is `void` (see BaseMetadata)
 type Nothing = void;

@@ -34,5 +34,8 @@ export function codeDigest(bundle: string | undefined, evalFile: string | undefi
   for (const root of roots.sort((a, b) => b.length - a.length)) {
     text = text.split(pathToFileURL(root).href).join("<root>").split(root).join("<root>");
   }
+  // Packages are imported by file URL, wherever installed (a monorepo's hoisted node_modules, above the project):
+  // their place is not the eval's code.
+  text = text.replace(/file:\/\/\/[^"'`\s)]*/g, "<url>");
   return createHash("sha256").update(text).digest("hex").slice(0, 20);
 }

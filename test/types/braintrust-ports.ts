@@ -77,9 +77,7 @@ Eval("parameters", {
 // Braintrust's "no metadata" type: hooks and scorers still get an object of any fields.
 const noMeta: EvalCase<string, string, DefaultMetadataType>[] = [{ input: "a", expected: "a" }];
 function MetaSeen(args: EvalScorerArgs<string, string, string, void>): Score {
-  const all = { weight: 1, ...args.metadata };
-  if (!args.metadata) return { name: "MetaSeen", score: null };
-  return { name: "MetaSeen", score: args.metadata.seen === true ? Number(all.weight) : 0 };
+  return { name: "MetaSeen", score: args.metadata.seen === true ? 1 : 0 };
 }
 Eval<string, string, string, void>("void-metadata", {
   data: noMeta,

@@ -26,6 +26,9 @@ export function byLang<M extends { lang: string }>(args: ScorerArgs<string, stri
 export function langOf<M extends { lang: string }>(hooks: EvalHooks<string, M>): string {
   return hooks.metadata.lang;
 }
+export function metaOf<M>(hooks: EvalHooks<string, M>): M {
+  return hooks.metadata;
+}
 export function langScorer<M extends { lang: string }>(): Scorer<string, string, string, M> {
   return ({ metadata }) => (metadata.lang.toUpperCase() === "EN" ? 1 : 0);
 }
