@@ -63,12 +63,12 @@ export function decode(bytes: Buffer, shown: string, loader: string, encoding: s
         throw new EvalrunError(
           "BAD_DATA",
           `${shown}: lines ${lines.slice(0, 5).join(", ")}${lines.length > 5 ? ", ..." : ""} hold bytes that are not UTF-8, in a file that is UTF-8 elsewhere: it mixes two encodings (rows pasted from a file saved as Windows-1252?).`,
-          "Save those lines as UTF-8 (re-type or re-export them); no one encoding reads both parts.",
+          'Save those lines as UTF-8 (re-type or re-export them); no one encoding reads both parts. (If the whole file is Windows-1252, pass { encoding: "windows-1252" }.)',
         );
       }
       throw new EvalrunError(
         "BAD_DATA",
-        `${where}: line ${line ?? "?"} holds bytes that are not UTF-8, in a file that is UTF-8 elsewhere (a character cut short?).`,
+        `${where}: line ${line ?? "?"} holds bytes that are not UTF-8, in a file that is UTF-8 elsewhere (a character cut short, or text pasted from a file in another encoding?).`,
         `Fix that line, or read the file with such bytes replaced by "\uFFFD": ${loader}(file, { encoding: "utf-8" }).`,
       );
     }

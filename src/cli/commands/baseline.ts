@@ -181,7 +181,7 @@ export async function baselineSaveCommand(names: string[], flags: BaselineFlags)
       throw new EvalrunError(
         "NOT_FOUND",
         `No eval to save: ${gone.join(", ")}.`,
-        "Run the evals from where their files are now (`evalrun`), then save; forget an eval that is gone with `evalrun prune --keep 0 EVAL`.",
+        "Run the evals (from where their files are now) until a run has rows that did not error, then save; forget an eval that is gone with `evalrun prune --keep 0 EVAL`.",
       );
     }
     if (flags.json) writeJson({ saved, skipped: gone });
