@@ -62,6 +62,19 @@ function fromRecord(r: ExperimentRecord): Experiment {
   };
 }
 
+/**
+ * A run a later one can be compared with: one with a row that did not error, or a score. latestFull asks the same
+ * in SQL, of the default baseline; `baseline save` asks it of the run it writes (a run whose data gave no rows,
+ * saved, made every later run refuse its empty file; one whose rows all errored passed the next run's 0%).
+ */
+export function comparable(e: Experiment): boolean {
+  const m = e.summary?.metrics;
+  if (!m?.rows || !m.errors) return true;
+  return (
+    m.rows.metric > m.errors.metric || Object.values(e.summary?.scores ?? {}).some((s) => s.score !== null)
+  );
+}
+
 export interface NewExperiment {
   id?: string;
   project: string;
@@ -190,7 +203,7 @@ export class Experiments {
    * with no row, or whose every row errored and no score has a value (an empty file, a query that returned
    * nothing, a missing key), is passed over: compared with it, a next run's 100% -> 0% had nothing to regress from
    * and passed every gate. Errors counted in rows include scorers': one judge failing on every row (its key
-   * missing) leaves the other scores, and the run stays a baseline for them.
+   * missing) leaves the other scores, and the run stays a baseline for them. The same rule as `comparable`.
    */
   latestFull(project: string, beforeSeq?: number): Experiment | undefined {
     const record = this.db

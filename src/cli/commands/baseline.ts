@@ -5,7 +5,7 @@ import { loadConfig } from "../../loader/config.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
 import { BASELINE_ID_PREFIX, baselinePath, writeBaselineFile } from "../../store/baseline-file.js";
-import { Experiments } from "../../store/experiments.js";
+import { comparable, Experiments } from "../../store/experiments.js";
 import { projectRoot, storeLocation } from "../../store/location.js";
 import { openStore } from "../../store/open.js";
 import type { Experiment } from "../../store/types.js";
@@ -30,32 +30,11 @@ function latestRun(experiments: Experiments, project: string): Experiment | unde
 const fullRun = (e: Experiment) =>
   e.status === "complete" && e.selection === null && !e.id.startsWith(BASELINE_ID_PREFIX);
 
-/**
- * A run with a row that did not error, or a score (as Experiments.latestFull asks of a default baseline): a run
- * whose data gave no rows, saved, made every later run refuse its empty file; one whose rows all errored passed the
- * next run's 0% for lack of scores to compare.
- */
-function comparable(e: Experiment): boolean {
-  const m = e.summary?.metrics;
-  if (!m?.rows || !m.errors) return true;
-  return (
-    m.rows.metric > m.errors.metric || Object.values(e.summary?.scores ?? {}).some((s) => s.score !== null)
-  );
-}
-
 /** How many newer complete runs of every row `latestRun` passed over, for a note. */
 function passedOver(experiments: Experiments, project: string, saved: Experiment): number {
   return experiments
     .list(project)
-    .filter(
-      (e) =>
-        e.seq !== saved.seq &&
-        e.created >= saved.created &&
-        e.status === "complete" &&
-        e.selection === null &&
-        !e.id.startsWith(BASELINE_ID_PREFIX) &&
-        !comparable(e),
-    ).length;
+    .filter((e) => e.seq !== saved.seq && e.created >= saved.created && fullRun(e) && !comparable(e)).length;
 }
 
 /**

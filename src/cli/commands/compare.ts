@@ -1,6 +1,7 @@
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
+import { reasonsOf } from "../../report/reasons.js";
 import { inertForActions, onActions, oneLine, short } from "../../report/safe-text.js";
 import { preview, table } from "../../report/values.js";
 import {
@@ -13,7 +14,6 @@ import {
 import { Experiments } from "../../store/experiments.js";
 import type { Experiment } from "../../store/types.js";
 import { experimentJson } from "./experiments.js";
-import { reasonsOf } from "./show.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
 
 const pct = (d: number | null) =>

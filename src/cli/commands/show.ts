@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { RowResult } from "../../engine/types.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural, tokenTotals } from "../../report/format.js";
+import { reasonsOf } from "../../report/reasons.js";
 import {
   hanging,
   inertForActions,
@@ -36,18 +37,6 @@ export interface LowRow {
   error: string | undefined;
   /** Each score's reason, where its scorer gave one (an LLM judge's choice and rationale); absent when none did. */
   reasons?: Record<string, string>;
-}
-
-/** A score's reason from its metadata: a judge's `rationale` (with its `choice`), or a `reason`/`explanation`. */
-export function reasonsOf(row: Pick<RowResult, "score_metadata">): Record<string, string> {
-  const found: Record<string, string> = {};
-  for (const [name, meta] of Object.entries(row.score_metadata ?? {})) {
-    const text = [meta.rationale, meta.reason, meta.explanation].find((v) => typeof v === "string");
-    if (typeof text !== "string" || text.trim() === "") continue;
-    const choice = typeof meta.choice === "string" ? ` (${meta.choice})` : "";
-    found[name] = `${choice.trim()} ${text.trim()}`.trim();
-  }
-  return found;
 }
 
 /** The rows whose mean score (over every score and trial) is lowest, with each score's mean and their lowest result's values. */
