@@ -148,8 +148,27 @@ function measureWorkload(name) {
     const [ours, w1] = interleaved([evalrunCommand(name), evalrunCommand("w1")]);
     return { ours, floor: { seconds: 0.4 + w1.seconds, rss: Number.NaN } };
   }
-  const [ours, floor] = interleaved([evalrunCommand(name), floorCommand(name)]);
-  return { ours, floor };
+  const script = issueScriptCommand(name);
+  const [ours, floor, issue] = interleaved([
+    evalrunCommand(name),
+    floorCommand(name),
+    ...(script ? [script] : []),
+  ]);
+  return { ours, floor, issue };
+}
+
+const issueScript = path.join(root, "..", "shared", "peers", "baseline", "baseline.mjs");
+
+/**
+ * The command timing the script that measured the issue's floors (../shared/peers), for a target set in seconds on
+ * the issue's machine; undefined when the script is not beside the checkout (the target then falls back to a ratio).
+ */
+function issueScriptCommand(name) {
+  const which = workloads[name].target.issueScript;
+  if (!which || !existsSync(issueScript)) return undefined;
+  const wdir = path.join(dir, name);
+  mkdirSync(wdir, { recursive: true });
+  return [process.execPath, [issueScript, which], wdir];
 }
 
 /** The peers' own eval files (../shared/peers), run where they are installed. */
@@ -198,8 +217,8 @@ try {
   extraCa = extraCaCost();
   for (const name of names) {
     const w = workloads[name];
-    const { ours, floor } = measureWorkload(name);
-    rows.push({ name, w, ours, floor, peers: {} });
+    const { ours, floor, issue } = measureWorkload(name);
+    rows.push({ name, w, ours, floor, issue, peers: {} });
     process.stderr.write(`${name} done\n`);
   }
   // The peers run after every evalrun workload, not between them: their heavy runs (evalite's W3 takes a minute,
@@ -217,12 +236,20 @@ try {
 const s = (n) => (Number.isFinite(n) ? `${n.toFixed(3)} s` : "–");
 const mib = (n) => (Number.isFinite(n) && n > 0 ? `${n.toFixed(0)} MiB` : "–");
 const mark = (ok) => (ok ? "✓" : "✗");
-/** The target cell: the issue's own words, then the ratio to the floor they imply (see workloads.mjs). */
+/**
+ * The target cell: the issue's own words, then the same target on this machine: its seconds scaled by how fast the
+ * issue's floor script ran here against there, or (without the script) the ratio to the floor they imply.
+ */
 function targetCell(r) {
   const t = r.w.target;
   if (t.speedup) return `${t.label} ${mark(r.floor.seconds / r.ours.seconds >= t.speedup)}`;
   if (t.ratio) return `${t.label} ${mark(r.ours.seconds / r.floor.seconds <= t.ratio)}`;
-  const inTime = r.ours.seconds < t.seconds && (!t.rssMiB || r.ours.rss < t.rssMiB);
+  const memoryOk = !t.rssMiB || r.ours.rss < t.rssMiB;
+  const inTime = r.ours.seconds < t.seconds && memoryOk;
+  if (r.issue) {
+    const here = (t.seconds * r.issue.seconds) / t.issueFloor;
+    return `${t.label} ${mark(inTime)}; here < ${s(here)} ${mark(r.ours.seconds < here && memoryOk)} (the issue's floor script: ${s(r.issue.seconds)} here, ${s(t.issueFloor)} there)`;
+  }
   const ratio = t.seconds / t.issueFloor;
   return `${t.label} ${mark(inTime)}; ≤ ${ratio.toFixed(2)}x floor ${mark(r.ours.seconds / r.floor.seconds <= ratio)}`;
 }
