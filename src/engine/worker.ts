@@ -4,6 +4,9 @@
  * posts results back in batches. Errors a task lets escape are pinned to its row through AsyncLocalStorage, and
  * process.exit() in a task ends that row instead of the thread.
  */
+// The public entry, which the eval bundles a worker imports load anyway: reached from here, the modules this thread
+// and eval files share fall into the same chunks as the CLI's, so a run loads fewer files (see core.ts).
+import "../index.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
