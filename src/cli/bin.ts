@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { main } from "../core.js";
+
 // Stack traces from eval files point at their .ts lines (the bundles carry inline source maps).
 process.setSourceMapsEnabled(true);
 // Node's own exit, kept: while evals run, process.exit throws instead, so that eval code cannot end the run
@@ -17,6 +19,5 @@ for (const stream of [process.stdout, process.stderr]) {
     }) as typeof stream.write;
   });
 }
-const { main } = await import("../core.js");
 // Exit explicitly: a task that ignored its timeout may still hold a timer, and the run is over.
 exit(await main(process.argv.slice(2)));

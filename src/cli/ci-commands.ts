@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { EvalrunError } from "../define/errors.js";
 import { addGateOptions } from "./ci-options.js";
-import { type BaselineFlags, baselineSaveCommand } from "./commands/baseline.js";
-import { type MergeFlags, mergeCommand } from "./commands/merge.js";
+import type { BaselineFlags } from "./commands/baseline.js";
+import type { MergeFlags } from "./commands/merge.js";
 import { rate } from "./parse.js";
 
 const STORE_HELP = "the store file (default: EVALRUN_STORE, the config's store, else .evalrun/evalrun.db)";
@@ -30,7 +30,9 @@ export function addCiCommands(program: Command, run: (fn: () => Promise<number>)
       .option("--config <path>", "the config file whose `store` and `baselineDir` to use")
       .option("--baseline-dir <dir>", "write the files here instead of beside each eval file")
       .option("--json", "machine-readable output"),
-  ).action(async (names: string[], flags: BaselineFlags) => run(() => baselineSaveCommand(names, flags)));
+  ).action(async (names: string[], flags: BaselineFlags) =>
+    run(async () => (await import("./commands/lazy.js")).baselineSaveCommand(names, flags)),
+  );
   quiet(
     addGateOptions(
       program
@@ -50,5 +52,7 @@ export function addCiCommands(program: Command, run: (fn: () => Promise<number>)
         )
         .option("--verbose", "show stack traces for errors"),
     ),
-  ).action(async (files: string[], flags: MergeFlags) => run(() => mergeCommand(files, flags)));
+  ).action(async (files: string[], flags: MergeFlags) =>
+    run(async () => (await import("./commands/lazy.js")).mergeCommand(files, flags)),
+  );
 }

@@ -3,15 +3,12 @@ import { EvalrunError } from "../define/errors.js";
 import { evalrunVersion } from "../util/version.js";
 import { addCiCommands } from "./ci-commands.js";
 import { addGateOptions, addSelectionOptions } from "./ci-options.js";
-import { compareCommand } from "./commands/compare.js";
-import { experimentsCommand } from "./commands/experiments.js";
-import { showCommand } from "./commands/show.js";
 import type { StoreFlags } from "./commands/store-access.js";
-import { exportCommand, importCommand, pruneCommand } from "./commands/transfer.js";
-import { initCommand } from "./init-command.js";
 import { flushOutput, printError } from "./output.js";
 import { collect, nonNegativeInteger, positiveInteger, rate, timeoutMs, workerCount } from "./parse.js";
 import { type RunFlags, runCommand } from "./run-command.js";
+
+const lazy = () => import("./commands/lazy.js");
 
 const AFTER_HELP = `
 Examples:
@@ -121,14 +118,14 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
   storeCommand("experiments", "list stored experiments, newest first (one eval's with EVAL)")
     .argument("[eval]", "only this eval's experiments")
     .action(async (name: string | undefined, flags: StoreFlags) =>
-      run(() => experimentsCommand(name, flags))(),
+      run(async () => (await lazy()).experimentsCommand(name, flags))(),
     );
   storeCommand("show", "an experiment's summary and its lowest-scoring rows")
     .argument("<experiment>", "an experiment name or id (or id prefix)")
     .option("--eval <name>", "the eval, when several have an experiment of that name")
     .option("--rows <n>", "how many rows to show", positiveInteger)
     .action(async (ref: string, flags: StoreFlags & { eval?: string; rows?: number }) =>
-      run(() => showCommand(ref, flags))(),
+      run(async () => (await lazy()).showCommand(ref, flags))(),
     );
   storeCommand("compare", "how B's scores moved from A's, with the most regressed rows side by side")
     .argument("<a>", "the earlier experiment (name or id)")
@@ -136,27 +133,27 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .option("--eval <name>", "the eval, when several have experiments of those names")
     .option("--rows <n>", "how many regressed rows to show", positiveInteger)
     .action(async (a: string, b: string, flags: StoreFlags & { eval?: string; rows?: number }) =>
-      run(() => compareCommand(a, b, flags))(),
+      run(async () => (await lazy()).compareCommand(a, b, flags))(),
     );
   storeCommand("export", "write an experiment's rows (InsertEvent shape) to stdout")
     .argument("<experiment>", "an experiment name or id")
     .option("--format <format>", "jsonl (with a header line, re-importable), json or csv", "jsonl")
     .option("--eval <name>", "the eval, when several have an experiment of that name")
     .action(async (ref: string, flags: StoreFlags & { eval?: string; format?: string }) =>
-      run(() => exportCommand(ref, flags))(),
+      run(async () => (await lazy()).exportCommand(ref, flags))(),
     );
   storeCommand("import", "store an experiment from an export file (e.g. a CI artifact)")
     .argument("<file>", "a .jsonl export")
     .option("--eval <name>", "the eval the rows belong to (required when the file has no evalrun header)")
     .option("--name <name>", "the experiment's name (default: the export's)")
     .action(async (file: string, flags: StoreFlags & { eval?: string; name?: string }) =>
-      run(() => importCommand(file, flags))(),
+      run(async () => (await lazy()).importCommand(file, flags))(),
     );
   storeCommand("prune", "keep each eval's newest N complete runs (and anything newer), delete the rest")
     .argument("[eval]", "only this eval's experiments")
     .requiredOption("--keep <n>", "how many experiments of each eval to keep", nonNegativeInteger)
     .action(async (name: string | undefined, flags: StoreFlags & { keep: number }) =>
-      run(() => pruneCommand(name, flags))(),
+      run(async () => (await lazy()).pruneCommand(name, flags))(),
     );
   program
     .command("init")
@@ -166,7 +163,7 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .action(async () => {
-      exitCode = await initCommand(process.cwd());
+      exitCode = await (await lazy()).initCommand(process.cwd());
     });
   return { program, result: () => exitCode };
 }

@@ -22,7 +22,6 @@ import { projectRoot } from "../store/location.js";
 import { withoutSecrets } from "../util/secrets.js";
 import { storableJson } from "../util/storable-json.js";
 import { closestName } from "../util/suggest.js";
-import { watchCommand } from "../watch/watch-command.js";
 import { type CiFlags, gateFromFlags, selectionFromFlags } from "./ci-options.js";
 import { printError } from "./output.js";
 import { createReporters, planReporters, type ReporterPlan } from "./reporters.js";
@@ -149,7 +148,10 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
           "Run without --watch for a gated or partial run; in watch mode, --filter narrows the rows (a few by id: --filter 'id=^(q1|q2|q3)$') and f re-runs the failing ones.",
         );
       }
-      return await watchCommand(options, { jsonl: flags.jsonl === true, verbose });
+      return await (await import("./commands/lazy.js")).watchCommand(options, {
+        jsonl: flags.jsonl === true,
+        verbose,
+      });
     }
     if (flags.list) {
       const selecting = ["first", "sample", "shard"].filter((key) => cmd.getOptionValueSource(key) === "cli");
