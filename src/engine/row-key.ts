@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import { configure } from "safe-stable-stringify";
 import { storableJson } from "../util/storable-json.js";
+import type { PriorRun } from "./row.js";
 
 const canonical = configure({ bigint: true, circularValue: "[Circular]", deterministic: true });
 
@@ -42,6 +43,8 @@ export function stringDigest(value: string): string {
 /** Decides which (row, trial) pairs run, for --resume (skip what is done) and --retry-errors (only what failed). */
 export interface RunPlan {
   take(rowKey: string, trial: number, rowIndex: number): boolean;
+  /** For a pair taken: its earlier run to score again instead of running its task (--retry-errors). */
+  prior?(rowKey: string, trial: number, rowIndex: number): PriorRun | undefined;
   /** True once no row read from now on would be taken (`--first N` has its N): the engine stops reading the data. */
   exhausted?(): boolean;
 }

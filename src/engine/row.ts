@@ -32,6 +32,19 @@ export interface WorkItem {
   trial: number;
   /** SHA-1 of the input's JSON, when the input is a string (the store reuses it to keep the input once). */
   digest?: string | undefined;
+  /** --retry-errors: what this row's task gave in the run being repaired, when only a scorer failed there. */
+  prior?: PriorRun | undefined;
+}
+
+/**
+ * A row's earlier run whose task finished but whose scorers did not all: its output is scored again and its task
+ * does not run (a judge that hit a rate limit must not cost a new, possibly different, answer).
+ */
+export interface PriorRun {
+  output: unknown;
+  metadata: Record<string, unknown>;
+  tags: string[];
+  metrics: RowResult["metrics"];
 }
 
 /** A result now, a result later, or nothing (the run was hard-stopped before the row finished). */
@@ -247,8 +260,10 @@ class RowRun {
     readonly item: WorkItem,
   ) {
     const row = item.row;
-    this.metadata = row.metadata ? { ...row.metadata } : {};
-    this.tags = row.tags ? [...row.tags] : [];
+    // A re-scored row keeps what its task left: the metadata and tags it set are part of its result.
+    const source = item.prior ?? row;
+    this.metadata = source.metadata ? { ...source.metadata } : {};
+    this.tags = source.tags ? [...source.tags] : [];
     this.hooks = new Hooks(this, this.metadata, row.expected, this.tags, item.trial);
   }
 
@@ -281,6 +296,7 @@ class RowRun {
 
   /** Runs the task, then the scorers; synchronous all the way when they are. */
   execute(): RowResult | Promise<RowResult> {
+    if (this.item.prior !== undefined) return this.score(this.item.prior.output);
     let output: unknown;
     const timed = this.ctx.timeout !== undefined;
     const began = timed ? performance.now() : 0;
@@ -482,9 +498,17 @@ class RowRun {
       trial_index: this.item.trial,
     };
     if (row.id != null) result.row_id = String(row.id);
+    const prior = this.item.prior;
+    // A re-scored row's timing is its task's, and its tokens are what its task and its scorers used in both runs.
+    if (prior !== undefined) result.metrics = { ...prior.metrics };
     if (this.controller !== undefined) {
       const usage = takeUsage(this.controller.signal);
-      if (usage !== undefined) Object.assign(result.metrics, usage);
+      if (usage !== undefined) {
+        if (prior === undefined) Object.assign(result.metrics, usage);
+        else
+          for (const name of ["prompt_tokens", "completion_tokens", "tokens"] as const)
+            result.metrics[name] = (result.metrics[name] ?? 0) + usage[name];
+      }
     }
     if (this.item.digest !== undefined) result[INPUT_DIGEST] = this.item.digest;
     if (this.failure) result.error = this.failure;

@@ -293,7 +293,7 @@ async function runRows(
             }
           }
           holding = false;
-          launch({ row, key, rowIndex, trial, digest });
+          launch({ row, key, rowIndex, trial, digest, prior: options.plan?.prior?.(key, trial, rowIndex) });
         }
         if (holding) slots.release();
       }

@@ -142,6 +142,7 @@ export function combinePlans(selection: RunPlan[], store: RunPlan | undefined): 
     },
     // A row is taken only when every selection takes it: one that takes no more ends the data.
     exhausted: () => selection.some((plan) => plan.exhausted?.() === true),
+    ...(store?.prior && { prior: store.prior.bind(store) }),
   };
 }
 

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalDefinition } from "../define/types.js";
+import type { PriorRun } from "../engine/row.js";
 import { type RunPlan, resultKey, skipDone } from "../engine/row-key.js";
 import type { EvalInfo } from "../engine/types.js";
 import { codeDigest } from "../loader/code-digest.js";
@@ -308,6 +309,7 @@ export class StoreSession {
         // --retry-errors: the new experiment starts with the last one's good rows and runs the rest: its errored
         // rows, and rows the data has gained since (else it would be stored as a complete run that lacks them).
         plan = skipDone(storedPairs(db, source.seq, "ok"), keysByIndex(storedPairs(db, source.seq)));
+        plan = this.rescoring(definition.name, plan, source);
         copyRows(db, source.seq, experiment.seq, true);
       }
     }
@@ -319,6 +321,36 @@ export class StoreSession {
       this.options.location !== false || baseline !== undefined || this.options.keepRows === true;
     const writer: EvalSink = keepRows ? new StoreSink(db, experiment.seq, baseline?.seq ?? null) : DISCARD;
     return { definition, info, experiment, baseline, plan, writer };
+  }
+
+  /**
+   * --retry-errors: an errored result whose task finished (only a scorer failed: a judge's rate limit, a missing
+   * key) is scored again from its stored output, at its own place in the data; the others run again whole.
+   */
+  private rescoring(name: string, plan: RunPlan, source: Experiment): RunPlan {
+    const priors = new Map<string, PriorRun>();
+    let errored = 0;
+    for (const row of storedRows(this.store.db, source.seq, "errored")) {
+      errored++;
+      // A task that failed, timed out or was cut off has no output to score: `output` is left out of its result.
+      if (row.error !== undefined || !Object.hasOwn(row, "output")) continue;
+      priors.set(resultKey(row.row_key, row.trial_index, row.row_index), {
+        output: row.output,
+        metadata: row.metadata,
+        tags: row.tags,
+        metrics: row.metrics,
+      });
+    }
+    if (priors.size === 0) return plan;
+    const others = errored - priors.size;
+    this.notes.push(
+      `Eval "${name}": ${priors.size} errored ${priors.size === 1 ? "row's" : "rows'"} scorers run again on the stored output, without running the task (only a scorer had failed)${others > 0 ? `; ${others} other errored ${others === 1 ? "row runs" : "rows run"} again whole` : ""}.`,
+    );
+    return {
+      ...plan,
+      take: plan.take.bind(plan),
+      prior: (key, trial, index) => priors.get(resultKey(key, trial, index)),
+    };
   }
 
   /** Feeds the rows an experiment already holds (resume, retry) into its totals. */

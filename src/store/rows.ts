@@ -169,10 +169,15 @@ export class RowWriter implements ResultSink {
   }
 }
 
-/** The stored results of an experiment, oldest first, read one at a time. */
-export function* storedRows(db: Database.Database, seq: number): Generator<RowResult> {
+/** The stored results of an experiment (or only those that errored), oldest first, read one at a time. */
+export function* storedRows(
+  db: Database.Database,
+  seq: number,
+  which: "all" | "errored" = "all",
+): Generator<RowResult> {
+  const only = which === "errored" ? "AND e.errored = 1" : "";
   const query = db.prepare(
-    `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS} WHERE e.exp = ? ORDER BY e.rowid`,
+    `SELECT ${EVENT_COLUMNS} FROM results e ${EVENT_JOINS} WHERE e.exp = ? ${only} ORDER BY e.rowid`,
   );
   for (const record of query.iterate(seq)) yield decodeEvent(record as EventRecord);
 }

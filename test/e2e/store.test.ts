@@ -651,6 +651,87 @@ Eval("flaky", {
   });
 });
 
+describe("--retry-errors after a scorer failed", () => {
+  it("scores the stored output again without running the task, keeping what the task set; a failed task runs again", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "judged.eval.ts": `${HEADER}
+import { appendFileSync } from "node:fs";
+Eval("judged", {
+  data: [0, 1, 2, 3].map((i) => ({ input: i })),
+  task: (i: number, hooks: { metadata: Record<string, unknown>; tags: string[] }) => {
+    appendFileSync(process.env.TASK_LOG!, i + "\\n");
+    if (process.env.FAIL === "1" && i === 2) throw new Error("task down");
+    hooks.metadata.model = "model-" + process.env.VERSION;
+    hooks.tags.push("from-task");
+    return "answer " + i + " " + process.env.VERSION;
+  },
+  scores: [
+    function exact({ input, output }: { input: number; output: string }) { return output.startsWith("answer " + input); },
+    function judge({ input, metadata }: { input: number; metadata: Record<string, unknown> }) {
+      if (process.env.JUDGE_DOWN === "1" && input % 2 === 1) throw new Error("429 rate limited");
+      return { name: "judge", score: 1, metadata: { saw: metadata.model } };
+    },
+  ],
+  timeout: 10_000,
+});
+`,
+    });
+    const taskLog = path.join(dir, "tasks.log");
+    const tasks = () => readFileSync(taskLog, "utf8").trim().split("\n").sort();
+    const first = await runCli(["--jsonl"], {
+      cwd: dir,
+      env: { TASK_LOG: taskLog, FAIL: "1", JUDGE_DOWN: "1", VERSION: "v1" },
+    });
+    expect(first.code).toBe(1);
+    expect(summaryOf(first.stdout, "judged").metrics.errors?.metric).toBe(3);
+    rmSync(taskLog);
+
+    // In worker threads (the eval has a timeout), as an LLM eval's retry would run.
+    const retried = await runCli(["--retry-errors", "--no-progress"], {
+      cwd: dir,
+      env: { TASK_LOG: taskLog, FAIL: undefined, JUDGE_DOWN: undefined, VERSION: "v2" },
+    });
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain(
+      `Eval "judged": 2 errored rows' scorers run again on the stored output, without running the task (only a scorer had failed); 1 other errored row runs again whole.`,
+    );
+    // Only the row whose task failed ran its task again.
+    expect(tasks()).toEqual(["2"]);
+    const db = storeOf(dir);
+    const [old, fresh] = experiments(db);
+    const summary = JSON.parse(fresh?.summary ?? "{}");
+    expect(summary.metrics.errors.metric).toBe(0);
+    expect(summary.scores.judge.scored).toBe(4);
+    const rows = storedRows(db, fresh?.seq)
+      .map((r) => ({ index: r.row_index, errored: r.errored, event: JSON.parse(r.event) }))
+      .sort((a, b) => a.index - b.index);
+    expect(rows.map((r) => [r.index, r.errored, r.event.output, r.event.metadata.model])).toEqual([
+      [0, 0, "answer 0 v1", "model-v1"],
+      [1, 0, "answer 1 v1", "model-v1"],
+      [2, 0, "answer 2 v2", "model-v2"],
+      [3, 0, "answer 3 v1", "model-v1"],
+    ]);
+    // The scorers saw the metadata the task had set, and the tags the task added are kept once.
+    expect(rows.map((r) => r.event.score_metadata?.judge?.saw)).toEqual([
+      "model-v1",
+      "model-v1",
+      "model-v2",
+      "model-v1",
+    ]);
+    expect(rows.map((r) => r.event.tags)).toEqual([
+      ["from-task"],
+      ["from-task"],
+      ["from-task"],
+      ["from-task"],
+    ]);
+    // A re-scored row keeps its task's timing.
+    const metricsOf = (seq: number | undefined) =>
+      JSON.parse(storedRows(db, seq).find((r) => r.row_index === 1)?.event ?? "{}").metrics;
+    expect(metricsOf(fresh?.seq)).toEqual(metricsOf(old?.seq));
+  });
+});
+
 describe("--retry-errors and --resume with rows that share a row key", () => {
   it("re-run the row that errored, not another row with its key, and store each row once", async () => {
     const dir = project({
