@@ -16,6 +16,7 @@ import { ChangeWatcher } from "./change-watcher.js";
 import { ConfigFiles } from "./config-files.js";
 import { EvalFile } from "./eval-file.js";
 import { EvalRuns, interruptedBy, sum } from "./eval-runs.js";
+import { SavedContent } from "./saved-content.js";
 import type { ScreenState } from "./screen-view.js";
 import { couldBeEvalFile, existingAncestor, searchDirectories } from "./search-dirs.js";
 import type { EvalState } from "./state.js";
@@ -66,6 +67,7 @@ export class WatchSession {
   private readonly config: ConfigFiles;
   private searchDirs = new Set<string>();
   private readonly watcher: ChangeWatcher;
+  private readonly saved = new SavedContent();
   private queue = noWork();
   private pumping: Promise<void> | undefined;
   private loading: Promise<unknown> = Promise.resolve();
@@ -187,6 +189,12 @@ export class WatchSession {
   private async process(work: Work): Promise<void> {
     for (const file of work.changed) if (this.isStoreFile(file)) work.changed.delete(file);
     const touchesConfig = (files: Iterable<string>) => this.config.touched(files, this.settings?.loaded);
+    let unchanged: string[] = [];
+    if (work.changed.size > 0) {
+      const saved = [...work.changed];
+      work.changed = await this.saved.changed(saved);
+      unchanged = saved.filter((f) => !work.changed.has(f) && (this.isDependency(f) || touchesConfig([f])));
+    }
     const config = [...work.changed].filter((f) => touchesConfig([f]));
     // A broken config is tried again on r or a change where it lives; a good one restarts on a change to it.
     if (config.length > 0 || (!this.settings && work.all)) {
@@ -201,13 +209,14 @@ export class WatchSession {
       for (const file of all)
         for (const name of file.evals) this.runs.abort(name, interruptedBy("r was pressed"));
       await this.reload(all, new Set(all));
-    } else if (work.changed.size > 0) {
-      await this.onChanges(work.changed);
+    } else if (work.changed.size > 0 || unchanged.length > 0) {
+      await this.onChanges(work.changed, unchanged);
     }
     if (work.failing) await this.runFailing();
   }
 
-  private async onChanges(changed: Set<string>): Promise<void> {
+  /** `unchanged`: files evals use that were saved with the content they had (they re-run nothing). */
+  private async onChanges(changed: Set<string>, unchanged: string[]): Promise<void> {
     const rediscovered = this.mayChangeDiscovery(changed);
     const added = rediscovered ? await this.rediscover() : [];
     const targets: EvalFile[] = [];
@@ -223,6 +232,8 @@ export class WatchSession {
       for (const f of changed) if (file.codeDeps.has(f) || file.dataDeps.has(f)) causes.add(f);
     }
     if (targets.length === 0) {
+      if (unchanged.length > 0)
+        this.announce(`${this.list(unchanged)} saved without changes: nothing re-run (r re-runs every eval)`);
       // A new directory may hold no eval file yet; it is watched from now on all the same.
       if (rediscovered) await this.watchDirectories(true);
       return;
@@ -305,7 +316,12 @@ export class WatchSession {
     }
     this.announce(`watching ${plural(found.length, "eval file")}: running every eval`);
     const all = [...this.files.values()];
+    const roundStart = Date.now();
     await this.reload(all, new Set(all));
+    await this.saved.rememberBuilt(
+      all.flatMap((file) => [...file.codeDeps]),
+      roundStart,
+    );
     await this.watchDirectories(false);
   }
 

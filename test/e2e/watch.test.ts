@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { project, runCli } from "../helpers/cli.js";
@@ -446,6 +446,54 @@ Eval("mixed", {
 
     await expectCleanExit(watch, () => watch.press("q"), 0);
   }, 90_000);
+
+  it("re-runs nothing for a save that changed nothing, and says so", async () => {
+    const dir = watchedProject();
+    // Files as a session meets them, saved a while before it starts (one saved just before may count as changed).
+    const minuteAgo = new Date(Date.now() - 60_000);
+    for (const file of ["prompts/router.ts", "evals/router.eval.ts", "evals/other.eval.ts"])
+      utimesSync(path.join(dir, file), minuteAgo, minuteAgo);
+    const watch = watchCli(["evals/router.eval.ts", "evals/other.eval.ts"], { cwd: dir, keys: true });
+    await watch.waitFor(IDLE);
+    const router = readFileSync(path.join(dir, "prompts/router.ts"), "utf8");
+
+    // An editor saving an unmodified buffer: the imported module, then the eval file, as they were at start-up.
+    let since = watch.mark();
+    watch.write("prompts/router.ts", router);
+    let section = await watch.waitFor(IDLE, since);
+    expect(section).toContain(
+      "» prompts/router.ts saved without changes: nothing re-run (r re-runs every eval)",
+    );
+    expect(ranIn(section)).toEqual([]);
+    since = watch.mark();
+    watch.write("evals/other.eval.ts", otherEval(1));
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toContain("evals/other.eval.ts saved without changes");
+    expect(ranIn(section)).toEqual([]);
+
+    // A change runs; saving the changed file again does not; changing it back runs again.
+    since = watch.mark();
+    watch.write("prompts/router.ts", "export const answer = (input: string) => input;\n");
+    section = await watch.waitFor(IDLE, since);
+    expect(ranIn(section)).toEqual(["router"]);
+    since = watch.mark();
+    watch.write("prompts/router.ts", "export const answer = (input: string) => input;\n");
+    section = await watch.waitFor(IDLE, since);
+    expect(ranIn(section)).toEqual([]);
+    since = watch.mark();
+    watch.write("prompts/router.ts", router);
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toContain("» prompts/router.ts changed: re-running router");
+    expect(ranIn(section)).toEqual(["router"]);
+    expect(section).toMatch(/Exact\s+50\.0%/);
+
+    // r still re-runs everything.
+    since = watch.mark();
+    watch.press("r");
+    section = await watch.waitFor(IDLE, since);
+    expect(ranIn(section).sort()).toEqual(["other", "router"]);
+    await expectCleanExit(watch, () => watch.press("q"), 0);
+  }, 60_000);
 
   it("runs once for a save that fires several events", async () => {
     const dir = watchedProject();
