@@ -83,7 +83,10 @@ function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) =>
     .option("--no-store", "keep nothing: run against an in-memory store")
     .option("--baseline <ref>", "compare with this experiment (name or id) or export file (.jsonl)")
     .option("--resume", "continue each eval's last interrupted experiment, running only the rows it lacks")
-    .option("--retry-errors", "re-run only the rows that errored in each eval's last experiment")
+    .option(
+      "--retry-errors",
+      "re-run only the rows that errored in each eval's last experiment (where only a scorer failed, only the scorers)",
+    )
     .addOption(new Option("--verbose", "show stack traces for errors"))
     // Braintrust's CLI flag, in ported CI scripts: evalrun never sends logs anywhere, so it changes nothing.
     .addOption(
