@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
+import path from "node:path";
 
 /** Past this size a file is not read to compare: a save of it counts as a change (its run costs more anyway). */
 const MAX_COMPARED = 16 * 1024 * 1024;
@@ -35,7 +36,9 @@ async function digestOf(file: string): Promise<string | undefined> {
  * re-run costs money. A file's content is remembered when a save of it is acted on (every eval depending on it is
  * then rebuilt and reads it anew), and after the round that builds every eval (start-up, a config change) for the
  * files unmodified since before it began. Remembering a file after some other build could hide its pending save
- * from the evals that build did not include.
+ * from the evals that build did not include. What is remembered holds only while the file's directory is watched
+ * without a break: a save made while it was not went unseen, and a later save back to the remembered content
+ * must still count as a change.
  */
 export class SavedContent {
   private readonly digests = new Map<string, string>();
@@ -53,6 +56,11 @@ export class SavedContent {
       }),
     );
     return changed;
+  }
+
+  /** Forgets the files directly in `dir` (a directory whose watch stopped or started). */
+  forgetIn(dir: string): void {
+    for (const file of this.digests.keys()) if (path.dirname(file) === dir) this.digests.delete(file);
   }
 
   /**

@@ -318,11 +318,11 @@ export class WatchSession {
     const all = [...this.files.values()];
     const roundStart = Date.now();
     await this.reload(all, new Set(all));
+    await this.watchDirectories(false);
     await this.saved.rememberBuilt(
       all.flatMap((file) => [...file.codeDeps]),
       roundStart,
     );
-    await this.watchDirectories(false);
   }
 
   /**
@@ -593,7 +593,8 @@ export class WatchSession {
       for (const dep of [...entry.codeDeps, ...entry.dataDeps]) dirs.add(path.dirname(dep));
     const existing = new Set<string>();
     for (const dir of dirs) existing.add(existingAncestor(dir));
-    this.watcher.setDirectories(existing, recheck);
+    // A save in a directory that was not watched went unseen: what was remembered of its files may be stale.
+    for (const dir of this.watcher.setDirectories(existing, recheck)) this.saved.forgetIn(dir);
   }
 
   private problemOf(error: EvalrunError, file: string): Problem {

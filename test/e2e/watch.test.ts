@@ -492,6 +492,23 @@ Eval("mixed", {
     watch.press("r");
     section = await watch.waitFor(IDLE, since);
     expect(ranIn(section).sort()).toEqual(["other", "router"]);
+
+    // A save made while its directory was not watched (no eval imported the module then) goes unseen; saving the
+    // module back to what was remembered of it must still re-run, or the run would be of the unseen content.
+    since = watch.mark();
+    watch.write("evals/router.eval.ts", otherEval(1).replace('"other"', '"router"'));
+    await watch.waitFor(IDLE, since);
+    watch.write("prompts/router.ts", "export const answer = (input: string) => input;\n");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    since = watch.mark();
+    watch.write("evals/router.eval.ts", routerEval());
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toMatch(/Exact\s+100\.0%/);
+    since = watch.mark();
+    watch.write("prompts/router.ts", router);
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toContain("» prompts/router.ts changed: re-running router");
+    expect(section).toMatch(/Exact\s+50\.0%/);
     await expectCleanExit(watch, () => watch.press("q"), 0);
   }, 60_000);
 
