@@ -59,6 +59,7 @@ async function readDataFile(
       cause: error,
     });
   }
+  noteDependency(absolute, bytes);
   return { absolute, shown, text: decode(bytes, shown, loader, options.encoding) };
 }
 

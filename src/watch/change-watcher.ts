@@ -36,25 +36,15 @@ export class ChangeWatcher {
     return this.watched.size;
   }
 
-  /**
-   * Watches exactly these directories from now on (a missing one is left to its parent's watch). Returns the
-   * directories whose watch stopped or started: a change there may have gone unseen.
-   */
-  setDirectories(dirs: Iterable<string>, recheck = false): string[] {
+  /** Watches exactly these directories from now on (a missing one is left to its parent's watch). */
+  setDirectories(dirs: Iterable<string>, recheck = false): void {
     const wanted = new Set(dirs);
-    const gaps: string[] = [];
     for (const [dir, w] of this.watched) {
       if (wanted.has(dir) && !(recheck && inode(dir) !== w.ino)) continue;
       w.watcher.close();
       this.watched.delete(dir);
-      gaps.push(dir);
     }
-    for (const dir of wanted)
-      if (!this.watched.has(dir)) {
-        this.add(dir);
-        gaps.push(dir);
-      }
-    return gaps;
+    for (const dir of wanted) if (!this.watched.has(dir)) this.add(dir);
   }
 
   private add(dir: string): void {

@@ -10,6 +10,7 @@ import {
 } from "../loader/compile.js";
 import type { Problem } from "../loader/problems.js";
 import { compileProblem } from "../runner/prepare.js";
+import { ReadContent } from "./saved-content.js";
 
 type Context = BuildContext<ReturnType<typeof buildOptions>>;
 
@@ -33,6 +34,8 @@ export class EvalFile {
   evals: string[] = [];
   /** Loads begun: a load that finishes after a later one began is stale. */
   loads = 0;
+  /** What its last build and data reads saw of each file (see ReadContent). */
+  readonly read = new ReadContent();
 
   constructor(readonly path: string) {
     this.codeDeps = new Set([path]);
@@ -44,36 +47,46 @@ export class EvalFile {
     return false;
   }
 
-  /** Rebuilds the bundle; on a compile error the problem is kept and the file waits for the next change. */
+  /**
+   * Rebuilds the bundle; on a compile error the problem is kept and the file waits for the next change. A build
+   * that read files not stamped before it (the first, or one that reached a new import) is done once more with
+   * them stamped, so that what it read is known (ReadContent) and a later save that changes none of it is told.
+   */
   async build(cwd: string): Promise<void> {
     const esbuild = await import("esbuild");
     this.context ??= esbuild.context(buildOptions(this.path));
-    let result: Awaited<ReturnType<Context["rebuild"]>>;
-    try {
-      result = await (await this.context).rebuild();
-    } catch (error) {
-      const failure = compileFailure(this.path, error);
-      if (!failure) {
-        this.context = undefined;
-        throw error;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const before = await ReadContent.stamps(this.codeDeps);
+      let result: Awaited<ReturnType<Context["rebuild"]>>;
+      try {
+        result = await (await this.context).rebuild();
+      } catch (error) {
+        this.read.clear();
+        const failure = compileFailure(this.path, error);
+        if (!failure) {
+          this.context = undefined;
+          throw error;
+        }
+        this.bundle = undefined;
+        const problem = compileProblem(failure, cwd);
+        problem.hint = "Fix it and save: the file compiles and runs again; the other evals keep running.";
+        this.problems = [problem];
+        // The file at fault may be one the last good build never reached.
+        for (const m of failure.errors) if (m.file && !inPackage(m.file)) this.codeDeps.add(m.file);
+        return;
       }
-      this.bundle = undefined;
-      const problem = compileProblem(failure, cwd);
-      problem.hint = "Fix it and save: the file compiles and runs again; the other evals keep running.";
-      this.problems = [problem];
-      // The file at fault may be one the last good build never reached.
-      for (const m of failure.errors) if (m.file && !inPackage(m.file)) this.codeDeps.add(m.file);
-      return;
+      this.bundle = await emitBundle(this.path, result);
+      this.codeDeps = new Set([
+        this.path,
+        ...this.bundle.inputs.filter((file) => !inPackage(file)),
+        ...compileContext(this.path, this.bundle.inputs),
+      ]);
+      this.problems = [];
+      await this.read.afterBuild(before, this.codeDeps);
+      if ([...this.codeDeps].every((file) => before.has(file))) break;
     }
-    this.bundle = await emitBundle(this.path, result);
-    this.codeDeps = new Set([
-      this.path,
-      ...this.bundle.inputs.filter((file) => !inPackage(file)),
-      ...compileContext(this.path, this.bundle.inputs),
-    ]);
-    this.problems = [];
     // So that the next plain `evalrun` reuses this bundle; off the path to the first row.
-    void rememberCompiled(this.bundle).catch(() => {});
+    if (this.bundle) void rememberCompiled(this.bundle).catch(() => {});
   }
 
   async dispose(): Promise<void> {

@@ -16,7 +16,7 @@ import { ChangeWatcher } from "./change-watcher.js";
 import { ConfigFiles } from "./config-files.js";
 import { EvalFile } from "./eval-file.js";
 import { EvalRuns, interruptedBy, sum } from "./eval-runs.js";
-import { SavedContent } from "./saved-content.js";
+import { digestOfBytes, fileStamp, MAX_COMPARED } from "./saved-content.js";
 import type { ScreenState } from "./screen-view.js";
 import { couldBeEvalFile, existingAncestor, searchDirectories } from "./search-dirs.js";
 import type { EvalState } from "./state.js";
@@ -67,7 +67,6 @@ export class WatchSession {
   private readonly config: ConfigFiles;
   private searchDirs = new Set<string>();
   private readonly watcher: ChangeWatcher;
-  private readonly saved = new SavedContent();
   private queue = noWork();
   private pumping: Promise<void> | undefined;
   private loading: Promise<unknown> = Promise.resolve();
@@ -99,7 +98,10 @@ export class WatchSession {
 
   /** Loads the config, finds, builds and runs every eval; throws only for flags that cannot work (exit 2). */
   async start(): Promise<void> {
-    setDependencyListener((file) => this.noteDataFile(file));
+    setDependencyListener((file, bytes) => {
+      if (bytes) this.noteDataRead(file, bytes);
+      else this.noteDataFile(file);
+    });
     this.git = await gitInfo(this.cwd);
     let fatal: unknown;
     // Changes that arrive meanwhile wait in the queue, as they do behind any other batch.
@@ -189,12 +191,6 @@ export class WatchSession {
   private async process(work: Work): Promise<void> {
     for (const file of work.changed) if (this.isStoreFile(file)) work.changed.delete(file);
     const touchesConfig = (files: Iterable<string>) => this.config.touched(files, this.settings?.loaded);
-    let unchanged: string[] = [];
-    if (work.changed.size > 0) {
-      const saved = [...work.changed];
-      work.changed = await this.saved.changed(saved);
-      unchanged = saved.filter((f) => !work.changed.has(f) && (this.isDependency(f) || touchesConfig([f])));
-    }
     const config = [...work.changed].filter((f) => touchesConfig([f]));
     // A broken config is tried again on r or a change where it lives; a good one restarts on a change to it.
     if (config.length > 0 || (!this.settings && work.all)) {
@@ -209,29 +205,54 @@ export class WatchSession {
       for (const file of all)
         for (const name of file.evals) this.runs.abort(name, interruptedBy("r was pressed"));
       await this.reload(all, new Set(all));
-    } else if (work.changed.size > 0 || unchanged.length > 0) {
-      await this.onChanges(work.changed, unchanged);
+    } else if (work.changed.size > 0) {
+      await this.onChanges(work.changed);
     }
     if (work.failing) await this.runFailing();
   }
 
-  /** `unchanged`: files evals use that were saved with the content they had (they re-run nothing). */
-  private async onChanges(changed: Set<string>, unchanged: string[]): Promise<void> {
+  private async onChanges(changed: Set<string>): Promise<void> {
     const rediscovered = this.mayChangeDiscovery(changed);
     const added = rediscovered ? await this.rediscover() : [];
     const targets: EvalFile[] = [];
     const rebuild = new Set<EvalFile>(added);
     const causes = new Set<string>();
+    // Saved files each eval file read as they are now: their saves changed nothing it saw.
+    const digests = new Map<string, Promise<string | undefined>>();
+    const now = (f: string) => {
+      let digest = digests.get(f);
+      if (!digest) {
+        digest = fileStamp(f).then((stamp) => stamp?.digest);
+        digests.set(f, digest);
+      }
+      return digest;
+    };
+    const same = new Set<string>();
+    const moved = new Set<string>();
     for (const file of this.files.values()) {
-      const code = file.dependsOn(changed, "code");
-      const data = file.dependsOn(changed, "data");
+      // A file whose evals cannot run as they should (a compile, load or data error) runs again on any save, which
+      // may be how its user retries something outside evalrun (a server that was down).
+      const trusted = file.problems.length === 0 && !file.evals.some((name) => this.evals.get(name)?.failure);
+      const seen = async (f: string) => {
+        const read = trusted ? file.read.get(f) : undefined;
+        const unchanged = read !== undefined && read === (await now(f));
+        (unchanged ? same : moved).add(f);
+        return !unchanged;
+      };
+      const hits = (which: "code" | "data") =>
+        [...changed].filter((f) => (which === "code" ? file.codeDeps : file.dataDeps).has(f));
+      const codeHits = hits("code");
+      const dataHits = hits("data");
+      const code = (await Promise.all(codeHits.map(seen))).includes(true);
+      const data = (await Promise.all(dataHits.map(seen))).includes(true);
       const retry = this.needsRetry(file, changed);
       if (!code && !data && !retry && !rebuild.has(file)) continue;
       targets.push(file);
       if (code || retry) rebuild.add(file);
-      for (const f of changed) if (file.codeDeps.has(f) || file.dataDeps.has(f)) causes.add(f);
+      for (const f of [...codeHits, ...dataHits]) if (moved.has(f)) causes.add(f);
     }
     if (targets.length === 0) {
+      const unchanged = [...same].filter((f) => !moved.has(f));
       if (unchanged.length > 0)
         this.announce(`${this.list(unchanged)} saved without changes: nothing re-run (r re-runs every eval)`);
       // A new directory may hold no eval file yet; it is watched from now on all the same.
@@ -316,13 +337,8 @@ export class WatchSession {
     }
     this.announce(`watching ${plural(found.length, "eval file")}: running every eval`);
     const all = [...this.files.values()];
-    const roundStart = Date.now();
     await this.reload(all, new Set(all));
     await this.watchDirectories(false);
-    await this.saved.rememberBuilt(
-      all.flatMap((file) => [...file.codeDeps]),
-      roundStart,
-    );
   }
 
   /**
@@ -492,6 +508,20 @@ export class WatchSession {
     this.view.trigger(text);
   }
 
+  /** What a loader read of a data file: the eval file reading it keeps its digest (see ReadContent). */
+  private noteDataRead(file: string, bytes: Uint8Array): void {
+    const owner = this.runs.readingDataOf() ?? getRegistry().currentFile;
+    // A promise of rows (`data: loadJsonl(f)`) is read when its run awaits it, while other evals' runs may be
+    // reading theirs: it is the read of the eval file that noted it, or, when several did and the reader is not
+    // known among them, of one of them, which is not known.
+    const readers = [...this.files.values()].filter((entry) => entry.dataDeps.has(file));
+    const named = owner ? this.files.get(owner) : undefined;
+    const entry = named && readers.includes(named) ? named : readers.length === 1 ? readers[0] : undefined;
+    const digest = bytes.length > MAX_COMPARED ? undefined : digestOfBytes(bytes);
+    if (entry) entry.read.set(file, digest);
+    else for (const reader of readers) reader.read.set(file, undefined);
+  }
+
   private noteDataFile(file: string): void {
     const owner = this.runs.readingDataOf() ?? getRegistry().currentFile;
     const entry = owner ? this.files.get(owner) : undefined;
@@ -593,8 +623,7 @@ export class WatchSession {
       for (const dep of [...entry.codeDeps, ...entry.dataDeps]) dirs.add(path.dirname(dep));
     const existing = new Set<string>();
     for (const dir of dirs) existing.add(existingAncestor(dir));
-    // A save in a directory that was not watched went unseen: what was remembered of its files may be stale.
-    for (const dir of this.watcher.setDirectories(existing, recheck)) this.saved.forgetIn(dir);
+    this.watcher.setDirectories(existing, recheck);
   }
 
   private problemOf(error: EvalrunError, file: string): Problem {

@@ -453,9 +453,13 @@ Eval("mixed", {
     const minuteAgo = new Date(Date.now() - 60_000);
     for (const file of ["prompts/router.ts", "evals/router.eval.ts", "evals/other.eval.ts"])
       utimesSync(path.join(dir, file), minuteAgo, minuteAgo);
-    const watch = watchCli(["evals/router.eval.ts", "evals/other.eval.ts"], { cwd: dir, keys: true });
+    const watch = watchCli(["evals/router.eval.ts", "evals/other.eval.ts", "evals/data.eval.ts"], {
+      cwd: dir,
+      keys: true,
+    });
     await watch.waitFor(IDLE);
     const router = readFileSync(path.join(dir, "prompts/router.ts"), "utf8");
+    const rows = readFileSync(path.join(dir, "data/rows.jsonl"), "utf8");
 
     // An editor saving an unmodified buffer: the imported module, then the eval file, as they were at start-up.
     let since = watch.mark();
@@ -469,6 +473,12 @@ Eval("mixed", {
     watch.write("evals/other.eval.ts", otherEval(1));
     section = await watch.waitFor(IDLE, since);
     expect(section).toContain("evals/other.eval.ts saved without changes");
+    expect(ranIn(section)).toEqual([]);
+    // A data file, as its loader read it.
+    since = watch.mark();
+    watch.write("data/rows.jsonl", rows);
+    section = await watch.waitFor(IDLE, since);
+    expect(section).toContain("data/rows.jsonl saved without changes");
     expect(ranIn(section)).toEqual([]);
 
     // A change runs; saving the changed file again does not; changing it back runs again.
@@ -491,7 +501,7 @@ Eval("mixed", {
     since = watch.mark();
     watch.press("r");
     section = await watch.waitFor(IDLE, since);
-    expect(ranIn(section).sort()).toEqual(["other", "router"]);
+    expect(ranIn(section).sort()).toEqual(["datafile", "other", "router"]);
 
     // A save made while its directory was not watched (no eval imported the module then) goes unseen; saving the
     // module back to what was remembered of it must still re-run, or the run would be of the unseen content.
