@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import { configure } from "safe-stable-stringify";
+import type { EvalCase } from "../define/types.js";
 import { storableJson } from "../util/storable-json.js";
 import type { PriorRun } from "./row.js";
 
@@ -44,7 +45,7 @@ export function stringDigest(value: string): string {
 export interface RunPlan {
   take(rowKey: string, trial: number, rowIndex: number): boolean;
   /** For a pair taken: its earlier run to score again instead of running its task (--retry-errors). */
-  prior?(rowKey: string, trial: number, rowIndex: number): PriorRun | undefined;
+  prior?(rowKey: string, trial: number, rowIndex: number, row: EvalCase): PriorRun | undefined;
   /** True once no row read from now on would be taken (`--first N` has its N): the engine stops reading the data. */
   exhausted?(): boolean;
 }

@@ -514,12 +514,30 @@ class RowRun {
     if (this.failure) result.error = this.failure;
     if (this.ctx.evaluator.errorScoreHandler !== undefined && (this.failure || this.scoreErrors))
       this.handleErrorScores(result, scored);
-    if (scored && this.scoreErrors) result.score_errors = this.scoreErrors;
-    else if (this.scoreErrors?.errorScoreHandler !== undefined)
+    if (scored && this.scoreErrors) {
+      result.score_errors = this.scoreErrors;
+      if (!this.failure && !isPlainJson(this.output)) result.output_lossy = true;
+    } else if (this.scoreErrors?.errorScoreHandler !== undefined)
       result.score_errors = { errorScoreHandler: this.scoreErrors.errorScoreHandler };
     if (scored && this.scoreMetadata) result.score_metadata = this.scoreMetadata;
     return result;
   }
+}
+
+/** Whether JSON keeps `value` as it is: no Date, Map, class instance, undefined field, NaN, BigInt or cycle. */
+export function isPlainJson(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (typeof value !== "object" || depth > 100) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  for (const field of Object.values(value)) if (!isPlainJson(field, depth + 1)) return false;
+  return true;
 }
 
 /**

@@ -293,7 +293,14 @@ async function runRows(
             }
           }
           holding = false;
-          launch({ row, key, rowIndex, trial, digest, prior: options.plan?.prior?.(key, trial, rowIndex) });
+          launch({
+            row,
+            key,
+            rowIndex,
+            trial,
+            digest,
+            prior: options.plan?.prior?.(key, trial, rowIndex, row),
+          });
         }
         if (holding) slots.release();
       }

@@ -8,6 +8,8 @@ export interface RowError {
 
 /** A symbol key: JSON and structured cloning leave it out, so it never reaches the store's JSON or a thread. */
 export const INPUT_DIGEST = Symbol("evalrun.inputDigest");
+/** What the store reads back of `output_lossy` (a symbol: JSON and exports leave it out). */
+export const OUTPUT_LOSSY = Symbol("evalrun.outputLossy");
 
 /**
  * One (row, trial) result, shaped as the API's InsertEvent (snake_case fields, metrics in epoch seconds) so the
@@ -44,6 +46,13 @@ export interface RowResult {
   score_metadata?: Record<string, Record<string, unknown>>;
   /** SHA-1 of the input's JSON when already computed (string inputs), for the store. */
   [INPUT_DIGEST]?: string;
+  /**
+   * Set on a result whose scorer failed when its output is not plain JSON (a Date, a Map, a class instance, NaN):
+   * stored as JSON it is not what the task returned, so --retry-errors runs its task again instead of scoring the
+   * stored copy. A field, not a symbol, so that it crosses from worker threads; the store keeps it out of exports.
+   */
+  output_lossy?: true;
+  [OUTPUT_LOSSY]?: true;
 }
 
 /** What reporters and sinks know about an eval before it runs. */

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { EvalrunError } from "../define/errors.js";
-import type { EvalDefinition } from "../define/types.js";
+import type { EvalCase, EvalDefinition } from "../define/types.js";
 import type { PriorRun } from "../engine/row.js";
 import { type RunPlan, resultKey, skipDone } from "../engine/row-key.js";
-import type { EvalInfo } from "../engine/types.js";
+import { type EvalInfo, OUTPUT_LOSSY } from "../engine/types.js";
 import { codeDigest } from "../loader/code-digest.js";
 import { importBaselineFile, isBaselineFileRef, readExportHeader } from "../store/baseline-file.js";
 import { DISCARD, type EvalSink, StoreSink } from "../store/eval-sink.js";
@@ -19,6 +19,7 @@ import type { EvalAggregate } from "../summary/aggregate.js";
 import { type BaselineComparison, baselineComparison } from "../summary/comparison.js";
 import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
+import { storableJson } from "../util/storable-json.js";
 import type { Rerun } from "./prepare.js";
 
 export interface StoreSessionOptions {
@@ -82,6 +83,8 @@ export class StoreSession {
 
   /** What the run's closing lines should say about the store's choices (a --baseline some evals lack). */
   readonly notes: string[] = [];
+  /** --retry-errors: per eval, its errored rows scored again from their outputs and those run whole. */
+  private readonly rescored = new Map<string, { rescored: number; whole: number }>();
   /** Experiments created by this session (not resumed ones). */
   private readonly created = new Set<number>();
 
@@ -309,7 +312,7 @@ export class StoreSession {
         // --retry-errors: the new experiment starts with the last one's good rows and runs the rest: its errored
         // rows, and rows the data has gained since (else it would be stored as a complete run that lacks them).
         plan = skipDone(storedPairs(db, source.seq, "ok"), keysByIndex(storedPairs(db, source.seq)));
-        plan = this.rescoring(definition.name, plan, source);
+        plan = this.rescoring(definition, plan, source);
         copyRows(db, source.seq, experiment.seq, true);
       }
     }
@@ -325,31 +328,56 @@ export class StoreSession {
 
   /**
    * --retry-errors: an errored result whose task finished (only a scorer failed: a judge's rate limit, a missing
-   * key) is scored again from its stored output, at its own place in the data; the others run again whole.
+   * key) is scored again from its stored output, at its own place in the data, when that place still holds the
+   * same row (its input, and its data's metadata and tags, as the stored result has them) and the eval's code is
+   * the one that made it. The others run again whole. finish() says how many of each there were.
    */
-  private rescoring(name: string, plan: RunPlan, source: Experiment): RunPlan {
-    const priors = new Map<string, PriorRun>();
-    let errored = 0;
+  private rescoring(definition: EvalDefinition, plan: RunPlan, source: Experiment): RunPlan {
+    const counts = { rescored: 0, whole: 0 };
+    const priors = new Map<string, PriorRun & { input: string | undefined }>();
+    const code = this.codeOf(definition);
+    // Another version of the code may have fixed the task (its output broke a scorer): its rows run whole.
+    const sameCode = source.code !== null && code !== undefined && source.code === code;
     for (const row of storedRows(this.store.db, source.seq, "errored")) {
-      errored++;
+      const key = resultKey(row.row_key, row.trial_index, row.row_index);
       // A task that failed, timed out or was cut off has no output to score: `output` is left out of its result.
-      if (row.error !== undefined || !Object.hasOwn(row, "output")) continue;
-      priors.set(resultKey(row.row_key, row.trial_index, row.row_index), {
+      // One whose output JSON does not keep (a Date, a class instance) would be scored on another value.
+      if (!sameCode || row.error !== undefined || !Object.hasOwn(row, "output") || row[OUTPUT_LOSSY]) {
+        priors.set(key, {
+          output: undefined,
+          metadata: {},
+          tags: [],
+          metrics: row.metrics,
+          input: undefined,
+        });
+        continue;
+      }
+      priors.set(key, {
         output: row.output,
         metadata: row.metadata,
         tags: row.tags,
         metrics: row.metrics,
+        input: storableJson(row.input) ?? "",
       });
     }
-    if (priors.size === 0) return plan;
-    const others = errored - priors.size;
-    this.notes.push(
-      `Eval "${name}": ${priors.size} errored ${priors.size === 1 ? "row's" : "rows'"} scorers run again on the stored output, without running the task (only a scorer had failed)${others > 0 ? `; ${others} other errored ${others === 1 ? "row runs" : "rows run"} again whole` : ""}.`,
-    );
+    this.rescored.set(definition.name, counts);
+    if (!sameCode && source.code !== null && code !== undefined && priors.size > 0)
+      this.notes.push(
+        `Eval "${definition.name}": its code has changed since ${source.name}, so its errored rows run whole, their tasks too (the new code may give other outputs).`,
+      );
     return {
       ...plan,
       take: plan.take.bind(plan),
-      prior: (key, trial, index) => priors.get(resultKey(key, trial, index)),
+      prior: (key, trial, index, row) => {
+        const prior = priors.get(resultKey(key, trial, index));
+        if (prior === undefined) return undefined;
+        if (prior.input !== undefined && sameRow(prior, row)) {
+          counts.rescored++;
+          return prior;
+        }
+        counts.whole++;
+        return undefined;
+      },
     };
   }
 
@@ -415,6 +443,13 @@ export class StoreSession {
       summary,
       base?.id ?? null,
     );
+    const counts = this.rescored.get(planned.info.name);
+    if (counts && counts.rescored > 0) {
+      const { rescored, whole } = counts;
+      this.notes.push(
+        `Eval "${planned.info.name}": ${rescored} errored ${rescored === 1 ? "row's" : "rows'"} scorers ran again on the stored output, without running the task (only a scorer had failed)${whole > 0 ? `; ${whole} other errored ${whole === 1 ? "row" : "rows"} ran whole` : ""}.`,
+      );
+    }
     return { summary, comparison, rows: outcome.rows };
   }
 
@@ -437,4 +472,16 @@ async function idlessHeaderProject(file: string): Promise<string | undefined> {
   const experiment = (await readExportHeader(file))?.experiment;
   if (experiment === undefined || experiment.id !== undefined) return undefined;
   return typeof experiment.project === "string" ? experiment.project : undefined;
+}
+
+/**
+ * Whether the data's row is the one a stored result was made of: the same input, and the metadata and tags the
+ * data gives it still on the result (a task may add to them; one that changed a given value runs whole).
+ */
+function sameRow(prior: PriorRun & { input: string | undefined }, row: EvalCase): boolean {
+  if ((storableJson(row.input) ?? "") !== prior.input) return false;
+  for (const [name, value] of Object.entries(row.metadata ?? {}))
+    if (storableJson(value) !== storableJson(prior.metadata[name])) return false;
+  for (const tag of row.tags ?? []) if (tag != null && !prior.tags.includes(String(tag))) return false;
+  return true;
 }

@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import { stringDigest } from "../engine/row-key.js";
-import { INPUT_DIGEST, type RowResult } from "../engine/types.js";
+import { INPUT_DIGEST, OUTPUT_LOSSY, type RowResult } from "../engine/types.js";
 import { storableJson } from "../util/storable-json.js";
 
 const json = storableJson;
@@ -220,6 +220,7 @@ export function decodeEvent(record: EventRecord): RowResult {
     row_key: _key,
     row_index: _index,
     trial_index: _trial,
+    output_lossy: lossy,
     ...rest
   } = parsed;
   let allMetrics: Record<string, unknown> = {};
@@ -229,7 +230,7 @@ export function decodeEvent(record: EventRecord): RowResult {
   if (typeof metrics === "object" && metrics !== null && !Array.isArray(metrics))
     Object.assign(allMetrics, metrics);
   else if (metrics !== undefined) allMetrics = metrics as Record<string, unknown>;
-  return {
+  const decoded = {
     id: record.id,
     input: record.input !== null ? blobValue(record.input) : input,
     output: record.output !== null ? blobValue(record.output) : output,
@@ -243,6 +244,8 @@ export function decodeEvent(record: EventRecord): RowResult {
     trial_index: record.trial_index,
     ...rest,
   } as RowResult;
+  if (lossy === true) decoded[OUTPUT_LOSSY] = true;
+  return decoded;
 }
 
 /** The JSON of a stored result as export writes it. */
@@ -328,6 +331,7 @@ export function engineEventText(row: RowResult, fields: BlobFields): string | nu
       error: row.error,
       score_errors: row.score_errors,
       score_metadata: row.score_metadata,
+      output_lossy: row.output_lossy,
     });
   } catch {
     return eventText(row, fields); // a BigInt or a cycle: field by field, each with its fallback

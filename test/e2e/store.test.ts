@@ -694,7 +694,7 @@ Eval("judged", {
     });
     expect(retried.code).toBe(0);
     expect(retried.stdout).toContain(
-      `Eval "judged": 2 errored rows' scorers run again on the stored output, without running the task (only a scorer had failed); 1 other errored row runs again whole.`,
+      `Eval "judged": 2 errored rows' scorers ran again on the stored output, without running the task (only a scorer had failed); 1 other errored row ran whole.`,
     );
     // Only the row whose task failed ran its task again.
     expect(tasks()).toEqual(["2"]);
@@ -729,6 +729,107 @@ Eval("judged", {
     const metricsOf = (seq: number | undefined) =>
       JSON.parse(storedRows(db, seq).find((r) => r.row_index === 1)?.event ?? "{}").metrics;
     expect(metricsOf(fresh?.seq)).toEqual(metricsOf(old?.seq));
+  });
+});
+
+describe("--retry-errors re-scores only the rows it stored", () => {
+  const judged = (suffix: string) => `${HEADER}
+import { appendFileSync } from "node:fs";
+Eval("ids", {
+  data: [{ id: "a", input: process.env.INPUT_A ?? "a" }, { id: "b", input: "b" }],
+  task: (input: string) => {
+    appendFileSync(process.env.TASK_LOG!, input + "\\n");
+    return input + "${suffix}";
+  },
+  scores: [
+    function judge({ input, output }: { input: string; output: string }) {
+      if (process.env.JUDGE_DOWN === "1") throw new Error("429 rate limited");
+      return output === input + "${suffix}";
+    },
+  ],
+});
+`;
+
+  it("runs whole a row whose input was edited since (same id), and every row once the code has changed", async () => {
+    const dir = project({ "package.json": PACKAGE, "ids.eval.ts": judged("!") });
+    const taskLog = path.join(dir, "tasks.log");
+    const tasks = () => readFileSync(taskLog, "utf8").trim().split("\n").sort();
+    expect((await runCli(["--jsonl"], { cwd: dir, env: { TASK_LOG: taskLog, JUDGE_DOWN: "1" } })).code).toBe(
+      1,
+    );
+    rmSync(taskLog);
+
+    // Row a's input was edited: its stored output answers another question, so its task runs again.
+    const edited = await runCli(["--retry-errors", "--no-progress"], {
+      cwd: dir,
+      env: { TASK_LOG: taskLog, INPUT_A: "a-edited" },
+    });
+    expect(edited.code).toBe(0);
+    expect(tasks()).toEqual(["a-edited"]);
+    expect(edited.stdout).toContain(
+      `Eval "ids": 1 errored row's scorers ran again on the stored output, without running the task (only a scorer had failed); 1 other errored row ran whole.`,
+    );
+    const db = storeOf(dir);
+    const outputs = (seq: number | undefined) =>
+      Object.fromEntries(
+        storedRows(db, seq).map((r) => [JSON.parse(r.event).input, JSON.parse(r.event).output]),
+      );
+    expect(outputs(experiments(db).at(-1)?.seq)).toEqual({ "a-edited": "a-edited!", b: "b!" });
+
+    // The judge fails again; then the task is fixed: the stored outputs are the old code's, so every row runs.
+    expect((await runCli(["--jsonl"], { cwd: dir, env: { TASK_LOG: taskLog, JUDGE_DOWN: "1" } })).code).toBe(
+      1,
+    );
+    rmSync(taskLog);
+    writeFileSync(path.join(dir, "ids.eval.ts"), judged("?"));
+    const fixed = await runCli(["--retry-errors", "--no-progress"], { cwd: dir, env: { TASK_LOG: taskLog } });
+    expect(fixed.code).toBe(0);
+    expect(tasks()).toEqual(["a", "b"]);
+    expect(fixed.stdout).toContain(`its code has changed since`);
+    expect(fixed.stdout).not.toContain("scorers ran again on the stored output");
+    expect(outputs(experiments(db).at(-1)?.seq)).toEqual({ a: "a?", b: "b?" });
+  });
+});
+
+describe("--retry-errors with an output JSON does not keep", () => {
+  it("runs the task again for it, since the stored copy is another value", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "dated.eval.ts": `${HEADER}
+import { appendFileSync } from "node:fs";
+Eval("dated", {
+  data: [{ input: "plain" }, { input: "dated" }],
+  task: (input: string) => {
+    appendFileSync(process.env.TASK_LOG!, input + "\\n");
+    return input === "dated" ? { at: new Date(0) } : { text: input };
+  },
+  scores: [
+    function judge({ output }: { output: { at?: Date; text?: string } }) {
+      if (process.env.JUDGE_DOWN === "1") throw new Error("429 rate limited");
+      return output.at === undefined || output.at instanceof Date;
+    },
+  ],
+});
+`,
+    });
+    const taskLog = path.join(dir, "tasks.log");
+    expect((await runCli(["--jsonl"], { cwd: dir, env: { TASK_LOG: taskLog, JUDGE_DOWN: "1" } })).code).toBe(
+      1,
+    );
+    rmSync(taskLog);
+    const retried = await runCli(["--retry-errors", "--no-progress"], {
+      cwd: dir,
+      env: { TASK_LOG: taskLog },
+    });
+    expect(retried.code).toBe(0);
+    expect(readFileSync(taskLog, "utf8")).toBe("dated\n");
+    expect(retried.stdout).toContain("1 errored row's scorers ran again on the stored output");
+    expect(retried.stdout).toContain("1 other errored row ran whole");
+    // The marker stays in the store: an export is InsertEvents as before.
+    const db = storeOf(dir);
+    const exported = await runCli(["export", experiments(db)[0]?.name ?? ""], { cwd: dir });
+    expect(exported.stdout).toContain('"at":"1970-01-01T00:00:00.000Z"');
+    expect(exported.stdout).not.toContain("lossy");
   });
 });
 
