@@ -10,7 +10,7 @@ import {
 } from "../loader/compile.js";
 import type { Problem } from "../loader/problems.js";
 import { compileProblem } from "../runner/prepare.js";
-import { ReadContent } from "./saved-content.js";
+import { ReadContent } from "./read-content.js";
 
 type Context = BuildContext<ReturnType<typeof buildOptions>>;
 
@@ -39,12 +39,6 @@ export class EvalFile {
 
   constructor(readonly path: string) {
     this.codeDeps = new Set([path]);
-  }
-
-  dependsOn(changed: Set<string>, which: "code" | "data"): boolean {
-    const deps = which === "code" ? this.codeDeps : this.dataDeps;
-    for (const file of changed) if (deps.has(file)) return true;
-    return false;
   }
 
   /**

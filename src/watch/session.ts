@@ -16,7 +16,7 @@ import { ChangeWatcher } from "./change-watcher.js";
 import { ConfigFiles } from "./config-files.js";
 import { EvalFile } from "./eval-file.js";
 import { EvalRuns, interruptedBy, sum } from "./eval-runs.js";
-import { digestOfBytes, fileStamp, MAX_COMPARED } from "./saved-content.js";
+import { digestOfBytes, fileStamp, MAX_COMPARED } from "./read-content.js";
 import type { ScreenState } from "./screen-view.js";
 import { couldBeEvalFile, existingAncestor, searchDirectories } from "./search-dirs.js";
 import type { EvalState } from "./state.js";
