@@ -334,7 +334,8 @@ export class StoreSession {
    */
   private rescoring(definition: EvalDefinition, plan: RunPlan, source: Experiment): RunPlan {
     const counts = { rescored: 0, whole: 0 };
-    const priors = new Map<string, PriorRun & { input: string | undefined }>();
+    // Each errored result by its place: its run to score again, or null when it runs whole.
+    const priors = new Map<string, (PriorRun & { input: string }) | null>();
     const code = this.codeOf(definition);
     // Another version of the code may have fixed the task (its output broke a scorer): its rows run whole.
     const sameCode = source.code !== null && code !== undefined && source.code === code;
@@ -343,13 +344,7 @@ export class StoreSession {
       // A task that failed, timed out or was cut off has no output to score: `output` is left out of its result.
       // One whose output JSON does not keep (a Date, a class instance) would be scored on another value.
       if (!sameCode || row.error !== undefined || !Object.hasOwn(row, "output") || row[OUTPUT_LOSSY]) {
-        priors.set(key, {
-          output: undefined,
-          metadata: {},
-          tags: [],
-          metrics: row.metrics,
-          input: undefined,
-        });
+        priors.set(key, null);
         continue;
       }
       priors.set(key, {
@@ -370,8 +365,8 @@ export class StoreSession {
       take: plan.take.bind(plan),
       prior: (key, trial, index, row) => {
         const prior = priors.get(resultKey(key, trial, index));
-        if (prior === undefined) return undefined;
-        if (prior.input !== undefined && sameRow(prior, row)) {
+        if (prior === undefined) return undefined; // not errored there: a row the data has gained
+        if (prior !== null && sameRow(prior, row)) {
           counts.rescored++;
           return prior;
         }
@@ -478,7 +473,7 @@ async function idlessHeaderProject(file: string): Promise<string | undefined> {
  * Whether the data's row is the one a stored result was made of: the same input, and the metadata and tags the
  * data gives it still on the result (a task may add to them; one that changed a given value runs whole).
  */
-function sameRow(prior: PriorRun & { input: string | undefined }, row: EvalCase): boolean {
+function sameRow(prior: PriorRun & { input: string }, row: EvalCase): boolean {
   if ((storableJson(row.input) ?? "") !== prior.input) return false;
   for (const [name, value] of Object.entries(row.metadata ?? {}))
     if (storableJson(value) !== storableJson(prior.metadata[name])) return false;
