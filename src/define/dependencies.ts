@@ -4,15 +4,14 @@
  * copy of evalrun still reports to the runner that loaded it; with no listener (a normal run, a worker thread)
  * noting a file costs a property read.
  */
-export type DependencyListener = (file: string, bytes?: Uint8Array) => void;
+export type DependencyListener = (file: string) => void;
 
 const KEY = Symbol.for("evalrun.dependencies.v1");
 
 type Holder = Record<symbol, DependencyListener | undefined>;
 
-/** `bytes`: what was read of it, once it is read (watch mode keeps their digest, to tell a save that changed it). */
-export function noteDependency(file: string, bytes?: Uint8Array): void {
-  (globalThis as unknown as Holder)[KEY]?.(file, bytes);
+export function noteDependency(file: string): void {
+  (globalThis as unknown as Holder)[KEY]?.(file);
 }
 
 export function setDependencyListener(listener: DependencyListener | undefined): void {

@@ -59,7 +59,6 @@ async function readDataFile(
       cause: error,
     });
   }
-  noteDependency(absolute, bytes);
   return { absolute, shown, text: decode(bytes, shown, loader, options.encoding) };
 }
 

@@ -524,19 +524,27 @@ class RowRun {
   }
 }
 
-/** Whether JSON keeps `value` as it is: no Date, Map, class instance, undefined field, NaN, BigInt or cycle. */
+/**
+ * Whether JSON keeps `value` as it is: no Date, Map, class instance (arrays' subclasses too), undefined field,
+ * NaN, -0, BigInt, cycle, or property JSON leaves out (non-enumerable, symbol-keyed, named on an array).
+ */
 export function isPlainJson(value: unknown, depth = 0): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
-  if (typeof value === "number") return Number.isFinite(value);
+  if (typeof value === "number") return Number.isFinite(value) && !Object.is(value, -0);
   if (typeof value !== "object" || depth > 100) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  const names = Object.getOwnPropertyNames(value);
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
   if (Array.isArray(value)) {
+    // An array's own names are its indexes and `length`: any other is a property JSON drops.
+    if (proto !== Array.prototype || names.length !== value.length + 1) return false;
     for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
     return true;
   }
-  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
-  if (Object.getOwnPropertySymbols(value).length > 0) return false;
-  for (const field of Object.values(value)) if (!isPlainJson(field, depth + 1)) return false;
+  const fields = Object.values(value);
+  if (fields.length !== names.length) return false;
+  for (const field of fields) if (!isPlainJson(field, depth + 1)) return false;
   return true;
 }
 

@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 
 /** Past this size a file is not read to compare: a save of it counts as a change (its run costs more anyway). */
-export const MAX_COMPARED = 16 * 1024 * 1024;
+const MAX_COMPARED = 16 * 1024 * 1024;
 
-export const digestOfBytes = (bytes: Uint8Array): string => createHash("sha1").update(bytes).digest("hex");
+const digestOfBytes = (bytes: Uint8Array): string => createHash("sha1").update(bytes).digest("hex");
 
 /** A file's content digest and modification time; undefined when it cannot be compared (gone, a directory, huge). */
 export async function fileStamp(file: string): Promise<{ digest: string; mtime: number } | undefined> {
@@ -27,7 +27,9 @@ export async function fileStamp(file: string): Promise<{ digest: string; mtime: 
  * nothing: with LLM tasks, a re-run costs money. Only what was read counts, never what a save event found: a file
  * read while being rewritten, or changed while its directory was not watched, must still count as changed when it
  * is saved back to content an event saw before. Code is stamped before and after its build, and kept only when
- * both agree (the build read that content); data files as the loaders read them.
+ * both agree (the build read that content): every eval of the file runs that build. Data files are not compared:
+ * the evals of one file read them at different times (one eval's data, a task, `f` re-running some evals), and a
+ * read credited to the file would hide a save from the evals that read the file before it.
  */
 export class ReadContent {
   private readonly digests = new Map<string, string>();

@@ -16,7 +16,7 @@ import { ChangeWatcher } from "./change-watcher.js";
 import { ConfigFiles } from "./config-files.js";
 import { EvalFile } from "./eval-file.js";
 import { EvalRuns, interruptedBy, sum } from "./eval-runs.js";
-import { digestOfBytes, fileStamp, MAX_COMPARED } from "./read-content.js";
+import { fileStamp } from "./read-content.js";
 import type { ScreenState } from "./screen-view.js";
 import { couldBeEvalFile, existingAncestor, searchDirectories } from "./search-dirs.js";
 import type { EvalState } from "./state.js";
@@ -98,10 +98,7 @@ export class WatchSession {
 
   /** Loads the config, finds, builds and runs every eval; throws only for flags that cannot work (exit 2). */
   async start(): Promise<void> {
-    setDependencyListener((file, bytes) => {
-      if (bytes) this.noteDataRead(file, bytes);
-      else this.noteDataFile(file);
-    });
+    setDependencyListener((file) => this.noteDataFile(file));
     this.git = await gitInfo(this.cwd);
     let fatal: unknown;
     // Changes that arrive meanwhile wait in the queue, as they do behind any other batch.
@@ -244,12 +241,13 @@ export class WatchSession {
       const codeHits = hits("code");
       const dataHits = hits("data");
       const code = (await Promise.all(codeHits.map(seen))).includes(true);
-      const data = (await Promise.all(dataHits.map(seen))).includes(true);
+      const data = dataHits.length > 0;
       const retry = this.needsRetry(file, changed);
       if (!code && !data && !retry && !rebuild.has(file)) continue;
       targets.push(file);
       if (code || retry) rebuild.add(file);
-      for (const f of [...codeHits, ...dataHits]) if (moved.has(f)) causes.add(f);
+      for (const f of codeHits) if (moved.has(f)) causes.add(f);
+      for (const f of dataHits) causes.add(f);
     }
     if (targets.length === 0) {
       const unchanged = [...same].filter((f) => !moved.has(f));
@@ -506,20 +504,6 @@ export class WatchSession {
   private announce(text: string): void {
     this.idleShown = false;
     this.view.trigger(text);
-  }
-
-  /** What a loader read of a data file: the eval file reading it keeps its digest (see ReadContent). */
-  private noteDataRead(file: string, bytes: Uint8Array): void {
-    const owner = this.runs.readingDataOf() ?? getRegistry().currentFile;
-    // A promise of rows (`data: loadJsonl(f)`) is read when its run awaits it, while other evals' runs may be
-    // reading theirs: it is the read of the eval file that noted it, or, when several did and the reader is not
-    // known among them, of one of them, which is not known.
-    const readers = [...this.files.values()].filter((entry) => entry.dataDeps.has(file));
-    const named = owner ? this.files.get(owner) : undefined;
-    const entry = named && readers.includes(named) ? named : readers.length === 1 ? readers[0] : undefined;
-    const digest = bytes.length > MAX_COMPARED ? undefined : digestOfBytes(bytes);
-    if (entry) entry.read.set(file, digest);
-    else for (const reader of readers) reader.read.set(file, undefined);
   }
 
   private noteDataFile(file: string): void {

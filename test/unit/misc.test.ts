@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type ItemContext, runItem } from "../../src/engine/row.js";
+import { type ItemContext, isPlainJson, runItem } from "../../src/engine/row.js";
 import { Semaphore } from "../../src/engine/semaphore.js";
 import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
 import { codeFrame } from "../../src/loader/format-compile.js";
@@ -235,5 +235,40 @@ describe("secrets", () => {
     env.OPENAI_API_KEY = "sk-second-bbbbbbbb";
     expect(environmentSecrets(env)).toContain("sk-second-bbbbbbbb");
     expect(environmentSecrets(env)).not.toContain("sk-first-aaaaaaaa");
+  });
+});
+
+describe("isPlainJson (whether --retry-errors may score a stored output instead of the task's)", () => {
+  it("takes what JSON keeps as it is, and nothing JSON alters", () => {
+    for (const kept of ["a", 1, 0, true, null, [1, "a", [null]], { a: { b: [1, 2] } }, Object.create(null)])
+      expect(isPlainJson(kept)).toBe(true);
+    class Answer {
+      constructor(readonly text: string) {}
+    }
+    class Items extends Array<number> {}
+    const named = Object.assign([1], { extra: 2 });
+    const hidden = Object.defineProperty({ a: 1 }, "b", { value: 2, enumerable: false });
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const altered of [
+      undefined,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      -0,
+      10n,
+      new Date(0),
+      new Map([["a", 1]]),
+      new Answer("x"),
+      Items.from([1]),
+      named,
+      hidden,
+      { a: undefined },
+      { [Symbol("s")]: 1 },
+      // biome-ignore lint/suspicious/noSparseArray: a hole, which JSON writes as null
+      [1, , 3],
+      [() => 1],
+      cycle,
+    ])
+      expect(isPlainJson(altered), String(altered)).toBe(false);
   });
 });
