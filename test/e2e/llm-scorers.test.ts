@@ -1,5 +1,6 @@
 // The LLM scorers through the CLI, against the test provider running in this process. Faults are switched on by
 // markers in the text the task outputs, since the CLI is another process.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { project, runCli, summaryOf } from "../helpers/cli.js";
@@ -163,6 +164,53 @@ describe("LLM scorers in a run", () => {
     const gap = (provider.requests[1]?.startedAt ?? 0) - (provider.requests[0]?.startedAt ?? 0);
     expect(gap).toBeGreaterThanOrEqual(990);
     expect(gap).toBeLessThan(2000);
+  });
+
+  it("--retry-errors asks the judge again for the rows it rate-limited, without running their tasks", async () => {
+    const dir = project({
+      "j.eval.ts": `import { Eval, Factuality } from "evalrun";
+        import { appendFileSync } from "node:fs";
+        const rows = ["Paris", "Rome [[fault:429,times=1]]", "Oslo [[fault:429,times=1]]"];
+        Eval("j", {
+          data: rows.map((answer, i) => ({ input: "q" + i, expected: answer })),
+          task: (input: string) => {
+            appendFileSync("tasks.log", input + "\\n");
+            return rows[Number(input.slice(1))];
+          },
+          scores: [Factuality],
+        });`,
+    });
+    const env = provider.env({ EVALRUN_LLM_MAX_RETRIES: "0" });
+    const first = await run(dir, env);
+    expect(first.code).toBe(1);
+    expect(summaryOf(first.stdout, "j").metrics.errors?.metric).toBe(2);
+    expect(provider.requests.map((r) => r.status).sort()).toEqual([200, 429, 429]);
+    // Not reset: its fault counters must remember that each refusal was used once.
+    const before = provider.requests.length;
+
+    const retried = await runCli(["--retry-errors", "--no-progress", "--store", "s.db"], { cwd: dir, env });
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain("2 errored rows' scorers ran again on the stored output");
+    // The tasks ran once each, in the first run; the judge was asked again for the two rows it refused.
+    expect(readFileSync(path.join(dir, "tasks.log"), "utf8").trim().split("\n").sort()).toEqual([
+      "q0",
+      "q1",
+      "q2",
+    ]);
+    const again = provider.requests.slice(before);
+    expect(again.map((r) => r.status)).toEqual([200, 200]);
+    const retriedRows = events(dir).filter((e) => e.scores.Factuality !== undefined);
+    expect(retriedRows.map((e) => [e.input, e.scores.Factuality])).toEqual([
+      ["q0", 1],
+      ["q0", 1],
+      ["q1", 1],
+      ["q2", 1],
+    ]);
+    // A re-scored row's tokens are the judge's second call (the refused one reported none).
+    const q1 = events(dir)
+      .filter((e) => e.input === "q1")
+      .at(-1);
+    expect(q1?.metrics).toMatchObject(spent(again.filter((r) => r.text.includes("Rome"))));
   });
 
   it("aborts a judge's call when the row times out: the row records the timeout, the server sees the request go", async () => {
