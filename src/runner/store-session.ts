@@ -307,7 +307,7 @@ export class StoreSession {
       if (source) {
         if (source.code && this.codeOf(definition) !== source.code)
           this.notes.push(
-            `Eval "${definition.name}": the rows kept from ${source.name} ran an earlier version of its code (its file or a module it imports has changed since); run without --retry-errors to run them all again.`,
+            `Eval "${definition.name}": its code has changed since ${source.name} (its file or a module it imports), so its errored rows run whole, tasks too, and the rows kept from it ran the earlier version; run without --retry-errors to run them all again.`,
           );
         // --retry-errors: the new experiment starts with the last one's good rows and runs the rest: its errored
         // rows, and rows the data has gained since (else it would be stored as a complete run that lacks them).
@@ -355,11 +355,8 @@ export class StoreSession {
         input: storableJson(row.input) ?? "",
       });
     }
+    // A change of code is said by the note on the rows kept (see begin()).
     this.rescored.set(definition.name, counts);
-    if (!sameCode && source.code !== null && code !== undefined && priors.size > 0)
-      this.notes.push(
-        `Eval "${definition.name}": its code has changed since ${source.name}, so its errored rows run whole, their tasks too (the new code may give other outputs).`,
-      );
     return {
       ...plan,
       take: plan.take.bind(plan),

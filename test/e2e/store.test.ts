@@ -785,7 +785,11 @@ Eval("ids", {
     const fixed = await runCli(["--retry-errors", "--no-progress"], { cwd: dir, env: { TASK_LOG: taskLog } });
     expect(fixed.code).toBe(0);
     expect(tasks()).toEqual(["a", "b"]);
-    expect(fixed.stdout).toContain(`its code has changed since`);
+    expect(fixed.stdout).toContain(
+      "its code has changed since " +
+        (experiments(db).at(-2)?.name ?? "?") +
+        " (its file or a module it imports), so its errored rows run whole, tasks too",
+    );
     expect(fixed.stdout).not.toContain("scorers ran again on the stored output");
     expect(outputs(experiments(db).at(-1)?.seq)).toEqual({ a: "a?", b: "b?" });
   });
