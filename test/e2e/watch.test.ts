@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, utimesSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { project, runCli } from "../helpers/cli.js";
@@ -520,6 +520,30 @@ Eval("mixed", {
     expect(section).toContain("» prompts/router.ts changed: re-running router");
     expect(section).toMatch(/Exact\s+50\.0%/);
     await expectCleanExit(watch, () => watch.press("q"), 0);
+  }, 60_000);
+
+  it("re-runs an eval file with a problem on any save, unchanged or not: the save may be its user's retry", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      // Fails to load until a file outside the eval exists (a server that was down, a download not there yet).
+      "evals/server.eval.ts": `import { Eval } from "evalrun";
+import { existsSync } from "node:fs";
+if (!existsSync("ready")) throw new Error("model server not up yet");
+Eval("server", { data: [{ input: 1 }], task: (n: number) => n, scores: [function One() { return 1; }] });
+`,
+    });
+    const minuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(path.join(dir, "evals/server.eval.ts"), minuteAgo, minuteAgo);
+    const watch = watchCli(["evals"], { cwd: dir });
+    const first = await watch.waitFor(IDLE);
+    expect(first).toContain("model server not up yet");
+    writeFileSync(path.join(dir, "ready"), "");
+    const since = watch.mark();
+    watch.write("evals/server.eval.ts", readFileSync(path.join(dir, "evals/server.eval.ts"), "utf8"));
+    const section = await watch.waitFor(IDLE, since);
+    expect(section).not.toContain("saved without changes");
+    expect(ranIn(section)).toEqual(["server"]);
+    await expectCleanExit(watch, () => watch.child.kill("SIGINT"), 130);
   }, 60_000);
 
   it("runs once for a save that fires several events", async () => {
