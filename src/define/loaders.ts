@@ -189,6 +189,14 @@ export function loadCsv<T = Record<string, string>>(
   return lazily(file, () => readCsv<T>(file, options));
 }
 
+/** Line breaks in a cell as an editor counts lines: a CRLF is one. */
+const lineBreaks = (text: string) => {
+  let n = 0;
+  for (let i = text.indexOf("\r"); i !== -1; i = text.indexOf("\r", i + 1)) n++;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) if (text[i - 1] !== "\r") n++;
+  return n;
+};
+
 /** Separators a one-column header holds when the file is not comma-separated (Excel writes ";" in much of Europe). */
 const OTHER_SEPARATORS = [",", ";", "\t", "|"];
 
@@ -199,8 +207,11 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
   const { parse } = await import("csv-parse/sync");
   // Two columns of one name would leave only the later one's values in each row, silently.
   const columns = (header: string[]) => {
+    headerLines = 1 + header.reduce((n, name) => n + lineBreaks(name), 0);
     const other = OTHER_SEPARATORS.find((sep) => sep !== delimiter && header[0]?.includes(sep));
-    if (header.length === 1 && options.delimiter === undefined && other !== undefined) {
+    // A quoted name is one column by the writer's own say ("question, short" in a one-column file).
+    const quoted = /^[\r\n]*"/.test(text);
+    if (header.length === 1 && options.delimiter === undefined && other !== undefined && !quoted) {
       const sep = JSON.stringify(other);
       throw new EvalrunError(
         "BAD_DATA",
@@ -222,8 +233,15 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
     });
     return header;
   };
+  // Each record's first line, counted here: csv-parse names the line a record ends on, and counts a CRLF inside
+  // quotes as two lines, so every record after such a cell was named a line too far.
+  const lines: number[] = [];
+  let headerLines = 1;
+  /** The line after the last record read (0 before the first), and csv-parse's count minus the true one there. */
+  let nextLine = 0;
+  let miscount = 0;
+  let emptiesBefore = 0;
   try {
-    const lines: number[] = [];
     const rows = parse(text, {
       columns,
       skip_empty_lines: true,
@@ -231,9 +249,15 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
       // Any line ending, mixed too: rows appended with "\n" to a file Excel or Python wrote with "\r\n" ran into one
       // record, since csv-parse takes the first line's ending for the whole file.
       record_delimiter: ["\r\n", "\n", "\r"],
-      // The line a record ends on: a record spanning lines (a quoted line break) is named by its last.
-      on_record: (record: T, context: { lines: number }) => {
-        lines.push(context.lines);
+      on_record: (record: T, context: { lines: number; empty_lines: number }) => {
+        const start = (nextLine || 1 + headerLines) + context.empty_lines - emptiesBefore;
+        emptiesBefore = context.empty_lines;
+        let breaks = 0;
+        for (const value of Object.values(record as object))
+          if (typeof value === "string") breaks += lineBreaks(value);
+        lines.push(start);
+        nextLine = start + breaks + 1;
+        miscount = context.lines - (nextLine - 1);
         return record;
       },
     }) as T[];
@@ -241,16 +265,11 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
     return rows;
   } catch (error) {
     if (isEvalrunError(error)) throw error;
-    const lines = (error as { lines?: number }).lines;
+    const counted = (error as { lines?: number }).lines;
+    const lines = counted === undefined ? undefined : counted - miscount;
     // A line of spaces is a record of one field to csv-parse, where an empty line is skipped: say so.
-    const atLine = lines === undefined ? undefined : text.split("\n", lines)[lines - 1];
-    if (
-      lines !== undefined &&
-      atLine !== undefined &&
-      atLine.trim() === "" &&
-      atLine !== "" &&
-      atLine !== "\r"
-    ) {
+    const atLine = lines === undefined ? undefined : text.split(/\r\n|\r|\n/, lines)[lines - 1];
+    if (lines !== undefined && atLine !== undefined && atLine.trim() === "" && atLine !== "") {
       throw new EvalrunError(
         "BAD_DATA",
         `${shown}:${lines}: line ${lines} holds only spaces or tabs, which CSV reads as a record of one empty field.`,

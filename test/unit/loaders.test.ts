@@ -164,8 +164,25 @@ describe("every loader", () => {
     );
     const meta = await loadCsv(file("meta.csv", 'input,metadata\na,"{""k"":1}"\n'));
     expect(checkRow(meta[0], 0)).toContain("A CSV's cells are text: map the rows");
+    // A record spanning lines is named by its first.
     const records = await loadCsv(file("lines.csv", 'input,tags\na,\n"b\nc",x\n'));
-    expect(checkRow(records[1], 1)).toContain("lines.csv:4) has `tags` that are not an array of strings");
+    expect(checkRow(records[1], 1)).toContain("lines.csv:3) has `tags` that are not an array of strings");
+  });
+
+  it("counts a CSV's lines as an editor does: a CRLF inside quotes is one line, and skipped empty lines count", async () => {
+    const crlf = await loadCsv(file("crlf.csv", 'input,tags\r\n"q1\r\nmore\r\nlines",\r\n\r\nq2,x\r\n'));
+    expect(checkRow(crlf[1], 1)).toContain("crlf.csv:6) has `tags`");
+    const gaps = await loadCsv(file("gaps.csv", "\ninput,tags\n\na,\n\n\nb,x\n"));
+    expect(checkRow(gaps[1], 1)).toContain("gaps.csv:7) has `tags`");
+    const lone = await loadCsv(file("cr.csv", 'input,tags\r"a\rb",\rc,x\r'));
+    expect(checkRow(lone[1], 1)).toContain("cr.csv:4) has `tags`");
+    // A malformed record after such a cell, and a line of spaces, are named at their own lines too.
+    const bad = file("bad-crlf.csv", 'input,expected\r\n"x\r\ny",a\r\nb,2,3\r\n');
+    expect((await failure(loadCsv(bad))).message).toMatch(
+      /bad-crlf\.csv:4: not valid CSV \(Invalid Record Length/,
+    );
+    const spaces = file("spaces-crlf.csv", 'input,expected\r\n"x\r\ny",a\r\n  \r\nb,b\r\n');
+    expect((await failure(loadCsv(spaces))).message).toMatch(/spaces-crlf\.csv:4: line 4 holds only spaces/);
   });
 });
 
@@ -220,6 +237,10 @@ describe("loadCsv", () => {
     expect((await failure(loadCsv(commas))).message).toContain(
       'its names look separated by ",", not by tabs.',
     );
+    // A quoted header name is one column by the writer's own say.
+    expect(await loadCsv(file("one.csv", '"question; short"\nwhy?\n'))).toEqual([
+      { "question; short": "why?" },
+    ]);
   });
 
   it("reads a file whose line endings are mixed (rows appended to a file Excel wrote)", async () => {
