@@ -148,27 +148,31 @@ function measureWorkload(name) {
     const [ours, w1] = interleaved([evalrunCommand(name), evalrunCommand("w1")]);
     return { ours, floor: { seconds: 0.4 + w1.seconds, rss: Number.NaN } };
   }
-  const script = issueScriptCommand(name);
-  const [ours, floor, issue] = interleaved([
-    evalrunCommand(name),
-    floorCommand(name),
-    ...(script ? [script] : []),
-  ]);
-  return { ours, floor, issue };
+  const scripts = issueScriptCommands(name);
+  const [ours, floor, ...issue] = interleaved([evalrunCommand(name), floorCommand(name), ...scripts]);
+  return { ours, floor, issue: scripts.length > 0 ? issue : undefined };
 }
 
 const issueScript = path.join(root, "..", "shared", "peers", "baseline", "baseline.mjs");
 
+/** What the issue's floor script took there for each of its workloads (W1, W2, W4), from the workloads' targets. */
+const issueFloors = new Map(
+  Object.values(workloads)
+    .filter((w) => w.target.issueScript)
+    .map((w) => [w.target.issueScript, w.target.issueFloor]),
+);
+
 /**
- * The command timing the script that measured the issue's floors (../shared/peers), for a target set in seconds on
- * the issue's machine; undefined when the script is not beside the checkout (the target then falls back to a ratio).
+ * For a target set in seconds on the issue's machine: the commands timing the script that measured the issue's
+ * floors (../shared/peers), on each of its workloads, so that this machine's speed against the issue's is
+ * estimated from all three of its figures, not one; none when the script is not beside the checkout (the target
+ * then falls back to a ratio).
  */
-function issueScriptCommand(name) {
-  const which = workloads[name].target.issueScript;
-  if (!which || !existsSync(issueScript)) return undefined;
+function issueScriptCommands(name) {
+  if (!workloads[name].target.issueScript || !existsSync(issueScript)) return [];
   const wdir = path.join(dir, name);
   mkdirSync(wdir, { recursive: true });
-  return [process.execPath, [issueScript, which], wdir];
+  return [...issueFloors.keys()].map((which) => [process.execPath, [issueScript, which], wdir]);
 }
 
 /** The peers' own eval files (../shared/peers), run where they are installed. */
@@ -238,7 +242,9 @@ const mib = (n) => (Number.isFinite(n) && n > 0 ? `${n.toFixed(0)} MiB` : "–")
 const mark = (ok) => (ok ? "✓" : "✗");
 /**
  * The target cell: the issue's own words, then the same target on this machine: its seconds scaled by how fast the
- * issue's floor script ran here against there, or (without the script) the ratio to the floor they imply.
+ * issue's floor script ran here against there over its three workloads, or (without the script) the ratio to the
+ * floor they imply. The workload's own floor figure alone is shown too: W2's (0.16 s) puts the issue's machine 1.6
+ * to 2.1x slower than this one, where W1's, W4's and Braintrust's put it 1.3 to 1.6x slower.
  */
 function targetCell(r) {
   const t = r.w.target;
@@ -247,8 +253,15 @@ function targetCell(r) {
   const memoryOk = !t.rssMiB || r.ours.rss < t.rssMiB;
   const inTime = r.ours.seconds < t.seconds && memoryOk;
   if (r.issue) {
-    const here = (t.seconds * r.issue.seconds) / t.issueFloor;
-    return `${t.label} ${mark(inTime)}; here < ${s(here)} ${mark(r.ours.seconds < here && memoryOk)} (the issue's floor script: ${s(r.issue.seconds)} here, ${s(t.issueFloor)} there)`;
+    const which = [...issueFloors.keys()];
+    const there = which.reduce((sum, w) => sum + issueFloors.get(w), 0);
+    const timed = r.issue.reduce((sum, m) => sum + m.seconds, 0);
+    const here = (t.seconds * timed) / there;
+    const own = (t.seconds * r.issue[which.indexOf(t.issueScript)].seconds) / t.issueFloor;
+    const figures = which
+      .map((w, i) => `${w} ${r.issue[i].seconds.toFixed(3)}/${issueFloors.get(w)}`)
+      .join(", ");
+    return `${t.label} ${mark(inTime)}; here < ${s(here)} ${mark(r.ours.seconds < here && memoryOk)} (the issue's floor script ran ${(there / timed).toFixed(2)}x faster here: ${figures} s; by ${t.issueScript}'s alone < ${s(own)} ${mark(r.ours.seconds < own && memoryOk)})`;
   }
   const ratio = t.seconds / t.issueFloor;
   return `${t.label} ${mark(inTime)}; ≤ ${ratio.toFixed(2)}x floor ${mark(r.ours.seconds / r.floor.seconds <= ratio)}`;
