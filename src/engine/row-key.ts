@@ -9,8 +9,8 @@ const canonical = configure({ bigint: true, circularValue: "[Circular]", determi
 /**
  * A row's identity across runs, for matching against a baseline and for --resume: `id:<id>` when the data gives
  * an id (not blank), else `h:` and the first 16 hex digits of a SHA-1 of the input: over its canonical JSON (object keys
- * sorted), or for a string input over a NUL byte and the string. Reordering the data or an object's keys keeps
- * each row's key.
+ * sorted, Maps and Sets as their sorted entries), or for a string input over a NUL byte and the string. Reordering
+ * the data or an object's keys keeps each row's key.
  */
 export function rowKey(row: { input: unknown; id?: unknown }, inputDigest?: string): string {
   // A blank id (a CSV's empty cell) is not given: as one id, every such row was compared as one row.
@@ -21,11 +21,27 @@ export function rowKey(row: { input: unknown; id?: unknown }, inputDigest?: stri
   let text: string | undefined;
   try {
     text = typeof input === "object" && input !== null ? canonical(input) : JSON.stringify(input);
+    // JSON gives every Map and Set "{}", so rows of Map inputs all had one key (compared as one row). Only text
+    // with an empty object can hold one: other inputs keep the key they always had.
+    if (text?.includes("{}")) text = canonical(input, withEntries);
   } catch {
     // A toJSON or getter that throws: the input as the store keeps it.
     text = storableJson(input);
   }
   return `h:${hash("sha1", text ?? String(input), "hex").slice(0, 16)}`;
+}
+
+/** A Map or Set as its entries, in the order of their canonical JSON (as an object's keys are sorted). */
+function withEntries(_key: string, value: unknown): unknown {
+  if (value instanceof Map) {
+    const entries = [...value].map(([k, v]) => [canonical(k, withEntries) ?? "", v] as const);
+    return { "\u0000Map": entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) };
+  }
+  if (value instanceof Set) {
+    const members = [...value].map((v) => canonical(v, withEntries) ?? "");
+    return { "\u0000Set": members.sort() };
+  }
+  return value;
 }
 
 /**

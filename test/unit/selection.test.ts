@@ -112,3 +112,32 @@ describe("skipDone (--resume, --retry-errors)", () => {
     expect(runs(skipDone([done[0] as StoredPair], new Map([[0, "a"]])), ["b", "a"])).toEqual([true, false]);
   });
 });
+
+describe("rowKey", () => {
+  const sha1Key = (text: string) => `h:${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
+
+  it("tells Map and Set inputs apart by their entries, in any insertion order", () => {
+    const keyOf = (input: unknown) => rowKey({ input });
+    const maps = [new Map([["q", "a"]]), new Map([["q", "b"]]), new Map([["r", "a"]]), new Map()];
+    expect(new Set(maps.map(keyOf)).size).toBe(4);
+    const ab = new Map<unknown, unknown>([
+      ["a", 1],
+      ["b", new Set([2, 3])],
+    ]);
+    const ba = new Map<unknown, unknown>([
+      ["b", new Set([3, 2])],
+      ["a", 1],
+    ]);
+    expect(keyOf(ab)).toBe(keyOf(ba));
+    expect(keyOf({ nested: new Set(["x"]) })).not.toBe(keyOf({ nested: new Set(["y"]) }));
+    // A Map is not the plain object of the same fields, nor an empty object.
+    expect(keyOf(new Map([["q", "a"]]))).not.toBe(keyOf({ q: "a" }));
+    expect(keyOf(new Map())).not.toBe(keyOf({}));
+  });
+
+  it("keeps the key other inputs always had: SHA-1 of their canonical JSON, empty objects included", () => {
+    expect(rowKey({ input: { b: 1, a: {} } })).toBe(sha1Key('{"a":{},"b":1}'));
+    expect(rowKey({ input: [1, { x: [] }] })).toBe(sha1Key('[1,{"x":[]}]'));
+    expect(rowKey({ input: 42 })).toBe(sha1Key("42"));
+  });
+});
