@@ -146,7 +146,7 @@ export class TerminalReporter implements Reporter {
       const whole = outcome.rowsRead * ev.trialCount === m.rows.metric;
       const shared =
         whole && outcome.rowsRead > keys
-          ? ` · ${plural(outcome.rowsRead - keys, "row")} repeat another row's id or input (compared as one)`
+          ? ` · ${plural(outcome.rowsRead - keys, "row")} ${outcome.rowsRead - keys === 1 ? "repeats" : "repeat"} another row's id or input (compared as one)`
           : "";
       lines.push(
         `  ${c.dim("baseline")}    ${cmp.experimentName} · ${plural(cmp.matchedRows, "row")} matched${unmatched.length ? ` · ${unmatched.join(", ")}` : ""}${shared}`,

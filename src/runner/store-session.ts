@@ -21,6 +21,7 @@ import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { storableJson } from "../util/storable-json.js";
 import type { Rerun } from "./prepare.js";
+import { sameSelection, selectionArgs } from "./selection.js";
 
 export interface StoreSessionOptions {
   /** The store file, or false for an in-memory store (--no-store). */
@@ -170,15 +171,20 @@ export class StoreSession {
           skipped.push({ definition, info, reason: "nothing to resume (no interrupted experiment)" });
           continue;
         }
-        this.checkSameSelection(definition.name, source);
+        this.checkSameSelection(definition.name, source, "resume");
         this.checkSameCode(definition, source);
       } else if (this.options.retryErrors) {
-        source = this.experiments.list(definition.name).find((e) => e.status !== "running");
+        // The last experiment a run (or a merge) made: a committed baseline file read back is dated when it was
+        // read, so after a pull it was the newest, and its outputs were copied as this run's.
+        source = this.experiments
+          .list(definition.name)
+          .find((e) => e.status !== "running" && e.source !== "import");
         const errored = source ? storedPairs(this.store.db, source.seq, "errored").length : 0;
         if (!source || errored === 0) {
           skipped.push({ definition, info, reason: "no errored rows in its last experiment" });
           continue;
         }
+        this.checkSameSelection(definition.name, source, "retry");
       }
       const before = this.options.resume ? source?.seq : undefined;
       const baseline = this.baselineFor(definition, before);
@@ -195,17 +201,25 @@ export class StoreSession {
     return { planned, skipped };
   }
 
-  /** --resume runs the rows the interrupted run would have run: only with the same selection of rows. */
-  private checkSameSelection(name: string, source: Experiment): void {
+  /**
+   * --resume runs the rows the interrupted run would have run, and --retry-errors repairs the rows of the run it
+   * starts from: only with that run's selection of rows. A retry with another kept the rows it left out (or ran
+   * rows the earlier run never selected) and stored the result as that selection: errors it did not retry were
+   * lost from view.
+   */
+  private checkSameSelection(name: string, source: Experiment, verb: "resume" | "retry"): void {
     const wanted = source.selection ?? undefined;
-    if (wanted === this.options.selection) return;
+    if (sameSelection(wanted, this.options.selection)) return;
     const what = (flags: string | undefined) => (flags ? `\`${flags}\`` : "every row");
+    const flag = verb === "resume" ? "--resume" : "--retry-errors";
     throw new EvalrunError(
       "RESUME",
-      `Eval "${name}": its interrupted experiment ${source.name} ran ${what(wanted)}, and this run selects ${what(this.options.selection)}; resuming would mix the two.`,
+      verb === "resume"
+        ? `Eval "${name}": its interrupted experiment ${source.name} ran ${what(wanted)}, and this run selects ${what(this.options.selection)}; resuming would mix the two.`
+        : `Eval "${name}": its last experiment ${source.name} ran ${what(wanted)}, and this run selects ${what(this.options.selection)}; a retry repairs the rows of that run, so it takes the same selection.`,
       wanted
-        ? `Resume with the same flags: evalrun --resume ${wanted}.`
-        : "Resume without --first, --sample, --shard or --filter, or start a new experiment without --resume.",
+        ? `${verb === "resume" ? "Resume" : "Retry"} with the same flags: evalrun ${flag} ${selectionArgs(wanted)}`
+        : `${verb === "resume" ? "Resume" : "Retry"} without --first, --sample, --shard or --filter, or start a new experiment without ${flag}.`,
     );
   }
 
@@ -289,6 +303,14 @@ export class StoreSession {
       info.trialCount = source.trialCount;
     } else {
       const e = definition.evaluator;
+      // --retry-errors repairs its source's trials: with another count, its errored trials were dropped and the
+      // rest stored under a count they do not have.
+      if (source && info.trialCount !== source.trialCount) {
+        this.notes.push(
+          `Eval "${definition.name}": retried with its last experiment's ${source.trialCount} trial(s) per row, not the ${info.trialCount} that --trials or trialCount now say (run without --retry-errors for a new experiment with those).`,
+        );
+        info.trialCount = source.trialCount;
+      }
       experiment = this.experiments.create({
         project: definition.name,
         name: e.experimentName ?? this.experiments.defaultName(definition.name, this.options.git, new Date()),

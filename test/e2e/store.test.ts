@@ -651,6 +651,89 @@ Eval("flaky", {
   });
 });
 
+describe("--retry-errors repairs the run it starts from", () => {
+  const FLAKY = `${HEADER}
+import { appendFileSync } from "node:fs";
+Eval("flaky", {
+  data: Array.from({ length: 8 }, (_, i) => ({ id: "r" + i, input: i })),
+  task: (i: number, { trialIndex }: { trialIndex: number }) => {
+    appendFileSync(process.env.TASK_LOG!, i + " " + trialIndex + "\\n");
+    if (process.env.FAIL === "1" && (i === 2 || (i === 5 && trialIndex === 1))) throw new Error("flaky " + i);
+    return i * 10;
+  },
+  scores: [function right({ input, output }: { input: number; output: number }) { return output === input * 10; }],
+  trialCount: 2,
+});
+`;
+
+  it("starts from the last run, not a committed baseline file read back since (a pull that changed it)", async () => {
+    const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
+    const taskLog = path.join(dir, "tasks.log");
+    const env = { TASK_LOG: taskLog, FAIL: "1" };
+    expect((await runCli(["--no-progress"], { cwd: dir, env })).code).toBe(1);
+    expect((await runCli(["baseline", "save"], { cwd: dir })).code).toBe(0);
+    // A teammate's re-save arrives by a pull: a changed file is read back as an experiment dated now.
+    const file = path.join(dir, "__baselines__", "flaky.jsonl");
+    const teammate = () =>
+      writeFileSync(file, readFileSync(file, "utf8").replace(/"output":30\b/, '"output":-1'));
+    teammate();
+    expect((await runCli(["--no-progress"], { cwd: dir, env })).code).toBe(1);
+    writeFileSync(file, readFileSync(file, "utf8").replace(/"output":-1\b/, '"output":-2'));
+    rmSync(taskLog);
+    const retried = await runCli(["--retry-errors", "--jsonl"], { cwd: dir, env: { TASK_LOG: taskLog } });
+    expect(retried.code).toBe(0);
+    expect(readFileSync(taskLog, "utf8").trim().split("\n").sort()).toEqual(["2 0", "2 1", "5 1"]);
+    const db = storeOf(dir);
+    const fresh = experiments(db).find((e) => e.name === summaryOf(retried.stdout, "flaky").experiment_name);
+    const outputs = storedRows(db, fresh?.seq).map((r) => JSON.parse(r.event).output);
+    expect(outputs.sort(byNumber)).toEqual(range(8).flatMap((i) => [i * 10, i * 10]));
+    // Another pull, read back by a retry that finds nothing to retry: the newest experiment is that file's. prune
+    // --keep 1 keeps the run all the same: files read back do not count as runs.
+    writeFileSync(file, readFileSync(file, "utf8").replace(/"output":-2\b/, '"output":-3'));
+    expect(
+      (await runCli(["--retry-errors", "--no-progress"], { cwd: dir, env: { TASK_LOG: taskLog } })).code,
+    ).toBe(2);
+    expect(experiments(db).at(-1)?.source).toBe("import");
+    const pruned = await runCli(["prune", "--keep", "1"], { cwd: dir });
+    expect(pruned.code).toBe(0);
+    expect(experiments(db).some((e) => e.seq === fresh?.seq)).toBe(true);
+  });
+
+  it("takes its run's selection and trials: another is refused, or (trials) set back with a note", async () => {
+    const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
+    const taskLog = path.join(dir, "tasks.log");
+    expect(
+      (await runCli(["--first", "6", "--no-progress"], { cwd: dir, env: { TASK_LOG: taskLog, FAIL: "1" } }))
+        .code,
+    ).toBe(1);
+    // Rows --first left out never errored: a plain retry would run them.
+    const plain = await runCli(["--retry-errors", "--no-progress"], { cwd: dir, env: { TASK_LOG: taskLog } });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain(
+      "ran `--first 6`, and this run selects every row; a retry repairs the rows of that run",
+    );
+    expect(plain.stderr).toContain("hint: Retry with the same flags: evalrun --retry-errors --first 6");
+    const fewer = await runCli(["--retry-errors", "--first", "3", "--no-progress"], {
+      cwd: dir,
+      env: { TASK_LOG: taskLog },
+    });
+    expect(fewer.code).toBe(2);
+    rmSync(taskLog);
+    const same = await runCli(["--retry-errors", "--first", "6", "--trials", "1", "--no-progress"], {
+      cwd: dir,
+      env: { TASK_LOG: taskLog },
+    });
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain("retried with its last experiment's 2 trial(s) per row, not the 1");
+    expect(same.stdout).toMatch(/rows\s+12 \(6 rows × 2 trials\) · 0 errors/);
+    expect(readFileSync(taskLog, "utf8").trim().split("\n").sort()).toEqual(["2 0", "2 1", "5 1"]);
+    const fresh = experiments(storeOf(dir)).at(-1);
+    expect(storedRows(storeOf(dir), fresh?.seq)).toHaveLength(12);
+    expect(fresh?.trial_count).toBe(2);
+    expect(fresh?.selection).toBe("--first 6");
+  });
+});
+
 describe("--retry-errors after a scorer failed", () => {
   it("scores the stored output again without running the task, keeping what the task set; a failed task runs again", async () => {
     const dir = project({
@@ -1222,7 +1305,7 @@ Eval("cmp", {
         '{"id":"faq","input":"a","expected":"a"}',
         '{"id":"faq","input":"b","expected":"b"}',
         '{"input":"c"}',
-        '{"input":"c"}',
+        '{"input":"e"}',
       ].join("\n"),
       "rows.eval.ts": `import { Eval, loadCsv, loadJsonl } from "evalrun";
 const wrong = (process.env.WRONG ?? "").split(",");
@@ -1237,7 +1320,7 @@ Eval("jsonl", { data: loadJsonl("rows.jsonl"), task, scores });
     expect(again.stdout).toMatch(/✔ csv[^✘✔]*· 4 rows matched\n/);
     expect(again.stdout).toMatch(/✔ csv[^✘✔]*Eq\s+50\.0%\s+\(-50\.0%\)\s+0 improvements\s+2 regressions/);
     expect(again.stdout).toMatch(
-      /✔ jsonl[^✘✔]*· 2 rows matched · 2 rows repeat another row's id or input \(compared as one\)\n/,
+      /✔ jsonl[^✘✔]*· 3 rows matched · 1 row repeats another row's id or input \(compared as one\)\n/,
     );
     const jsonl = experiments(storeOf(dir)).filter((e) => e.project === "jsonl");
     // The shared key's wrong row is what `show` and `compare` print, not the first (right) one.

@@ -2,7 +2,13 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { EvalDefinition } from "../../src/define/types.js";
 import { rowKey, type StoredPair, skipDone } from "../../src/engine/row-key.js";
-import { parseShard, selectionPlan, shardOf } from "../../src/runner/selection.js";
+import {
+  parseShard,
+  sameSelection,
+  selectionArgs,
+  selectionPlan,
+  shardOf,
+} from "../../src/runner/selection.js";
 
 /** The documented assignment, computed independently: SHA-1 of the row key, first 52 bits, mod N, from 1. */
 const expectedShard = (key: string, total: number) =>
@@ -139,5 +145,26 @@ describe("rowKey", () => {
     expect(rowKey({ input: { b: 1, a: {} } })).toBe(sha1Key('{"a":{},"b":1}'));
     expect(rowKey({ input: [1, { x: [] }] })).toBe(sha1Key('[1,{"x":[]}]'));
     expect(rowKey({ input: 42 })).toBe(sha1Key("42"));
+  });
+});
+
+describe("a run's selection", () => {
+  it("is the same whatever order its --filters were given in", () => {
+    expect(sameSelection("--first 3 --filter a=1 --filter b=2", "--first 3 --filter b=2 --filter a=1")).toBe(
+      true,
+    );
+    expect(sameSelection("--filter a=1 --filter b=2", "--filter b=2 --filter a=1")).toBe(true);
+    expect(sameSelection("--first 3 --filter a=1", "--first 4 --filter a=1")).toBe(false);
+    expect(sameSelection("--filter a=1", "--filter a=1 --filter b=2")).toBe(false);
+    expect(sameSelection(undefined, "--first 3")).toBe(false);
+    expect(sameSelection(undefined, undefined)).toBe(true);
+  });
+
+  it("is given back as flags a shell takes as they were", () => {
+    expect(selectionArgs("--first 3 --filter id=r1")).toBe("--first 3 --filter id=r1");
+    expect(selectionArgs("--filter input=q(1|2) --filter lang=^en$")).toBe(
+      "--filter 'input=q(1|2)' --filter 'lang=^en$'",
+    );
+    expect(selectionArgs("--filter it's=x y")).toBe("--filter 'it'\\''s=x y'");
   });
 });

@@ -74,7 +74,7 @@ export async function importCommand(
 
 /**
  * `evalrun prune --keep N [EVAL]`: keeps each eval's newest N complete runs of every row (what baselines are made
- * of) and anything newer (an interrupted run may be resumed, a partial one was asked for); deletes the rest, never
+ * of; imports do not count) and anything newer (an interrupted run may be resumed, a partial one was asked for); deletes the rest, never
  * a running one. Counting every experiment, a few crashed runs used to be kept over the last complete one, and the
  * next run had no baseline. Gives the space back when a quarter of the file or more is free.
  */
@@ -103,7 +103,10 @@ export async function pruneCommand(
         doomed.push(e);
         continue;
       }
-      if (e.status === "complete" && e.selection === null) fullKept.set(e.project, kept + 1);
+      // A committed baseline file read back is not a run: dated when it was read, it counted as the newest and
+      // pushed out the runs it was compared with.
+      if (e.status === "complete" && e.selection === null && e.source !== "import")
+        fullKept.set(e.project, kept + 1);
     }
     experiments.remove(doomed.map((e) => e.seq));
     const reclaimed = doomed.length > 0 ? reclaimSpace(store.db) : 0;
