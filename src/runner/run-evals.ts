@@ -287,7 +287,12 @@ export async function executeRun(
             cwd: prepared.cwd,
           })
         : [];
-    if (exportDir) await exportRun(session, planned, exportDir, options.selection?.shard);
+    if (exportDir)
+      await exportRun(session, planned, exportDir, {
+        shard: options.selection?.shard,
+        // The rows a run of every shard selects (--first, --filter...): merge keeps it, and refuses shards that differ.
+        selection: describeSelection({ ...options.selection, shard: undefined }, prepared.filters),
+      });
     const result: RunEvalsResult = {
       evals,
       summaries: evals.map((e) => e.summary),

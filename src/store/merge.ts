@@ -19,6 +19,7 @@ export interface ShardFile {
   git: GitInfo | undefined;
   evalFile: string | null;
   trialCount: number;
+  status: string;
   duration: number;
   run: RunRecord | undefined;
 }
@@ -74,6 +75,7 @@ export async function readShardFile(file: string, cwd: string): Promise<ShardFil
     git: experiment.git as GitInfo | undefined,
     evalFile: typeof experiment.file === "string" ? experiment.file : null,
     trialCount: typeof experiment.trial_count === "number" ? experiment.trial_count : 1,
+    status: typeof experiment.status === "string" ? experiment.status : "complete",
     duration: summary?.metrics?.duration?.metric ?? 0,
     run: header?.evalrun_run as RunRecord | undefined,
   };
@@ -83,12 +85,38 @@ const shardText = (f: ShardFile) =>
   f.run?.shard ? `${f.run.shard.index}/${f.run.shard.total}` : "unsharded";
 
 /**
- * Refuses a set of one eval's files that would not add up to one run: shards of different totals, a shard given
- * twice or missing, or shards from different commits or with different thresholds (another version of the eval).
+ * Refuses a set of one eval's files that would not add up to one run: a shard that did not run to the end, shards
+ * of different totals, a shard given twice or missing, or shards from different commits, with different
+ * thresholds (another version of the eval), another selection of rows or another number of trials.
  */
 export function checkShardSet(files: readonly ShardFile[]): void {
   const project = files[0]?.project ?? "";
   const list = (fs: readonly ShardFile[]) => fs.map((f) => `${f.shown} (${shardText(f)})`).join(", ");
+  const unfinished = files.find((f) => f.status !== "complete");
+  if (unfinished) {
+    throw new EvalrunError(
+      "USAGE",
+      `${unfinished.shown} holds a run of eval "${project}" (${shardText(unfinished)}) that did not finish (its experiment is ${unfinished.status}): merged, the rows it did not run would be missing, and a gate would pass them.`,
+      "Run that shard again to the end (or continue it with --resume and the same flags) and export it again.",
+    );
+  }
+  const selections = new Set(files.map((f) => f.run?.selection ?? ""));
+  if (selections.size > 1) {
+    const what = (f: ShardFile) => `${f.shown}: ${f.run?.selection ? `\`${f.run.selection}\`` : "every row"}`;
+    throw new EvalrunError(
+      "USAGE",
+      `The shards of eval "${project}" selected different rows (${files.map(what).join("; ")}): they are not one run.`,
+      "Run every shard with the same --first, --sample and --filter flags, and merge the exports of that run.",
+    );
+  }
+  const trials = new Set(files.map((f) => f.trialCount));
+  if (trials.size > 1) {
+    throw new EvalrunError(
+      "USAGE",
+      `The shards of eval "${project}" ran different numbers of trials (${files.map((f) => `${f.shown}: ${f.trialCount}`).join("; ")}): merged, rows would be averaged over different counts.`,
+      "Run every shard with the same --trials (or trialCount), and merge the exports of that run.",
+    );
+  }
   const totals = new Set(files.map((f) => f.run?.shard?.total ?? 0));
   if (totals.size > 1) {
     throw new EvalrunError(
@@ -186,7 +214,9 @@ export async function mergeFiles(
       description: parts[0]?.e.description ?? null,
       metadata: parts[0]?.e.metadata ?? {},
       tags: parts[0]?.e.tags ?? [],
-      trialCount: Math.max(...files.map((f) => f.trialCount)),
+      trialCount: head.trialCount,
+      // A merge of --first or --filter shards covers those rows only: never a default baseline, as such a run.
+      selection: head.run?.selection ?? null,
     });
     for (const p of parts) copyRows(db, p.e.seq, merged.seq, false);
     return merged;

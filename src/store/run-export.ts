@@ -13,6 +13,8 @@ import type { Experiment } from "./types.js";
  */
 export interface RunRecord {
   shard?: { index: number; total: number } | undefined;
+  /** The run's other selection flags (--first, --sample, --filter), as describeSelection writes them. */
+  selection?: string | undefined;
   thresholds?: Record<string, number> | undefined;
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { baselineFile } from "../helpers/baseline.js";
@@ -166,6 +166,38 @@ describe("sharding and merge", () => {
     const noHeader = await runCli(["merge", "rows.jsonl", "--no-store"], { cwd: headerless });
     expect(noHeader.code).toBe(2);
     expect(noHeader.stderr).toContain("rows.jsonl:1 is not an evalrun export header");
+  });
+
+  it("refuses a shard that did not finish, and shards of other selections or trials; keeps a --first run's", async () => {
+    const dir = project({ "package.json": PACKAGE, "evals/qa.eval.ts": QA });
+    await runCli(["--no-progress"], { cwd: dir });
+    for (const i of [1, 2])
+      await runCli(["--first", "10", "--shard", `${i}/2`, "--export", `s${i}`], { cwd: dir });
+    // A shard a cancelled CI step interrupted still exports what it ran, marked so.
+    const shard1 = path.join(dir, "s1", "qa.jsonl");
+    const complete = readFileSync(shard1, "utf8");
+    writeFileSync(shard1, complete.replace('"status":"complete"', '"status":"interrupted"'));
+    const interrupted = await runCli(["merge", "s1/qa.jsonl", "s2/qa.jsonl"], { cwd: dir });
+    expect(interrupted.code).toBe(2);
+    expect(interrupted.stderr).toContain(
+      's1/qa.jsonl holds a run of eval "qa" (1/2) that did not finish (its experiment is interrupted)',
+    );
+    writeFileSync(shard1, complete);
+    const merged = await runCli(["merge", "s1/qa.jsonl", "s2/qa.jsonl"], { cwd: dir });
+    expect(merged.code).toBe(0);
+    // The merge of --first 10 shards is a --first 10 run: never the default baseline of a run of every row.
+    const full = await runCli(["--no-progress"], { cwd: dir });
+    expect(full.stdout).toMatch(/baseline\s+\S+ · 120 rows matched\n/);
+    await runCli(["--shard", "2/2", "--export", "all2"], { cwd: dir });
+    const mixed = await runCli(["merge", "s1/qa.jsonl", "all2/qa.jsonl"], { cwd: dir });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain(
+      'The shards of eval "qa" selected different rows (s1/qa.jsonl: `--first 10`; all2/qa.jsonl: every row)',
+    );
+    await runCli(["--shard", "1/2", "--trials", "1", "--export", "one1"], { cwd: dir });
+    const trials = await runCli(["merge", "one1/qa.jsonl", "all2/qa.jsonl"], { cwd: dir });
+    expect(trials.code).toBe(2);
+    expect(trials.stderr).toContain("ran different numbers of trials (one1/qa.jsonl: 1; all2/qa.jsonl: 2)");
   });
 
   it("gates shard 1/1 as the whole run it is (a CI matrix of one job may have no merge step)", async () => {

@@ -192,10 +192,11 @@ async function finishMerged(
 ): Promise<EvalOutcome> {
   for (const r of reporters) await r.onEvalStart?.(info);
   const aggregate = new EvalAggregate();
-  const keys = new Set<string>();
+  // The data's rows (by index, as a run counts the rows it read): rows sharing a key are compared as one.
+  const rows = new Set<number>();
   for (const row of storedRows(db, experiment.seq)) {
     aggregate.add(row);
-    keys.add(row.row_key);
+    rows.add(row.row_index);
     for (const r of reporters) r.onRow?.(info, row);
   }
   // The wall time of a matrix is its slowest job's.
@@ -213,7 +214,7 @@ async function finishMerged(
   const outcome: EvalOutcome = {
     info,
     summary,
-    rowsRead: keys.size,
+    rowsRead: rows.size,
     taskErrors: aggregate.taskErrors,
     timeouts: aggregate.timeouts,
     dataErrors: aggregate.dataErrors,
