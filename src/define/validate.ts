@@ -1,4 +1,5 @@
 import { describeValue, EvalrunError, errorLine, isEvalrunError, MAX_TIMER_MS } from "./errors.js";
+import { parameterValues } from "./parameters.js";
 import type { EvalDefinition } from "./types.js";
 
 const label = (d: EvalDefinition) => `Eval "${d.name}"${d.file ? ` in ${d.file}` : ""}`;
@@ -113,6 +114,7 @@ function checkDefinition(d: EvalDefinition): void {
     throw new EvalrunError("BAD_EVALUATOR", `${label(d)}: \`tags\` must be an array of strings.`);
   }
   validateThresholds(d, e.thresholds);
+  parameterValues(d.evaluator, label(d));
 }
 
 function validateThresholds(d: EvalDefinition, thresholds: unknown): void {

@@ -3,7 +3,7 @@ import { setMaxListeners } from "node:events";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { describeValue } from "../define/errors.js";
-import { promptParameter } from "../define/prompt-parameter.js";
+import { parameterValues } from "../define/parameters.js";
 import { rowScope } from "../define/row-scope.js";
 import { NOOP_SPAN, rowSpan, type Span } from "../define/tracing.js";
 import type { EvalCase, EvalHooks, Evaluator, Metadata, Scorer, ScorerArgs } from "../define/types.js";
@@ -141,7 +141,8 @@ class Hooks implements EvalHooks {
   }
 
   get parameters(): Record<string, unknown> {
-    return parametersOf(this.#run.ctx.evaluator);
+    // Checked as the file loaded: a parameter without a value failed its eval then.
+    return parameterValues(this.#run.ctx.evaluator, "");
   }
 
   /** Braintrust's playground progress: nothing here listens. */
@@ -202,34 +203,6 @@ class Args implements ScorerArgs {
   get signal(): AbortSignal {
     return this.#run.signal;
   }
-}
-
-const parameterValues = new WeakMap<object, Record<string, unknown>>();
-
-/** An evaluator's parameter values, worked out once: defaults of zod schemas and `{ default }` objects. */
-function parametersOf(evaluator: Evaluator<unknown, unknown, unknown, Metadata>): Record<string, unknown> {
-  let values = parameterValues.get(evaluator);
-  if (values === undefined) {
-    values = {};
-    const declared = evaluator.parameters;
-    if (typeof declared === "object" && declared !== null) {
-      for (const [name, spec] of Object.entries(declared)) values[name] = parameterValue(name, spec);
-    }
-    parameterValues.set(evaluator, values);
-  }
-  return values;
-}
-
-function parameterValue(name: string, spec: unknown): unknown {
-  if (typeof spec !== "object" || spec === null) return spec;
-  if ((spec as { type?: unknown }).type === "prompt")
-    return promptParameter(name, spec as Record<string, unknown>);
-  const safeParse = (spec as { safeParse?: unknown }).safeParse;
-  if (typeof safeParse === "function") {
-    const parsed = (safeParse as (v: unknown) => { success: boolean; data?: unknown }).call(spec, undefined);
-    return parsed.success ? parsed.data : undefined;
-  }
-  return "default" in spec ? (spec as { default: unknown }).default : spec;
 }
 
 /** The state of one (row, trial) while it runs. */

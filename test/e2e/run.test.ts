@@ -306,6 +306,34 @@ describe("running eval files", () => {
     });
   });
 
+  it("fails an eval whose parameter has no value, naming it, as Braintrust does (its task saw undefined)", async () => {
+    const dir = project({
+      "schema.eval.ts": `
+        import { Eval } from "evalrun";
+        // A zod-like schema without a default: parsing nothing fails.
+        const model = { safeParse: () => ({ success: false, error: { issues: [{ message: "Required" }] } }) };
+        Eval("schema", { data: [{ input: "a" }], parameters: { model }, task: (x: string) => x, scores: [() => 1] });
+      `,
+      "model.eval.ts": `
+        import { Eval } from "evalrun";
+        Eval("model", { data: [{ input: "a" }], parameters: { judge: { type: "model" } }, task: (x: string) => x, scores: [() => 1] });
+      `,
+      "fine.eval.ts": `
+        import { Eval } from "evalrun";
+        Eval("fine", { data: [{ input: "a" }], parameters: { judge: { type: "model", default: "m" } }, task: (x: string, h) => String(h.parameters.judge), scores: [() => 1] });
+      `,
+    });
+    const result = await runCli(["--no-progress"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'the parameter "model" has no valid value (Required): evalrun gives each parameter its schema\'s default',
+    );
+    expect(result.stderr).toContain(
+      'the model parameter "judge" has no default, so its tasks would get none.',
+    );
+    expect(result.stdout).toContain("✔ fine");
+  });
+
   it("keeps maxConcurrency per eval and --max-concurrency across evals", async () => {
     const evalFile = (name: string, cap: number) => `
       Eval(${JSON.stringify(name)}, {
