@@ -94,15 +94,18 @@ export function taskError(error: unknown): RowError {
   };
 }
 
-function scorerError(name: string, error: unknown): string {
+/** What threw (a scorer, the errorScoreHandler), what, and where in the user's code. */
+function thrownBy(who: string, error: unknown): string {
   const frame = error instanceof Error ? userFrame(error) : undefined;
   // Relative to the working directory when under it, as task errors' locations are shown.
   const relative = frame ? path.relative(process.cwd(), frame.file) : "";
   const file = relative === "" || relative.startsWith("..") ? frame?.file : relative;
   return withoutSecrets(
-    `Scorer "${name}" threw ${errorText(error)}${frame ? ` (at ${file}:${frame.line}:${frame.column})` : ""}`,
+    `${who} threw ${errorText(error)}${frame ? ` (at ${file}:${frame.line}:${frame.column})` : ""}`,
   );
 }
+
+const scorerError = (name: string, error: unknown) => thrownBy(`Scorer "${name}"`, error);
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
@@ -426,7 +429,7 @@ class RowRun {
       given = handler({ rootSpan: NOOP_SPAN, data: this.item.row, unhandledScores });
     } catch (error) {
       this.scoreErrors ??= {};
-      this.scoreErrors.errorScoreHandler = withoutSecrets(`errorScoreHandler threw ${errorText(error)}`);
+      this.scoreErrors.errorScoreHandler = thrownBy("errorScoreHandler", error);
       return;
     }
     if (typeof given !== "object" || given === null) return;

@@ -87,9 +87,11 @@ export class TerminalReporter implements Reporter {
       this.samples.set(ev.name, entry);
     }
     entry.total++;
-    const messages = row.error
-      ? [{ kind: row.error.kind, message: row.error.message }]
-      : Object.values(row.score_errors ?? {}).map((message) => ({ kind: "score", message }));
+    // A failed task's row has no scorer errors, but may have its errorScoreHandler's.
+    const messages = [
+      ...(row.error ? [{ kind: row.error.kind, message: row.error.message }] : []),
+      ...Object.values(row.score_errors ?? {}).map((message) => ({ kind: "score", message })),
+    ];
     // Distinct causes only, within the row too: two LLM scorers failing for one missing key are one line.
     const fresh: ErrorSample[] = [];
     for (const m of messages) {

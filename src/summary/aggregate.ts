@@ -92,7 +92,9 @@ export class EvalAggregate {
         totals.scored++;
       }
     }
-    if (row.score_errors) for (const name in row.score_errors) this.totals(name).errors++;
+    if (row.score_errors)
+      // The handler's own failure is the row's error (listed with it), not a score of the eval.
+      for (const name in row.score_errors) if (name !== "errorScoreHandler") this.totals(name).errors++;
   }
 
   finish(): void {

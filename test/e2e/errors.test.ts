@@ -810,8 +810,14 @@ Eval("bad-values", { ...failing, errorScoreHandler: () => ({ Good: 2 }) });
     );
     expect(errors.sort()).toEqual([
       "errorScoreHandler returned Good = the number 2: a score is a number in [0, 1] or null",
-      "errorScoreHandler threw Error: handler boom",
+      expect.stringMatching(/^errorScoreHandler threw Error: handler boom \(at handlers\.eval\.ts:4:\d+\)$/),
     ]);
+    // The run lists them with the rows' task errors, where the user looks; the handler is not a score.
+    expect(result.stdout).toMatch(
+      /✘ throws[^✘✔]*errorScoreHandler threw Error: handler boom \(at handlers\.eval\.ts:4:/,
+    );
+    expect(result.stdout).toMatch(/✘ bad-values[^✘✔]*errorScoreHandler returned Good = the number 2/);
+    expect(result.stdout).not.toMatch(/^\s+errorScoreHandler\s+–/m);
   });
 
   it("names evaluator keys it ignores: a typo with the option meant, Braintrust's only when results differ", async () => {
