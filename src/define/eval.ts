@@ -94,13 +94,14 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata, Paramet
   name: string,
   evaluator: Evaluator<Input, Output, Expected, Meta, Parameters>,
   /** Braintrust's reporter or options: evalrun reports through its own reporters (`--reporter`), so unused. */
-  _reporterOrOptions?: unknown,
+  reporterOrOptions?: unknown,
 ): Promise<EvalResultWithSummary<Input, Output, Expected, Meta>> {
   const registry = getRegistry();
   const definition: EvalDefinition = {
     name,
     evaluator: evaluator as unknown as EvalDefinition["evaluator"],
     file: registry.currentFile,
+    reporter: braintrustReporter(reporterOrOptions),
   };
   const routed = registry.route?.(definition, callerScripts()) === true;
   if (routed || registry.mode === "collect") {
@@ -115,6 +116,22 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata, Paramet
   return import("../core.js").then(
     ({ runDirect }) => runDirect(definition) as Promise<EvalResultWithSummary<Input, Output, Expected, Meta>>,
   );
+}
+
+/**
+ * The name of a Braintrust reporter (`Reporter(name, { reportEval, reportRun })`, or options holding one): its
+ * `reportRun` may decide whether CI passes there, so not running it must be said.
+ */
+function braintrustReporter(given: unknown): string | undefined {
+  const candidate =
+    typeof given === "object" && given !== null && "reporter" in given
+      ? (given as { reporter?: unknown }).reporter
+      : given;
+  if (typeof candidate === "string") return candidate;
+  if (typeof candidate !== "object" || candidate === null) return undefined;
+  const { name, reportEval, reportRun } = candidate as Record<string, unknown>;
+  if (typeof reportEval !== "function" && typeof reportRun !== "function") return undefined;
+  return typeof name === "string" ? name : "(unnamed)";
 }
 
 /**

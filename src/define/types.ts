@@ -248,4 +248,6 @@ export interface EvalDefinition {
   file: string | undefined;
   /** The compiled bundle it was loaded from (worker threads import it themselves). */
   bundle?: string | undefined;
+  /** The name of a Braintrust reporter given as Eval()'s third argument (never run: the run's notes say so). */
+  reporter?: string | undefined;
 }

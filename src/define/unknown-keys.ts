@@ -67,6 +67,10 @@ function sharedStart(key: string, candidates: readonly string[]): string | undef
 export function unknownKeyNotices(definition: EvalDefinition): string[] {
   const evaluator = definition.evaluator as unknown as Record<string, unknown>;
   const notices: string[] = [];
+  if (definition.reporter !== undefined)
+    notices.push(
+      `Eval "${definition.name}": its reporter "${definition.reporter}" (Eval()'s third argument, Braintrust's) is not run, so it passes or fails nothing; evalrun reports through --reporter, and fails a run on scores with \`thresholds\` or --min-score.`,
+    );
   const known = Object.keys(EVALRUN_KEYS);
   for (const key of Object.keys(evaluator)) {
     if (Object.hasOwn(EVALRUN_KEYS, key) || BRAINTRUST_SERVICE_KEYS.has(key)) continue;

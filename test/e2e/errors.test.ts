@@ -789,6 +789,10 @@ void logger.flush();
     expect(byInput.get("a")?.metadata).toEqual({ model: "m1", replaced: true });
     expect(byInput.get("boom")?.metadata).toEqual({ model: "m1" });
     expect(byInput.get("boom")?.error).toBeDefined();
+    // Its reporter is not run: a reportRun that gates CI there gates nothing here, and the run says so.
+    expect(result.stdout).toContain(
+      `Eval "ported": its reporter "mine" (Eval()'s third argument, Braintrust's) is not run, so it passes or fails nothing`,
+    );
     expectNoStack(result.stderr);
   });
 
