@@ -582,11 +582,8 @@ Eval("long", { data: rows, task: (x: string) => { n++; return x; }, scores: [fun
   });
 });
 
-describe("--retry-errors", () => {
-  it("starts a new experiment from the last one's good rows and runs only the pairs that errored, or are new", async () => {
-    const dir = project({
-      "package.json": PACKAGE,
-      "flaky.eval.ts": `${HEADER}
+/** 8 rows (ROWS), two trials; FAIL=1 fails row 2 and row 5's second trial; each task call is logged to TASK_LOG. */
+const FLAKY = `${HEADER}
 import { appendFileSync } from "node:fs";
 Eval("flaky", {
   data: Array.from({ length: Number(process.env.ROWS ?? 8) }, (_, i) => ({ input: i })),
@@ -598,8 +595,11 @@ Eval("flaky", {
   scores: [function right({ input, output }: { input: number; output: number }) { return output === input * 10; }],
   trialCount: 2,
 });
-`,
-    });
+`;
+
+describe("--retry-errors", () => {
+  it("starts a new experiment from the last one's good rows and runs only the pairs that errored, or are new", async () => {
+    const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
     const taskLog = path.join(dir, "tasks.log");
     const tasks = () => readFileSync(taskLog, "utf8").trim().split("\n").sort();
 
@@ -652,20 +652,6 @@ Eval("flaky", {
 });
 
 describe("--retry-errors repairs the run it starts from", () => {
-  const FLAKY = `${HEADER}
-import { appendFileSync } from "node:fs";
-Eval("flaky", {
-  data: Array.from({ length: 8 }, (_, i) => ({ id: "r" + i, input: i })),
-  task: (i: number, { trialIndex }: { trialIndex: number }) => {
-    appendFileSync(process.env.TASK_LOG!, i + " " + trialIndex + "\\n");
-    if (process.env.FAIL === "1" && (i === 2 || (i === 5 && trialIndex === 1))) throw new Error("flaky " + i);
-    return i * 10;
-  },
-  scores: [function right({ input, output }: { input: number; output: number }) { return output === input * 10; }],
-  trialCount: 2,
-});
-`;
-
   it("starts from the last run, not a committed baseline file read back since (a pull that changed it)", async () => {
     const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
     const taskLog = path.join(dir, "tasks.log");
