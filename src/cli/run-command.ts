@@ -219,16 +219,22 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
       const prepared = await prepareRun(options).finally(() => onSlowLoad(undefined));
       loading = false;
       const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose, plan);
-      const result = await executeRun(prepared, { ...options, reporters, signal: interrupt.signal }, started);
-      // A rejection nobody handled is reported only once the event loop turns; rows that finish in microtasks (an
-      // async task that never waits) can end the whole run before it does, and the stray would go unnoticed.
-      await new Promise((resolve) => setImmediate(resolve));
+      const result = await executeRun(
+        prepared,
+        { ...options, reporters, signal: interrupt.signal },
+        started,
+        {
+          strayErrors: () => strays.count(),
+          stopCode: () => signalCode,
+        },
+      );
       for (const error of result.gateErrors ?? []) printError(error, verbose);
+      // One that escaped after the reports were written (a timer a task left behind) still fails the run.
       if (strays.count() > 0 && result.exitCode === 0) {
         process.stderr.write(`Exit code 1: ${strays.count()} error(s) escaped the eval code (see above).\n`);
         return 1;
       }
-      return result.exitCode === 130 ? signalCode : result.exitCode;
+      return result.exitCode;
     } finally {
       releaseStdout();
       stalls();

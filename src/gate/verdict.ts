@@ -89,3 +89,9 @@ export function gateVerdict(
   }
   return { exitCode, reasons, notes, errors };
 }
+
+/** Whether an eval's errored results are within the run's --max-error-rate (some errored, not too many). */
+export function errorsWithin(summary: ExperimentSummary, maxErrorRate: number): boolean {
+  const errors = summary.metrics.errors.metric;
+  return errors > 0 && errors / summary.metrics.rows.metric <= maxErrorRate;
+}

@@ -23,6 +23,8 @@ interface Annotation {
   col?: number | undefined;
   title: string;
   message: string;
+  /** "error" unless said: a warning is shown yellow and does not read as a failure. */
+  level?: "error" | "warning" | undefined;
 }
 
 /** At most MAX_ANNOTATIONS, the last saying how many more problems there are and where they are listed. */
@@ -107,7 +109,9 @@ export class GithubReporter implements Reporter {
       out.push({
         ...at,
         title: `evalrun: ${e.info.name} errors`,
-        message: `${errors} of ${e.summary.metrics.rows.metric} results errored`,
+        message: `${errors} of ${e.summary.metrics.rows.metric} results errored${e.errorsTolerated ? " (within --max-error-rate)" : ""}`,
+        // Tolerated, they do not fail the run: a red annotation on a green check would say it did.
+        ...(e.errorsTolerated && { level: "warning" as const }),
       });
     }
     return out;
@@ -121,14 +125,22 @@ export class GithubReporter implements Reporter {
       title: `evalrun: ${p.code}`,
       message: `${p.message}${p.hint ? `\n${p.hint}` : ""}`,
     }));
-    // Before the evals': with more than the cap, what made the exit code 2 must not be the part left out.
+    const ofEvals = result.evals.flatMap((e) => this.annotationsOf(e));
+    // Before the evals': with more than the cap, what made the exit code 2 must not be the part left out. One an
+    // eval's gate check already says (at its Eval() line) is not said twice: each costs one of the ten shown.
     for (const error of result.gateErrors ?? []) {
+      if (ofEvals.some((a) => a.message.startsWith(error.message))) continue;
       annotations.push({
         title: "evalrun: gate misconfigured",
         message: `${error.message}\n${error.hint ?? ""}`,
       });
     }
-    for (const e of result.evals) annotations.push(...this.annotationsOf(e));
+    if (result.escapedErrors)
+      annotations.push({
+        title: "evalrun: errors escaped the eval code",
+        message: `${result.escapedErrors} error(s) escaped the eval code (a throw in a timer, a promise nobody awaited): the run failed; this step's log shows where.`,
+      });
+    annotations.push(...ofEvals);
     for (const a of capped(annotations)) {
       const props = [
         a.file !== undefined && `file=${escapeProperty(a.file)}`,
@@ -136,7 +148,7 @@ export class GithubReporter implements Reporter {
         a.col !== undefined && `col=${a.col}`,
         `title=${escapeProperty(a.title)}`,
       ].filter(Boolean);
-      this.o.annotations.write(`::error ${props.join(",")}::${escapeData(a.message)}\n`);
+      this.o.annotations.write(`::${a.level ?? "error"} ${props.join(",")}::${escapeData(a.message)}\n`);
     }
     if (this.o.env.GITHUB_STEP_SUMMARY) this.appendSummary(renderMarkdown(result, this.o.cwd));
   }

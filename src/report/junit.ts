@@ -180,7 +180,7 @@ export class JunitReporter implements Reporter {
 
   /**
    * What went wrong with the run rather than with one eval's rows, as errors in the "evalrun" suite: files that did
-   * not load, an interrupted run and misconfigured gates. Without them a report of an interrupted run (a cancelled
+   * not load, an interrupted run, errors that escaped eval code and misconfigured gates. Without them a report of an interrupted run (a cancelled
    * CI job) or of a run that exited 2 reads as an all-green suite in test-report tools.
    */
   private runCases(result: RunResult): Testcase[] {
@@ -208,6 +208,14 @@ export class JunitReporter implements Reporter {
             ...(stopped.length > 0 ? [`Evals stopped early: ${stopped.join(", ")}.`] : []),
           ].join("\n"),
         },
+      });
+    }
+    if (result.escapedErrors) {
+      const message = `${result.escapedErrors} error(s) escaped the eval code (a throw in a timer, a promise nobody awaited): the run failed; its log shows where.`;
+      cases.push({
+        name: "errors escaped the eval code",
+        classname: "evalrun.run",
+        error: { type: "unhandled", message, body: message },
       });
     }
     for (const error of result.gateErrors ?? []) {

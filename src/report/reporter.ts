@@ -33,13 +33,15 @@ export interface EvalOutcome {
   stats?: EvalStats | undefined;
   /** Thresholds and the regression gate, as they came out for this eval. */
   gate?: EvalGate | undefined;
+  /** Its rows errored, but within --max-error-rate: the eval does not fail for them. */
+  errorsTolerated?: boolean | undefined;
 }
 
 export interface RunResult {
   evals: EvalOutcome[];
   problems: Problem[];
   interrupted: boolean;
-  /** 0 all good, 1 a problem or errored rows, 130 interrupted. */
+  /** 0 all good, 1 a problem or errored rows, 130 interrupted (143 by SIGTERM, 129 by SIGHUP, under the CLI). */
   exitCode: number;
   /** Why the exit code is what it is, one line each (empty for a plain pass). */
   reasons: string[];
@@ -50,6 +52,8 @@ export interface RunResult {
   durationSeconds: number;
   /** Gates that are misconfigured (a rule naming a score no scorer produced): the exit code is 2. */
   gateErrors?: EvalrunError[] | undefined;
+  /** Errors that escaped eval code (a throw in a timer, a rejection nobody awaited): they failed the run. */
+  escapedErrors?: number | undefined;
 }
 
 /** Every hook is optional and may be async; the runner awaits each in turn. */

@@ -129,7 +129,11 @@ export class TerminalReporter implements Reporter {
     this.o.progress?.finish(ev);
     const c = this.o.colors;
     const m = summary.metrics;
-    const failed = outcome.failure !== undefined || m.errors.metric > 0 || gateFailed(outcome.gate);
+    // Errors within --max-error-rate are shown, counted, and do not fail the eval.
+    const failed =
+      outcome.failure !== undefined ||
+      (m.errors.metric > 0 && outcome.errorsTolerated !== true) ||
+      gateFailed(outcome.gate);
     const mark = outcome.interrupted ? c.yellow("■") : failed ? c.red("✘") : c.green("✔");
     const lines: string[] = [];
     lines.push(`${mark} ${c.bold(oneLine(ev.name))}  ${c.dim(shownPath(ev.file, this.o.cwd))}`);

@@ -10,7 +10,7 @@ import { onlyThese } from "../engine/row-key.js";
 import { runEval } from "../engine/run-eval.js";
 import { Stalls } from "../engine/stalls.js";
 import type { EvalInfo } from "../engine/types.js";
-import { checkRuleEvals, gateVerdict } from "../gate/verdict.js";
+import { checkRuleEvals, errorsWithin, gateVerdict } from "../gate/verdict.js";
 import type { EvalOutcome, RunResult } from "../report/reporter.js";
 import { isBaselineFileRef } from "../store/baseline-file.js";
 import { DISCARD } from "../store/eval-sink.js";
@@ -74,10 +74,19 @@ export async function runEvals(options: RunEvalsOptions = {}): Promise<RunEvalsR
   return executeRun(prepared, options, started);
 }
 
+/** What the CLI's process knows that the run's verdict needs: errors that escaped eval code, how it was stopped. */
+export interface ProcessContext {
+  /** Errors that escaped eval code in this thread (a throw in a timer, a rejection nobody awaited), so far. */
+  strayErrors(): number;
+  /** The exit code of the signal that stopped the run (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). */
+  stopCode(): number;
+}
+
 export async function executeRun(
   prepared: PreparedRun,
   options: RunEvalsOptions,
   started = performance.now(),
+  context?: ProcessContext,
 ): Promise<RunEvalsResult> {
   const reporters = options.reporters ?? [];
   // The first error a reporter's onRow threw: rethrown once every row is stored and reported.
@@ -229,6 +238,7 @@ export async function executeRun(
           ? { code: ran.failure.code, message: ran.failure.message, hint: ran.failure.hint }
           : undefined,
         comparison,
+        errorsTolerated: errorsWithin(summary, prepared.maxErrorRate),
         ...assessEval({
           db: session.store.db,
           info,
@@ -276,9 +286,20 @@ export async function executeRun(
         `${strays.length} error(s) escaped the eval code in worker threads (see the notes)`,
       );
     }
+    if (context) {
+      // A rejection nobody handled is reported once the event loop turns; rows that finish in microtasks can end
+      // the run before it does. The reports must carry the exit code the process ends with.
+      await new Promise((resolve) => setImmediate(resolve));
+      const escaped = context.strayErrors();
+      if (escaped > 0 && ruling.exitCode === 0) {
+        ruling.exitCode = 1;
+        ruling.reasons.push(`${escaped} error(s) escaped the eval code (see above)`);
+      }
+      if (ruling.exitCode === 130) ruling.exitCode = context.stopCode();
+    }
     const gated = gateVerdict(evals, gate, ruling);
     const orphans =
-      gate.failOnRegression && prepared.searched && !options.baseline
+      gate.failOnRegression && prepared.searched && (!options.baseline || isBaselineFileRef(options.baseline))
         ? await orphanBaselines({
             evals: prepared.infos,
             searched: prepared.searched,
@@ -301,6 +322,7 @@ export async function executeRun(
       exitCode: gated.exitCode,
       reasons: gated.reasons,
       gateErrors: gated.errors,
+      escapedErrors: strays.length + (context?.strayErrors() ?? 0),
       notes: [
         ...gated.notes,
         ...orphans,
@@ -345,7 +367,7 @@ function verdict(evals: EvalOutcome[], prepared: PreparedRun): { exitCode: numbe
     if (e.failure) reasons.push(`${e.info.name}: ${e.failure.code}: stopped before the end of its data`);
     const rows = e.summary.metrics.rows.metric;
     const errors = e.summary.metrics.errors.metric;
-    if (errors > 0 && errors / rows > prepared.maxErrorRate) {
+    if (errors > 0 && !errorsWithin(e.summary, prepared.maxErrorRate)) {
       const allowance = prepared.maxErrorRate > 0 ? ` (allowed: ${prepared.maxErrorRate})` : "";
       reasons.push(`${e.info.name}: ${errors} of ${rows} results errored${allowance}`);
     }

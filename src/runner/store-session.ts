@@ -257,7 +257,10 @@ export class StoreSession {
 
   private refuseEmpty(intents: Intent[], skipped: SkippedEval[]): void {
     const ref = this.options.baseline;
-    if (ref && intents.length > 0 && intents.every((i) => i.baseline === undefined)) {
+    const file = this.baselineFile;
+    // A file holds one eval's experiment: unused when that eval is not in the run, whatever the others compare with.
+    const fileUnused = file !== undefined && !intents.some((i) => i.definition.name === file.project);
+    if (ref && intents.length > 0 && (fileUnused || intents.every((i) => i.baseline === undefined))) {
       if (this.baselineFile) {
         throw new EvalrunError(
           "NOT_FOUND",

@@ -1036,7 +1036,10 @@ Eval("stray", {
 });
 `,
     });
-    const result = await runCli([], { cwd: dir });
+    const result = await runCli(
+      ["--reporter", "default,json,junit", "--outfile", "json=r.json", "--outfile", "junit=j.xml"],
+      { cwd: dir, env: { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: path.join(dir, "step.md") } },
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /\[UNHANDLED\] An error escaped the eval code at stray\.eval\.ts:6:\d+: Error: nobody awaited me/,
@@ -1046,7 +1049,13 @@ Eval("stray", {
     // The first three are shown, the rest counted.
     expect(result.stderr.match(/\[UNHANDLED\]/g)).toHaveLength(3);
     expect(result.stderr).toContain("… more errors escaped the eval code: counted at the end, not shown.");
-    expect(result.stderr).toContain("Exit code 1: 5 error(s) escaped the eval code");
+    expect(result.stdout).toMatch(/Failed: [^\n]*\n\s+· 5 error\(s\) escaped the eval code \(see above\)/);
+    // The reports say the run failed, as its exit code does.
+    const json = JSON.parse(readFileSync(path.join(dir, "r.json"), "utf8"));
+    expect([json.passed, json.exit_code]).toEqual([false, 1]);
+    expect(readFileSync(path.join(dir, "j.xml"), "utf8")).toMatch(
+      /<testcase name="errors escaped the eval code" classname="evalrun.run"[^>]*>\s*<error type="unhandled" message="5 error\(s\) escaped/,
+    );
   });
 
   it("reports a floating rejection even when every row finishes without the event loop turning", async () => {
@@ -1066,7 +1075,7 @@ Eval("eager", {
     expect(result.stderr).toMatch(
       /\[UNHANDLED\] An error escaped the eval code at eager\.eval\.ts:6:\d+: Error: left behind/,
     );
-    expect(result.stderr).toContain("Exit code 1: 1 error(s) escaped the eval code");
+    expect(result.stdout).toContain("1 error(s) escaped the eval code (see above)");
     expect(result.code).toBe(1);
   });
 });

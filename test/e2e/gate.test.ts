@@ -197,6 +197,16 @@ Eval("shape", {
     });
     expect(errored.code).toBe(0);
     expect(errored.stdout).toContain("5 results errored in this run: without scores, they are not compared");
+    // Tolerated, the errors do not fail the eval: no ✘, and on GitHub a warning, not a red error.
+    expect(errored.stdout).toMatch(/^✔ shape/m);
+    const github = await runCli(
+      ["--ci", "--no-progress", "--no-store", "--max-error-rate", "0.5", "--reporter", "github"],
+      { cwd: dir, env: { ERR: "1", GITHUB_ACTIONS: "true" } },
+    );
+    expect(github.stdout).toMatch(
+      /^::warning file=[^:]*,title=evalrun%3A shape errors::5 of \d+ results errored \(within --max-error-rate\)$/m,
+    );
+    expect(github.stdout).not.toContain("::error");
   });
 
   it("applies a --baseline file to its own eval only: the others keep their committed baselines", async () => {
@@ -222,6 +232,15 @@ Eval("shape", {
     expect(run.stdout).toMatch(/baseline\s+evals\/__baselines__\/other\.jsonl/);
     expect(run.stdout).toContain("· other: Factuality dropped 8.0%");
     expect(run.stdout).toContain("· support: Factuality dropped 8.0%");
+    // A file of an eval this run does not include is a mistake (the eval renamed?), though the other has its own.
+    const unused = await runCli(
+      ["--ci", "--no-progress", "--no-store", "--baseline", "exported/support.jsonl", "evals/other.eval.ts"],
+      { cwd: dir },
+    );
+    expect(unused.code).toBe(2);
+    expect(unused.stderr).toContain(
+      'The baseline file exported/support.jsonl holds an experiment of eval "support", which this run does not include.',
+    );
   });
 
   it("points out a committed baseline left behind when its eval file moved or the eval was renamed", async () => {

@@ -234,6 +234,21 @@ describe("the github reporter", () => {
     expect(summary).toContain("| `id:s0` | 1.00 | 0.00 |");
     expect(summary).toContain("- `evals/broken.eval.ts:2` Compile error:");
     expect(existsSync(path.join(dir, ".evalrun/junit.xml"))).toBe(true);
+    // A threshold naming no score is annotated once, at its Eval() line (each of GitHub's ten counts).
+    const typo = await runCli(
+      ["--ci", "--no-store", "--min-score", "support:Exactt=0.5", "evals/support.eval.ts"],
+      {
+        cwd: dir,
+        env: { GITHUB_ACTIONS: "true", GITHUB_WORKSPACE: dir },
+      },
+    );
+    expect(typo.code).toBe(2);
+    const misconfigured = typo.stdout.split("\n").filter((l) => l.startsWith("::") && l.includes("Exactt"));
+    expect(misconfigured).toEqual([
+      expect.stringMatching(
+        /^::error file=evals\/support\.eval\.ts,line=\d+,title=evalrun%3A support Exactt gate misconfigured::/,
+      ),
+    ]);
   });
 
   it("is left out of --ci off GitHub Actions", async () => {

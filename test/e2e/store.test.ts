@@ -489,8 +489,15 @@ Eval("flaky", {
     const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
     const log = path.join(dir, "scores.log");
     // SIGTERM (a cancelled CI job) stops the run as Ctrl-C does: summary, stored rows, its own exit code.
-    const { result: first } = await interruptSlowRun(dir, log, "SIGTERM", 20);
+    const { result: first } = await interruptSlowRun(dir, log, "SIGTERM", 20, [
+      "--reporter",
+      "default,json",
+      "--outfile",
+      "json=r.json",
+    ]);
     expect(first.code).toBe(143);
+    // The report says the code the process ends with.
+    expect(JSON.parse(readFileSync(path.join(dir, "r.json"), "utf8")).exit_code).toBe(143);
     expect(first.stdout).toContain("(interrupted)");
     expect(first.stderr).toContain("Stopping (SIGTERM)");
     const resumed = await runCli(["--resume", "--no-progress"], { cwd: dir, env: { SCORE_LOG: log } });

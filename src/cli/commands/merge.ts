@@ -1,7 +1,7 @@
 import path from "node:path";
 import { EvalrunError } from "../../define/errors.js";
 import type { EvalInfo } from "../../engine/types.js";
-import { gateVerdict } from "../../gate/verdict.js";
+import { errorsWithin, gateVerdict } from "../../gate/verdict.js";
 import { loadConfig } from "../../loader/config.js";
 import { colorsFor } from "../../report/colors.js";
 import type { EvalOutcome, Reporter, RunResult } from "../../report/reporter.js";
@@ -120,17 +120,15 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
     );
     for (const r of reporters) await r.onRunStart?.(infos, []);
     const evals: EvalOutcome[] = [];
+    const maxErrorRate = flags.maxErrorRate ?? config.maxErrorRate ?? 0;
     for (const [i, { group, experiment, baseline }] of merged.entries()) {
       const info = infos[i] as EvalInfo;
-      evals.push(await finishMerged(db, info, group, experiment, baseline, gate, reporters));
+      evals.push(await finishMerged(db, info, group, experiment, baseline, gate, reporters, maxErrorRate));
     }
-    const maxErrorRate = flags.maxErrorRate ?? config.maxErrorRate ?? 0;
     const reasons = evals.flatMap((e) => {
       const rows = e.summary.metrics.rows.metric;
       const errors = e.summary.metrics.errors.metric;
-      return errors > 0 && errors / rows > maxErrorRate
-        ? [`${e.info.name}: ${errors} of ${rows} results errored`]
-        : [];
+      return errors > 0 && !e.errorsTolerated ? [`${e.info.name}: ${errors} of ${rows} results errored`] : [];
     });
     const gated = gateVerdict(evals, gate, { exitCode: reasons.length > 0 ? 1 : 0, reasons });
     const result: RunResult = {
@@ -189,6 +187,7 @@ async function finishMerged(
   baseline: Experiment | undefined,
   gate: ReturnType<typeof gateOptions>,
   reporters: Reporter[],
+  maxErrorRate: number,
 ): Promise<EvalOutcome> {
   for (const r of reporters) await r.onEvalStart?.(info);
   const aggregate = new EvalAggregate();
@@ -222,6 +221,7 @@ async function finishMerged(
     interrupted: false,
     failure: undefined,
     comparison,
+    errorsTolerated: errorsWithin(summary, maxErrorRate),
     ...assessEval({
       db,
       info,
