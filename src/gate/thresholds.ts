@@ -24,7 +24,8 @@ export function parseFraction(text: string): number | undefined {
 
 /**
  * Parses one spec; returns the rule or what is wrong with it. The value is after the last `=` and the eval before
- * the last `:` ahead of it, so eval names may hold `:` and `=` but score names may not hold `:`.
+ * the last `:` ahead of it; once the run's evals are known, checkRuleEvals reads a score name holding `:`
+ * (`rubric:helpfulness`) from a spec whose part before that `:` names no eval.
  */
 export function parseScoreRule(text: string, flag: string): ScoreRule | { problem: string } {
   const eq = text.lastIndexOf("=");

@@ -18,6 +18,16 @@ export function checkRuleEvals(rules: readonly ScoreRule[], evalNames: readonly 
   for (const rule of rules) {
     if (rule.eval === undefined || evalNames.includes(rule.eval)) continue;
     const near = closestName(rule.eval, evalNames);
+    if (rule.score !== undefined && near === undefined) {
+      // Score names may hold ":" (rubric:helpfulness): the eval is the longest part before a ":" that names one of
+      // the run's, else the whole name is the score's.
+      const whole = `${rule.eval}:${rule.score}`;
+      let at = whole.lastIndexOf(":");
+      while (at > 0 && !evalNames.includes(whole.slice(0, at))) at = whole.lastIndexOf(":", at - 1);
+      (rule as { eval: string | undefined }).eval = at > 0 ? whole.slice(0, at) : undefined;
+      (rule as { score: string | undefined }).score = at > 0 ? whole.slice(at + 1) : whole;
+      continue;
+    }
     throw new EvalrunError(
       "USAGE",
       `${rule.source} names the eval "${rule.eval}", which this run does not include (its evals: ${evalNames.join(", ") || "none"}).${near ? ` Did you mean "${near}"?` : ""}`,

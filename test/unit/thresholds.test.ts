@@ -6,6 +6,7 @@ import {
   parseScoreRule,
   type ScoreRule,
 } from "../../src/gate/thresholds.js";
+import { checkRuleEvals } from "../../src/gate/verdict.js";
 
 const rule = (text: string) => parseScoreRule(text, "--min-score") as ScoreRule;
 
@@ -61,5 +62,20 @@ describe("score rules", () => {
     expect(effectiveRule([...own, ...flags.slice(0, 1)], "other", "Factuality")?.value).toBe(0.1);
     expect(effectiveRule(own, "support", "Tone")?.source).toBe('thresholds.Tone in Eval("support")');
     expect(effectiveRule(own, "support", "Length")).toBeUndefined();
+  });
+
+  it("reads a score name holding ':' once the run's evals are known; a near-miss eval name stays an error", () => {
+    const specs = ["rubric:helpfulness=0.8", "qa:rubric:helpfulness=0.7", "qa:Exact=0.6", "qa:0.5"].map(rule);
+    checkRuleEvals(specs, ["qa", "other"]);
+    expect(specs.map((r) => [r.eval, r.score])).toEqual([
+      [undefined, "rubric:helpfulness"],
+      ["qa", "rubric:helpfulness"],
+      ["qa", "Exact"],
+      ["qa", undefined],
+    ]);
+    expect(() => checkRuleEvals([rule("qaa:Exact=0.6")], ["qa", "other"])).toThrow(
+      '--min-score qaa:Exact=0.6 names the eval "qaa", which this run does not include (its evals: qa, other). Did you mean "qa"?',
+    );
+    expect(() => checkRuleEvals([rule("nope:0.5")], ["qa"])).toThrow('names the eval "nope"');
   });
 });

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { EvalrunError } from "../../define/errors.js";
 import type { EvalInfo } from "../../engine/types.js";
-import { errorsWithin, gateVerdict } from "../../gate/verdict.js";
+import { checkRuleEvals, errorsWithin, gateVerdict } from "../../gate/verdict.js";
 import { loadConfig } from "../../loader/config.js";
 import { colorsFor } from "../../report/colors.js";
 import type { EvalOutcome, Reporter, RunResult } from "../../report/reporter.js";
@@ -101,6 +101,8 @@ export async function mergeCommand(files: string[], flags: MergeFlags): Promise<
           )
         : experiments.notFound(flags.baseline);
     }
+    // As a run does: a rule naming an eval the files do not hold would pass having checked nothing.
+    checkRuleEvals([...gate.minScores, ...gate.rowThresholds], [...byEval.keys()]);
     const reporters = await createReporters(plan, {
       cwd,
       verbose,
