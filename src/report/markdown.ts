@@ -24,10 +24,16 @@ const cell = (text: string) =>
       (_, space: string, marker: string) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`,
     );
 
-/** A code span: shown as is (no entities there), control characters escaped; `inTable` escapes its pipes. */
+/**
+ * A code span: shown as is (no entities there), control characters escaped; `inTable` escapes its pipes. Its
+ * fence is one backtick longer than any run of them inside, so a key holding backticks is shown as it is.
+ */
 const code = (text: string, inTable = false) => {
-  const inner = printable(text).replace(/`/g, "'").replace(/\n/g, " ");
-  return `\`${inTable ? inner.replace(/\|/g, "\\|") : inner}\``;
+  const inner = printable(text).replace(/\n/g, " ");
+  const longest = Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = inner.startsWith("`") || inner.endsWith("`") ? " " : "";
+  return `${fence}${pad}${inTable ? inner.replace(/\|/g, "\\|") : inner}${pad}${fence}`;
 };
 
 const icon = (check: GateCheck) => (check.status === "pass" ? "✅" : "❌");

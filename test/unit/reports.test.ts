@@ -121,6 +121,13 @@ describe("the markdown summary", () => {
     // Outside code spans (shown literally), no `<` is left for GitHub to read as HTML.
     expect(md.replace(/`[^`]*`/g, "")).not.toContain("<");
     expect([...md].filter((ch) => ch < " " && ch !== "\n")).toEqual([]);
+    // A key holding backticks is fenced by a longer run of them, so it is shown as it is.
+    const ticks = {
+      ...check,
+      worstRows: [{ ...(check.worstRows?.[0] as object), rowKey: "id:k`t``x" }],
+    } as GateCheck;
+    const fenced = renderMarkdown(run([outcome("e", "na|me <x>", [ticks])]), "/p");
+    expect(fenced).toContain("| ```id:k`t``x``` |");
   });
 });
 
