@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import type { EvalrunConfig } from "../define/config.js";
-import { describeValue, EvalrunError } from "../define/errors.js";
+import { describeValue, EvalrunError, isEvalrunError } from "../define/errors.js";
 import { exitNow, newSignals } from "../engine/exit-guard.js";
 import { watchForStalls } from "../engine/stall-notice.js";
 import { isLoadFailure, loadingFiles, onSlowLoad } from "../loader/load.js";
@@ -271,7 +271,7 @@ function watchStrayErrors(cwd: string): { count(): number; stop(): void } {
     const c = colorsFor(process.stderr);
     process.stderr.write(
       `${c.red("✘")} ${c.red("[UNHANDLED]")} An error escaped the eval code${where ? ` at ${where}` : ""}: ${text}\n` +
-        `  ${c.dim("hint:")} await every promise a task or scorer starts; the run goes on and will exit 1.\n`,
+        `  ${c.dim("hint:")} ${isEvalrunError(error) && error.hint ? error.hint.replace(/\.$/, "") : "await every promise a task or scorer starts"}; the run goes on and will exit 1.\n`,
     );
   };
   process.on("unhandledRejection", onStray);

@@ -5,6 +5,17 @@ import { lineAndColumn } from "./json-position.js";
 /** Past this, Node cannot hold a file's text as one string. */
 const MAX_TEXT = 0x1fffffe8;
 
+/** Bytes no encoding makes text Node can hold as one string (UTF-16 halves them): refused before they are read. */
+export const MAX_FILE_BYTES = 2 * MAX_TEXT;
+
+export function tooLarge(bytes: number, shown: string, loader: string): EvalrunError {
+  return new EvalrunError(
+    "BAD_DATA",
+    `${loader} could not read ${shown}: at ${Math.round(bytes / 2 ** 20)} MB it is larger than the 512 MB of text Node can hold as one string, and ${loader} reads a file whole.`,
+    "Read a file this size a line at a time: give `data` an async generator over readline's interface on fs.createReadStream(file), parsing each line; rows are then never all held in memory.",
+  );
+}
+
 /**
  * The file's text: UTF-8 (its byte-order mark dropped), UTF-16 with a byte-order mark, or `encoding`. Bytes that
  * are not UTF-8 are an error, not U+FFFD: Excel's plain "CSV" (Windows-1252) turned every "café" into "caf\uFFFD",
@@ -18,13 +29,8 @@ export function decode(bytes: Buffer, shown: string, loader: string, encoding: s
         ? "utf-16be"
         : undefined;
   const label = encoding ?? bom16;
-  if (bytes.length > (label?.startsWith("utf-16") ? 2 * MAX_TEXT : MAX_TEXT)) {
-    throw new EvalrunError(
-      "BAD_DATA",
-      `${loader} could not read ${shown}: at ${Math.round(bytes.length / 2 ** 20)} MB it is larger than the 512 MB of text Node can hold as one string, and ${loader} reads a file whole.`,
-      "Read a file this size a line at a time: give `data` an async generator over readline's interface on fs.createReadStream(file), parsing each line; rows are then never all held in memory.",
-    );
-  }
+  if (bytes.length > (label?.startsWith("utf-16") ? 2 * MAX_TEXT : MAX_TEXT))
+    throw tooLarge(bytes.length, shown, loader);
   if (label !== undefined) {
     let decoder: InstanceType<typeof TextDecoder>;
     try {

@@ -1,3 +1,4 @@
+import { EvalrunError } from "./errors.js";
 import { getRegistry } from "./registry.js";
 import type { EvalDefinition, EvalParameters, Evaluator, Metadata, MetadataOf } from "./types.js";
 
@@ -103,7 +104,21 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata, Paramet
     file: registry.currentFile,
     reporter: braintrustReporter(reporterOrOptions),
   };
-  const routed = registry.route?.(definition, callerScripts()) === true;
+  let scripts: string[] | undefined;
+  const routed = registry.route?.(definition, (scripts = callerScripts())) === true;
+  if (!routed && (registry.route !== undefined || registry.mode !== "collect")) {
+    // Called from a file evalrun loaded, after the load (a timer, an async function nobody awaited): it ran outside
+    // the run, or was taken for the file loading then, under that file's name, its failures left out of the exit
+    // code.
+    const late = (scripts ?? callerScripts()).find((s) => /\?load=\d+$/.test(s));
+    if (late !== undefined) {
+      throw new EvalrunError(
+        "LOAD",
+        `Eval(${JSON.stringify(name)}) was called after its file had loaded (from a timer, or an async function nobody awaited), so it was not run: evalrun runs the evals a file registers while it loads.`,
+        "Call Eval() at the top level of the file, or await what it waits on there (top-level await works).",
+      );
+    }
+  }
   if (routed || registry.mode === "collect") {
     if (!routed) registry.evals.push(definition);
     return Promise.resolve({

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decode } from "./data-text.js";
+import { decode, MAX_FILE_BYTES, tooLarge } from "./data-text.js";
 import { DeferredPromise } from "./deferred-promise.js";
 import { noteDependency } from "./dependencies.js";
 import { EvalrunError, isEvalrunError } from "./errors.js";
@@ -46,8 +46,12 @@ async function readDataFile(
   const shown = relative === "" || relative.startsWith("..") ? absolute : relative;
   let bytes: Buffer;
   try {
+    // Past 2 GiB Node refuses to read a file into one buffer, with a message of its own.
+    const { size } = await stat(absolute);
+    if (size > MAX_FILE_BYTES) throw tooLarge(size, shown, loader);
     bytes = await readFile(absolute);
   } catch (error) {
+    if (isEvalrunError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why =
       code === "ENOENT"

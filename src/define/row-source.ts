@@ -37,7 +37,8 @@ export function noteLoadedRows(rows: readonly unknown[], file: string, lines?: I
 
 /** "rows.jsonl:5" (or the file alone) for the row at `index` of a loaded array, if that is where it came from. */
 export function rowSource(row: unknown, index: number): string | undefined {
-  if (typeof row !== "object" || row === null) return undefined;
+  // A row that is not an object (a JSONL line holding a string or null) is found by its index just as well.
+  if (row === undefined) return undefined;
   const list = loads();
   for (let i = list.length - 1; i >= 0; i--) {
     const load = list[i] as Load;

@@ -1,5 +1,6 @@
+import { describeValue, EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
-import { checkRow, openData } from "./data.js";
+import { checkRow, iteratorResult, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 
 /**
@@ -11,14 +12,29 @@ export async function countRows(
   filters: readonly RowFilter[],
   trials: { count: number; fixed: boolean },
 ): Promise<{ rows: number; results: number }> {
-  const { iterator, size } = await openData(definition.evaluator.data, `Eval "${definition.name}"`);
+  const label = `Eval "${definition.name}"`;
+  const { iterator, size } = await openData(definition.evaluator.data, label);
   if (size !== undefined && filters.length === 0 && trials.fixed)
     return { rows: size, results: size * trials.count };
   let rows = 0;
   let results = 0;
   let index = 0;
   for (;;) {
-    const next = await iterator.next();
+    let pulled: unknown;
+    try {
+      pulled = await iterator.next();
+    } catch (error) {
+      // As a run says it: a data source that fails while it is counted is the data's error, not evalrun's.
+      if (isEvalrunError(error)) throw error;
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
+      throw new EvalrunError(
+        "BAD_DATA",
+        `${label}: the data source threw after ${index} rows: ${what}`,
+        "Fix the data source; the other evals are counted.",
+        { cause: error },
+      );
+    }
+    const next = iteratorResult(pulled, label, index);
     if (next.done) break;
     const ok = checkRow(next.value, index++) === undefined;
     if (filters.length > 0 && !(ok && matchesFilters(next.value, filters))) continue;

@@ -30,15 +30,30 @@ export async function openData(data: unknown, evalLabel: string): Promise<Opened
       throw dataThrew(evalLabel, error);
     }
   }
+  // A dataset class or a cursor's wrapper opens in its iterator method, which may fail as a loader does.
   if (isObject(source) && typeof source[Symbol.asyncIterator] === "function") {
-    return {
-      iterator: (source as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator](),
-      size: undefined,
-    };
+    try {
+      return {
+        iterator: iteratorOf(
+          (source as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator](),
+          evalLabel,
+        ),
+        size: undefined,
+      };
+    } catch (error) {
+      throw isEvalrunError(error) ? error : dataThrew(evalLabel, error);
+    }
   }
   if (isObject(source) && typeof source[Symbol.iterator] === "function") {
     const size = Array.isArray(source) ? source.length : undefined;
-    return { iterator: (source as unknown as Iterable<unknown>)[Symbol.iterator](), size };
+    try {
+      return {
+        iterator: iteratorOf((source as unknown as Iterable<unknown>)[Symbol.iterator](), evalLabel),
+        size,
+      };
+    } catch (error) {
+      throw isEvalrunError(error) ? error : dataThrew(evalLabel, error);
+    }
   }
   const keys = isObject(source) ? Object.keys(source) : [];
   const file =
@@ -54,6 +69,32 @@ export async function openData(data: unknown, evalLabel: string): Promise<Opened
       : keys.length > 0
         ? `If the rows are under one of its keys, give that: data: async () => (await loadJson(file)).${keys[0]}.`
         : "Give `data` an array of rows ({ input, expected? }), an iterable or async iterable of them, or a function (sync or async) returning one.",
+  );
+}
+
+function iteratorOf<T extends Iterator<unknown> | AsyncIterator<unknown>>(iterator: T, evalLabel: string): T {
+  if (isObject(iterator) && typeof iterator.next === "function") return iterator;
+  throw new EvalrunError(
+    "BAD_DATA",
+    `${evalLabel}: \`data\`'s iterator method returned ${describeValue(iterator)}, not an iterator (an object with next()).`,
+    "Return an iterator from [Symbol.iterator]() (a generator function makes one), or give `data` an array.",
+  );
+}
+
+/**
+ * One result of the data's iterator, checked: a hand-written `next()` that ends by returning nothing (or false)
+ * instead of { done: true } failed the run (undefined) or never ended it (false: a bad row each call, forever).
+ */
+export function iteratorResult(
+  next: unknown,
+  evalLabel: string,
+  rowsBefore: number,
+): IteratorResult<unknown> {
+  if (isObject(next)) return next as unknown as IteratorResult<unknown>;
+  throw new EvalrunError(
+    "BAD_DATA",
+    `${evalLabel}: the data's iterator returned ${describeValue(next)} from next() after ${rowsBefore} rows, where an iterator returns { value, done }.`,
+    "End it with { done: true, value: undefined } (a generator function does this for you); the rows read before were run and are kept.",
   );
 }
 
@@ -84,6 +125,9 @@ function nearMiss(keys: string[], name: string): string | undefined {
  * and field, or undefined when it is usable.
  */
 export function checkRow(row: unknown, index: number): string | undefined {
+  if (isObject(row) && typeof row.then === "function") {
+    return `${rowName(row, index)} is a promise, not a row: the rows were made by an async function and not awaited (e.g. ids.map(async ...)). Await them: data: async () => Promise.all(ids.map(async (id) => ({ input: ... }))).`;
+  }
   if (!isObject(row) || Array.isArray(row)) {
     return `${rowName(row, index)} is ${describeValue(row)}, not an object; each row looks like { input, expected?, metadata? }.`;
   }
@@ -116,6 +160,10 @@ export function checkRow(row: unknown, index: number): string | undefined {
   const id = r.id as unknown;
   if (id != null && typeof id !== "string" && !(typeof id === "number" && Number.isFinite(id))) {
     return `${rowName(row, index)} has an \`id\` that is ${describeValue(id)}; it must be a string or a finite number.`;
+  }
+  // Past 2^53 a number id is rounded (JSON.parse of a database id does it): two rows may now share one.
+  if (typeof id === "number" && Number.isInteger(id) && !Number.isSafeInteger(id)) {
+    return `${rowName(row, index)} has the id ${id}, a number too large for JavaScript to hold exactly: rows whose ids differ past its 16th digit would share it. Write ids as strings in the data ("id": "12345678901234567891").`;
   }
   return undefined;
 }

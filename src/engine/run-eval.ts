@@ -3,7 +3,7 @@ import type { LimitFunction } from "p-limit";
 import { EvalrunError, errorLine, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
 import { withoutSecrets } from "../util/secrets.js";
-import { checkRow, openData } from "./data.js";
+import { checkRow, iteratorResult, openData } from "./data.js";
 import { ExitCalled } from "./exit-guard.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 import {
@@ -247,6 +247,12 @@ async function runRows(
             "Rows read before the failure were run and are kept; fix the data source and run again.",
             { cause: error },
           );
+        }
+        try {
+          next = iteratorResult(next, label(info), index);
+        } catch (error) {
+          slots.release();
+          throw error;
         }
         if (next.done) {
           slots.release();

@@ -132,13 +132,24 @@ export function compileProblem(result: CompileFailure, cwd: string): Problem {
   };
 }
 
+/** The package an import names: "lodash" of "lodash/fp", "@scope/pkg" of "@scope/pkg/sub". */
+const packageOf = (specifier: string) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
+
 function compileHint(text: string): string {
   const resolve = /^Could not resolve "([^"]+)"/.exec(text);
   if (resolve) {
+    const name = resolve[1] as string;
+    // A file ported from Braintrust keeps an import the port missed: evalrun exports those names itself.
+    if (name === "braintrust" || name === "autoevals")
+      return `evalrun has what "${name}" gives an eval file (Eval, its scorers, its tracing calls): import them from "evalrun" instead. The other eval files still ran.`;
     // An alias (@/lib/x, ~/x, #x) is not a package: installing nothing would fix it.
-    return /^[@~#]\//.test(resolve[1] as string) || (resolve[1] as string).startsWith("#")
-      ? `"${resolve[1]}" looks like a tsconfig paths alias: evalrun reads the paths of the tsconfig.json nearest the file (not a referenced tsconfig.app.json); define it there. The other eval files still ran.`
-      : "Install the package (npm i <name>) or fix the import path; the other eval files still ran.";
+    return /^[@~#]\//.test(name) || name.startsWith("#")
+      ? `"${name}" looks like a tsconfig paths alias: evalrun reads the paths of the tsconfig.json nearest the file (not a referenced tsconfig.app.json); define it there. The other eval files still ran.`
+      : `Install the package (npm i ${packageOf(name)}) or fix the import path; the other eval files still ran.`;
   }
   const loader = /^No loader is configured for "(\.[^"]+)" files/.exec(text);
   if (loader) {

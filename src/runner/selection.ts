@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
-import { checkRow, openData } from "../engine/data.js";
+import { checkRow, iteratorResult, openData } from "../engine/data.js";
 import { matchesFilters, type RowFilter } from "../engine/filters.js";
 import { type RunPlan, rowKey } from "../engine/row-key.js";
 
@@ -77,9 +77,10 @@ function firstRows(n: number): RunPlan {
 async function rowKeys(definition: EvalDefinition, filters: readonly RowFilter[]): Promise<string[]> {
   const keys: string[] = [];
   try {
-    const { iterator } = await openData(definition.evaluator.data, `Eval "${definition.name}"`);
+    const label = `Eval "${definition.name}"`;
+    const { iterator } = await openData(definition.evaluator.data, label);
     for (let index = 0; ; index++) {
-      const next = await iterator.next();
+      const next = iteratorResult(await iterator.next(), label, index);
       if (next.done) break;
       const malformed = checkRow(next.value, index) !== undefined;
       if (filters.length > 0 && (malformed || !matchesFilters(next.value, filters))) continue;

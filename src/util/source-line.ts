@@ -20,8 +20,9 @@ function source(file: string): string | undefined {
 export function evalLine(file: string, name: string): number {
   const text = source(file);
   if (text === undefined) return 1;
-  const quoted = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const exact = new RegExp(`\\bEval\\s*\\(\\s*(["'\`])${quoted}\\1`).exec(text);
+  // The name is not a string when it is the mistake being reported (an unset variable): the first Eval( then.
+  const quoted = typeof name === "string" ? name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : undefined;
+  const exact = quoted === undefined ? null : new RegExp(`\\bEval\\s*\\(\\s*(["'\`])${quoted}\\1`).exec(text);
   const any = exact ?? /\bEval\s*\(/.exec(text);
   return any ? text.slice(0, any.index).split("\n").length : 1;
 }

@@ -138,15 +138,21 @@ Eval("tla", { data: rows, task: (x: number) => x * 2, scores: [function doubled(
 import { upper } from "tiny-upper";
 Eval("pkg", { data: [{ input: "a", expected: "A" }], task: (x: string) => upper(x), scores: [function ok({ output, expected }: any) { return output === expected; }] });
 `,
-      "evals/missing.eval.ts": `import { Eval } from "evalrun";\nimport OpenAI from "openai";\nEval("missing", { data: [], task: () => new OpenAI(), scores: [] });\n`,
+      "evals/missing.eval.ts": `import { Eval } from "evalrun";\nimport OpenAI from "openai/client";\nEval("missing", { data: [], task: () => new OpenAI(), scores: [] });\n`,
+      "evals/ported.eval.ts": `import { Eval } from "evalrun";\nimport { Levenshtein } from "autoevals";\nEval("ported", { data: [], task: (x: string) => x, scores: [Levenshtein] });\n`,
     });
     const result = await runCli(["--jsonl"], { cwd: dir });
     expect(result.code).toBe(1);
     expect(summaryOf(result.stdout, "pkg").scores.ok?.score).toBe(1);
     expect(result.stderr).toContain(
-      `${path.join("evals", "missing.eval.ts")}:2:20 [COMPILE] Compile error: Could not resolve "openai"`,
+      `${path.join("evals", "missing.eval.ts")}:2:20 [COMPILE] Compile error: Could not resolve "openai/client"`,
     );
-    expect(result.stderr).toContain("Install the package");
+    // The package, not the path into it.
+    expect(result.stderr).toContain("Install the package (npm i openai) or fix the import path");
+    // An import a port from autoevals missed: evalrun exports the name.
+    expect(result.stderr).toContain(
+      'hint: evalrun has what "autoevals" gives an eval file (Eval, its scorers, its tracing calls): import them from "evalrun" instead.',
+    );
   });
 
   it("reuses a compiled bundle only while the eval file and everything it imports are unchanged", async () => {

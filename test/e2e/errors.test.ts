@@ -21,6 +21,9 @@ const STUCK_DATA = `Eval("stuck-data", {
 });
 `;
 
+/** The default store of a project. */
+const storeOf = (dir: string) => path.join(dir, ".evalrun", "evalrun.db");
+
 /** The events a project's store holds, by eval. */
 function storedEventsOf(
   dir: string,
@@ -465,6 +468,82 @@ Eval("failing-stream", {
     // The rows read before the failure still ran.
     expect(out).toMatch(/failing-stream[\s\S]*?rows\s+2 · 0 errors/);
     expectNoStack(result.output);
+  });
+});
+
+describe("data sources that fail in the ways a hand-written iterator can", () => {
+  it("reports an iterator method that throws, or a next() that returns no result object, as the data's error", async () => {
+    const dir = project({
+      "sources.eval.ts": `${HEADER}
+class Dataset { [Symbol.iterator]() { throw new Error("cursor could not open"); } }
+const ends = (last: unknown) => ({ [Symbol.iterator]() { let i = 0; return { next: () => (i < 2 ? { value: { input: i++ }, done: false } : last) }; } });
+Eval("class", { data: new Dataset() as never, task: (x: number) => x, scores: [() => 1] });
+Eval("undefined-end", { data: ends(undefined) as never, task: (x: number) => x, scores: [() => 1] });
+Eval("false-end", { data: ends(false) as never, task: (x: number) => x, scores: [() => 1] });
+Eval("promises", { data: [1, 2].map(async (i) => ({ input: i })) as never, task: (x: number) => x, scores: [() => 1] });
+Eval("fine", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
+`,
+    });
+    const result = await runCli(["--no-progress"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      '[BAD_DATA] Eval "class": `data` threw before any row was read: Error: cursor could not open',
+    );
+    // Ended with undefined (a crash) or false (a bad row each call, forever): the rows before are kept.
+    for (const [name, what] of [
+      ["undefined-end", "undefined"],
+      ["false-end", "the boolean false"],
+    ]) {
+      expect(result.stdout).toContain(
+        `[BAD_DATA] Eval "${name}": the data's iterator returned ${what} from next() after 2 rows, where an iterator returns { value, done }.`,
+      );
+    }
+    expect(result.stdout).toContain("Row 0 is a promise, not a row: the rows were made by an async function");
+    expect(result.stdout).toMatch(/✔ fine/);
+    expectNoStack(result.stderr);
+    const stored = experiments(storeOf(dir));
+    expect(stored.find((e) => e.project === "false-end")?.status).toBe("interrupted");
+    expect(storedRows(storeOf(dir)).filter((r) => r.row_key.startsWith("h:")).length).toBe(5);
+    // --list counts the same data: the failing sources are named, the others counted.
+    const list = await runCli(["--list"], { cwd: dir });
+    expect(list.stdout).toContain(
+      'data error: Eval "false-end": the data\'s iterator returned the boolean false',
+    );
+    expect(list.stdout).toMatch(/fine\s+sources\.eval\.ts\s+1 row/);
+    expectNoStack(list.stderr);
+  });
+});
+
+describe("an Eval() the file does not make while it loads", () => {
+  it("refuses one called later (a timer, an async function nobody awaited), and names an Eval() without a name", async () => {
+    const dir = project({
+      "late.eval.ts": `${HEADER}
+Eval("early", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
+setTimeout(() => Eval("late", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] }), 50);
+await new Promise((r) => setTimeout(r, 10));
+`,
+      "slow.eval.ts": `${HEADER}
+Eval("slow", { data: [{ input: 1 }], task: async (x: number) => { await new Promise((r) => setTimeout(r, 300)); return x; }, scores: [() => 1] });
+`,
+      "unnamed.eval.ts": `${HEADER}\nEval(process.env.UNSET_NAME as string, { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
+    });
+    const result = await runCli(["--no-progress"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /\[UNHANDLED\] An error escaped the eval code at late\.eval\.ts:4:\d+: EvalrunError: Eval\("late"\) was called after its file had loaded/,
+    );
+    expect(result.stderr).toContain(
+      "hint: Call Eval() at the top level of the file, or await what it waits on there",
+    );
+    expect(result.stderr).toMatch(
+      /unnamed\.eval\.ts:3:1 \[BAD_EVALUATOR\] An Eval\(\) in \S+ has undefined as its name\./,
+    );
+    expect(
+      experiments(storeOf(dir))
+        .map((e) => e.project)
+        .sort(),
+    ).toEqual(["early", "slow"]);
+    expectNoStack(result.stderr);
   });
 });
 

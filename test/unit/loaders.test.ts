@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -167,6 +167,32 @@ describe("every loader", () => {
     // A record spanning lines is named by its first.
     const records = await loadCsv(file("lines.csv", 'input,tags\na,\n"b\nc",x\n'));
     expect(checkRow(records[1], 1)).toContain("lines.csv:3) has `tags` that are not an array of strings");
+  });
+
+  it("names the line of a JSONL row that is not an object, and refuses a file too large before reading it", async () => {
+    const rows = await loadJsonl(file("prims.jsonl", '{"input":1}\n\n"c"\nnull\n'));
+    expect(checkRow(rows[1], 1)).toBe(
+      "Row 1 (" +
+        path.join(dir, "prims.jsonl") +
+        ':3) is a string ("c"), not an object; each row looks like { input, expected?, metadata? }.',
+    );
+    expect(checkRow(rows[2], 2)).toContain("prims.jsonl:4) is null");
+    // A sparse file: no disk used. Past 2 GiB Node's own read fails with a message about buffers.
+    const huge = file("huge.jsonl", "");
+    truncateSync(huge, 2500 * 2 ** 20);
+    const { message, hint } = await failure(loadJsonl(huge));
+    expect(message).toContain("huge.jsonl: at 2500 MB it is larger than the 512 MB of text Node can hold");
+    expect(hint).toContain("Read a file this size a line at a time");
+  });
+
+  it("refuses a number id past 2^53 wherever the rows come from (rounded, two ids may have become one)", () => {
+    const rows = JSON.parse(
+      '{"rows":[{"id":12345678901234567891,"input":"a"},{"id":9007199254740991,"input":"b"}]}',
+    ).rows;
+    expect(checkRow(rows[0], 0)).toContain(
+      "Row 0 has the id 12345678901234567000, a number too large for JavaScript to hold exactly",
+    );
+    expect(checkRow(rows[1], 1)).toBeUndefined();
   });
 
   it("counts a CSV's lines as an editor does: a CRLF inside quotes is one line, and skipped empty lines count", async () => {
