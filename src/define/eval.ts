@@ -104,13 +104,13 @@ export function Eval<Input, Output, Expected = unknown, Meta = Metadata, Paramet
     file: registry.currentFile,
     reporter: braintrustReporter(reporterOrOptions),
   };
-  let scripts: string[] | undefined;
-  const routed = registry.route?.(definition, (scripts = callerScripts())) === true;
+  const scripts = registry.route !== undefined || registry.mode !== "collect" ? callerScripts() : [];
+  const routed = registry.route?.(definition, scripts) === true;
   if (!routed && (registry.route !== undefined || registry.mode !== "collect")) {
     // Called from a file evalrun loaded, after the load (a timer, an async function nobody awaited): it ran outside
     // the run, or was taken for the file loading then, under that file's name, its failures left out of the exit
     // code.
-    const late = (scripts ?? callerScripts()).find((s) => /\?load=\d+$/.test(s));
+    const late = scripts.find((s) => /\?load=\d+$/.test(s));
     if (late !== undefined) {
       throw new EvalrunError(
         "LOAD",
