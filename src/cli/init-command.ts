@@ -5,6 +5,7 @@ import { EvalrunError } from "../define/errors.js";
 import { findConfigFile } from "../loader/config.js";
 import { ALWAYS_EXCLUDED, EVAL_FILE_GLOB } from "../loader/discover.js";
 import { colorsFor } from "../report/colors.js";
+import { projectRoot } from "../store/location.js";
 import { ownPackageRoot } from "../util/own-package.js";
 
 /** Template file → where it goes in the user's project. */
@@ -13,13 +14,19 @@ const FILES: Array<[string, string]> = [
   ["evalrun.config.ts", "evalrun.config.ts"],
 ];
 
-/** Writes the starter files that do not exist yet; an existing file is left as it is and named. */
+/**
+ * Writes the starter files that do not exist yet at the project's root (the nearest package.json, where runs look
+ * for the config and keep the store); an existing file is left as it is and named.
+ */
 export async function initCommand(cwd: string): Promise<number> {
   const c = colorsFor(process.stdout);
   const templates = path.join(ownPackageRoot(), "templates");
+  const root = projectRoot(cwd);
   let written = 0;
-  for (const [template, target] of FILES) {
-    const destination = path.join(cwd, target);
+  let projectConfig: string | undefined;
+  for (const [template, file] of FILES) {
+    const destination = path.join(root, file);
+    const target = path.relative(cwd, destination);
     if (existsSync(destination)) {
       process.stdout.write(
         `${c.yellow("skip")}   ${target} (already exists; evalrun init never overwrites)\n`,
@@ -28,18 +35,18 @@ export async function initCommand(cwd: string): Promise<number> {
     }
     // A config here or in a parent (up to the project's root) is the project's config already: a second one
     // would take over from it, for runs started here.
-    const config = target === "evalrun.config.ts" && findConfigFile(cwd);
+    const config = file === "evalrun.config.ts" && findConfigFile(cwd);
     if (config) {
-      const shown = path.relative(cwd, config) || config;
-      process.stdout.write(`${c.yellow("skip")}   ${target} (${shown} is this project's config)\n`);
+      projectConfig = path.relative(cwd, config) || config;
+      process.stdout.write(`${c.yellow("skip")}   ${target} (${projectConfig} is this project's config)\n`);
       continue;
     }
     try {
       await mkdir(path.dirname(destination), { recursive: true });
-      if (target === "evalrun.config.ts") {
+      if (file === "evalrun.config.ts") {
         // Eval files already elsewhere (a ported project's src/**/*.eval.ts): `paths: ["evals"]` would silently
         // stop `npx evalrun` from running them, so the config leaves paths out and every eval file runs.
-        const elsewhere = await evalFilesOutside(cwd, "evals");
+        const elsewhere = await evalFilesOutside(root, "evals");
         let text = await readFile(path.join(templates, template), "utf8");
         if (elsewhere.length > 0) {
           text = text.replace(
@@ -62,9 +69,14 @@ export async function initCommand(cwd: string): Promise<number> {
     written++;
     process.stdout.write(`${c.green("create")} ${target}\n`);
   }
+  const example = path.relative(cwd, path.join(root, "evals", "example.eval.ts"));
+  // The project's own config decides what a plain run finds (its paths may leave evals/ out): name the file.
+  const next = projectConfig
+    ? `${c.bold(`npx evalrun ${example}`)} runs it (a plain npx evalrun runs the files ${projectConfig} selects)`
+    : `${c.bold("npx evalrun")} runs it`;
   process.stdout.write(
     written > 0
-      ? `\nNext: ${c.bold("npx evalrun")} runs it. Edit evals/example.eval.ts to call your own model or code.\n`
+      ? `\nNext: ${next}. Edit ${example} to call your own model or code.\n`
       : "\nNothing to do: the starter files are already here.\n",
   );
   return 0;

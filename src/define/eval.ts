@@ -1,5 +1,6 @@
 import { EvalrunError } from "./errors.js";
 import { getRegistry } from "./registry.js";
+import type { ReporterDef } from "./reporter.js";
 import type { EvalDefinition, EvalParameters, Evaluator, Metadata, MetadataOf } from "./types.js";
 
 /**
@@ -91,11 +92,19 @@ export type DirectRunResult = EvalResultWithSummary;
  * Declares an eval. Under `evalrun` (or `runEvals()`), this only registers it; in a file run directly
  * (`tsx my.eval.ts`) it runs the eval at once and prints its summary, as Braintrust's `Eval()` does.
  */
-export function Eval<Input, Output, Expected = unknown, Meta = Metadata, Parameters = EvalParameters>(
+export function Eval<
+  Input,
+  Output,
+  Expected = unknown,
+  Meta = Metadata,
+  // Braintrust's order of type arguments, so that a ported Eval<I, O, E, M, EvalReport, P>(...) type-checks.
+  EvalReport = boolean,
+  Parameters = EvalParameters,
+>(
   name: string,
   evaluator: Evaluator<Input, Output, Expected, Meta, Parameters>,
   /** Braintrust's reporter or options: evalrun reports through its own reporters (`--reporter`), so unused. */
-  reporterOrOptions?: unknown,
+  reporterOrOptions?: ReporterDef<EvalReport> | string | object,
 ): Promise<EvalResultWithSummary<Input, Output, Expected, Meta>> {
   const registry = getRegistry();
   const definition: EvalDefinition = {

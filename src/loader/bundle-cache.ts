@@ -12,6 +12,7 @@ import {
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ownEntry } from "../util/own-package.js";
+import { tempNameFor } from "../util/temp-name.js";
 import { evalrunVersion } from "../util/version.js";
 
 /**
@@ -163,7 +164,7 @@ export async function rememberBundle(
   const manifest: Manifest = { key: cacheKey(), bundle, inputs, stamps: files.map(stamp) };
   await mkdir(dir, { recursive: true });
   const file = manifestPath(dir, source);
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = tempNameFor(file);
   await writeFile(temp, JSON.stringify(manifest));
   await rename(temp, file);
   // An unchanged bundle is not written again: it is in use from now on, whatever its age.

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import type { BuildOptions, BuildResult, Message, Plugin } from "esbuild";
 import { EvalrunError } from "../define/errors.js";
 import { ownEntry } from "../util/own-package.js";
+import { tempNameFor } from "../util/temp-name.js";
 import { cachedBundle, rememberBundle } from "./bundle-cache.js";
 
 export interface CompiledFile {
@@ -186,7 +187,13 @@ function preservesJsx(source: string): boolean {
 }
 
 /** esbuild's options for one eval file; watch mode builds an incremental context from the same. */
-export function buildOptions(source: string) {
+/**
+ * Declared, not inferred: the inferred type (`jsx?: "automatic" | undefined`) reached the published declarations,
+ * which a project with `exactOptionalPropertyTypes` then failed to type-check (the optional `jsx` is undefined).
+ */
+type CompileOptions = BuildOptions & { write: false };
+
+export function buildOptions(source: string): CompileOptions {
   return {
     ...(preservesJsx(source) && { jsx: "automatic" as const }),
     entryPoints: [source],
@@ -220,7 +227,7 @@ export function compileFailure(source: string, error: unknown): CompileFailure |
 }
 
 /** Writes a build's output as a bundle named by its content and lists the local files it came from. */
-export async function emitBundle(source: string, result: BuildResult<ReturnType<typeof buildOptions>>) {
+export async function emitBundle(source: string, result: BuildResult<CompileOptions>) {
   const output = result.outputFiles?.[0];
   if (!output) throw new Error(`esbuild produced no output for ${source}`);
   const hash = createHash("sha256").update(output.contents).digest("hex").slice(0, 20);
@@ -230,7 +237,7 @@ export async function emitBundle(source: string, result: BuildResult<ReturnType<
     try {
       await mkdir(dir, { recursive: true });
       // Write then rename, so a concurrent evalrun never imports a half-written bundle.
-      const temp = `${bundle}.${process.pid}.tmp`;
+      const temp = tempNameFor(bundle);
       await writeFile(temp, output.contents);
       await rename(temp, bundle);
     } catch (error) {
@@ -261,7 +268,7 @@ export async function compileEvalFile(source: string): Promise<CompiledFile | Co
   const cached = cachedBundle(bundleDir(), source);
   if (cached) return { ok: true, source, ...cached };
   const esbuild = await import("esbuild");
-  let result: BuildResult<ReturnType<typeof buildOptions>>;
+  let result: BuildResult<CompileOptions>;
   try {
     result = await esbuild.build(buildOptions(source));
   } catch (error) {

@@ -60,8 +60,8 @@ export async function checkRunOptions(options: RunEvalsOptions): Promise<void> {
       `Its options: ${Object.keys(KNOWN).join(", ")} (README: Programmatic API).`,
     );
   }
-  checkCombinations(options);
   checkApiOnly(options);
+  checkCombinations(options);
   checkGate(options.gate);
   checkSelectionOption(options.selection);
   const given: Record<string, unknown> = {};
@@ -193,7 +193,7 @@ function checkSelectionOption(selection: unknown): void {
 
 /** The options only the API has (no flag checks them). */
 function checkApiOnly(options: RunEvalsOptions): void {
-  const { reporters, graceMs, passWithNoEvals, signal } = options;
+  const { reporters, graceMs, signal } = options;
   if (
     signal !== undefined &&
     !(typeof signal === "object" && signal !== null && typeof signal.addEventListener === "function")
@@ -218,10 +218,39 @@ function checkApiOnly(options: RunEvalsOptions): void {
       "It is how long rows in flight may finish after the signal aborts (default 2000).",
     );
   }
-  if (passWithNoEvals !== undefined && typeof passWithNoEvals !== "boolean") {
-    throw usage(
-      `runEvals(): passWithNoEvals must be true or false; got ${JSON.stringify(passWithNoEvals)}.`,
-      "e.g. passWithNoEvals: true",
-    );
+  // A truthy string or number (from an env var or a JSON job spec) was not `true`: the run was a full one, every
+  // row and LLM call again, where a retry was asked for.
+  for (const key of ["passWithNoEvals", "resume", "retryErrors"] as const) {
+    const value = options[key];
+    if (value !== undefined && typeof value !== "boolean")
+      throw usage(
+        `runEvals(): ${key} must be true or false; got ${describeValue(value)}.`,
+        `e.g. ${key}: true`,
+      );
+  }
+  for (const key of ["cwd", "config", "exportDir", "baseline", "envFile"] as const) {
+    const value = options[key];
+    if (
+      value !== undefined &&
+      !(key === "envFile" && value === false) &&
+      (typeof value !== "string" || value === "")
+    )
+      throw usage(
+        `runEvals(): ${key} must be a non-empty string${key === "envFile" ? " (or false)" : ""}; got ${describeValue(value)}.`,
+        "Give a path (relative to cwd) or, for baseline, an experiment's name or id.",
+      );
+  }
+  const hooks = ["onRunStart", "onEvalStart", "onEvalSize", "onRow", "onEvalEnd", "onRunEnd"];
+  for (const [i, reporter] of (reporters ?? []).entries()) {
+    const bad = hooks.find((hook) => {
+      const value = (reporter as Record<string, unknown>)[hook];
+      return value !== undefined && typeof value !== "function";
+    });
+    // Found before anything runs: called, it failed only once every row had run and been stored.
+    if (bad !== undefined)
+      throw usage(
+        `runEvals(): reporters[${i}].${bad} must be a function; got ${describeValue((reporter as Record<string, unknown>)[bad])}.`,
+        "e.g. reporters: [{ onRow(ev, row) { ... } }]",
+      );
   }
 }

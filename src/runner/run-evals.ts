@@ -70,6 +70,9 @@ function workerHeapMb(given: string | undefined): number | undefined {
 export async function runEvals(options: RunEvalsOptions = {}): Promise<RunEvalsResult> {
   const started = performance.now();
   await checkRunOptions(options);
+  // Errors name the eval files' own lines (their bundles carry inline source maps), as under the CLI; without it a
+  // host process without --enable-source-maps stored and reported the compiled bundles' paths and lines.
+  process.setSourceMapsEnabled(true);
   const prepared = await prepareRun(options);
   return executeRun(prepared, options, started);
 }

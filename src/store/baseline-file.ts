@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import type Database from "better-sqlite3";
 import { EvalrunError, isEvalrunError } from "../define/errors.js";
 import { makeDirs } from "../util/make-dirs.js";
+import { tempNameFor } from "../util/temp-name.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "./events.js";
 import { Experiments } from "./experiments.js";
 import { EXPORT_VERSION } from "./export.js";
@@ -48,7 +49,7 @@ export function baselineFileName(evalName: string): string {
   return `${cut}~${createHash("sha1").update(evalName).digest("hex").slice(0, 16)}.jsonl`;
 }
 
-/** Room for `.jsonl` and a writer's `.<pid>.tmp` within the 255 bytes most file systems allow a name. */
+/** Room for `.jsonl` and a writer's `.<pid>-<n>.tmp` within the 255 bytes most file systems allow a name. */
 const MAX_NAME_BYTES = 200;
 
 /**
@@ -103,7 +104,7 @@ function* baselineLines(db: Database.Database, experiment: Experiment): Generato
 /** Writes an experiment as a baseline file (atomically: a reader never sees half a file); returns its rows. */
 export function writeBaselineFile(db: Database.Database, experiment: Experiment, file: string): number {
   const lines = [...baselineLines(db, experiment)];
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = tempNameFor(file);
   try {
     makeDirs(path.dirname(file));
     writeFileSync(temp, `${lines.join("\n")}\n`);

@@ -3,6 +3,7 @@ import path from "node:path";
 import type Database from "better-sqlite3";
 import { EvalrunError } from "../define/errors.js";
 import { makeDirs } from "../util/make-dirs.js";
+import { tempNameFor } from "../util/temp-name.js";
 import { EVENT_COLUMNS, EVENT_JOINS, type EventRecord, eventJson } from "./events.js";
 import { exportHeader } from "./export.js";
 import type { Experiment } from "./types.js";
@@ -29,7 +30,7 @@ export async function writeRunExport(
   file: string,
   run: RunRecord,
 ): Promise<number> {
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = tempNameFor(file);
   let count = 0;
   try {
     makeDirs(path.dirname(file));

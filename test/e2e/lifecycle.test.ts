@@ -377,12 +377,19 @@ describe("evalrun init", () => {
     const run = await runCli(["--no-store"], { cwd: dir });
     expect(run.stdout).toContain("✔ mine");
     expect(run.stdout).not.toContain("example");
-    // In a subdirectory, the project's config is the parent's.
+    // In a subdirectory, the project's config is the parent's, and the starter eval goes to the project's root;
+    // its config's paths leave evals/ out, so init names the file to run rather than promise a plain run.
     mkdirSync(path.join(dir, "sub"));
+    rmSync(path.join(dir, "evals"), { recursive: true });
     const inSub = await runCli(["init"], { cwd: path.join(dir, "sub") });
+    expect(inSub.stdout).toContain("create ../evals/example.eval.ts");
     expect(inSub.stdout).toContain(
-      "skip   evalrun.config.ts (../evalrun.config.mjs is this project's config)",
+      "skip   ../evalrun.config.ts (../evalrun.config.mjs is this project's config)",
     );
+    expect(inSub.stdout).toContain(
+      "Next: npx evalrun ../evals/example.eval.ts runs it (a plain npx evalrun runs the files ../evalrun.config.mjs selects).",
+    );
+    expect(existsSync(path.join(dir, "sub", "evals"))).toBe(false);
     expect(existsSync(path.join(dir, "sub", "evalrun.config.ts"))).toBe(false);
     writeFileSync(path.join(dir, "evalrun.config.js"), "export default {};\n");
     const two = await runCli(["--no-store"], { cwd: dir });
@@ -615,6 +622,9 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
         { reporters: {} },
         { graceMs: -100 },
         { passWithNoEvals: "no" },
+        { retryErrors: "true" },
+        { baseline: 5 },
+        { reporters: [{ onRow: true }] },
         { cwd: ${JSON.stringify(dir)} + "/nope" },
       ];
       for (const extra of tries) {
@@ -641,7 +651,11 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
       "USAGE runEvals(): resume and retryErrors cannot be used together.",
       "USAGE runEvals(): reporters must be an array of reporter objects.",
       "USAGE runEvals(): graceMs must be a number of milliseconds, 0 or more; got -100.",
-      'USAGE runEvals(): passWithNoEvals must be true or false; got "no".',
+      'USAGE runEvals(): passWithNoEvals must be true or false; got a string ("no").',
+      // A truthy string was not true: the run was a full one, every row again.
+      'USAGE runEvals(): retryErrors must be true or false; got a string ("true").',
+      "USAGE runEvals(): baseline must be a non-empty string; got the number 5.",
+      "USAGE runEvals(): reporters[0].onRow must be a function; got the boolean true.",
       `USAGE runEvals(): cwd ${path.join(dir, "nope")} does not exist.`,
       "USAGE listEvals() was given invalid options",
     ]);
@@ -679,9 +693,65 @@ Eval("then", { data: [{ input: 2 }], task: (x: number) => x, scores: [() => 1] }
     expect(existsSync(path.join(one, ".evalrun"))).toBe(false);
     expect(existsSync(path.join(two, ".evalrun"))).toBe(false);
   });
+
+  it("runs one new file twice at once (each call compiles it), and names the eval file's own lines in errors", async () => {
+    // A file no run compiled before: both calls write its bundle, which shared one temporary name.
+    const dir = project({
+      "fresh.eval.ts": `${HEADER}// ${Date.now()} ${Math.random()}
+const helper = (x: number) => { if (x === 2) throw new Error("boom on line 3"); return x; };
+Eval("fresh", { data: [{ input: 1 }, { input: 2 }], task: helper, scores: [() => 1] });
+`,
+    });
+    const script = `
+      const { runEvals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, "dist/index.js")).href)});
+      const errors = [];
+      const reporters = [{ onRow(ev, row) { if (row.error) errors.push(row.error.stack.split("\\n")[1].trim()); } }];
+      const settled = await Promise.allSettled([1, 2].map(() => runEvals({ cwd: ${JSON.stringify(dir)}, store: false, reporters })));
+      console.log(JSON.stringify({ settled: settled.map((s) => s.status + ":" + (s.value?.exitCode ?? s.reason?.message)), errors }));
+    `;
+    const { spawnSync } = await import("node:child_process");
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    const out = JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "");
+    expect(out.settled).toEqual(["fulfilled:1", "fulfilled:1"]);
+    // The host did not turn source maps on: runEvals() does, as the CLI does.
+    for (const frame of out.errors) expect(frame).toMatch(/fresh\.eval\.ts:3:\d+\)?$/);
+    expect(out.errors).toHaveLength(2);
+  });
 });
 
 describe("this repository", () => {
+  it("publishes types that a strict project with exactOptionalPropertyTypes type-checks, its own libraries' too", () => {
+    const dir = project({
+      "package.json": JSON.stringify({ type: "module" }),
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          noEmit: true,
+          types: ["node"],
+          skipLibCheck: false,
+        },
+      }),
+      "a.eval.ts": `import { Eval, Levenshtein, runEvals, type RunEvalsOptions } from "evalrun";
+Eval("x", { data: [{ input: "a", expected: "a" }], task: (s: string) => s, scores: [Levenshtein] });
+const options: RunEvalsOptions = { paths: ["."] };
+void runEvals(options);
+`,
+    });
+    mkdirSync(path.join(dir, "node_modules"));
+    symlinkSync(ROOT, path.join(dir, "node_modules", "evalrun"));
+    symlinkSync(path.join(ROOT, "node_modules", "@types"), path.join(dir, "node_modules", "@types"));
+    const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir], {
+      encoding: "utf8",
+    });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  });
+
   it("`npx evalrun` with no arguments runs examples/ and exits 0", async () => {
     // The store goes to a scratch directory: the tests leave no experiments in the checkout's own .evalrun/.
     const store = path.join(mkdtempSync(path.join(os.tmpdir(), "evalrun-examples-")), "store.db");

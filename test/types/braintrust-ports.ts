@@ -88,6 +88,13 @@ Eval<string, string, string, void>("void-metadata", {
   scores: [MetaSeen],
 });
 const base: BaseMetadata = { a: 1 };
+// Braintrust's six type arguments: the reporter's report type, then the parameters.
+Eval<string, string, string, void, boolean, { model: z.ZodDefault<z.ZodString> }>("typed-parameters", {
+  data: [{ input: "a" }],
+  parameters: { model: z.string().default("m") },
+  task: (input, hooks) => `${hooks.parameters.model}:${input}`,
+  scores: [],
+});
 
 // A reporter's parameters are typed from its body, as Braintrust's ReporterBody types them.
 const reporter = Reporter("counts", {
