@@ -24,8 +24,8 @@ export function parseFraction(text: string): number | undefined {
 
 /**
  * Parses one spec; returns the rule or what is wrong with it. The value is after the last `=` and the eval before
- * the last `:` ahead of it; once the run's evals are known, checkRuleEvals reads a score name holding `:`
- * (`rubric:helpfulness`) from a spec whose part before that `:` names no eval.
+ * the last `:` ahead of it (none after a leading `:`); once the run's evals are known, checkRuleEvals takes the
+ * longest part before a `:` that names one of them as the eval, so a score name may hold `:`.
  */
 export function parseScoreRule(text: string, flag: string): ScoreRule | { problem: string } {
   const eq = text.lastIndexOf("=");
@@ -36,8 +36,9 @@ export function parseScoreRule(text: string, flag: string): ScoreRule | { proble
   let score: string | undefined;
   let rest = valueText;
   if (eq >= 0) {
-    const colon = head.lastIndexOf(":");
-    evalName = colon >= 0 ? head.slice(0, colon) : undefined;
+    // A leading ":" says no eval: what follows is a score's whole name, ":" and all (:rubric:helpfulness=0.8).
+    const colon = head.startsWith(":") ? 0 : head.lastIndexOf(":");
+    evalName = colon > 0 ? head.slice(0, colon) : undefined;
     score = colon >= 0 ? head.slice(colon + 1) : head;
     if (score.trim() === "") return { problem: `"${text}" has no score name before "=" (${example})` };
   } else {

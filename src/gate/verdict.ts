@@ -17,21 +17,22 @@ interface GatedEval {
 export function checkRuleEvals(rules: readonly ScoreRule[], evalNames: readonly string[]): void {
   for (const rule of rules) {
     if (rule.eval === undefined || evalNames.includes(rule.eval)) continue;
-    const near = closestName(rule.eval, evalNames);
-    if (rule.score !== undefined && near === undefined) {
-      // Score names may hold ":" (rubric:helpfulness): the eval is the longest part before a ":" that names one of
-      // the run's, else the whole name is the score's.
+    if (rule.score !== undefined) {
+      // Score names may hold ":" (qa:rubric:helpfulness): the eval is the longest part before a ":" that names one.
       const whole = `${rule.eval}:${rule.score}`;
       let at = whole.lastIndexOf(":");
       while (at > 0 && !evalNames.includes(whole.slice(0, at))) at = whole.lastIndexOf(":", at - 1);
-      (rule as { eval: string | undefined }).eval = at > 0 ? whole.slice(0, at) : undefined;
-      (rule as { score: string | undefined }).score = at > 0 ? whole.slice(at + 1) : whole;
-      continue;
+      if (at > 0) {
+        (rule as { eval: string | undefined }).eval = whole.slice(0, at);
+        (rule as { score: string | undefined }).score = whole.slice(at + 1);
+        continue;
+      }
     }
+    const near = closestName(rule.eval, evalNames);
     throw new EvalrunError(
       "USAGE",
       `${rule.source} names the eval "${rule.eval}", which this run does not include (its evals: ${evalNames.join(", ") || "none"}).${near ? ` Did you mean "${near}"?` : ""}`,
-      "Write EVAL:NAME=VALUE with an eval's name as given to Eval(), or leave EVAL: out to cover every eval.",
+      `Write EVAL:NAME=VALUE with an eval's name as given to Eval(), or leave EVAL: out to cover every eval${rule.score !== undefined ? `; for a score named "${rule.eval}:${rule.score}" in every eval, start with ":" (:${rule.eval}:${rule.score}=VALUE)` : ""}.`,
     );
   }
 }

@@ -34,7 +34,7 @@ describe("score rules", () => {
       "=0.8",
       "Factuality=1.5",
       "Factuality=abc",
-      ":Factuality=0.5",
+      ":=0.5",
       "Factuality=-0.1",
       "x",
     ]) {
@@ -44,6 +44,11 @@ describe("score rules", () => {
     expect((parseScoreRule("F=2", "--min-score") as { problem: string }).problem).toContain(
       "between 0 and 1",
     );
+    // A leading ":" names no eval: the score's whole name follows.
+    expect(parseScoreRule(":Factuality=0.5", "--min-score")).toMatchObject({
+      eval: undefined,
+      score: "Factuality",
+    });
     expect(parseFraction("101%")).toBeUndefined();
     expect(parseFraction("2.5%")).toBeCloseTo(0.025);
   });
@@ -64,8 +69,10 @@ describe("score rules", () => {
     expect(effectiveRule(own, "support", "Length")).toBeUndefined();
   });
 
-  it("reads a score name holding ':' once the run's evals are known; a near-miss eval name stays an error", () => {
-    const specs = ["rubric:helpfulness=0.8", "qa:rubric:helpfulness=0.7", "qa:Exact=0.6", "qa:0.5"].map(rule);
+  it("reads a score name holding ':' after a leading ':', or after the eval it names; else an unknown eval is an error", () => {
+    const specs = [":rubric:helpfulness=0.8", "qa:rubric:helpfulness=0.7", "qa:Exact=0.6", "qa:0.5"].map(
+      rule,
+    );
     checkRuleEvals(specs, ["qa", "other"]);
     expect(specs.map((r) => [r.eval, r.score])).toEqual([
       [undefined, "rubric:helpfulness"],
@@ -76,6 +83,14 @@ describe("score rules", () => {
     expect(() => checkRuleEvals([rule("qaa:Exact=0.6")], ["qa", "other"])).toThrow(
       '--min-score qaa:Exact=0.6 names the eval "qaa", which this run does not include (its evals: qa, other). Did you mean "qa"?',
     );
+    try {
+      checkRuleEvals([rule("rubric:helpfulness=0.8")], ["qa"]);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as { hint: string }).hint).toContain(
+        'for a score named "rubric:helpfulness" in every eval, start with ":" (:rubric:helpfulness=VALUE)',
+      );
+    }
     expect(() => checkRuleEvals([rule("nope:0.5")], ["qa"])).toThrow('names the eval "nope"');
   });
 });
