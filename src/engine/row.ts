@@ -1,4 +1,5 @@
 // The global `performance` is a getter that runs on every access (~0.1-0.4 us); once per row it showed in W2.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { setMaxListeners } from "node:events";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -117,6 +118,7 @@ class Thrown {
 
 /** Which row's task or scorer runs synchronously now (LLM judges called with spread args take its signal). */
 const scope = rowScope();
+const AsyncFunction = (async () => {}).constructor;
 
 const settle = (value: unknown): unknown =>
   isThenable(value) ? Promise.resolve(value).then(undefined, (error: unknown) => new Thrown(error)) : value;
@@ -329,8 +331,9 @@ class RowRun {
     const began = timed ? performance.now() : 0;
     scope.current = this;
     for (let i = 0; i < scorers.length; i++) {
+      const scorer = scorers[i] as Scorer;
       try {
-        values[i] = settle((scorers[i] as Scorer)(args));
+        values[i] = settle(scorer.constructor === AsyncFunction ? this.later(scorer, args) : scorer(args));
         if (isThenable(values[i])) pending = true;
       } catch (error) {
         values[i] = new Thrown(error);
@@ -346,6 +349,12 @@ class RowRun {
       this.collect(settled);
       return this.result(true);
     });
+  }
+
+  /** Runs an async scorer in the row's context, which a judge it calls after an await reads (row-scope.ts). */
+  private later(scorer: Scorer, args: Args): unknown {
+    scope.later ??= new AsyncLocalStorage();
+    return scope.later.run(this, () => scorer(args));
   }
 
   private collect(values: unknown[]): void {

@@ -249,7 +249,8 @@ describe("LLM scorers in a run", () => {
           scores: [
             ClosedQA.partial({ criteria: "Is it right?" }),
             (args) => Factuality({ ...args, model: "judge-2" }),
-            async (args) => Humor({ ...args }),
+            // Called after an await, when another row's code may be running: still this row's.
+            async (args) => { await new Promise((r) => setTimeout(r, 5)); return Humor({ ...args }); },
           ],
         });
         Eval("partial-slow", {
