@@ -94,14 +94,19 @@ async function attempt(
       headers,
       body: payload,
       signal: controller.signal,
+      // undici's own limits (300 s each) would end a slow answer before a longer EVALRUN_LLM_TIMEOUT_MS did, as
+      // "could not be reached"; the attempt's timer above is the limit.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
     // Redacted before anything is cut from it for a message: see redact().
     const text = redact(await response.body.text(), secretsOf(config));
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
+      let parsed: unknown;
       try {
         // Again after parsing: a key the provider echoed JSON-escaped (\/ for /, \u002B for +) is whole only now.
-        return { ok: true, body: redactDeep(JSON.parse(text), secretsOf(config)) };
+        parsed = redactDeep(JSON.parse(text), secretsOf(config));
       } catch {
         const type = response.headers["content-type"];
         return {
@@ -115,15 +120,40 @@ async function attempt(
           },
         };
       }
+      // Gateways that report an upstream failure in a 200 ({"error": {...}}, no choices): its reason, not "has no
+      // message".
+      const { error } = (parsed ?? {}) as { error?: unknown };
+      if (
+        error !== undefined &&
+        error !== null &&
+        (parsed as { choices?: unknown; data?: unknown }).choices === undefined &&
+        (parsed as { data?: unknown }).data === undefined
+      ) {
+        return {
+          ok: false,
+          failure: {
+            code: "LLM_RESPONSE",
+            what: `answered ${status} with an error: ${providerMessage(text) ?? preview(text)}`,
+            hint: undefined,
+            retryable: false,
+            askedMs: undefined,
+          },
+        };
+      }
+      return { ok: true, body: parsed };
     }
     const detail = providerMessage(text);
+    // OpenAI says "out of credit" with a 429 too: no wait makes it pass, and "lower the concurrency" cannot help.
+    const outOfQuota = status === 429 && /insufficient_quota|exceeded your current quota/i.test(text);
     return {
       ok: false,
       failure: {
         code: "LLM_REQUEST",
         what: `answered ${status} ${STATUS_TEXT[status] ?? ""}`.trimEnd() + (detail ? `: ${detail}` : ""),
-        hint: statusHint(status),
-        retryable: isRetryableStatus(status),
+        hint: outOfQuota
+          ? "The account is out of quota: check its plan and billing, or use another key (EVALRUN_LLM_API_KEY, OPENAI_API_KEY)."
+          : statusHint(status),
+        retryable: !outOfQuota && isRetryableStatus(status),
         askedMs: retryAfterMs(response.headers),
       },
     };

@@ -88,5 +88,17 @@ describe("the forced choice", () => {
     expect(failure(() => parseAnswer(withCall({ reasoning: "r" }), CHOICES)).message).toContain(
       "without a choice",
     );
+    // Cut at the token cap or filtered: the answer's finish_reason says why, and the message says what to do.
+    const cut = withCall('{"reasoning":"Step 1: the question asks');
+    (cut.choices[0] as { finish_reason?: string }).finish_reason = "length";
+    expect(failure(() => parseAnswer(cut, CHOICES)).message).toContain(
+      'The answer was cut off at its token limit (finish_reason "length"): raise maxTokens, or set useCoT: false',
+    );
+    const filtered = {
+      choices: [{ message: { role: "assistant", content: "" }, finish_reason: "content_filter" }],
+    };
+    expect(failure(() => parseAnswer(filtered, CHOICES)).message).toContain(
+      "content filter stopped the answer",
+    );
   });
 });

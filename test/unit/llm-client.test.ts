@@ -108,6 +108,31 @@ describe("the LLM HTTP client", () => {
     expect(error.message).not.toContain("attempts");
   });
 
+  it("does not retry a 429 that says the account is out of quota, and says so", async () => {
+    provider.inject({
+      status: 429,
+      times: Number.POSITIVE_INFINITY,
+      message: "You exceeded your current quota, please check your plan and billing details.",
+    });
+    const error = await rejection(createHttpClient(config()).chat.completions.create(chat));
+    expect(provider.requests).toHaveLength(1);
+    expect(error.message).toContain("answered 429 Too Many Requests: You exceeded your current quota");
+    expect(error.message).toContain("The account is out of quota: check its plan and billing");
+    expect(error.message).not.toContain("Lower EVALRUN_LLM_CONCURRENCY");
+  });
+
+  it("says the provider's reason when a 200 answer holds an error instead of choices", async () => {
+    provider.inject({
+      status: 200,
+      message: "Upstream provider error: the content filter rejected this request",
+    });
+    const error = await rejection(createHttpClient(config()).chat.completions.create(chat));
+    expect(provider.requests).toHaveLength(1);
+    expect(error.message).toContain(
+      "answered 200 with an error: Upstream provider error: the content filter rejected this request (POST /chat/completions).",
+    );
+  });
+
   it("fails at once when Retry-After asks for longer than the cap", async () => {
     provider.inject({ status: 429, retryAfter: "3600" });
     const error = await rejection(createHttpClient(config()).chat.completions.create(chat));

@@ -98,6 +98,14 @@ describe("LLM provider configuration", () => {
       baseUrl: "http://own/v1",
       apiKey: "sk-own",
     });
+    // A server a scorer names gets the scorer's key or none: not init's, nor EVALRUN_LLM_API_KEY, which are the
+    // configured provider's.
+    expect(http(resolveProvider({ baseUrl: "http://own/v1" }, env)).apiKey).toBeUndefined();
+    init();
+    const keyed = { ...env, EVALRUN_LLM_API_KEY: "sk-evalrun" };
+    expect(http(resolveProvider({}, keyed)).apiKey).toBe("sk-evalrun");
+    expect(http(resolveProvider({ baseUrl: "http://other/v1" }, keyed)).apiKey).toBeUndefined();
+    init({ baseUrl: "http://init/v1", concurrency: 2, apiKey: "sk-init", timeoutMs: 50 });
     expect(
       http(resolveProvider({ openAiBaseUrl: "http://ae/v1", openAiApiKey: "sk-ae" }, env)),
     ).toMatchObject({

@@ -110,10 +110,18 @@ export function parseAnswer(response: ChatCompletion, choices: string[]): Parsed
     );
   }
   const content = textOf(message.content);
+  // Why the answer stopped, when it says: cut at the token cap, or by a content filter.
+  const finish = (response?.choices?.[0] as { finish_reason?: unknown } | undefined)?.finish_reason;
+  const stopped =
+    finish === "length"
+      ? ' The answer was cut off at its token limit (finish_reason "length"): raise maxTokens, or set useCoT: false for a shorter answer.'
+      : finish === "content_filter"
+        ? ' The provider\'s content filter stopped the answer (finish_reason "content_filter").'
+        : "";
   const call = message.tool_calls?.find((c) => c?.function?.name === TOOL_NAME) ?? message.tool_calls?.[0];
   if (call?.function === undefined) {
     throw new JudgeAnswerError(
-      `The model did not call \`${TOOL_NAME}\`, so no choice was made.`,
+      `The model did not call \`${TOOL_NAME}\`, so no choice was made.${stopped}`,
       content,
       undefined,
     );
@@ -125,7 +133,7 @@ export function parseAnswer(response: ChatCompletion, choices: string[]): Parsed
       args = JSON.parse(given);
     } catch {
       throw new JudgeAnswerError(
-        `The model's \`${TOOL_NAME}\` arguments are not valid JSON: ${JSON.stringify(clip(given, 300))}.`,
+        `The model's \`${TOOL_NAME}\` arguments are not valid JSON: ${JSON.stringify(clip(given, 300))}.${stopped}`,
         content,
         undefined,
       );
