@@ -43,7 +43,17 @@ interface ErrorSample {
 }
 
 /** A scorer's error without the scorer's name: one missing API key fails every LLM scorer alike, shown once. */
-const causeOf = (message: string) => message.replace(/^Scorer "[^"]*" threw /, "");
+/**
+ * What a row's error is, for listing each cause once: a scorer's name aside, and for an LLM provider's answer its
+ * numbers and request ids aside too (OpenAI's 429s say how many tokens were used and when to retry, different for
+ * every request, so the one rate limit of a run was listed once per row and scorer).
+ */
+const causeOf = (message: string) => {
+  const cause = message.replace(/^Scorer "[^"]*" threw /, "");
+  return cause.includes("The LLM provider at ")
+    ? cause.replace(/\breq_[A-Za-z0-9]+/g, "req_").replace(/\d+(?:\.\d+)?/g, "#")
+    : cause;
+};
 
 /** The human summary: problems first (stderr), then a block per eval as it finishes, then one closing line. */
 export class TerminalReporter implements Reporter {

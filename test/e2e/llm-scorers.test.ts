@@ -320,6 +320,27 @@ describe("LLM scorers in a run", () => {
     expect(text.stdout).toContain("(and 5 more with this error)");
   });
 
+  it("lists a provider's error once when its answers differ only in numbers (OpenAI's 429s say tokens used, waits)", async () => {
+    const dir = project({
+      "r.eval.ts": `import { Eval, Factuality } from "evalrun";
+        Eval("r", {
+          data: Array.from({ length: 6 }, (_, i) => ({
+            input: \`q\${i} [[fault:429,times=9,message=Rate limit reached on tokens per min (TPM): Limit 30000; Used \${29000 + i * 37}; Requested \${200 + i}. Please try again in 1.\${i}s. Request req_abc\${i}x]]\`,
+            expected: "a",
+          })),
+          task: (input: string) => input,
+          scores: [Factuality],
+        });`,
+    });
+    const result = await runCli(["--no-store", "--no-progress"], {
+      cwd: dir,
+      env: provider.env({ EVALRUN_LLM_MAX_RETRIES: "0" }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout.match(/answered 429 Too Many Requests: Rate limit reached/g)).toHaveLength(1);
+    expect(result.stdout).toContain("(and 5 more with this error)");
+  });
+
   it("reports unusable answers per row: unknown choice, no tool call, malformed body, a 4xx; other scorers still score", async () => {
     const faults = [
       "[[fault:choice,value=Z]]",
