@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type EvalrunError, isEvalrunError } from "../../src/define/errors.js";
 import {
   chatModel,
@@ -188,6 +188,22 @@ describe("LLM provider configuration", () => {
     );
     expect(() => init({ baseUrl: "ftp://x" })).toThrow(/init\(\{ baseUrl \}\) must be an http/);
     expect(() => init({ client: {} as never })).toThrow(/chat\.completions\.create/);
+  });
+
+  it("says an init() option it does not take, with the one likely meant (a typo would change the model paid for)", () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      init({ defualtModel: "gpt-4o-mini", model: "m" } as never);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join("")).toContain(
+      'evalrun: init() does not take "defualtModel", so it is ignored. Did you mean "defaultModel"?',
+    );
   });
 
   it("picks the models: explicit, then init (either spelling), then env, then the defaults", () => {

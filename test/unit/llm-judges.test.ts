@@ -178,6 +178,13 @@ describe("LLM judges", () => {
       max_tokens: 50,
     })({ output: "x" }).catch(() => undefined);
     expect(lastBody()).toMatchObject({ model: "gpt-4o-mini", max_tokens: 50 });
+    // Its mistakes in its own words: choice_scores, not the choiceScores it becomes.
+    expect(() => LLMClassifierFromSpec("Spec", { prompt: "p", choice_score: { Y: 1 } } as never)).toThrow(
+      'LLMClassifierFromSpec "Spec": the spec\'s choice_scores must be an object such as { Y: 1, N: 0 }; it has "choice_score" instead.',
+    );
+    expect(() =>
+      LLMClassifierFromSpec("Spec", { prompt: "p", choice_scores: { Y: 1 }, use_cot: "no" } as never),
+    ).toThrow('the spec\'s use_cot must be true or false, not "no"');
     // autoevals' templates may name the choices; an empty reference answer is a value, not a missing one.
     const Pick = LLMClassifier({
       name: "Pick",

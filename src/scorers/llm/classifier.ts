@@ -143,6 +143,19 @@ export function LLMClassifierFromSpec<Vars extends object = Record<never, never>
       `LLMClassifierFromSpec "${name}": the spec must be an object with prompt and choice_scores.`,
     );
   }
+  // In the spec's own (snake_case) words: "choiceScores" below would name a key the user never wrote.
+  const scores = spec.choice_scores as unknown;
+  if (typeof scores !== "object" || scores === null || Array.isArray(scores)) {
+    const near = Object.keys(spec).find((k) => k !== "choice_scores" && /^choice_?scores?$/i.test(k));
+    throw configError(
+      `LLMClassifierFromSpec "${name}": the spec's choice_scores must be an object such as { Y: 1, N: 0 }${near ? `; it has "${near}" instead` : ""}.`,
+    );
+  }
+  if (spec.use_cot !== undefined && typeof spec.use_cot !== "boolean") {
+    throw configError(
+      `LLMClassifierFromSpec "${name}": the spec's use_cot must be true or false, not ${JSON.stringify(spec.use_cot)}.`,
+    );
+  }
   return LLMClassifier<Vars>({
     name,
     promptTemplate: spec.prompt,

@@ -3,6 +3,7 @@ import { EvalrunError, MAX_TIMER_MS } from "../../define/errors.js";
 import { getRegistry } from "../../define/registry.js";
 import { checkInteger, normalizeBaseUrl } from "../../llm/checks.js";
 import { type InitOptions, setSettings } from "../../llm/settings.js";
+import { closestName } from "../../util/suggest.js";
 
 export type { InitOptions } from "../../llm/settings.js";
 
@@ -24,8 +25,38 @@ export function init(options: InitOptions = {}): void {
   checkInteger("init({ timeoutMs })", options.timeoutMs, 1, MAX_TIMER_MS);
   checkInteger("init({ maxRetries })", options.maxRetries, 0);
   if (options.baseUrl !== undefined) normalizeBaseUrl(options.baseUrl, "init({ baseUrl })");
-  warnIfReplacing(options);
+  // Said by the main thread only: each worker thread imports the eval file, and calls init(), again. (Read here, not
+  // imported: every eval file loads this module, few call init().)
+  if (process.getBuiltinModule("node:worker_threads").isMainThread) {
+    warnUnknownKeys(options);
+    warnIfReplacing(options);
+  }
   setSettings(options);
+}
+
+// Every option init() reads; the type makes this list complete.
+const KNOWN: Record<keyof InitOptions, true> = {
+  client: true,
+  model: true,
+  defaultModel: true,
+  embeddingModel: true,
+  baseUrl: true,
+  apiKey: true,
+  headers: true,
+  concurrency: true,
+  timeoutMs: true,
+  maxRetries: true,
+};
+
+/** A misspelt option (defualtModel) changes which model is paid for, silently: said, with the one likely meant. */
+function warnUnknownKeys(options: InitOptions): void {
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(KNOWN, key)) continue;
+    const near = closestName(key, Object.keys(KNOWN));
+    process.stderr.write(
+      `evalrun: init() does not take "${key}", so it is ignored.${near ? ` Did you mean "${near}"?` : ""} Its options: ${Object.keys(KNOWN).join(", ")}.\n`,
+    );
+  }
 }
 
 let last: { file: string; options: InitOptions } | undefined;
