@@ -26,6 +26,8 @@ export function exportHeader(e: Experiment): { evalrun_export: number; experimen
       metadata: e.metadata,
       tags: e.tags,
       trial_count: e.trialCount,
+      // Only a run of some rows says which: an import without it is a run of every row (a default baseline).
+      ...(e.selection !== null && { selection: e.selection }),
       summary: e.summary,
       base_experiment_id: e.baseExperimentId,
     },

@@ -93,6 +93,7 @@ interface Header {
   metadata?: Record<string, unknown>;
   tags?: string[];
   trial_count?: number;
+  selection?: string | null;
   summary?: ExperimentSummary | null;
   base_experiment_id?: string | null;
 }
@@ -168,6 +169,7 @@ export async function importFile(
       metadata: header?.metadata ?? {},
       tags: header?.tags ?? [],
       trialCount: header?.trial_count ?? 1,
+      selection: typeof header?.selection === "string" ? header.selection : null,
       summary: header?.summary ?? null,
       baseExperimentId: header?.base_experiment_id ?? null,
     });

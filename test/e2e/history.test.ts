@@ -259,6 +259,34 @@ Eval("two", { experimentName: process.env.NAME_TWO, data: [{ input: 1 }], task: 
     expect(rescored.summary.scores.exact).toMatchObject({ score: 1, scored: 4 });
   });
 
+  it("keeps a partial run partial through export and import: it is not the next run's baseline", async () => {
+    const { dir, one } = await twoRuns();
+    const first = summaryOf((await runCli(["--jsonl", "--first", "2"], { cwd: dir })).stdout, "hist");
+    for (const name of [one.experiment_name, first.experiment_name]) {
+      writeFileSync(path.join(dir, `${name}.jsonl`), (await runCli(["export", name], { cwd: dir })).stdout);
+      expect((await runCli(["import", `${name}.jsonl`, "--store", "other.db"], { cwd: dir })).code).toBe(0);
+    }
+    const shown = await runCli(["show", first.experiment_name, "--store", "other.db"], { cwd: dir });
+    expect(shown.stdout).toContain("selection   --first 2 (some rows only)");
+    // The full run is the baseline, though the partial one was made (and imported) after it.
+    const next = await runCli(["--no-progress", "--store", "other.db"], { cwd: dir });
+    expect(next.stdout).toContain(`baseline    ${one.experiment_name} · 4 rows matched`);
+  });
+
+  it("compares a run that never finished by the rows it stored", async () => {
+    const { dir, one } = await twoRuns();
+    // A run killed before it finished stored rows and no summary.
+    const killed = await runCli(["--jsonl", "--first", "2"], { cwd: dir, env: { VERSION: "2" } });
+    const name = summaryOf(killed.stdout, "hist").experiment_name;
+    const db = new Database(path.join(dir, ".evalrun", "evalrun.db"));
+    db.prepare("UPDATE experiments SET status = 'interrupted', summary = NULL WHERE name = ?").run(name);
+    db.close();
+    const compared = await runCli(["compare", one.experiment_name, name, "--json"], { cwd: dir });
+    const scores = JSON.parse(compared.stdout).scores as Array<{ name: string; after: number | null }>;
+    // Its rows a and b: A (right) and x (wrong).
+    expect(scores.find((s) => s.name === "exact")?.after).toBe(0.5);
+  });
+
   it("exports json and csv", async () => {
     const { dir, one } = await twoRuns();
     const json = JSON.parse(
@@ -379,6 +407,10 @@ Eval("err", {
     const fresh = await runCli(["show", "x"], { cwd: empty });
     expect(fresh.code).toBe(2);
     expect(fresh.stderr).toContain("There is no store at");
+    // A typo in --eval is the eval's name, not an empty store.
+    const evalTypo = await runCli(["show", one.experiment_name, "--eval", "hits"], { cwd: dir });
+    expect(evalTypo.stderr).toContain('The store has no experiments of eval "hits". Did you mean "hist"?');
+    expect(evalTypo.stderr).toContain("hint: Its evals: hist.");
   });
 
   it("prunes all but the newest N experiments of each eval", async () => {
@@ -401,8 +433,9 @@ Eval("err", {
     expect(readFileSync(path.join(dir, ".evalrun", ".gitignore"), "utf8")).toBe("*\n");
   });
 
-  it("keeps the large values a running experiment shares with the baseline that a prune removes", async () => {
-    // A run does not send again the blobs its baseline holds: pruning that baseline mid-run used to take them.
+  it("keeps a running experiment's baseline, and the large values they share, through a prune", async () => {
+    // A run does not send again the blobs its baseline holds: pruning that baseline mid-run used to take them, and
+    // then the baseline itself went, and the run compared on no rows (its gate failing as if the data had changed).
     const dir = project({
       "package.json": JSON.stringify({ name: "app", private: true, type: "module" }),
       "blob.eval.ts": `import { Eval } from "evalrun";
@@ -425,9 +458,10 @@ Eval("blob", {
       await new Promise((r) => setTimeout(r, 50));
     }
     const pruned = await runCli(["prune", "--keep", "0", "--json"], { cwd: dir });
-    expect(JSON.parse(pruned.stdout).removed).toHaveLength(1);
+    expect(JSON.parse(pruned.stdout).removed).toHaveLength(0);
     const second = await slow;
     expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/baseline\s+\S+ · 20 rows matched\n/);
     const name = /experiment\s+(\S+)/.exec(second.stdout)?.[1] as string;
     const rows = (await runCli(["export", name], { cwd: dir })).stdout
       .trim()
@@ -439,6 +473,9 @@ Eval("blob", {
       expect(row.input?.length).toBe(303);
       expect(row.output).toBe(row.input);
     }
+    // Once the run is over, its baseline is an old run like any other.
+    const after = await runCli(["prune", "--keep", "1", "--json"], { cwd: dir });
+    expect(JSON.parse(after.stdout).removed).toHaveLength(1);
   });
 
   it("ends export with exit 0 when its reader stops early (export | head)", async () => {

@@ -1,4 +1,6 @@
+import { EvalrunError } from "../../define/errors.js";
 import type { RowResult } from "../../engine/types.js";
+import { signedPercent } from "../../gate/format.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, plural } from "../../report/format.js";
 import { reasonsOf } from "../../report/reasons.js";
@@ -15,9 +17,10 @@ import { Experiments } from "../../store/experiments.js";
 import type { Experiment } from "../../store/types.js";
 import { experimentJson } from "./experiments.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
+import { summaryOf } from "./stored-summary.js";
 
-const pct = (d: number | null) =>
-  d === null ? "–" : `${d >= 0 ? "+" : "-"}${Math.abs(d * 100).toFixed(1)}%`;
+// As the run prints a change: two significant digits when one decimal would show a real change as 0.0%.
+const pct = (d: number | null) => (d === null ? "–" : signedPercent(d));
 
 /**
  * A and B, of one eval. Default names repeat across evals (one run names each eval's experiment alike), so a name
@@ -31,6 +34,15 @@ function resolvePair(
 ): [Experiment, Experiment] {
   if (project !== undefined || experiments.find(refA).length === 1) {
     const a = experiments.resolve(refA, project);
+    const others = experiments.find(refB);
+    // B is there, of another eval: that is what to say, not that B does not exist.
+    if (others.length > 0 && others.every((e) => e.project !== a.project)) {
+      throw new EvalrunError(
+        "USAGE",
+        `${refA} is an experiment of eval "${a.project}", and ${refB} of ${[...new Set(others.map((e) => `"${e.project}"`))].join(", ")}: compare shows how one eval's scores moved between two of its experiments.`,
+        `Compare two experiments of one eval (\`evalrun experiments ${a.project}\` lists "${a.project}"'s).`,
+      );
+    }
     return [a, experiments.resolve(refB, project ?? a.project)];
   }
   const unique = experiments.find(refB);
@@ -57,12 +69,12 @@ export async function compareCommand(
     const experiments = new Experiments(store.db);
     const [a, b] = resolvePair(experiments, refA, refB, flags.eval);
     const moved = compareExperiments(store.db, b.seq, a.seq);
-    const names = [
-      ...new Set([...Object.keys(a.summary?.scores ?? {}), ...Object.keys(b.summary?.scores ?? {})]),
-    ];
+    // A run killed or still running stored no summary: its means are its rows'.
+    const [sa, sb] = [summaryOf(store.db, a), summaryOf(store.db, b)];
+    const names = [...new Set([...Object.keys(sa?.scores ?? {}), ...Object.keys(sb?.scores ?? {})])];
     const scores = names.map((name) => {
-      const before = a.summary?.scores[name]?.score ?? null;
-      const after = b.summary?.scores[name]?.score ?? null;
+      const before = sa?.scores[name]?.score ?? null;
+      const after = sb?.scores[name]?.score ?? null;
       const m = moved.scores[name];
       return {
         name,

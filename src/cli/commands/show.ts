@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { RowResult } from "../../engine/types.js";
+import { signedPercent } from "../../gate/format.js";
 import { colorsFor } from "../../report/colors.js";
 import { formatPercent, formatSeconds, plural, tokenTotals } from "../../report/format.js";
 import { reasonsOf } from "../../report/reasons.js";
@@ -16,14 +17,12 @@ import { preview, shortDate } from "../../report/values.js";
 import { firstResultsOf } from "../../store/compare.js";
 import { decodeEvent, EVENT_COLUMNS, EVENT_JOINS, type EventRecord } from "../../store/events.js";
 import { Experiments } from "../../store/experiments.js";
-import { rowCount, storedRows } from "../../store/rows.js";
+import { rowCount } from "../../store/rows.js";
 import type { Experiment } from "../../store/types.js";
-import { EvalAggregate } from "../../summary/aggregate.js";
 import { stable } from "../../summary/stable.js";
-import { summarize } from "../../summary/summarize.js";
-import type { ExperimentSummary } from "../../summary/types.js";
 import { experimentJson } from "./experiments.js";
 import { openCommandStore, type StoreFlags, writeJson } from "./store-access.js";
+import { summaryOf } from "./stored-summary.js";
 
 export interface LowRow {
   row_key: string;
@@ -151,7 +150,7 @@ export async function showCommand(
     if (e.selection) lines.push(`  ${c.dim("selection")}   ${e.selection} (some rows only)`);
     if (base) lines.push(`  ${c.dim("baseline")}    ${oneLine(base.name)}`);
     // A run that never finished (killed, crashed) stored no summary: its scores are worked out from its rows.
-    const summary = e.summary ?? summaryOfRows(store.db, e);
+    const summary = summaryOf(store.db, e);
     const m = e.summary?.metrics;
     lines.push(
       `  ${c.dim("rows")}        ${rowCount(store.db, e.seq)} results · ${erroredRows > 0 ? c.red(plural(erroredRows, "error")) : "0 errors"}${m ? ` · ${formatSeconds(m.duration.metric)}` : ""}`,
@@ -166,7 +165,7 @@ export async function showCommand(
         const diff =
           s.diff === null
             ? ""
-            : `  (${s.diff >= 0 ? "+" : "-"}${Math.abs(s.diff * 100).toFixed(1)}%)  ${plural(s.improvements, "improvement")}  ${plural(s.regressions, "regression")}`;
+            : `  (${signedPercent(s.diff)})  ${plural(s.improvements, "improvement")}  ${plural(s.regressions, "regression")}`;
         const failed = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
         lines.push(
           `    ${oneLine(s.name).padEnd(width)}  ${formatPercent(s.score).padStart(6)}  ${c.dim(`${s.scored} scored`)}${failed}${diff}`,
@@ -207,17 +206,4 @@ export async function showCommand(
   } finally {
     store.db.close();
   }
-}
-
-/** The summary of an experiment's stored rows, without a baseline: for one that stored none (it never finished). */
-function summaryOfRows(db: Database.Database, e: Experiment): ExperimentSummary | undefined {
-  const aggregate = new EvalAggregate();
-  let any = false;
-  for (const row of storedRows(db, e.seq)) {
-    aggregate.add(row);
-    any = true;
-  }
-  if (!any) return undefined;
-  aggregate.finish();
-  return summarize(aggregate, { projectName: e.project, experimentName: e.name });
 }

@@ -96,9 +96,17 @@ export async function pruneCommand(
     }
     const fullKept = new Map<string, number>();
     const doomed = [];
+    // A run in progress compares with its baseline when it ends: deleted now, it compared on no rows and failed its
+    // gate as if the data had changed.
+    const inUse = new Set(
+      experiments
+        .list()
+        .filter((e) => e.status === "running")
+        .map((e) => e.baseExperimentId),
+    );
     for (const e of listed) {
       const kept = fullKept.get(e.project) ?? 0;
-      if (e.status === "running") continue;
+      if (e.status === "running" || inUse.has(e.id)) continue;
       if (kept >= flags.keep) {
         doomed.push(e);
         continue;
