@@ -14,10 +14,26 @@ const CLONEABLE = new Set<unknown>([
   null,
 ]);
 
+// The typed arrays themselves: a subclass of one (Node's Buffer) arrives in a thread as the plain array, without
+// its methods (buffer.toString("base64") then gave "80,78,71,...").
+for (const typed of [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+])
+  CLONEABLE.add(typed.prototype);
+
 function isCloneableObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (CLONEABLE.has(proto)) return true;
-  if (ArrayBuffer.isView(value)) return true;
   return value instanceof Error;
 }
 

@@ -329,6 +329,12 @@ Eval("later", {
   task: (input: unknown) => (input instanceof Point ? \`point \${input.x}\` : \`plain \${input}\`),
   scores: [function ok() { return 1; }],
 });
+// Image bytes for a multimodal model: a thread would get a bare Uint8Array, whose toString is "80,78,...".
+Eval("bytes", {
+  data: [{ input: { image: Buffer.from("PNGDATA") }, expected: "UE5HREFUQQ==" }],
+  task: (input: { image: Buffer }) => input.image.toString("base64"),
+  scores: [function same({ output, expected }: any) { return output === expected; }],
+});
 `,
     });
     const result = await runCli(["--workers", "2", "--export", "out", "--store", "s.db"], { cwd: dir });
@@ -340,7 +346,11 @@ Eval("later", {
     expect(result.stdout).toContain(
       'Eval "later": row 2.input is an instance of Point, which cannot be sent to a worker thread; it runs in the main thread instead.',
     );
-    expect(result.stdout.match(/cannot be sent to a worker thread/g)).toHaveLength(2);
+    expect(result.stdout).toContain(
+      'Eval "bytes": row 0.input.image is an instance of Buffer, which cannot be sent to a worker thread; it runs in the main thread instead.',
+    );
+    expect(result.stdout).toMatch(/same\s+100\.0%\s+1 scored/);
+    expect(result.stdout.match(/cannot be sent to a worker thread/g)).toHaveLength(3);
     const outputs = jsonLines(readFileSync(path.join(dir, "out", "later.jsonl"), "utf8"))
       .slice(1)
       .map((r) => (r as { output: string }).output)
