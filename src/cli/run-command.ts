@@ -216,7 +216,15 @@ export async function runCommand(paths: string[], flags: RunFlags, cmd: Command)
           `evalrun: still loading ${path.relative(cwd, source) || source} after ${afterMs / 1000} s: its top-level code awaits something (a download, a connection) that has not come. Ctrl-C stops the run.\n`,
         );
       });
-      const prepared = await prepareRun(options).finally(() => onSlowLoad(undefined));
+      const prepared = await prepareRun(options)
+        .catch(async (error: unknown) => {
+          // A terminal's Ctrl-C (or a CI job's SIGTERM to the group) reaches esbuild's process too, and it can die
+          // before this process's handler has run: its build fails first. The handler then ends the run as a stop.
+          if (/The service (was stopped|is no longer running)/.test(String((error as Error)?.message)))
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          throw error;
+        })
+        .finally(() => onSlowLoad(undefined));
       loading = false;
       const reporters = await makeReporters(flags, cmd, prepared.config, cwd, verbose, plan);
       const result = await executeRun(
