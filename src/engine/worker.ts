@@ -19,7 +19,7 @@ import type { EvalDefinition } from "../define/types.js";
 import { storableJson } from "../util/storable-json.js";
 import { ExitCalled } from "./exit-guard.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
-import { type ItemContext, runItem, taskError, textTags, type WorkItem } from "./row.js";
+import { type ItemContext, isPlainJson, runItem, taskError, textTags, type WorkItem } from "./row.js";
 import type { RowError, RowResult } from "./types.js";
 
 const rowOf = new AsyncLocalStorage<number>();
@@ -207,6 +207,12 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
       };
     }
     result.tags = [...textTags(result.tags)];
+    // Sent as the store would keep it in the main thread: a clone drops prototypes, so a toJSON (a Decimal, a
+    // LangChain message, a Buffer) went unapplied and the stored output depended on --workers.
+    if (result.output !== undefined && !isPlainJson(result.output)) {
+      const json = storableJson(result.output);
+      result.output = json === undefined ? undefined : JSON.parse(json);
+    }
   }
   outbox.push([id, result ?? null]);
   if (outbox.length >= 200 || Date.now() - lastPost > 50) flush();

@@ -141,6 +141,8 @@ Eval(${JSON.stringify(name)}, {
   it("gives the same results in worker threads as in the main thread", async () => {
     const dir = project({
       "same.eval.ts": `${HEADER}
+// An output JSON keeps only through its toJSON (a library's value), with bytes and a date: stored as JSON has them.
+class Money { constructor(readonly cents: number) {} toJSON() { return { usd: this.cents / 100 }; } }
 Eval("same", {
   data: async function* () {
     for (let i = 0; i < 40; i++) yield { input: { n: i, text: "x".repeat(i % 7) }, expected: i % 3, metadata: { group: i % 4 } };
@@ -150,6 +152,7 @@ Eval("same", {
     hooks.meta({ seen: input.n, trial: hooks.trialIndex });
     // After the row's end: in no result, in either mode (threads posted whichever rows still waited to be sent).
     setImmediate(() => { hooks.meta({ late: true }); hooks.tags.push("late"); });
+    if (input.n % 13 === 7) return { price: new Money(input.n * 100), raw: Buffer.from("hi"), at: new Date(0) };
     return input.n % 3 === hooks.trialIndex % 3 ? input.n % 3 : -1;
   },
   scores: [
@@ -180,6 +183,11 @@ Eval("same", {
         .sort((a, b) => a.row_index - b.row_index || a.trial_index - b.trial_index);
     expect(comparable("threads.db")).toEqual(comparable("main.db"));
     expect(comparable("main.db")).toHaveLength(80);
+    expect(comparable("threads.db").find((r) => r.row_index === 7)?.output).toEqual({
+      price: { usd: 7 },
+      raw: { type: "Buffer", data: [104, 105] },
+      at: "1970-01-01T00:00:00.000Z",
+    });
     expect(JSON.stringify(comparable("threads.db"))).not.toContain("late");
   });
 
