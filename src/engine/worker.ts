@@ -215,7 +215,10 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
     }
   }
   outbox.push([id, result ?? null]);
-  if (outbox.length >= 200 || Date.now() - lastPost > 50) flush();
+  // A row of an eval with a timeout may block this thread next, in this same turn (rows whose awaits end together),
+  // and a blocked thread is stopped with whatever waits to be sent: those rows' finished results were lost and their
+  // tasks run again. Such rows are sent at once.
+  if (outbox.length >= 200 || Date.now() - lastPost > 50 || ctx.timeout !== undefined) flush();
   else if (!scheduled) {
     scheduled = true;
     setImmediate(flush);

@@ -320,6 +320,35 @@ Eval("slow-top", {
     expect(starts.filter((l) => l.startsWith("slow-top "))).toHaveLength(4);
   }, 90_000);
 
+  it("does not run again the rows that finished in a thread just before another row blocked it", async () => {
+    const dir = project({
+      "twice.eval.ts": `${HEADER}
+import { appendFileSync } from "node:fs";
+const spin = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end) {} };
+Eval("twice", {
+  data: [0, 1, 2, 3].map((i) => ({ input: i })),
+  // Four answers that come back together; the last one's row then holds the CPU past its timeout.
+  task: async (i: number) => {
+    await new Promise((r) => setTimeout(r, 100));
+    appendFileSync("calls.log", "task " + i + "\\n");
+    if (i === 3) spin(3000);
+    return i;
+  },
+  scores: [() => 1],
+  timeout: 500,
+});
+`,
+    });
+    const result = await runCli(["--no-store", "--workers", "1", "--no-progress"], {
+      cwd: dir,
+      timeoutMs: 30_000,
+    });
+    expect(result.stdout).toMatch(/rows\s+4 · 1 error \(1 timeout\)/);
+    const calls = readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n");
+    // The blocking row runs again alone, to tell it from the others (isolation); the finished ones do not.
+    expect(calls.filter((c) => c !== "task 3").sort()).toEqual(["task 0", "task 1", "task 2"]);
+  }, 40_000);
+
   it("runs an eval whose rows cannot be cloned in the main thread, and says why once", async () => {
     const dir = project({
       "fn.eval.ts": `${HEADER}
