@@ -513,7 +513,16 @@ class RowRun {
  * Whether JSON keeps `value` as it is: no Date, Map, class instance (arrays' subclasses too), undefined field,
  * NaN, -0, BigInt, cycle, or property JSON leaves out (non-enumerable, symbol-keyed, named on an array).
  */
-export function isPlainJson(value: unknown, depth = 0): boolean {
+export function isPlainJson(value: unknown): boolean {
+  try {
+    return plainJson(value, 0);
+  } catch {
+    // A getter that throws: JSON cannot keep it either (storableJson marks it).
+    return false;
+  }
+}
+
+function plainJson(value: unknown, depth: number): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
   if (typeof value === "number") return Number.isFinite(value) && !Object.is(value, -0);
   if (typeof value !== "object" || depth > 100) return false;
@@ -523,13 +532,13 @@ export function isPlainJson(value: unknown, depth = 0): boolean {
   if (Array.isArray(value)) {
     // An array's own names are its indexes and `length`: any other is a property JSON drops.
     if (proto !== Array.prototype || names.length !== value.length + 1) return false;
-    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+    for (let i = 0; i < value.length; i++) if (!plainJson(value[i], depth + 1)) return false;
     return true;
   }
   if (proto !== Object.prototype && proto !== null) return false;
   const fields = Object.values(value);
   if (fields.length !== names.length) return false;
-  for (const field of fields) if (!isPlainJson(field, depth + 1)) return false;
+  for (const field of fields) if (!plainJson(field, depth + 1)) return false;
   return true;
 }
 
