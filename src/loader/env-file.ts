@@ -18,7 +18,10 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
   }
   lastFile = file;
   if (!existsSync(file)) {
-    if (explicit === undefined) return [];
+    if (explicit === undefined) {
+      forgetEarlier(file, new Set());
+      return [];
+    }
     throw new EvalrunError(
       "ENV_FILE",
       `The env file "${explicit}" does not exist${file === explicit ? "" : ` (looked for ${file})`}.`,
@@ -58,16 +61,30 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
     const line = text.split(/\r?\n/).findIndex((l) => first !== "" && l.trimStart().startsWith(first)) + 1;
     throw notKeyValue(file, line || undefined);
   }
+  forgetEarlier(file, new Set(variables.map(([key]) => key)));
   const set: string[] = [];
   for (const [key, value] of variables) {
     // Set by the environment (or code) wins; set by an earlier load of an env file (a watch session restarting on
     // a changed .env), the file's new value applies.
-    if (process.env[key] !== undefined && setByUs.get(key) !== process.env[key]) continue;
+    if (process.env[key] !== undefined && setByUs.get(key)?.value !== process.env[key]) continue;
     process.env[key] = value;
-    setByUs.set(key, value);
+    setByUs.set(key, { value, file });
     set.push(key);
   }
   return set;
+}
+
+/**
+ * Unsets what an earlier load of the same file set and the file no longer lists (a watch session restarting on a
+ * line commented out, or the file deleted): kept, the task went on seeing the old value. Not a value code has
+ * changed since, nor another project's (runEvals() calls for two projects share process.env).
+ */
+function forgetEarlier(file: string, listed: ReadonlySet<string>): void {
+  for (const [key, earlier] of setByUs) {
+    if (earlier.file !== file || listed.has(key)) continue;
+    if (process.env[key] === earlier.value) delete process.env[key];
+    setByUs.delete(key);
+  }
 }
 
 function notKeyValue(file: string, line: number | undefined): EvalrunError {
@@ -103,8 +120,8 @@ function lineWithoutValue(text: string): number | undefined {
 /** A name a dotenv line can give (dotenv allows dots and dashes, which a shell would not). */
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-/** Variables loads of env files set, with the values they set. */
-const setByUs = new Map<string, string>();
+/** Variables loads of env files set, with the values they set and the file each came from. */
+const setByUs = new Map<string, { value: string; file: string }>();
 let lastFile: string | undefined;
 
 /** The env file the last load read, or would have (watch mode restarts when it changes or appears). */

@@ -385,6 +385,10 @@ Eval("env", { data: [{ input: 1 }], task: () => process.env.MODE, scores: [funct
     const section = await watch.waitFor(IDLE, since, 15_000);
     expect(section).toContain("» .env changed: restarting");
     expect(section).toMatch(/IsUpper\s+100\.0%/);
+    // A line commented out unsets what it set: the task no longer sees the old value.
+    const again = watch.mark();
+    watch.write(".env", "# MODE=upper\n");
+    expect(await watch.waitFor(IDLE, again, 15_000)).toMatch(/IsUpper\s+0\.0%/);
     watch.child.kill("SIGTERM");
     expect((await watch.exited).code).toBe(143);
   }, 90_000);
