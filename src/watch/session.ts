@@ -5,11 +5,15 @@ import { type EvalrunError, isEvalrunError } from "../define/errors.js";
 import { getRegistry } from "../define/registry.js";
 import type { EvalDefinition } from "../define/types.js";
 import { discoverEvalFiles } from "../loader/discover.js";
+import { loadedEnvFile } from "../loader/env-file.js";
 import { loadEvalFiles, SLOW_LOAD_MS } from "../loader/load.js";
 import type { Problem } from "../loader/problems.js";
 import { plural, shownPath } from "../report/format.js";
 import type { RunEvalsOptions } from "../runner/options.js";
 import { type Rerun, type RunSettings, runSettings } from "../runner/prepare.js";
+import { isBaselineFileRef } from "../store/baseline-file.js";
+import { Experiments } from "../store/experiments.js";
+import { closeStore, openStore } from "../store/open.js";
 import type { GitInfo } from "../store/types.js";
 import { gitInfo } from "../util/git.js";
 import { ChangeWatcher } from "./change-watcher.js";
@@ -308,11 +312,14 @@ export class WatchSession {
     } catch (error) {
       if (!isEvalrunError(error) || (startup && FATAL_AT_START.has(error.code))) throw error;
       this.settings = undefined;
-      this.configProblem = this.problemOf(error, this.config.file() ?? this.cwd);
+      // A malformed .env is that file's problem, not the config's (or the project directory's).
+      const where = error.code === "ENV_FILE" ? loadedEnvFile() : undefined;
+      this.configProblem = this.problemOf(error, where ?? this.config.file() ?? this.cwd);
       this.view.problem(this.configProblem);
       await this.watchDirectories(true);
       return;
     }
+    if (startup) this.checkBaseline(this.settings.store);
     let found: string[];
     try {
       found = await this.discover();
@@ -337,6 +344,22 @@ export class WatchSession {
     const all = [...this.files.values()];
     await this.reload(all, new Set(all));
     await this.watchDirectories(false);
+  }
+
+  /**
+   * --baseline NAME that names no experiment at all is refused, as a plain run refuses it (exit 2): the session ran
+   * every eval without one, where a plain run would have said so and stopped. A name some evals lack is per eval.
+   */
+  private checkBaseline(location: string | false): void {
+    const ref = this.o.options.baseline;
+    if (ref === undefined || isBaselineFileRef(ref)) return;
+    const store = openStore(location, { create: false });
+    try {
+      const experiments = new Experiments(store.db);
+      if (experiments.find(ref).length === 0) throw experiments.notFound(ref);
+    } finally {
+      closeStore(store);
+    }
   }
 
   /**

@@ -16,7 +16,7 @@ export interface WatchFlags {
 }
 
 /**
- * `evalrun --watch`: runs until `q`, Ctrl-C or SIGTERM, then stops every run (stored as interrupted), esbuild
+ * `evalrun --watch`: runs until `q`, Ctrl-C, SIGTERM or SIGHUP, then stops every run (stored as interrupted), esbuild
  * and the watchers. Resolves to the exit code: 0 after `q`, 130 after Ctrl-C; throws the EvalrunError of flags
  * that cannot work (a bad --filter, a path that does not exist), after cleaning up.
  */
@@ -76,8 +76,12 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
   };
   const onSigint = () => quit(130);
   const onSigterm = () => quit(143);
+  // The terminal closed: stopped as a run is (its experiment stored as interrupted), where Node's default ended the
+  // process and left it `running`.
+  const onSighup = () => quit(129);
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
+  process.on("SIGHUP", onSighup);
   // A terminal's keys are read in raw mode, where Ctrl-C and Ctrl-\ are bytes the blocked thread never reads.
   const stalls = watchForStalls({ rawKeys: keys && process.stdin.isTTY === true });
   if (keys) {
@@ -103,6 +107,7 @@ export async function watchCommand(options: RunEvalsOptions, flags: WatchFlags):
     releaseStdout();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
+    process.off("SIGHUP", onSighup);
     process.off("unhandledRejection", onStray);
     process.off("uncaughtException", onStray);
   }

@@ -146,6 +146,7 @@ describe("usage errors exit 2 with a clear message", () => {
     const watch = await runCli(["--watch", "--first", "2", "--ci"], { cwd: dir });
     expect(watch.code).toBe(2);
     expect(watch.stderr).toContain("[USAGE] --watch does not take --first, --ci:");
+
     const list = await runCli(["--list", "--first", "2"], { cwd: dir });
     expect(list.code).toBe(2);
     expect(list.stderr).toContain("--list counts each eval's rows after --filter; it does not take --first.");
@@ -158,6 +159,12 @@ describe("usage errors exit 2 with a clear message", () => {
       '"experimens" is neither a command nor a path here (did you mean the command "experiments"?)',
     );
     expect(existsSync(path.join(dir, ".evalrun"))).toBe(false);
+    // A --baseline that names nothing ends a session as it ends a run, instead of running every eval without one.
+    const ran = project({ "router.eval.ts": ROUTER });
+    expect((await runCli(["--no-progress"], { cwd: ran })).code).toBe(0);
+    const named = await runCli(["--watch", "--baseline", "main-typo"], { cwd: ran });
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain('[NOT_FOUND] No experiment is named or has the id "main-typo".');
   });
 
   it("exits 2 when no eval file is found, 0 with --pass-with-no-evals", async () => {

@@ -389,8 +389,16 @@ Eval("env", { data: [{ input: 1 }], task: () => process.env.MODE, scores: [funct
     const again = watch.mark();
     watch.write(".env", "# MODE=upper\n");
     expect(await watch.waitFor(IDLE, again, 15_000)).toMatch(/IsUpper\s+0\.0%/);
-    watch.child.kill("SIGTERM");
-    expect((await watch.exited).code).toBe(143);
+    // A malformed .env is that file's problem, named so.
+    const broken = watch.mark();
+    watch.write(".env", "MODE=upper\nnot valid\n");
+    expect(await watch.waitFor(IDLE, broken, 15_000)).toMatch(
+      /✘ \.env \[ENV_FILE\] The env file \S+: line 2 is not KEY=value/,
+    );
+    // The terminal closed: stopped as SIGTERM stops it.
+    watch.child.kill("SIGHUP");
+    expect((await watch.exited).code).toBe(129);
+    expect(watch.output().slice(broken)).toContain("Stopped watching.");
   }, 90_000);
 
   it("does not let f mix an eval's old passing rows into a run of changed code that is still going", async () => {
