@@ -1,6 +1,6 @@
 import { describeValue, EvalrunError, isEvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
-import { checkRow, iteratorResult, openData } from "./data.js";
+import { checkRow, isThenable, iteratorResult, openData } from "./data.js";
 import { matchesFilters, type RowFilter } from "./filters.js";
 
 /**
@@ -36,6 +36,8 @@ export async function countRows(
     }
     const next = iteratorResult(pulled, label, index);
     if (next.done) break;
+    // A row that is a promise is awaited, as a run awaits it.
+    if (isThenable(next.value)) next.value = await Promise.resolve(next.value).catch(() => undefined);
     const ok = checkRow(next.value, index++) === undefined;
     if (filters.length > 0 && !(ok && matchesFilters(next.value, filters))) continue;
     rows++;

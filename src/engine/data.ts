@@ -4,6 +4,10 @@ import type { EvalCase } from "../define/types.js";
 
 const isObject = (v: unknown): v is Record<string | symbol, unknown> => typeof v === "object" && v !== null;
 
+/** A row that is a promise (or any thenable): the engine awaits it. */
+export const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  isObject(v) && typeof v.then === "function";
+
 /**
  * Produces the rows of an eval's `data` lazily: an array, iterable or async iterable, a promise of one, or a
  * function returning any of those. Nothing is read ahead; the caller pulls one row at a time.

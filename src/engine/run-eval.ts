@@ -260,8 +260,17 @@ async function runRows(
         }
         const rowIndex = index++;
         rowsGiven = index;
-        const raw = next.value;
-        const problem = readableRow(raw, rowIndex);
+        let raw = next.value;
+        let problem: string | undefined;
+        // A row that is a promise (rows made by ids.map(async ...), not awaited) is awaited, as Braintrust does.
+        if (isPromise(raw)) {
+          try {
+            raw = await raw;
+          } catch (error) {
+            problem = `Row ${rowIndex} is a promise that rejected: ${errorLine(error)}`;
+          }
+        }
+        problem ??= readableRow(raw, rowIndex);
         if (problem !== undefined) {
           slots.release();
           // A malformed row cannot match a filter; without filters it is reported, never silently dropped.

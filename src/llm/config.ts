@@ -98,11 +98,12 @@ export function resolveProvider(options: ProviderOptions = {}, env: Env = proces
   // keyless unless given a key of its own, and must not be sent the user's OpenAI key.
   const openAiKeyFits =
     base === undefined || base[1] === "OPENAI_BASE_URL" || base[1] === "The scorer's openAiBaseUrl option";
-  // The same for evalrun's own keys: EVALRUN_LLM_API_KEY is EVALRUN_LLM_BASE_URL's (or OpenAI's when none is set),
-  // init({ apiKey }) goes where init and the environment point; a server a scorer names gets the scorer's key.
+  // The same for evalrun's own keys: EVALRUN_LLM_API_KEY goes where EVALRUN_LLM_BASE_URL or init({ baseUrl }) point
+  // (or OpenAI's URL when neither is set), init({ apiKey }) likewise; a server a scorer names gets the scorer's key.
   const scorerBase =
     base?.[1] === "The scorer's baseUrl option" || base?.[1] === "The scorer's openAiBaseUrl option";
-  const evalrunKeyFits = base === undefined || base[1] === "EVALRUN_LLM_BASE_URL";
+  const evalrunKeyFits =
+    base === undefined || base[1] === "EVALRUN_LLM_BASE_URL" || base[1] === "init({ baseUrl })";
   const apiKey =
     options.apiKey ??
     options.openAiApiKey ??

@@ -230,13 +230,15 @@ function checkApiOnly(options: RunEvalsOptions): void {
   }
   for (const key of ["cwd", "config", "exportDir", "baseline", "envFile"] as const) {
     const value = options[key];
+    // config: false and envFile: false turn them off.
+    const switchable = key === "envFile" || key === "config";
     if (
       value !== undefined &&
-      !(key === "envFile" && value === false) &&
+      !(switchable && value === false) &&
       (typeof value !== "string" || value === "")
     )
       throw usage(
-        `runEvals(): ${key} must be a non-empty string${key === "envFile" ? " (or false)" : ""}; got ${describeValue(value)}.`,
+        `runEvals(): ${key} must be a non-empty string${switchable ? " (or false)" : ""}; got ${describeValue(value)}.`,
         "Give a path (relative to cwd) or, for baseline, an experiment's name or id.",
       );
   }

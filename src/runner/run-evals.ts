@@ -296,7 +296,9 @@ export async function executeRun(
       const escaped = context.strayErrors();
       if (escaped > 0 && ruling.exitCode === 0) {
         ruling.exitCode = 1;
-        ruling.reasons.push(`${escaped} error(s) escaped the eval code (see above)`);
+        ruling.reasons.push(
+          `${escaped} error(s) escaped the eval code (a throw in a timer, a promise nobody awaited: the log shows each)`,
+        );
       }
       if (ruling.exitCode === 130) ruling.exitCode = context.stopCode();
     }

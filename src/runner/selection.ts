@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import { EvalrunError } from "../define/errors.js";
 import type { EvalCase, EvalDefinition } from "../define/types.js";
-import { checkRow, iteratorResult, openData } from "../engine/data.js";
+import { checkRow, isThenable, iteratorResult, openData } from "../engine/data.js";
 import { matchesFilters, type RowFilter } from "../engine/filters.js";
 import { type RunPlan, rowKey } from "../engine/row-key.js";
 
@@ -82,6 +82,7 @@ async function rowKeys(definition: EvalDefinition, filters: readonly RowFilter[]
     for (let index = 0; ; index++) {
       const next = iteratorResult(await iterator.next(), label, index);
       if (next.done) break;
+      if (isThenable(next.value)) next.value = await Promise.resolve(next.value).catch(() => undefined);
       const malformed = checkRow(next.value, index) !== undefined;
       if (filters.length > 0 && (malformed || !matchesFilters(next.value, filters))) continue;
       keys.push(malformed ? `bad:${index}` : rowKey(next.value as EvalCase));
@@ -157,28 +158,6 @@ export function checkSelection(
 }
 
 /** The flags that select a run's rows, as a user would type them; undefined when every row runs. */
-/** A selection's flags split into the rest and its --filter patterns (as describeSelection writes them). */
-function splitFilters(flags: string): { rest: string; filters: string[] } {
-  const [rest = "", ...filters] = flags.split(/(?:^| )--filter /);
-  return { rest, filters };
-}
-
-/** Whether two selections (describeSelection's) pick the same rows: --filters all apply, in any order. */
-export function sameSelection(a: string | undefined, b: string | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined) return false;
-  const x = splitFilters(a);
-  const y = splitFilters(b);
-  return x.rest === y.rest && JSON.stringify(x.filters.sort()) === JSON.stringify(y.filters.sort());
-}
-
-/** A selection's flags as a shell takes them back: each --filter's pattern quoted where it needs it. */
-export function selectionArgs(flags: string): string {
-  const { rest, filters } = splitFilters(flags);
-  const quote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`);
-  return [rest, ...filters.map((f) => `--filter ${quote(f)}`)].filter(Boolean).join(" ");
-}
-
 export function describeSelection(
   selection: Selection | undefined,
   filters: ReadonlyArray<{ source: string }>,

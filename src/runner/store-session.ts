@@ -14,6 +14,7 @@ import type { SinkOutcome } from "../store/ledger.js";
 import { closeStore, type OpenedStore, openStore } from "../store/open.js";
 import type { ScoreRows } from "../store/paired.js";
 import { copyRows, keysByIndex, storedPairs, storedRows } from "../store/rows.js";
+import { sameSelection, selectionArgs } from "../store/selection-text.js";
 import type { Experiment, GitInfo } from "../store/types.js";
 import type { EvalAggregate } from "../summary/aggregate.js";
 import { type BaselineComparison, baselineComparison } from "../summary/comparison.js";
@@ -21,7 +22,6 @@ import { summarize } from "../summary/summarize.js";
 import type { ExperimentSummary } from "../summary/types.js";
 import { storableJson } from "../util/storable-json.js";
 import type { Rerun } from "./prepare.js";
-import { sameSelection, selectionArgs } from "./selection.js";
 
 export interface StoreSessionOptions {
   /** The store file, or false for an in-memory store (--no-store). */
@@ -181,7 +181,17 @@ export class StoreSession {
           .find((e) => e.status !== "running" && e.source !== "import");
         const errored = source ? storedPairs(this.store.db, source.seq, "errored").length : 0;
         if (!source || errored === 0) {
-          skipped.push({ definition, info, reason: "no errored rows in its last experiment" });
+          // An imported run (a CI artifact) with errors is not what a retry starts from: say so, not "none errored".
+          const newest = this.experiments.list(definition.name).find((e) => e.status !== "running");
+          const imported =
+            newest?.source === "import" && storedPairs(this.store.db, newest.seq, "errored").length > 0;
+          skipped.push({
+            definition,
+            info,
+            reason: imported
+              ? `its last run${source ? ` (${source.name})` : ""} has no errored rows; ${newest.name}, which has, was imported, and --retry-errors repairs runs made here (run the eval to run them all)`
+              : "no errored rows in its last experiment",
+          });
           continue;
         }
         this.checkSameSelection(definition.name, source, "retry");
@@ -258,9 +268,18 @@ export class StoreSession {
   private refuseEmpty(intents: Intent[], skipped: SkippedEval[]): void {
     const ref = this.options.baseline;
     const file = this.baselineFile;
-    // A file holds one eval's experiment: unused when that eval is not in the run, whatever the others compare with.
-    const fileUnused = file !== undefined && !intents.some((i) => i.definition.name === file.project);
-    if (ref && intents.length > 0 && (fileUnused || intents.every((i) => i.baseline === undefined))) {
+    // A file holds one eval's experiment. Not used when no eval of the run is that one (renamed? failed to load?
+    // skipped?): said, where it went unsaid; an error only when no eval has a baseline at all, as before.
+    if (
+      file !== undefined &&
+      ![...intents, ...skipped].some((i) => i.definition.name === file.project) &&
+      intents.some((i) => i.baseline !== undefined)
+    ) {
+      this.notes.push(
+        `--baseline ${ref}: it holds an experiment of eval "${file.project}", which this run did not run (renamed, or its file did not load?), so nothing was compared with it`,
+      );
+    }
+    if (ref && intents.length > 0 && intents.every((i) => i.baseline === undefined)) {
       if (this.baselineFile) {
         throw new EvalrunError(
           "NOT_FOUND",
@@ -309,9 +328,11 @@ export class StoreSession {
       // --retry-errors repairs its source's trials: with another count, its errored trials were dropped and the
       // rest stored under a count they do not have.
       if (source && info.trialCount !== source.trialCount) {
-        this.notes.push(
-          `Eval "${definition.name}": retried with its last experiment's ${source.trialCount} trial(s) per row, not the ${info.trialCount} that --trials or trialCount now say (run without --retry-errors for a new experiment with those).`,
-        );
+        // Said only when the user asked for another count: the default of 1 is no one's choice.
+        if (info.trialsFixed === true || e.trialCount !== undefined)
+          this.notes.push(
+            `Eval "${definition.name}": retried with its last experiment's ${source.trialCount} trial(s) per row, not the ${info.trialCount} that --trials or trialCount now say (run without --retry-errors for a new experiment with those).`,
+          );
         info.trialCount = source.trialCount;
       }
       experiment = this.experiments.create({

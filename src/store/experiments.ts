@@ -260,21 +260,26 @@ export class Experiments {
     throw this.notFound(ref, project);
   }
 
+  /**
+   * Refuses an eval the user named (`--eval`) that the store has no experiment of: the eval is the mistake (a typo),
+   * where "no experiment is named X" and "the store has no experiments yet" sent users away.
+   */
+  checkEval(project: string | undefined): void {
+    if (project === undefined || this.list(project).length > 0) return;
+    const evals = [...new Set(this.list().map((e) => e.project))].sort();
+    const near = closestName(project, evals);
+    throw new EvalrunError(
+      "NOT_FOUND",
+      `The store has no experiments of eval "${project}" (--eval).${near ? ` Did you mean "${near}"?` : ""}`,
+      evals.length > 0
+        ? `Its evals: ${evals.join(", ")}.`
+        : "The store has no experiments yet: run `evalrun` first.",
+    );
+  }
+
   notFound(ref: string, project?: string): EvalrunError {
     // Names repeat across evals (one run names each eval's experiment alike): list each once.
     const names = [...new Set(this.list(project).map((e) => e.name))];
-    if (project !== undefined && names.length === 0) {
-      // The eval named is the mistake (a typo in --eval), not the store: "no experiments yet" sent users away.
-      const evals = [...new Set(this.list().map((e) => e.project))].sort();
-      const near = closestName(project, evals);
-      return new EvalrunError(
-        "NOT_FOUND",
-        `The store has no experiments of eval "${project}".${near ? ` Did you mean "${near}"?` : ""}`,
-        evals.length > 0
-          ? `Its evals: ${evals.join(", ")}.`
-          : "The store has no experiments yet: run `evalrun` first.",
-      );
-    }
     const near = closestName(ref, names);
     const recent = names.slice(0, 5);
     const where = project ? ` of eval "${project}"` : "";

@@ -8,6 +8,7 @@ import { Experiments } from "./experiments.js";
 import { importFile, withoutBom } from "./import.js";
 import { copyRows } from "./rows.js";
 import type { RunRecord } from "./run-export.js";
+import { sameSelection } from "./selection-text.js";
 import type { Experiment, GitInfo } from "./types.js";
 
 /** What the first line of a run's export says about it. */
@@ -100,8 +101,9 @@ export function checkShardSet(files: readonly ShardFile[]): void {
       "Run that shard again to the end (or continue it with --resume and the same flags) and export it again.",
     );
   }
-  const selections = new Set(files.map((f) => f.run?.selection ?? ""));
-  if (selections.size > 1) {
+  // As --resume compares them: the same filters in another order select the same rows.
+  const first = files[0]?.run?.selection;
+  if (files.some((f) => !sameSelection(f.run?.selection, first))) {
     const what = (f: ShardFile) => `${f.shown}: ${f.run?.selection ? `\`${f.run.selection}\`` : "every row"}`;
     throw new EvalrunError(
       "USAGE",

@@ -480,7 +480,7 @@ const ends = (last: unknown) => ({ [Symbol.iterator]() { let i = 0; return { nex
 Eval("class", { data: new Dataset() as never, task: (x: number) => x, scores: [() => 1] });
 Eval("undefined-end", { data: ends(undefined) as never, task: (x: number) => x, scores: [() => 1] });
 Eval("false-end", { data: ends(false) as never, task: (x: number) => x, scores: [() => 1] });
-Eval("promises", { data: [1, 2].map(async (i) => ({ input: i })) as never, task: (x: number) => x, scores: [() => 1] });
+Eval("promises", { data: [1, 2, 3].map(async (i) => { if (i === 2) throw new Error("no row 2"); return { input: i }; }) as never, task: (x: number) => x, scores: [() => 1] });
 Eval("fine", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
 `,
     });
@@ -498,12 +498,14 @@ Eval("fine", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] }
         `[BAD_DATA] Eval "${name}": the data's iterator returned ${what} from next() after 2 rows, where an iterator returns { value, done }.`,
       );
     }
-    expect(result.stdout).toContain("Row 0 is a promise, not a row: the rows were made by an async function");
+    // Rows that are promises are awaited, as Braintrust awaits them; one that rejects is that row's error.
+    expect(result.stdout).toMatch(/✘ promises[^✘✔]*rows\s+3 · 1 error/);
+    expect(result.stdout).toContain("Row 1 is a promise that rejected: Error: no row 2");
     expect(result.stdout).toMatch(/✔ fine/);
     expectNoStack(result.stderr);
     const stored = experiments(storeOf(dir));
     expect(stored.find((e) => e.project === "false-end")?.status).toBe("interrupted");
-    expect(storedRows(storeOf(dir)).filter((r) => r.row_key.startsWith("h:")).length).toBe(5);
+    expect(storedRows(storeOf(dir)).filter((r) => r.row_key.startsWith("h:")).length).toBe(7);
     // --list counts the same data: the failing sources are named, the others counted.
     const list = await runCli(["--list"], { cwd: dir });
     expect(list.stdout).toContain(
@@ -1128,7 +1130,9 @@ Eval("stray", {
     // The first three are shown, the rest counted.
     expect(result.stderr.match(/\[UNHANDLED\]/g)).toHaveLength(3);
     expect(result.stderr).toContain("… more errors escaped the eval code: counted at the end, not shown.");
-    expect(result.stdout).toMatch(/Failed: [^\n]*\n\s+· 5 error\(s\) escaped the eval code \(see above\)/);
+    expect(result.stdout).toMatch(
+      /Failed: [^\n]*\n\s+· 5 error\(s\) escaped the eval code \(a throw in a timer, a promise nobody awaited: the log shows each\)/,
+    );
     // The reports say the run failed, as its exit code does.
     const json = JSON.parse(readFileSync(path.join(dir, "r.json"), "utf8"));
     expect([json.passed, json.exit_code]).toEqual([false, 1]);
@@ -1154,7 +1158,9 @@ Eval("eager", {
     expect(result.stderr).toMatch(
       /\[UNHANDLED\] An error escaped the eval code at eager\.eval\.ts:6:\d+: Error: left behind/,
     );
-    expect(result.stdout).toContain("1 error(s) escaped the eval code (see above)");
+    expect(result.stdout).toContain(
+      "1 error(s) escaped the eval code (a throw in a timer, a promise nobody awaited: the log shows each)",
+    );
     expect(result.code).toBe(1);
   });
 });

@@ -409,7 +409,9 @@ Eval("err", {
     expect(fresh.stderr).toContain("There is no store at");
     // A typo in --eval is the eval's name, not an empty store.
     const evalTypo = await runCli(["show", one.experiment_name, "--eval", "hits"], { cwd: dir });
-    expect(evalTypo.stderr).toContain('The store has no experiments of eval "hits". Did you mean "hist"?');
+    expect(evalTypo.stderr).toContain(
+      'The store has no experiments of eval "hits" (--eval). Did you mean "hist"?',
+    );
     expect(evalTypo.stderr).toContain("hint: Its evals: hist.");
   });
 

@@ -195,6 +195,14 @@ describe("sharding and merge", () => {
     expect(mixed.stderr).toContain(
       'The shards of eval "qa" selected different rows (s1/qa.jsonl: `--first 10`; all2/qa.jsonl: every row)',
     );
+    // The same filters in another order are the same rows: one run.
+    await runCli(["--filter", "id=r1", "--filter", "input.q=1", "--shard", "1/2", "--export", "f1"], {
+      cwd: dir,
+    });
+    await runCli(["--filter", "input.q=1", "--filter", "id=r1", "--shard", "2/2", "--export", "f2"], {
+      cwd: dir,
+    });
+    expect((await runCli(["merge", "f1/qa.jsonl", "f2/qa.jsonl", "--no-store"], { cwd: dir })).code).toBe(0);
     await runCli(["--shard", "1/2", "--trials", "1", "--export", "one1"], { cwd: dir });
     const trials = await runCli(["merge", "one1/qa.jsonl", "all2/qa.jsonl"], { cwd: dir });
     expect(trials.code).toBe(2);

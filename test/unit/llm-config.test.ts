@@ -105,6 +105,9 @@ describe("LLM provider configuration", () => {
     const keyed = { ...env, EVALRUN_LLM_API_KEY: "sk-evalrun" };
     expect(http(resolveProvider({}, keyed)).apiKey).toBe("sk-evalrun");
     expect(http(resolveProvider({ baseUrl: "http://other/v1" }, keyed)).apiKey).toBeUndefined();
+    // init({ baseUrl }) names the configured provider: the environment's key goes with it.
+    init({ baseUrl: "http://init/v1" });
+    expect(http(resolveProvider({}, keyed)).apiKey).toBe("sk-evalrun");
     init({ baseUrl: "http://init/v1", concurrency: 2, apiKey: "sk-init", timeoutMs: 50 });
     expect(
       http(resolveProvider({ openAiBaseUrl: "http://ae/v1", openAiApiKey: "sk-ae" }, env)),

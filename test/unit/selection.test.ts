@@ -2,13 +2,8 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { EvalDefinition } from "../../src/define/types.js";
 import { rowKey, type StoredPair, skipDone } from "../../src/engine/row-key.js";
-import {
-  parseShard,
-  sameSelection,
-  selectionArgs,
-  selectionPlan,
-  shardOf,
-} from "../../src/runner/selection.js";
+import { parseShard, selectionPlan, shardOf } from "../../src/runner/selection.js";
+import { sameSelection, selectionArgs } from "../../src/store/selection-text.js";
 
 /** The documented assignment, computed independently: SHA-1 of the row key, first 52 bits, mod N, from 1. */
 const expectedShard = (key: string, total: number) =>

@@ -67,6 +67,7 @@ export async function compareCommand(
   const store = await openCommandStore(flags);
   try {
     const experiments = new Experiments(store.db);
+    experiments.checkEval(flags.eval);
     const [a, b] = resolvePair(experiments, refA, refB, flags.eval);
     const moved = compareExperiments(store.db, b.seq, a.seq);
     // A run killed or still running stored no summary: its means are its rows'.

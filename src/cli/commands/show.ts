@@ -117,6 +117,7 @@ export async function showCommand(
   const store = await openCommandStore(flags);
   try {
     const experiments = new Experiments(store.db);
+    experiments.checkEval(flags.eval);
     const e = experiments.resolve(ref, flags.eval);
     const low = lowestRows(store.db, e, flags.rows ?? 5);
     const errors = firstErrors(store.db, e, flags.rows ?? 5);

@@ -38,7 +38,9 @@ export async function exportCommand(
   }
   const store = await openCommandStore(flags);
   try {
-    const e = new Experiments(store.db).resolve(ref, flags.eval);
+    const experiments = new Experiments(store.db);
+    experiments.checkEval(flags.eval);
+    const e = experiments.resolve(ref, flags.eval);
     await exportExperiment(store.db, e, format, process.stdout);
     return 0;
   } finally {
