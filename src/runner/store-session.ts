@@ -189,7 +189,7 @@ export class StoreSession {
             definition,
             info,
             reason: imported
-              ? `its last run${source ? ` (${source.name})` : ""} has no errored rows; ${newest.name}, which has, was imported, and --retry-errors repairs runs made here (run the eval to run them all)`
+              ? `${source ? `its last run (${source.name}) has no errored rows` : "no run of it was made here"}; ${newest.name}, which has some, was imported, and --retry-errors repairs runs made here (run the eval to run them all)`
               : "no errored rows in its last experiment",
           });
           continue;

@@ -692,6 +692,22 @@ describe("--retry-errors repairs the run it starts from", () => {
     expect(experiments(db).some((e) => e.seq === fresh?.seq)).toBe(true);
   });
 
+  it("says so when the experiment with errors is an import (a CI artifact): it repairs runs made here", async () => {
+    const ci = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
+    const taskLog = path.join(ci, "tasks.log");
+    await runCli(["--no-progress"], { cwd: ci, env: { TASK_LOG: taskLog, FAIL: "1" } });
+    const name = experiments(storeOf(ci))[0]?.name as string;
+    const artifact = path.join(ci, "artifact.jsonl");
+    writeFileSync(artifact, (await runCli(["export", name], { cwd: ci })).stdout);
+    const local = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
+    expect((await runCli(["import", artifact], { cwd: local })).code).toBe(0);
+    const retry = await runCli(["--retry-errors"], { cwd: local, env: { TASK_LOG: taskLog } });
+    expect(retry.code).toBe(2);
+    expect(retry.stderr).toContain(
+      `flaky: no run of it was made here; ${name}, which has some, was imported, and --retry-errors repairs runs made here`,
+    );
+  });
+
   it("takes its run's selection and trials: another is refused, or (trials) set back with a note", async () => {
     const dir = project({ "package.json": PACKAGE, "flaky.eval.ts": FLAKY });
     const taskLog = path.join(dir, "tasks.log");
