@@ -176,6 +176,19 @@ export function evaluateGate(input: EvalGateInput): EvalGate {
   for (const rule of namedRules(input.rowRules, evalName)) {
     if (unknown(rule)) checks.push(unknownScore(input, { ...rule, score: rule.score as string }));
   }
+  // A rule for every eval naming one of this eval's scorers whose scores go by other names (a Score's `name`, an
+  // inline scorer's scorer_<i>): checked here, where it failed as such a rule with EVAL: does, instead of passing
+  // without a gate line (the run-wide check takes scorer names as known).
+  for (const rule of input.rules) {
+    const score = rule.score;
+    if (
+      rule.eval === undefined &&
+      score !== undefined &&
+      input.scorerNames.includes(score) &&
+      !(score in summary.scores)
+    )
+      seen.add(score);
+  }
   for (const score of [...produced, ...[...seen].filter((s) => !produced.includes(s))]) {
     if (checks.some((c) => c.status === "error" && c.score === score)) continue;
     const rule = effectiveRule(input.rules, evalName, score);

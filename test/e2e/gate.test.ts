@@ -209,6 +209,26 @@ Eval("shape", {
     expect(github.stdout).not.toContain("::error");
   });
 
+  it("fails a --min-score naming a scorer whose scores go by another name, rather than checking nothing", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      "named.eval.ts": `import { Eval, Levenshtein } from "evalrun";
+function MentionsTeam({ output }: { output: string }) { return { name: "team_mentioned", score: output.includes("team") ? 1 : 0 }; }
+Eval("named", {
+  data: [{ input: "billing team", expected: "billing team" }, { input: "x", expected: "y" }],
+  task: (x: string) => x,
+  scores: [MentionsTeam, (args) => Levenshtein(args)],
+});
+`,
+    });
+    for (const rule of ["MentionsTeam=0.9", "scorer_1=0.99"]) {
+      const result = await runCli(["--no-store", "--no-progress", "--min-score", rule], { cwd: dir });
+      expect(result.code, rule).toBe(1);
+      expect(result.stdout).toContain(`cannot reach its minimum`);
+      expect(result.stdout).toContain(`(--min-score ${rule})`);
+    }
+  });
+
   it("applies a --baseline file to its own eval only: the others keep their committed baselines", async () => {
     const other = SUPPORT.replace('Eval("support"', 'Eval("other"');
     const dir = project({
