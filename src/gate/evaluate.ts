@@ -135,6 +135,7 @@ const SAVE_HINT = "if the change is intended, save a new baseline (`evalrun base
  */
 function nothingCompared(input: EvalGateInput, score: string): GateCheck {
   const scored = input.summary.scores[score]?.scored ?? 0;
+  const allErrored = (input.summary.metrics.errors?.metric ?? 0) >= input.summary.metrics.rows.metric;
   const why =
     input.summary.metrics.rows.metric === 0
       ? "this run has no rows (did a --filter, --first or the data select none?)"
@@ -151,7 +152,8 @@ function nothingCompared(input: EvalGateInput, score: string): GateCheck {
     kind: "regression",
     score,
     status: "fail",
-    message: `${score} is in the baseline but could not be compared: ${why}; ${SAVE_HINT}`,
+    // Errors are to fix, not to accept: a new baseline would not even be saved from such a run.
+    message: `${score} is in the baseline but could not be compared: ${why}; ${allErrored && input.summary.metrics.rows.metric > 0 ? "fix what the errors say" : SAVE_HINT}`,
   };
 }
 

@@ -1,6 +1,7 @@
 import { appendFileSync } from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
+import type { EvalInfo, RowResult } from "../engine/types.js";
 import { evalLine } from "../util/source-line.js";
 import { renderMarkdown } from "./markdown.js";
 import type { EvalOutcome, Reporter, RunResult } from "./reporter.js";
@@ -58,6 +59,15 @@ export class GithubReporter implements Reporter {
 
   /** Set once the job summary could not be written: said once, then left alone. */
   private summaryFailed = false;
+  /** Each eval's first errored row's message, cut: what its errors annotation quotes. */
+  private readonly firstErrors = new Map<string, string>();
+
+  onRow(ev: EvalInfo, row: RowResult): void {
+    if (this.firstErrors.has(ev.name)) return;
+    const message = row.error?.message ?? Object.values(row.score_errors ?? {})[0];
+    if (message !== undefined)
+      this.firstErrors.set(ev.name, message.length > 500 ? `${message.slice(0, 500)}…` : message);
+  }
 
   /**
    * Appends to the job summary. A path that cannot be written (a runner exporting a host path a container job
@@ -106,10 +116,12 @@ export class GithubReporter implements Reporter {
       out.push({ ...at, title: `evalrun: ${e.info.name} ${e.failure.code}`, message: e.failure.message });
     const errors = e.summary.metrics.errors.metric;
     if (errors > 0) {
+      // What the PR page shows: the first error's text, not only a count (a missing key on a fork's PR).
+      const first = this.firstErrors.get(e.info.name);
       out.push({
         ...at,
         title: `evalrun: ${e.info.name} errors`,
-        message: `${errors} of ${e.summary.metrics.rows.metric} results errored${e.errorsTolerated ? " (within --max-error-rate)" : ""}`,
+        message: `${errors} of ${e.summary.metrics.rows.metric} results errored${e.errorsTolerated ? " (within --max-error-rate)" : ""}${first ? `; the first: ${first}` : ""}`,
         // Tolerated, they do not fail the run: a red annotation on a green check would say it did.
         ...(e.errorsTolerated && { level: "warning" as const }),
       });

@@ -177,7 +177,22 @@ Eval("shape", {
       expect(run.stdout).toContain(
         `✘ FAIL  regression  Acc is in the baseline but could not be compared: ${why}`,
       );
-      expect(run.stdout).toContain("save a new baseline (`evalrun baseline save`)");
+      // Errors are to fix; the other causes may be a change meant, to accept.
+      expect(run.stdout).toContain(
+        env.ALLERR
+          ? "none was scored; fix what the errors say"
+          : "save a new baseline (`evalrun baseline save`)",
+      );
+      if (env.ALLERR) {
+        // On GitHub, the errors' annotation quotes the first, which the PR page then shows.
+        const github = await runCli(["--ci", "--no-progress", "--no-store", "--reporter", "github"], {
+          cwd: dir,
+          env: { ...env, GITHUB_ACTIONS: "true" },
+        });
+        expect(github.stdout).toMatch(
+          /::error [^\n]*title=evalrun%3A shape errors::20 of 20 results errored; the first: Error: the model is down/,
+        );
+      }
       // Not "(new)": the baseline has it.
       if (env.NULL) expect(run.stdout).toMatch(/Acc\s+–\s+\(was 100\.0%\)/);
     }
@@ -204,7 +219,7 @@ Eval("shape", {
       { cwd: dir, env: { ERR: "1", GITHUB_ACTIONS: "true" } },
     );
     expect(github.stdout).toMatch(
-      /^::warning file=[^:]*,title=evalrun%3A shape errors::5 of \d+ results errored \(within --max-error-rate\)$/m,
+      /^::warning file=[^:]*,title=evalrun%3A shape errors::5 of \d+ results errored \(within --max-error-rate\); the first: Error: the model is down$/m,
     );
     expect(github.stdout).not.toContain("::error");
   });

@@ -222,7 +222,7 @@ describe("the github reporter", () => {
     );
     expect(annotations).toContainEqual(
       expect.stringMatching(
-        /^::error file=evals\/router\.eval\.ts,line=3,title=evalrun%3A router errors::1 of 3 results errored$/,
+        /^::error file=evals\/router\.eval\.ts,line=3,title=evalrun%3A router errors::1 of 3 results errored; the first: Error: model <unavailable> & gone$/,
       ),
     );
     const summary = readFileSync(summaryFile, "utf8");
