@@ -7,6 +7,7 @@ import {
   ExactMatch,
   Factuality,
   Levenshtein,
+  loadCsv,
   loadJsonl,
   type Scorer,
   type ScorerArgs,
@@ -17,6 +18,13 @@ Eval("loaded", {
   data: loadJsonl("data/rows.jsonl"),
   task: async (input, { metadata }) => `${input.question} (${metadata.lang.toUpperCase()})`,
   scores: [({ metadata }) => (metadata.tags.includes("hard") ? 0.5 : 1), Levenshtein, Factuality],
+});
+
+// A CSV with input and expected columns is rows as it is, as loosely typed as a JSONL's.
+Eval("csv", {
+  data: loadCsv("data/rows.csv"),
+  task: (input: string) => input.toUpperCase(),
+  scores: [ExactMatch],
 });
 
 // Generic helpers over the metadata type.
