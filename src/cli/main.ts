@@ -29,7 +29,7 @@ Exit codes:
   2  usage or config error (a gate naming a score no scorer produced, too), or no eval
      files found (unless --pass-with-no-evals)
   130 interrupted with Ctrl-C (summaries cover the rows that finished); 143 by SIGTERM,
-      129 by SIGHUP (the same, summaries included); 131 Ctrl-\ (at once, rows committed kept)
+      129 by SIGHUP (the same, summaries included); 131 Ctrl-\\ (at once, rows committed kept)
 `;
 
 function buildProgram(onRun: (paths: string[], flags: RunFlags, cmd: Command) => Promise<number>): {

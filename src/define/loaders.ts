@@ -186,10 +186,7 @@ async function readJson<T>(file: string | URL, options: LoadOptions): Promise<T>
  * A file whose columns are `input` and `expected` (and `id`) is rows as it is; map other shapes to rows. A
  * malformed record (an unclosed quote, a wrong number of fields) is an error naming its line.
  */
-export function loadCsv<T = LoadedRow>(
-  file: string | URL,
-  options: CsvOptions = {},
-): Promise<T[]> {
+export function loadCsv<T = LoadedRow>(file: string | URL, options: CsvOptions = {}): Promise<T[]> {
   return lazily(file, () => readCsv<T>(file, options));
 }
 
