@@ -242,7 +242,13 @@ export class Experiments {
            AND (? IS NULL OR project = ?) ORDER BY created DESC, seq DESC`,
       )
       .all(ref, ref, ref, ref, project ?? null, project ?? null) as ExperimentRecord[];
-    return records.map(fromRecord);
+    if (records.length > 0 || project !== undefined) return records.map(fromRecord);
+    // `EVAL/NAME`, as the ambiguity error lists experiments: eval names may hold "/", so each split is tried.
+    for (let at = ref.lastIndexOf("/"); at > 0; at = ref.lastIndexOf("/", at - 1)) {
+      const [evalName, name] = [ref.slice(0, at), ref.slice(at + 1)];
+      if (name !== "" && this.list(evalName).length > 0) return this.find(name, evalName);
+    }
+    return [];
   }
 
   /** Exactly one experiment for `ref`, or an error that lists what it could have meant. */
@@ -254,7 +260,7 @@ export class Experiments {
       throw new EvalrunError(
         "NOT_FOUND",
         `"${ref}" names ${found.length} experiments: ${options}.`,
-        "Name the eval with --eval NAME, or use the experiment's id (or a unique prefix of it) instead.",
+        "Name one as listed (EVAL/NAME), give --eval NAME, or use the experiment's id (or a unique prefix of it).",
       );
     }
     throw this.notFound(ref, project);

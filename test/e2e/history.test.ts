@@ -391,6 +391,22 @@ Eval("err", {
     expect(JSON.parse(cut.stdout).experiment.summary.metrics.rows.metric).toBe(2);
   });
 
+  it("takes back an experiment as the ambiguity error lists it, EVAL/NAME", async () => {
+    const dir = project({
+      "package.json": "{}",
+      "two.eval.ts": `import { Eval } from "evalrun";
+for (const name of ["support", "billing"]) Eval(name, { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1] });
+`,
+    });
+    const run = summaryOf((await runCli(["--jsonl"], { cwd: dir })).stdout, "support");
+    const ambiguous = await runCli(["show", run.experiment_name], { cwd: dir });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(`billing/${run.experiment_name}`);
+    const shown = await runCli(["show", `billing/${run.experiment_name}`], { cwd: dir });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`billing / ${run.experiment_name}`);
+  });
+
   it("names what an unknown experiment could have been", async () => {
     const { dir, one, two } = await twoRuns();
     const typo = `${one.experiment_name.slice(0, -1)}x`;
