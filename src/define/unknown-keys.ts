@@ -41,6 +41,18 @@ const BRAINTRUST_NOT_RUN: Record<string, string> = {
   signal: "its signal is not watched (stop a run with Ctrl-C, or runEvals()'s signal)",
 };
 
+/** Names other runners and habits give the required keys, too far from them for the edit distance to find. */
+const OTHER_NAMES: Record<string, string> = {
+  dataset: "data",
+  rows: "data",
+  examples: "data",
+  cases: "data",
+  testCases: "data",
+  scorers: "scores",
+  scoring: "scores",
+  evaluators: "scores",
+};
+
 /** Common start long enough to say what was meant (`trials` for `trialCount`, `experiment` for `experimentName`). */
 function sharedStart(key: string, candidates: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
@@ -58,6 +70,25 @@ function sharedStart(key: string, candidates: readonly string[]): string | undef
     }
   }
   return best;
+}
+
+function likelyMeant(key: string, known: readonly string[]): string | undefined {
+  return OTHER_NAMES[key] ?? closestName(key, known) ?? sharedStart(key, known);
+}
+
+/**
+ * The key of `evaluator` evalrun does not read that likely stands for `wanted` (`scorers`, `dataset`): a refusal
+ * for a missing required key names it, since the unknown-key notices are never shown for a refused eval.
+ */
+export function keyMeaning(evaluator: Record<string, unknown>, wanted: string): string | undefined {
+  const known = Object.keys(EVALRUN_KEYS);
+  return Object.keys(evaluator).find(
+    (key) =>
+      !Object.hasOwn(EVALRUN_KEYS, key) &&
+      !BRAINTRUST_SERVICE_KEYS.has(key) &&
+      evaluator[key] !== undefined &&
+      likelyMeant(key, known) === wanted,
+  );
 }
 
 /**
@@ -81,7 +112,7 @@ export function unknownKeyNotices(definition: EvalDefinition): string[] {
       notices.push(`${where}: \`${key}\` is Braintrust's; ${notRun}.`);
       continue;
     }
-    const near = closestName(key, known) ?? sharedStart(key, known);
+    const near = likelyMeant(key, known);
     notices.push(
       `${where}: \`${key}\` is not an option of Eval(), so it is ignored.${near ? ` Did you mean \`${near}\`?` : ` Its options: ${known.join(", ")}.`}`,
     );

@@ -1,6 +1,7 @@
 import { describeValue, EvalrunError, errorLine, isEvalrunError, MAX_TIMER_MS } from "./errors.js";
 import { parameterValues } from "./parameters.js";
 import type { EvalDefinition } from "./types.js";
+import { keyMeaning } from "./unknown-keys.js";
 
 const label = (d: EvalDefinition) => `Eval "${d.name}"${d.file ? ` in ${d.file}` : ""}`;
 
@@ -33,6 +34,11 @@ export function validateDefinition(d: EvalDefinition): void {
   }
 }
 
+function misspelt(evaluator: Record<string, unknown>, wanted: string): string {
+  const key = keyMeaning(evaluator, wanted);
+  return key === undefined ? "" : ` It has \`${key}\`: did you mean \`${wanted}\`?`;
+}
+
 function checkDefinition(d: EvalDefinition): void {
   if (typeof d.name !== "string" || d.name.trim() === "") {
     throw new EvalrunError(
@@ -52,14 +58,14 @@ function checkDefinition(d: EvalDefinition): void {
   if (e.data === undefined || e.data === null) {
     throw new EvalrunError(
       "BAD_EVALUATOR",
-      `${label(d)}: \`data\` is missing.`,
+      `${label(d)}: \`data\` is missing.${misspelt(e, "data")}`,
       "Give `data` an array of rows ({ input, expected? }), an iterable, an async iterable, or a function returning one.",
     );
   }
   if (typeof e.task !== "function") {
     throw new EvalrunError(
       "BAD_EVALUATOR",
-      `${label(d)}: \`task\` must be a function (input, hooks) => output; got ${describeValue(e.task)}.`,
+      `${label(d)}: \`task\` must be a function (input, hooks) => output; got ${describeValue(e.task)}.${e.task === undefined ? misspelt(e, "task") : ""}`,
     );
   }
   if (!Array.isArray(e.scores) && e.scores === undefined && Array.isArray(e.classifiers)) {
@@ -72,7 +78,7 @@ function checkDefinition(d: EvalDefinition): void {
   if (!Array.isArray(e.scores)) {
     throw new EvalrunError(
       "BAD_EVALUATOR",
-      `${label(d)}: \`scores\` must be an array of scorer functions; got ${describeValue(e.scores)}.`,
+      `${label(d)}: \`scores\` must be an array of scorer functions; got ${describeValue(e.scores)}.${e.scores === undefined ? misspelt(e, "scores") : ""}`,
       "Write scores: [myScorer] where myScorer is ({ input, output, expected }) => number | Score | null.",
     );
   }

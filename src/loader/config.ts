@@ -112,8 +112,12 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
         const prefix = issue.path.length > 0 ? `${issue.path.join(".")}.` : "";
         const siblings = issue.path[0] === "gate" ? GATE_CONFIG_KEYS : configKeys;
         return issue.keys.map((key) => {
-          const near = closestName(key, siblings);
-          return `unknown key "${prefix}${key}"${near ? ` (did you mean "${prefix}${near}"?)` : ""}`;
+          const sibling = closestName(key, siblings);
+          // A gate setting written at the top level (minScore, failOnRegression) belongs under `gate`.
+          const gateKey =
+            prefix === "" && sibling === undefined ? closestName(key, GATE_CONFIG_KEYS) : undefined;
+          const near = sibling !== undefined ? `${prefix}${sibling}` : gateKey && `gate.${gateKey}`;
+          return `unknown key "${prefix}${key}"${near ? ` (did you mean "${near}"?)` : ""}`;
         });
       }
       const where = issue.path.length > 0 ? `"${issue.path.join(".")}"` : "the config";

@@ -83,6 +83,36 @@ export async function discoverEvalFiles(paths: string[], options: DiscoverOption
   return onePathEach([...found]);
 }
 
+const NEAR_MISS_GLOB = "**/*{.evals,-eval,_eval,.Eval,.EVAL}.{ts,mts,cts,tsx,js,mjs,cjs,jsx}";
+
+/**
+ * Files a search found nothing beside that look meant as eval files (`router.evals.ts`, `router-eval.ts`), each
+ * with the name it needs; only asked for when nothing matched, so the search costs nothing otherwise.
+ */
+export async function nearMissEvalFiles(
+  paths: string[],
+  base: string,
+): Promise<{ file: string; rename: string }[]> {
+  const { default: fg } = await import("fast-glob");
+  const found = new Set<string>();
+  for (const given of paths) {
+    const absolute = path.resolve(base, given);
+    const info = await stat(absolute).catch(() => undefined);
+    if (!info?.isDirectory()) continue;
+    const matches = await fg(NEAR_MISS_GLOB, {
+      cwd: absolute,
+      ignore: ALWAYS_EXCLUDED,
+      absolute: true,
+      onlyFiles: true,
+    });
+    for (const match of matches) found.add(path.normalize(match));
+  }
+  return [...found].sort().map((file) => ({
+    file,
+    rename: path.basename(file).replace(/(\.evals|-eval|_eval|\.eval)(\.[a-z]+)$/i, ".eval$2"),
+  }));
+}
+
 /**
  * One path per file, the shortest: a symlinked directory leading back into the tree (`sub/up -> ..`) made the
  * search find each eval file again under every path through it, each a "duplicate eval".

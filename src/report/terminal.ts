@@ -198,7 +198,12 @@ export class TerminalReporter implements Reporter {
       lines.push(`  ${c.dim("scores")}`);
       const width = Math.max(...scores.map((s) => oneLine(s.name).length));
       for (const s of scores) {
-        const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : "";
+        // A scorer that never returns (a missing `return`) would otherwise pass as a green eval with a dash.
+        const unscored =
+          s.scored === 0 && s.errors === 0 && m.rows.metric > m.errors.metric
+            ? ` · ${c.yellow("no row got a score: it returned null or undefined for each")}`
+            : "";
+        const extra = s.errors > 0 ? ` · ${c.red(plural(s.errors, "error"))}` : unscored;
         const before = cmp?.means[s.name];
         const change = cmp
           ? `  ${this.change(s.diff, typeof before === "number" && s.score === null ? before : undefined, s.name in cmp.means, cmp.onlyBase + cmp.onlyNew > 0)}  ${this.movement(s.improvements, s.regressions)}`

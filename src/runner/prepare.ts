@@ -9,7 +9,7 @@ import { scorerName } from "../engine/scores.js";
 import type { EvalInfo } from "../engine/types.js";
 import { type CompileFailure, compileEvalFile } from "../loader/compile.js";
 import { CONFIG_NAMES, type LoadedConfig, loadConfig } from "../loader/config.js";
-import { discoverEvalFiles } from "../loader/discover.js";
+import { discoverEvalFiles, nearMissEvalFiles } from "../loader/discover.js";
 import { loadEnvFile } from "../loader/env-file.js";
 import { codeFrame, formatCompileMessage } from "../loader/format-compile.js";
 import { loadEvalFiles } from "../loader/load.js";
@@ -250,9 +250,14 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
         : undefined,
   });
   if (files.length === 0 && !passWithNoEvals) {
+    const near = await nearMissEvalFiles(paths, settings.base);
+    const shown = near
+      .slice(0, 3)
+      .map(({ file, rename }) => `${path.relative(cwd, file) || file} (to run it, name it ${rename})`);
+    const more = near.length > 3 ? ` and ${near.length - 3} more` : "";
     throw new EvalrunError(
       "NO_EVALS",
-      `No eval files found in ${paths.map((p) => shownDir(p, settings.base, cwd)).join(", ")} (looked for *.eval.ts, .mts, .cts, .tsx, .js, .mjs, .cjs, .jsx; node_modules, dist, build, .git and .evalrun are skipped).`,
+      `No eval files found in ${paths.map((p) => shownDir(p, settings.base, cwd)).join(", ")} (looked for *.eval.ts, .mts, .cts, .tsx, .js, .mjs, .cjs, .jsx; node_modules, dist, build, .git and .evalrun are skipped).${shown.length > 0 ? ` Files named almost so: ${shown.join(", ")}${more}.` : ""}`,
       "Create one with `npx evalrun init`, pass the files to run, or use --pass-with-no-evals.",
     );
   }

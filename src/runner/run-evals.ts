@@ -226,6 +226,7 @@ export async function executeRun(
         p,
         aggregate,
         !ran.interrupted && ran.failure === undefined,
+        ran.failure && `[${ran.failure.code}] ${ran.failure.message}`,
       );
       const outcome: EvalOutcome = {
         info,

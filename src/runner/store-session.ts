@@ -451,6 +451,7 @@ export class StoreSession {
     planned: PlannedEval,
     aggregate: EvalAggregate,
     complete: boolean,
+    failure?: string,
   ): Promise<{
     summary: ExperimentSummary;
     comparison: BaselineComparison | undefined;
@@ -480,6 +481,7 @@ export class StoreSession {
       complete ? "complete" : "interrupted",
       summary,
       base?.id ?? null,
+      failure ?? null,
     );
     const counts = this.rescored.get(planned.info.name);
     if (counts && counts.rescored > 0) {

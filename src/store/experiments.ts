@@ -32,6 +32,7 @@ export interface ExperimentRecord {
   owner_host: string | null;
   selection: string | null;
   code: string | null;
+  failure: string | null;
 }
 
 function fromRecord(r: ExperimentRecord): Experiment {
@@ -59,6 +60,7 @@ function fromRecord(r: ExperimentRecord): Experiment {
     baseExperimentId: r.base_experiment_id,
     selection: r.selection ?? null,
     code: r.code ?? null,
+    failure: r.failure ?? null,
   };
 }
 
@@ -324,12 +326,13 @@ export class Experiments {
     status: ExperimentStatus,
     summary: ExperimentSummary,
     baseExperimentId: string | null,
+    failure: string | null = null,
   ): void {
     this.db
       .prepare(
-        "UPDATE experiments SET status = ?, summary = ?, finished = ?, base_experiment_id = ?, owner_pid = NULL, owner_host = NULL WHERE seq = ?",
+        "UPDATE experiments SET status = ?, summary = ?, finished = ?, base_experiment_id = ?, failure = ?, owner_pid = NULL, owner_host = NULL WHERE seq = ?",
       )
-      .run(status, JSON.stringify(summary), new Date().toISOString(), baseExperimentId, seq);
+      .run(status, JSON.stringify(summary), new Date().toISOString(), baseExperimentId, failure, seq);
   }
 
   /** Deletes experiments (and their rows); returns how many went. */

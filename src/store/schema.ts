@@ -131,6 +131,11 @@ const MIGRATIONS: Array<(db: Database.Database) => void> = [
     // an experiment with other code, which stored two versions' rows as one complete experiment.
     db.exec("ALTER TABLE experiments ADD COLUMN code TEXT");
   },
+  (db) => {
+    // Why a run that stopped on an error (its data threw) stopped: its status stays 'interrupted', since --resume
+    // continues it once fixed, but its history says it failed and why, not that someone stopped it.
+    db.exec("ALTER TABLE experiments ADD COLUMN failure TEXT");
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -35,4 +35,6 @@ export interface Experiment {
   selection: string | null;
   /** A digest of the compiled eval code the run ran (see loader/code-digest.ts), or null when not known. */
   code: string | null;
+  /** Why the run stopped, when an error stopped it (`[BAD_DATA] ...`); its status is then "interrupted". */
+  failure: string | null;
 }

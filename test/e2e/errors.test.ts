@@ -289,6 +289,27 @@ Eval("bad-scores", {
     expect(out).toMatch(/b\s+–\s+0 scored/);
   });
 
+  it("says when a scorer gave no row a score (a missing return), and not when it scored some", async () => {
+    const dir = project({
+      "tone.eval.ts": `${HEADER}
+Eval("tone", {
+  data: [{ input: "a" }, { input: "b" }, { input: "c" }],
+  task: (x: string) => x,
+  scores: [
+    async function Tone({ output }: { output: string }) { if (output === "z") { return 1; } },
+    function Some({ output }: { output: string }) { return output === "a" ? 1 : null; },
+  ],
+});
+`,
+    });
+    const result = await runCli(["--no-store"], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /Tone\s+–\s+0 scored · no row got a score: it returned null or undefined for each/,
+    );
+    expect(result.stdout).toMatch(/Some\s+100\.0%\s+1 scored\n/);
+  });
+
   it("stores every row when an output's toJSON or getter throws, marking what could not be kept", async () => {
     const dir = project({
       "values.eval.ts": `${HEADER}
@@ -468,6 +489,24 @@ Eval("failing-stream", {
     // The rows read before the failure still ran.
     expect(out).toMatch(/failing-stream[\s\S]*?rows\s+2 · 0 errors/);
     expectNoStack(result.output);
+    // The history says these runs failed, and why, not that someone interrupted them.
+    const list = await runCli(["experiments"], { cwd: dir });
+    expect(list.stdout).toMatch(/throwing-data\s.*\sfailed/);
+    expect(list.stdout).toMatch(/failing-stream\s.*\s2\s+0\s+failed/);
+    const stored = JSON.parse(
+      (await runCli(["experiments", "failing-stream", "--json"], { cwd: dir })).stdout,
+    ) as {
+      name: string;
+      status: string;
+      failure: string;
+    }[];
+    expect(stored[0]?.status).toBe("interrupted");
+    const show = await runCli(["show", "--eval", "failing-stream", stored[0]?.name ?? ""], { cwd: dir });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain("(failed)");
+    expect(show.stdout).toMatch(
+      /failed\s+\[BAD_DATA\] Eval "failing-stream": the data source threw after 2 rows: Error: connection reset/,
+    );
   });
 });
 
@@ -632,6 +671,8 @@ Eval("not-array", { data: [{ input: 1 }], task: (x: number) => x, scores: (() =>
 Eval("not-function", { data: [{ input: 1 }], task: (x: number) => x, scores: [() => 1, "Levenshtein" as any] });
 Eval("no-task", { data: [{ input: 1 }], scores: [] } as any);
 Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], trialCount: 0 });
+Eval("scorers", { data: [{ input: 1 }], task: (x: number) => x, scorers: [() => 1] } as any);
+Eval("dataset", { dataset: [{ input: 1 }], task: (x: number) => x, scores: [] } as any);
 `,
     });
     const result = await runCli([], { cwd: dir });
@@ -644,6 +685,10 @@ Eval("bad-trials", { data: [{ input: 1 }], task: (x: number) => x, scores: [], t
     expect(err).toContain('Eval "no-task"');
     expect(err).toContain("`task` must be a function");
     expect(err).toContain("`trialCount` must be a positive integer; got the number 0");
+    expect(err).toContain(
+      "`scores` must be an array of scorer functions; got undefined. It has `scorers`: did you mean `scores`?",
+    );
+    expect(err).toContain("`data` is missing. It has `dataset`: did you mean `data`?");
     expect(result.stdout).toMatch(/✔ good/);
     expectNoStack(result.output);
   });

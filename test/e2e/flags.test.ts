@@ -184,6 +184,15 @@ describe("usage errors exit 2 with a clear message", () => {
     writeFileSync(path.join(dir, "src", "x.config.mjs"), "export default { trials: 2 };\n");
     const elsewhere = await runCli(["--config", "src/x.config.mjs"], { cwd: dir });
     expect(elsewhere.stderr).toContain("[NO_EVALS] No eval files found in src (looked for");
+    expect(elsewhere.stderr).not.toContain("almost");
+    // A file named almost as an eval file is named, with the name it needs.
+    writeFileSync(path.join(dir, "src", "router.evals.ts"), ROUTER);
+    writeFileSync(path.join(dir, "node_modules", "dep", "z.evals.ts"), ROUTER);
+    const near = await runCli([], { cwd: dir });
+    expect(near.code).toBe(2);
+    expect(near.stderr).toContain(
+      `Files named almost so: ${path.join("src", "router.evals.ts")} (to run it, name it router.eval.ts).`,
+    );
   });
 
   it("prints help with every flag and the version", async () => {
@@ -282,7 +291,7 @@ describe("evalrun.config.*", () => {
   it("rejects an unknown key (suggesting the right one) and a wrong type, exit 2", async () => {
     const dir = project({
       "router.eval.ts": ROUTER,
-      "evalrun.config.mjs": `export default { maxConcurency: 4, trials: "3", workers: "4", gate: { maxdrop: 0.1 } };\n`,
+      "evalrun.config.mjs": `export default { maxConcurency: 4, trials: "3", workers: "4", minScore: { Accuracy: 0.8 }, gate: { maxdrop: 0.1 } };\n`,
     });
     const result = await runCli([], { cwd: dir });
     expect(result.code).toBe(2);
@@ -292,6 +301,8 @@ describe("evalrun.config.*", () => {
     expect(result.stderr).toContain('"trials": Invalid input: expected number, received string');
     // Inside gate: named with its path, suggested from gate's keys; a union says what it takes.
     expect(result.stderr).toContain('unknown key "gate.maxdrop" (did you mean "gate.maxDrop"?)');
+    // A gate setting at the top level is pointed at gate.
+    expect(result.stderr).toContain('unknown key "minScore" (did you mean "gate.minScore"?)');
     expect(result.stderr).toContain('"workers": expected "auto" or a whole number of 0 or more');
     const filtered = project({
       "router.eval.ts": ROUTER,

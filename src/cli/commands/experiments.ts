@@ -43,7 +43,13 @@ export async function experimentsCommand(evalName: string | undefined, flags: St
         .map((s) => `${oneLine(s.name)} ${formatPercent(s.score)}`)
         .join(" · ");
       const status =
-        e.status === "complete" ? e.status : e.status === "running" ? c.cyan(e.status) : c.yellow(e.status);
+        e.status === "complete"
+          ? e.status
+          : e.status === "running"
+            ? c.cyan(e.status)
+            : e.failure
+              ? c.red("failed")
+              : c.yellow(e.status);
       rows.push([
         oneLine(e.project),
         oneLine(e.name),

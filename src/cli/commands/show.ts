@@ -139,7 +139,7 @@ export async function showCommand(
     const c = colorsFor(process.stdout);
     const base = e.baseExperimentId ? experiments.byId(e.baseExperimentId) : undefined;
     const lines = [
-      `${c.bold(oneLine(`${e.project} / ${e.name}`))}  ${c.dim(`(${e.status}${e.source === "import" ? ", imported" : ""})`)}`,
+      `${c.bold(oneLine(`${e.project} / ${e.name}`))}  ${c.dim(`(${e.status === "interrupted" && e.failure ? "failed" : e.status}${e.source === "import" ? ", imported" : ""})`)}`,
     ];
     const git = e.git.commit
       ? ` · git ${e.git.branch ?? "?"}@${e.git.commit}${e.git.dirty ? " (uncommitted changes)" : ""}`
@@ -150,6 +150,8 @@ export async function showCommand(
     if (e.description) lines.push(`  ${c.dim("description")} ${e.description}`);
     if (e.selection) lines.push(`  ${c.dim("selection")}   ${e.selection} (some rows only)`);
     if (base) lines.push(`  ${c.dim("baseline")}    ${oneLine(base.name)}`);
+    if (e.status === "interrupted" && e.failure)
+      lines.push(`  ${c.dim("failed")}      ${c.red(oneLine(e.failure))} (--resume continues it once fixed)`);
     // A run that never finished (killed, crashed) stored no summary: its scores are worked out from its rows.
     const summary = summaryOf(store.db, e);
     const m = e.summary?.metrics;
