@@ -13,13 +13,18 @@ import { EvalrunError } from "../define/errors.js";
  */
 export function loadEnvFile(cwd: string, explicit: string | undefined, projectDir?: string): string[] {
   let file = path.resolve(cwd, explicit ?? ".env");
-  if (explicit === undefined && !existsSync(file) && projectDir !== undefined) {
-    file = path.resolve(projectDir, ".env");
+  // The files whose earlier values this load replaces: with none named, the working directory's and the project's
+  // alike (the one deleted, or now hidden by a new one in the working directory, no longer applies).
+  const replaces = [file];
+  if (explicit === undefined && projectDir !== undefined) {
+    const projectFile = path.resolve(projectDir, ".env");
+    replaces.push(projectFile);
+    if (!existsSync(file)) file = projectFile;
   }
   lastFile = file;
   if (!existsSync(file)) {
     if (explicit === undefined) {
-      forgetEarlier(file, new Set());
+      forgetEarlier(replaces, new Set());
       return [];
     }
     throw new EvalrunError(
@@ -61,7 +66,7 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
     const line = text.split(/\r?\n/).findIndex((l) => first !== "" && l.trimStart().startsWith(first)) + 1;
     throw notKeyValue(file, line || undefined);
   }
-  forgetEarlier(file, new Set(variables.map(([key]) => key)));
+  forgetEarlier(replaces, new Set(variables.map(([key]) => key)));
   const set: string[] = [];
   for (const [key, value] of variables) {
     // Set by the environment (or code) wins; set by an earlier load of an env file (a watch session restarting on
@@ -75,13 +80,13 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
 }
 
 /**
- * Unsets what an earlier load of the same file set and the file no longer lists (a watch session restarting on a
- * line commented out, or the file deleted): kept, the task went on seeing the old value. Not a value code has
+ * Unsets what an earlier load of these files set and the file loaded now does not list (a watch session restarting
+ * on a line commented out, or the file deleted): kept, the task went on seeing the old value. Not a value code has
  * changed since, nor another project's (runEvals() calls for two projects share process.env).
  */
-function forgetEarlier(file: string, listed: ReadonlySet<string>): void {
+function forgetEarlier(files: readonly string[], listed: ReadonlySet<string>): void {
   for (const [key, earlier] of setByUs) {
-    if (earlier.file !== file || listed.has(key)) continue;
+    if (!files.includes(earlier.file) || listed.has(key)) continue;
     if (process.env[key] === earlier.value) delete process.env[key];
     setByUs.delete(key);
   }
