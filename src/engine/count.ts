@@ -29,7 +29,7 @@ export async function countRows(
       const what = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
       throw new EvalrunError(
         "BAD_DATA",
-        `${label}: the data source threw after ${index} rows: ${what}`,
+        `${label}: the data source threw after ${index} ${index === 1 ? "row" : "rows"}: ${what}`,
         "Fix the data source; the other evals are counted.",
         { cause: error },
       );

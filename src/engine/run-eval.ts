@@ -243,7 +243,9 @@ async function runRows(
           }
           throw new EvalrunError(
             "BAD_DATA",
-            withoutSecrets(`${label(info)}: the data source threw after ${index} rows: ${errorLine(error)}`),
+            withoutSecrets(
+              `${label(info)}: the data source threw after ${index} ${index === 1 ? "row" : "rows"}: ${errorLine(error)}`,
+            ),
             "Rows read before the failure were run and are kept; fix the data source and run again.",
             { cause: error },
           );

@@ -473,6 +473,11 @@ Eval("failing-stream", {
   task: (x: number) => x,
   scores: [() => 1],
 });
+Eval("one-then-fail", {
+  data: function* () { yield { input: 1 }; throw new Error("cursor lost"); },
+  task: (x: number) => x,
+  scores: [() => 1],
+});
 `,
     });
     const result = await runCli([], { cwd: dir });
@@ -486,6 +491,7 @@ Eval("failing-stream", {
     expect(out).toContain(
       'Eval "failing-stream": the data source threw after 2 rows: Error: connection reset',
     );
+    expect(out).toContain('Eval "one-then-fail": the data source threw after 1 row: Error: cursor lost');
     // The rows read before the failure still ran.
     expect(out).toMatch(/failing-stream[\s\S]*?rows\s+2 · 0 errors/);
     expectNoStack(result.output);
