@@ -277,7 +277,19 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
         "Delete the line, or its spaces (empty lines are skipped).",
       );
     }
-    const reason = ((error as Error).message ?? String(error)).replace(/ (on|at) line \d+.*$/s, "");
+    const message = (error as Error).message ?? String(error);
+    const reason = message.replace(/ (on|at) line \d+.*$/s, "");
+    // A quoted field followed by another separator: a file written with every field quoted ("q";"a", as
+    // spreadsheets and pandas' QUOTE_ALL write it), whose separator is not the one read with.
+    const after = /^Invalid Closing Quote: got "(.)"/.exec(message)?.[1];
+    if (after !== undefined && options.delimiter === undefined && OTHER_SEPARATORS.includes(after)) {
+      const sep = JSON.stringify(after);
+      throw new EvalrunError(
+        "BAD_DATA",
+        `${shown}${lines ? `:${lines}` : ""}: not valid CSV (${reason}): a quoted field is followed by ${after === "\t" ? "a tab" : sep}, so its fields look separated by ${sep}, not by ${delimiter === "\t" ? "tabs" : JSON.stringify(delimiter)}.`,
+        `Pass the separator: loadCsv(file, { delimiter: ${sep} }).`,
+      );
+    }
     throw new EvalrunError(
       "BAD_DATA",
       `${shown}${lines ? `:${lines}` : ""}: not valid CSV (${reason}).`,

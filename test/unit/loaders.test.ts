@@ -263,6 +263,14 @@ describe("loadCsv", () => {
     expect((await failure(loadCsv(commas))).message).toContain(
       'its names look separated by ",", not by tabs.',
     );
+    // Every field quoted (a spreadsheet's or pandas' QUOTE_ALL export): the separator after a quote is named.
+    const quotedSemi = file("quoted-semi.csv", '"input";"expected"\n"a";"a"\n');
+    const quotedFailure = await failure(loadCsv(quotedSemi));
+    expect(quotedFailure.message).toContain(
+      'quoted-semi.csv:1: not valid CSV (Invalid Closing Quote: got ";"): a quoted field is followed by ";", so its fields look separated by ";", not by ",".',
+    );
+    expect(quotedFailure.hint).toBe('Pass the separator: loadCsv(file, { delimiter: ";" }).');
+    expect(await loadCsv(quotedSemi, { delimiter: ";" })).toEqual([{ input: "a", expected: "a" }]);
     // A quoted header name is one column by the writer's own say.
     expect(await loadCsv(file("one.csv", '"question; short"\nwhy?\n'))).toEqual([
       { "question; short": "why?" },
