@@ -208,6 +208,7 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
   const { parse } = await import("csv-parse/sync");
   // Two columns of one name would leave only the later one's values in each row, silently.
   const columns = (header: string[]) => {
+    headerRead = true;
     headerLines = 1 + header.reduce((n, name) => n + lineBreaks(name), 0);
     const other = OTHER_SEPARATORS.find((sep) => sep !== delimiter && header[0]?.includes(sep));
     // A quoted name is one column by the writer's own say ("question, short" in a one-column file).
@@ -242,6 +243,18 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
   let nextLine = 0;
   let miscount = 0;
   let emptiesBefore = 0;
+  let headerRead = false;
+  /**
+   * The first line of the record csv-parse failed on (an editor's count): its own count names the line it stopped
+   * on, counting each CRLF inside the record's quotes (or to the end of the file, for a quote never closed) twice.
+   */
+  const failedRecordLine = (stoppedAt: number): number => {
+    if (!headerRead) return stoppedAt;
+    const fileLines = text.split(/\r\n|\r|\n/);
+    let line = nextLine || 1 + headerLines;
+    while (line < stoppedAt && fileLines[line - 1] === "") line++;
+    return line;
+  };
   try {
     const rows = parse(text, {
       columns,
@@ -267,7 +280,7 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
   } catch (error) {
     if (isEvalrunError(error)) throw error;
     const counted = (error as { lines?: number }).lines;
-    const lines = counted === undefined ? undefined : counted - miscount;
+    const lines = counted === undefined ? undefined : failedRecordLine(counted - miscount);
     // A line of spaces is a record of one field to csv-parse, where an empty line is skipped: say so.
     const atLine = lines === undefined ? undefined : text.split(/\r\n|\r|\n/, lines)[lines - 1];
     if (lines !== undefined && atLine !== undefined && atLine.trim() === "" && atLine !== "") {

@@ -207,6 +207,18 @@ describe("every loader", () => {
     expect((await failure(loadCsv(bad))).message).toMatch(
       /bad-crlf\.csv:4: not valid CSV \(Invalid Record Length/,
     );
+    // A malformed record, or a quote never closed, is named by its first line, whatever its own cells hold.
+    for (const eol of ["\r\n", "\n"]) {
+      const lines = (...l: string[]) => l.join(eol) + eol;
+      const record = file("bad-record.csv", lines("id,a", "1,r2", '2,"x', 'y",extra', "", "3,r5"));
+      expect((await failure(loadCsv(record))).message).toMatch(
+        /bad-record\.csv:3: not valid CSV \(Invalid Record/,
+      );
+      const unclosed = file("unclosed.csv", lines("id,a", '1,"a', 'b"', "", '2,"r3', "3,r4"));
+      expect((await failure(loadCsv(unclosed))).message).toMatch(
+        /unclosed\.csv:5: not valid CSV \(Quote Not Closed/,
+      );
+    }
     const spaces = file("spaces-crlf.csv", 'input,expected\r\n"x\r\ny",a\r\n  \r\nb,b\r\n');
     expect((await failure(loadCsv(spaces))).message).toMatch(/spaces-crlf\.csv:4: line 4 holds only spaces/);
   });
