@@ -166,7 +166,7 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
           code: "LOAD",
           file: file.source,
           message: "This file registers no evals.",
-          hint: 'Call Eval("name", { data, task, scores }) at the top level of the file (and import Eval from "evalrun").',
+          hint: 'Call Eval("name", { data, task, scores }) at the top level of the file (and import Eval from "evalrun"); one called from an async function must have run when the file has loaded: write `await main()`, not `main()`.',
         });
         continue;
       }

@@ -776,6 +776,7 @@ Eval("my-app", { experimentName: "small", data: [{ input: 1 }], task: (x: number
     const result = await runCli([], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("This file registers no evals.");
+    expect(result.stderr).toContain("write `await main()`, not `main()`");
   });
 
   it("reports a file whose top-level await can never settle, and runs the others (not exit 13 and no word)", async () => {
