@@ -77,7 +77,11 @@ function errorText(error: unknown, depth = 0): string {
 const PREVIEW_CHARS = 300;
 
 function thrownValue(value: unknown): string {
-  const preview = (text: string) => (text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text);
+  // Redacted before the cut: a key cut in two no longer matches, and its first part would be shown and stored.
+  const preview = (whole: string) => {
+    const text = withoutSecrets(whole);
+    return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+  };
   if (typeof value === "string") return `the string ${JSON.stringify(preview(value))}`;
   if (typeof value === "object" && value !== null) {
     return `${describeValue(value)} ${preview(storableJson(value) ?? "")}`;

@@ -50,8 +50,10 @@ export function normalizeBaseUrl(raw: string, source: string): string {
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
+    // Only the scheme is quoted: `Authorization: Bearer sk-...` or `id:secret` parse as URLs of a made-up scheme.
     throw configError(
-      `${source} must be an http:// or https:// URL, not ${JSON.stringify(displayUrl(raw))}.`,
+      `${source} must be an http:// or https:// URL; its value starts "${url.protocol}" (the rest is not shown in case it holds a secret).`,
+      "Give the API's base URL with its scheme, e.g. http://localhost:8000/v1 (and the key in its own variable).",
     );
   }
   // Paths are appended to it (/chat/completions), after a query, which would end up in the path; and a key put in

@@ -1,3 +1,4 @@
+import { rememberSecrets } from "../util/secrets.js";
 import { type ProviderOptions, resolveProvider } from "./config.js";
 import { secretsOf } from "./errors.js";
 import { createHttpClient } from "./http-client.js";
@@ -33,11 +34,11 @@ export function clientFor(options: ProviderOptions = {}): ResolvedClient {
     const own = (provider.client as { apiKey?: unknown }).apiKey;
     const known = [own, process.env.OPENAI_API_KEY, process.env.EVALRUN_LLM_API_KEY, getSettings().apiKey];
     const secrets = known.filter((s): s is string => typeof s === "string" && s.length >= 4);
+    rememberSecrets(secrets);
     return { client: provider.client, providerKey: key, secrets };
   }
-  return {
-    client: createHttpClient(provider.config),
-    providerKey: provider.config.baseUrl,
-    secrets: secretsOf(provider.config),
-  };
+  const secrets = secretsOf(provider.config);
+  // A scorer's own key is taken out of every recorded error too (a wrapper scorer may rethrow it in any shape).
+  rememberSecrets(secrets);
+  return { client: createHttpClient(provider.config), providerKey: provider.config.baseUrl, secrets };
 }

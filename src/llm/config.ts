@@ -116,8 +116,9 @@ export function resolveProvider(options: ProviderOptions = {}, env: Env = proces
   const organization =
     options.openAiOrganizationId ?? (openAiKeyFits ? envValue(env, "OPENAI_ORG_ID") : undefined);
   const project = openAiKeyFits ? envValue(env, "OPENAI_PROJECT_ID") : undefined;
+  // init()'s headers may hold the key of init()'s provider: a server a scorer names gets the scorer's own only.
   const headers: Record<string, string> = {
-    ...settings.headers,
+    ...(scorerBase ? {} : settings.headers),
     ...(organization === undefined ? {} : { "OpenAI-Organization": organization }),
     ...(project === undefined ? {} : { "OpenAI-Project": project }),
     ...checkHeaders(options.openAiDefaultHeaders),

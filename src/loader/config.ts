@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { type EvalrunConfig, GATE_CONFIG_KEYS } from "../define/config.js";
 import { describeValue, EvalrunError, errorLine } from "../define/errors.js";
 import { ExitCalled, guardExit } from "../engine/exit-guard.js";
+import { withoutSecrets } from "../util/secrets.js";
 import { closestName } from "../util/suggest.js";
 import { compileEvalFile } from "./compile.js";
 import { formatCompileMessage } from "./format-compile.js";
@@ -80,7 +81,9 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
       "CONFIG",
       error instanceof ExitCalled
         ? `The config file ${shown} called process.exit(${error.code === undefined ? "" : String(error.code)}) while loading; nothing ran.`
-        : `The config file ${shown} threw while loading: ${error instanceof Error ? error.message : String(error)}`,
+        : withoutSecrets(
+            `The config file ${shown} threw while loading: ${error instanceof Error ? error.message : String(error)}`,
+          ),
       "Fix the config file's top-level code.",
     );
   } finally {

@@ -9,10 +9,15 @@
  */
 const SECRET_WORDS = new Set([
   "KEY",
+  "KEYS",
   "APIKEY",
+  "APIKEYS",
   "TOKEN",
+  "TOKENS",
   "SECRET",
+  "SECRETS",
   "PASSWORD",
+  "PASSWORDS",
   "PASSWD",
   "PWD",
   "PAT",
@@ -20,7 +25,7 @@ const SECRET_WORDS = new Set([
   "CREDENTIALS",
   "AUTH",
 ]);
-const SECRET_END = /(?:APIKEY|TOKEN|SECRET|PASSWORD|PASSWD)$/;
+const SECRET_END = /(?:APIKEYS?|TOKENS?|SECRETS?|PASSWORDS?|PASSWD)$/;
 
 function secretName(name: string): boolean {
   const upper = name.toUpperCase();
@@ -30,8 +35,11 @@ function secretName(name: string): boolean {
 /** Shorter values are too likely to occur in ordinary text ("true", a port) to be taken out of it. */
 const MIN_SECRET = 8;
 
-/** A path or a URL without credentials (GOOGLE_APPLICATION_CREDENTIALS, SSH_AUTH_SOCK, AUTH_URL) names, not hides. */
-const NOT_SECRET = /^(?:[/~.]|[A-Za-z]:[\\/]|[a-z][a-z0-9+.-]*:\/\/[^@/\s]*(?:[/?#]|$))/;
+/**
+ * A path or a URL without credentials (GOOGLE_APPLICATION_CREDENTIALS, SSH_AUTH_SOCK, AUTH_URL) names, not hides.
+ * A value with `+` or `=` is base64 (an AWS secret key may start with `/`), not a path.
+ */
+const NOT_SECRET = /^(?:[/~.][^+=]*$|[A-Za-z]:[\\/]|[a-z][a-z0-9+.-]*:\/\/[^@/\s]*(?:[/?#]|$))/;
 
 /** The password of a URL with credentials (DATABASE_URL=postgres://app:pw@db/app), whatever the variable's name. */
 const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@/\s]+)@/i;
@@ -46,18 +54,49 @@ export function redact(
   secrets: ReadonlyArray<string | undefined> | string | undefined,
 ): string {
   let out = text;
-  for (const secret of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
-    if (secret !== undefined && secret.length >= MIN_SECRET) out = out.split(secret).join("[redacted]");
+  for (const given of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
+    if (given === undefined) continue;
+    // HTTP trims a header's value: a key read with a trailing newline or space comes back without it.
+    for (const secret of given.trim() === given ? [given] : [given, given.trim()]) {
+      if (secret.length < MIN_SECRET) continue;
+      out = out.split(secret).join("[redacted]");
+      // Quoted back inside JSON, a key may be escaped (`\/`, `\u002B`, a `"` always), once per encoding.
+      if (out.includes("\\")) out = out.replace(escapedPattern(secret), "[redacted]");
+    }
   }
   return out;
+}
+
+const escapedPatterns = new Map<string, RegExp>();
+
+/** The secret with any of its characters JSON-escaped, any number of times over (`\\/` is `/` escaped twice). */
+function escapedPattern(secret: string): RegExp {
+  let pattern = escapedPatterns.get(secret);
+  if (pattern === undefined) {
+    let source = "";
+    for (const char of secret) {
+      const code = char.charCodeAt(0);
+      const hex = [...code.toString(16).padStart(4, "0")]
+        .map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit))
+        .join("");
+      const literal = char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      const escapedChar = /[A-Za-z0-9]/.test(char) ? "" : `|\\\\+${literal}`;
+      source += char.length > 1 || code > 0xffff ? literal : `(?:${literal}${escapedChar}|\\\\+u${hex})`;
+    }
+    pattern = new RegExp(source, "g");
+    if (escapedPatterns.size > 100) escapedPatterns.clear();
+    escapedPatterns.set(secret, pattern);
+  }
+  return pattern;
 }
 
 /** The names looked at, kept while the environment has the same names; values are read at every call. */
 let names: { env: NodeJS.ProcessEnv; count: number; names: string[] } | undefined;
 
 /**
- * The values of the environment's secret-named variables and the passwords in its URLs, longest first. Read at
- * every call: a watch session restarted on a changed .env has new values under the same names.
+ * The values of the environment's secret-named variables, the passwords in its URLs and the keys given in code
+ * (rememberSecrets), longest first. Read at every call: a watch session restarted on a changed .env has new values
+ * under the same names.
  */
 export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
   const all = Object.keys(env);
@@ -74,12 +113,36 @@ export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string
     if (value === undefined) continue;
     const password = URL_PASSWORD.exec(value)?.[1];
     if (password !== undefined && password.length >= MIN_SECRET) secrets.add(password);
-    if (value.length >= MIN_SECRET && secretName(name) && !NOT_SECRET.test(value)) secrets.add(value);
+    if (value.length >= MIN_SECRET && secretName(name) && !NOT_SECRET.test(value.trim())) {
+      secrets.add(value);
+      // A list of keys (OPENAI_API_KEYS=k1,k2 for rotation): each is quoted alone.
+      for (const part of value.split(/[\s,;]+/)) if (part.length >= MIN_SECRET) secrets.add(part);
+    }
   }
+  for (const secret of givenSecrets()) secrets.add(secret);
   return [...secrets].sort((a, b) => b.length - a.length);
 }
 
-/** `text` without the environment's secrets. */
+// On globalThis, as init()'s settings: an eval file may reach a second copy of evalrun.
+const GIVEN = Symbol.for("evalrun.secrets.v1");
+
+function givenSecrets(): Set<string> {
+  const holder = globalThis as { [GIVEN]?: Set<string> };
+  holder[GIVEN] ??= new Set();
+  return holder[GIVEN];
+}
+
+/**
+ * Keys given in code (init({ apiKey, headers }), a client's own apiKey, a scorer's apiKey): taken out of every
+ * recorded error as the environment's are, since a client's or SDK's error may quote them in any shape.
+ */
+export function rememberSecrets(values: readonly unknown[]): void {
+  const given = givenSecrets();
+  for (const value of values)
+    if (typeof value === "string" && value.trim().length >= MIN_SECRET) given.add(value);
+}
+
+/** `text` without the environment's secrets, nor those given in code. */
 export const withoutSecrets = (text: string): string => {
   const secrets = environmentSecrets();
   return secrets.length === 0 ? text : redact(text, secrets);

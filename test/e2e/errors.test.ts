@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
@@ -1149,6 +1149,52 @@ Eval("leak", {
       expect(everything).not.toContain(KEY);
       expect(everything).not.toContain(TOKEN);
     }
+  });
+});
+
+describe("secrets in any shape", () => {
+  it("takes out keys given in code, trimmed by HTTP, JSON-escaped or thrown as objects, in either mode; and a config's load error", async () => {
+    const GIVEN = "sk-givenInCode-0123456789abcdef";
+    const SLASHED = "sk-slash/plus+0123456789";
+    const dir = project({
+      "given.eval.ts": `import { Eval, init } from "evalrun";
+init({ apiKey: "${GIVEN} " });
+Eval("given", {
+  data: [{ input: "object" }, { input: "escaped" }, { input: "ok" }],
+  task: async (input: string) => {
+    if (input === "object") throw { status: 401, authorization: "Bearer ${GIVEN}" };
+    if (input === "escaped") throw new Error(JSON.stringify({ got: process.env.OPENAI_API_KEY!.replace("/", "\\/").replace("+", "\\u002B") }));
+    return input;
+  },
+  scores: [() => 1],
+});
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const store = `w${workers}.db`;
+      const result = await runCli(["--workers", workers, "--store", store], {
+        cwd: dir,
+        env: { NO_COLOR: "1", OPENAI_API_KEY: SLASHED },
+      });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain('threw an object {"status":401,"authorization":"Bearer [redacted]"}');
+      expect(result.stdout).toContain('Error: {"got":"[redacted]"}');
+      const everything = [
+        result.stdout,
+        result.stderr,
+        readFileSync(path.join(dir, store)).toString("latin1"),
+      ].join("\n");
+      expect(everything).not.toContain("givenInCode");
+      expect(everything).not.toContain("0123456789");
+    }
+    writeFileSync(
+      path.join(dir, "evalrun.config.mjs"),
+      "throw new Error(`bad key ${process.env.OPENAI_API_KEY}`);\n",
+    );
+    const config = await runCli(["--no-store"], { cwd: dir, env: { OPENAI_API_KEY: SLASHED } });
+    expect(config.code).toBe(2);
+    expect(config.stderr).toContain("threw while loading: bad key [redacted]");
+    expect(config.stderr).not.toContain(SLASHED);
   });
 });
 

@@ -101,6 +101,13 @@ describe("LLM provider configuration", () => {
     // A server a scorer names gets the scorer's key or none: not init's, nor EVALRUN_LLM_API_KEY, which are the
     // configured provider's.
     expect(http(resolveProvider({ baseUrl: "http://own/v1" }, env)).apiKey).toBeUndefined();
+    // Nor init()'s headers, which may hold that provider's key; its own headers it gets.
+    init({ baseUrl: "http://init/v1", headers: { "x-api-key": "gw-key-0123456789" } });
+    expect(http(resolveProvider({}, env)).headers).toEqual({ "x-api-key": "gw-key-0123456789" });
+    expect(
+      http(resolveProvider({ baseUrl: "http://own/v1", openAiDefaultHeaders: { "x-own": "1" } }, env))
+        .headers,
+    ).toEqual({ "x-own": "1" });
     init();
     const keyed = { ...env, EVALRUN_LLM_API_KEY: "sk-evalrun" };
     expect(http(resolveProvider({}, keyed)).apiKey).toBe("sk-evalrun");
@@ -169,6 +176,12 @@ describe("LLM provider configuration", () => {
     expect(thrown(() => resolveProvider({}, { EVALRUN_LLM_BASE_URL: "not a url" })).message).toContain(
       "EVALRUN_LLM_BASE_URL is not a URL (its value, 9 characters, is not shown in case it holds a secret).",
     );
+    // A header line or an id:secret key pasted there parses as a URL of a made-up scheme: only that is quoted.
+    const header = thrown(() =>
+      resolveProvider({}, { EVALRUN_LLM_BASE_URL: "Authorization: Bearer sk-HDR-0123456789" }),
+    );
+    expect(header.message).toContain('its value starts "authorization:" (the rest is not shown');
+    expect(`${header.message} ${header.hint}`).not.toContain("HDR");
     // A key in the URL's variable (the two swapped), or a password in a URL that does not parse, is not printed.
     const swapped = thrown(() => resolveProvider({}, { OPENAI_BASE_URL: "sk-SWAPPED-abcdef123456" }));
     expect(swapped.message).toContain("it looks like an API key");

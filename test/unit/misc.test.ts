@@ -8,7 +8,7 @@ import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
 import { codeFrame } from "../../src/loader/format-compile.js";
 import { readLinesSync } from "../../src/store/lines.js";
 import { sqliteProblem } from "../../src/store/sqlite-problem.js";
-import { environmentSecrets, redact } from "../../src/util/secrets.js";
+import { environmentSecrets, redact, rememberSecrets, withoutSecrets } from "../../src/util/secrets.js";
 import { userFrame } from "../../src/util/stack.js";
 import { closestName } from "../../src/util/suggest.js";
 
@@ -235,6 +235,45 @@ describe("secrets", () => {
     env.OPENAI_API_KEY = "sk-second-bbbbbbbb";
     expect(environmentSecrets(env)).toContain("sk-second-bbbbbbbb");
     expect(environmentSecrets(env)).not.toContain("sk-first-aaaaaaaa");
+  });
+
+  it("takes out a key echoed JSON-escaped (once or twice over) or without the whitespace HTTP trimmed", () => {
+    const key = 'sk-LEAK/TEST+abc=01"23\\x';
+    const body = JSON.stringify({ received: `Bearer ${key.replace(/\//g, "\\/").replace("+", "\\u002B")}` });
+    expect(body).not.toContain(key);
+    expect(redact(body, [key])).toBe('{"received":"Bearer [redacted]"}');
+    expect(redact(JSON.stringify(body), [key])).toBe(JSON.stringify('{"received":"Bearer [redacted]"}'));
+    expect(redact(JSON.stringify({ key }), [key])).toBe('{"key":"[redacted]"}');
+    expect(redact("Incorrect API key provided: sk-trailing-0123456789.", ["sk-trailing-0123456789\n"])).toBe(
+      "Incorrect API key provided: [redacted].",
+    );
+    // Text with backslashes but not the key is left as it is.
+    expect(redact('C:\\keys\\sk-other "x"', [key])).toBe('C:\\keys\\sk-other "x"');
+  });
+
+  it("reads lists of keys and base64 keys that start with a slash, and keeps paths readable", () => {
+    const env: NodeJS.ProcessEnv = {
+      OPENAI_API_KEYS: "sk-one-11111111,sk-two-22222222",
+      AWS_SECRET_ACCESS_KEY: "/LEAKaws+wJalrXUtnFEMIK7MDENGbPxRfiCYEXAM",
+      GOOGLE_APPLICATION_CREDENTIALS: "/home/ci/gcp-sa.json",
+    };
+    const secrets = environmentSecrets(env);
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        "sk-one-11111111",
+        "sk-two-22222222",
+        "/LEAKaws+wJalrXUtnFEMIK7MDENGbPxRfiCYEXAM",
+      ]),
+    );
+    expect(secrets).not.toContain("/home/ci/gcp-sa.json");
+  });
+
+  it("takes out keys given in code (init, a client, a scorer's options) as the environment's", () => {
+    rememberSecrets(["sk-given-in-code-123", "short"]);
+    expect(withoutSecrets('threw an object {"key":"sk-given-in-code-123"}')).toBe(
+      'threw an object {"key":"[redacted]"}',
+    );
+    expect(environmentSecrets({})).not.toContain("short");
   });
 });
 
