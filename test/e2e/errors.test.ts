@@ -1189,7 +1189,7 @@ Eval("given", {
     }
     writeFileSync(
       path.join(dir, "evalrun.config.mjs"),
-      "throw new Error(\"bad key \" + process.env.OPENAI_API_KEY);\n",
+      'throw new Error("bad key " + process.env.OPENAI_API_KEY);\n',
     );
     const config = await runCli(["--no-store"], { cwd: dir, env: { OPENAI_API_KEY: SLASHED } });
     expect(config.code).toBe(2);
