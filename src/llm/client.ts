@@ -1,6 +1,6 @@
 import { rememberSecrets } from "../util/secrets.js";
 import { type ProviderOptions, resolveProvider } from "./config.js";
-import { secretsOf } from "./errors.js";
+import { credentialsOf, secretsOf } from "./errors.js";
 import { createHttpClient } from "./http-client.js";
 import { getSettings } from "./settings.js";
 import type { LLMClient } from "./types.js";
@@ -37,8 +37,11 @@ export function clientFor(options: ProviderOptions = {}): ResolvedClient {
     rememberSecrets(secrets);
     return { client: provider.client, providerKey: key, secrets };
   }
-  const secrets = secretsOf(provider.config);
   // A scorer's own key is taken out of every recorded error too (a wrapper scorer may rethrow it in any shape).
-  rememberSecrets(secrets);
-  return { client: createHttpClient(provider.config), providerKey: provider.config.baseUrl, secrets };
+  rememberSecrets(credentialsOf(provider.config));
+  return {
+    client: createHttpClient(provider.config),
+    providerKey: provider.config.baseUrl,
+    secrets: secretsOf(provider.config),
+  };
 }

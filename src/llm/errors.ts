@@ -50,6 +50,26 @@ export function secretsOf(config: {
   return secrets.sort((a, b) => b.length - a.length);
 }
 
+/**
+ * The secrets of a provider configuration worth taking out of every recorded error, not only the provider's own:
+ * its key and the headers named as credentials (a Content-Type's "application/json" is no secret, and would be
+ * taken out of every task's error).
+ */
+export function credentialsOf(config: { apiKey?: unknown; headers?: unknown }): string[] {
+  const headers =
+    typeof config.headers === "object" && config.headers !== null
+      ? Object.fromEntries(
+          Object.entries(config.headers).filter(([name]) =>
+            /key|token|secret|auth|pass|cookie|signature|credential/i.test(name),
+          ),
+        )
+      : {};
+  return secretsOf({
+    apiKey: typeof config.apiKey === "string" ? config.apiKey : undefined,
+    headers: headers as Record<string, string>,
+  });
+}
+
 /** An LLM error whose message and hint never hold a secret. */
 export function llmError(
   code: EvalrunErrorCode,

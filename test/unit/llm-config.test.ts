@@ -8,6 +8,7 @@ import {
   resolveProvider,
 } from "../../src/llm/config.js";
 import { init } from "../../src/scorers/llm/init.js";
+import { withoutSecrets } from "../../src/util/secrets.js";
 
 afterEach(() => init());
 
@@ -101,6 +102,11 @@ describe("LLM provider configuration", () => {
     // A server a scorer names gets the scorer's key or none: not init's, nor EVALRUN_LLM_API_KEY, which are the
     // configured provider's.
     expect(http(resolveProvider({ baseUrl: "http://own/v1" }, env)).apiKey).toBeUndefined();
+    // init()'s credentials are taken out of every recorded error; its other headers are no secret.
+    init({ headers: { "Content-Type": "application/json", "x-api-key": "gw-secret-0123456789" } });
+    expect(withoutSecrets("sent application/json with gw-secret-0123456789")).toBe(
+      "sent application/json with [redacted]",
+    );
     // Nor init()'s headers, which may hold that provider's key; its own headers it gets.
     init({ baseUrl: "http://init/v1", headers: { "x-api-key": "gw-key-0123456789" } });
     expect(http(resolveProvider({}, env)).headers).toEqual({ "x-api-key": "gw-key-0123456789" });

@@ -2,7 +2,7 @@ import path from "node:path";
 import { EvalrunError, MAX_TIMER_MS } from "../../define/errors.js";
 import { getRegistry } from "../../define/registry.js";
 import { checkInteger, normalizeBaseUrl } from "../../llm/checks.js";
-import { secretsOf } from "../../llm/errors.js";
+import { credentialsOf } from "../../llm/errors.js";
 import { type InitOptions, setSettings } from "../../llm/settings.js";
 import { rememberSecrets } from "../../util/secrets.js";
 import { closestName } from "../../util/suggest.js";
@@ -35,15 +35,9 @@ export function init(options: InitOptions = {}): void {
   }
   // Its keys are taken out of every recorded error, as the environment's are: a client's or SDK's error (a
   // rejected plain object, an AggregateError) may quote them anywhere.
-  rememberSecrets([
-    ...secretsOf({ apiKey: options.apiKey, headers: plainHeaders(options.headers) }),
-    (options.client as { apiKey?: unknown } | undefined)?.apiKey,
-  ]);
+  rememberSecrets([...credentialsOf(options), (options.client as { apiKey?: unknown } | undefined)?.apiKey]);
   setSettings(options);
 }
-
-const plainHeaders = (headers: unknown): Record<string, string> =>
-  typeof headers === "object" && headers !== null ? (headers as Record<string, string>) : {};
 
 // Every option init() reads; the type makes this list complete.
 const KNOWN: Record<keyof InitOptions, true> = {
