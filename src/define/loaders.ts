@@ -249,9 +249,12 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
    * on, counting each CRLF inside the record's quotes (or to the end of the file, for a quote never closed) twice.
    */
   const failedRecordLine = (stoppedAt: number): number => {
-    if (!headerRead) return stoppedAt;
     const fileLines = text.split(/\r\n|\r|\n/);
-    let line = nextLine || 1 + headerLines;
+    // Empty lines before the header are skipped by csv-parse: the header (a record too) starts after them.
+    let headerStart = 1;
+    while (headerStart < fileLines.length && fileLines[headerStart - 1] === "") headerStart++;
+    if (!headerRead) return headerStart;
+    let line = nextLine || headerStart + headerLines;
     while (line < stoppedAt && fileLines[line - 1] === "") line++;
     return line;
   };
@@ -295,7 +298,13 @@ async function readCsv<T>(file: string | URL, options: CsvOptions): Promise<T[]>
     // A quoted field followed by another separator: a file written with every field quoted ("q";"a", as
     // spreadsheets and pandas' QUOTE_ALL write it), whose separator is not the one read with.
     const after = /^Invalid Closing Quote: got "(.)"/.exec(message)?.[1];
-    if (after !== undefined && options.delimiter === undefined && OTHER_SEPARATORS.includes(after)) {
+    // Only while reading the header: a header read whole has shown the separator, and the record is what is wrong.
+    if (
+      after !== undefined &&
+      !headerRead &&
+      options.delimiter === undefined &&
+      OTHER_SEPARATORS.includes(after)
+    ) {
       const sep = JSON.stringify(after);
       throw new EvalrunError(
         "BAD_DATA",

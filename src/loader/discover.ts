@@ -92,6 +92,7 @@ const NEAR_MISS_GLOB = "**/*{.evals,-eval,_eval,.Eval,.EVAL}.{ts,mts,cts,tsx,js,
 export async function nearMissEvalFiles(
   paths: string[],
   base: string,
+  exclude: { globs: readonly string[] | undefined; base: string },
 ): Promise<{ file: string; rename: string }[]> {
   const { default: fg } = await import("fast-glob");
   const found = new Set<string>();
@@ -106,6 +107,11 @@ export async function nearMissEvalFiles(
       onlyFiles: true,
     });
     for (const match of matches) found.add(path.normalize(match));
+  }
+  // Renamed, a file the config excludes would still not run.
+  if (exclude.globs && exclude.globs.length > 0) {
+    const excluded = await fg([...exclude.globs], { cwd: exclude.base, absolute: true, onlyFiles: true });
+    for (const file of excluded) found.delete(path.normalize(file));
   }
   return [...found].sort().map((file) => ({
     file,

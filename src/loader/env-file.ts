@@ -22,6 +22,7 @@ export function loadEnvFile(cwd: string, explicit: string | undefined, projectDi
     if (!existsSync(file)) file = projectFile;
   }
   lastFile = file;
+  lastCandidates = replaces;
   if (!existsSync(file)) {
     if (explicit === undefined) {
       forgetEarlier(replaces, new Set());
@@ -128,6 +129,13 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Variables loads of env files set, with the values they set and the file each came from. */
 const setByUs = new Map<string, { value: string; file: string }>();
 let lastFile: string | undefined;
+let lastCandidates: readonly string[] = [];
 
-/** The env file the last load read, or would have (watch mode restarts when it changes or appears). */
+/** The env file the last load read, or would have. */
 export const loadedEnvFile = (): string | undefined => lastFile;
+
+/**
+ * The env files the last load looked for (watch mode restarts when one changes or appears): the working
+ * directory's too while the project's is read, so that one made again there takes over.
+ */
+export const envFileCandidates = (): readonly string[] => lastCandidates;

@@ -250,7 +250,10 @@ export async function prepareRun(options: RunEvalsOptions): Promise<PreparedRun>
         : undefined,
   });
   if (files.length === 0 && !passWithNoEvals) {
-    const near = await nearMissEvalFiles(paths, settings.base);
+    const near = await nearMissEvalFiles(paths, settings.base, {
+      globs: config.exclude,
+      base: settings.loaded.dir,
+    });
     const shown = near
       .slice(0, 3)
       .map(({ file, rename }) => `${path.relative(cwd, file) || file} (to run it, name it ${rename})`);

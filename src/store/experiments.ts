@@ -99,6 +99,8 @@ export interface NewExperiment {
   selection?: string | null;
   /** A digest of the eval code it runs, when known. */
   code?: string | null;
+  /** Why it stopped, when an error stopped it (an imported failed run). */
+  failure?: string | null;
 }
 
 /** The experiments of one store: naming, creating, finding, listing and finishing them. */
@@ -132,10 +134,10 @@ export class Experiments {
     const insert = this.db.prepare(`
       INSERT INTO experiments (id, project, name, created, finished, status, source, git_commit, git_branch, git_dirty,
         evalrun_version, file, description, metadata, tags, trial_count, summary, base_experiment_id, owner_pid, owner_host,
-        selection, code)
+        selection, code, failure)
       VALUES (@id, @project, @name, @created, @finished, @status, @source, @git_commit, @git_branch, @git_dirty,
         @evalrun_version, @file, @description, @metadata, @tags, @trial_count, @summary, @base_experiment_id, @owner_pid, @owner_host,
-        @selection, @code)`);
+        @selection, @code, @failure)`);
     const create = this.db.transaction(() => {
       const status = input.status ?? "running";
       const record = {
@@ -161,6 +163,7 @@ export class Experiments {
         owner_host: status === "running" ? os.hostname() : null,
         selection: input.selection ?? null,
         code: input.code ?? null,
+        failure: input.failure ?? null,
       };
       const { lastInsertRowid } = insert.run(record);
       return Number(lastInsertRowid);
@@ -310,7 +313,8 @@ export class Experiments {
       .transaction(() => {
         const taken = this.db
           .prepare(
-            "UPDATE experiments SET status = 'running', finished = NULL, owner_pid = ?, owner_host = ? WHERE seq = ? AND status = 'interrupted'",
+            // Its failure was the last attempt's: this one may end otherwise (complete, killed).
+            "UPDATE experiments SET status = 'running', finished = NULL, failure = NULL, owner_pid = ?, owner_host = ? WHERE seq = ? AND status = 'interrupted'",
           )
           .run(process.pid, os.hostname(), seq);
         if (taken.changes === 0) return false;

@@ -28,6 +28,7 @@ export function exportHeader(e: Experiment): { evalrun_export: number; experimen
       trial_count: e.trialCount,
       // Only a run of some rows says which: an import without it is a run of every row (a default baseline).
       ...(e.selection !== null && { selection: e.selection }),
+      ...(e.failure !== null && { failure: e.failure }),
       summary: e.summary,
       base_experiment_id: e.baseExperimentId,
     },

@@ -94,6 +94,7 @@ interface Header {
   tags?: string[];
   trial_count?: number;
   selection?: string | null;
+  failure?: string | null;
   summary?: ExperimentSummary | null;
   base_experiment_id?: string | null;
 }
@@ -170,6 +171,7 @@ export async function importFile(
       tags: header?.tags ?? [],
       trialCount: header?.trial_count ?? 1,
       selection: typeof header?.selection === "string" ? header.selection : null,
+      failure: header?.status === "interrupted" && typeof header.failure === "string" ? header.failure : null,
       summary: header?.summary ?? null,
       baseExperimentId: header?.base_experiment_id ?? null,
     });

@@ -27,19 +27,26 @@ const SECRET_WORDS = new Set([
 ]);
 const SECRET_END = /(?:APIKEYS?|TOKENS?|SECRETS?|PASSWORDS?|PASSWD)$/;
 
+/** The shell's working directories: PWD is a secret word (MYSQL_PWD), not these. */
+const SHELL_DIRECTORIES = new Set(["PWD", "OLDPWD"]);
+
 function secretName(name: string): boolean {
   const upper = name.toUpperCase();
+  if (SHELL_DIRECTORIES.has(upper)) return false;
   return SECRET_END.test(upper) || upper.split("_").some((word) => SECRET_WORDS.has(word));
 }
+
+/** A name for several keys (OPENAI_API_KEYS=k1,k2, for rotation), whose value is a list of them. */
+const LIST_NAME = /(?:KEYS|TOKENS|SECRETS|PASSWORDS)$/;
 
 /** Shorter values are too likely to occur in ordinary text ("true", a port) to be taken out of it. */
 const MIN_SECRET = 8;
 
 /**
  * A path or a URL without credentials (GOOGLE_APPLICATION_CREDENTIALS, SSH_AUTH_SOCK, AUTH_URL) names, not hides.
- * A value with `+` or `=` is base64 (an AWS secret key may start with `/`), not a path.
+ * A value starting with `/` with no other `/` and a `+` or `=` is base64 (an AWS secret key may start so).
  */
-const NOT_SECRET = /^(?:[/~.][^+=]*$|[A-Za-z]:[\\/]|[a-z][a-z0-9+.-]*:\/\/[^@/\s]*(?:[/?#]|$))/;
+const NOT_SECRET = /^(?:[/~.](?=.*\/|[^+=]*$)|[A-Za-z]:[\\/]|[a-z][a-z0-9+.-]*:\/\/[^@/\s]*(?:[/?#]|$))/;
 
 /** The password of a URL with credentials (DATABASE_URL=postgres://app:pw@db/app), whatever the variable's name. */
 const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@/\s]+)@/i;
@@ -60,16 +67,38 @@ export function redact(
     for (const secret of given.trim() === given ? [given] : [given, given.trim()]) {
       if (secret.length < MIN_SECRET) continue;
       out = out.split(secret).join("[redacted]");
+      // In a URL's query or path (?key=ab%2Fcd).
+      const encoded = encodeURIComponent(secret);
+      if (encoded !== secret) out = out.split(encoded).join("[redacted]");
       // Quoted back inside JSON, a key may be escaped (`\/`, `\u002B`, a `"` always), once per encoding.
-      if (out.includes("\\")) out = out.replace(escapedPattern(secret), "[redacted]");
+      if (mayHoldEscaped(out, secret)) out = out.replace(escapedPattern(secret), "[redacted]");
     }
   }
   return out;
 }
 
+/** Whether an escape that could be one of the secret's characters is in the text: most errors hold none. */
+function mayHoldEscaped(text: string, secret: string): boolean {
+  let at = text.indexOf("\\");
+  if (at !== -1 && secret.includes("\\")) return true;
+  // One pass over the runs of backslashes (includes() of each escape crawled through a long run, once each).
+  while (at !== -1) {
+    let end = at + 1;
+    while (text.charCodeAt(end) === 92) end++;
+    const next = text[end];
+    if (next === "u" || (next !== undefined && !/[A-Za-z0-9]/.test(next) && secret.includes(next)))
+      return true;
+    at = text.indexOf("\\", end);
+  }
+  return false;
+}
+
 const escapedPatterns = new Map<string, RegExp>();
 
-/** The secret with any of its characters JSON-escaped, any number of times over (`\\/` is `/` escaped twice). */
+/**
+ * The secret with any of its characters JSON-escaped, up to three times over (`\\\/` is `/` escaped twice). The
+ * backslashes are counted, not `+`: in a long run of them, `\\+` backtracked over the run at each position.
+ */
 function escapedPattern(secret: string): RegExp {
   let pattern = escapedPatterns.get(secret);
   if (pattern === undefined) {
@@ -80,8 +109,8 @@ function escapedPattern(secret: string): RegExp {
         .map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit))
         .join("");
       const literal = char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-      const escapedChar = /[A-Za-z0-9]/.test(char) ? "" : `|\\\\+${literal}`;
-      source += char.length > 1 || code > 0xffff ? literal : `(?:${literal}${escapedChar}|\\\\+u${hex})`;
+      const escapedChar = /[A-Za-z0-9]/.test(char) ? "" : `|\\\\{1,7}${literal}`;
+      source += char.length > 1 || code > 0xffff ? literal : `(?:${literal}${escapedChar}|\\\\{1,7}u${hex})`;
     }
     pattern = new RegExp(source, "g");
     if (escapedPatterns.size > 100) escapedPatterns.clear();
@@ -116,7 +145,8 @@ export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string
     if (value.length >= MIN_SECRET && secretName(name) && !NOT_SECRET.test(value.trim())) {
       secrets.add(value);
       // A list of keys (OPENAI_API_KEYS=k1,k2 for rotation): each is quoted alone.
-      for (const part of value.split(/[\s,;]+/)) if (part.length >= MIN_SECRET) secrets.add(part);
+      if (LIST_NAME.test(name.toUpperCase()))
+        for (const part of value.split(/[\s,;]+/)) if (part.length >= MIN_SECRET) secrets.add(part);
     }
   }
   for (const secret of givenSecrets()) secrets.add(secret);

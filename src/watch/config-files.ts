@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { CONFIG_NAMES, findConfigFile, type LoadedConfig } from "../loader/config.js";
-import { loadedEnvFile } from "../loader/env-file.js";
+import { envFileCandidates } from "../loader/env-file.js";
 
 /** The files a watch session restarts for: the config in use, what it imports, and where a new one would go. */
 export class ConfigFiles {
@@ -57,8 +57,7 @@ export class ConfigFiles {
     if (this.explicit === false) return false;
     const deps = new Set([...(loaded?.file ? [loaded.file] : []), ...this.inputs(loaded)]);
     // The env file too: a model or key switched in .env applies from the restart.
-    const envFile = loadedEnvFile();
-    if (envFile) deps.add(envFile);
+    for (const envFile of envFileCandidates()) deps.add(envFile);
     const file = this.file();
     if (file) deps.add(file);
     const dirs = this.dirs();

@@ -513,6 +513,14 @@ Eval("one-then-fail", {
     expect(show.stdout).toMatch(
       /failed\s+\[BAD_DATA\] Eval "failing-stream": the data source threw after 2 rows: Error: connection reset/,
     );
+    // An export (a CI artifact) keeps why, and an import restores it.
+    const exported = await runCli(["export", "--eval", "failing-stream", stored[0]?.name ?? ""], {
+      cwd: dir,
+    });
+    writeFileSync(path.join(dir, "failed.jsonl"), exported.stdout);
+    expect((await runCli(["import", "failed.jsonl", "--store", "other.db"], { cwd: dir })).code).toBe(0);
+    const imported = await runCli(["experiments", "--store", "other.db"], { cwd: dir });
+    expect(imported.stdout).toMatch(/failing-stream\s.*\sfailed \(imported\)/);
   });
 });
 

@@ -193,6 +193,11 @@ describe("usage errors exit 2 with a clear message", () => {
     expect(near.stderr).toContain(
       `Files named almost so: ${path.join("src", "router.evals.ts")} (to run it, name it router.eval.ts).`,
     );
+    // Not one the config excludes: renamed, it would still not run.
+    writeFileSync(path.join(dir, "evalrun.config.mjs"), 'export default { exclude: ["src/**"] };\n');
+    const excluded = await runCli([], { cwd: dir });
+    expect(excluded.code).toBe(2);
+    expect(excluded.stderr).not.toContain("almost");
   });
 
   it("prints help with every flag and the version", async () => {

@@ -401,6 +401,31 @@ Eval("env", { data: [{ input: 1 }], task: () => process.env.MODE, scores: [funct
     expect(watch.output().slice(broken)).toContain("Stopped watching.");
   }, 90_000);
 
+  it("run from a subdirectory, switches to the project's .env when its own is deleted, and back when it is made again", async () => {
+    const dir = project({
+      "package.json": PACKAGE,
+      ".env": "MODE=root\n",
+      "evals/.env": "MODE=sub\n",
+      "evals/env.eval.ts": `import { Eval } from "evalrun";
+Eval("env", { data: [{ input: 1 }], task: () => process.env.MODE, scores: [function IsSub({ output }: { output: string }) { return output === "sub"; }, function IsRoot({ output }: { output: string }) { return output === "root"; }] });
+`,
+    });
+    const watch = watchCli([], { cwd: path.join(dir, "evals"), env: { MODE: undefined } });
+    expect(await watch.waitFor(IDLE, 0, 30_000)).toMatch(/IsSub\s+100\.0%/);
+    const removed = watch.mark();
+    watch.remove(".env");
+    const root = await watch.waitFor(IDLE, removed, 15_000);
+    expect(root).toMatch(/IsSub\s+0\.0%/);
+    expect(root).toMatch(/IsRoot\s+100\.0%/);
+    const made = watch.mark();
+    watch.write(".env", "MODE=sub\n");
+    const sub = await watch.waitFor(IDLE, made, 15_000);
+    expect(sub).toMatch(/IsSub\s+100\.0%/);
+    expect(sub).toMatch(/IsRoot\s+0\.0%/);
+    watch.child.kill("SIGTERM");
+    await watch.exited;
+  }, 90_000);
+
   it("does not let f mix an eval's old passing rows into a run of changed code that is still going", async () => {
     const dir = project({
       "package.json": PACKAGE,

@@ -219,6 +219,15 @@ describe("every loader", () => {
         /unclosed\.csv:5: not valid CSV \(Quote Not Closed/,
       );
     }
+    // Empty lines before the header, and a header whose quote is never closed.
+    const early = file("early.csv", "\ninput,expected\n\n\na,b,c\n");
+    expect((await failure(loadCsv(early))).message).toMatch(/early\.csv:5: not valid CSV/);
+    const first = file("first.csv", "\r\n\r\ninput,expected\r\nc,d,e\r\n");
+    expect((await failure(loadCsv(first))).message).toMatch(/first\.csv:4: not valid CSV/);
+    const header = file("header.csv", '"input","expe\r\ncted\r\na,b\r\n');
+    expect((await failure(loadCsv(header))).message).toMatch(
+      /header\.csv:1: not valid CSV \(Quote Not Closed/,
+    );
     const spaces = file("spaces-crlf.csv", 'input,expected\r\n"x\r\ny",a\r\n  \r\nb,b\r\n');
     expect((await failure(loadCsv(spaces))).message).toMatch(/spaces-crlf\.csv:4: line 4 holds only spaces/);
   });
@@ -283,6 +292,12 @@ describe("loadCsv", () => {
     );
     expect(quotedFailure.hint).toBe('Pass the separator: loadCsv(file, { delimiter: ";" }).');
     expect(await loadCsv(quotedSemi, { delimiter: ";" })).toEqual([{ input: "a", expected: "a" }]);
+    // A header read by commas has shown the separator: a bad record is told how to quote, not another separator.
+    const badRecord = await failure(
+      loadCsv(file("bad-quote.csv", 'input,expected\nq1,a1\n"What is 2+2?";"x",4\n')),
+    );
+    expect(badRecord.message).toContain('bad-quote.csv:3: not valid CSV (Invalid Closing Quote: got ";").');
+    expect(badRecord.hint).not.toContain("delimiter");
     // A quoted header name is one column by the writer's own say.
     expect(await loadCsv(file("one.csv", '"question; short"\nwhy?\n'))).toEqual([
       { "question; short": "why?" },

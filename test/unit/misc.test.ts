@@ -247,6 +247,7 @@ describe("secrets", () => {
     expect(redact("Incorrect API key provided: sk-trailing-0123456789.", ["sk-trailing-0123456789\n"])).toBe(
       "Incorrect API key provided: [redacted].",
     );
+    expect(redact("GET /v1?key=sk-LEAK%2FTEST%2Babc%3D01%2223%5Cx", [key])).toBe("GET /v1?key=[redacted]");
     // Text with backslashes but not the key is left as it is.
     expect(redact('C:\\keys\\sk-other "x"', [key])).toBe('C:\\keys\\sk-other "x"');
   });
@@ -266,6 +267,15 @@ describe("secrets", () => {
       ]),
     );
     expect(secrets).not.toContain("/home/ci/gcp-sa.json");
+    // The shell's directories are paths, with a + in them too; a list is split only under a name for several keys.
+    const others = environmentSecrets({
+      PWD: "/home/me/c++/proj",
+      OLDPWD: "/home/me/a=b",
+      C_PATH_TOKEN: "/opt/c++/lib",
+      TOKEN_SCOPES: "repo read:org workflow",
+      MYSQL_PWD: "mysql-pwd-22",
+    });
+    expect(others.sort()).toEqual(["mysql-pwd-22", "repo read:org workflow"]);
   });
 
   it("takes out keys given in code (init, a client, a scorer's options) as the environment's", () => {

@@ -235,14 +235,18 @@ describe("resuming", () => {
     const first = openStore(file).db;
     const second = openStore(file).db;
     const experiment = newExperiment(first, "run");
-    first.prepare("UPDATE experiments SET status = 'interrupted' WHERE seq = ?").run(experiment.seq);
+    // A run its data stopped: the resume is a new attempt, which may end otherwise (killed, complete).
+    first
+      .prepare("UPDATE experiments SET status = 'interrupted', failure = '[BAD_DATA] db down' WHERE seq = ?")
+      .run(experiment.seq);
     expect(new Experiments(first).reopen(experiment.seq)).toBe(true);
     expect(new Experiments(second).reopen(experiment.seq)).toBe(false);
     expect(
-      first.prepare("SELECT status, owner_pid FROM experiments WHERE seq = ?").get(experiment.seq),
+      first.prepare("SELECT status, owner_pid, failure FROM experiments WHERE seq = ?").get(experiment.seq),
     ).toEqual({
       status: "running",
       owner_pid: process.pid,
+      failure: null,
     });
     first.close();
     second.close();
