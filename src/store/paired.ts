@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { WorstRow } from "../gate/types.js";
 import { stable } from "../summary/stable.js";
-import { chosenResultsOf, PER_ROW, sameRowsIn } from "./compare.js";
+import { BOTH, chosenResultsOf, PER_ROW, sameRowsIn } from "./compare.js";
 
 /** One score's per-row values. */
 export interface ScoreRows {
@@ -27,16 +27,14 @@ export function scoreRows(
   seq: number,
   baselineSeq: number | null,
 ): Map<string, ScoreRows> {
-  const query =
+  const rows =
     baselineSeq === null
-      ? db.prepare(`WITH a AS (${PER_ROW}) SELECT name, v AS after, n, NULL AS before FROM a`)
-      : db.prepare(
-          `WITH a AS (${PER_ROW}), b AS (${PER_ROW})
-           SELECT a.name AS name, a.v AS after, a.n AS n, b.v AS before FROM a LEFT JOIN b USING (row_key, name)`,
-        );
-  const args = baselineSeq === null ? [seq] : [seq, baselineSeq];
+      ? db.prepare(`WITH a AS (${PER_ROW}) SELECT name, v AS after, n, NULL AS before FROM a`).iterate(seq)
+      : db
+          .prepare(`SELECT name, va AS after, na AS n, vb AS before FROM (${BOTH}) WHERE va IS NOT NULL`)
+          .iterate({ newer: seq, baseline: baselineSeq });
   const byScore = new Map<string, { values: number[]; diffs: number[]; weights: number[] }>();
-  for (const r of query.iterate(...args) as Iterable<{
+  for (const r of rows as Iterable<{
     name: string;
     after: number;
     n: number;
@@ -65,11 +63,14 @@ export function worstRows(
 ): WorstRow[] {
   const rows = db
     .prepare(
-      `WITH a AS (${PER_ROW}), b AS (${PER_ROW})
-       SELECT a.row_key AS rowKey, b.v AS before, a.v AS after FROM a JOIN b USING (row_key, name)
-       WHERE a.name = ? AND a.v < b.v - 1e-9 ORDER BY a.v - b.v ASC, a.row_key LIMIT ?`,
+      `SELECT row_key AS rowKey, vb AS before, va AS after FROM (${BOTH})
+       WHERE name = @score AND va < vb - 1e-9 ORDER BY va - vb ASC, row_key LIMIT @limit`,
     )
-    .all(seq, baselineSeq, score, limit) as Array<{ rowKey: string; before: number; after: number }>;
+    .all({ newer: seq, baseline: baselineSeq, score, limit }) as Array<{
+    rowKey: string;
+    before: number;
+    after: number;
+  }>;
   const keys = rows.map((r) => r.rowKey);
   // Each row's lowest result by this score, and the baseline's result of that same row.
   const nows = chosenResultsOf(db, seq, new Map(keys.map((key) => [key, { kind: "lowest", score }])));

@@ -15,5 +15,12 @@ export function makeDirs(dir: string): void {
     at = parent;
   }
   if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`${at} is a file, not a directory`);
-  for (const made of missing) mkdirSync(made);
+  for (const made of missing) {
+    try {
+      mkdirSync(made);
+    } catch (error) {
+      // Another process made it in between (two runs started at once in a fresh checkout): it exists, as wanted.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(made).isDirectory()) throw error;
+    }
+  }
 }

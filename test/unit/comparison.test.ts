@@ -245,3 +245,26 @@ describe("the experiment index of a re-run", () => {
     db.close();
   });
 });
+
+describe("which row means are kept as an index", () => {
+  const scores = (names: number, from: number, count: number) => {
+    const s: Record<string, number> = {};
+    for (let n = from; n < from + count; n++) s[`s${n % names}`] = 0.5;
+    return s;
+  };
+
+  it("keeps thousands of score names filled on every row (the SQL instead took minutes), not mostly empty ones", () => {
+    // Asked after each row, as the ledger asks it (the first row's 1,024 allocated slots made it look empty).
+    const dense = new RowMeans();
+    let dropped = false;
+    for (let row = 0; row < 200; row++) {
+      dense.add(`k${row}`, scores(4_000, 0, 4_000));
+      dropped ||= dense.oversized;
+    }
+    expect(dropped).toBe(false);
+    const sparse = new RowMeans();
+    // A score name per category, one on each row: 2,100 names × 2,100 rows, one in 2,100 filled.
+    for (let row = 0; row < 2_100; row++) sparse.add(`k${row}`, scores(4_000, row, 1));
+    expect(sparse.oversized).toBe(true);
+  });
+});
