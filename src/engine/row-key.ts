@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { configure } from "safe-stable-stringify";
 import type { EvalCase } from "../define/types.js";
 import { storableJson } from "../util/storable-json.js";
@@ -24,11 +24,55 @@ export function rowKey(row: { input: unknown; id?: unknown }, inputDigest?: stri
     // JSON gives every Map and Set "{}", so rows of Map inputs all had one key (compared as one row). Only text
     // with an empty object can hold one: other inputs keep the key they always had.
     if (text?.includes("{}")) text = canonical(input, withEntries);
-  } catch {
+  } catch (error) {
+    // Nested deeper than JSON can go: every such input is stored as one placeholder, and shared its key.
+    if (error instanceof RangeError) return `h:${deepDigest(input).slice(0, 16)}`;
     // A toJSON or getter that throws: the input as the store keeps it.
     text = storableJson(input);
   }
   return `h:${hash("sha1", text ?? String(input), "hex").slice(0, 16)}`;
+}
+
+/**
+ * SHA-1 of a value walked without recursion (objects' keys sorted, Maps and Sets by their entries in order), for
+ * inputs too deep for JSON. Not their JSON's digest: such an input has no JSON, so no other key can equal it.
+ */
+function deepDigest(value: unknown): string {
+  const digest = createHash("sha1").update("\u0001deep");
+  const stack: unknown[] = [value];
+  const open = new Set<object>();
+  const CLOSE = Symbol("close");
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === "object" && item !== null && (item as { [CLOSE]?: object })[CLOSE] !== undefined) {
+      open.delete((item as { [CLOSE]: object })[CLOSE]);
+      digest.update(")");
+      continue;
+    }
+    if (typeof item !== "object" || item === null) {
+      digest.update(`${typeof item}:${typeof item === "string" ? JSON.stringify(item) : String(item)};`);
+      continue;
+    }
+    if (open.has(item)) {
+      digest.update("[Circular];");
+      continue;
+    }
+    open.add(item);
+    stack.push({ [CLOSE]: item });
+    const children: unknown[] = [];
+    if (Array.isArray(item)) {
+      digest.update("[(");
+      children.push(...item);
+    } else if (item instanceof Map || item instanceof Set) {
+      digest.update(item instanceof Map ? "Map(" : "Set(");
+      for (const entry of item) children.push(entry);
+    } else {
+      digest.update("{(");
+      for (const key of Object.keys(item).sort()) children.push(key, (item as Record<string, unknown>)[key]);
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return digest.digest("hex");
 }
 
 /** A Map or Set as its entries, in the order of their canonical JSON (as an object's keys are sorted). */

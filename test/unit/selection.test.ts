@@ -136,6 +136,22 @@ describe("rowKey", () => {
     expect(keyOf(new Map())).not.toBe(keyOf({}));
   });
 
+  it("tells apart inputs nested deeper than JSON can go (each was stored as one placeholder, with its key)", () => {
+    const nested = (depth: number, leaf: unknown) => {
+      let value: unknown = leaf;
+      for (let i = 0; i < depth; i++) value = { child: value, [`k${i % 3}`]: i };
+      return value;
+    };
+    const keys = [nested(6_000, "a"), nested(6_000, "b"), nested(7_000, "a")].map((input) =>
+      rowKey({ input }),
+    );
+    expect(new Set(keys).size).toBe(3);
+    expect(rowKey({ input: nested(6_000, "a") })).toBe(keys[0]);
+    const cyclic: Record<string, unknown> = nested(6_000, "a") as Record<string, unknown>;
+    cyclic.self = cyclic;
+    expect(rowKey({ input: cyclic })).toMatch(/^h:[0-9a-f]{16}$/);
+  });
+
   it("keeps the key other inputs always had: SHA-1 of their canonical JSON, empty objects included", () => {
     expect(rowKey({ input: { b: 1, a: {} } })).toBe(sha1Key('{"a":{},"b":1}'));
     expect(rowKey({ input: [1, { x: [] }] })).toBe(sha1Key('[1,{"x":[]}]'));
