@@ -44,9 +44,10 @@ const MIN_SECRET = 8;
 
 /**
  * A path or a URL without credentials (GOOGLE_APPLICATION_CREDENTIALS, SSH_AUTH_SOCK, AUTH_URL) names, not hides.
- * A value starting with `/` with no other `/` and a `+` or `=` is base64 (an AWS secret key may start so).
+ * A value of `/` and then only base64 with a `+` or `=` and no other `/` is a key (an AWS secret key may start so).
  */
-const NOT_SECRET = /^(?:[/~.](?=.*\/|[^+=]*$)|[A-Za-z]:[\\/]|[a-z][a-z0-9+.-]*:\/\/[^@/\s]*(?:[/?#]|$))/;
+const NOT_SECRET =
+  /^(?:[/~.](?=.*\/|[^+=]*$|.*[^A-Za-z0-9+=])|[A-Za-z]:[\\/]|[a-z][a-z0-9+.-]*:\/\/[^@/\s]*(?:[/?#]|$))/;
 
 /** The password of a URL with credentials (DATABASE_URL=postgres://app:pw@db/app), whatever the variable's name. */
 const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@/\s]+)@/i;
@@ -66,16 +67,29 @@ export function redact(
     // HTTP trims a header's value: a key read with a trailing newline or space comes back without it.
     for (const secret of given.trim() === given ? [given] : [given, given.trim()]) {
       if (secret.length < MIN_SECRET) continue;
-      out = out.split(secret).join("[redacted]");
-      // In a URL's query or path (?key=ab%2Fcd).
-      const encoded = encodeURIComponent(secret);
-      if (encoded !== secret) out = out.split(encoded).join("[redacted]");
-      // Quoted back inside JSON, a key may be escaped (`\/`, `\u002B`, a `"` always), once per encoding.
-      if (mayHoldEscaped(out, secret)) out = out.replace(escapedPattern(secret), "[redacted]");
+      for (const form of plainForms(secret)) out = out.split(form).join("[redacted]");
+      // Quoted back inside JSON, a key may be escaped (`\/`, `\u002B`, `\n`, a `"` always), once per encoding.
+      if (mayHoldEscaped(out, secret))
+        for (const pattern of escapedPatterns(secret)) out = out.replace(pattern, "[redacted]");
     }
   }
   return out;
 }
+
+/** The secret as it is, and percent-encoded in a URL (upper- or lowercase hex, `/` kept or not: ?key=ab%2Fcd). */
+function plainForms(secret: string): string[] {
+  const encoded = encodeURIComponent(secret);
+  if (encoded === secret) return [secret];
+  const forms = new Set([secret]);
+  for (const form of [encoded, encoded.replace(/%2F/g, "/")]) {
+    forms.add(form);
+    forms.add(form.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+  }
+  return [...forms];
+}
+
+/** JSON's short escapes of control characters. */
+const SHORT_ESCAPES: Record<string, string> = { "\n": "n", "\r": "r", "\t": "t", "\b": "b", "\f": "f" };
 
 /** Whether an escape that could be one of the secret's characters is in the text: most errors hold none. */
 function mayHoldEscaped(text: string, secret: string): boolean {
@@ -86,37 +100,60 @@ function mayHoldEscaped(text: string, secret: string): boolean {
     let end = at + 1;
     while (text.charCodeAt(end) === 92) end++;
     const next = text[end];
-    if (next === "u" || (next !== undefined && !/[A-Za-z0-9]/.test(next) && secret.includes(next)))
-      return true;
+    if (next !== undefined) {
+      if (next === "u" || (!/[A-Za-z0-9]/.test(next) && secret.includes(next))) return true;
+      for (const [control, letter] of Object.entries(SHORT_ESCAPES))
+        if (next === letter && secret.includes(control)) return true;
+    }
     at = text.indexOf("\\", end);
   }
   return false;
 }
 
-const escapedPatterns = new Map<string, RegExp>();
+const escapedCache = new Map<string, RegExp[]>();
 
 /**
- * The secret with any of its characters JSON-escaped, up to three times over (`\\\/` is `/` escaped twice). The
- * backslashes are counted, not `+`: in a long run of them, `\\+` backtracked over the run at each position.
+ * The secret in a JSON string escaped once, twice and three times over (a body quoted in a message quoted in a
+ * report), a pattern for each depth d. What JSON must escape takes an exact number of backslashes at a depth: a
+ * backslash 2^d, a `"` 2^d - 1, `\n` 2^(d-1). What an encoder may escape or not (`\/`, `\u002B`) takes up to
+ * 2^d - 1 before it, and a run of them always ends at the character or its `u`. Exact counts where a run could
+ * end in the next backslash keep a key with backslashes in a row from being matched in many ways: with any count
+ * allowed, 8 in a row took 20 s a text.
  */
-function escapedPattern(secret: string): RegExp {
-  let pattern = escapedPatterns.get(secret);
-  if (pattern === undefined) {
-    let source = "";
-    for (const char of secret) {
-      const code = char.charCodeAt(0);
-      const hex = [...code.toString(16).padStart(4, "0")]
-        .map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit))
-        .join("");
-      const literal = char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-      const escapedChar = /[A-Za-z0-9]/.test(char) ? "" : `|\\\\{1,7}${literal}`;
-      source += char.length > 1 || code > 0xffff ? literal : `(?:${literal}${escapedChar}|\\\\{1,7}u${hex})`;
-    }
-    pattern = new RegExp(source, "g");
-    if (escapedPatterns.size > 100) escapedPatterns.clear();
-    escapedPatterns.set(secret, pattern);
+function escapedPatterns(secret: string): RegExp[] {
+  let patterns = escapedCache.get(secret);
+  if (patterns === undefined) {
+    patterns = [1, 2, 3].map((depth) => {
+      const exactly = (n: number) => `\\\\{${n}}`;
+      const upTo = (n: number) => `\\\\{1,${n}}`;
+      let source = "";
+      for (const char of secret) {
+        const code = char.charCodeAt(0);
+        if (char.length > 1) {
+          source += char;
+          continue;
+        }
+        const hex = [...code.toString(16).padStart(4, "0")]
+          .map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit))
+          .join("");
+        const forms = [`${upTo(2 ** (depth - 1))}u${hex}`];
+        const literal = char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+        if (char === "\\") forms.push(exactly(2 ** depth));
+        else if (char === '"') forms.push(`${exactly(2 ** depth - 1)}"`);
+        else if (SHORT_ESCAPES[char] !== undefined)
+          forms.push(`${exactly(2 ** (depth - 1))}${SHORT_ESCAPES[char]}`);
+        else if (code >= 0x20) {
+          forms.push(literal);
+          if (!/[A-Za-z0-9]/.test(char)) forms.push(`${upTo(2 ** depth - 1)}${literal}`);
+        }
+        source += `(?:${forms.join("|")})`;
+      }
+      return new RegExp(source, "g");
+    });
+    if (escapedCache.size > 100) escapedCache.clear();
+    escapedCache.set(secret, patterns);
   }
-  return pattern;
+  return patterns;
 }
 
 /** The names looked at, kept while the environment has the same names; values are read at every call. */

@@ -239,15 +239,28 @@ describe("secrets", () => {
 
   it("takes out a key echoed JSON-escaped (once or twice over) or without the whitespace HTTP trimmed", () => {
     const key = 'sk-LEAK/TEST+abc=01"23\\x';
-    const body = JSON.stringify({ received: `Bearer ${key.replace(/\//g, "\\/").replace("+", "\\u002B")}` });
+    // As PHP's json_encode writes it (`\/`) with .NET's `\u002B`: once escaped; and that text quoted in a message.
+    const body = JSON.stringify({ received: `Bearer ${key}` })
+      .replace(/\//g, "\\/")
+      .replace("+", "\\u002B");
     expect(body).not.toContain(key);
     expect(redact(body, [key])).toBe('{"received":"Bearer [redacted]"}');
     expect(redact(JSON.stringify(body), [key])).toBe(JSON.stringify('{"received":"Bearer [redacted]"}'));
     expect(redact(JSON.stringify({ key }), [key])).toBe('{"key":"[redacted]"}');
+    // A multi-line key (a PEM) escaped by JSON, twice over too.
+    const pem = "-----BEGIN KEY-----\nMIIEabc123\n-----END KEY-----";
+    expect(redact(JSON.stringify({ pem }), [pem])).toBe('{"pem":"[redacted]"}');
+    expect(redact(JSON.stringify(JSON.stringify({ pem })), [pem])).toBe(
+      JSON.stringify('{"pem":"[redacted]"}'),
+    );
     expect(redact("Incorrect API key provided: sk-trailing-0123456789.", ["sk-trailing-0123456789\n"])).toBe(
       "Incorrect API key provided: [redacted].",
     );
     expect(redact("GET /v1?key=sk-LEAK%2FTEST%2Babc%3D01%2223%5Cx", [key])).toBe("GET /v1?key=[redacted]");
+    expect(redact("GET /v1?key=sk-LEAK/TEST%2babc%3d01%2223%5cx", [key])).toBe("GET /v1?key=[redacted]");
+    // A key of backslashes in a row, against a text of them: no time blown up on ways to split the run.
+    const slashes = `sk-${"\\".repeat(12)}-0123`;
+    expect(redact(`${"\\".repeat(5_000)}u`, [slashes])).toBe(`${"\\".repeat(5_000)}u`);
     // Text with backslashes but not the key is left as it is.
     expect(redact('C:\\keys\\sk-other "x"', [key])).toBe('C:\\keys\\sk-other "x"');
   });
@@ -272,6 +285,7 @@ describe("secrets", () => {
       PWD: "/home/me/c++/proj",
       OLDPWD: "/home/me/a=b",
       C_PATH_TOKEN: "/opt/c++/lib",
+      AUTH_REDIRECT: "/auth?provider=github",
       TOKEN_SCOPES: "repo read:org workflow",
       MYSQL_PWD: "mysql-pwd-22",
     });
