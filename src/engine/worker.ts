@@ -92,8 +92,10 @@ function escaped(error: unknown): void {
       ? "a task after its row ended"
       : "the eval code in a worker thread, outside any row";
   failure.message = `An error escaped ${source} (a promise nobody awaited, or a throw in a callback): ${failure.message}`;
-  if (row) strays.set(id, failure);
-  else post({ t: "stray", error: failure });
+  // The first error a row lets escape is kept: it is usually the cause, and later ones its consequences.
+  if (row) {
+    if (!strays.has(id)) strays.set(id, failure);
+  } else post({ t: "stray", error: failure });
 }
 
 /** Imports a bundle once; imports run one at a time because the registry attributes them to one file. */

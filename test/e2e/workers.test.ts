@@ -419,6 +419,10 @@ Eval("rude", {
   task: async (i: number) => {
     if (i === 1) process.exit(3);
     if (i === 4) void Promise.reject(new Error("nobody awaited this"));
+    if (i === 5) {
+      setTimeout(() => { throw new Error("first: the root cause"); }, 1);
+      setTimeout(() => { throw new Error("second: a consequence"); }, 5);
+    }
     await new Promise((r) => setTimeout(r, 20));
     return i;
   },
@@ -428,17 +432,19 @@ Eval("rude", {
     });
     const result = await runCli(["--workers", "2", "--store", "s.db"], { cwd: dir });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/rows\s+6 · 2 errors/);
+    expect(result.stdout).toMatch(/rows\s+6 · 3 errors/);
     const failed = storedRows(path.join(dir, "s.db"))
       .map((r) => JSON.parse(r.event))
       .filter((r) => r.error)
       .sort((a, b) => a.row_index - b.row_index);
-    expect(failed.map((r) => r.row_index)).toEqual([1, 4]);
+    expect(failed.map((r) => r.row_index)).toEqual([1, 4, 5]);
     expect(failed[0].error.message).toContain(
       "ProcessExit: process.exit(3) was called; under evalrun it ends this row, not the run",
     );
     expect(failed[1].error.message).toContain("An error escaped the task");
     expect(failed[1].error.message).toContain("nobody awaited this");
+    // The first error a row lets escape, usually the cause; not the last.
+    expect(failed[2].error.message).toContain("first: the root cause");
   });
 
   it("names an error a file's top-level code leaves in each worker thread once, as the eval code's, not a task's", async () => {
