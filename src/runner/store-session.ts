@@ -207,7 +207,10 @@ export class StoreSession {
       intents.push({ definition, info, source, baseline });
     }
     this.refuseEmpty(intents, skipped);
-    const planned = intents.map((intent) => this.begin(intent));
+    // One time for the run's evals: outside git their default name is a timestamp to the second, and evals
+    // created across a second's tick got two names for one run.
+    const now = new Date();
+    const planned = intents.map((intent) => this.begin(intent, now));
     return { planned, skipped };
   }
 
@@ -301,7 +304,7 @@ export class StoreSession {
     }
   }
 
-  private begin(intent: Intent): PlannedEval {
+  private begin(intent: Intent, now: Date): PlannedEval {
     const { definition, info, source, baseline } = intent;
     const db = this.store.db;
     let experiment: Experiment;
@@ -337,7 +340,7 @@ export class StoreSession {
       }
       experiment = this.experiments.create({
         project: definition.name,
-        name: e.experimentName ?? this.experiments.defaultName(definition.name, this.options.git, new Date()),
+        name: e.experimentName ?? this.experiments.defaultName(definition.name, this.options.git, now),
         git: this.options.git,
         evalrunVersion: this.options.evalrunVersion,
         file: definition.file ? path.relative(this.options.root, definition.file) : null,
