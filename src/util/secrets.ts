@@ -61,99 +61,107 @@ export function redact(
   text: string,
   secrets: ReadonlyArray<string | undefined> | string | undefined,
 ): string {
-  let out = text;
+  const forms: string[] = [];
+  const needles: string[] = [];
   for (const given of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
     if (given === undefined) continue;
     // HTTP trims a header's value: a key read with a trailing newline or space comes back without it.
     for (const secret of given.trim() === given ? [given] : [given, given.trim()]) {
       if (secret.length < MIN_SECRET) continue;
-      for (const form of plainForms(secret)) out = out.split(form).join("[redacted]");
-      // Quoted back inside JSON, a key may be escaped (`\/`, `\u002B`, `\n`, a `"` always), once per encoding.
-      if (mayHoldEscaped(out, secret))
-        for (const pattern of escapedPatterns(secret)) out = out.replace(pattern, "[redacted]");
+      const found = plainForms(secret);
+      forms.push(...found.forms);
+      needles.push(...found.needles);
     }
   }
-  return out;
+  if (forms.length === 0) return text;
+  if (!text.includes("\\")) {
+    let out = text;
+    for (const form of forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
+    return out;
+  }
+  return redactEscaped(text, needles);
 }
 
+/** Per secret: its forms, and each read through its escapes. Bounded for a watch session's changing .env. */
+const formsCache = new Map<string, { forms: string[]; needles: string[] }>();
+
 /** The secret as it is, and percent-encoded in a URL (upper- or lowercase hex, `/` kept or not: ?key=ab%2Fcd). */
-function plainForms(secret: string): string[] {
-  const encoded = encodeURIComponent(secret);
-  if (encoded === secret) return [secret];
-  const forms = new Set([secret]);
-  for (const form of [encoded, encoded.replace(/%2F/g, "/")]) {
-    forms.add(form);
-    forms.add(form.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+function plainForms(secret: string): { forms: string[]; needles: string[] } {
+  let cached = formsCache.get(secret);
+  if (cached === undefined) {
+    const forms = new Set([secret]);
+    const encoded = encodeURIComponent(secret);
+    for (const form of encoded === secret ? [] : [encoded, encoded.replace(/%2F/g, "/")]) {
+      forms.add(form);
+      forms.add(form.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+    }
+    const all = [...forms];
+    cached = { forms: all, needles: all.map((form) => (form.includes("\\") ? unescaped(form).flat : form)) };
+    if (formsCache.size > 10_000) formsCache.clear();
+    formsCache.set(secret, cached);
   }
-  return [...forms];
+  return cached;
 }
 
 /** JSON's short escapes of control characters. */
-const SHORT_ESCAPES: Record<string, string> = { "\n": "n", "\r": "r", "\t": "t", "\b": "b", "\f": "f" };
-
-/** Whether an escape that could be one of the secret's characters is in the text: most errors hold none. */
-function mayHoldEscaped(text: string, secret: string): boolean {
-  let at = text.indexOf("\\");
-  if (at !== -1 && secret.includes("\\")) return true;
-  // One pass over the runs of backslashes (includes() of each escape crawled through a long run, once each).
-  while (at !== -1) {
-    let end = at + 1;
-    while (text.charCodeAt(end) === 92) end++;
-    const next = text[end];
-    if (next !== undefined) {
-      if (next === "u" || (!/[A-Za-z0-9]/.test(next) && secret.includes(next))) return true;
-      for (const [control, letter] of Object.entries(SHORT_ESCAPES))
-        if (next === letter && secret.includes(control)) return true;
-    }
-    at = text.indexOf("\\", end);
-  }
-  return false;
-}
-
-const escapedCache = new Map<string, RegExp[]>();
+const SHORT_ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
 
 /**
- * The secret in a JSON string escaped once, twice and three times over (a body quoted in a message quoted in a
- * report), a pattern for each depth d. What JSON must escape takes an exact number of backslashes at a depth: a
- * backslash 2^d, a `"` 2^d - 1, `\n` 2^(d-1). What an encoder may escape or not (`\/`, `\u002B`) takes up to
- * 2^d - 1 before it, and a run of them always ends at the character or its `u`. Exact counts where a run could
- * end in the next backslash keep a key with backslashes in a row from being matched in many ways: with any count
- * allowed, 8 in a row took 20 s a text.
+ * A text with every escape read as the character it stands for, whatever the number of backslashes before it
+ * (`\/`, `\\\/`, `\u002B`, `\\n`: JSON once or many times over, by any encoder), and where each character of it
+ * came from in the text. A run of backslashes at the end is dropped.
  */
-function escapedPatterns(secret: string): RegExp[] {
-  let patterns = escapedCache.get(secret);
-  if (patterns === undefined) {
-    patterns = [1, 2, 3].map((depth) => {
-      const exactly = (n: number) => `\\\\{${n}}`;
-      const upTo = (n: number) => `\\\\{1,${n}}`;
-      let source = "";
-      for (const char of secret) {
-        const code = char.charCodeAt(0);
-        if (char.length > 1) {
-          source += char;
-          continue;
-        }
-        const hex = [...code.toString(16).padStart(4, "0")]
-          .map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit))
-          .join("");
-        const forms = [`${upTo(2 ** (depth - 1))}u${hex}`];
-        const literal = char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-        if (char === "\\") forms.push(exactly(2 ** depth));
-        else if (char === '"') forms.push(`${exactly(2 ** depth - 1)}"`);
-        else if (SHORT_ESCAPES[char] !== undefined)
-          forms.push(`${exactly(2 ** (depth - 1))}${SHORT_ESCAPES[char]}`);
-        else if (code >= 0x20) {
-          forms.push(literal);
-          if (!/[A-Za-z0-9]/.test(char)) forms.push(`${upTo(2 ** depth - 1)}${literal}`);
-        }
-        source += `(?:${forms.join("|")})`;
-      }
-      return new RegExp(source, "g");
-    });
-    if (escapedCache.size > 100) escapedCache.clear();
-    escapedCache.set(secret, patterns);
+function unescaped(text: string): { flat: string; from: Int32Array; to: Int32Array } {
+  const chars: string[] = [];
+  const from = new Int32Array(text.length);
+  const to = new Int32Array(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
+    const start = i;
+    let char = text[i] as string;
+    if (char === "\\") {
+      while (text[i] === "\\") i++;
+      if (i >= text.length) break;
+      char = text[i] as string;
+      const hex = char === "u" ? text.slice(i + 1, i + 5) : "";
+      if (/^[0-9a-fA-F]{4}$/.test(hex)) {
+        char = String.fromCharCode(Number.parseInt(hex, 16));
+        i += 4;
+      } else char = SHORT_ESCAPES[char] ?? char;
+    }
+    i++;
+    chars.push(char);
+    from[n] = start;
+    to[n] = i;
+    n++;
   }
-  return patterns;
+  return { flat: chars.join(""), from, to };
+}
+
+/**
+ * Redacts a text holding escapes: each key is looked for in the text read through its escapes (the key read the
+ * same way), so that a key JSON-escaped any number of times over, by any encoder, is found, and the whole of its
+ * escaped form is taken out (a key starting `/` taken out of `\/...` left a backslash that broke the JSON). One
+ * pass over the text, then a search per key: patterns per key and depth cost 45 s over 2,000 errors with 90 keys.
+ */
+function redactEscaped(text: string, needles: readonly string[]): string {
+  const { flat, from, to } = unescaped(text);
+  const spans: Array<[number, number]> = [];
+  for (const needle of needles) {
+    if (needle.length < MIN_SECRET / 2) continue;
+    for (let at = flat.indexOf(needle); at !== -1; at = flat.indexOf(needle, at + needle.length))
+      spans.push([from[at] as number, to[at + needle.length - 1] as number]);
+  }
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let done = 0;
+  for (const [start, end] of spans) {
+    if (end <= done) continue;
+    out += `${text.slice(done, Math.max(start, done))}${start >= done ? "[redacted]" : ""}`;
+    done = end;
+  }
+  return out + text.slice(done);
 }
 
 /** The names looked at, kept while the environment has the same names; values are read at every call. */

@@ -261,6 +261,18 @@ describe("secrets", () => {
     // A key of backslashes in a row, against a text of them: no time blown up on ways to split the run.
     const slashes = `sk-${"\\".repeat(12)}-0123`;
     expect(redact(`${"\\".repeat(5_000)}u`, [slashes])).toBe(`${"\\".repeat(5_000)}u`);
+    // An emoji written as its two \u escapes (PHP, .NET); a quote escaped by one encoder and \u0022 by the next.
+    expect(redact('{"k":"sk-proj-\\ud83d\\ude00Xy7AbCdEf"}', ["sk-proj-😀Xy7AbCdEf"])).toBe(
+      '{"k":"[redacted]"}',
+    );
+    expect(redact('"pa\\\\\\u0022ss-word1234"', ['pa"ss-word1234'])).toBe('"[redacted]"');
+    // Percent-encoded with / kept, then escaped by PHP; a key starting with / takes its backslash with it.
+    expect(redact("https:\\/\\/h\\/o?s=ab\\/cd%2Bef%3Dgh", ["ab/cd+ef=gh"])).toBe(
+      "https:\\/\\/h\\/o?s=[redacted]",
+    );
+    expect(JSON.parse(redact('{"e":"bad key \\/K7MDENG+bPxRfiCY"}', ["/K7MDENG+bPxRfiCY"]))).toEqual({
+      e: "bad key [redacted]",
+    });
     // Text with backslashes but not the key is left as it is.
     expect(redact('C:\\keys\\sk-other "x"', [key])).toBe('C:\\keys\\sk-other "x"');
   });
