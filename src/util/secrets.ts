@@ -79,7 +79,12 @@ export function redact(
     for (const form of forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
     return out;
   }
-  return redactEscaped(text, needles);
+  let out = redactEscaped(text, needles);
+  // A key that its escapes read as almost nothing (backslashes alone) is looked for as it is.
+  forms.forEach((form, i) => {
+    if ((needles[i] as string).length < MIN_SECRET / 2) out = out.split(form).join("[redacted]");
+  });
+  return out;
 }
 
 /** Per secret: its forms, and each read through its escapes. Bounded for a watch session's changing .env. */

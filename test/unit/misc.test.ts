@@ -273,6 +273,8 @@ describe("secrets", () => {
     expect(JSON.parse(redact('{"e":"bad key \\/K7MDENG+bPxRfiCY"}', ["/K7MDENG+bPxRfiCY"]))).toEqual({
       e: "bad key [redacted]",
     });
+    // A key of backslashes alone, as it is in a text with other backslashes.
+    expect(redact("C:\\x \\\\\\\\\\\\\\\\ y", ["\\\\\\\\\\\\\\\\"])).toBe("C:\\x [redacted] y");
     // Text with backslashes but not the key is left as it is.
     expect(redact('C:\\keys\\sk-other "x"', [key])).toBe('C:\\keys\\sk-other "x"');
   });
