@@ -74,16 +74,13 @@ export function redact(
     }
   }
   if (forms.length === 0) return text;
-  if (!text.includes("\\")) {
-    let out = text;
-    for (const form of forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
-    return out;
-  }
-  let out = redactEscaped(text, needles);
-  // A key that its escapes read as almost nothing (backslashes alone) is looked for as it is.
-  forms.forEach((form, i) => {
-    if ((needles[i] as string).length < MIN_SECRET / 2) out = out.split(form).join("[redacted]");
-  });
+  let out = text.includes("\\") && escapesMatter(text, forms, needles) ? redactEscaped(text, needles) : text;
+  // And as it is: a key after a backslash of the text's own reads as an escape there (`\nB3d...` as a newline
+  // and `B3d...`), and one its escapes read as almost nothing (backslashes alone) is not looked for through them.
+  // A text without `%` holds no percent-encoded form: not looking for them halves the search.
+  const percent = text.includes("%");
+  for (const form of forms)
+    if ((percent || !form.includes("%")) && out.includes(form)) out = out.split(form).join("[redacted]");
   return out;
 }
 
@@ -111,36 +108,125 @@ function plainForms(secret: string): { forms: string[]; needles: string[] } {
 /** JSON's short escapes of control characters. */
 const SHORT_ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
 
+/** A text read through its escapes, and where each character of it came from in the text. */
+interface Unescaped {
+  flat: string;
+  /** Per piece of `flat`, in order: where it starts in `flat`, and in the text, and where it ends in the text. */
+  flatStarts: number[];
+  textStarts: number[];
+  textEnds: number[];
+  /** Whether the piece is one escape (a character) or a stretch of the text as it is. */
+  escapes: boolean[];
+}
+
 /**
  * A text with every escape read as the character it stands for, whatever the number of backslashes before it
- * (`\/`, `\\\/`, `\u002B`, `\\n`: JSON once or many times over, by any encoder), and where each character of it
- * came from in the text. A run of backslashes at the end is dropped.
+ * (`\/`, `\\\/`, `\u002B`, `\\n`: JSON once or many times over, by any encoder). Backslashes before a letter or
+ * digit that starts no escape are the text's own (`C:\\keys\\sk-...`): read as nothing, and no part of what
+ * follows. A run of backslashes at the end is dropped. Built of slices between backslashes: a text with few of
+ * them costs little more than a copy.
  */
-function unescaped(text: string): { flat: string; from: Int32Array; to: Int32Array } {
-  const chars: string[] = [];
-  const from = new Int32Array(text.length);
-  const to = new Int32Array(text.length);
-  let n = 0;
+function unescaped(text: string): Unescaped {
+  const parts: string[] = [];
+  const u: Unescaped = { flat: "", flatStarts: [], textStarts: [], textEnds: [], escapes: [] };
+  let flatLength = 0;
+  const piece = (value: string, from: number, to: number, isEscape: boolean) => {
+    parts.push(value);
+    u.flatStarts.push(flatLength);
+    u.textStarts.push(from);
+    u.textEnds.push(to);
+    u.escapes.push(isEscape);
+    flatLength += value.length;
+  };
   for (let i = 0; i < text.length; ) {
-    const start = i;
-    let char = text[i] as string;
-    if (char === "\\") {
-      while (text[i] === "\\") i++;
-      if (i >= text.length) break;
-      char = text[i] as string;
-      const hex = char === "u" ? text.slice(i + 1, i + 5) : "";
-      if (/^[0-9a-fA-F]{4}$/.test(hex)) {
-        char = String.fromCharCode(Number.parseInt(hex, 16));
-        i += 4;
-      } else char = SHORT_ESCAPES[char] ?? char;
+    const backslash = text.indexOf("\\", i);
+    const rawEnd = backslash === -1 ? text.length : backslash;
+    if (rawEnd > i) piece(text.slice(i, rawEnd), i, rawEnd, false);
+    if (backslash === -1) break;
+    let at = backslash;
+    while (text.charCodeAt(at) === 92) at++;
+    if (at >= text.length) break;
+    const char = text[at] as string;
+    const hex = char === "u" ? text.slice(at + 1, at + 5) : "";
+    if (/^[0-9a-fA-F]{4}$/.test(hex)) {
+      piece(String.fromCharCode(Number.parseInt(hex, 16)), backslash, at + 5, true);
+      i = at + 5;
+    } else if (SHORT_ESCAPES[char] !== undefined) {
+      piece(SHORT_ESCAPES[char], backslash, at + 1, true);
+      i = at + 1;
+    } else if (/[A-Za-z0-9]/.test(char)) {
+      i = at;
+    } else {
+      piece(char, backslash, at + 1, true);
+      i = at + 1;
     }
-    i++;
-    chars.push(char);
-    from[n] = start;
-    to[n] = i;
-    n++;
   }
-  return { flat: chars.join(""), from, to };
+  u.flat = parts.join("");
+  return u;
+}
+
+/** The piece of `flat` that holds its character `index` (binary search). */
+function pieceOf(u: Unescaped, index: number): number {
+  let low = 0;
+  let high = u.flatStarts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((u.flatStarts[mid] as number) <= index) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/** Where `flat`'s character `index` starts (or ends) in the text. */
+function textStart(u: Unescaped, index: number): number {
+  const p = pieceOf(u, index);
+  return u.escapes[p]
+    ? (u.textStarts[p] as number)
+    : (u.textStarts[p] as number) + index - (u.flatStarts[p] as number);
+}
+function textEnd(u: Unescaped, index: number): number {
+  const p = pieceOf(u, index);
+  return u.escapes[p]
+    ? (u.textEnds[p] as number)
+    : (u.textStarts[p] as number) + index - (u.flatStarts[p] as number) + 1;
+}
+
+/**
+ * Whether reading the text through its escapes could find a key its plain forms miss: some key holds a backslash,
+ * or some escape of the text stands for a character of a key (`\/`, `\u002B`). Most texts with backslashes hold
+ * only paths, quotes and newlines (`C:\\Users`, `\"`, `\n`), and reading them through costs 5 ms per 100 KB.
+ */
+function escapesMatter(text: string, forms: readonly string[], needles: readonly string[]): boolean {
+  for (let i = 0; i < forms.length; i++) if (forms[i] !== needles[i]) return true;
+  const seen = new Set<number>();
+  for (let at = text.indexOf("\\"); at !== -1; at = text.indexOf("\\", at)) {
+    while (text.charCodeAt(at) === BACKSLASH) at++;
+    if (at >= text.length) break;
+    const stands = escapedCode(text, at);
+    if (stands === undefined || seen.has(stands)) continue;
+    seen.add(stands);
+    const char = String.fromCharCode(stands);
+    if (needles.some((needle) => needle.includes(char))) return true;
+  }
+  return false;
+}
+
+const BACKSLASH = 92;
+const SHORT_CODES = new Map(
+  [..."nrtbf"].map((c) => [c.charCodeAt(0), (SHORT_ESCAPES[c] as string).charCodeAt(0)]),
+);
+const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** The character the escape whose backslashes end at `at` stands for; none for a backslash of the text's own. */
+function escapedCode(text: string, at: number): number | undefined {
+  const c = text.charCodeAt(at);
+  if (c === 117 && at + 4 < text.length) {
+    let hex = true;
+    for (let k = at + 1; k <= at + 4; k++) hex &&= isHex(text.charCodeAt(k));
+    if (hex) return Number.parseInt(text.slice(at + 1, at + 5), 16);
+  }
+  return SHORT_CODES.get(c) ?? (isAlnum(c) ? undefined : c);
 }
 
 /**
@@ -150,12 +236,12 @@ function unescaped(text: string): { flat: string; from: Int32Array; to: Int32Arr
  * pass over the text, then a search per key: patterns per key and depth cost 45 s over 2,000 errors with 90 keys.
  */
 function redactEscaped(text: string, needles: readonly string[]): string {
-  const { flat, from, to } = unescaped(text);
+  const u = unescaped(text);
   const spans: Array<[number, number]> = [];
   for (const needle of needles) {
     if (needle.length < MIN_SECRET / 2) continue;
-    for (let at = flat.indexOf(needle); at !== -1; at = flat.indexOf(needle, at + needle.length))
-      spans.push([from[at] as number, to[at + needle.length - 1] as number]);
+    for (let at = u.flat.indexOf(needle); at !== -1; at = u.flat.indexOf(needle, at + needle.length))
+      spans.push([textStart(u, at), textEnd(u, at + needle.length - 1)]);
   }
   if (spans.length === 0) return text;
   spans.sort((a, b) => a[0] - b[0]);
@@ -169,38 +255,54 @@ function redactEscaped(text: string, needles: readonly string[]): string {
   return out + text.slice(done);
 }
 
-/** The names looked at, kept while the environment has the same names; values are read at every call. */
-let names: { env: NodeJS.ProcessEnv; count: number; names: string[] } | undefined;
+/** The names looked at (and whether each names a secret), kept while the environment has the same names. */
+let names: { env: NodeJS.ProcessEnv; count: number; names: string[]; secretNamed: boolean[] } | undefined;
+
+/** The last answer, and the values and keys given in code it was made from: most calls find the same. */
+let last:
+  | {
+      names: NonNullable<typeof names>;
+      values: Array<string | undefined>;
+      given: number;
+      secrets: readonly string[];
+    }
+  | undefined;
 
 /**
  * The values of the environment's secret-named variables, the passwords in its URLs and the keys given in code
  * (rememberSecrets), longest first. Read at every call: a watch session restarted on a changed .env has new values
  * under the same names.
  */
-export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): readonly string[] {
   const all = Object.keys(env);
   if (names?.env !== env || names.count !== all.length) {
-    names = {
-      env,
-      count: all.length,
-      names: all.filter((name) => secretName(name) || URL_PASSWORD.test(env[name] ?? "")),
-    };
+    const looked = all.filter((name) => secretName(name) || URL_PASSWORD.test(env[name] ?? ""));
+    names = { env, count: all.length, names: looked, secretNamed: looked.map(secretName) };
   }
+  const values = names.names.map((name) => env[name]);
+  const given = givenSecrets();
+  if (
+    last?.names === names &&
+    last.given === given.size &&
+    values.every((value, i) => value === last?.values[i])
+  )
+    return last.secrets;
   const secrets = new Set<string>();
-  for (const name of names.names) {
-    const value = env[name];
-    if (value === undefined) continue;
+  values.forEach((value, i) => {
+    if (value === undefined || names === undefined) return;
     const password = URL_PASSWORD.exec(value)?.[1];
     if (password !== undefined && password.length >= MIN_SECRET) secrets.add(password);
-    if (value.length >= MIN_SECRET && secretName(name) && !NOT_SECRET.test(value.trim())) {
+    if (value.length >= MIN_SECRET && names.secretNamed[i] && !NOT_SECRET.test(value.trim())) {
       secrets.add(value);
       // A list of keys (OPENAI_API_KEYS=k1,k2 for rotation): each is quoted alone.
-      if (LIST_NAME.test(name.toUpperCase()))
+      if (LIST_NAME.test((names.names[i] as string).toUpperCase()))
         for (const part of value.split(/[\s,;]+/)) if (part.length >= MIN_SECRET) secrets.add(part);
     }
-  }
-  for (const secret of givenSecrets()) secrets.add(secret);
-  return [...secrets].sort((a, b) => b.length - a.length);
+  });
+  for (const secret of given) secrets.add(secret);
+  const sorted = Object.freeze([...secrets].sort((a, b) => b.length - a.length));
+  last = { names, values, given: given.size, secrets: sorted };
+  return sorted;
 }
 
 // On globalThis, as init()'s settings: an eval file may reach a second copy of evalrun.

@@ -228,13 +228,16 @@ describe("secrets", () => {
       AUTH_URL: "https://auth.example.com/login",
       OPENAI_API_KEY: "sk-first-aaaaaaaa",
     };
-    expect(environmentSecrets(env).sort()).toEqual(
+    expect([...environmentSecrets(env)].sort()).toEqual(
       ["db-pass-333", "mysql-pwd-22", "pg-password-1", "sk-first-aaaaaaaa"].sort(),
     );
     // A watch session restarted on an edited .env: the same names, new values.
     env.OPENAI_API_KEY = "sk-second-bbbbbbbb";
     expect(environmentSecrets(env)).toContain("sk-second-bbbbbbbb");
     expect(environmentSecrets(env)).not.toContain("sk-first-aaaaaaaa");
+    // A variable set by code since.
+    env.ANTHROPIC_API_KEY = "sk-ant-cccccccc";
+    expect(environmentSecrets(env)).toContain("sk-ant-cccccccc");
   });
 
   it("takes out a key echoed JSON-escaped (once or twice over) or without the whitespace HTTP trimmed", () => {
@@ -273,6 +276,19 @@ describe("secrets", () => {
     expect(JSON.parse(redact('{"e":"bad key \\/K7MDENG+bPxRfiCY"}', ["/K7MDENG+bPxRfiCY"]))).toEqual({
       e: "bad key [redacted]",
     });
+    // After a backslash of the text's own (a Windows path), a key starting n, r, t, b or f, and the path kept whole.
+    expect(redact("C:\\keys\\nB3dAbCdEfGh12", ["nB3dAbCdEfGh12"])).toBe("C:\\keys\\[redacted]");
+    expect(redact("C:\\keys\\sk-AbCdEfGh12 \\/", ["sk-AbCdEfGh12"])).toBe("C:\\keys\\[redacted] \\/");
+    expect(redact(JSON.stringify("C:\\keys\\sk-AbCdEfGh12"), ["sk-AbCdEfGh12"])).toBe(
+      JSON.stringify("C:\\keys\\[redacted]"),
+    );
+    // An escaped key in a text that also holds paths, quotes and newlines (which alone need no reading through).
+    expect(
+      redact('{"p":"C:\\\\Users\\\\me","e":"bad \\"key\\"\\n \\/K7MDENG+bPxRfiCY"}', ["/K7MDENG+bPxRfiCY"]),
+    ).toBe('{"p":"C:\\\\Users\\\\me","e":"bad \\"key\\"\\n [redacted]"}');
+    expect(redact("bad key sk\u002DAbCdEfGh12 at C:\\x", ["sk-AbCdEfGh12"])).toBe(
+      "bad key [redacted] at C:\\x",
+    );
     // A key of backslashes alone, as it is in a text with other backslashes.
     expect(redact("C:\\x \\\\\\\\\\\\\\\\ y", ["\\\\\\\\\\\\\\\\"])).toBe("C:\\x [redacted] y");
     // Text with backslashes but not the key is left as it is.
@@ -303,11 +319,15 @@ describe("secrets", () => {
       TOKEN_SCOPES: "repo read:org workflow",
       MYSQL_PWD: "mysql-pwd-22",
     });
-    expect(others.sort()).toEqual(["mysql-pwd-22", "repo read:org workflow"]);
+    expect([...others].sort()).toEqual(["mysql-pwd-22", "repo read:org workflow"]);
   });
 
   it("takes out keys given in code (init, a client, a scorer's options) as the environment's", () => {
+    const env = { OPENAI_API_KEY: "sk-env-eeeeeeee" };
+    expect(environmentSecrets(env)).toEqual(["sk-env-eeeeeeee"]);
     rememberSecrets(["sk-given-in-code-123", "short"]);
+    // Given since the last call.
+    expect(environmentSecrets(env)).toEqual(["sk-given-in-code-123", "sk-env-eeeeeeee"]);
     expect(withoutSecrets('threw an object {"key":"sk-given-in-code-123"}')).toBe(
       'threw an object {"key":"[redacted]"}',
     );
