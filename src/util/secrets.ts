@@ -61,48 +61,76 @@ export function redact(
   text: string,
   secrets: ReadonlyArray<string | undefined> | string | undefined,
 ): string {
-  const forms: string[] = [];
-  const needles: string[] = [];
+  const keys: KeyForms[] = [];
   for (const given of typeof secrets === "string" || secrets === undefined ? [secrets] : secrets) {
     if (given === undefined) continue;
     // HTTP trims a header's value: a key read with a trailing newline or space comes back without it.
-    for (const secret of given.trim() === given ? [given] : [given, given.trim()]) {
-      if (secret.length < MIN_SECRET) continue;
-      const found = plainForms(secret);
-      forms.push(...found.forms);
-      needles.push(...found.needles);
-    }
+    for (const secret of given.trim() === given ? [given] : [given, given.trim()])
+      if (secret.length >= MIN_SECRET) keys.push(formsOf(secret));
   }
-  if (forms.length === 0) return text;
-  let out = text.includes("\\") && escapesMatter(text, forms, needles) ? redactEscaped(text, needles) : text;
+  if (keys.length === 0) return text;
+  let out = text.includes("\\") && escapesMatter(text, keys) ? redactEscaped(text, keys) : text;
   // And as it is: a key after a backslash of the text's own reads as an escape there (`\nB3d...` as a newline
   // and `B3d...`), and one its escapes read as almost nothing (backslashes alone) is not looked for through them.
-  // A text without `%` holds no percent-encoded form: not looking for them halves the search.
-  const percent = text.includes("%");
-  for (const form of forms)
-    if ((percent || !form.includes("%")) && out.includes(form)) out = out.split(form).join("[redacted]");
+  for (const key of keys) {
+    if (!out.includes(key.core)) continue;
+    for (const form of key.forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
+  }
   return out;
 }
 
-/** Per secret: its forms, and each read through its escapes. Bounded for a watch session's changing .env. */
-const formsCache = new Map<string, { forms: string[]; needles: string[] }>();
+interface KeyForms {
+  /** The key's longest run of letters and digits: every plain form holds it, so a text without it holds none. */
+  core: string;
+  /** The key as it is and percent-encoded. */
+  forms: string[];
+  /** Each form read through its escapes, as a text with escapes is. */
+  needles: string[];
+}
 
-/** The secret as it is, and percent-encoded in a URL (upper- or lowercase hex, `/` kept or not: ?key=ab%2Fcd). */
-function plainForms(secret: string): { forms: string[]; needles: string[] } {
+/** Per secret. Bounded for a watch session's changing .env. */
+const formsCache = new Map<string, KeyForms>();
+
+function formsOf(secret: string): KeyForms {
   let cached = formsCache.get(secret);
   if (cached === undefined) {
-    const forms = new Set([secret]);
-    const encoded = encodeURIComponent(secret);
-    for (const form of encoded === secret ? [] : [encoded, encoded.replace(/%2F/g, "/")]) {
-      forms.add(form);
-      forms.add(form.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
-    }
-    const all = [...forms];
-    cached = { forms: all, needles: all.map((form) => (form.includes("\\") ? unescaped(form).flat : form)) };
+    const forms = [secret, ...percentForms(secret)];
+    const core = (secret.match(/[A-Za-z0-9]+/g) ?? [""]).reduce((a, b) => (b.length > a.length ? b : a));
+    cached = {
+      core,
+      forms,
+      needles: forms.map((form) => (form.includes("\\") ? unescaped(form).flat : form)),
+    };
     if (formsCache.size > 10_000) formsCache.clear();
     formsCache.set(secret, cached);
   }
   return cached;
+}
+
+/**
+ * The secret percent-encoded as encoders write it in a URL: encodeURIComponent's, RFC 3986's (`!'()*` too: Python's
+ * quote, PHP's rawurlencode), PHP urlencode's `~`, and of the key JSON-escaped by PHP (`/` as `\/`); upper- or
+ * lowercase hex; `/` kept or not (?key=ab%2Fcd); and each encoded again, as a URL in another URL's query is.
+ */
+function percentForms(secret: string): string[] {
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(secret);
+  } catch {
+    return []; // a lone surrogate: no encoder writes such a key
+  }
+  if (encoded === secret && !/[!'()*~]/.test(secret)) return [];
+  const strict = encoded.replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const once = new Set<string>();
+  // PHP's json_encode writes `/` as `\/`: a key in JSON in a query string has `%5C%2F` for it.
+  const jsonSlashes = secret.includes("/") ? [encoded.replace(/%2F/g, "%5C%2F")] : [];
+  for (const base of new Set([encoded, strict, strict.replace(/%7E/g, "~"), ...jsonSlashes]))
+    for (const form of [base, base.replace(/%2F/g, "/")]) {
+      once.add(form);
+      once.add(form.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+    }
+  once.delete(secret);
+  return [...once, ...[...once].map((form) => form.replace(/%/g, "%25"))];
 }
 
 /** JSON's short escapes of control characters. */
@@ -196,8 +224,8 @@ function textEnd(u: Unescaped, index: number): number {
  * or some escape of the text stands for a character of a key (`\/`, `\u002B`). Most texts with backslashes hold
  * only paths, quotes and newlines (`C:\\Users`, `\"`, `\n`), and reading them through costs 5 ms per 100 KB.
  */
-function escapesMatter(text: string, forms: readonly string[], needles: readonly string[]): boolean {
-  for (let i = 0; i < forms.length; i++) if (forms[i] !== needles[i]) return true;
+function escapesMatter(text: string, keys: readonly KeyForms[]): boolean {
+  if (keys.some((key) => key.forms.some((form, i) => form !== key.needles[i]))) return true;
   const seen = new Set<number>();
   for (let at = text.indexOf("\\"); at !== -1; at = text.indexOf("\\", at)) {
     while (text.charCodeAt(at) === BACKSLASH) at++;
@@ -206,7 +234,7 @@ function escapesMatter(text: string, forms: readonly string[], needles: readonly
     if (stands === undefined || seen.has(stands)) continue;
     seen.add(stands);
     const char = String.fromCharCode(stands);
-    if (needles.some((needle) => needle.includes(char))) return true;
+    if (keys.some((key) => key.needles.some((needle) => needle.includes(char)))) return true;
   }
   return false;
 }
@@ -235,10 +263,10 @@ function escapedCode(text: string, at: number): number | undefined {
  * escaped form is taken out (a key starting `/` taken out of `\/...` left a backslash that broke the JSON). One
  * pass over the text, then a search per key: patterns per key and depth cost 45 s over 2,000 errors with 90 keys.
  */
-function redactEscaped(text: string, needles: readonly string[]): string {
+function redactEscaped(text: string, keys: readonly KeyForms[]): string {
   const u = unescaped(text);
   const spans: Array<[number, number]> = [];
-  for (const needle of needles) {
+  for (const needle of keys.flatMap((key) => key.needles)) {
     if (needle.length < MIN_SECRET / 2) continue;
     for (let at = u.flat.indexOf(needle); at !== -1; at = u.flat.indexOf(needle, at + needle.length))
       spans.push([textStart(u, at), textEnd(u, at + needle.length - 1)]);

@@ -261,6 +261,23 @@ describe("secrets", () => {
     );
     expect(redact("GET /v1?key=sk-LEAK%2FTEST%2Babc%3D01%2223%5Cx", [key])).toBe("GET /v1?key=[redacted]");
     expect(redact("GET /v1?key=sk-LEAK/TEST%2babc%3d01%2223%5cx", [key])).toBe("GET /v1?key=[redacted]");
+    // Other encoders: RFC 3986's !'()* and PHP's ~, a URL inside another's query, PHP's JSON in a query string.
+    const password = "Tr0ub4dor!(x)*'~2024";
+    expect(redact("POST /login?pw=Tr0ub4dor%21%28x%29%2A%27~2024", [password])).toBe(
+      "POST /login?pw=[redacted]",
+    );
+    expect(redact("POST /login?pw=Tr0ub4dor%21%28x%29%2A%27%7E2024", [password])).toBe(
+      "POST /login?pw=[redacted]",
+    );
+    const base64 = "Zq3dEf9h/IjKlMn0+QrStUvWx4Y=";
+    expect(
+      redact("GET /?target=https%3A%2F%2Fa.example%2Fv1%3Fkey%3DZq3dEf9h%252FIjKlMn0%252BQrStUvWx4Y%253D", [
+        base64,
+      ]),
+    ).toBe("GET /?target=https%3A%2F%2Fa.example%2Fv1%3Fkey%3D[redacted]");
+    expect(redact("/cb?state=%7B%22key%22%3A%22Zq3dEf9h%5C%2FIjKlMn0%2BQrStUvWx4Y%3D%22%7D", [base64])).toBe(
+      "/cb?state=%7B%22key%22%3A%22[redacted]%22%7D",
+    );
     // A key of backslashes in a row, against a text of them: no time blown up on ways to split the run.
     const slashes = `sk-${"\\".repeat(12)}-0123`;
     expect(redact(`${"\\".repeat(5_000)}u`, [slashes])).toBe(`${"\\".repeat(5_000)}u`);
