@@ -69,23 +69,48 @@ export function redact(
       if (secret.length >= MIN_SECRET) keys.push(formsOf(secret));
   }
   if (keys.length === 0) return text;
-  let out = text.includes("\\") && escapesMatter(text, keys) ? redactEscaped(text, keys) : text;
+  const out = text.includes("\\") && escapesMatter(text, keys) ? redactEscaped(text, keys) : text;
   // And as it is: a key after a backslash of the text's own reads as an escape there (`\nB3d...` as a newline
   // and `B3d...`), and one its escapes read as almost nothing (backslashes alone) is not looked for through them.
+  const spans: Array<[number, number]> = [];
+  // Every form but the key itself is percent-encoded: a text without `%` can hold only the key.
+  const percent = out.includes("%");
   for (const key of keys) {
     if (!out.includes(key.core)) continue;
-    for (const form of key.forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
+    for (const form of percent ? key.forms : key.forms.slice(0, 1))
+      for (let at = out.indexOf(form); at !== -1; at = out.indexOf(form, at + form.length))
+        spans.push([at, at + form.length]);
   }
-  return out;
+  return withoutSpans(out, spans);
+}
+
+/** The text with each span (start, end) taken out; spans that overlap (two keys sharing a part) go as one. */
+function withoutSpans(text: string, spans: Array<[number, number]>): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let done = 0;
+  for (const [start, end] of spans) {
+    if (end <= done) continue;
+    out += `${text.slice(done, Math.max(start, done))}${start >= done ? "[redacted]" : ""}`;
+    done = end;
+  }
+  return out + text.slice(done);
 }
 
 interface KeyForms {
-  /** The key's longest run of letters and digits: every plain form holds it, so a text without it holds none. */
+  /**
+   * The key's longest run of letters and digits, when it has several forms and the run is long enough to be rare
+   * (else nothing): every form holds it, so a text without it holds none. A short run (`w0rd` of `p@ss!w0rd#1*`)
+   * is found all over a text and cost more than the search it spared.
+   */
   core: string;
   /** The key as it is and percent-encoded. */
   forms: string[];
   /** Each form read through its escapes, as a text with escapes is. */
   needles: string[];
+  /** What every needle holds: the core, or nothing for a key with a backslash (`\n` in it reads as a newline). */
+  flatCore: string;
 }
 
 /** Per secret. Bounded for a watch session's changing .env. */
@@ -95,12 +120,10 @@ function formsOf(secret: string): KeyForms {
   let cached = formsCache.get(secret);
   if (cached === undefined) {
     const forms = [secret, ...percentForms(secret)];
-    const core = (secret.match(/[A-Za-z0-9]+/g) ?? [""]).reduce((a, b) => (b.length > a.length ? b : a));
-    cached = {
-      core,
-      forms,
-      needles: forms.map((form) => (form.includes("\\") ? unescaped(form).flat : form)),
-    };
+    const run = (secret.match(/[A-Za-z0-9]+/g) ?? [""]).reduce((a, b) => (b.length > a.length ? b : a));
+    const core = forms.length > 1 && run.length >= 8 ? run : "";
+    const needles = forms.map((form) => (form.includes("\\") ? unescaped(form).flat : form));
+    cached = { core, forms, needles, flatCore: secret.includes("\\") ? "" : core };
     if (formsCache.size > 10_000) formsCache.clear();
     formsCache.set(secret, cached);
   }
@@ -266,25 +289,24 @@ function escapedCode(text: string, at: number): number | undefined {
 function redactEscaped(text: string, keys: readonly KeyForms[]): string {
   const u = unescaped(text);
   const spans: Array<[number, number]> = [];
-  for (const needle of keys.flatMap((key) => key.needles)) {
-    if (needle.length < MIN_SECRET / 2) continue;
-    for (let at = u.flat.indexOf(needle); at !== -1; at = u.flat.indexOf(needle, at + needle.length))
-      spans.push([textStart(u, at), textEnd(u, at + needle.length - 1)]);
+  const percent = u.flat.includes("%");
+  for (const key of keys) {
+    if (!u.flat.includes(key.flatCore)) continue;
+    for (const needle of percent ? key.needles : key.needles.slice(0, 1)) {
+      if (needle.length < MIN_SECRET / 2) continue;
+      for (let at = u.flat.indexOf(needle); at !== -1; at = u.flat.indexOf(needle, at + needle.length))
+        spans.push([textStart(u, at), textEnd(u, at + needle.length - 1)]);
+    }
   }
-  if (spans.length === 0) return text;
-  spans.sort((a, b) => a[0] - b[0]);
-  let out = "";
-  let done = 0;
-  for (const [start, end] of spans) {
-    if (end <= done) continue;
-    out += `${text.slice(done, Math.max(start, done))}${start >= done ? "[redacted]" : ""}`;
-    done = end;
-  }
-  return out + text.slice(done);
+  return withoutSpans(text, spans);
 }
 
-/** The names looked at (and whether each names a secret), kept while the environment has the same names. */
-let names: { env: NodeJS.ProcessEnv; count: number; names: string[]; secretNamed: boolean[] } | undefined;
+/**
+ * The names looked at (and whether each names a secret), kept while the environment has the same names: secret
+ * names, and those holding a URL (a DATABASE_URL may gain a password). Compared as a whole, not counted: a watch
+ * session restarted on a .env whose OLD_API_KEY became NEW_API_KEY has as many.
+ */
+let names: { env: NodeJS.ProcessEnv; all: string; names: string[]; secretNamed: boolean[] } | undefined;
 
 /** The last answer, and the values and keys given in code it was made from: most calls find the same. */
 let last:
@@ -303,9 +325,10 @@ let last:
  */
 export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): readonly string[] {
   const all = Object.keys(env);
-  if (names?.env !== env || names.count !== all.length) {
-    const looked = all.filter((name) => secretName(name) || URL_PASSWORD.test(env[name] ?? ""));
-    names = { env, count: all.length, names: looked, secretNamed: looked.map(secretName) };
+  const joined = all.join("\n");
+  if (names?.env !== env || names.all !== joined) {
+    const looked = all.filter((name) => secretName(name) || (env[name] ?? "").includes("://"));
+    names = { env, all: joined, names: looked, secretNamed: looked.map(secretName) };
   }
   const values = names.names.map((name) => env[name]);
   const given = givenSecrets();

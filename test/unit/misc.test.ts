@@ -238,6 +238,15 @@ describe("secrets", () => {
     // A variable set by code since.
     env.ANTHROPIC_API_KEY = "sk-ant-cccccccc";
     expect(environmentSecrets(env)).toContain("sk-ant-cccccccc");
+    // A .env whose OLD_SERVICE_API_KEY became NEW_SERVICE_API_KEY: as many names, one of them new.
+    delete env.ANTHROPIC_API_KEY;
+    env.MISTRAL_API_KEY = "mistral-ffffffff";
+    expect(environmentSecrets(env)).toContain("mistral-ffffffff");
+    // A URL that gains a password under the same name.
+    env.CACHE_URL = "redis://cache.internal:6379";
+    expect(environmentSecrets(env)).not.toContain("cache-pass-4444");
+    env.CACHE_URL = "redis://default:cache-pass-4444@cache.internal:6379";
+    expect(environmentSecrets(env)).toContain("cache-pass-4444");
   });
 
   it("takes out a key echoed JSON-escaped (once or twice over) or without the whitespace HTTP trimmed", () => {
@@ -306,6 +315,15 @@ describe("secrets", () => {
     expect(redact("bad key sk\u002DAbCdEfGh12 at C:\\x", ["sk-AbCdEfGh12"])).toBe(
       "bad key [redacted] at C:\\x",
     );
+    // Two keys sharing a part go as one, with or without escapes in the text.
+    const overlapping = ["abcdefgh12345678", "12345678ijklmnopqrst"];
+    expect(redact("x: abcdefgh12345678ijklmnopqrst", overlapping)).toBe("x: [redacted]");
+    expect(redact("C:\\logs\\x: abcdefgh12345678ijklmnopqrst", overlapping)).toBe("C:\\logs\\x: [redacted]");
+    expect(redact('{"e":"\\/abcdefgh12345678ijklmnopqrst"}', ["/abcdefgh12345678", ...overlapping])).toBe(
+      '{"e":"[redacted]"}',
+    );
+    // A key that reads "redacted" is not found again in what took another out.
+    expect(redact("sk-0123456789 redacted", ["sk-0123456789", "redacted"])).toBe("[redacted] [redacted]");
     // A key of backslashes alone, as it is in a text with other backslashes.
     expect(redact("C:\\x \\\\\\\\\\\\\\\\ y", ["\\\\\\\\\\\\\\\\"])).toBe("C:\\x [redacted] y");
     // Text with backslashes but not the key is left as it is.
