@@ -6,7 +6,6 @@ const CLONEABLE = new Set<unknown>([
   Map.prototype,
   Set.prototype,
   ArrayBuffer.prototype,
-  Error.prototype,
   DataView.prototype,
   Boolean.prototype,
   Number.prototype,
@@ -31,10 +30,21 @@ for (const typed of [
 ])
   CLONEABLE.add(typed.prototype);
 
+/**
+ * Errors arrive as one of these with their message, stack and cause only: a subclass (an HttpError) as a plain
+ * Error, and own fields (`status`), a changed name or an AggregateError's `errors` not at all.
+ */
+const ERRORS = new Set<unknown>(
+  [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map(
+    (type) => type.prototype,
+  ),
+);
+const ERROR_FIELDS = new Set(["stack", "message", "cause"]);
+
 function isCloneableObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (CLONEABLE.has(proto)) return true;
-  return value instanceof Error;
+  return ERRORS.has(proto) && Object.getOwnPropertyNames(value).every((name) => ERROR_FIELDS.has(name));
 }
 
 /**
@@ -48,8 +58,14 @@ export function cloneProblem(value: unknown, path: string, depth = 0): string | 
   if (typeof value !== "object" || value === null || depth > 6) return undefined;
   if (!isCloneableObject(value)) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "a class";
+    if (value instanceof Error && ERRORS.has(Object.getPrototypeOf(value))) {
+      const own = Object.getOwnPropertyNames(value).filter((field) => !ERROR_FIELDS.has(field));
+      return `${path} is ${/^[AEIOU]/.test(name) ? "an" : "a"} ${name} with fields of its own (${own.join(", ")})`;
+    }
     return `${path} is an instance of ${name}`;
   }
+  if (value instanceof Error)
+    return cloneProblem((value as { cause?: unknown }).cause, `${path}.cause`, depth + 1);
   if (value instanceof Map) {
     let n = 0;
     for (const [k, v] of value) {

@@ -372,6 +372,22 @@ Eval("bytes", {
   task: (input: { image: Buffer }) => input.image.toString("base64"),
   scores: [function same({ output, expected }: any) { return output === expected; }],
 });
+// Expected errors: a thread would get a plain Error, without the subclass or its status.
+class HttpError extends Error { constructor(message: string, readonly status: number) { super(message); } }
+Eval("errors", {
+  data: [
+    { input: "/missing", expected: new HttpError("not found", 404) },
+    { input: "/plain", expected: Object.assign(new Error("gone"), { status: 410 }) },
+  ],
+  task: (path: string) => (path === "/missing" ? 404 : 410),
+  scores: [function status({ output, expected }: any) { return output === expected.status; }],
+});
+// A plain Error (message, stack, cause) arrives as it is: the eval stays in the threads.
+Eval("plainErrors", {
+  data: [{ input: 1, expected: new TypeError("bad", { cause: new Error("root") }) }],
+  task: () => "TypeError",
+  scores: [function kind({ output, expected }: any) { return output === expected.constructor.name && expected.cause.message === "root"; }],
+});
 `,
     });
     const result = await runCli(["--workers", "2", "--export", "out", "--store", "s.db"], { cwd: dir });
@@ -387,7 +403,12 @@ Eval("bytes", {
       'Eval "bytes": row 0.input.image is an instance of Buffer, which cannot be sent to a worker thread; it runs in the main thread instead.',
     );
     expect(result.stdout).toMatch(/same\s+100\.0%\s+1 scored/);
-    expect(result.stdout.match(/cannot be sent to a worker thread/g)).toHaveLength(3);
+    expect(result.stdout).toContain(
+      'Eval "errors": row 0.expected is an instance of HttpError, which cannot be sent to a worker thread; it runs in the main thread instead.',
+    );
+    expect(result.stdout).toMatch(/status\s+100\.0%\s+2 scored/);
+    expect(result.stdout).toMatch(/kind\s+100\.0%\s+1 scored/);
+    expect(result.stdout.match(/cannot be sent to a worker thread/g)).toHaveLength(4);
     const outputs = jsonLines(readFileSync(path.join(dir, "out", "later.jsonl"), "utf8"))
       .slice(1)
       .map((r) => (r as { output: string }).output)

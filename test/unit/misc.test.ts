@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { cloneProblem } from "../../src/engine/cloneable.js";
 import { type ItemContext, isPlainJson, runItem } from "../../src/engine/row.js";
 import { Semaphore } from "../../src/engine/semaphore.js";
 import type { EvalScorer, EvalScorerArgs, Evaluator } from "../../src/index.js";
@@ -402,5 +403,24 @@ describe("isPlainJson (whether --retry-errors may score a stored output instead 
       cycle,
     ])
       expect(isPlainJson(altered), String(altered)).toBe(false);
+  });
+});
+
+describe("cloneProblem", () => {
+  it("lets plain errors go to a thread, not ones a thread would receive changed", () => {
+    expect(cloneProblem(new TypeError("bad", { cause: new RangeError("root") }), "row 0")).toBeUndefined();
+    expect(cloneProblem(Object.assign(new Error("gone"), { status: 410 }), "row 0.expected")).toBe(
+      "row 0.expected is an Error with fields of its own (status)",
+    );
+    const renamed = new Error("x");
+    renamed.name = "RateLimit";
+    expect(cloneProblem({ e: renamed }, "row 1")).toBe("row 1.e is an Error with fields of its own (name)");
+    class HttpError extends Error {}
+    expect(cloneProblem(new Error("outer", { cause: new HttpError("inner") }), "row 2")).toBe(
+      "row 2.cause is an instance of HttpError",
+    );
+    expect(cloneProblem(new AggregateError([1], "all"), "row 3")).toBe(
+      "row 3 is an instance of AggregateError",
+    );
   });
 });
