@@ -248,6 +248,8 @@ export interface EvalDefinition {
   file: string | undefined;
   /** The compiled bundle it was loaded from (worker threads import it themselves). */
   bundle?: string | undefined;
+  /** How long importing its file took in the main thread, in ms: what a worker thread's import is judged by. */
+  loadMs?: number | undefined;
   /** The name of a Braintrust reporter given as Eval()'s third argument (never run: the run's notes say so). */
   reporter?: string | undefined;
 }

@@ -7,6 +7,8 @@ export interface EvalAddress {
   /** Identifies the eval within the run (its name; names are unique in a run). */
   key: string;
   bundle: string;
+  /** How long the main thread took to import the bundle (ms), to judge a worker thread's import by. */
+  loadMs: number | undefined;
   /** The source file, attributed to registrations as in the main thread. */
   file: string | undefined;
   name: string;
@@ -34,7 +36,7 @@ export type FromWorker =
    */
   | { t: "alive"; idle?: number[] }
   /** Importing an eval file (its top-level code may run long, and is no row's time): starts, then ends. */
-  | { t: "loading"; on: boolean };
+  | { t: "loading"; on: boolean; bundle: string };
 
 /** The task each pool thread runs: one session for the whole run. */
 export interface SessionTask {

@@ -20,6 +20,8 @@ export interface PoolOptions {
   filename: string;
   /** Caps each worker's heap (EVALRUN_WORKER_HEAP_MB), so a runaway task ends its worker, not the machine. */
   heapMb?: number | undefined;
+  /** The least time a thread may take to import an eval file (EVALRUN_WORKER_LOAD_MS; default 10 s). */
+  loadFloorMs?: number | undefined;
 }
 
 interface Pending {
@@ -45,8 +47,14 @@ interface PoolEval {
 /** A blocked thread is one silent for a pending row's timeout plus this margin (it reports every 100 ms). */
 const margin = (timeout: number) => Math.max(300, Math.round(timeout * 0.1));
 const WATCH_EVERY_MS = 100;
-/** How long an eval file's import may keep a thread silent before it counts as blocked. */
-const LOAD_LIMIT_MS = 60_000;
+/** How long a thread's boot may keep it silent before it counts as blocked (no user code runs then). */
+const BOOT_LIMIT_MS = 60_000;
+/**
+ * How long a thread may take to import an eval file, blocked or waiting: 10 s, or 4 times what the main thread
+ * took if more. Top-level code that never ends only in a thread (it waits on what only the main thread has, or
+ * loops on `!isMainThread`) held the run at 0 rows for good; past this the eval runs in the main thread.
+ */
+const LOAD_FLOOR_MS = 10_000;
 
 /** One pool thread's session: the long-running tinypool task that items are streamed to. */
 class Session {
@@ -61,10 +69,10 @@ class Session {
   lastHeard = Date.now();
   /**
    * Starting (until its first message: a thread's boot on a busy machine can take a second) or importing an eval
-   * file: silence then is no row's, and is judged by LOAD_LIMIT_MS, not a row's timeout.
+   * file: silence then is no row's. A boot is judged by BOOT_LIMIT_MS, an import by loadLimit, not a row's timeout.
    */
   starting = true;
-  loading = false;
+  loading: { bundle: string; since: number } | undefined;
   /** The rows the thread last said it holds with nothing to wait on (its heartbeat's `idle`). */
   idle: number[] | undefined;
   readonly done: Promise<void>;
@@ -146,6 +154,7 @@ class Session {
  */
 export class WorkerPool {
   private readonly pool: Tinypool;
+  private readonly loadFloorMs: number;
   private readonly sessions: Session[] = [];
   private readonly evals = new Map<string, PoolEval>();
   /** Rows waiting for a thread: suspects wait for an idle one, the rest while every thread runs a suspect. */
@@ -169,6 +178,7 @@ export class WorkerPool {
   /** Use startWorkerPool, which loads what the threads need first. */
   constructor(options: PoolOptions) {
     this.otherPorts = countPorts();
+    this.loadFloorMs = options.loadFloorMs ?? LOAD_FLOOR_MS;
     this.pool = new threads.Tinypool({
       filename: options.filename,
       minThreads: options.workers,
@@ -196,7 +206,7 @@ export class WorkerPool {
 
   private addSession(): Session {
     const s = new Session(this, this.pool);
-    for (const ev of this.evals.values()) s.send({ t: "eval", address: ev.address });
+    for (const ev of this.evals.values()) if (!ev.inProcess) s.send({ t: "eval", address: ev.address });
     this.sessions.push(s);
     return s;
   }
@@ -295,7 +305,7 @@ export class WorkerPool {
     } else if (message.t === "stray") {
       this.strays.push(message.error);
     } else if (message.t === "loading") {
-      s.loading = message.on;
+      s.loading = message.on ? { bundle: message.bundle, since: Date.now() } : undefined;
     }
   }
 
@@ -319,15 +329,51 @@ export class WorkerPool {
       return;
     }
     for (const s of [...this.sessions]) {
-      const quiet = s.starting || s.loading;
-      let limit = quiet ? LOAD_LIMIT_MS : Number.POSITIVE_INFINITY;
-      if (!quiet) {
+      if (!this.sessions.includes(s)) continue;
+      if (s.loading) {
+        const limit = this.loadLimitOf(s.loading.bundle);
+        if (now - s.loading.since > limit) this.loadNeverEnded(s.loading.bundle, limit);
+        continue;
+      }
+      let limit = s.starting ? BOOT_LIMIT_MS : Number.POSITIVE_INFINITY;
+      if (!s.starting) {
         for (const p of s.pending.values())
           if (p.timeout !== undefined) limit = Math.min(limit, p.timeout + margin(p.timeout));
       }
       if (now - s.lastHeard > limit) this.lost(s, "blocked");
     }
     this.watchIdle();
+  }
+
+  private loadLimitOf(bundle: string): number {
+    let mainMs = 0;
+    for (const ev of this.evals.values())
+      if (ev.address.bundle === bundle) mainMs = Math.max(mainMs, ev.address.loadMs ?? 0);
+    return Math.max(this.loadFloorMs, 4 * mainMs);
+  }
+
+  /**
+   * An eval file's import has not ended in a thread within its limit: its evals run in the main thread, where the
+   * file has loaded, and every thread still importing it is replaced (its import cannot be cancelled). Their other
+   * rows run again elsewhere: none of them had started, as the thread was busy importing.
+   */
+  private loadNeverEnded(bundle: string, limit: number): void {
+    for (const ev of this.evals.values())
+      if (ev.address.bundle === bundle)
+        this.runHere(
+          ev,
+          `its file did not finish loading in a worker thread within ${limit / 1000} s (its top-level code blocks there, or awaits what only the main thread settles; EVALRUN_WORKER_LOAD_MS allows longer)`,
+        );
+    for (const s of [...this.sessions]) {
+      if (s.loading?.bundle !== bundle) continue;
+      this.sessions.splice(this.sessions.indexOf(s), 1);
+      s.kill();
+      const rows = [...s.pending.values()];
+      s.pending.clear();
+      this.addSession();
+      for (const p of rows) this.waiting.push(p);
+    }
+    this.drain();
   }
 
   /**
@@ -344,7 +390,7 @@ export class WorkerPool {
       if (s.pending.size === 0) continue;
       if (
         s.starting ||
-        s.loading ||
+        s.loading !== undefined ||
         s.idle?.length !== s.pending.size ||
         !s.idle.every((id) => s.pending.has(id))
       )

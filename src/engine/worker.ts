@@ -104,7 +104,7 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
   if (!found) {
     found = loading.then(async () => {
       importing++;
-      post({ t: "loading", on: true });
+      post({ t: "loading", on: true, bundle: address.bundle });
       const registry = getRegistry();
       registry.mode = "collect";
       registry.currentFile = address.file;
@@ -116,7 +116,7 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
         registry.evals = [];
         registry.currentFile = undefined;
         importing--;
-        post({ t: "loading", on: false });
+        post({ t: "loading", on: false, bundle: address.bundle });
       }
     });
     loading = found.catch(() => undefined);
@@ -181,7 +181,11 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
     pending.delete(id);
     if (!reportedLoadErrors.has(key)) {
       reportedLoadErrors.add(key);
-      const text = errorLine(error);
+      // ExitCalled's own words are for a row ("ends this row"): here no row ran.
+      const text =
+        error instanceof ExitCalled
+          ? `process.exit(${error.code === undefined ? "" : String(error.code)}) was called by its top-level code`
+          : errorLine(error);
       post({ t: "load-error", evalKey: key, message: text });
     }
     return;

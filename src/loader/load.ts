@@ -143,7 +143,9 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
       const afterMs = slowLoadListener ? noticeAfterMs() : 0;
       const notice =
         afterMs > 0 ? setTimeout(() => slowLoadListener?.(file.source, afterMs), afterMs).unref() : undefined;
+      const importStarted = performance.now();
       const imported = await importBundle(href, letNextStart);
+      const loadMs = performance.now() - importStarted;
       clearTimeout(notice);
       // A stuck load stays routed: should another file's code settle what it awaits, its evals still go to it.
       if (imported.ok !== "stuck") pendingLoads.delete(href);
@@ -173,6 +175,7 @@ async function loadInTurn(files: CompiledFile[], letNextStart: () => void): Prom
       for (const definition of load.evals) {
         definition.file = file.source;
         definition.bundle = file.bundle;
+        definition.loadMs = loadMs;
         try {
           validateDefinition(definition);
         } catch (error) {

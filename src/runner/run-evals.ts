@@ -45,7 +45,20 @@ function startPool(prepared: PreparedRun): Promise<WorkerPool> {
     workers: prepared.workers === "auto" ? os.availableParallelism() : prepared.workers,
     filename: path.join(ownPackageRoot(), "dist", "worker.js"),
     heapMb: workerHeapMb(process.env.EVALRUN_WORKER_HEAP_MB),
+    loadFloorMs: workerLoadMs(process.env.EVALRUN_WORKER_LOAD_MS),
   });
+}
+
+function workerLoadMs(given: string | undefined): number | undefined {
+  if (given === undefined || given.trim() === "") return undefined;
+  const ms = Number(given);
+  if (!Number.isInteger(ms) || ms < 100)
+    throw new EvalrunError(
+      "USAGE",
+      `EVALRUN_WORKER_LOAD_MS must be a whole number of milliseconds, 100 or more; it is ${JSON.stringify(given.length > 12 ? `${given.slice(0, 12)}…` : given)}.`,
+      "e.g. EVALRUN_WORKER_LOAD_MS=30000 for an eval file whose top-level code takes long, or unset it for 10 s.",
+    );
+  return ms;
 }
 
 /** Below this a thread cannot start at all (at 4 MB it died before its first row, and the run waited forever). */
@@ -193,6 +206,7 @@ export async function executeRun(
                   {
                     key: info.name,
                     bundle: p.definition.bundle ?? "",
+                    loadMs: p.definition.loadMs,
                     file: p.definition.file,
                     name: info.name,
                     timeout: info.timeout,

@@ -432,6 +432,50 @@ Eval("main-only", { data: [{ input: 1 }, { input: 2 }], task: (x: number) => x *
     );
   });
 
+  it("runs in the main thread an eval whose file never finishes loading in a worker, or exits there", async () => {
+    const dir = project({
+      "spin.eval.ts": `${HEADER}
+import { isMainThread } from "node:worker_threads";
+if (!isMainThread) { while (true) {} }
+Eval("spin", { data: [1, 2, 3].map((input) => ({ input })), task: (x: number) => x * 2, scores: [function ok() { return 1; }], timeout: 5000 });
+`,
+      "wait.eval.ts": `${HEADER}
+import { isMainThread } from "node:worker_threads";
+if (!isMainThread) await new Promise(() => {});
+Eval("wait", { data: [1, 2].map((input) => ({ input })), task: (x: number) => x * 2, scores: [function ok2() { return 1; }], timeout: 5000 });
+`,
+      "exits.eval.ts": `${HEADER}
+import { isMainThread } from "node:worker_threads";
+if (!isMainThread) process.exit(0);
+Eval("exits", { data: [{ input: 1 }], task: (x: number) => x, scores: [function ok3() { return 1; }] });
+`,
+      "fine.eval.ts": `${HEADER}
+Eval("fine", { data: [1, 2, 3, 4].map((input) => ({ input })), task: (x: number) => x, scores: [function ok4() { return 1; }], timeout: 5000 });
+`,
+    });
+    const started = Date.now();
+    const result = await runCli(["--workers", "2", "--store", "s.db"], {
+      cwd: dir,
+      env: { EVALRUN_WORKER_LOAD_MS: "1500" },
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(0);
+    for (const scorer of ["ok", "ok2", "ok3", "ok4"])
+      expect(result.stdout).toMatch(new RegExp(`${scorer}\\s+100\\.0%`));
+    for (const name of ["spin", "wait"])
+      expect(result.stdout).toContain(
+        `Eval "${name}": its file did not finish loading in a worker thread within 1.5 s (its top-level code blocks there, or awaits what only the main thread settles; EVALRUN_WORKER_LOAD_MS allows longer); it runs in the main thread instead.`,
+      );
+    expect(result.stdout).toContain(
+      'Eval "exits": its file failed to load in a worker thread (process.exit(0) was called by its top-level code); it runs in the main thread instead.',
+    );
+    // Every row once, none recorded as a timeout: no row had started in the stuck threads.
+    const rows = storedRows(path.join(dir, "s.db")).map((r) => JSON.parse(r.event));
+    expect(rows).toHaveLength(3 + 2 + 1 + 4);
+    expect(rows.filter((r) => r.error)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+
   it("records process.exit() and a floating rejection in a task against their rows, not the run", async () => {
     const dir = project({
       "rude.eval.ts": `${HEADER}
