@@ -136,6 +136,33 @@ Eval(${JSON.stringify(name)}, {
     expect(two.code).toBe(0);
     expect(overlap(capped).max).toBe(4);
     expect(overlap(capped, "a").max).toBeLessThanOrEqual(3);
+    // Tasks that outlive their timeout and ignore their signal (an SDK call given none) still hold their slots.
+    const late = project({
+      "late.eval.ts": `${HEADER}import { appendFileSync } from "node:fs";
+const at = () => performance.timeOrigin + performance.now();
+Eval("late", {
+  data: Array.from({ length: 8 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    appendFileSync(process.env.LOG!, \`late start \${at()}\\n\`);
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+    } finally {
+      appendFileSync(process.env.LOG!, \`late end \${at()}\\n\`);
+    }
+    return i;
+  },
+  scores: [function ok() { return 1; }],
+  maxConcurrency: 2,
+  timeout: 250,
+});
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const log = path.join(late, `late-${workers}.log`);
+      const run = await runCli(["--workers", workers, "--no-store"], { cwd: late, env: { LOG: log } });
+      expect(run.stdout).toMatch(/rows\s+8 · 8 errors/);
+      expect(overlap(log)).toEqual({ max: 2, starts: 8 });
+    }
   });
 
   it("gives the same results in worker threads as in the main thread", async () => {
