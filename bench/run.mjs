@@ -28,6 +28,14 @@ const args = process.argv.slice(2);
 const peers = args.includes("peers");
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? (peers ? 3 : 5));
 const chosen = args.filter((a) => /^w\d\w*$/.test(a));
+// A typo (or --help) would otherwise start every workload, minutes of both cores.
+const unknown = args.filter((a) => a !== "peers" && !/^\d+$/.test(a) && !(a in workloads));
+if (unknown.length > 0) {
+  console.error(
+    `bench/run.mjs: unknown argument(s) ${unknown.join(", ")}.\nUsage: node bench/run.mjs [runs=5] [${Object.keys(workloads).join(" ")}] [peers]`,
+  );
+  process.exit(2);
+}
 const names = chosen.length > 0 ? chosen : Object.keys(workloads);
 const dir = mkdtempSync(path.join(os.tmpdir(), "evalrun-bench-"));
 const rssFile = path.join(dir, "rss.txt");

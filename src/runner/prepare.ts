@@ -31,7 +31,10 @@ export const DEFAULT_WORKERS = "auto";
 /** More threads than this per core only add contention. */
 const MAX_WORKERS_PER_CORE = 4;
 
-function workerCount(requested: number | "auto" | undefined): {
+function workerCount(
+  requested: number | "auto" | undefined,
+  fromFlag: boolean,
+): {
   workers: number | "auto";
   notices: string[];
 } {
@@ -40,7 +43,9 @@ function workerCount(requested: number | "auto" | undefined): {
   if (wanted === "auto" || wanted <= cap) return { workers: wanted, notices: [] };
   return {
     workers: cap,
-    notices: [`--workers ${wanted} was capped at ${cap} (${MAX_WORKERS_PER_CORE} per core on this machine).`],
+    notices: [
+      `${fromFlag ? `--workers ${wanted}` : `The config's workers: ${wanted}`} was capped at ${cap} (${MAX_WORKERS_PER_CORE} per core on this machine).`,
+    ],
   };
 }
 
@@ -225,7 +230,7 @@ export async function runSettings(options: RunEvalsOptions): Promise<RunSettings
       config: typeof config.store === "string" ? path.resolve(loaded.dir, config.store) : config.store,
     }),
     root: projectRoot(cwd),
-    ...workerCount(options.workers ?? config.workers),
+    ...workerCount(options.workers ?? config.workers, options.workers !== undefined),
     baselineDir: options.baselineDir
       ? path.resolve(cwd, options.baselineDir)
       : config.baselineDir

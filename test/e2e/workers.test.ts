@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
@@ -39,8 +39,10 @@ Eval("hang", {
       expect(row.row_index).toBe(7);
       expect(row.error.kind).toBe("timeout");
       expect(row.error.message).toContain(
-        "kept its worker thread busy, so the thread was stopped and replaced",
+        "its task or a scorer kept its worker thread busy (synchronous code that did not yield), so the thread was stopped and replaced",
       );
+      // Its duration is its run alone, stopped at its timeout plus the margin (0.7 s), not both attempts (1.4 s+).
+      expect(row.metrics.duration).toBeLessThan(1.35);
     }
   });
 
@@ -573,6 +575,22 @@ Eval("pool", {
     const huge = await runCli(["--workers", "1000", "--no-store"], { cwd: dir });
     expect(huge.code).toBe(0);
     expect(huge.stdout).toMatch(/--workers 1000 was capped at \d+ \(4 per core on this machine\)/);
+    const digits = await runCli(["--workers", "99999999999999999999", "--no-store"], { cwd: dir });
+    expect(digits.stdout).toMatch(/--workers 100000000000000000000 was capped at \d+/);
+    writeFileSync(path.join(dir, "evalrun.config.mjs"), "export default { workers: 1000 };\n");
+    const configured = await runCli(["--no-store"], { cwd: dir });
+    expect(configured.stdout).toMatch(/The config's workers: 1000 was capped at \d+/);
+    rmSync(path.join(dir, "evalrun.config.mjs"));
+    for (const loadMs of ["50", "soon"]) {
+      const bad = await runCli(["--workers", "1", "--no-store"], {
+        cwd: dir,
+        env: { EVALRUN_WORKER_LOAD_MS: loadMs },
+      });
+      expect(bad.code, loadMs).toBe(2);
+      expect(bad.stderr).toContain(
+        "EVALRUN_WORKER_LOAD_MS must be a whole number of milliseconds, 100 or more",
+      );
+    }
     // A heap cap no thread can start under (the run waited forever), or no number at all (ignored), is refused.
     for (const heap of ["4", "lots"]) {
       const bad = await runCli(["--workers", "1", "--no-store"], {
