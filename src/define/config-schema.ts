@@ -15,7 +15,10 @@ export const configSchema = z.strictObject({
   paths: z.optional(z.array(nonEmpty)),
   exclude: z.optional(z.array(nonEmpty)),
   maxConcurrency: z.optional(positiveInt),
-  workers: z.optional(z.union([z.number().check(z.int(), z.minimum(0)), z.literal("auto")])),
+  // Any whole number, however large (capped with a notice, as --workers is): z.int() stops at 2^53.
+  workers: z.optional(
+    z.union([z.number().check(z.minimum(0), z.refine(Number.isInteger)), z.literal("auto")]),
+  ),
   trials: z.optional(positiveInt),
   // Node's longest timer; a longer one fires at once.
   timeout: z.optional(positiveInt.check(z.maximum(2_147_483_647))),

@@ -44,7 +44,10 @@ const ERROR_FIELDS = new Set(["stack", "message", "cause"]);
 function isCloneableObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (CLONEABLE.has(proto)) return true;
-  return ERRORS.has(proto) && Object.getOwnPropertyNames(value).every((name) => ERROR_FIELDS.has(name));
+  return (
+    ERRORS.has(proto) &&
+    Reflect.ownKeys(value).every((key) => typeof key === "string" && ERROR_FIELDS.has(key))
+  );
 }
 
 /**
@@ -59,7 +62,9 @@ export function cloneProblem(value: unknown, path: string, depth = 0): string | 
   if (!isCloneableObject(value)) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "a class";
     if (value instanceof Error && ERRORS.has(Object.getPrototypeOf(value))) {
-      const own = Object.getOwnPropertyNames(value).filter((field) => !ERROR_FIELDS.has(field));
+      const own = Reflect.ownKeys(value)
+        .filter((key) => typeof key !== "string" || !ERROR_FIELDS.has(key))
+        .map(String);
       return `${path} is ${/^[AEIOU]/.test(name) ? "an" : "a"} ${name} with fields of its own (${own.join(", ")})`;
     }
     return `${path} is an instance of ${name}`;

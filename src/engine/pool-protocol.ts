@@ -25,7 +25,10 @@ export type ToWorker =
 
 /** Worker session → main thread. */
 export type FromWorker =
-  | { t: "results"; results: Array<[id: number, result: RowResult | null]> }
+  /** `held`: the row timed out and its task runs on, so its slot stays taken until a `settled` names it. */
+  | { t: "results"; results: Array<[id: number, result: RowResult | null, held?: true]> }
+  /** Timed-out rows whose tasks have now settled (or run one more timeout): their slots are free. */
+  | { t: "settled"; ids: number[] }
   /** The eval could not be loaded in the worker (its file throws there, or it does not register). */
   | { t: "load-error"; evalKey: string; message: string }
   /** An error from user code that no row could be blamed for (it escaped after its row finished). */

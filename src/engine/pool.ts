@@ -4,6 +4,7 @@ import type Tinypool from "tinypool";
 import { cloneProblem } from "./cloneable.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
 import { type Execute, failedResult, NEVER_SETTLED, type WorkItem } from "./row.js";
+import { holdSlot } from "./slot-hold.js";
 import type { RowError, RowResult } from "./types.js";
 
 // Loaded by startWorkerPool: most runs need no threads, and tinypool brings child_process, worker_threads and
@@ -55,10 +56,16 @@ const BOOT_LIMIT_MS = 60_000;
  * loops on `!isMainThread`) held the run at 0 rows for good; past this the eval runs in the main thread.
  */
 const LOAD_FLOOR_MS = 10_000;
+/** A thread that has not said it is alive for this long is blocked, not waiting (it says so every 100 ms). */
+const BLOCKED_AFTER_MS = 1_000;
 
 /** One pool thread's session: the long-running tinypool task that items are streamed to. */
 class Session {
   readonly pending = new Map<number, Pending>();
+  /** Timed-out rows whose tasks run on in the thread: recorded, but holding their slots (slot-hold.ts). */
+  readonly held = new Map<number, { release: () => void; timeout: number | undefined }>();
+  /** Takes no new rows: an eval file's import never ended in it, and it ends once its other rows have. */
+  draining = false;
   private readonly port: MessagePort;
   private outbox: Array<[number, string, WorkItem]> = [];
   private scheduled = false;
@@ -135,10 +142,37 @@ class Session {
     }
   }
 
-  /** Ends the thread at once (tinypool terminates a worker whose task is aborted). */
+  /** Ends the thread at once (tinypool terminates a worker whose task is aborted); its tasks are gone. */
   kill(): void {
     this.killed = true;
     this.stopper.abort();
+    this.releaseHeld();
+  }
+
+  releaseHeld(): void {
+    for (const hold of this.held.values()) hold.release();
+    this.held.clear();
+  }
+
+  /** A slot held for a row whose result came back: until the thread says its task settled, or a bound. */
+  hold(id: number, result: RowResult, timeout: number | undefined): void {
+    let release!: () => void;
+    holdSlot(result, new Promise<void>((resolve) => (release = resolve)));
+    // The thread's own bound is one more timeout; this one also holds when the thread is too busy to say so.
+    // Not unref'd: the next row waits on it, and this thread must not look idle meanwhile (see watchIdle).
+    const timer = setTimeout(() => this.settled(id), (timeout ?? 0) + margin(timeout ?? 0));
+    this.held.set(id, {
+      release: () => {
+        clearTimeout(timer);
+        release();
+      },
+      timeout,
+    });
+  }
+
+  settled(id: number): void {
+    this.held.get(id)?.release();
+    this.held.delete(id);
   }
 }
 
@@ -261,7 +295,7 @@ export class WorkerPool {
     }
     let target: Session | undefined;
     for (const s of this.sessions) {
-      if (s.exclusive) continue;
+      if (s.exclusive || s.draining) continue;
       if (p.suspect ? s.pending.size === 0 : !target || s.pending.size < target.pending.size) target = s;
       if (p.suspect && target) break;
     }
@@ -287,10 +321,11 @@ export class WorkerPool {
 
   onMessage(s: Session, message: FromWorker): void {
     if (message.t === "results") {
-      for (const [id, result] of message.results) {
+      for (const [id, result, held] of message.results) {
         const p = s.pending.get(id);
         if (!p) continue;
         s.pending.delete(id);
+        if (held && result) s.hold(id, result, p.timeout);
         p.resolve(result ?? undefined);
       }
       if (s.exclusive && s.pending.size === 0) s.exclusive = false;
@@ -304,6 +339,8 @@ export class WorkerPool {
         s.pending.delete(p.id);
         p.resolve(ev.local(p.item));
       }
+    } else if (message.t === "settled") {
+      for (const id of message.ids) s.settled(id);
     } else if (message.t === "stray") {
       this.strays.push(message.error);
     } else if (message.t === "loading") {
@@ -332,7 +369,11 @@ export class WorkerPool {
     }
     for (const s of [...this.sessions]) {
       if (!this.sessions.includes(s)) continue;
-      if (s.loading) {
+      if (s.draining && s.pending.size === 0) {
+        this.retire(s);
+        continue;
+      }
+      if (s.loading && !s.draining) {
         const limit = this.loadLimitOf(s.loading.bundle);
         if (now - s.loading.since > limit) this.loadNeverEnded(s.loading.bundle, limit);
         continue;
@@ -341,6 +382,9 @@ export class WorkerPool {
       if (!s.starting) {
         for (const p of s.pending.values())
           if (p.timeout !== undefined) limit = Math.min(limit, p.timeout + margin(p.timeout));
+        // A timed-out row's task that went on to block the thread: no use to anyone, and holding its slot.
+        for (const h of s.held.values())
+          if (h.timeout !== undefined) limit = Math.min(limit, h.timeout + margin(h.timeout));
       }
       if (now - s.lastHeard > limit) this.lost(s, "blocked");
     }
@@ -356,8 +400,9 @@ export class WorkerPool {
 
   /**
    * An eval file's import has not ended in a thread within its limit: its evals run in the main thread, where the
-   * file has loaded, and every thread still importing it is replaced (its import cannot be cancelled). Their other
-   * rows run again elsewhere: none of them had started, as the thread was busy importing.
+   * file has loaded, with their rows waiting in those threads. A thread blocked in the import (silent) is replaced
+   * and its other rows, which cannot go on, run again; one that only awaits takes no new rows and is replaced once
+   * the rows it runs have ended (an import cannot be cancelled).
    */
   private loadNeverEnded(bundle: string, limit: number): void {
     for (const ev of this.evals.values())
@@ -366,8 +411,19 @@ export class WorkerPool {
           ev,
           `its file did not finish loading in a worker thread within ${limit / 1000} s (its top-level code blocks there, or awaits what only the main thread settles; EVALRUN_WORKER_LOAD_MS allows longer)`,
         );
+    const now = Date.now();
     for (const s of [...this.sessions]) {
-      if (s.loading?.bundle !== bundle) continue;
+      if (s.loading?.bundle !== bundle || s.draining) continue;
+      for (const p of [...s.pending.values()]) {
+        const ev = this.evals.get(p.evalKey);
+        if (!ev?.inProcess) continue;
+        s.pending.delete(p.id);
+        p.resolve(ev.local(p.item));
+      }
+      if (now - s.lastHeard < BLOCKED_AFTER_MS) {
+        s.draining = true;
+        continue;
+      }
       this.sessions.splice(this.sessions.indexOf(s), 1);
       s.kill();
       const rows = [...s.pending.values()];
@@ -375,6 +431,14 @@ export class WorkerPool {
       this.addSession();
       for (const p of rows) this.waiting.push(p);
     }
+    this.drain();
+  }
+
+  /** Replaces a draining thread whose rows have all ended. */
+  private retire(s: Session): void {
+    this.sessions.splice(this.sessions.indexOf(s), 1);
+    s.kill();
+    if (!this.closed) this.addSession();
     this.drain();
   }
 
@@ -512,7 +576,10 @@ export class WorkerPool {
   private async shutDown(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
-    for (const s of this.sessions) s.send({ t: "close" });
+    // A draining thread may never finish its stuck import, and the rows waiting on it: it is ended, not asked.
+    for (const s of this.sessions)
+      if (s.draining) s.kill();
+      else s.send({ t: "close" });
     await Promise.all(this.sessions.map((s) => s.done));
     await this.pool.destroy();
   }

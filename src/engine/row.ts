@@ -14,6 +14,7 @@ import { userFrame } from "../util/stack.js";
 import { storableJson } from "../util/storable-json.js";
 import { resultId } from "./row-id.js";
 import { normalizeScore } from "./scores.js";
+import { holdSlot, settledWithin } from "./slot-hold.js";
 import { INPUT_DIGEST, type RowError, type RowResult } from "./types.js";
 
 export interface ItemContext {
@@ -650,8 +651,12 @@ async function raced(run: RowRun): Promise<RowResult | undefined> {
     run.abort(new Error("evalrun: the run was interrupted"));
     return undefined;
   }
-  if (outcome === "timeout")
-    return heldBack(timedOut(run, timeout as number, ""), work, timeout as number, hardStop);
+  if (outcome === "timeout") {
+    const result = timedOut(run, timeout as number, "");
+    // Recorded now; its slot is held while its task runs on, one more timeout at most (see slot-hold.ts).
+    holdSlot(result, settledWithin(work, timeout as number, hardStop));
+    return result;
+  }
   // A task or scorer that blocked its thread past the timeout finished before the timer could fire: over its
   // limit all the same, as a thread would have been stopped for it, so the row is the same in every mode.
   // Only the row's own synchronous time counts: time its thread spent on other rows' blocking work is not its own.
@@ -666,37 +671,6 @@ async function raced(run: RowRun): Promise<RowResult | undefined> {
     );
   }
   return outcome;
-}
-
-/**
- * A row cut off by its timeout is recorded as such, but is given back (freeing its slot of maxConcurrency and the
- * global cap) only once its task and scorers settle, or after one more `timeout` at most: a task that ignores its
- * signal still has its call in flight, and the caps are what keeps a provider's rate limit. The bound keeps a task
- * that never settles from holding its slot for good.
- */
-async function heldBack(
-  result: RowResult,
-  work: Promise<unknown>,
-  timeout: number,
-  hardStop: AbortSignal,
-): Promise<RowResult> {
-  let timer: NodeJS.Timeout | undefined;
-  let onStop: (() => void) | undefined;
-  await Promise.race([
-    work.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeout);
-      onStop = resolve;
-      if (hardStop.aborted) resolve();
-      else hardStop.addEventListener("abort", onStop, { once: true });
-    }),
-  ]);
-  clearTimeout(timer);
-  if (onStop) hardStop.removeEventListener("abort", onStop);
-  return result;
 }
 
 function timedOut(run: RowRun, timeout: number, detail: string): RowResult {

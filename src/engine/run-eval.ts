@@ -17,6 +17,7 @@ import {
 } from "./row.js";
 import { type RunPlan, rowKey, stringDigest } from "./row-key.js";
 import { Semaphore } from "./semaphore.js";
+import { slotHeld } from "./slot-hold.js";
 import type { Stalls } from "./stalls.js";
 import type { EvalInfo, RowResult } from "./types.js";
 
@@ -138,10 +139,21 @@ async function runRows(
   let closing: EvalrunError | undefined;
   const wake = () => slots.releaseAll();
   options.stop.addEventListener("abort", wake, { once: true });
+  // After a stop no row starts: a slot held for a timed-out row's task (slot-hold.ts) is no longer worth holding.
+  const stopped = new Promise<void>((resolve) => {
+    if (options.stop.aborted) resolve();
+    else options.stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  const heldFor = (result: RowResult | undefined) => {
+    const held = slotHeld(result);
+    return held && Promise.race([held, stopped]);
+  };
 
   const settle = (result: RowResult | undefined) => {
     if (result) options.onRow(result);
-    slots.release();
+    const held = heldFor(result);
+    if (held) void held.then(() => slots.release());
+    else slots.release();
   };
   const settleLater = (result: RowResult | undefined) => {
     settle(result);
@@ -163,8 +175,22 @@ async function runRows(
 
   const launch = (item: WorkItem) => {
     // An item queued behind the global cap when Ctrl-C came does not start: no new rows start after a stop.
-    const outcome = options.globalLimit
-      ? options.globalLimit(async () => (options.stop.aborted ? undefined : execute(item)))
+    const limit = options.globalLimit;
+    const outcome = limit
+      ? new Promise<RowResult | undefined>((resolve, reject) => {
+          void limit(async () => {
+            if (options.stop.aborted) return resolve(undefined);
+            let result: RowResult | undefined;
+            try {
+              result = await execute(item);
+            } catch (error) {
+              return reject(error);
+            }
+            resolve(result);
+            // The global slot too stays taken while a timed-out row's task runs on.
+            await heldFor(result);
+          });
+        })
       : execute(item);
     if (!isPromise(outcome)) {
       settle(outcome);

@@ -20,6 +20,7 @@ import { storableJson } from "../util/storable-json.js";
 import { ExitCalled } from "./exit-guard.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
 import { type ItemContext, isPlainJson, runItem, taskError, textTags, type WorkItem } from "./row.js";
+import { slotHeld } from "./slot-hold.js";
 import type { RowError, RowResult } from "./types.js";
 
 const rowOf = new AsyncLocalStorage<number>();
@@ -32,7 +33,7 @@ const bundles = new Map<string, Promise<EvalDefinition[]>>();
 const pending = new Set<number>();
 const strays = new Map<number, RowError>();
 let port: MessagePort | undefined;
-let outbox: Array<[number, RowResult | null]> = [];
+let outbox: Array<[number, RowResult | null, true?]> = [];
 let scheduled = false;
 let loading: Promise<unknown> = Promise.resolve();
 let importing = 0;
@@ -49,7 +50,10 @@ function post(message: FromWorker): void {
     // A value that cannot be cloned (a function in an output, a value nested too deeply to copy): each result is
     // sent as what the store would keep, field by field, so that one row's value never loses the batch's others.
     if (message.t === "results")
-      port?.postMessage({ t: "results", results: message.results.map(([id, r]) => [id, r && sendable(r)]) });
+      port?.postMessage({
+        t: "results",
+        results: message.results.map(([id, r, held]) => [id, r && sendable(r), ...(held ? [held] : [])]),
+      });
     else port?.postMessage(JSON.parse(storableJson(message) ?? "{}"));
   }
 }
@@ -220,7 +224,11 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
       result.output = json === undefined ? undefined : JSON.parse(json);
     }
   }
-  outbox.push([id, result ?? null]);
+  const held = slotHeld(result);
+  if (held) {
+    outbox.push([id, result ?? null, true]);
+    void held.then(() => post({ t: "settled", ids: [id] }));
+  } else outbox.push([id, result ?? null]);
   // A row of an eval with a timeout may block this thread next, in this same turn (rows whose awaits end together),
   // and a blocked thread is stopped with whatever waits to be sent: those rows' finished results were lost and their
   // tasks run again. Such rows are sent at once.

@@ -47,6 +47,8 @@ export interface RunResult {
   reasons: string[];
   /** Things worth saying that do not change the exit code (evals skipped by --resume, ...). */
   notes: string[];
+  /** The notes of those that the worker threads gave (an eval moved to the main thread, a thread that stopped). */
+  threadNotes?: string[] | undefined;
   /** Where the experiments were written (":memory:" with --no-store). */
   store: string;
   durationSeconds: number;

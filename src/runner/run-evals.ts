@@ -343,6 +343,7 @@ export async function executeRun(
       reasons: gated.reasons,
       gateErrors: gated.errors,
       escapedErrors: strays.length + (context?.strayErrors() ?? 0),
+      threadNotes: pool?.notices ?? [],
       notes: [
         ...gated.notes,
         ...orphans,

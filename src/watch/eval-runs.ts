@@ -48,6 +48,8 @@ export class EvalRuns {
   private readonly runs = new Map<string, ActiveRun>();
   /** Evals that --baseline names nothing of: they run without it. */
   private readonly noBaseline = new Set<string>();
+  /** Thread notes said already: each save re-runs the same evals, and the same words every time would bury them. */
+  private readonly saidThreadNotes = new Set<string>();
   private readonly dataOwner = new AsyncLocalStorage<string>();
 
   constructor(private readonly o: EvalRunsOptions) {}
@@ -165,6 +167,11 @@ export class EvalRuns {
       state.running = undefined;
       this.o.view.problem({ code: error.code, file, message: error.message, hint: error.hint });
       return;
+    }
+    for (const note of result.threadNotes ?? []) {
+      if (this.saidThreadNotes.has(note)) continue;
+      this.saidThreadNotes.add(note);
+      this.o.view.note(note);
     }
     const outcome = result.evals[0];
     state.running = undefined;

@@ -13,18 +13,10 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { project, ROOT, runCli, summaryOf } from "../helpers/cli.js";
+import { project, ROOT, runCli, summaryOf, waitFor } from "../helpers/cli.js";
 import { experiments, storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
-
-async function waitFor(file: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!existsSync(file)) {
-    if (Date.now() > until) throw new Error(`${file} did not appear in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("Ctrl-C", () => {
   it("stops scheduling, summarises the rows that finished and exits 130", async () => {

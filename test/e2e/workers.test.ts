@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { jsonLines, project, runCli, summaryOf } from "../helpers/cli.js";
+import { jsonLines, project, runCli, summaryOf, waitFor } from "../helpers/cli.js";
 import { experiments, storedRows } from "../helpers/store.js";
 
 const HEADER = `import { Eval } from "evalrun";\n`;
@@ -505,6 +505,41 @@ Eval("fine", { data: [1, 2, 3, 4].map((input) => ({ input })), task: (x: number)
     expect(Date.now() - started).toBeLessThan(30_000);
   }, 60_000);
 
+  it("keeps rows of other files that run in a thread whose import of a file never ends, and runs each once", async () => {
+    const dir = project({
+      "a_ok.eval.ts": `${HEADER}import { appendFileSync } from "node:fs";
+Eval("ok", {
+  data: [1, 2].map((input) => ({ input })),
+  task: async (x: number) => {
+    appendFileSync(process.env.LOG!, "call\\n");
+    await new Promise((r) => setTimeout(r, 2500));
+    return x;
+  },
+  scores: [function fine() { return 1; }],
+  timeout: 10_000,
+});
+`,
+      "z_wait.eval.ts": `${HEADER}import { isMainThread } from "node:worker_threads";
+if (!isMainThread) await new Promise(() => {});
+Eval("wait", { data: [{ input: 1 }], task: (x: number) => x, scores: [function waited() { return 1; }], timeout: 5000 });
+`,
+    });
+    const log = path.join(dir, "calls.log");
+    const result = await runCli(["--workers", "1", "--no-store"], {
+      cwd: dir,
+      env: { EVALRUN_WORKER_LOAD_MS: "1000", LOG: log },
+      timeoutMs: 30_000,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/fine\s+100\.0%\s+2 scored/);
+    expect(result.stdout).toMatch(/waited\s+100\.0%\s+1 scored/);
+    expect(result.stdout).toContain(
+      'Eval "wait": its file did not finish loading in a worker thread within 1 s',
+    );
+    // The thread that awaited the import ran the other file's rows to their end: none was stopped and run again.
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(2);
+  }, 40_000);
+
   it("records process.exit() and a floating rejection in a task against their rows, not the run", async () => {
     const dir = project({
       "rude.eval.ts": `${HEADER}
@@ -562,6 +597,64 @@ Eval("pool", {
       /An error escaped the eval code in a worker thread, outside any row .*pool\.eval\.ts:4:\d+\) \(2 times\)/,
     );
   });
+
+  it("records a timed-out row at its timeout while its slot stays held: kept at Ctrl-C, not run again when its task blocks", async () => {
+    const dir = project({
+      "held.eval.ts": `${HEADER}import { appendFileSync, writeFileSync } from "node:fs";
+Eval("held", {
+  data: Array.from({ length: 8 }, (_, i) => ({ input: i })),
+  // An SDK call given no signal: it runs on for 20 s after the row's 1 s timeout.
+  task: async (i: number) => {
+    if (i === 0) writeFileSync(process.env.STARTED!, "yes");
+    await new Promise((r) => setTimeout(r, 20_000));
+    return i;
+  },
+  scores: [function ok() { return 1; }],
+  maxConcurrency: 4,
+  timeout: 1000,
+});
+`,
+      "blocks.eval.ts": `${HEADER}import { appendFileSync } from "node:fs";
+Eval("blocks", {
+  data: Array.from({ length: 6 }, (_, i) => ({ input: i })),
+  task: async (i: number) => {
+    appendFileSync(process.env.LOG!, \`\${i}\\n\`);
+    // Row 0's late answer is parsed for ever; the others' answers come after their timeout.
+    await new Promise((r) => setTimeout(r, i === 0 ? 700 : 1500));
+    if (i === 0) for (;;) {}
+    return i;
+  },
+  scores: [function ok2() { return 1; }],
+  timeout: 500,
+});
+`,
+    });
+    for (const workers of ["0", "2"]) {
+      const started = path.join(dir, `started-${workers}`);
+      const store = path.join(dir, `held-${workers}.db`);
+      // Ctrl-C 0.5 s after the first four rows timed out, while they hold their slots (until 2 s): they are kept.
+      const stopped = await runCli(["--workers", workers, "--store", store, "held.eval.ts"], {
+        cwd: dir,
+        env: { STARTED: started },
+        onSpawn: (child) => {
+          void waitFor(started, 10_000).then(() => setTimeout(() => child.kill("SIGINT"), 1500));
+        },
+      });
+      expect(stopped.code, workers).toBe(130);
+      expect(stopped.stdout, workers).toMatch(/rows\s+4 · 4 errors/);
+      expect(storedRows(store).filter((r) => JSON.parse(r.event).error?.kind === "timeout")).toHaveLength(4);
+    }
+    // In a thread, row 0's task blocks it after the rows had timed out: their results are in, none runs again.
+    const log = path.join(dir, "calls.log");
+    const result = await runCli(["--workers", "1", "--no-store", "blocks.eval.ts"], {
+      cwd: dir,
+      env: { LOG: log },
+      timeoutMs: 20_000,
+    });
+    expect(result.stdout).toMatch(/rows\s+6 · 6 errors/);
+    expect(result.stdout).not.toContain("kept its worker thread busy");
+    expect(readFileSync(log, "utf8").trim().split("\n").sort()).toEqual(["0", "1", "2", "3", "4", "5"]);
+  }, 60_000);
 
   it("validates --workers", async () => {
     const dir = project({

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -98,3 +98,12 @@ export function summaryOf(stdout: string, name: string): Summary {
 
 /** What `--jsonl` prints per eval. */
 export type Summary = ExperimentSummary;
+
+/** Waits until a fixture's task writes `file` (it has started), e.g. before sending the run a signal. */
+export async function waitFor(file: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(file)) {
+    if (Date.now() > until) throw new Error(`${file} did not appear in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

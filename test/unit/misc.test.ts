@@ -422,5 +422,7 @@ describe("cloneProblem", () => {
     expect(cloneProblem(new AggregateError([1], "all"), "row 3")).toBe(
       "row 3 is an instance of AggregateError",
     );
+    const tagged = Object.assign(new Error("x"), { [Symbol.for("status")]: 1 });
+    expect(cloneProblem(tagged, "row 4")).toBe("row 4 is an Error with fields of its own (Symbol(status))");
   });
 });
