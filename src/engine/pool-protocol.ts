@@ -27,7 +27,7 @@ export type ToWorker =
 export type FromWorker =
   /** `held`: the row timed out and its task runs on, so its slot stays taken until a `settled` names it. */
   | { t: "results"; results: Array<[id: number, result: RowResult | null, held?: true]> }
-  /** Timed-out rows whose tasks have now settled (or run one more timeout): their slots are free. */
+  /** Timed-out rows whose tasks have now settled: their slots are free, and they can no longer block the thread. */
   | { t: "settled"; ids: number[] }
   /** The eval could not be loaded in the worker (its file throws there, or it does not register). */
   | { t: "load-error"; evalKey: string; message: string }

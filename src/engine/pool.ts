@@ -63,9 +63,16 @@ const BLOCKED_AFTER_MS = 1_000;
 class Session {
   readonly pending = new Map<number, Pending>();
   /** Timed-out rows whose tasks run on in the thread: recorded, but holding their slots (slot-hold.ts). */
-  readonly held = new Map<number, { release: () => void; timeout: number | undefined }>();
+  readonly held = new Map<number, () => void>();
+  /**
+   * Those tasks, by their rows' timeouts, until the thread says they settled: one that blocks the thread later
+   * (a late answer parsed for ever) gets it stopped as a pending row's would, though its slot has gone on.
+   */
+  readonly late = new Map<number, number | undefined>();
   /** Takes no new rows: an eval file's import never ended in it, and it ends once its other rows have. */
   draining = false;
+  /** The bundles it has imported (or failed to): rows of any other wait on its imports. */
+  readonly loaded = new Set<string>();
   private readonly port: MessagePort;
   private outbox: Array<[number, string, WorkItem]> = [];
   private scheduled = false;
@@ -150,29 +157,32 @@ class Session {
   }
 
   releaseHeld(): void {
-    for (const hold of this.held.values()) hold.release();
+    for (const release of this.held.values()) release();
     this.held.clear();
+    this.late.clear();
   }
 
-  /** A slot held for a row whose result came back: until the thread says its task settled, or a bound. */
+  /** A slot held for a row whose result came back: until the thread says its task settled, or one more timeout. */
   hold(id: number, result: RowResult, timeout: number | undefined): void {
     let release!: () => void;
     holdSlot(result, new Promise<void>((resolve) => (release = resolve)));
-    // The thread's own bound is one more timeout; this one also holds when the thread is too busy to say so.
     // Not unref'd: the next row waits on it, and this thread must not look idle meanwhile (see watchIdle).
-    const timer = setTimeout(() => this.settled(id), (timeout ?? 0) + margin(timeout ?? 0));
-    this.held.set(id, {
-      release: () => {
-        clearTimeout(timer);
-        release();
-      },
-      timeout,
+    const timer = setTimeout(() => this.releaseSlot(id), (timeout ?? 0) + margin(timeout ?? 0));
+    this.held.set(id, () => {
+      clearTimeout(timer);
+      release();
     });
+    this.late.set(id, timeout);
+  }
+
+  private releaseSlot(id: number): void {
+    this.held.get(id)?.();
+    this.held.delete(id);
   }
 
   settled(id: number): void {
-    this.held.get(id)?.release();
-    this.held.delete(id);
+    this.releaseSlot(id);
+    this.late.delete(id);
   }
 }
 
@@ -345,6 +355,7 @@ export class WorkerPool {
       this.strays.push(message.error);
     } else if (message.t === "loading") {
       s.loading = message.on ? { bundle: message.bundle, since: Date.now() } : undefined;
+      if (!message.on) s.loaded.add(message.bundle);
     }
   }
 
@@ -383,8 +394,8 @@ export class WorkerPool {
         for (const p of s.pending.values())
           if (p.timeout !== undefined) limit = Math.min(limit, p.timeout + margin(p.timeout));
         // A timed-out row's task that went on to block the thread: no use to anyone, and holding its slot.
-        for (const h of s.held.values())
-          if (h.timeout !== undefined) limit = Math.min(limit, h.timeout + margin(h.timeout));
+        for (const timeout of s.late.values())
+          if (timeout !== undefined) limit = Math.min(limit, timeout + margin(timeout));
       }
       if (now - s.lastHeard > limit) this.lost(s, "blocked");
     }
@@ -416,9 +427,14 @@ export class WorkerPool {
       if (s.loading?.bundle !== bundle || s.draining) continue;
       for (const p of [...s.pending.values()]) {
         const ev = this.evals.get(p.evalKey);
-        if (!ev?.inProcess) continue;
-        s.pending.delete(p.id);
-        p.resolve(ev.local(p.item));
+        if (ev?.inProcess) {
+          s.pending.delete(p.id);
+          p.resolve(ev.local(p.item));
+        } else if (now - s.lastHeard < BLOCKED_AFTER_MS && ev && !s.loaded.has(ev.address.bundle)) {
+          // Its file's import waits behind the one that never ends (a thread imports one file at a time).
+          s.pending.delete(p.id);
+          this.waiting.push(p);
+        }
       }
       if (now - s.lastHeard < BLOCKED_AFTER_MS) {
         s.draining = true;
@@ -454,11 +470,14 @@ export class WorkerPool {
     for (const s of this.sessions) {
       if (!idle) break;
       if (s.pending.size === 0) continue;
+      // A draining thread's import never ends, and what it still runs is judged as any thread's. Its list may name
+      // rows moved out of it, which wait on that import there.
+      const idleRows = s.idle;
       if (
         s.starting ||
-        s.loading !== undefined ||
-        s.idle?.length !== s.pending.size ||
-        !s.idle.every((id) => s.pending.has(id))
+        (s.loading !== undefined && !s.draining) ||
+        idleRows === undefined ||
+        ![...s.pending.keys()].every((id) => idleRows.includes(id))
       )
         idle = false;
       else stuck.push(s);

@@ -654,7 +654,7 @@ async function raced(run: RowRun): Promise<RowResult | undefined> {
   if (outcome === "timeout") {
     const result = timedOut(run, timeout as number, "");
     // Recorded now; its slot is held while its task runs on, one more timeout at most (see slot-hold.ts).
-    holdSlot(result, settledWithin(work, timeout as number, hardStop));
+    holdSlot(result, settledWithin(work, timeout as number, hardStop), work);
     return result;
   }
   // A task or scorer that blocked its thread past the timeout finished before the timer could fire: over its

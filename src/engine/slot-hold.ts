@@ -6,14 +6,20 @@ import type { RowResult } from "./types.js";
  * keeps a provider's rate limit. Kept beside the result, not on it: results are stored and sent between threads as
  * data.
  */
-const holds = new WeakMap<RowResult, Promise<void>>();
+const holds = new WeakMap<RowResult, { until: Promise<void>; work: Promise<unknown> | undefined }>();
 
-export function holdSlot(result: RowResult, until: Promise<void>): void {
-  holds.set(result, until);
+/** `work`, where known, is the late task itself: a thread says when it settles (its thread is watched till then). */
+export function holdSlot(result: RowResult, until: Promise<void>, work?: Promise<unknown>): void {
+  holds.set(result, { until, work });
 }
 
 export function slotHeld(result: RowResult | undefined): Promise<void> | undefined {
-  return result === undefined ? undefined : holds.get(result);
+  return result === undefined ? undefined : holds.get(result)?.until;
+}
+
+/** The task and scorers a timed-out row left running, while they run. */
+export function lateWork(result: RowResult | undefined): Promise<unknown> | undefined {
+  return result === undefined ? undefined : holds.get(result)?.work;
 }
 
 /**

@@ -20,7 +20,7 @@ import { storableJson } from "../util/storable-json.js";
 import { ExitCalled } from "./exit-guard.js";
 import type { EvalAddress, FromWorker, SessionTask, ToWorker } from "./pool-protocol.js";
 import { type ItemContext, isPlainJson, runItem, taskError, textTags, type WorkItem } from "./row.js";
-import { slotHeld } from "./slot-hold.js";
+import { lateWork } from "./slot-hold.js";
 import type { RowError, RowResult } from "./types.js";
 
 const rowOf = new AsyncLocalStorage<number>();
@@ -36,7 +36,6 @@ let port: MessagePort | undefined;
 let outbox: Array<[number, RowResult | null, true?]> = [];
 let scheduled = false;
 let loading: Promise<unknown> = Promise.resolve();
-let importing = 0;
 let closing = false;
 let closed: (() => void) | undefined;
 
@@ -107,7 +106,6 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
   let found = bundles.get(address.bundle);
   if (!found) {
     found = loading.then(async () => {
-      importing++;
       post({ t: "loading", on: true, bundle: address.bundle });
       const registry = getRegistry();
       registry.mode = "collect";
@@ -119,7 +117,6 @@ function definitionsOf(address: EvalAddress): Promise<EvalDefinition[]> {
       } finally {
         registry.evals = [];
         registry.currentFile = undefined;
-        importing--;
         post({ t: "loading", on: false, bundle: address.bundle });
       }
     });
@@ -224,10 +221,12 @@ async function start(id: number, key: string, item: WorkItem): Promise<void> {
       result.output = json === undefined ? undefined : JSON.parse(json);
     }
   }
-  const held = slotHeld(result);
-  if (held) {
+  // A timed-out row whose task runs on: the main thread holds its slot, and watches this thread, till it settles.
+  const late = lateWork(result);
+  if (late) {
     outbox.push([id, result ?? null, true]);
-    void held.then(() => post({ t: "settled", ids: [id] }));
+    const settled = () => post({ t: "settled", ids: [id] });
+    late.then(settled, settled);
   } else outbox.push([id, result ?? null]);
   // A row of an eval with a timeout may block this thread next, in this same turn (rows whose awaits end together),
   // and a blocked thread is stopped with whatever waits to be sent: those rows' finished results were lost and their
@@ -286,7 +285,8 @@ function nothingToWaitOn(): boolean {
  * (which alone knows whether it is idle too) decides whether they can ever finish.
  */
 function beat(): void {
-  idleBeats = pending.size > 0 && importing === 0 && nothingToWaitOn() ? idleBeats + 1 : 0;
+  // While an import runs too: one waiting on nothing never ends either (the main thread knows whether it matters).
+  idleBeats = pending.size > 0 && nothingToWaitOn() ? idleBeats + 1 : 0;
   post(idleBeats >= 3 ? { t: "alive", idle: [...pending] } : { t: "alive" });
 }
 

@@ -524,21 +524,29 @@ if (!isMainThread) await new Promise(() => {});
 Eval("wait", { data: [{ input: 1 }], task: (x: number) => x, scores: [function waited() { return 1; }], timeout: 5000 });
 `,
     });
-    const log = path.join(dir, "calls.log");
-    const result = await runCli(["--workers", "1", "--no-store"], {
-      cwd: dir,
-      env: { EVALRUN_WORKER_LOAD_MS: "1000", LOG: log },
-      timeoutMs: 30_000,
-    });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/fine\s+100\.0%\s+2 scored/);
-    expect(result.stdout).toMatch(/waited\s+100\.0%\s+1 scored/);
-    expect(result.stdout).toContain(
-      'Eval "wait": its file did not finish loading in a worker thread within 1 s',
-    );
-    // The thread that awaited the import ran the other file's rows to their end: none was stopped and run again.
-    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(2);
-  }, 40_000);
+    // First the stuck file sorts after the other: the thread that awaits its import runs the other file's rows to
+    // their end, none stopped and run again. Then before it: the other file's import, and its rows, wait behind the
+    // stuck one in the thread, and go elsewhere.
+    for (const stuck of ["z_wait.eval.ts", "0_wait.eval.ts"]) {
+      if (stuck === "0_wait.eval.ts") {
+        writeFileSync(path.join(dir, stuck), readFileSync(path.join(dir, "z_wait.eval.ts"), "utf8"));
+        rmSync(path.join(dir, "z_wait.eval.ts"));
+      }
+      const log = path.join(dir, `calls-${stuck}.log`);
+      const result = await runCli(["--workers", "1", "--no-store"], {
+        cwd: dir,
+        env: { EVALRUN_WORKER_LOAD_MS: "1000", LOG: log },
+        timeoutMs: 30_000,
+      });
+      expect(result.code, stuck).toBe(0);
+      expect(result.stdout).toMatch(/fine\s+100\.0%\s+2 scored/);
+      expect(result.stdout).toMatch(/waited\s+100\.0%\s+1 scored/);
+      expect(result.stdout).toContain(
+        'Eval "wait": its file did not finish loading in a worker thread within 1 s',
+      );
+      expect(readFileSync(log, "utf8").trim().split("\n"), stuck).toHaveLength(2);
+    }
+  }, 60_000);
 
   it("records process.exit() and a floating rejection in a task against their rows, not the run", async () => {
     const dir = project({
@@ -654,7 +662,20 @@ Eval("blocks", {
     expect(result.stdout).toMatch(/rows\s+6 · 6 errors/);
     expect(result.stdout).not.toContain("kept its worker thread busy");
     expect(readFileSync(log, "utf8").trim().split("\n").sort()).toEqual(["0", "1", "2", "3", "4", "5"]);
-  }, 60_000);
+    // A late task that blocks its thread for good, beside rows with no timeout: the thread is still stopped (they
+    // run again elsewhere) and the run ends.
+    writeFileSync(
+      path.join(dir, "plain.eval.ts"),
+      `${HEADER}Eval("plain", { data: [1, 2, 3].map((input) => ({ input })), task: async (x: number) => { await new Promise((r) => setTimeout(r, 1000)); return x; }, scores: [function ok3() { return 1; }] });\n`,
+    );
+    const blocked = await runCli(["--workers", "1", "--no-store", "blocks.eval.ts", "plain.eval.ts"], {
+      cwd: dir,
+      env: { LOG: log },
+      timeoutMs: 30_000,
+    });
+    expect(blocked.stdout).toMatch(/ok3\s+100\.0%\s+3 scored/);
+    expect(blocked.stdout).toMatch(/rows\s+6 · 6 errors/);
+  }, 90_000);
 
   it("validates --workers", async () => {
     const dir = project({
