@@ -58,6 +58,8 @@ const BOOT_LIMIT_MS = 60_000;
 const LOAD_FLOOR_MS = 10_000;
 /** A thread that has not said it is alive for this long is blocked, not waiting (it says so every 100 ms). */
 const BLOCKED_AFTER_MS = 1_000;
+/** How long the threads get to end when the run does, before they are stopped. */
+const CLOSE_WAIT_MS = 2_000;
 
 /** One pool thread's session: the long-running tinypool task that items are streamed to. */
 class Session {
@@ -91,7 +93,10 @@ class Session {
   idle: number[] | undefined;
   readonly done: Promise<void>;
 
-  constructor(owner: WorkerPool, pool: Tinypool) {
+  constructor(
+    private readonly owner: WorkerPool,
+    pool: Tinypool,
+  ) {
     const { port1, port2 } = new threads.MessageChannel();
     this.port = port1;
     port1.on("message", (message: FromWorker) => {
@@ -176,8 +181,11 @@ class Session {
   }
 
   private releaseSlot(id: number): void {
-    this.held.get(id)?.();
+    const release = this.held.get(id);
+    if (!release) return;
+    release();
     this.held.delete(id);
+    if (this.held.size === 0) this.owner.threadFreed();
   }
 
   settled(id: number): void {
@@ -306,8 +314,23 @@ export class WorkerPool {
     let target: Session | undefined;
     for (const s of this.sessions) {
       if (s.exclusive || s.draining) continue;
-      if (p.suspect ? s.pending.size === 0 : !target || s.pending.size < target.pending.size) target = s;
+      // A suspect runs alone to be judged by what its thread does: not beside a timed-out row's late task, which
+      // could block the thread and have it blamed.
+      if (
+        p.suspect
+          ? s.pending.size === 0 && s.late.size === 0
+          : !target || s.pending.size < target.pending.size
+      )
+        target = s;
       if (p.suspect && target) break;
+    }
+    if (p.suspect && !target) {
+      // A thread whose late tasks have outlived their slots' hold is replaced for it (the run waits for no such
+      // task); one still within the hold is waited for (threadFreed).
+      const stale = this.sessions.find(
+        (s) => !s.exclusive && !s.draining && s.pending.size === 0 && s.held.size === 0,
+      );
+      if (stale) target = this.replace(stale);
     }
     if (!target) {
       this.waiting.push(p);
@@ -320,6 +343,11 @@ export class WorkerPool {
       p.started = Date.now();
     }
     target.queue(p, (q, error) => this.cannotClone(q, error));
+  }
+
+  /** A thread's last held slot was given back: a suspect waiting for a thread may go there now. */
+  threadFreed(): void {
+    if (this.waiting.length > 0 && !this.closed) this.drain();
   }
 
   /** Places waiting rows after a thread became free or was replaced. */
@@ -448,6 +476,13 @@ export class WorkerPool {
       for (const p of rows) this.waiting.push(p);
     }
     this.drain();
+  }
+
+  /** A thread with nothing pending, stopped (with the late tasks it ran) and replaced by a fresh one. */
+  private replace(s: Session): Session {
+    this.sessions.splice(this.sessions.indexOf(s), 1);
+    s.kill();
+    return this.addSession();
   }
 
   /** Replaces a draining thread whose rows have all ended. */
@@ -595,10 +630,19 @@ export class WorkerPool {
   private async shutDown(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
-    // A draining thread may never finish its stuck import, and the rows waiting on it: it is ended, not asked.
+    // Ended, not asked: a draining thread may never finish its stuck import, and one running a timed-out row's late
+    // task may be blocked by it (the run does not wait for such tasks).
     for (const s of this.sessions)
-      if (s.draining) s.kill();
+      if (s.draining || s.late.size > 0) s.kill();
       else s.send({ t: "close" });
+    // A thread kept busy by what eval code left behind (a timer's loop) would never answer: it is given a moment.
+    let waited: NodeJS.Timeout | undefined;
+    const moment = new Promise<void>((resolve) => {
+      waited = setTimeout(resolve, CLOSE_WAIT_MS);
+    });
+    await Promise.race([Promise.all(this.sessions.map((s) => s.done)), moment]);
+    clearTimeout(waited);
+    for (const s of this.sessions) if (!s.killed) s.kill();
     await Promise.all(this.sessions.map((s) => s.done));
     await this.pool.destroy();
   }

@@ -675,6 +675,19 @@ Eval("blocks", {
     });
     expect(blocked.stdout).toMatch(/ok3\s+100\.0%\s+3 scored/);
     expect(blocked.stdout).toMatch(/rows\s+6 · 6 errors/);
+    // One that starts its loop after every row has finished: the run's end stops its thread rather than wait.
+    writeFileSync(
+      path.join(dir, "end.eval.ts"),
+      `${HEADER}Eval("endLoop", { data: [{ input: 1 }], task: async () => { await new Promise((r) => setTimeout(r, 400)); for (;;) {} }, scores: [], timeout: 300 });
+Eval("other", { data: [{ input: 1 }], task: async (x: number) => { await new Promise((r) => setTimeout(r, 800)); return x; }, scores: [function ok4() { return 1; }], timeout: 5000 });\n`,
+    );
+    const ended = await runCli(["--workers", "2", "--no-store", "end.eval.ts"], {
+      cwd: dir,
+      timeoutMs: 15_000,
+    });
+    expect(ended.code).toBe(1);
+    expect(ended.stdout).toMatch(/ok4\s+100\.0%\s+1 scored/);
+    expect(ended.ms).toBeLessThan(8_000);
   }, 90_000);
 
   it("validates --workers", async () => {
