@@ -58,6 +58,11 @@ const BOOT_LIMIT_MS = 60_000;
 const LOAD_FLOOR_MS = 10_000;
 /** A thread that has not said it is alive for this long is blocked, not waiting (it says so every 100 ms). */
 const BLOCKED_AFTER_MS = 1_000;
+/**
+ * How long a thread running rows that have no timeout, beside a timed-out row's late task, may be silent: a
+ * blocked late task would otherwise hold them for good, and their own synchronous steps are given this long.
+ */
+const UNTIMED_LATE_MS = 10_000;
 /** How long the threads get to end when the run does, before they are stopped. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -419,11 +424,19 @@ export class WorkerPool {
       }
       let limit = s.starting ? BOOT_LIMIT_MS : Number.POSITIVE_INFINITY;
       if (!s.starting) {
+        let untimed = false;
         for (const p of s.pending.values())
           if (p.timeout !== undefined) limit = Math.min(limit, p.timeout + margin(p.timeout));
-        // A timed-out row's task that went on to block the thread: no use to anyone, and holding its slot.
-        for (const timeout of s.late.values())
-          if (timeout !== undefined) limit = Math.min(limit, timeout + margin(timeout));
+          else untimed = true;
+        // A timed-out row's task that went on to block the thread. Rows with a timeout judge the silence by theirs
+        // (a late task only awaiting must not cut another row's sync step short); beside rows with none it is
+        // judged by a generous bound, and alone by its own timeout.
+        if (s.pending.size === 0 || untimed)
+          for (const timeout of s.late.values())
+            if (timeout !== undefined) {
+              const own = timeout + margin(timeout);
+              limit = Math.min(limit, s.pending.size === 0 ? own : Math.max(own, UNTIMED_LATE_MS));
+            }
       }
       if (now - s.lastHeard > limit) this.lost(s, "blocked");
     }
@@ -473,7 +486,11 @@ export class WorkerPool {
       const rows = [...s.pending.values()];
       s.pending.clear();
       this.addSession();
-      for (const p of rows) this.waiting.push(p);
+      // Each alone, to tell a row that blocked the thread from the import (which counts as blocked otherwise).
+      for (const p of rows) {
+        p.suspect = true;
+        this.waiting.push(p);
+      }
     }
     this.drain();
   }

@@ -688,6 +688,30 @@ Eval("other", { data: [{ input: 1 }], task: async (x: number) => { await new Pro
     expect(ended.code).toBe(1);
     expect(ended.stdout).toMatch(/ok4\s+100\.0%\s+1 scored/);
     expect(ended.ms).toBeLessThan(8_000);
+    // A late task that only awaits (a slow call) blocks nothing: another eval's synchronous steps, well within their
+    // own timeout, do not get the thread stopped and their rows run twice.
+    writeFileSync(
+      path.join(dir, "awaits.eval.ts"),
+      `${HEADER}Eval("awaits", { data: [{ input: 1 }], task: async () => { await new Promise((r) => setTimeout(r, 20_000)); }, scores: [], timeout: 300 });\n`,
+    );
+    writeFileSync(
+      path.join(dir, "steps.eval.ts"),
+      `${HEADER}import { appendFileSync } from "node:fs";
+Eval("steps", { data: [1, 2].map((input) => ({ input })), task: async (x: number) => {
+  appendFileSync(process.env.LOG!, "step\\n");
+  await new Promise((r) => setTimeout(r, 500));
+  const end = Date.now() + 1000; while (Date.now() < end) {}
+  return x;
+}, scores: [function ok5() { return 1; }], timeout: 10_000, maxConcurrency: 1 });\n`,
+    );
+    const stepsLog = path.join(dir, "steps.log");
+    const steps = await runCli(["--workers", "1", "--no-store", "awaits.eval.ts", "steps.eval.ts"], {
+      cwd: dir,
+      env: { LOG: stepsLog },
+      timeoutMs: 20_000,
+    });
+    expect(steps.stdout).toMatch(/ok5\s+100\.0%\s+2 scored/);
+    expect(readFileSync(stepsLog, "utf8").trim().split("\n")).toHaveLength(2);
   }, 90_000);
 
   it("validates --workers", async () => {
