@@ -194,8 +194,9 @@ class Session {
   }
 
   settled(id: number): void {
-    this.releaseSlot(id);
+    // Not late first: a freed thread may take a waiting suspect at once.
     this.late.delete(id);
+    this.releaseSlot(id);
   }
 }
 
@@ -518,7 +519,9 @@ export class WorkerPool {
    */
   private watchIdle(): void {
     const stuck: Session[] = [];
-    let idle = this.waiting.length === 0 && this.onIdle !== undefined;
+    // Rows waiting for a thread wait on the stuck ones: those are judged all the same (a row that never settles,
+    // run alone after a block, left the others waiting for good), but only threads' rows are recorded then.
+    let idle = this.onIdle !== undefined;
     for (const s of this.sessions) {
       if (!idle) break;
       if (s.pending.size === 0) continue;
@@ -534,13 +537,15 @@ export class WorkerPool {
         idle = false;
       else stuck.push(s);
     }
-    if (!idle || !this.nothingToWaitOn()) {
+    const waiting = this.waiting.length > 0;
+    if (!idle || (waiting && stuck.length === 0) || !this.nothingToWaitOn()) {
       this.idleWatches = 0;
       return;
     }
     if (++this.idleWatches < 3) return;
     this.idleWatches = 0;
-    this.onIdle?.();
+    // The listener records every row in flight in this thread's view, waiting ones too: not while some wait.
+    if (!waiting) this.onIdle?.();
     for (const s of stuck) this.lost(s, "stalled");
   }
 

@@ -714,6 +714,19 @@ Eval("steps", { data: [1, 2].map((input) => ({ input })), task: async (x: number
     expect(readFileSync(stepsLog, "utf8").trim().split("\n")).toHaveLength(2);
   }, 90_000);
 
+  it("records a row that never settles, run alone after a block, while other rows wait for the thread", async () => {
+    const dir = project({
+      "a_never.eval.ts": `${HEADER}Eval("never", { data: [0, 1].map((input) => ({ input })), task: async (i: number) => { if (i === 0) await new Promise(() => {}); return i; }, scores: [function fine() { return 1; }] });\n`,
+      "b_block.eval.ts": `${HEADER}Eval("block", { data: ["b", "y"].map((input) => ({ input })), task: async (k: string) => { await new Promise((r) => setTimeout(r, k === "b" ? 100 : 300)); if (k === "b") for (;;) {} return k; }, scores: [function fine2() { return 1; }], timeout: 500 });\n`,
+    });
+    const result = await runCli(["--workers", "1", "--no-store"], { cwd: dir, timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("The row never finished");
+    expect(result.stdout).toContain("kept its worker thread busy");
+    expect(result.stdout).toMatch(/fine\s+100\.0%\s+1 scored/);
+    expect(result.stdout).toMatch(/fine2\s+100\.0%\s+1 scored/);
+  }, 40_000);
+
   it("validates --workers", async () => {
     const dir = project({
       "a.eval.ts": `${HEADER}Eval("a", { data: [{ input: 1 }], task: (x: number) => x, scores: [] });\n`,
