@@ -415,7 +415,8 @@ export class WorkerPool {
     for (const s of [...this.sessions]) {
       if (!this.sessions.includes(s)) continue;
       if (s.draining && s.pending.size === 0) {
-        this.retire(s);
+        this.replace(s);
+        this.drain();
         continue;
       }
       if (s.loading && !s.draining) {
@@ -482,11 +483,9 @@ export class WorkerPool {
         s.draining = true;
         continue;
       }
-      this.sessions.splice(this.sessions.indexOf(s), 1);
-      s.kill();
       const rows = [...s.pending.values()];
       s.pending.clear();
-      this.addSession();
+      this.replace(s);
       // Each alone, to tell a row that blocked the thread from the import (which counts as blocked otherwise).
       for (const p of rows) {
         p.suspect = true;
@@ -496,19 +495,11 @@ export class WorkerPool {
     this.drain();
   }
 
-  /** A thread with nothing pending, stopped (with the late tasks it ran) and replaced by a fresh one. */
+  /** A thread stopped (with the late tasks it ran) and replaced by a fresh one; its rows are the caller's. */
   private replace(s: Session): Session {
     this.sessions.splice(this.sessions.indexOf(s), 1);
     s.kill();
     return this.addSession();
-  }
-
-  /** Replaces a draining thread whose rows have all ended. */
-  private retire(s: Session): void {
-    this.sessions.splice(this.sessions.indexOf(s), 1);
-    s.kill();
-    if (!this.closed) this.addSession();
-    this.drain();
   }
 
   /**

@@ -156,8 +156,16 @@ function percentForms(secret: string): string[] {
   return [...once, ...[...once].map((form) => form.replace(/%/g, "%25"))];
 }
 
-/** JSON's short escapes of control characters. */
-const SHORT_ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
+/** JSON's short escapes of control characters, by char code: `\n` stands for a newline. */
+const SHORT_CODES = new Map(
+  Object.entries({ n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" }).map(([c, s]) => [
+    c.charCodeAt(0),
+    s.charCodeAt(0),
+  ]),
+);
+const BACKSLASH = 92;
+const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /** A text read through its escapes, and where each character of it came from in the text. */
 interface Unescaped {
@@ -195,22 +203,15 @@ function unescaped(text: string): Unescaped {
     if (rawEnd > i) piece(text.slice(i, rawEnd), i, rawEnd, false);
     if (backslash === -1) break;
     let at = backslash;
-    while (text.charCodeAt(at) === 92) at++;
+    while (text.charCodeAt(at) === BACKSLASH) at++;
     if (at >= text.length) break;
-    const char = text[at] as string;
-    const hex = char === "u" ? text.slice(at + 1, at + 5) : "";
-    if (/^[0-9a-fA-F]{4}$/.test(hex)) {
-      piece(String.fromCharCode(Number.parseInt(hex, 16)), backslash, at + 5, true);
-      i = at + 5;
-    } else if (SHORT_ESCAPES[char] !== undefined) {
-      piece(SHORT_ESCAPES[char], backslash, at + 1, true);
-      i = at + 1;
-    } else if (/[A-Za-z0-9]/.test(char)) {
+    const stands = escapeAt(text, at);
+    if (stands === undefined) {
       i = at;
-    } else {
-      piece(char, backslash, at + 1, true);
-      i = at + 1;
+      continue;
     }
+    piece(String.fromCharCode(stands.code), backslash, stands.end, true);
+    i = stands.end;
   }
   u.flat = parts.join("");
   return u;
@@ -253,7 +254,7 @@ function escapesMatter(text: string, keys: readonly KeyForms[]): boolean {
   for (let at = text.indexOf("\\"); at !== -1; at = text.indexOf("\\", at)) {
     while (text.charCodeAt(at) === BACKSLASH) at++;
     if (at >= text.length) break;
-    const stands = escapedCode(text, at);
+    const stands = escapeAt(text, at)?.code;
     if (stands === undefined || seen.has(stands)) continue;
     seen.add(stands);
     const char = String.fromCharCode(stands);
@@ -262,22 +263,19 @@ function escapesMatter(text: string, keys: readonly KeyForms[]): boolean {
   return false;
 }
 
-const BACKSLASH = 92;
-const SHORT_CODES = new Map(
-  [..."nrtbf"].map((c) => [c.charCodeAt(0), (SHORT_ESCAPES[c] as string).charCodeAt(0)]),
-);
-const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-
-/** The character the escape whose backslashes end at `at` stands for; none for a backslash of the text's own. */
-function escapedCode(text: string, at: number): number | undefined {
+/**
+ * The character the escape whose backslashes end at `at` stands for, and where the escape ends; none for a
+ * backslash of the text's own (before a letter or digit that starts no escape).
+ */
+function escapeAt(text: string, at: number): { code: number; end: number } | undefined {
   const c = text.charCodeAt(at);
   if (c === 117 && at + 4 < text.length) {
     let hex = true;
     for (let k = at + 1; k <= at + 4; k++) hex &&= isHex(text.charCodeAt(k));
-    if (hex) return Number.parseInt(text.slice(at + 1, at + 5), 16);
+    if (hex) return { code: Number.parseInt(text.slice(at + 1, at + 5), 16), end: at + 5 };
   }
-  return SHORT_CODES.get(c) ?? (isAlnum(c) ? undefined : c);
+  const code = SHORT_CODES.get(c) ?? (isAlnum(c) ? undefined : c);
+  return code === undefined ? undefined : { code, end: at + 1 };
 }
 
 /**
